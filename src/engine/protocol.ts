@@ -1,0 +1,88 @@
+/**
+ * Messages between the main thread and the engine worker, and the layout of the shared
+ * memory they use. postMessage carries requests and outcomes; output streams travel through
+ * a shared ring (see output_ring.ts) so that print() costs no message per call and streams
+ * while Lua is busy; the interrupt flag lives in shared memory because the worker cannot
+ * receive messages while Lua runs.
+ */
+
+export type SecurityLevel = "safe" | "unrestricted";
+
+/** How the engine is set up; fixed for the life of a worker. */
+export interface EngineOptions {
+  securityLevel: SecurityLevel;
+  /** Absolute roots that io/os/require may touch in safe mode. */
+  allowedPaths: string[];
+  /** 0 means no limit beyond wasm's 2 GiB. */
+  maxMemoryBytes: number;
+  /** 0 means none. A per-execution limit enforced through the count hook. */
+  timeoutMs: number;
+  /** Arm the interrupt hook (kernel, REPL, debug). Batch run/exec leave it off. */
+  interactive: boolean;
+  cwd: string;
+  /** Directory of the script being run; searched first by require. */
+  scriptDir?: string;
+}
+
+/** Command-line arguments given to a script: ARGS and Lua's `arg`. */
+export interface ScriptArgs {
+  /** ARGS[0] and arg[0]. */
+  script: string;
+  /** The raw arguments after `--`, as Lua's `arg[1..]` and `...`. */
+  raw: string[];
+  /** `--key value` pairs and bare `--flag` ("true"). */
+  named: Record<string, string>;
+  /** Arguments that are not flags: ARGS[1..]. */
+  positional: string[];
+}
+
+export interface ExecuteRequest {
+  code: string;
+  /** Lua chunk name: "=name" for a label, "@path" for a file. */
+  chunkName: string;
+  /** Echo the values of an expression, like the lua REPL. */
+  echo: boolean;
+  args?: ScriptArgs;
+}
+
+export type LuaErrorKind = "syntax" | "runtime" | "interrupted" | "timeout" | "memory";
+
+export interface LuaErrorInfo {
+  kind: LuaErrorKind;
+  /** One line: the message (an error object is shown through the value formatter). */
+  message: string;
+  /** Lua traceback lines, without the engine's own frames. */
+  traceback: string[];
+  /** True when the error value was not a string (a table or other object). */
+  isObject: boolean;
+}
+
+export type ExecOutcome =
+  | { status: "ok"; values: string[] }
+  | { status: "error"; error: LuaErrorInfo }
+  | { status: "exit"; code: number };
+
+export type ToWorker =
+  | { type: "init"; options: EngineOptions; control: SharedArrayBuffer; output: SharedArrayBuffer }
+  | { type: "execute"; id: number; request: ExecuteRequest }
+  | { type: "close" };
+
+export type FromWorker =
+  | { type: "ready" }
+  | { type: "fatal"; message: string }
+  | { type: "done"; id: number; outcome: ExecOutcome };
+
+/** Int32 slots of the control buffer. */
+export const Control = {
+  /** What the count hook should raise: one of the Signal values. */
+  signal: 0,
+  size: 4,
+} as const;
+
+/** Values of the control signal slot. */
+export const Signal = {
+  none: 0,
+  interrupt: 1,
+  timeout: 2,
+  exit: 3,
+} as const;

@@ -1,0 +1,305 @@
+/**
+ * The Lua runtime inside the engine worker: one wasmoon state, the prelude, and execution
+ * of chunks with echo, error capture, interrupt, timeout and memory limits.
+ *
+ * A chunk runs in a fresh Lua thread started with `lua_resume` on the C function `xpcall`,
+ * so no Lua code of ours runs between the user's code and the host: an escalated interrupt
+ * hook (count = 1) then cannot fire inside engine code, and the message handler, a C
+ * function, records the traceback without running Lua instructions.
+ */
+import type { LuaEngine, LuaFactory } from "wasmoon";
+import { CApi, HookMask, LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "./capi.ts";
+import { pushHostTable } from "./host.ts";
+import { FORMAT_LUA } from "./lua/format.ts";
+import { PRELUDE_LUA } from "./lua/prelude.ts";
+import type { RingWriter } from "./output_ring.ts";
+import {
+  Control,
+  type EngineOptions,
+  type ExecOutcome,
+  type ExecuteRequest,
+  type LuaErrorInfo,
+  type ScriptArgs,
+  Signal,
+} from "./protocol.ts";
+
+/** Instructions between interrupt checks; the research found the cost flat in this range. */
+const HOOK_COUNT = 1000;
+const REG = LUA_REGISTRYINDEX;
+
+export class LuaRuntime {
+  readonly #engine: LuaEngine;
+  readonly #api: CApi;
+  readonly #L0: number;
+  readonly #options: EngineOptions;
+  readonly #control: Int32Array;
+  readonly #armed: boolean;
+  #hookPtr = 0;
+  #handlerPtr = 0;
+  #formatRef = 0;
+  #xpcallRef = 0;
+  #gcRef = 0;
+  #envRef = 0;
+  #traceback = "";
+  #exitCode: number | undefined;
+  #nresPtr: number;
+
+  private constructor(engine: LuaEngine, options: EngineOptions, control: Int32Array) {
+    this.#engine = engine;
+    this.#api = new CApi(engine.global.lua);
+    this.#L0 = engine.global.address;
+    this.#options = options;
+    this.#control = control;
+    this.#armed = options.interactive || options.timeoutMs > 0;
+    this.#nresPtr = (engine.global.lua.module as unknown as { _malloc(n: number): number })
+      ._malloc(4);
+  }
+
+  static async create(
+    factory: LuaFactory,
+    options: EngineOptions,
+    control: Int32Array,
+    out: RingWriter,
+  ): Promise<LuaRuntime> {
+    const engine = await factory.createEngine({
+      traceAllocations: true,
+      enableProxy: false,
+      injectObjects: false,
+    });
+    const rt = new LuaRuntime(engine, options, control);
+    rt.#setup(out);
+    return rt;
+  }
+
+  #setup(out: RingWriter): void {
+    const api = this.#api;
+    const lua = api.lua;
+    const L = this.#L0;
+
+    this.#hookPtr = api.hook((hL) => this.#onHook(hL));
+    this.#handlerPtr = api.cfunction((hL) => {
+      lua.luaL_traceback(hL, hL, null, 1);
+      this.#traceback = api.str(hL, -1) ?? "";
+      lua.lua_settop(hL, -2);
+      return 1;
+    });
+
+    lua.lua_getglobal(L, "xpcall");
+    this.#xpcallRef = lua.luaL_ref(L, REG);
+    lua.lua_getglobal(L, "collectgarbage");
+    this.#gcRef = lua.luaL_ref(L, REG);
+
+    this.#checkLoad(api.load(L, FORMAT_LUA, "=[llmspell format]"));
+    this.#checkCall(lua.lua_pcallk(L, 0, 1, 0, 0, null));
+    this.#formatRef = lua.luaL_ref(L, REG);
+
+    this.#checkLoad(api.load(L, PRELUDE_LUA, "=[llmspell prelude]"));
+    pushHostTable(api, L, this.#options, out, {
+      // os.exit raises an error and arms the hook with count 1, so the error keeps
+      // unwinding through any pcall until the chunk has ended.
+      exit: (hL, code) => {
+        this.#exitCode = code;
+        Atomics.store(this.#control, Control.signal, Signal.exit);
+        lua.lua_sethook(hL, this.#hookPtr, HookMask.count, 1);
+      },
+    });
+    lua.lua_rawgeti(L, REG, BigInt(this.#formatRef));
+    api.pushString(L, this.#options.securityLevel);
+    api.pushPlain(L, this.#options.scriptDir);
+    this.#checkCall(lua.lua_pcallk(L, 4, 1, 0, 0, null));
+    lua.lua_getfield(L, -1, "env");
+    this.#envRef = lua.luaL_ref(L, REG);
+    lua.lua_settop(L, -2);
+
+    if (this.#options.maxMemoryBytes > 0) {
+      this.#engine.global.setMemoryMax(this.#options.maxMemoryBytes);
+    }
+    if (this.#armed) lua.lua_sethook(L, this.#hookPtr, HookMask.count, HOOK_COUNT);
+  }
+
+  #checkLoad(status: number): void {
+    if (status !== LuaStatus.ok) {
+      throw new Error(`engine setup failed: ${this.#api.str(this.#L0, -1)}`);
+    }
+  }
+
+  #checkCall(status: number): void {
+    this.#checkLoad(status);
+  }
+
+  /**
+   * The count hook: raises the pending signal on the running thread and re-arms itself
+   * with count 1, so a pcall loop in the script cannot swallow it.
+   */
+  #onHook(L: number): void {
+    const signal = Atomics.load(this.#control, Control.signal);
+    if (signal === Signal.none) return;
+    const lua = this.#api.lua;
+    lua.lua_sethook(L, this.#hookPtr, HookMask.count, 1);
+    this.#api.pushString(L, signal === Signal.interrupt ? "interrupted" : "llmspell: stop");
+    lua.lua_error(L);
+  }
+
+  execute(req: ExecuteRequest): ExecOutcome {
+    const api = this.#api;
+    const lua = api.lua;
+    const L0 = this.#L0;
+    Atomics.store(this.#control, Control.signal, Signal.none);
+    this.#exitCode = undefined;
+    this.#traceback = "";
+    const top = lua.lua_gettop(L0);
+    const T = lua.lua_newthread(L0);
+    try {
+      lua.lua_rawgeti(T, REG, BigInt(this.#xpcallRef));
+      let status: number = LuaStatus.errSyntax;
+      if (req.echo) {
+        status = api.load(T, "return " + req.code, req.chunkName);
+        if (status !== LuaStatus.ok) lua.lua_settop(T, -2);
+      }
+      if (status !== LuaStatus.ok) {
+        status = api.load(T, req.code, req.chunkName);
+        if (status !== LuaStatus.ok) {
+          return {
+            status: "error",
+            error: {
+              kind: "syntax",
+              message: api.str(T, -1) ?? "syntax error",
+              traceback: [],
+              isObject: false,
+            },
+          };
+        }
+      }
+      lua.lua_rawgeti(T, REG, BigInt(this.#envRef));
+      lua.lua_setupvalue(T, -2, 1);
+      lua.lua_pushcclosure(T, this.#handlerPtr, 0);
+      let nargs = 0;
+      if (req.args) {
+        this.#setArgs(T, req.args);
+        for (const a of req.args.raw) api.pushString(T, a);
+        nargs = req.args.raw.length;
+      }
+      const rc = lua.lua_resume(T, L0, 2 + nargs, this.#nresPtr);
+      return this.#outcome(T, rc);
+    } finally {
+      lua.lua_settop(L0, top);
+      Atomics.store(this.#control, Control.signal, Signal.none);
+    }
+  }
+
+  #outcome(T: number, rc: number): ExecOutcome {
+    const api = this.#api;
+    const lua = api.lua;
+    const signal = Atomics.load(this.#control, Control.signal);
+    Atomics.store(this.#control, Control.signal, Signal.none);
+    lua.lua_sethook(
+      T,
+      this.#armed ? this.#hookPtr : 0,
+      this.#armed ? HookMask.count : 0,
+      HOOK_COUNT,
+    );
+    if (this.#exitCode !== undefined) return { status: "exit", code: this.#exitCode };
+
+    let errIndex = 0;
+    if (rc === LuaStatus.ok) {
+      const n = lua.lua_gettop(T);
+      if (lua.lua_toboolean(T, 1)) {
+        const values: string[] = [];
+        for (let i = 2; i <= n; i++) values.push(this.#format(T, i, false));
+        return { status: "ok", values };
+      }
+      errIndex = 2;
+    } else if (rc === LuaStatus.yield) {
+      return this.#error("runtime", "attempt to yield from outside a coroutine", false);
+    } else {
+      errIndex = lua.lua_gettop(T);
+    }
+
+    if (signal === Signal.interrupt) return this.#error("interrupted", "interrupted", false);
+    if (signal === Signal.timeout) {
+      return this.#error("timeout", `timed out after ${this.#options.timeoutMs / 1000} s`, false);
+    }
+    if (signal === Signal.exit) return { status: "exit", code: this.#exitCode ?? 0 };
+    const t = lua.lua_type(T, errIndex);
+    const isObject = t !== LuaTypeId.string && t !== LuaTypeId.number;
+    const message = isObject ? this.#format(T, errIndex, false) : api.str(T, errIndex) ?? "";
+    const max = this.#options.maxMemoryBytes;
+    if (!isObject && message === "not enough memory" && max > 0) {
+      this.#collectGarbage();
+      const mib = Math.round((max / (1 << 20)) * 10) / 10;
+      return this.#error("memory", `memory limit exceeded (${mib} MiB)`, false);
+    }
+    return this.#error("runtime", message, isObject);
+  }
+
+  #error(kind: LuaErrorInfo["kind"], message: string, isObject: boolean): ExecOutcome {
+    return {
+      status: "error",
+      error: { kind, message, traceback: cleanTraceback(this.#traceback), isObject },
+    };
+  }
+
+  /** The value at `idx` through the Lua formatter; never throws. */
+  #format(T: number, idx: number, nested: boolean): string {
+    const lua = this.#api.lua;
+    const abs = idx < 0 ? lua.lua_gettop(T) + idx + 1 : idx;
+    lua.lua_rawgeti(T, REG, BigInt(this.#formatRef));
+    lua.lua_pushvalue(T, abs);
+    lua.lua_pushboolean(T, nested ? 1 : 0);
+    const status = lua.lua_pcallk(T, 2, 1, 0, 0, null);
+    const s = status === LuaStatus.ok
+      ? this.#api.str(T, -1) ?? ""
+      : `<value could not be shown: ${this.#api.str(T, -1)}>`;
+    lua.lua_settop(T, -2);
+    return s;
+  }
+
+  #collectGarbage(): void {
+    const lua = this.#api.lua;
+    lua.lua_rawgeti(this.#L0, REG, BigInt(this.#gcRef));
+    lua.lua_pcallk(this.#L0, 0, 0, 0, 0, null);
+  }
+
+  #setArgs(T: number, args: ScriptArgs): void {
+    const api = this.#api;
+    const lua = api.lua;
+    lua.lua_rawgeti(T, REG, BigInt(this.#envRef));
+    lua.lua_createtable(T, args.positional.length, Object.keys(args.named).length + 1);
+    api.pushString(T, args.script);
+    lua.lua_rawseti(T, -2, 0n);
+    args.positional.forEach((p, i) => {
+      api.pushString(T, p);
+      lua.lua_rawseti(T, -2, BigInt(i + 1));
+    });
+    for (const [k, v] of Object.entries(args.named)) {
+      api.pushString(T, v);
+      lua.lua_setfield(T, -2, k);
+    }
+    lua.lua_setfield(T, -2, "ARGS");
+    lua.lua_createtable(T, args.raw.length, 1);
+    api.pushString(T, args.script);
+    lua.lua_rawseti(T, -2, 0n);
+    args.raw.forEach((p, i) => {
+      api.pushString(T, p);
+      lua.lua_rawseti(T, -2, BigInt(i + 1));
+    });
+    lua.lua_setfield(T, -2, "arg");
+    lua.lua_settop(T, -2);
+  }
+
+  memoryUsed(): number {
+    return this.#engine.global.getMemoryUsed();
+  }
+}
+
+/** Drops the header line and the engine's own frames from a Lua traceback. */
+export function cleanTraceback(tb: string): string[] {
+  const lines = tb.split("\n").slice(1).map((l) => l.replace(/^\t/, ""));
+  const out: string[] = [];
+  for (const line of lines) {
+    if (line.startsWith("[C]: in function 'xpcall'")) break;
+    if (line.startsWith("[llmspell ")) continue;
+    out.push(line);
+  }
+  return out;
+}
