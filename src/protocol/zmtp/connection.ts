@@ -1,0 +1,438 @@
+/**
+ * One ZMTP connection: greeting, NULL handshake, frame I/O, heartbeats.
+ *
+ * A connection never throws into its socket: every failure (protocol violation, peer loss,
+ * write error, timeout) ends in `close(reason)`, which is idempotent and reported once through
+ * `hooks.closed`. Read and write loops catch everything, so peer loss never surfaces as an
+ * unhandled promise rejection.
+ */
+
+import {
+  checkSignature,
+  COMPATIBLE,
+  encodeCommandBody,
+  encodeGreeting,
+  encodeMetadata,
+  FLAG_COMMAND,
+  FLAG_MORE,
+  FrameDecoder,
+  GREETING_SIZE,
+  headerSize,
+  parseCommand,
+  parseGreeting,
+  parseMetadata,
+  type SocketType,
+  text,
+  utf8,
+  writeFrameHeader,
+  ZmtpProtocolError,
+} from "./wire.ts";
+import { Deque } from "./queue.ts";
+
+/** Minimal logger; only `debug` is used. */
+export interface ZmtpLogger {
+  debug(msg: string): void;
+}
+
+/** Settings a connection inherits from its socket. */
+export interface ConnectionConfig {
+  socketType: SocketType;
+  identity: Uint8Array;
+  maxFrameSize: number;
+  maxMessageSize: number;
+  highWaterMark: number;
+  heartbeatIvlMs: number;
+  heartbeatTimeoutMs: number;
+  handshakeTimeoutMs: number;
+  logger: ZmtpLogger;
+}
+
+/** Callbacks into the owning socket. */
+export interface ConnectionHooks {
+  /** Handshake done; return a reason string to refuse the peer (sent as ERROR). */
+  ready(c: Connection): string | null;
+  message(c: Connection, frames: Uint8Array[]): void;
+  /** Socket-level commands (SUBSCRIBE, CANCEL); return false if unknown. */
+  command(c: Connection, name: string, data: Uint8Array): boolean;
+  /** The outgoing queue shrank; blocked senders may retry. */
+  writable(c: Connection): void;
+  closed(c: Connection, reason: string, wasReady: boolean): void;
+}
+
+const KIND_DATA = 0;
+const KIND_COMMAND = 1;
+const KIND_RAW = 2;
+interface OutItem {
+  kind: number;
+  frames: Uint8Array[];
+}
+
+const READ_SIZE = 256 * 1024;
+const SCRATCH_SIZE = 128 * 1024;
+const INLINE_MAX = 16 * 1024;
+const BATCH_BYTES = 1024 * 1024;
+const EMPTY = new Uint8Array(0);
+
+let nextConnectionId = 1;
+
+function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** A live ZMTP connection to one peer. */
+export class Connection {
+  /** Process-unique id, stable for the connection's life. */
+  readonly id = nextConnectionId++;
+  /** Peer's Socket-Type from READY. */
+  peerType = "";
+  /** Peer's Identity from READY (empty if none). */
+  peerIdentity: Uint8Array = EMPTY;
+  /** Negotiated minor version: 0 for a ZMTP 3.0 peer, 1 for 3.1 and later. */
+  peerMinor = 1;
+  /** Messages received and not yet taken by the socket (fair queueing happens above). */
+  readonly inbound = new Deque<Uint8Array[]>();
+  /** Free-form slot for the owning socket (routing id, subscriptions). */
+  routingKey = "";
+  routingId: Uint8Array = EMPTY;
+  subscriptions: Map<string, { prefix: Uint8Array; count: number }> | null = null;
+  /** Endpoint this connection came from (bound or connected). */
+  endpoint = "";
+  /** Remote address, for logs and PeerInfo. */
+  remote = "";
+  /** True once the handshake completed at least once (resets reconnect backoff). */
+  everReady = false;
+
+  private state: "greeting" | "handshake" | "ready" | "closed" = "greeting";
+  private greetBuf = new Uint8Array(GREETING_SIZE);
+  private greetLen = 0;
+  private readonly decoder: FrameDecoder;
+  private current: Uint8Array[] = [];
+  private currentBytes = 0;
+  private outQ = new Deque<OutItem>();
+  private outCount = 0;
+  private scratch = new Uint8Array(SCRATCH_SIZE);
+  private writerRun: Promise<void> | null = null;
+  private closeAfterFlush: string | null = null;
+  private paused = false;
+  private resume: (() => void) | null = null;
+  private readDone: Promise<void> | null = null;
+  private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
+  private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private refuseTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastRecv = Date.now();
+
+  constructor(
+    private readonly conn: Deno.Conn,
+    readonly label: string,
+    private readonly cfg: ConnectionConfig,
+    private readonly hooks: ConnectionHooks,
+  ) {
+    this.decoder = new FrameDecoder(cfg.maxFrameSize, (f, b) => this.onFrame(f, b));
+  }
+
+  /** True once READY was exchanged and until close. */
+  get ready(): boolean {
+    return this.state === "ready";
+  }
+
+  /** True after close. */
+  get closed(): boolean {
+    return this.state === "closed";
+  }
+
+  /** Data messages queued for writing. */
+  get outLength(): number {
+    return this.outCount;
+  }
+
+  /** Sends greeting and READY at once (NULL needs no round trip) and starts reading. */
+  start(): void {
+    const props: Record<string, Uint8Array> = { "Socket-Type": utf8(this.cfg.socketType) };
+    const t = this.cfg.socketType;
+    if (t === "ROUTER" || t === "DEALER" || t === "REQ") props["Identity"] = this.cfg.identity;
+    const ready = encodeCommandBody("READY", encodeMetadata(props));
+    const readyFrame = new Uint8Array(headerSize(ready.length) + ready.length);
+    readyFrame.set(ready, writeFrameHeader(readyFrame, 0, FLAG_COMMAND, ready.length));
+    this.enqueue({ kind: KIND_RAW, frames: [encodeGreeting(false), readyFrame] });
+    if (this.cfg.handshakeTimeoutMs > 0) {
+      this.handshakeTimer = setTimeout(
+        () => this.close("handshake timeout"),
+        this.cfg.handshakeTimeoutMs,
+      );
+    }
+    this.readDone = this.readLoop();
+  }
+
+  /** Queues a data message. The frames are not copied: do not mutate them afterwards. */
+  send(frames: Uint8Array[]): void {
+    if (this.state === "closed") return;
+    this.outCount++;
+    this.enqueue({ kind: KIND_DATA, frames });
+  }
+
+  /** Queues a command frame; commands bypass the high-water mark. */
+  sendCommand(name: string, data?: Uint8Array): void {
+    if (this.state === "closed") return;
+    this.enqueue({ kind: KIND_COMMAND, frames: [encodeCommandBody(name, data)] });
+  }
+
+  /** Stops reading from the peer (TCP backpressure) until `resumeRead`. */
+  pauseRead(): void {
+    this.paused = true;
+  }
+
+  /** Resumes reading after `pauseRead`. */
+  resumeRead(): void {
+    this.paused = false;
+    const r = this.resume;
+    this.resume = null;
+    r?.();
+  }
+
+  /** Sends ERROR with `reason`, then closes once it is written. */
+  refuse(reason: string): void {
+    if (this.state === "closed") return;
+    const r = utf8(reason).subarray(0, 255);
+    const data = new Uint8Array(1 + r.length);
+    data[0] = r.length;
+    data.set(r, 1);
+    this.cfg.logger.debug(`zmtp ${this.label}: refusing peer: ${reason}`);
+    this.sendCommand("ERROR", data);
+    this.closeAfterFlush = `refused: ${reason}`;
+    this.paused = true;
+    // Never wait forever on a peer that does not read its ERROR.
+    clearTimeout(this.refuseTimer);
+    this.refuseTimer = setTimeout(() => this.close(`refused: ${reason}`), 1000);
+  }
+
+  /** Closes the connection; idempotent. */
+  close(reason: string): void {
+    if (this.state === "closed") return;
+    const wasReady = this.state === "ready";
+    this.state = "closed";
+    clearTimeout(this.handshakeTimer);
+    clearInterval(this.heartbeatTimer);
+    clearTimeout(this.refuseTimer);
+    try {
+      this.conn.close();
+    } catch {
+      // Already closed by the runtime.
+    }
+    this.outQ.clear();
+    this.outCount = 0;
+    this.resumeRead();
+    this.hooks.closed(this, reason, wasReady);
+  }
+
+  /** Resolves when the read and write loops have finished (after close). */
+  async finished(): Promise<void> {
+    await this.readDone;
+    while (this.writerRun) await this.writerRun;
+  }
+
+  private enqueue(item: OutItem): void {
+    this.outQ.push(item);
+    if (!this.writerRun) {
+      this.writerRun = (async () => {
+        // Yield once so a synchronous burst of sends goes out in one write.
+        await null;
+        await this.writeLoop();
+      })();
+    }
+  }
+
+  private async readLoop(): Promise<void> {
+    const buf = new Uint8Array(READ_SIZE);
+    try {
+      while (this.state !== "closed") {
+        if (this.paused) {
+          await new Promise<void>((r) => (this.resume = r));
+          continue;
+        }
+        const n = await this.conn.read(buf);
+        if (n === null) {
+          this.close(this.decoder.midFrame ? "peer closed mid-frame" : "peer closed");
+          break;
+        }
+        this.lastRecv = Date.now();
+        if (this.state === "greeting") {
+          this.onGreetingBytes(buf.subarray(0, n));
+        } else if (!this.closed) {
+          this.decoder.feed(buf.subarray(0, n));
+        }
+      }
+    } catch (e) {
+      if (e instanceof ZmtpProtocolError) {
+        this.close(`protocol error: ${e.message}`);
+      } else {
+        this.close(`read failed: ${errText(e)}`);
+      }
+    }
+  }
+
+  private onGreetingBytes(chunk: Uint8Array): void {
+    const take = Math.min(GREETING_SIZE - this.greetLen, chunk.length);
+    this.greetBuf.set(chunk.subarray(0, take), this.greetLen);
+    this.greetLen += take;
+    checkSignature(this.greetBuf.subarray(0, this.greetLen));
+    if (this.greetLen < GREETING_SIZE) return;
+    const g = parseGreeting(this.greetBuf);
+    this.peerMinor = g.major > 3 ? 1 : g.minor >= 1 ? 1 : 0;
+    this.state = "handshake";
+    if (g.mechanism !== "NULL") {
+      this.refuse(`unsupported security mechanism ${g.mechanism}`);
+      return;
+    }
+    if (take < chunk.length) this.decoder.feed(chunk.subarray(take));
+  }
+
+  private onFrame(flags: number, body: Uint8Array): void {
+    if (this.state === "closed") return;
+    if (flags & FLAG_COMMAND) {
+      if (flags & FLAG_MORE) throw new ZmtpProtocolError("command frame with MORE flag");
+      if (this.current.length > 0) throw new ZmtpProtocolError("command inside a multipart message");
+      const cmd = parseCommand(body);
+      this.onCommand(cmd.name, cmd.data);
+      return;
+    }
+    if (this.state !== "ready") throw new ZmtpProtocolError("message before READY");
+    this.currentBytes += body.length;
+    if (this.currentBytes > this.cfg.maxMessageSize) {
+      throw new ZmtpProtocolError("message exceeds maxMessageSize");
+    }
+    this.current.push(body);
+    if (flags & FLAG_MORE) return;
+    const msg = this.current;
+    this.current = [];
+    this.currentBytes = 0;
+    this.hooks.message(this, msg);
+  }
+
+  private onCommand(name: string, data: Uint8Array): void {
+    if (name === "ERROR") {
+      const len = data.length > 0 ? data[0] : 0;
+      this.close(`peer sent ERROR: ${text(data.subarray(1, 1 + len))}`);
+      return;
+    }
+    if (this.state === "handshake") {
+      if (name !== "READY") throw new ZmtpProtocolError(`expected READY, got ${name}`);
+      this.onReady(parseMetadata(data));
+      return;
+    }
+    if (this.state !== "ready") return;
+    switch (name) {
+      case "PING": {
+        if (data.length < 2) throw new ZmtpProtocolError("malformed PING");
+        const ctx = data.subarray(2);
+        if (ctx.length > 16) throw new ZmtpProtocolError("PING context longer than 16 bytes");
+        this.sendCommand("PONG", ctx.slice());
+        return;
+      }
+      case "PONG":
+        return;
+      case "READY":
+        throw new ZmtpProtocolError("duplicate READY");
+      default:
+        if (!this.hooks.command(this, name, data)) {
+          throw new ZmtpProtocolError(`unknown command ${JSON.stringify(name)}`);
+        }
+    }
+  }
+
+  private onReady(props: Map<string, Uint8Array>): void {
+    const st = props.get("socket-type");
+    if (!st) throw new ZmtpProtocolError("READY without Socket-Type");
+    this.peerType = text(st);
+    this.peerIdentity = props.get("identity")?.slice() ?? EMPTY;
+    if (this.peerIdentity.length > 255) throw new ZmtpProtocolError("identity longer than 255");
+    if (!COMPATIBLE[this.cfg.socketType].includes(this.peerType)) {
+      this.refuse("Invalid socket type");
+      return;
+    }
+    clearTimeout(this.handshakeTimer);
+    this.state = "ready";
+    this.everReady = true;
+    const refusal = this.hooks.ready(this);
+    if (refusal !== null) {
+      this.state = "handshake";
+      this.refuse(refusal);
+      return;
+    }
+    if (this.cfg.heartbeatIvlMs > 0) this.startHeartbeat();
+  }
+
+  private startHeartbeat(): void {
+    const ivl = this.cfg.heartbeatIvlMs;
+    const timeout = this.cfg.heartbeatTimeoutMs;
+    const ttl = Math.min(0xffff, Math.ceil(timeout / 100));
+    this.heartbeatTimer = setInterval(() => {
+      const idle = Date.now() - this.lastRecv;
+      if (idle >= timeout) {
+        this.close(`heartbeat timeout after ${idle} ms`);
+      } else if (idle >= ivl) {
+        const ping = new Uint8Array(2);
+        ping[0] = ttl >> 8;
+        ping[1] = ttl & 0xff;
+        this.sendCommand("PING", ping);
+      }
+    }, ivl);
+  }
+
+  private async writeLoop(): Promise<void> {
+    try {
+      while (this.outQ.length > 0 && this.state !== "closed") {
+        const parts = this.buildBatch();
+        for (const p of parts) {
+          let off = 0;
+          while (off < p.length) off += await this.conn.write(off === 0 ? p : p.subarray(off));
+        }
+        if (!this.closed) this.hooks.writable(this);
+      }
+      if (this.closeAfterFlush !== null && this.outQ.length === 0) this.close(this.closeAfterFlush);
+    } catch (e) {
+      this.close(`write failed: ${errText(e)}`);
+    } finally {
+      this.writerRun = null;
+    }
+  }
+
+  /** Encodes queued items: headers and small bodies are copied into one scratch buffer. */
+  private buildBatch(): Uint8Array[] {
+    const parts: Uint8Array[] = [];
+    let scratch = this.scratch;
+    let start = 0;
+    let pos = 0;
+    let total = 0;
+    while (this.outQ.length > 0 && total < BATCH_BYTES) {
+      const item = this.outQ.peek()!;
+      const frames = item.frames;
+      let need = 0;
+      for (const f of frames) need += 9 + (f.length <= INLINE_MAX ? f.length : 0);
+      if (pos + need > scratch.length) {
+        if (pos > 0) break;
+        scratch = new Uint8Array(need);
+      }
+      this.outQ.shift();
+      if (item.kind === KIND_DATA) this.outCount--;
+      const last = frames.length - 1;
+      for (let i = 0; i <= last; i++) {
+        const f = frames[i];
+        if (item.kind !== KIND_RAW) {
+          const flags = item.kind === KIND_COMMAND ? FLAG_COMMAND : i < last ? FLAG_MORE : 0;
+          pos = writeFrameHeader(scratch, pos, flags, f.length);
+        }
+        if (f.length <= INLINE_MAX) {
+          scratch.set(f, pos);
+          pos += f.length;
+        } else {
+          if (pos > start) parts.push(scratch.subarray(start, pos));
+          parts.push(f);
+          start = pos;
+        }
+        total += f.length + 9;
+      }
+    }
+    if (pos > start) parts.push(scratch.subarray(start, pos));
+    return parts;
+  }
+}

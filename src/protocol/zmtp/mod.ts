@@ -1,0 +1,19 @@
+/**
+ * ZeroMQ sockets speaking ZMTP 3.1 (RFC 37, NULL mechanism; ZMTP 3.0 peers accepted) over
+ * Deno TCP and Unix sockets. Pure TypeScript: no native addon.
+ *
+ * ```ts
+ * const s = new RouterSocket();
+ * const { endpoint } = await s.bind("tcp://127.0.0.1:0");
+ * for await (const [id, ...frames] of s) await s.send([id, ...frames]);
+ * ```
+ *
+ * @module
+ */
+
+export type { ZmtpLogger } from "./connection.ts";
+export { type Endpoint, formatEndpoint, parseEndpoint } from "./endpoint.ts";
+export type { BoundEndpoint, Frame, PeerEvent, PeerInfo, SocketOptions } from "./socket.ts";
+export { ZmtpSocket } from "./socket.ts";
+export { DealerSocket, PubSocket, RepSocket, ReqSocket, RouterSocket, SubSocket } from "./sockets.ts";
+export type { SocketType } from "./wire.ts";

@@ -1,0 +1,545 @@
+/**
+ * The socket layer shared by every socket type: bind/connect, reconnection with backoff,
+ * fair-queued receive, peer events and close.
+ */
+
+import { LlmspellError } from "../../errors.ts";
+import { Connection, type ConnectionConfig, type ConnectionHooks, type ZmtpLogger } from "./connection.ts";
+import { type Endpoint, formatEndpoint, parseEndpoint } from "./endpoint.ts";
+import { Deque } from "./queue.ts";
+import { type SocketType, utf8 } from "./wire.ts";
+
+/** A message frame given to `send`: bytes, or a string sent as UTF-8. */
+export type Frame = Uint8Array | string;
+
+/** Options common to every socket type. */
+export interface SocketOptions {
+  /** Largest frame accepted from a peer; larger ones disconnect it. Default 64 MiB. */
+  maxFrameSize?: number;
+  /** Largest multipart message (sum of frames) accepted. Default 256 MiB. */
+  maxMessageSize?: number;
+  /** Per-peer queue length, in messages, for each direction. Default 1000. */
+  highWaterMark?: number;
+  /** Identity sent in READY (ROUTER peers use it as routing id). Default empty. */
+  identity?: Uint8Array | string;
+  /** Send PING when a connection has been idle this long; 0 disables. Default 0. */
+  heartbeatIvlMs?: number;
+  /** Drop a connection silent for this long (heartbeats on). Default 3 × heartbeatIvlMs. */
+  heartbeatTimeoutMs?: number;
+  /** Drop a connection that has not completed the handshake in time. Default 30 000. */
+  handshakeTimeoutMs?: number;
+  /** First reconnect delay for connected endpoints. Default 100. */
+  reconnectIvlMs?: number;
+  /** Reconnect delay doubles up to this. Default 5000. */
+  reconnectIvlMaxMs?: number;
+  /** Connections beyond this many (handshaking or ready) are closed at once. Default 1000. */
+  maxPeers?: number;
+  /** Debug logging of peer errors and disconnects; silent by default. */
+  logger?: ZmtpLogger;
+  /** Shortcut for `onPeer(listener)`. */
+  onPeer?: (event: PeerEvent) => void;
+}
+
+/** What the socket knows about a connected peer. */
+export interface PeerInfo {
+  /** Process-unique connection id. */
+  readonly id: number;
+  /** Routing id (ROUTER: the one used in frame 0) or the peer's announced Identity. */
+  readonly identity: Uint8Array;
+  /** The peer's Socket-Type. */
+  readonly socketType: string;
+  /** Our endpoint this connection belongs to. */
+  readonly endpoint: string;
+  /** Remote address (host:port or ipc path). */
+  readonly remote: string;
+  /** 0 for a ZMTP 3.0 peer, 1 for 3.1. */
+  readonly zmtpMinor: number;
+}
+
+/** Peer lifecycle and subscription events. */
+export type PeerEvent =
+  | { type: "connect"; peer: PeerInfo }
+  | { type: "disconnect"; peer: PeerInfo; reason: string }
+  | { type: "subscribe" | "unsubscribe"; peer: PeerInfo; topic: Uint8Array };
+
+/** Result of `bind`. */
+export interface BoundEndpoint {
+  /** The endpoint with the real port (after port 0 or `*`). */
+  endpoint: string;
+  /** The TCP port, if tcp. */
+  port?: number;
+}
+
+const EMPTY = new Uint8Array(0);
+const silent: ZmtpLogger = { debug() {} };
+
+/** Frames to bytes; strings become UTF-8. */
+export function toFrames(frames: readonly Frame[]): Uint8Array[] {
+  if (frames.length === 0) {
+    throw new LlmspellError({
+      code: "zmtp_empty_message",
+      message: "a ZeroMQ message needs at least one frame",
+      hint: "send [new Uint8Array(0)] for an empty message",
+    });
+  }
+  const out = new Array<Uint8Array>(frames.length);
+  for (let i = 0; i < frames.length; i++) {
+    const f = frames[i];
+    out[i] = typeof f === "string" ? utf8(f) : f;
+  }
+  return out;
+}
+
+/** Bytes to a Map key (latin1), for routing ids and topics. */
+export function keyOf(b: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+  return s;
+}
+
+/** Error thrown by operations on a closed socket. */
+export function closedError(type: string): LlmspellError {
+  return new LlmspellError({
+    code: "zmtp_closed",
+    message: `the ${type} socket is closed`,
+    hint: "create a new socket",
+  });
+}
+
+/** Error thrown for an operation the socket type or its state forbids. */
+export function stateError(message: string, hint: string): LlmspellError {
+  return new LlmspellError({ code: "zmtp_state", message, hint });
+}
+
+/** A received message with the connection it came from. */
+export interface Incoming {
+  conn: Connection;
+  frames: Uint8Array[];
+}
+
+interface Bound {
+  listener: Deno.Listener;
+  loop: Promise<void>;
+  path?: string;
+}
+
+/** Base class of every socket type; not exported from mod.ts. */
+export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
+  /** This socket's type, as sent in READY. */
+  abstract readonly type: SocketType;
+
+  protected readonly hwm: number;
+  protected readonly logger: ZmtpLogger;
+  /** Ready connections, in attach order (round-robin for sends). */
+  protected peers: Connection[] = [];
+  private readonly options: SocketOptions;
+  private readonly all = new Set<Connection>();
+  private readonly bound: Bound[] = [];
+  private readonly connectors: Promise<void>[] = [];
+  private readonly ring = new Deque<Connection>();
+  private readonly recvWaiters = new Deque<(m: Incoming | null) => void>();
+  private writeWaiters: (() => void)[] = [];
+  private readonly sleepers = new Set<() => void>();
+  private readonly listeners = new Set<(e: PeerEvent) => void>();
+  private closing = false;
+  private closeDone: Promise<void> | null = null;
+  private cfgCache: ConnectionConfig | null = null;
+  private readonly hooks: ConnectionHooks;
+
+  constructor(options: SocketOptions = {}) {
+    this.options = options;
+    this.hwm = Math.max(1, options.highWaterMark ?? 1000);
+    this.logger = options.logger ?? silent;
+    if (options.onPeer) this.listeners.add(options.onPeer);
+    this.hooks = {
+      ready: (c) => this.onConnReady(c),
+      message: (c, f) => this.onMessage(c, f),
+      command: (c, n, d) => this.onCommand(c, n, d),
+      writable: () => {
+        if (this.writeWaiters.length > 0) this.wakeWriters();
+      },
+      closed: (c, reason, wasReady) => this.onConnClosed(c, reason, wasReady),
+    };
+  }
+
+  /** Number of peers that completed the handshake and are still connected. */
+  get peerCount(): number {
+    return this.peers.length;
+  }
+
+  /** True after `close()` was called. */
+  get closed(): boolean {
+    return this.closing;
+  }
+
+  /** Adds a peer event listener; returns a function that removes it. */
+  onPeer(listener: (event: PeerEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Binds to `tcp://HOST:PORT` or `ipc://PATH` and accepts peers. Port 0 or `*` picks a free
+   * port; the returned endpoint carries it.
+   */
+  async bind(endpoint: string): Promise<BoundEndpoint> {
+    this.assertOpen();
+    const ep = parseEndpoint(endpoint);
+    let listener: Deno.Listener;
+    let result: BoundEndpoint;
+    try {
+      if (ep.transport === "tcp") {
+        listener = Deno.listen({ hostname: ep.host, port: ep.port });
+        const addr = listener.addr as Deno.NetAddr;
+        result = { endpoint: formatEndpoint({ ...ep, port: addr.port }), port: addr.port };
+      } else {
+        await removeStaleIpc(ep.path);
+        listener = Deno.listen({ transport: "unix", path: ep.path });
+        result = { endpoint: formatEndpoint(ep) };
+      }
+    } catch (e) {
+      throw new LlmspellError({
+        code: "zmtp_bind",
+        message: `cannot bind ${endpoint}: ${e instanceof Error ? e.message : String(e)}`,
+        hint: "pick another port or path, or stop the process that holds it",
+        cause: e,
+      });
+    }
+    const b: Bound = {
+      listener,
+      loop: Promise.resolve(),
+      path: ep.transport === "ipc" ? ep.path : undefined,
+    };
+    b.loop = this.acceptLoop(listener, result.endpoint);
+    this.bound.push(b);
+    return result;
+  }
+
+  /**
+   * Connects to an endpoint. Returns once the endpoint is valid; the connection itself is made
+   * in the background and re-made with exponential backoff whenever it fails or drops.
+   * Watch `onPeer` "connect" events to know when a peer is there.
+   */
+  connect(endpoint: string): Promise<void> {
+    this.assertOpen();
+    const ep = parseEndpoint(endpoint);
+    if (ep.transport === "tcp" && ep.port === 0) {
+      return Promise.reject(
+        new LlmspellError({
+          code: "zmtp_endpoint",
+          message: `cannot connect to ${endpoint}: port 0`,
+          hint: "connect to the port the peer bound",
+        }),
+      );
+    }
+    this.connectors.push(this.connectLoop(ep, formatEndpoint(ep)));
+    return Promise.resolve();
+  }
+
+  /** Receives the next message; throws `zmtp_closed` once the socket is closed. */
+  async recv(): Promise<Uint8Array[]> {
+    const m = await this.receive();
+    if (m === null) throw closedError(this.type);
+    return m;
+  }
+
+  /** Iterates over received messages until the socket is closed. */
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array[]> {
+    while (true) {
+      const m = await this.receive();
+      if (m === null) return;
+      yield m;
+    }
+  }
+
+  /** Sends a multipart message (type-specific routing; see each socket). */
+  abstract send(frames: readonly Frame[]): Promise<void>;
+
+  /**
+   * Closes listeners (the port or path is free when this resolves), all connections and
+   * timers; pending and later receives end. Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.closeDone) return this.closeDone;
+    this.closing = true;
+    for (const b of this.bound) {
+      try {
+        b.listener.close();
+      } catch {
+        // Already closed.
+      }
+    }
+    for (const s of [...this.sleepers]) s();
+    for (const c of [...this.all]) c.close("socket closed");
+    let w;
+    while ((w = this.recvWaiters.shift())) w(null);
+    this.wakeWriters();
+    this.closeDone = (async () => {
+      const conns = [...this.all];
+      await Promise.all([
+        ...this.bound.map((b) => b.loop),
+        ...this.connectors,
+        ...conns.map((c) => c.finished()),
+      ]);
+      for (const b of this.bound) {
+        if (b.path) await Deno.remove(b.path).catch(() => {});
+      }
+    })();
+    return this.closeDone;
+  }
+
+  // ---- for subclasses ----
+
+  /** Takes the next message, fair-queued across peers; null when closed. */
+  protected takeNext(): Promise<Incoming | null> {
+    if (this.closing) return Promise.resolve(null);
+    const c = this.ring.shift();
+    if (c) {
+      const frames = c.inbound.shift()!;
+      if (c.inbound.length > 0) this.ring.push(c);
+      if (c.inbound.length < this.hwm) c.resumeRead();
+      return Promise.resolve({ conn: c, frames });
+    }
+    return new Promise((resolve) => this.recvWaiters.push(resolve));
+  }
+
+  /** Hands a message to the receive side (a waiting receiver, or the peer's queue). */
+  protected deliver(c: Connection, frames: Uint8Array[]): void {
+    const w = this.recvWaiters.shift();
+    if (w) {
+      w({ conn: c, frames });
+      return;
+    }
+    c.inbound.push(frames);
+    if (c.inbound.length === 1) this.ring.push(c);
+    // Per-peer receive high-water mark: stop reading this peer; others carry on.
+    if (c.inbound.length >= this.hwm) c.pauseRead();
+  }
+
+  /** Type-specific receive (default: the frames as they came). */
+  protected async receive(): Promise<Uint8Array[] | null> {
+    const m = await this.takeNext();
+    return m === null ? null : m.frames;
+  }
+
+  /** Resolves when some connection's queue shrank, a peer arrived or left, or on close. */
+  protected waitWritable(): Promise<void> {
+    if (this.closing) return Promise.reject(closedError(this.type));
+    return new Promise((resolve) => this.writeWaiters.push(resolve));
+  }
+
+  /** Throws if closed. */
+  protected assertOpen(): void {
+    if (this.closing) throw closedError(this.type);
+  }
+
+  /** Picks the next peer round-robin whose queue is below the high-water mark. */
+  protected nextWritablePeer(): Connection | null {
+    const n = this.peers.length;
+    for (let i = 0; i < n; i++) {
+      this.rr = (this.rr + 1) % n;
+      const c = this.peers[this.rr];
+      if (c.outLength < this.hwm) return c;
+    }
+    return null;
+  }
+  private rr = -1;
+
+  /** Round-robin send that waits while no peer can take the message (DEALER, REQ). */
+  protected async sendRoundRobin(frames: Uint8Array[]): Promise<Connection> {
+    while (true) {
+      this.assertOpen();
+      const c = this.nextWritablePeer();
+      if (c) {
+        c.send(frames);
+        return c;
+      }
+      await this.waitWritable();
+    }
+  }
+
+  /** Handshake hook: return a refusal reason or null. */
+  protected peerReady(_c: Connection): string | null {
+    return null;
+  }
+
+  /** A peer left (after it was ready). */
+  protected peerGone(_c: Connection): void {}
+
+  /** A data message arrived. */
+  protected abstract onMessage(c: Connection, frames: Uint8Array[]): void;
+
+  /** A socket-level command arrived; false if unknown (the peer is then dropped). */
+  protected onCommand(_c: Connection, _name: string, _data: Uint8Array): boolean {
+    return false;
+  }
+
+  /** Identity a PeerInfo reports. */
+  protected peerIdentity(c: Connection): Uint8Array {
+    return c.peerIdentity;
+  }
+
+  /** Emits an event to listeners; a throwing listener is logged, never propagated. */
+  protected emit(e: PeerEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch (err) {
+        this.logger.debug(`zmtp ${this.type}: onPeer listener threw: ${String(err)}`);
+      }
+    }
+  }
+
+  /** PeerInfo of a connection. */
+  protected info(c: Connection): PeerInfo {
+    return {
+      id: c.id,
+      identity: this.peerIdentity(c),
+      socketType: c.peerType,
+      endpoint: c.endpoint,
+      remote: c.remote,
+      zmtpMinor: c.peerMinor,
+    };
+  }
+
+  // ---- internals ----
+
+  private config(): ConnectionConfig {
+    if (this.cfgCache) return this.cfgCache;
+    const o = this.options;
+    const ivl = Math.max(0, o.heartbeatIvlMs ?? 0);
+    const id = o.identity ?? EMPTY;
+    this.cfgCache = {
+      socketType: this.type,
+      identity: typeof id === "string" ? utf8(id) : id,
+      maxFrameSize: o.maxFrameSize ?? 64 * 1024 * 1024,
+      maxMessageSize: o.maxMessageSize ?? 256 * 1024 * 1024,
+      highWaterMark: this.hwm,
+      heartbeatIvlMs: ivl,
+      heartbeatTimeoutMs: o.heartbeatTimeoutMs ?? ivl * 3,
+      handshakeTimeoutMs: o.handshakeTimeoutMs ?? 30_000,
+      logger: this.logger,
+    };
+    return this.cfgCache;
+  }
+
+  private attach(conn: Deno.Conn, endpoint: string, remote: string): Connection | null {
+    if (this.closing) {
+      conn.close();
+      return null;
+    }
+    const max = this.options.maxPeers ?? 1000;
+    if (this.all.size >= max) {
+      this.logger.debug(`zmtp ${this.type} ${endpoint}: refusing ${remote}: maxPeers (${max})`);
+      conn.close();
+      return null;
+    }
+    if (conn.localAddr.transport === "tcp") {
+      try {
+        (conn as Deno.TcpConn).setNoDelay(true);
+      } catch {
+        // Not fatal: latency only.
+      }
+    }
+    const c = new Connection(conn, `${this.type} ${endpoint} ${remote}`, this.config(), this.hooks);
+    c.endpoint = endpoint;
+    c.remote = remote;
+    this.all.add(c);
+    c.start();
+    return c;
+  }
+
+  private onConnReady(c: Connection): string | null {
+    const refusal = this.peerReady(c);
+    if (refusal !== null) return refusal;
+    this.peers.push(c);
+    this.logger.debug(`zmtp ${c.label}: peer ready (${c.peerType}, ZMTP 3.${c.peerMinor})`);
+    this.emit({ type: "connect", peer: this.info(c) });
+    this.wakeWriters();
+    return null;
+  }
+
+  private onConnClosed(c: Connection, reason: string, wasReady: boolean): void {
+    this.all.delete(c);
+    this.logger.debug(`zmtp ${c.label}: disconnected: ${reason}`);
+    if (wasReady) {
+      const i = this.peers.indexOf(c);
+      if (i >= 0) this.peers.splice(i, 1);
+      this.peerGone(c);
+      this.emit({ type: "disconnect", peer: this.info(c), reason });
+    }
+    if (this.writeWaiters.length > 0) this.wakeWriters();
+  }
+
+  private wakeWriters(): void {
+    const ws = this.writeWaiters;
+    this.writeWaiters = [];
+    for (const w of ws) w();
+  }
+
+  private async acceptLoop(listener: Deno.Listener, endpoint: string): Promise<void> {
+    while (!this.closing) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch (e) {
+        if (this.closing) return;
+        // EMFILE and friends: log, back off briefly, keep serving.
+        this.logger.debug(`zmtp ${this.type} ${endpoint}: accept failed: ${String(e)}`);
+        if (e instanceof Deno.errors.BadResource) return;
+        await this.sleep(100);
+        continue;
+      }
+      const ra = conn.remoteAddr;
+      const remote = ra.transport === "tcp" ? `${ra.hostname}:${ra.port}` : endpoint;
+      this.attach(conn, endpoint, remote);
+    }
+  }
+
+  private async connectLoop(ep: Endpoint, endpoint: string): Promise<void> {
+    const base = Math.max(1, this.options.reconnectIvlMs ?? 100);
+    const max = Math.max(base, this.options.reconnectIvlMaxMs ?? 5000);
+    let ivl = base;
+    while (!this.closing) {
+      let c: Connection | null = null;
+      try {
+        const conn = ep.transport === "tcp"
+          ? await Deno.connect({ hostname: ep.host, port: ep.port })
+          : await Deno.connect({ transport: "unix", path: ep.path });
+        c = this.attach(conn, endpoint, endpoint);
+      } catch (e) {
+        this.logger.debug(`zmtp ${this.type} ${endpoint}: connect failed: ${String(e)}`);
+      }
+      if (c) {
+        await c.finished();
+        if (c.everReady) ivl = base;
+      }
+      if (this.closing) return;
+      await this.sleep(ivl);
+      ivl = Math.min(ivl * 2, max);
+    }
+  }
+
+  /** A delay that close() cuts short. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.sleepers.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.sleepers.add(done);
+    });
+  }
+}
+
+async function removeStaleIpc(path: string): Promise<void> {
+  // libzmq unlinks an existing path before binding; only do it for sockets, never files.
+  try {
+    const st = await Deno.lstat(path);
+    if (st.isSocket) await Deno.remove(path);
+  } catch {
+    // Absent: nothing to do.
+  }
+}
