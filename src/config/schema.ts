@@ -1,0 +1,541 @@
+/**
+ * The configuration schema: one declarative description of every key that drives
+ * validation, defaults, environment overrides, the `config init` template and the docs.
+ * The `Config` interface below is its typed mirror; a unit test keeps the two in step.
+ *
+ * @module
+ */
+
+/** The value types a configuration key can hold. */
+export type FieldType = "string" | "integer" | "boolean" | "string[]";
+
+/** A value a schema field can hold after validation. */
+export type FieldValue = string | number | boolean | string[];
+
+/** A free-form value (per-tool settings): whatever TOML can express, dates as ISO strings. */
+export type ConfigValue = string | number | boolean | ConfigValue[] | {
+  [key: string]: ConfigValue;
+};
+
+/** One key with a value. */
+export interface FieldSpec {
+  readonly kind: "field";
+  readonly type: FieldType;
+  /** One or two sentences for the template and the docs. */
+  readonly description: string;
+  /** Absent means the key is optional and unset by default. */
+  readonly default?: FieldValue;
+  /** Allowed strings (for `string[]`, allowed items). */
+  readonly enum?: readonly string[];
+  /** Inclusive integer bounds. */
+  readonly min?: number;
+  readonly max?: number;
+  /** Extra syntactic check for strings. */
+  readonly format?: "url" | "ip";
+  /** Masked by `config show`; never echoed in diagnostics. */
+  readonly secret?: boolean;
+  /** Shown (commented out) in the template when there is no default. */
+  readonly example?: FieldValue;
+}
+
+/** A TOML table with a fixed set of keys. */
+export interface SectionSpec {
+  readonly kind: "section";
+  readonly description: string;
+  readonly fields: Readonly<Record<string, Spec>>;
+  /**
+   * When set, keys other than `fields` are allowed, each a table of free-form settings
+   * (`[tools.<name>]`); the string describes them.
+   */
+  readonly extraTables?: string;
+}
+
+/** A table of user-named tables that share one shape (`[providers.<name>]`). */
+export interface MapSpec {
+  readonly kind: "map";
+  readonly description: string;
+  readonly entry: SectionSpec;
+  /** An entry shown (commented out) in the template. */
+  readonly example: {
+    readonly name: string;
+    readonly values: Readonly<Record<string, FieldValue>>;
+  };
+}
+
+/** Any node of the schema. */
+export type Spec = FieldSpec | SectionSpec | MapSpec;
+
+/** Provider types the runtime knows how to talk to. */
+export const PROVIDER_TYPES = ["openai", "anthropic", "ollama"] as const;
+
+/** `[engines.lua]` */
+export interface LuaEngineConfig {
+  security_level: "safe" | "unrestricted";
+  max_memory_bytes: number;
+  timeout_ms: number;
+  stdlib?: string[];
+}
+
+/** `[runtime.security]` */
+export interface SecurityConfig {
+  allowed_paths: string[];
+  allow_network: boolean;
+  allow_process_spawn: boolean;
+}
+
+/** `[runtime]` */
+export interface RuntimeConfig {
+  max_concurrent_scripts: number;
+  script_timeout_ms: number;
+  security: SecurityConfig;
+}
+
+/** `[providers.<name>]` */
+export interface ProviderConfig {
+  /** Always set after loading: defaults to the table name when that is a known type. */
+  provider_type: typeof PROVIDER_TYPES[number];
+  base_url?: string;
+  api_key?: string;
+  api_key_env?: string;
+  default_model?: string;
+  timeout_ms: number;
+}
+
+/** Per-tool settings from `[tools.<name>]`, free-form. */
+export type ToolSettings = { [key: string]: ConfigValue };
+
+/** `[tools]`: `enabled` plus one free-form table per tool. Read tables with `toolSettings`. */
+export interface ToolsConfig {
+  enabled?: string[];
+  [tool: string]: string[] | ToolSettings | undefined;
+}
+
+/** `[state]` */
+export interface StateConfig {
+  enabled: boolean;
+  backend: "sqlite";
+}
+
+/** `[sessions]` */
+export interface SessionsConfig {
+  enabled: boolean;
+  max_sessions: number;
+  retention_days: number;
+}
+
+/** `[kernel]` */
+export interface KernelConfig {
+  ip: string;
+  transport: "tcp" | "ipc";
+  port_base: number;
+  idle_timeout_s: number;
+  heartbeat_interval_ms: number;
+}
+
+/** `[debug]` */
+export interface DebugConfig {
+  enabled: boolean;
+  break_on_error: "never" | "uncaught" | "all";
+  dap_port: number;
+}
+
+/** `[repl]` */
+export interface ReplConfig {
+  history_size: number;
+  prompt: string;
+  highlight: boolean;
+}
+
+/** The whole validated configuration, every default filled in. */
+export interface Config {
+  engines: { lua: LuaEngineConfig };
+  runtime: RuntimeConfig;
+  providers: Record<string, ProviderConfig>;
+  tools: ToolsConfig;
+  state: StateConfig;
+  sessions: SessionsConfig;
+  kernel: KernelConfig;
+  debug: DebugConfig;
+  repl: ReplConfig;
+}
+
+const MiB = 1024 * 1024;
+
+/** Lua 5.4 standard library modules a script may be given. */
+export const LUA_STDLIB = [
+  "base",
+  "coroutine",
+  "table",
+  "string",
+  "utf8",
+  "math",
+  "io",
+  "os",
+  "debug",
+  "package",
+] as const;
+
+/** The schema. Key order here is the order of the template and of `config show`. */
+export const SCHEMA: SectionSpec = {
+  kind: "section",
+  description: "llmspell configuration",
+  fields: {
+    engines: {
+      kind: "section",
+      description: "Script engines.",
+      fields: {
+        lua: {
+          kind: "section",
+          description: "The Lua 5.4 engine (wasmoon) that runs scripts.",
+          fields: {
+            security_level: {
+              kind: "field",
+              type: "string",
+              enum: ["safe", "unrestricted"],
+              default: "safe",
+              description:
+                '"safe" replaces io, os.execute, os.exit and package loading with sandboxed versions bounded by [runtime.security]; "unrestricted" gives scripts the full standard library.',
+            },
+            max_memory_bytes: {
+              kind: "field",
+              type: "integer",
+              min: 0,
+              default: 512 * MiB,
+              description:
+                "Memory limit of one Lua state in bytes; a cell that exceeds it fails and the engine stays usable. 0 = no limit.",
+            },
+            timeout_ms: {
+              kind: "field",
+              type: "integer",
+              min: 0,
+              default: 0,
+              description: "Time limit of one execution (a script or a cell) in ms. 0 = none.",
+            },
+            stdlib: {
+              kind: "field",
+              type: "string[]",
+              enum: LUA_STDLIB,
+              example: ["base", "coroutine", "table", "string", "utf8", "math"],
+              description:
+                "Standard library modules to open. Unset = every module security_level allows.",
+            },
+          },
+        },
+      },
+    },
+    runtime: {
+      kind: "section",
+      description: "Script execution.",
+      fields: {
+        max_concurrent_scripts: {
+          kind: "field",
+          type: "integer",
+          min: 1,
+          default: 4,
+          description: "How many scripts one kernel or process runs at the same time.",
+        },
+        script_timeout_ms: {
+          kind: "field",
+          type: "integer",
+          min: 0,
+          default: 0,
+          description: "Wall-clock limit of a whole run/exec, LLM calls included, in ms. 0 = none.",
+        },
+        security: {
+          kind: "section",
+          description: 'What sandboxed scripts (security_level = "safe") may touch.',
+          fields: {
+            allowed_paths: {
+              kind: "field",
+              type: "string[]",
+              default: ["."],
+              description:
+                'Directories scripts may read and write. Relative paths are resolved against the script\'s directory (the working directory for exec, REPL and kernel); "." is that directory itself.',
+            },
+            allow_network: {
+              kind: "field",
+              type: "boolean",
+              default: true,
+              description:
+                "Whether scripts and their tools may open network connections (LLM providers always may).",
+            },
+            allow_process_spawn: {
+              kind: "field",
+              type: "boolean",
+              default: false,
+              description: "Whether scripts and their tools may start processes.",
+            },
+          },
+        },
+      },
+    },
+    providers: {
+      kind: "map",
+      description:
+        "LLM providers, one table per provider: [providers.<name>]. Scripts refer to a provider by <name>.",
+      example: {
+        name: "openai",
+        values: {
+          provider_type: "openai",
+          api_key_env: "OPENAI_API_KEY",
+          default_model: "gpt-4o-mini",
+          timeout_ms: 60000,
+        },
+      },
+      entry: {
+        kind: "section",
+        description: "One LLM provider.",
+        fields: {
+          provider_type: {
+            kind: "field",
+            type: "string",
+            enum: PROVIDER_TYPES,
+            description:
+              "The provider's API. Defaults to the table name when that is a known type.",
+          },
+          base_url: {
+            kind: "field",
+            type: "string",
+            format: "url",
+            description: "API endpoint, for proxies and self-hosted servers.",
+          },
+          api_key: {
+            kind: "field",
+            type: "string",
+            secret: true,
+            description: "API key. Prefer api_key_env, which keeps the key out of this file.",
+          },
+          api_key_env: {
+            kind: "field",
+            type: "string",
+            description: "Name of the environment variable that holds the API key.",
+          },
+          default_model: {
+            kind: "field",
+            type: "string",
+            description: "Model used when a script does not name one.",
+          },
+          timeout_ms: {
+            kind: "field",
+            type: "integer",
+            min: 0,
+            default: 60000,
+            description: "Time limit of one request in ms. 0 = none.",
+          },
+        },
+      },
+    },
+    tools: {
+      kind: "section",
+      description: "Built-in tools that scripts can call.",
+      extraTables: "Settings of one tool: [tools.<name>], keys as documented by that tool.",
+      fields: {
+        enabled: {
+          kind: "field",
+          type: "string[]",
+          example: ["web_fetch", "file_read"],
+          description: "Tools scripts may use. Unset = all built-in tools.",
+        },
+      },
+    },
+    state: {
+      kind: "section",
+      description: "Persistent key-value state (stored in the llmspell database).",
+      fields: {
+        enabled: {
+          kind: "field",
+          type: "boolean",
+          default: true,
+          description: "Whether the State global persists between runs.",
+        },
+        backend: {
+          kind: "field",
+          type: "string",
+          enum: ["sqlite"],
+          default: "sqlite",
+          description: "Storage backend.",
+        },
+      },
+    },
+    sessions: {
+      kind: "section",
+      description: "Sessions: recorded conversations, artifacts and events.",
+      fields: {
+        enabled: {
+          kind: "field",
+          type: "boolean",
+          default: true,
+          description: "Whether sessions are recorded.",
+        },
+        max_sessions: {
+          kind: "field",
+          type: "integer",
+          min: 0,
+          default: 1000,
+          description: "Most sessions kept; the oldest are removed first. 0 = no limit.",
+        },
+        retention_days: {
+          kind: "field",
+          type: "integer",
+          min: 0,
+          default: 30,
+          description: "Days a finished session is kept. 0 = forever.",
+        },
+      },
+    },
+    kernel: {
+      kind: "section",
+      description: "The Jupyter kernel (llmspell kernel start).",
+      fields: {
+        ip: {
+          kind: "field",
+          type: "string",
+          format: "ip",
+          default: "127.0.0.1",
+          description:
+            'Address the kernel binds. "0.0.0.0" exposes it to the network; connections are signed but not encrypted.',
+        },
+        transport: {
+          kind: "field",
+          type: "string",
+          enum: ["tcp", "ipc"],
+          default: "tcp",
+          description: '"tcp" or "ipc" (Unix sockets in the runtime directory).',
+        },
+        port_base: {
+          kind: "field",
+          type: "integer",
+          min: 0,
+          max: 65535,
+          default: 0,
+          description: "First of the five ports. 0 = any free ports.",
+        },
+        idle_timeout_s: {
+          kind: "field",
+          type: "integer",
+          min: 0,
+          default: 0,
+          description: "Shut down after this many seconds without a client request. 0 = never.",
+        },
+        heartbeat_interval_ms: {
+          kind: "field",
+          type: "integer",
+          min: 0,
+          default: 3000,
+          description:
+            "How often connected clients ping the heartbeat channel in ms. 0 = don't check.",
+        },
+      },
+    },
+    debug: {
+      kind: "section",
+      description: "The debugger (llmspell debug, llmspell dap, JupyterLab).",
+      fields: {
+        enabled: {
+          kind: "field",
+          type: "boolean",
+          default: true,
+          description: "Whether kernels accept debug requests.",
+        },
+        break_on_error: {
+          kind: "field",
+          type: "string",
+          enum: ["never", "uncaught", "all"],
+          default: "never",
+          description: "Stop when a Lua error is raised: never, only when uncaught, or always.",
+        },
+        dap_port: {
+          kind: "field",
+          type: "integer",
+          min: 0,
+          max: 65535,
+          default: 0,
+          description: "TCP port of llmspell dap --port when none is given. 0 = any free port.",
+        },
+      },
+    },
+    repl: {
+      kind: "section",
+      description: "The interactive REPL (history lives in the llmspell database).",
+      fields: {
+        history_size: {
+          kind: "field",
+          type: "integer",
+          min: 0,
+          default: 10000,
+          description: "Entries of history kept. 0 = don't keep history.",
+        },
+        prompt: {
+          kind: "field",
+          type: "string",
+          default: "llmspell> ",
+          description: "The prompt.",
+        },
+        highlight: {
+          kind: "field",
+          type: "boolean",
+          default: true,
+          description: "Syntax highlighting of input (off when the terminal has no colour).",
+        },
+      },
+    },
+  },
+};
+
+/** The configuration with every default and nothing else (no providers, no tool tables). */
+export function defaultConfig(): Config {
+  return buildDefaults(SCHEMA) as unknown as Config;
+}
+
+/** Defaults of one section: fields with a default, sections recursively, maps empty. */
+export function buildDefaults(spec: SectionSpec): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(spec.fields)) {
+    if (child.kind === "section") out[key] = buildDefaults(child);
+    else if (child.kind === "map") out[key] = {};
+    else if (child.default !== undefined) out[key] = cloneValue(child.default);
+  }
+  return out;
+}
+
+function cloneValue(v: FieldValue): FieldValue {
+  return Array.isArray(v) ? [...v] : v;
+}
+
+/** Free-form settings of one tool (`[tools.<name>]`); empty when the table is absent. */
+export function toolSettings(config: Config, tool: string): ToolSettings {
+  const v = tool === "enabled" ? undefined : config.tools[tool];
+  return v !== undefined && !Array.isArray(v) ? v : {};
+}
+
+/** The schema node at a key path, or undefined. Map entries match any name. */
+export function specAt(path: readonly string[]): Spec | undefined {
+  let node: Spec = SCHEMA;
+  for (const seg of path) {
+    if (node.kind === "section") {
+      const next: Spec | undefined = node.fields[seg];
+      if (next === undefined) return undefined;
+      node = next;
+    } else if (node.kind === "map") node = node.entry;
+    else return undefined;
+  }
+  return node;
+}
+
+/** Key names whose values are secrets even when the schema does not say so. */
+const SECRET_NAME = /(token|secret|password|passwd|api_?key|credential|private_key)/i;
+
+/**
+ * Whether the value at `path` must be masked: schema fields marked secret, and any key
+ * whose name suggests a secret (tokens, passwords, API keys in tool settings). Keys
+ * ending in `_env` name an environment variable rather than hold its value.
+ */
+export function isSecretPath(path: readonly string[]): boolean {
+  const spec = specAt(path);
+  if (spec?.kind === "field") {
+    if (spec.secret) return true;
+    if (spec.type !== "string") return false;
+  }
+  const name = path[path.length - 1] ?? "";
+  return SECRET_NAME.test(name) && !/_env$/i.test(name);
+}

@@ -1,0 +1,35 @@
+/**
+ * Versioned schema migrations of the llmspell database, applied in order, each in its
+ * own transaction. Append only: never edit or renumber a released migration; add one
+ * (history, state, sessions, …) with the next version.
+ *
+ * @module
+ */
+
+import type { DatabaseSync } from "node:sqlite";
+
+/** One schema change. `up` runs inside a transaction the runner owns. */
+export interface Migration {
+  /** 1, 2, 3, … without gaps. */
+  readonly version: number;
+  /** Short snake_case description, recorded in `schema_migrations`. */
+  readonly name: string;
+  readonly up: (db: DatabaseSync) => void;
+}
+
+/** Every migration, in version order. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "schema_migrations",
+    // The record of applied migrations is itself migration 1, so an empty file and a
+    // file from any release take the same path.
+    up(db) {
+      db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+        version    INTEGER PRIMARY KEY,
+        name       TEXT NOT NULL,
+        applied_at TEXT NOT NULL
+      ) STRICT`);
+    },
+  },
+];

@@ -1,0 +1,206 @@
+/**
+ * The llmspell database (ARCHITECTURE §4): one SQLite file under the data directory
+ * holding state, sessions, events, artifact metadata and history.
+ *
+ * Connections use WAL (readers never block the writer, so a kernel and a CLI command can
+ * share the file), a 5 s busy timeout (writers queue instead of failing with "database
+ * is locked") and enforced foreign keys. Opening applies pending migrations.
+ *
+ * @module
+ */
+
+import { DatabaseSync } from "node:sqlite";
+import { dirname } from "node:path";
+import { LlmspellError } from "../errors.ts";
+import { Migration, MIGRATIONS } from "./migrations.ts";
+
+/** A row of `schema_migrations`. */
+export interface AppliedMigration {
+  version: number;
+  name: string;
+  /** ISO 8601, UTC. */
+  appliedAt: string;
+}
+
+/**
+ * What the rest of llmspell needs from a database. An interface so that a shared server
+ * database can serve several kernel hosts later.
+ */
+export interface Store {
+  /** Where the database lives (a file path for SQLite). */
+  readonly path: string;
+  /** Migrations recorded as applied, in version order. */
+  migrationsApplied(): AppliedMigration[];
+  /**
+   * Runs `fn` in a transaction: committed when it returns, rolled back when it throws
+   * (the error is rethrown). Nested calls use savepoints, so helpers that need atomicity
+   * can be called from inside a larger transaction.
+   */
+  transaction<T>(fn: () => T): T;
+  /** Closes the connection. Further calls fail. */
+  close(): void;
+}
+
+/** How long a connection waits for another writer before failing. */
+export const BUSY_TIMEOUT_MS = 5000;
+
+/** SQLite result codes that mean "this file is not a healthy database". */
+const SQLITE_CORRUPT = 11;
+const SQLITE_NOTADB = 26;
+
+/** Options of `openStore`. */
+export interface OpenStoreOptions {
+  /** The migration list (tests pass their own); defaults to `MIGRATIONS`. */
+  migrations?: readonly Migration[];
+}
+
+/** `Store` on a local SQLite file through `node:sqlite`. */
+export class SqliteStore implements Store {
+  readonly path: string;
+  /** The connection, for the modules that own tables (state, sessions, history…). */
+  readonly db: DatabaseSync;
+  #depth = 0;
+
+  private constructor(path: string, db: DatabaseSync) {
+    this.path = path;
+    this.db = db;
+  }
+
+  /**
+   * Opens (creating if needed) the database at `path` and applies pending migrations.
+   * Prefer `openStore`, which also creates the parent directory.
+   */
+  static open(path: string, opts: OpenStoreOptions = {}): SqliteStore {
+    let db: DatabaseSync | undefined;
+    try {
+      db = new DatabaseSync(path);
+      const store = new SqliteStore(path, db);
+      // busy_timeout first: switching to WAL takes a lock another process may hold.
+      db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      db.exec("PRAGMA foreign_keys = ON");
+      db.prepare("PRAGMA journal_mode = WAL").get();
+      // NORMAL is durable in WAL mode except for the last commits on power loss.
+      db.exec("PRAGMA synchronous = NORMAL");
+      store.#migrate(opts.migrations ?? MIGRATIONS);
+      return store;
+    } catch (e) {
+      try {
+        db?.close();
+      } catch {
+        // Already failing; the original error is the one to report.
+      }
+      throw storeError(path, e);
+    }
+  }
+
+  migrationsApplied(): AppliedMigration[] {
+    if (!this.#hasMigrationsTable()) return [];
+    const rows = this.db.prepare(
+      "SELECT version, name, applied_at FROM schema_migrations ORDER BY version",
+    ).all() as { version: number; name: string; applied_at: string }[];
+    return rows.map((r) => ({ version: r.version, name: r.name, appliedAt: r.applied_at }));
+  }
+
+  transaction<T>(fn: () => T): T {
+    const savepoint = `sp_${this.#depth}`;
+    // IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout
+    // instead of one failing with SQLITE_BUSY when it upgrades a read lock.
+    this.db.exec(this.#depth === 0 ? "BEGIN IMMEDIATE" : `SAVEPOINT ${savepoint}`);
+    this.#depth++;
+    try {
+      const result = fn();
+      this.#depth--;
+      this.db.exec(this.#depth === 0 ? "COMMIT" : `RELEASE ${savepoint}`);
+      return result;
+    } catch (e) {
+      this.#depth--;
+      if (this.#depth === 0) this.db.exec("ROLLBACK");
+      else this.db.exec(`ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`);
+      throw e;
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  #hasMigrationsTable(): boolean {
+    return this.db.prepare(
+      "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+    ).get() !== undefined;
+  }
+
+  #appliedVersions(): Set<number> {
+    return new Set(this.migrationsApplied().map((m) => m.version));
+  }
+
+  #migrate(migrations: readonly Migration[]): void {
+    migrations.forEach((m, i) => {
+      if (m.version !== i + 1) {
+        throw new Error(`migration list out of order: position ${i} has version ${m.version}`);
+      }
+    });
+    const latest = migrations.length;
+    const applied = this.#appliedVersions();
+    const newest = Math.max(0, ...applied);
+    if (newest > latest) {
+      throw new LlmspellError({
+        code: "store_too_new",
+        message:
+          `database ${this.path} has schema version ${newest}; this llmspell knows ${latest}`,
+        hint: "upgrade llmspell, or point LLMSPELL_HOME elsewhere",
+      });
+    }
+    for (const m of migrations) {
+      if (applied.has(m.version)) continue;
+      this.transaction(() => {
+        // Another process may have applied it while we waited for the write lock.
+        if (this.#appliedVersions().has(m.version)) return;
+        m.up(this.db);
+        this.db.prepare(
+          "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+        ).run(m.version, m.name, new Date().toISOString());
+      });
+    }
+  }
+}
+
+/**
+ * Opens the database at `dbPath`, creating its directory (mode 0700: the database holds
+ * conversations and keys) and applying pending migrations.
+ *
+ * @throws LlmspellError `store_corrupt` when the file is not a SQLite database or is
+ *   damaged, `store_too_new` when a newer llmspell migrated it, `store_open_failed`
+ *   for other failures (permissions, a directory in the way)
+ */
+export function openStore(dbPath: string, opts: OpenStoreOptions = {}): SqliteStore {
+  if (dbPath !== ":memory:") {
+    try {
+      Deno.mkdirSync(dirname(dbPath), { recursive: true, mode: 0o700 });
+    } catch (e) {
+      throw storeError(dbPath, e);
+    }
+  }
+  return SqliteStore.open(dbPath, opts);
+}
+
+function storeError(path: string, e: unknown): LlmspellError {
+  if (e instanceof LlmspellError) return e;
+  const errcode = (e as { errcode?: unknown }).errcode;
+  const detail = e instanceof Error ? e.message : String(e);
+  if (errcode === SQLITE_NOTADB || errcode === SQLITE_CORRUPT) {
+    return new LlmspellError({
+      code: "store_corrupt",
+      message: `${path} is not a usable llmspell database (${detail})`,
+      hint:
+        `move ${path} aside (or restore it with \`llmspell backup\`) and run again to start a fresh database`,
+      cause: e,
+    });
+  }
+  return new LlmspellError({
+    code: "store_open_failed",
+    message: `cannot open database ${path}: ${detail}`,
+    hint: "check that the data directory is writable, or set LLMSPELL_HOME",
+    cause: e,
+  });
+}
