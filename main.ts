@@ -1,0 +1,26 @@
+/**
+ * llmspell entry: start the engine worker early when the command will run Lua, parse argv,
+ * run the command, exit with its code.
+ */
+import { prestartEngine } from "./src/engine/prestart.ts";
+
+const LUA_COMMANDS = new Set(["run", "exec"]);
+
+/** The first word that is not a flag (or a flag's value) names the command. */
+function commandWord(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "-c" || a === "--config" || a === "--trace" || a === "--output") i++;
+    else if (!a.startsWith("-")) return a;
+  }
+  return undefined;
+}
+
+if (import.meta.main) {
+  const argv = Deno.args;
+  const wantsHelp = argv.some((a) => a === "-h" || a === "--help" || a === "--version");
+  if (!wantsHelp && LUA_COMMANDS.has(commandWord(argv) ?? "")) prestartEngine();
+  const { runCli } = await import("./src/cli/program.ts");
+  const code = await runCli(argv);
+  Deno.exit(code);
+}

@@ -1,0 +1,157 @@
+/**
+ * The command tree. Completions are generated from it, so every command, flag and enum
+ * value is declared here with commander.
+ */
+import { Command, CommanderError } from "commander";
+import * as path from "node:path";
+import { ExitCode, LlmspellError } from "../errors.ts";
+import { VERSION } from "../version.ts";
+import { paint, writeErr } from "./context.ts";
+import {
+  actionExit,
+  configFor,
+  contextOf,
+  example,
+  setExit,
+  withGlobalOptions,
+} from "./command.ts";
+import { registerConfigCommands } from "./config_cmd.ts";
+import { registerCompletionsCommand } from "./completions_cmd.ts";
+import { reportError } from "./render.ts";
+import { runScript } from "./script.ts";
+import { parseScriptArgs } from "./script_args.ts";
+
+export function buildProgram(): Command {
+  const program = new Command("llmspell")
+    .description(
+      "Run Lua scripts that orchestrate LLM agents, tools and workflows.",
+    )
+    .version(VERSION, "--version", "print the version")
+    .enablePositionalOptions()
+    .showSuggestionAfterError(true)
+    .exitOverride();
+  withGlobalOptions(program);
+  example(program, "llmspell exec '1+2'", "llmspell run greet.lua -- --name Ada");
+
+  const exec = withGlobalOptions(
+    new Command("exec")
+      .description("run a Lua chunk given on the command line; an expression prints its value")
+      .argument("<code>", "Lua code, e.g. '1+2' or 'print(\"hi\")'"),
+  );
+  example(
+    exec,
+    "llmspell exec '1+2'",
+    "llmspell exec 'return 1, \"two\"'",
+    "llmspell exec --output json 'print(1)'",
+  );
+  exec.action(async (code: string, _opts: unknown, cmd: Command) => {
+    const ctx = contextOf(cmd);
+    const { config } = await configFor(ctx);
+    setExit(await runScript(ctx, config, { code, chunkName: "=exec", echo: true }));
+  });
+  program.addCommand(exec);
+
+  const run = withGlobalOptions(
+    new Command("run")
+      .description(
+        "run a Lua script file (`-` reads it from stdin); arguments after it go to the script",
+      )
+      .argument("<file>", "the script, or - for stdin")
+      .argument(
+        "[args...]",
+        'script arguments: --key value → ARGS.key, --flag → "true", others → ARGS[1..]',
+      )
+      .passThroughOptions(),
+  );
+  example(
+    run,
+    "llmspell run greet.lua -- --name Ada",
+    "echo 'print(ARGS.name)' | llmspell run - --name Ada",
+    "llmspell run --output json report.lua",
+  );
+  run.action(async (file: string, args: string[], _opts: unknown, cmd: Command) => {
+    const ctx = contextOf(cmd);
+    const { config } = await configFor(ctx);
+    const raw = args[0] === "--" ? args.slice(1) : args;
+    let code: string;
+    let scriptDir: string | undefined;
+    let chunkName: string;
+    if (file === "-") {
+      code = await new Response(Deno.stdin.readable).text();
+      chunkName = "=stdin";
+    } else {
+      try {
+        code = await Deno.readTextFile(file);
+      } catch (e) {
+        throw new LlmspellError({
+          code: "script_not_found",
+          message: e instanceof Deno.errors.NotFound
+            ? `script not found: ${file}`
+            : `cannot read script ${file}: ${e instanceof Error ? e.message : e}`,
+          hint: "check the path; `llmspell run -` reads the script from stdin",
+          exitCode: ExitCode.usage,
+        });
+      }
+      scriptDir = path.dirname(await Deno.realPath(file));
+      chunkName = "@" + file;
+    }
+    // A #! line is not Lua: blank it, keeping line numbers.
+    code = code.replace(/^#![^\n]*/, "");
+    setExit(
+      await runScript(ctx, config, {
+        code,
+        chunkName,
+        echo: false,
+        args: parseScriptArgs(file, raw),
+        scriptDir,
+      }),
+    );
+  });
+  program.addCommand(run);
+
+  registerConfigCommands(program);
+  registerCompletionsCommand(program);
+  return program;
+}
+
+/** Turns commander's "error: … (Did you mean …?)" into one line. */
+function oneLine(message: string): string {
+  return message.replace(/^error: /, "").replace(
+    /\n+\(?Did you mean ([^?]*)\?\)?/i,
+    " (did you mean $1?)",
+  )
+    .replace(/\n/g, " ").trim();
+}
+
+/** Parses argv, runs the command and returns the exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  const colorErr = Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR") &&
+    !argv.includes("--no-color");
+  program.configureOutput({
+    writeErr: () => {},
+    outputError: () => {},
+  });
+  program.commands.forEach(function quiet(c: Command) {
+    c.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
+    c.commands.forEach(quiet);
+  });
+  setExit(ExitCode.ok);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return actionExit();
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.version") {
+        return ExitCode.ok;
+      }
+      if (e.code === "commander.help" || e.code === "commander.executeSubCommandAsync") {
+        return ExitCode.ok;
+      }
+      writeErr(`${paint(colorErr, "red", "error:")} ${oneLine(e.message)}\n`);
+      writeErr(`${paint(colorErr, "dim", "hint:")} see 'llmspell --help'\n`);
+      return ExitCode.usage;
+    }
+    return reportError(e, colorErr);
+  }
+}
