@@ -4,7 +4,7 @@
  * @module
  */
 
-import { relative } from "node:path";
+import { isAbsolute, relative } from "node:path";
 import { LlmspellError } from "../errors.ts";
 
 /** What kind of problem a diagnostic reports (stable, for tools and tests). */
@@ -62,7 +62,7 @@ export function formatDiagnostic(d: ConfigDiagnostic, opts: FormatOptions = {}):
   if (d.env !== undefined) where = `env ${d.env}`;
   else if (d.file !== null) {
     let file = d.file;
-    if (opts.cwd !== undefined) {
+    if (opts.cwd !== undefined && isAbsolute(file)) {
       const rel = relative(opts.cwd, file);
       if (rel !== "" && !rel.startsWith("..")) file = rel;
     }
