@@ -153,14 +153,28 @@ export class SqliteStore implements Store {
     }
     for (const m of migrations) {
       if (applied.has(m.version)) continue;
-      this.transaction(() => {
-        // Another process may have applied it while we waited for the write lock.
-        if (this.#appliedVersions().has(m.version)) return;
-        m.up(this.db);
-        this.db.prepare(
-          "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-        ).run(m.version, m.name, new Date().toISOString());
-      });
+      try {
+        this.transaction(() => {
+          // Another process may have applied it while we waited for the write lock.
+          if (this.#appliedVersions().has(m.version)) return;
+          m.up(this.db);
+          this.db.prepare(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+          ).run(m.version, m.name, new Date().toISOString());
+        });
+      } catch (e) {
+        const errcode = (e as { errcode?: unknown }).errcode;
+        // Corruption surfaces here too; let storeError name it as such.
+        if (errcode === SQLITE_NOTADB || errcode === SQLITE_CORRUPT) throw e;
+        throw new LlmspellError({
+          code: "store_migration_failed",
+          message: `migrating ${this.path} to version ${m.version} (${m.name}) failed: ${
+            e instanceof Error ? e.message : String(e)
+          }`,
+          hint: "the database is unchanged; report this with the message above",
+          cause: e,
+        });
+      }
     }
   }
 }
@@ -170,7 +184,8 @@ export class SqliteStore implements Store {
  * conversations and keys) and applying pending migrations.
  *
  * @throws LlmspellError `store_corrupt` when the file is not a SQLite database or is
- *   damaged, `store_too_new` when a newer llmspell migrated it, `store_open_failed`
+ *   damaged, `store_too_new` when a newer llmspell migrated it, `store_migration_failed`
+ *   when a migration fails (it is rolled back), `store_open_failed`
  *   for other failures (permissions, a directory in the way)
  */
 export function openStore(dbPath: string, opts: OpenStoreOptions = {}): SqliteStore {

@@ -1,0 +1,8 @@
+/**
+ * The llmspell database.
+ *
+ * @module
+ */
+
+export * from "./store.ts";
+export * from "./migrations.ts";
