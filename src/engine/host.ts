@@ -69,7 +69,9 @@ export class PathPolicy {
   constructor(options: EngineOptions) {
     this.#cwd = options.cwd;
     this.#enforced = options.securityLevel === "safe";
-    this.#roots = options.allowedPaths.map((r) => realish(path.resolve(options.cwd, r)));
+    // The script's own directory is always allowed: its modules and data files live there.
+    const roots = options.scriptDir ? [...options.allowedPaths, options.scriptDir] : options.allowedPaths;
+    this.#roots = roots.map((r) => realish(path.resolve(options.cwd, r)));
   }
 
   /** The absolute path for `p`, or throws OutsideAllowedPaths. */

@@ -204,8 +204,11 @@ export class LuaRuntime {
     if (rc === LuaStatus.ok) {
       const n = lua.lua_gettop(T);
       if (lua.lua_toboolean(T, 1)) {
+        // Like `lua -i`, but a result that is only nils prints nothing.
+        let allNil = true;
+        for (let i = 2; i <= n && allNil; i++) allNil = lua.lua_type(T, i) === LuaTypeId.nil;
         const values: string[] = [];
-        for (let i = 2; i <= n; i++) values.push(this.#format(T, i, false));
+        if (!allNil) for (let i = 2; i <= n; i++) values.push(this.#format(T, i, false));
         return { status: "ok", values };
       }
       errIndex = 2;

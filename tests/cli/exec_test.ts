@@ -1,0 +1,112 @@
+import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
+import { cli, cliCommand, readUntil, tempDir } from "../helpers/cli.ts";
+
+Deno.test("exec echoes an expression like the lua REPL", async () => {
+  const r = await cli(["exec", "1+2"]);
+  assertEquals(r, { code: 0, stdout: "3\n", stderr: "" });
+});
+
+Deno.test("exec: a statement prints nothing extra; nil prints nothing", async () => {
+  assertEquals((await cli(["exec", "x = 1"])).stdout, "");
+  assertEquals((await cli(["exec", "nil"])).stdout, "");
+});
+
+Deno.test("exec: several values print tab-separated; strings raw at top, quoted in tables", async () => {
+  const r = await cli(["exec", "return 1, 'two', 3.5, {'a', b = {c = true}}"]);
+  assertEquals(r.stdout, '1\ttwo\t3.5\t{"a", b = {c = true}}\n');
+});
+
+Deno.test("value display: sorted keys, cycles marked, long arrays elided, nesting limited", async () => {
+  const r = await cli([
+    "exec",
+    "local t = {z = 1, a = 2, [1] = 'x'} t.self = t return t",
+  ]);
+  assertEquals(r.stdout, '{"x", a = 2, self = <cycle>, z = 1}\n');
+  const long = await cli(["exec", "local t = {} for i = 1, 150 do t[i] = i end return t"]);
+  assertMatch(long.stdout, /^\{\n  1,\n  2,\n[\s\S]*  100,\n  \.\.\. \(50 more\)\n\}\n$/);
+  const deep = await cli(["exec", "return {a = {b = {c = {d = {e = 1}}}}}"]);
+  assertEquals(deep.stdout, "{a = {b = {c = {d = {...}}}}}\n");
+});
+
+Deno.test("print and io.write stream in order, stdout and stderr separated", async () => {
+  const r = await cli([
+    "exec",
+    "print('a', 1) io.write('b', 2, '\\n') io.stderr:write('err\\n') print('c')",
+  ]);
+  assertEquals(r.stdout, "a\t1\nb2\nc\n");
+  assertEquals(r.stderr, "err\n");
+});
+
+Deno.test("output streams while the script is still running", async () => {
+  const dir = await tempDir();
+  const child = cliCommand(
+    ["exec", "print('started') while not io.open('go') do end print('finished')"],
+    { cwd: dir },
+  ).spawn();
+  const reader = child.stdout.getReader();
+  // The script cannot finish before the file exists, so seeing "started" proves streaming.
+  const first = await readUntil(reader, "started");
+  assert(!first.includes("finished"));
+  await Deno.writeTextFile(`${dir}/go`, "");
+  const rest = await readUntil(reader, "finished");
+  assert(rest.includes("finished"));
+  reader.releaseLock();
+  await child.stdout.cancel();
+  await child.stderr.cancel();
+  assertEquals((await child.status).code, 0);
+});
+
+Deno.test("runtime error: message with chunk and line, traceback, exit 1", async () => {
+  const r = await cli(["exec", "local x = 1\nerror('boom')"]);
+  assertEquals(r.code, 1);
+  assertEquals(r.stdout, "");
+  assertMatch(r.stderr, /^error: exec:2: boom\nstack traceback:\n\t\[C\]: in function 'error'\n\texec:2: in main chunk\n$/);
+});
+
+Deno.test("syntax error: message with line, exit 1", async () => {
+  const r = await cli(["exec", "x = = 1"]);
+  assertEquals(r.code, 1);
+  assertEquals(r.stderr, "error: exec:1: unexpected symbol near '='\n");
+});
+
+Deno.test("an error object that is a table is shown as a table", async () => {
+  const r = await cli(["exec", "error({code = 42, msg = 'bad'})"]);
+  assertEquals(r.code, 1);
+  assertMatch(r.stderr, /^error: \{code = 42, msg = "bad"\}\n/);
+});
+
+Deno.test("--output json reports status, result, stdout, stderr, error, duration", async () => {
+  const ok = JSON.parse((await cli(["exec", "--output", "json", "print('hi') return 7"])).stdout);
+  assertEquals(ok.status, "ok");
+  assertEquals(ok.result, "7");
+  assertEquals(ok.stdout, "hi\n");
+  assertEquals(ok.stderr, "");
+  assertEquals(ok.error, null);
+  assert(typeof ok.duration_ms === "number");
+  const bad = await cli(["exec", "error('x')", "--output", "json"]);
+  assertEquals(bad.code, 1);
+  const doc = JSON.parse(bad.stdout);
+  assertEquals(doc.status, "error");
+  assertEquals(doc.error.message, "exec:1: x");
+  assertEquals(doc.error.kind, "runtime");
+});
+
+Deno.test("--output yaml prints the same document as YAML", async () => {
+  const r = await cli(["exec", "--output", "yaml", "return 1"]);
+  assertMatch(r.stdout, /^status: ok\nexit_code: 0\nresult: "1"\n/);
+});
+
+Deno.test("SIGINT ends a batch run with exit code 130 in under 1 s", async () => {
+  const child = cliCommand(["exec", "print('spinning') while true do end"]).spawn();
+  const reader = child.stdout.getReader();
+  await readUntil(reader, "spinning");
+  const sent = performance.now();
+  child.kill("SIGINT");
+  const status = await child.status;
+  const elapsed = performance.now() - sent;
+  reader.releaseLock();
+  await child.stdout.cancel();
+  await child.stderr.cancel();
+  assertEquals(status.code, 130);
+  assert(elapsed < 1000, `exit took ${elapsed} ms`);
+});

@@ -1,0 +1,162 @@
+/**
+ * The engine handle in-process: interrupt, limits, sandbox. Each test starts a real worker.
+ */
+import * as path from "node:path";
+import { Engine, type EngineEvent } from "../../src/engine/handle.ts";
+import type { EngineOptions } from "../../src/engine/protocol.ts";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
+import { tempDir } from "../helpers/cli.ts";
+
+async function engine(opts: Partial<EngineOptions> = {}): Promise<Engine> {
+  const cwd = opts.cwd ?? await tempDir();
+  const e = new Engine();
+  await e.init({
+    securityLevel: "safe",
+    allowedPaths: [cwd],
+    maxMemoryBytes: 0,
+    timeoutMs: 0,
+    interactive: true,
+    cwd,
+    ...opts,
+  });
+  return e;
+}
+
+async function run(e: Engine, code: string): Promise<EngineEvent[]> {
+  const out: EngineEvent[] = [];
+  for await (const ev of e.execute({ code, chunkName: "=cell", echo: true })) out.push(ev);
+  return out;
+}
+
+function text(events: EngineEvent[], name: "stdout" | "stderr" = "stdout"): string {
+  const dec = new TextDecoder();
+  return events.filter((e) => e.type === "stream" && e.name === name)
+    .map((e) => dec.decode((e as { data: Uint8Array }).data)).join("");
+}
+
+function last(events: EngineEvent[]): EngineEvent {
+  return events[events.length - 1];
+}
+
+/** Runs `code`, which prints "spinning" and then loops; interrupts it once it spins. */
+async function interruptAfterStart(e: Engine, code: string): Promise<{ ms: number; end: EngineEvent }> {
+  let sent = 0;
+  let end: EngineEvent | undefined;
+  for await (const ev of e.execute({ code, chunkName: "=cell", echo: false })) {
+    if (ev.type === "stream" && new TextDecoder().decode(ev.data).includes("spinning")) {
+      sent = performance.now();
+      e.interrupt();
+    } else if (ev.type !== "stream") end = ev;
+  }
+  return { ms: performance.now() - sent, end: end as EngineEvent };
+}
+
+Deno.test("interrupt stops `while true do end` within 100 ms and keeps globals", async () => {
+  const e = await engine();
+  try {
+    await run(e, "kept = 41");
+    const { ms, end } = await interruptAfterStart(e, "print('spinning') while true do end");
+    assertEquals(end.type, "error");
+    assertEquals(end.type === "error" && end.error.kind, "interrupted");
+    assert(ms < 100, `interrupt took ${ms} ms`);
+    assertEquals(last(await run(e, "kept + 1")), { type: "result", values: ["42"] });
+  } finally {
+    e.close();
+  }
+});
+
+Deno.test("interrupt escapes pcall loops within 100 ms", async () => {
+  const e = await engine();
+  try {
+    await run(e, "kept = 'yes'");
+    const { ms, end } = await interruptAfterStart(
+      e,
+      "print('spinning') while true do pcall(function() while true do end end) end",
+    );
+    assertEquals(end.type === "error" && end.error.kind, "interrupted");
+    assert(ms < 100, `interrupt took ${ms} ms`);
+    assertEquals(last(await run(e, "kept")), { type: "result", values: ["yes"] });
+  } finally {
+    e.close();
+  }
+});
+
+Deno.test("memory limit: a clear error, then the next cell works", async () => {
+  const e = await engine({ maxMemoryBytes: 32 << 20 });
+  try {
+    const bomb = last(await run(e, "local t = {} while true do t[#t + 1] = ('x'):rep(1000) end"));
+    assertEquals(bomb.type === "error" && bomb.error.message, "memory limit exceeded (32 MiB)");
+    assertEquals(last(await run(e, "string.rep('ab', 3)")), { type: "result", values: ["ababab"] });
+  } finally {
+    e.close();
+  }
+});
+
+Deno.test("timeout_ms stops a long cell with 'timed out after N s'", async () => {
+  const e = await engine({ timeoutMs: 200, interactive: false });
+  try {
+    const end = last(await run(e, "while true do end"));
+    assertEquals(end.type === "error" && end.error.message, "timed out after 0.2 s");
+    assertEquals(last(await run(e, "1")), { type: "result", values: ["1"] });
+  } finally {
+    e.close();
+  }
+});
+
+Deno.test("safe mode: no os.execute, io.popen, os.exit, debug, loadlib, binary chunks", async () => {
+  const e = await engine();
+  try {
+    const r = last(await run(
+      e,
+      "return os.execute, io.popen, os.exit, debug, package.loadlib, string.dump, require('debug')",
+    ));
+    assertEquals(r.type, "error");
+    assertMatch(r.type === "error" ? r.error.message : "", /module 'debug' not found/);
+    assertEquals(
+      last(await run(e, "return os.execute == nil, io.popen == nil, os.exit == nil, debug == nil, package.loadlib == nil, string.dump == nil")),
+      { type: "result", values: ["true", "true", "true", "true", "true", "true"] },
+    );
+    const bin = last(await run(e, "return load('\\27Lua')"));
+    assertEquals(bin.type === "result" && bin.values[0], "nil");
+  } finally {
+    e.close();
+  }
+});
+
+Deno.test("safe mode: io reaches the real disk inside allowed paths only", async () => {
+  const cwd = await tempDir();
+  const e = await engine({ cwd, allowedPaths: [cwd] });
+  try {
+    const w = await run(
+      e,
+      "local f = assert(io.open('note.txt', 'w')) f:write('line 1\\n', 2, '\\n') f:close() " +
+        "local lines = {} for l in io.lines('note.txt') do lines[#lines + 1] = l end return table.concat(lines, '|')",
+    );
+    assertEquals(last(w), { type: "result", values: ["line 1|2"] });
+    assertEquals(await Deno.readTextFile(path.join(cwd, "note.txt")), "line 1\n2\n");
+    const outside = last(await run(e, "return io.open('/etc/hostname')"));
+    assertEquals(outside.type, "result");
+    assertStringIncludes(
+      outside.type === "result" ? outside.values[1] : "",
+      "/etc/hostname: permission denied: /etc/hostname is outside the allowed paths",
+    );
+    const escape = last(await run(e, "return io.open('../escape.txt', 'w')"));
+    assertEquals(escape.type === "result" && escape.values[0], "nil");
+  } finally {
+    e.close();
+  }
+});
+
+Deno.test("unrestricted mode: os.execute runs through the host; os.exit ends with its code", async () => {
+  const e = await engine({ securityLevel: "unrestricted" });
+  try {
+    const r = await run(e, "return os.execute('echo from-shell')");
+    assertEquals(text(r), "from-shell\n");
+    assertEquals(last(r), { type: "result", values: ["true", "exit", "0"] });
+    const exit = last(await run(e, "pcall(os.exit, 3) print('not reached')"));
+    assertEquals(exit, { type: "exit", code: 3 });
+    assertEquals(last(await run(e, "1 + 1")), { type: "result", values: ["2"] });
+  } finally {
+    e.close();
+  }
+});
