@@ -33,8 +33,11 @@ def topics_msg(i):
     return [t + b"." + str(i).encode(), struct.pack(">Q", i)]
 
 
-def sock(ctx, kind, how, endpoint, identity=None):
+def sock(ctx, kind, how, endpoint, identity=None, opts=()):
     s = ctx.socket(getattr(zmq, kind))
+    # Before bind/connect: libzmq copies options into the listener/session at that moment.
+    for k, v in opts:
+        s.setsockopt(k, v)
     s.setsockopt(zmq.LINGER, 0)
     s.setsockopt(zmq.RCVTIMEO, TIMEOUT_MS)
     s.setsockopt(zmq.SNDTIMEO, TIMEOUT_MS)
@@ -103,8 +106,7 @@ def client(ctx, kind, how, endpoint, n, big_every, identity):
 
 def sub(ctx, how, endpoint, n):
     """SUB subscribed to a, c and END; phase 2 (after PHASE2) drops c. Checks exact streams."""
-    s, ep = sock(ctx, "SUB", how, endpoint)
-    s.setsockopt(zmq.RCVHWM, 0)
+    s, ep = sock(ctx, "SUB", how, endpoint, opts=[(zmq.RCVHWM, 0)])
     for t in (b"a", b"c", b"END", b"PHASE2"):
         s.setsockopt(zmq.SUBSCRIBE, t)
     say("ready", ep)
@@ -142,8 +144,7 @@ def sub(ctx, how, endpoint, n):
 
 def pub(ctx, how, endpoint, n, big_every):
     """PUB: sends c-welcome until stdin says go, then n topic messages and END."""
-    s, ep = sock(ctx, "PUB", how, endpoint)
-    s.setsockopt(zmq.SNDHWM, 0)
+    s, ep = sock(ctx, "PUB", how, endpoint, opts=[(zmq.SNDHWM, 0)])
     say("ready", ep)
     while True:
         s.send_multipart([b"c-welcome", b""])
