@@ -60,7 +60,10 @@ Deno.test("runtime error: message with chunk and line, traceback, exit 1", async
   const r = await cli(["exec", "local x = 1\nerror('boom')"]);
   assertEquals(r.code, 1);
   assertEquals(r.stdout, "");
-  assertMatch(r.stderr, /^error: exec:2: boom\nstack traceback:\n\t\[C\]: in function 'error'\n\texec:2: in main chunk\n$/);
+  assertMatch(
+    r.stderr,
+    /^error: exec:2: boom\nstack traceback:\n\t\[C\]: in function 'error'\n\texec:2: in main chunk\n$/,
+  );
 });
 
 Deno.test("syntax error: message with line, exit 1", async () => {

@@ -60,7 +60,13 @@ Deno.test("unknown command and flag: one line with a did-you-mean, exit 2", asyn
 });
 
 Deno.test("--help shows an example for every command; --version prints the version", async () => {
-  for (const args of [["--help"], ["exec", "--help"], ["run", "--help"], ["config", "--help"], ["config", "show", "--help"], ["completions", "--help"]]) {
+  for (
+    const args of [["--help"], ["exec", "--help"], ["run", "--help"], ["config", "--help"], [
+      "config",
+      "show",
+      "--help",
+    ], ["completions", "--help"]]
+  ) {
     const r = await cli(args);
     assertEquals(r.code, 0, args.join(" "));
     assertMatch(r.stdout, /Examples:\n {2}\$ llmspell /, args.join(" "));

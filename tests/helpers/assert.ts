@@ -14,5 +14,8 @@ export function assertMatch(actual: string, re: RegExp, msg?: string): void {
 }
 
 export function assertStringIncludes(actual: string, part: string, msg?: string): void {
-  nodeAssert.ok(actual.includes(part), msg ?? `expected ${JSON.stringify(actual)} to include ${JSON.stringify(part)}`);
+  nodeAssert.ok(
+    actual.includes(part),
+    msg ?? `expected ${JSON.stringify(actual)} to include ${JSON.stringify(part)}`,
+  );
 }

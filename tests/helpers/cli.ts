@@ -21,7 +21,10 @@ export async function tempDir(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "llmspell_test_" });
 }
 
-export function cliCommand(args: string[], opts: CliOptions & { piped?: boolean } = {}): Deno.Command {
+export function cliCommand(
+  args: string[],
+  opts: CliOptions & { piped?: boolean } = {},
+): Deno.Command {
   const home = opts.env?.LLMSPELL_HOME ?? opts.cwd ?? Deno.cwd();
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", MAIN, ...args],
@@ -59,7 +62,9 @@ export async function readUntil(
   let acc = "";
   while (!acc.includes(text)) {
     const { value, done } = await reader.read();
-    if (done) throw new Error(`stream ended before ${JSON.stringify(text)}; got ${JSON.stringify(acc)}`);
+    if (done) {
+      throw new Error(`stream ended before ${JSON.stringify(text)}; got ${JSON.stringify(acc)}`);
+    }
     acc += dec.decode(value, { stream: true });
   }
   return acc;

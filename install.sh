@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs llmspell: Deno (from npm, when absent), the dependencies, then either a compiled
+# single executable (`deno compile`) or, when Deno's compile runtime cannot be downloaded,
+# a launcher that runs the same program with the local Deno, offline.
+#
+#   bash install.sh                 # installs ./bin/llmspell
+#   PREFIX=$HOME/.local bash install.sh
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PREFIX=${PREFIX:-$ROOT}
+cd "$ROOT"
+source "$ROOT/scripts/ensure_deno.sh"
+
+echo "caching dependencies" >&2
+"$DENO" install --quiet >&2
+
+mkdir -p "$PREFIX/bin"
+TARGET="$PREFIX/bin/llmspell"
+# The same flags as `deno task compile`: the worker and glue.wasm are loaded at run time.
+if "$DENO" compile -A --include src/engine/worker.ts --include node_modules/wasmoon/dist/glue.wasm \
+  -o "$TARGET.tmp" main.ts >/dev/null 2>"$ROOT/.compile.log"; then
+  mv "$TARGET.tmp" "$TARGET"
+  rm -f "$ROOT/.compile.log"
+  echo "installed $TARGET (compiled single executable)" >&2
+else
+  rm -f "$TARGET.tmp" "$ROOT/.compile.log"
+  cat > "$TARGET" <<LAUNCHER
+#!/bin/sh
+# llmspell launcher: runs $ROOT/main.ts with Deno $DENO_VERSION, offline.
+exec "$DENO" run -A --quiet --no-prompt --cached-only --config "$ROOT/deno.json" "$ROOT/main.ts" "\$@"
+LAUNCHER
+  chmod +x "$TARGET"
+  echo "deno compile could not get its runtime (no network to Deno's download site):" >&2
+  echo "installed $TARGET as a launcher that runs the same program with $DENO" >&2
+fi
+
+# Shell completions, generated from the command tree.
+install -D -m 644 completions/llmspell.bash "$PREFIX/share/bash-completion/completions/llmspell"
+install -D -m 644 completions/_llmspell "$PREFIX/share/zsh/site-functions/_llmspell"
+install -D -m 644 completions/llmspell.fish "$PREFIX/share/fish/vendor_completions.d/llmspell.fish"
+echo "installed completions under $PREFIX/share" >&2
+echo "try: $TARGET run examples/hello.lua" >&2

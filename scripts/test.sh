@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what the tests need (Deno from npm; Debian packages when run as root) and runs
+# the whole suite. The last line is "N passed, N failed".
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+source "$ROOT/scripts/ensure_deno.sh"
+
+PACKAGES=(lua5.4 tmux python3-zmq jupyter-client jupyter-console python3-jupyter-kernel-test)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing Debian packages: ${missing[*]}" >&2
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "error: missing Debian packages: ${missing[*]} (run as root, or apt-get install them)" >&2
+    exit 1
+  fi
+fi
+
+"$DENO" install --quiet
+LOG=$(mktemp)
+set +e
+NO_COLOR=1 "$DENO" test -A --parallel tests/ 2>&1 | tee "$LOG"
+status=${PIPESTATUS[0]}
+set -e
+summary=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$LOG" | tail -n 1)
+rm -f "$LOG"
+passed=$(echo "$summary" | sed -E 's/.*\| ([0-9]+) passed.*/\1/')
+failed=$(echo "$summary" | sed -E 's/.*\| ([0-9]+) failed.*/\1/')
+echo "${passed:-0} passed, ${failed:-0} failed"
+exit "$status"
