@@ -265,7 +265,7 @@ export class Connection {
       if (e instanceof ZmtpProtocolError) {
         this.close(`protocol error: ${e.message}`);
       } else {
-        this.close(`read failed: ${errText(e)}`);
+        this.close(`read failed${this.decoder.midFrame ? " mid-frame" : ""}: ${errText(e)}`);
       }
     }
   }

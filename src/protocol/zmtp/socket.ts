@@ -167,6 +167,11 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
     return this.peers.length;
   }
 
+  /** Open connections, including ones still in the handshake. */
+  get connectionCount(): number {
+    return this.all.size;
+  }
+
   /** True after `close()` was called. */
   get closed(): boolean {
     return this.closing;
