@@ -39,7 +39,10 @@ function last(events: EngineEvent[]): EngineEvent {
 }
 
 /** Runs `code`, which prints "spinning" and then loops; interrupts it once it spins. */
-async function interruptAfterStart(e: Engine, code: string): Promise<{ ms: number; end: EngineEvent }> {
+async function interruptAfterStart(
+  e: Engine,
+  code: string,
+): Promise<{ ms: number; end: EngineEvent }> {
   let sent = 0;
   let end: EngineEvent | undefined;
   for await (const ev of e.execute({ code, chunkName: "=cell", echo: false })) {
@@ -106,14 +109,21 @@ Deno.test("timeout_ms stops a long cell with 'timed out after N s'", async () =>
 Deno.test("safe mode: no os.execute, io.popen, os.exit, debug, loadlib, binary chunks", async () => {
   const e = await engine();
   try {
-    const r = last(await run(
-      e,
-      "return os.execute, io.popen, os.exit, debug, package.loadlib, string.dump, require('debug')",
-    ));
+    const r = last(
+      await run(
+        e,
+        "return os.execute, io.popen, os.exit, debug, package.loadlib, string.dump, require('debug')",
+      ),
+    );
     assertEquals(r.type, "error");
     assertMatch(r.type === "error" ? r.error.message : "", /module 'debug' not found/);
     assertEquals(
-      last(await run(e, "return os.execute == nil, io.popen == nil, os.exit == nil, debug == nil, package.loadlib == nil, string.dump == nil")),
+      last(
+        await run(
+          e,
+          "return os.execute == nil, io.popen == nil, os.exit == nil, debug == nil, package.loadlib == nil, string.dump == nil",
+        ),
+      ),
       { type: "result", values: ["true", "true", "true", "true", "true", "true"] },
     );
     const bin = last(await run(e, "return load('\\27Lua')"));
