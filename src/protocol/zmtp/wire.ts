@@ -274,10 +274,10 @@ export class FrameDecoder {
         if (size > this.maxFrameSize) {
           throw new ZmtpProtocolError(`frame of ${size} bytes exceeds maxFrameSize`);
         }
-        this.flags = f;
+        this.flags = f & ~FLAG_LONG;
         this.headLen = 0;
         if (size === 0) {
-          this.onFrame(f, new Uint8Array(0));
+          this.onFrame(f & ~FLAG_LONG, new Uint8Array(0));
           continue;
         }
         this.bodyLen = size;
