@@ -5,7 +5,7 @@
 import { type Command, Option } from "commander";
 import { formatDiagnostic, loadConfig, type LoadedConfig } from "../config/mod.ts";
 import { ExitCode } from "../errors.ts";
-import { setTraceLevel, TRACE_LEVELS, type TraceLevel } from "../telemetry/log.ts";
+import { log, setTraceLevel, TRACE_LEVELS, type TraceLevel } from "../telemetry/log.ts";
 import {
   type CliContext,
   type GlobalOptions,
@@ -77,6 +77,7 @@ export function contextOf(cmd: Command): CliContext {
 /** Loads the configuration for a command, printing warnings (unknown keys) to stderr. */
 export async function configFor(ctx: CliContext): Promise<LoadedConfig> {
   const loaded = await loadConfig({ file: ctx.config, cwd: ctx.cwd, env: ctx.env });
+  log.debug(`config: ${loaded.source ?? "defaults (no config file found)"}`);
   for (const w of loaded.warnings) writeErr(formatDiagnostic(w, { color: ctx.colorErr }) + "\n");
   return loaded;
 }

@@ -9,6 +9,7 @@ import type { EngineOptions, LuaErrorInfo, ScriptArgs } from "../engine/protocol
 import { ExitCode } from "../errors.ts";
 import { type CliContext, paint, writeErr, writeOut } from "./context.ts";
 import { printData } from "./render.ts";
+import { log } from "../telemetry/log.ts";
 
 export interface ScriptInput {
   code: string;
@@ -51,7 +52,12 @@ export async function runScript(
   // Batch mode runs hook-free: Ctrl+C ends the process, as with any command-line tool.
   Deno.addSignalListener("SIGINT", () => Deno.exit(ExitCode.interrupted));
   const started = performance.now();
-  await engine.init(engineOptions(config, ctx.cwd, input.scriptDir));
+  const options = engineOptions(config, ctx.cwd, input.scriptDir);
+  await engine.init(options);
+  log.debug(
+    `engine ready after ${(performance.now() - started).toFixed(1)} ms ` +
+      `(${options.securityLevel}, memory limit ${options.maxMemoryBytes} bytes)`,
+  );
   const collect = ctx.output !== "text";
   const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
   const captured = { stdout: "", stderr: "" };

@@ -73,20 +73,15 @@ export interface LuaEngineConfig {
   security_level: "safe" | "unrestricted";
   max_memory_bytes: number;
   timeout_ms: number;
-  stdlib?: string[];
 }
 
 /** `[runtime.security]` */
 export interface SecurityConfig {
   allowed_paths: string[];
-  allow_network: boolean;
-  allow_process_spawn: boolean;
 }
 
 /** `[runtime]` */
 export interface RuntimeConfig {
-  max_concurrent_scripts: number;
-  script_timeout_ms: number;
   security: SecurityConfig;
 }
 
@@ -161,20 +156,6 @@ export interface Config {
 
 const MiB = 1024 * 1024;
 
-/** Lua 5.4 standard library modules a script may be given. */
-export const LUA_STDLIB = [
-  "base",
-  "coroutine",
-  "table",
-  "string",
-  "utf8",
-  "math",
-  "io",
-  "os",
-  "debug",
-  "package",
-] as const;
-
 /** The schema. Key order here is the order of the template and of `config show`. */
 export const SCHEMA: SectionSpec = {
   kind: "section",
@@ -211,14 +192,6 @@ export const SCHEMA: SectionSpec = {
               default: 0,
               description: "Time limit of one execution (a script or a cell) in ms. 0 = none.",
             },
-            stdlib: {
-              kind: "field",
-              type: "string[]",
-              enum: LUA_STDLIB,
-              example: ["base", "coroutine", "table", "string", "utf8", "math"],
-              description:
-                "Standard library modules to open. Unset = every module security_level allows.",
-            },
           },
         },
       },
@@ -227,20 +200,6 @@ export const SCHEMA: SectionSpec = {
       kind: "section",
       description: "Script execution.",
       fields: {
-        max_concurrent_scripts: {
-          kind: "field",
-          type: "integer",
-          min: 1,
-          default: 4,
-          description: "How many scripts one kernel or process runs at the same time.",
-        },
-        script_timeout_ms: {
-          kind: "field",
-          type: "integer",
-          min: 0,
-          default: 0,
-          description: "Wall-clock limit of a whole run/exec, LLM calls included, in ms. 0 = none.",
-        },
         security: {
           kind: "section",
           description: 'What sandboxed scripts (security_level = "safe") may touch.',
@@ -250,20 +209,7 @@ export const SCHEMA: SectionSpec = {
               type: "string[]",
               default: ["."],
               description:
-                'Directories scripts may read and write. Relative paths are resolved against the script\'s directory (the working directory for exec, REPL and kernel); "." is that directory itself.',
-            },
-            allow_network: {
-              kind: "field",
-              type: "boolean",
-              default: true,
-              description:
-                "Whether scripts and their tools may open network connections (LLM providers always may).",
-            },
-            allow_process_spawn: {
-              kind: "field",
-              type: "boolean",
-              default: false,
-              description: "Whether scripts and their tools may start processes.",
+                'Directories safe scripts may read and write, besides the script\'s own directory. Relative paths are resolved against the working directory; "." is the working directory itself.',
             },
           },
         },

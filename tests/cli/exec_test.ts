@@ -113,3 +113,12 @@ Deno.test("SIGINT ends a batch run with exit code 130 in under 1 s", async () =>
   assertEquals(status.code, 130);
   assert(elapsed < 1000, `exit took ${elapsed} ms`);
 });
+
+Deno.test("--trace debug writes diagnostics to stderr only", async () => {
+  const r = await cli(["exec", "--trace", "debug", "1"]);
+  assertEquals(r.stdout, "1\n");
+  assertMatch(r.stderr, /^\[debug\] config: defaults/m);
+  assertMatch(r.stderr, /^\[debug\] engine ready after [\d.]+ ms \(safe/m);
+  const quiet = await cli(["exec", "1"]);
+  assertEquals(quiet.stderr, "");
+});

@@ -116,7 +116,6 @@ Deno.test("loadConfig: environment overrides beat the file, parsed by type", asy
       ...env,
       LLMSPELL_ENGINES_LUA_MAX_MEMORY_BYTES: "1000",
       LLMSPELL_RUNTIME_SECURITY_ALLOWED_PATHS: "/a, /b,",
-      LLMSPELL_RUNTIME_SECURITY_ALLOW_NETWORK: "no",
       LLMSPELL_KERNEL_IP: "0.0.0.0",
       LLMSPELL_PROVIDERS_OPENAI_API_KEY: "from-env",
       // The name contains "_": the key is matched from the end, the name against the file.
@@ -129,7 +128,6 @@ Deno.test("loadConfig: environment overrides beat the file, parsed by type", asy
   const c = r.config;
   assert.equal(c.engines.lua.max_memory_bytes, 1000);
   assert.deepEqual(c.runtime.security.allowed_paths, ["/a", "/b"]);
-  assert.equal(c.runtime.security.allow_network, false);
   assert.equal(c.kernel.ip, "0.0.0.0");
   assert.equal(c.providers.openai.api_key, "from-env");
   assert.equal(c.providers["my-local"].api_key_env, "LOCAL_KEY");

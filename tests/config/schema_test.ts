@@ -14,7 +14,6 @@ Deno.test("schema: defaults match the Config interface's sections", () => {
   // Every section of the schema is present; a new section must be added to Config too.
   assert.deepEqual(Object.keys(c), Object.keys(SCHEMA.fields));
   assert.equal(c.engines.lua.timeout_ms, 0);
-  assert.equal(c.engines.lua.stdlib, undefined);
   assert.equal(c.kernel.transport, "tcp");
   assert.equal(c.debug.break_on_error, "never");
   assert.equal(c.state.backend, "sqlite");

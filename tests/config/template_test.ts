@@ -30,7 +30,6 @@ Deno.test("renderInitTemplate: every commented default is valid and equals the d
   assert.deepEqual(diagnostics, []);
   // Uncommenting changed nothing but adding the examples: the provider and the lists.
   const expected = defaultConfig();
-  expected.engines.lua.stdlib = ["base", "coroutine", "table", "string", "utf8", "math"];
   expected.tools.enabled = ["web_fetch", "file_read"];
   expected.providers.openai = {
     provider_type: "openai",
