@@ -1,0 +1,44 @@
+/**
+ * Runs one Lua file through llmspell's Engine (worker, prelude, sandbox), as `run` does,
+ * optionally with the interrupt count hook armed (`interactive: true`, as the kernel, REPL
+ * and debugger run). The scripts time themselves with os.clock(), so only the Lua work is
+ * measured.
+ *
+ * Usage: deno run -A bench/engine_harness.ts FILE [--interactive] [--unrestricted]
+ */
+import * as path from "node:path";
+import { Engine } from "../src/engine/handle.ts";
+
+const file = Deno.args.find((a) => !a.startsWith("--"));
+if (!file) {
+  console.error("usage: engine_harness.ts FILE [--interactive] [--unrestricted]");
+  Deno.exit(2);
+}
+const abs = path.resolve(file);
+const engine = new Engine();
+await engine.init({
+  securityLevel: Deno.args.includes("--unrestricted") ? "unrestricted" : "safe",
+  allowedPaths: [path.dirname(abs)],
+  maxMemoryBytes: 0,
+  timeoutMs: 0,
+  interactive: Deno.args.includes("--interactive"),
+  cwd: Deno.cwd(),
+  scriptDir: path.dirname(abs),
+});
+let code = 0;
+for await (
+  const ev of engine.execute({
+    code: await Deno.readTextFile(abs),
+    chunkName: "@" + abs,
+    echo: false,
+  })
+) {
+  if (ev.type === "stream") {
+    await (ev.name === "stdout" ? Deno.stdout : Deno.stderr).write(ev.data);
+  } else if (ev.type === "error") {
+    console.error(`error: ${ev.error.message}`);
+    code = 1;
+  } else if (ev.type === "exit") code = ev.code;
+}
+engine.close();
+Deno.exit(code);

@@ -1,0 +1,148 @@
+/**
+ * Shared helpers for the benchmarks: spawning and timing processes, medians, load average,
+ * machine description and plain-text tables.
+ */
+import * as path from "node:path";
+
+export const ROOT = path.resolve(import.meta.dirname!, "..");
+export const DENO = Deno.execPath();
+
+export interface RunResult {
+  /** Wall time from spawn to exit, in ms, measured by this process. */
+  wallMs: number;
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion and times it from spawn to exit. */
+export async function timeCommand(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<RunResult> {
+  const command = new Deno.Command(cmd, {
+    args,
+    cwd: opts.cwd ?? ROOT,
+    env: opts.env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const t0 = performance.now();
+  const out = await command.output();
+  const wallMs = performance.now() - t0;
+  const dec = new TextDecoder();
+  return { wallMs, code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/**
+ * Runs a command until it exits 0, retrying a few times with a pause: the working tree is
+ * shared with engineers who edit it while benchmarks run, so a run can hit a half-written
+ * file. Throws with the last output if every attempt fails.
+ */
+export async function runRetry(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+  attempts = 5,
+): Promise<RunResult> {
+  let r: RunResult | undefined;
+  for (let i = 0; i < attempts; i++) {
+    r = await timeCommand(cmd, args, opts);
+    if (r.code === 0) return r;
+    console.error(`(retrying after exit ${r.code}: ${cmd} ${args.join(" ")})`);
+    await new Promise((res) => setTimeout(res, 3000));
+  }
+  throw new Error(`${cmd} ${args.join(" ")} exited ${r!.code}\n${r!.stdout}\n${r!.stderr}`);
+}
+
+/** Runs a command and fails loudly if it does not exit 0. */
+export async function mustRun(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<RunResult> {
+  const r = await timeCommand(cmd, args, opts);
+  if (r.code !== 0) {
+    throw new Error(`${cmd} ${args.join(" ")} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+  }
+  return r;
+}
+
+/** The `key=<number>` value printed by a benchmark script. */
+export function parseMetric(stdout: string, key = "elapsed_ms"): number {
+  const m = stdout.match(new RegExp(`^${key}=([0-9.eE+-]+)\\s*$`, "m"));
+  if (!m) throw new Error(`no ${key}= in output:\n${stdout}`);
+  return Number(m[1]);
+}
+
+export function median(xs: number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+export function min(xs: number[]): number {
+  return Math.min(...xs);
+}
+
+/** Median absolute deviation, as a rough spread figure. */
+export function mad(xs: number[]): number {
+  const m = median(xs);
+  return median(xs.map((x) => Math.abs(x - m)));
+}
+
+export function loadAvg(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "n/a";
+  }
+}
+
+export function machine(): string {
+  let cpu = "unknown cpu";
+  try {
+    const info = Deno.readTextFileSync("/proc/cpuinfo");
+    cpu = info.match(/^model name\s*:\s*(.*)$/m)?.[1] ?? cpu;
+  } catch { /* not Linux */ }
+  return `${cpu}, ${navigator.hardwareConcurrency} cores, ${Deno.build.os}/${Deno.build.arch}, ` +
+    `deno ${Deno.version.deno}`;
+}
+
+export function fmt(x: number, digits = 1): string {
+  if (!Number.isFinite(x)) return "n/a";
+  return x.toFixed(digits);
+}
+
+export function ratio(a: number, b: number): string {
+  return `${fmt(a / b, 2)}x`;
+}
+
+/** A plain-text table with right-aligned numeric columns. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join("  ");
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join(
+    "\n",
+  );
+}
+
+export function hasFlag(name: string): boolean {
+  return Deno.args.includes(name);
+}
+
+/** The value after `--name`, or the default. */
+export function flagValue(name: string, dflt: number): number {
+  const i = Deno.args.indexOf(name);
+  if (i < 0 || i + 1 >= Deno.args.length) return dflt;
+  const v = Number(Deno.args[i + 1]);
+  return Number.isFinite(v) ? v : dflt;
+}
+
+export function verdict(met: boolean): string {
+  return `goal met: ${met ? "yes" : "no"}`;
+}

@@ -1,0 +1,59 @@
+/**
+ * Runs every benchmark and prints its table: (a) start-up (bench/startup.ts), (b) and (c)
+ * Lua CPU with and without the interrupt hook (bench/lua_cpu.ts), then bench/zmtp.ts as a
+ * subprocess when it exists. `deno task bench` calls this.
+ *
+ * Usage: deno run -A bench/run.ts [--quick] [--hyperfine] [--skip-startup] [--skip-lua]
+ *        [--skip-zmtp]
+ */
+import * as path from "node:path";
+import { runLuaCpu } from "./lua_cpu.ts";
+import { DENO, hasFlag, loadAvg, machine, ROOT } from "./lib.ts";
+import { runStartup } from "./startup.ts";
+
+Deno.chdir(ROOT);
+const quick = hasFlag("--quick");
+const started = performance.now();
+console.log(`# llmspell benchmarks ${new Date().toISOString()}${quick ? " (--quick)" : ""}`);
+console.log(`machine: ${machine()}`);
+console.log(`load average at start: ${loadAvg()}`);
+console.log("");
+
+const verdicts: string[] = [];
+let failed = false;
+
+if (!hasFlag("--skip-startup")) {
+  const r = await runStartup({ quick, hyperfine: hasFlag("--hyperfine") });
+  console.log(r.text + "\n");
+  verdicts.push(`(a) start-up <= 3x deno hello: ${r.met ? "yes" : "no"}`);
+}
+if (!hasFlag("--skip-lua")) {
+  const r = await runLuaCpu({ quick });
+  console.log(r.text + "\n");
+  verdicts.push(`(b) llmspell <= 1.05x raw wasmoon: ${r.wasmoonMet ? "yes" : "no"}`);
+  verdicts.push(`(c) interrupt hook <= 1.6x: ${r.hookMet ? "yes" : "no"}`);
+}
+const zmtp = path.join(ROOT, "bench", "zmtp.ts");
+if (!hasFlag("--skip-zmtp")) {
+  let exists = false;
+  try {
+    exists = (await Deno.stat(zmtp)).isFile;
+  } catch { /* not there */ }
+  if (exists) {
+    const args = ["run", "-A", zmtp, ...(quick ? ["--quick"] : [])];
+    const status = await new Deno.Command(DENO, { args, stdout: "inherit", stderr: "inherit" })
+      .spawn().status;
+    if (!status.success) {
+      failed = true;
+      console.log(`bench/zmtp.ts exited ${status.code}`);
+    }
+    console.log("");
+  }
+}
+
+console.log("## summary");
+for (const v of verdicts) console.log(v);
+console.log(
+  `total ${((performance.now() - started) / 1000).toFixed(0)} s; load average at end: ${loadAvg()}`,
+);
+if (failed) Deno.exit(1);
