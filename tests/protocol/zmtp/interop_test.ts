@@ -58,7 +58,15 @@ for (const t of ["tcp", "ipc"] as const) {
     const router = new RouterSocket({ highWaterMark: 100 });
     try {
       const { endpoint } = await router.bind(addr.endpoint);
-      await withPeer(["client", "DEALER", "connect", endpoint, String(N), String(BIG_EVERY), "jupyter-client"], async (py) => {
+      await withPeer([
+        "client",
+        "DEALER",
+        "connect",
+        endpoint,
+        String(N),
+        String(BIG_EVERY),
+        "jupyter-client",
+      ], async (py) => {
         await py.ready();
         let n = 0;
         const serve = (async () => {
@@ -102,20 +110,23 @@ for (const t of ["tcp", "ipc"] as const) {
     const rep = new RepSocket();
     try {
       const { endpoint } = await rep.bind(addr.endpoint);
-      await withPeer(["client", "REQ", "connect", endpoint, String(N), String(BIG_EVERY)], async (py) => {
-        await py.ready();
-        let n = 0;
-        const serve = (async () => {
-          for await (const m of rep) {
-            assert.equal(m.length, 3, "envelope stripped: only the body frames");
-            assert.equal(seqOf(m), n++);
-            await rep.send(m);
-            if (n === N) return;
-          }
-        })();
-        assert.equal(await within(py.result(), LIMIT_MS, "python REQ"), N);
-        await serve;
-      });
+      await withPeer(
+        ["client", "REQ", "connect", endpoint, String(N), String(BIG_EVERY)],
+        async (py) => {
+          await py.ready();
+          let n = 0;
+          const serve = (async () => {
+            for await (const m of rep) {
+              assert.equal(m.length, 3, "envelope stripped: only the body frames");
+              assert.equal(seqOf(m), n++);
+              await rep.send(m);
+              if (n === N) return;
+            }
+          })();
+          assert.equal(await within(py.result(), LIMIT_MS, "python REQ"), N);
+          await serve;
+        },
+      );
     } finally {
       await rep.close();
       await addr.cleanup();
@@ -175,7 +186,13 @@ for (const t of ["tcp", "ipc"] as const) {
     const addr = await bindAddr(t);
     const sub = new SubSocket({ highWaterMark: 100 });
     try {
-      await withPeer(["pub", "bind", addr.endpoint.replace(":0", ":*"), String(N), String(BIG_EVERY)], async (py) => {
+      await withPeer([
+        "pub",
+        "bind",
+        addr.endpoint.replace(":0", ":*"),
+        String(N),
+        String(BIG_EVERY),
+      ], async (py) => {
         const endpoint = await py.ready();
         sub.subscribe("a");
         sub.subscribe("c");

@@ -231,7 +231,9 @@ Deno.test("robustness: protocol violations are dropped; refusals send ERROR", as
     // READY without Socket-Type.
     r = await RawPeer.connect(f.endpoint);
     const ready = concat(new Uint8Array([5]), utf8("READY"));
-    await r.write(concat(encodeGreeting(false), new Uint8Array([FLAG_COMMAND, ready.length]), ready));
+    await r.write(
+      concat(encodeGreeting(false), new Uint8Array([FLAG_COMMAND, ready.length]), ready),
+    );
     await within(r.closedByPeer(), 5000, "READY without Socket-Type");
     await r.close();
     await f.waitLogs("READY without Socket-Type", 1);
@@ -247,7 +249,10 @@ Deno.test("robustness: protocol violations are dropped; refusals send ERROR", as
     r = await RawPeer.connect(f.endpoint);
     const greetingAndReady = concat(encodeGreeting(false));
     await r.write(greetingAndReady);
-    await r.sendCommand("READY", concat(new Uint8Array([11]), utf8("Socket-Type"), new Uint8Array([0, 0, 0, 3]), utf8("SUB")));
+    await r.sendCommand(
+      "READY",
+      concat(new Uint8Array([11]), utf8("Socket-Type"), new Uint8Array([0, 0, 0, 3]), utf8("SUB")),
+    );
     const first = await r.command();
     assert.equal(first.name, "READY");
     const err = await within(r.command(), 5000, "ERROR command");

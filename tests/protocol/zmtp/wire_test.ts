@@ -45,7 +45,12 @@ Deno.test("wire: short and long frames, MORE and COMMAND flags", () => {
 });
 
 Deno.test("wire: decoder reassembles frames across every split point", () => {
-  const bodies = [new Uint8Array(0), new Uint8Array(255).fill(1), new Uint8Array(256).fill(2), new Uint8Array(70000).fill(3)];
+  const bodies = [
+    new Uint8Array(0),
+    new Uint8Array(255).fill(1),
+    new Uint8Array(256).fill(2),
+    new Uint8Array(70000).fill(3),
+  ];
   const stream = new Uint8Array(bodies.reduce((n, b) => n + b.length + 9, 0));
   let o = 0;
   for (const [i, b] of bodies.entries()) {
@@ -80,12 +85,22 @@ Deno.test("wire: READY metadata round-trips; names are case-insensitive", () => 
 });
 
 Deno.test("endpoint: tcp IPv4, IPv6, *, port 0 and *, ipc; errors are LlmspellError", () => {
-  assert.deepEqual(parseEndpoint("tcp://127.0.0.1:5555"), { transport: "tcp", host: "127.0.0.1", port: 5555 });
+  assert.deepEqual(parseEndpoint("tcp://127.0.0.1:5555"), {
+    transport: "tcp",
+    host: "127.0.0.1",
+    port: 5555,
+  });
   assert.deepEqual(parseEndpoint("tcp://*:0"), { transport: "tcp", host: "0.0.0.0", port: 0 });
   assert.deepEqual(parseEndpoint("tcp://[::1]:*"), { transport: "tcp", host: "::1", port: 0 });
   assert.equal(formatEndpoint({ transport: "tcp", host: "::1", port: 9 }), "tcp://[::1]:9");
   assert.deepEqual(parseEndpoint("ipc:///tmp/k.sock"), { transport: "ipc", path: "/tmp/k.sock" });
-  for (const bad of ["tcp://1.2.3.4", "udp://x:1", "tcp://::1:5", "tcp://h:99999", "ipc://", "nope"]) {
-    assert.throws(() => parseEndpoint(bad), (e: unknown) => e instanceof LlmspellError && e.code === "zmtp_endpoint", bad);
+  for (
+    const bad of ["tcp://1.2.3.4", "udp://x:1", "tcp://::1:5", "tcp://h:99999", "ipc://", "nope"]
+  ) {
+    assert.throws(
+      () => parseEndpoint(bad),
+      (e: unknown) => e instanceof LlmspellError && e.code === "zmtp_endpoint",
+      bad,
+    );
   }
 });
