@@ -1,10 +1,12 @@
 /**
  * Engine worker entry. Lua runs here, never on the main thread (ARCHITECTURE.md §1).
- * The wasm module starts compiling as soon as the worker loads, before the main thread has
- * parsed arguments or read the configuration; `init` then creates the Lua state.
+ *
+ * Start-up is on the critical path of every `exec`: the wasm compile starts first (V8
+ * compiles off-thread) while wasmoon's JavaScript is imported, and `init` creates the
+ * Lua state once both are done and the main thread has read the configuration.
  */
 /// <reference lib="deno.worker" />
-import { LuaFactory } from "wasmoon";
+import type { LuaFactory } from "wasmoon";
 import { RingWriter } from "./output_ring.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 import { LuaRuntime } from "./runtime.ts";
@@ -12,8 +14,24 @@ import { LuaRuntime } from "./runtime.ts";
 // wasmoon takes a Worker for a browser and would fetch glue.wasm over the network: give it
 // the local file.
 const wasmPath = new URL(import.meta.resolve("wasmoon/dist/glue.wasm")).pathname;
-const factory = new LuaFactory(wasmPath);
-const moduleReady = factory.getLuaModule();
+const compiled = WebAssembly.compile(Deno.readFileSync(wasmPath));
+
+// Emscripten instantiates from the bytes it reads itself; hand it the module compiled above
+// instead of compiling the same bytes a second time.
+const instantiate = WebAssembly.instantiate;
+WebAssembly.instantiate =
+  (async (source: BufferSource | WebAssembly.Module, imports?: WebAssembly.Imports) => {
+    if (source instanceof WebAssembly.Module) return await instantiate(source, imports);
+    const module = await compiled;
+    WebAssembly.instantiate = instantiate;
+    return { module, instance: await instantiate(module, imports) };
+  }) as typeof WebAssembly.instantiate;
+
+const factory: Promise<LuaFactory> = import("wasmoon").then(async ({ LuaFactory }) => {
+  const f = new LuaFactory(wasmPath);
+  await f.getLuaModule();
+  return f;
+});
 let runtime: LuaRuntime | undefined;
 
 function post(msg: FromWorker): void {
@@ -25,9 +43,8 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
   try {
     switch (msg.type) {
       case "init": {
-        await moduleReady;
         runtime = await LuaRuntime.create(
-          factory,
+          await factory,
           msg.options,
           new Int32Array(msg.control),
           new RingWriter(msg.output),
