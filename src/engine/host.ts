@@ -70,7 +70,9 @@ export class PathPolicy {
     this.#cwd = options.cwd;
     this.#enforced = options.securityLevel === "safe";
     // The script's own directory is always allowed: its modules and data files live there.
-    const roots = options.scriptDir ? [...options.allowedPaths, options.scriptDir] : options.allowedPaths;
+    const roots = options.scriptDir
+      ? [...options.allowedPaths, options.scriptDir]
+      : options.allowedPaths;
     this.#roots = roots.map((r) => realish(path.resolve(options.cwd, r)));
   }
 

@@ -208,7 +208,7 @@ export class LuaRuntime {
         let allNil = true;
         for (let i = 2; i <= n && allNil; i++) allNil = lua.lua_type(T, i) === LuaTypeId.nil;
         const values: string[] = [];
-        if (!allNil) for (let i = 2; i <= n; i++) values.push(this.#format(T, i, false));
+        if (!allNil) { for (let i = 2; i <= n; i++) values.push(this.#format(T, i, false)); }
         return { status: "ok", values };
       }
       errIndex = 2;

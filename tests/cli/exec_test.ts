@@ -23,7 +23,7 @@ Deno.test("value display: sorted keys, cycles marked, long arrays elided, nestin
   ]);
   assertEquals(r.stdout, '{"x", a = 2, self = <cycle>, z = 1}\n');
   const long = await cli(["exec", "local t = {} for i = 1, 150 do t[i] = i end return t"]);
-  assertMatch(long.stdout, /^\{\n  1,\n  2,\n[\s\S]*  100,\n  \.\.\. \(50 more\)\n\}\n$/);
+  assertMatch(long.stdout, /^\{\n {2}1,\n {2}2,\n[\s\S]* {2}100,\n {2}\.\.\. \(50 more\)\n\}\n$/);
   const deep = await cli(["exec", "return {a = {b = {c = {d = {e = 1}}}}}"]);
   assertEquals(deep.stdout, "{a = {b = {c = {d = {...}}}}}\n");
 });
