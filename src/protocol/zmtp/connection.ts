@@ -68,8 +68,8 @@ interface OutItem {
 }
 
 const READ_SIZE = 256 * 1024;
-const SCRATCH_SIZE = 128 * 1024;
-const INLINE_MAX = 16 * 1024;
+const SCRATCH_SIZE = 64 * 1024;
+const INLINE_MAX = 256 * 1024;
 const BATCH_BYTES = 1024 * 1024;
 const EMPTY = new Uint8Array(0);
 
@@ -110,7 +110,7 @@ export class Connection {
   private currentBytes = 0;
   private outQ = new Deque<OutItem>();
   private outCount = 0;
-  private scratch = new Uint8Array(SCRATCH_SIZE);
+  private scratchBuf: Uint8Array | null = null;
   private writerRun: Promise<void> | null = null;
   private closeAfterFlush: string | null = null;
   private paused = false;
@@ -242,7 +242,9 @@ export class Connection {
   }
 
   private async readLoop(): Promise<void> {
-    const buf = new Uint8Array(READ_SIZE);
+    // Start small and grow while reads fill the buffer: idle or chatty peers cost 8 KiB,
+    // bulk transfers get 256 KiB reads.
+    let buf = new Uint8Array(8 * 1024);
     try {
       while (this.state !== "closed") {
         if (this.paused) {
@@ -260,6 +262,8 @@ export class Connection {
         } else if (!this.closed) {
           this.decoder.feed(buf.subarray(0, n));
         }
+        // The decoder copied what it keeps, so the buffer can be replaced freely.
+        if (n === buf.length && buf.length < READ_SIZE) buf = new Uint8Array(buf.length * 4);
       }
     } catch (e) {
       if (e instanceof ZmtpProtocolError) {
@@ -290,7 +294,9 @@ export class Connection {
     if (this.state === "closed") return;
     if (flags & FLAG_COMMAND) {
       if (flags & FLAG_MORE) throw new ZmtpProtocolError("command frame with MORE flag");
-      if (this.current.length > 0) throw new ZmtpProtocolError("command inside a multipart message");
+      if (this.current.length > 0) {
+        throw new ZmtpProtocolError("command inside a multipart message");
+      }
       const cmd = parseCommand(body);
       this.onCommand(cmd.name, cmd.data);
       return;
@@ -396,43 +402,50 @@ export class Connection {
     }
   }
 
-  /** Encodes queued items: headers and small bodies are copied into one scratch buffer. */
+  /**
+   * Encodes queued items into as few writes as possible: every async write costs far more than
+   * copying a few hundred KiB, so headers and bodies up to INLINE_MAX go into one buffer (the
+   * reusable scratch when it fits). Only larger bodies are written from the caller's memory.
+   */
   private buildBatch(): Uint8Array[] {
-    const parts: Uint8Array[] = [];
-    let scratch = this.scratch;
-    let start = 0;
-    let pos = 0;
+    const items: OutItem[] = [];
+    let copyBytes = 0;
     let total = 0;
     while (this.outQ.length > 0 && total < BATCH_BYTES) {
-      const item = this.outQ.peek()!;
-      const frames = item.frames;
-      let need = 0;
-      for (const f of frames) need += 9 + (f.length <= INLINE_MAX ? f.length : 0);
-      if (pos + need > scratch.length) {
-        if (pos > 0) break;
-        scratch = new Uint8Array(need);
-      }
-      this.outQ.shift();
+      const item = this.outQ.shift()!;
       if (item.kind === KIND_DATA) this.outCount--;
+      items.push(item);
+      for (const f of item.frames) {
+        const h = item.kind === KIND_RAW ? 0 : headerSize(f.length);
+        copyBytes += h + (f.length <= INLINE_MAX ? f.length : 0);
+        total += h + f.length;
+      }
+    }
+    this.scratchBuf ??= new Uint8Array(SCRATCH_SIZE);
+    const out = copyBytes <= SCRATCH_SIZE ? this.scratchBuf : new Uint8Array(copyBytes);
+    const parts: Uint8Array[] = [];
+    let start = 0;
+    let pos = 0;
+    for (const item of items) {
+      const frames = item.frames;
       const last = frames.length - 1;
       for (let i = 0; i <= last; i++) {
         const f = frames[i];
         if (item.kind !== KIND_RAW) {
           const flags = item.kind === KIND_COMMAND ? FLAG_COMMAND : i < last ? FLAG_MORE : 0;
-          pos = writeFrameHeader(scratch, pos, flags, f.length);
+          pos = writeFrameHeader(out, pos, flags, f.length);
         }
         if (f.length <= INLINE_MAX) {
-          scratch.set(f, pos);
+          out.set(f, pos);
           pos += f.length;
         } else {
-          if (pos > start) parts.push(scratch.subarray(start, pos));
+          if (pos > start) parts.push(out.subarray(start, pos));
           parts.push(f);
           start = pos;
         }
-        total += f.length + 9;
       }
     }
-    if (pos > start) parts.push(scratch.subarray(start, pos));
+    if (pos > start) parts.push(out.subarray(start, pos));
     return parts;
   }
 }

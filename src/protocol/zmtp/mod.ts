@@ -15,5 +15,12 @@ export type { ZmtpLogger } from "./connection.ts";
 export { type Endpoint, formatEndpoint, parseEndpoint } from "./endpoint.ts";
 export type { BoundEndpoint, Frame, PeerEvent, PeerInfo, SocketOptions } from "./socket.ts";
 export { ZmtpSocket } from "./socket.ts";
-export { DealerSocket, PubSocket, RepSocket, ReqSocket, RouterSocket, SubSocket } from "./sockets.ts";
+export {
+  DealerSocket,
+  PubSocket,
+  RepSocket,
+  ReqSocket,
+  RouterSocket,
+  SubSocket,
+} from "./sockets.ts";
 export type { SocketType } from "./wire.ts";

@@ -4,7 +4,12 @@
  */
 
 import { LlmspellError } from "../../errors.ts";
-import { Connection, type ConnectionConfig, type ConnectionHooks, type ZmtpLogger } from "./connection.ts";
+import {
+  Connection,
+  type ConnectionConfig,
+  type ConnectionHooks,
+  type ZmtpLogger,
+} from "./connection.ts";
 import { type Endpoint, formatEndpoint, parseEndpoint } from "./endpoint.ts";
 import { Deque } from "./queue.ts";
 import { type SocketType, utf8 } from "./wire.ts";

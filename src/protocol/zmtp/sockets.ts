@@ -1,7 +1,15 @@
 /** The six socket types, with libzmq semantics. */
 
 import type { Connection } from "./connection.ts";
-import { closedError, type Frame, keyOf, type SocketOptions, stateError, toFrames, ZmtpSocket } from "./socket.ts";
+import {
+  closedError,
+  type Frame,
+  keyOf,
+  type SocketOptions,
+  stateError,
+  toFrames,
+  ZmtpSocket,
+} from "./socket.ts";
 import type { SocketType } from "./wire.ts";
 
 const EMPTY = new Uint8Array(0);

@@ -105,7 +105,12 @@ export function parseGreeting(b: Uint8Array): Greeting {
 }
 
 /** Encodes a frame header (flags + 1 or 8 byte size) into `out` at `pos`; returns new pos. */
-export function writeFrameHeader(out: Uint8Array, pos: number, flags: number, size: number): number {
+export function writeFrameHeader(
+  out: Uint8Array,
+  pos: number,
+  flags: number,
+  size: number,
+): number {
   if (size > 255) {
     out[pos] = flags | FLAG_LONG;
     // Sizes beyond 2^53 cannot exist in JS memory; the high word still needs to be correct.
@@ -240,7 +245,9 @@ export class FrameDecoder {
         if (this.headLen === 0 && end - pos >= 2) {
           const f = buf[pos];
           if ((f & FLAG_LONG) === 0) {
-            if (f & ~(FLAG_MORE | FLAG_COMMAND)) throw new ZmtpProtocolError("reserved frame flags");
+            if (f & ~(FLAG_MORE | FLAG_COMMAND)) {
+              throw new ZmtpProtocolError("reserved frame flags");
+            }
             const size = buf[pos + 1];
             if (size > this.maxFrameSize) throw new ZmtpProtocolError("frame too large");
             if (end - pos - 2 >= size) {
