@@ -72,6 +72,10 @@ const SCRATCH_SIZE = 64 * 1024;
 const INLINE_MAX = 256 * 1024;
 const BATCH_BYTES = 1024 * 1024;
 const EMPTY = new Uint8Array(0);
+/** Bytes charged per received frame against maxMessageSize (object overhead). */
+const FRAME_OVERHEAD = 64;
+/** Frames per multipart message; far above any real protocol, bounds a peer's memory. */
+export const MAX_FRAMES = 4096;
 
 let nextConnectionId = 1;
 
@@ -302,9 +306,13 @@ export class Connection {
       return;
     }
     if (this.state !== "ready") throw new ZmtpProtocolError("message before READY");
-    this.currentBytes += body.length;
+    // Each frame costs memory beyond its bytes, so empty frames are not free either.
+    this.currentBytes += body.length + FRAME_OVERHEAD;
     if (this.currentBytes > this.cfg.maxMessageSize) {
       throw new ZmtpProtocolError("message exceeds maxMessageSize");
+    }
+    if (this.current.length >= MAX_FRAMES) {
+      throw new ZmtpProtocolError(`message has more than ${MAX_FRAMES} frames`);
     }
     this.current.push(body);
     if (flags & FLAG_MORE) return;
@@ -357,13 +365,13 @@ export class Connection {
     }
     clearTimeout(this.handshakeTimer);
     this.state = "ready";
-    this.everReady = true;
     const refusal = this.hooks.ready(this);
     if (refusal !== null) {
       this.state = "handshake";
       this.refuse(refusal);
       return;
     }
+    this.everReady = true;
     if (this.cfg.heartbeatIvlMs > 0) this.startHeartbeat();
   }
 

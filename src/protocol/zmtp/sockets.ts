@@ -1,15 +1,7 @@
 /** The six socket types, with libzmq semantics. */
 
 import type { Connection } from "./connection.ts";
-import {
-  closedError,
-  type Frame,
-  keyOf,
-  type SocketOptions,
-  stateError,
-  toFrames,
-  ZmtpSocket,
-} from "./socket.ts";
+import { closedError, type Frame, keyOf, stateError, toFrames, ZmtpSocket } from "./socket.ts";
 import type { SocketType } from "./wire.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -29,6 +21,12 @@ export class RouterSocket extends ZmtpSocket {
   async send(frames: readonly Frame[]): Promise<void> {
     this.assertOpen();
     const f = toFrames(frames);
+    if (f.length < 2) {
+      throw stateError(
+        "ROUTER send needs a routing id and at least one frame",
+        "send [routingId, ...frames], with the id taken from a received message",
+      );
+    }
     const c = this.routes.get(keyOf(f[0]));
     if (!c) {
       this.logger.debug(`zmtp ROUTER: dropping message for unknown routing id`);
@@ -220,8 +218,12 @@ function startsWith(b: Uint8Array, prefix: Uint8Array): boolean {
  */
 export class PubSocket extends ZmtpSocket {
   readonly type: SocketType = "PUB";
+  private droppedCount = 0;
+
   /** Messages not queued for some subscriber because its queue was full. */
-  dropped = 0;
+  get dropped(): number {
+    return this.droppedCount;
+  }
 
   /** Publishes to matching subscribers; never blocks. */
   send(frames: readonly Frame[]): Promise<void> {
@@ -231,7 +233,7 @@ export class PubSocket extends ZmtpSocket {
     for (const c of this.peers) {
       if (!matches(c.subscriptions, topic)) continue;
       if (c.outLength < this.hwm) c.send(f);
-      else this.dropped++;
+      else this.droppedCount++;
     }
     return Promise.resolve();
   }
@@ -293,10 +295,6 @@ function matches(
 export class SubSocket extends ZmtpSocket {
   readonly type: SocketType = "SUB";
   private readonly subs = new Map<string, { prefix: Uint8Array; count: number }>();
-
-  constructor(options: SocketOptions = {}) {
-    super(options);
-  }
 
   /** Subscribes to messages starting with `prefix` ("" for all). Counted, like libzmq. */
   subscribe(prefix: Frame = ""): void {

@@ -230,3 +230,30 @@ for (const t of ["tcp", "ipc"] as const) {
     }
   });
 }
+
+Deno.test("interop: libzmq heartbeats are answered and ours are answered by libzmq", async () => {
+  const router = new RouterSocket({ heartbeatIvlMs: 30, heartbeatTimeoutMs: 150 });
+  let connects = 0;
+  let disconnects = 0;
+  router.onPeer((e) => {
+    if (e.type === "connect") connects++;
+    if (e.type === "disconnect") disconnects++;
+  });
+  try {
+    const { endpoint } = await router.bind("tcp://127.0.0.1:0");
+    const serve = (async () => {
+      for await (const m of router) await router.send(m);
+    })();
+    await withPeer(["heartbeat", endpoint], async (py) => {
+      await py.ready();
+      // Four echoes separated by 200 ms of silence, longer than both sides' 150 ms timeout.
+      assert.equal(await within(py.result(), 10_000, "heartbeat peer"), 4);
+    });
+    assert.equal(connects, 1, "one connection for the whole run");
+    await router.close();
+    await serve;
+    assert.equal(disconnects, 1, "only the final close");
+  } finally {
+    await router.close();
+  }
+});

@@ -338,3 +338,19 @@ Deno.test("robustness: connections beyond maxPeers are closed at once", async ()
     await f.close();
   }
 });
+
+Deno.test("robustness: endless empty MORE frames hit the frame-count limit", async () => {
+  const f = await fixture();
+  try {
+    const r = await RawPeer.connect(f.endpoint);
+    await r.handshake("DEALER");
+    await r.write(new Uint8Array(2 * 5000).fill(0).map((_, i) => (i % 2 === 0 ? 1 : 0)));
+    await within(r.closedByPeer(), 5000, "frame-count limit");
+    await r.close();
+    await f.waitLogs("more than 4096 frames", 1);
+    await f.roundTrip("after-many-frames");
+    await assert.rejects(f.router.send(["only-an-id"]), /routing id and at least one frame/);
+  } finally {
+    await f.close();
+  }
+});

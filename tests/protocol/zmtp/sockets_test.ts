@@ -10,6 +10,8 @@ import {
   SubSocket,
 } from "../../../src/protocol/zmtp/mod.ts";
 import { LlmspellError } from "../../../src/errors.ts";
+import type { Connection } from "../../../src/protocol/zmtp/connection.ts";
+import { Deque } from "../../../src/protocol/zmtp/queue.ts";
 import {
   encodeCommandBody,
   encodeFrame,
@@ -69,7 +71,7 @@ Deno.test("ROUTER: generated routing ids for anonymous peers; duplicate identity
   }
 });
 
-Deno.test("DEALER: round-robin send over two ROUTERs, fair-queued receive", async () => {
+Deno.test("DEALER: round-robin send over two ROUTERs, receives from both", async () => {
   const r1 = new RouterSocket();
   const r2 = new RouterSocket();
   const dealer = new DealerSocket({ identity: "d" });
@@ -321,4 +323,38 @@ Deno.test("IPv6 loopback: bind [::1] with port 0, connect, round trip", async ()
     await dealer.close();
     await router.close();
   }
+});
+
+Deno.test("fair queueing: receive alternates between peers; a full peer is paused, then resumed", async () => {
+  // Drive the receive side directly so arrival order is exact rather than timing-dependent.
+  class Probe extends DealerSocket {
+    push(c: Connection, text: string): void {
+      this.deliver(c, [te.encode(text)]);
+    }
+  }
+  const fake = () => {
+    const f = {
+      inbound: new Deque<Uint8Array[]>(),
+      paused: false,
+      pauseRead() {
+        f.paused = true;
+      },
+      resumeRead() {
+        f.paused = false;
+      },
+    };
+    return f;
+  };
+  const s = new Probe({ highWaterMark: 3 });
+  const a = fake();
+  const b = fake();
+  for (const t of ["a1", "a2", "a3"]) s.push(a as unknown as Connection, t);
+  assert.equal(a.paused, true, "peer a reached the high-water mark");
+  for (const t of ["b1", "b2"]) s.push(b as unknown as Connection, t);
+  assert.equal(b.paused, false);
+  const order: string[] = [];
+  for (let i = 0; i < 5; i++) order.push(td.decode((await s.recv())[0]));
+  assert.deepEqual(order, ["a1", "b1", "a2", "b2", "a3"]);
+  assert.equal(a.paused, false, "reading resumed once below the mark");
+  await s.close();
 });

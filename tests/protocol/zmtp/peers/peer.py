@@ -202,6 +202,23 @@ def multi(ctx, router_eps, rep_ep, per_router, reqs, rounds):
     wait_stdin_eof()
 
 
+def heartbeat(ctx, endpoint):
+    """DEALER with libzmq heartbeats (PING every 30 ms, drop after 150 ms of silence), idle
+    between messages for longer than that timeout: it only stays up if PINGs get PONGs."""
+    s, _ = sock(ctx, "DEALER", "connect", endpoint, "hb",
+                opts=[(zmq.HEARTBEAT_IVL, 30), (zmq.HEARTBEAT_TIMEOUT, 150)])
+    say("ready", endpoint)
+    import time
+    for i in range(4):
+        s.send(b"hb%d" % i)
+        if s.recv() != b"hb%d" % i:
+            say("fail", "bad echo")
+            return
+        time.sleep(0.2)  # idle on purpose: the scenario under test, not synchronisation
+    say("ok", 4)
+    wait_stdin_eof()
+
+
 def killed_mid_message(endpoint):
     """Raw TCP: valid ZMTP handshake as DEALER, half of a 1 MiB frame, then SIGKILL itself."""
     import socket
@@ -231,6 +248,8 @@ def main():
         pub(ctx, args[0], args[1], int(args[2]), int(args[3]))
     elif mode == "multi":
         multi(ctx, args[0].split(","), args[1], int(args[2]), int(args[3]), int(args[4]))
+    elif mode == "heartbeat":
+        heartbeat(ctx, args[0])
     elif mode == "killed":
         killed_mid_message(args[0])
     else:
