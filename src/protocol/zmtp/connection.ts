@@ -31,6 +31,7 @@ import { Deque } from "./queue.ts";
 
 /** Minimal logger; only `debug` is used. */
 export interface ZmtpLogger {
+  /** Receives one debug line. */
   debug(msg: string): void;
 }
 
@@ -95,9 +96,11 @@ export class Connection {
   peerMinor = 1;
   /** Messages received and not yet taken by the socket (fair queueing happens above). */
   readonly inbound = new Deque<Uint8Array[]>();
-  /** Free-form slot for the owning socket (routing id, subscriptions). */
+  /** ROUTER map key of `routingId` (owned by the socket). */
   routingKey = "";
+  /** ROUTER routing id assigned to this peer. */
   routingId: Uint8Array = EMPTY;
+  /** PUB: this subscriber's prefixes with their counts. */
   subscriptions: Map<string, { prefix: Uint8Array; count: number }> | null = null;
   /** Endpoint this connection came from (bound or connected). */
   endpoint = "";
@@ -125,6 +128,7 @@ export class Connection {
   private refuseTimer: ReturnType<typeof setTimeout> | undefined;
   private lastRecv = Date.now();
 
+  /** Wraps a transport connection; call `start()` to begin the handshake. */
   constructor(
     private readonly conn: Deno.Conn,
     readonly label: string,
@@ -234,6 +238,7 @@ export class Connection {
     while (this.writerRun) await this.writerRun;
   }
 
+  /** Queues an item and schedules the writer. */
   private enqueue(item: OutItem): void {
     this.outQ.push(item);
     if (!this.writerRun) {
@@ -245,6 +250,7 @@ export class Connection {
     }
   }
 
+  /** Reads until close, honouring pauseRead; never rejects. */
   private async readLoop(): Promise<void> {
     // Start small and grow while reads fill the buffer: idle or chatty peers cost 8 KiB,
     // bulk transfers get 256 KiB reads.
@@ -278,6 +284,7 @@ export class Connection {
     }
   }
 
+  /** Accumulates the 64-byte greeting, validating the signature as soon as it arrives. */
   private onGreetingBytes(chunk: Uint8Array): void {
     const take = Math.min(GREETING_SIZE - this.greetLen, chunk.length);
     this.greetBuf.set(chunk.subarray(0, take), this.greetLen);
@@ -294,6 +301,7 @@ export class Connection {
     if (take < chunk.length) this.decoder.feed(chunk.subarray(take));
   }
 
+  /** Routes a decoded frame: commands, or parts of a multipart message. */
   private onFrame(flags: number, body: Uint8Array): void {
     if (this.state === "closed") return;
     if (flags & FLAG_COMMAND) {
@@ -322,6 +330,7 @@ export class Connection {
     this.hooks.message(this, msg);
   }
 
+  /** Handles connection-level commands; others go to the socket. */
   private onCommand(name: string, data: Uint8Array): void {
     if (name === "ERROR") {
       const len = data.length > 0 ? data[0] : 0;
@@ -353,6 +362,7 @@ export class Connection {
     }
   }
 
+  /** Checks the peer's READY metadata and completes the handshake. */
   private onReady(props: Map<string, Uint8Array>): void {
     const st = props.get("socket-type");
     if (!st) throw new ZmtpProtocolError("READY without Socket-Type");
@@ -375,6 +385,7 @@ export class Connection {
     if (this.cfg.heartbeatIvlMs > 0) this.startHeartbeat();
   }
 
+  /** PINGs idle peers and drops silent ones. */
   private startHeartbeat(): void {
     const ivl = this.cfg.heartbeatIvlMs;
     const timeout = this.cfg.heartbeatTimeoutMs;
@@ -392,6 +403,7 @@ export class Connection {
     }, ivl);
   }
 
+  /** Writes queued batches until the queue is empty; never rejects. */
   private async writeLoop(): Promise<void> {
     try {
       while (this.outQ.length > 0 && this.state !== "closed") {

@@ -11,9 +11,16 @@
  * @module
  */
 
-export type { ZmtpLogger } from "./connection.ts";
+export type { Connection, ZmtpLogger } from "./connection.ts";
 export { type Endpoint, formatEndpoint, parseEndpoint } from "./endpoint.ts";
-export type { BoundEndpoint, Frame, PeerEvent, PeerInfo, SocketOptions } from "./socket.ts";
+export type {
+  BoundEndpoint,
+  Frame,
+  Incoming,
+  PeerEvent,
+  PeerInfo,
+  SocketOptions,
+} from "./socket.ts";
 export { ZmtpSocket } from "./socket.ts";
 export {
   DealerSocket,

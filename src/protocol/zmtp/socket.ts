@@ -118,7 +118,9 @@ export function stateError(message: string, hint: string): LlmspellError {
 
 /** A received message with the connection it came from. */
 export interface Incoming {
+  /** The connection it arrived on. */
   conn: Connection;
+  /** The message frames. */
   frames: Uint8Array[];
 }
 
@@ -133,7 +135,9 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
   /** This socket's type, as sent in READY. */
   abstract readonly type: SocketType;
 
+  /** Per-peer queue limit, in messages. */
   protected readonly hwm: number;
+  /** Debug logger (silent by default). */
   protected readonly logger: ZmtpLogger;
   /** Ready connections, in attach order (round-robin for sends). */
   protected peers: Connection[] = [];
@@ -151,6 +155,7 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
   private cfgCache: ConnectionConfig | null = null;
   private readonly hooks: ConnectionHooks;
 
+  /** Creates an unbound, unconnected socket. */
   constructor(options: SocketOptions = {}) {
     this.options = options;
     this.hwm = Math.max(1, options.highWaterMark ?? 1000);
@@ -414,6 +419,7 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
 
   // ---- internals ----
 
+  /** Connection settings derived from the options, computed once. */
   private config(): ConnectionConfig {
     if (this.cfgCache) return this.cfgCache;
     const o = this.options;
@@ -433,6 +439,7 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
     return this.cfgCache;
   }
 
+  /** Wraps a new transport connection and starts its handshake (or refuses it). */
   private attach(conn: Deno.Conn, endpoint: string, remote: string): Connection | null {
     if (this.closing) {
       conn.close();
@@ -459,6 +466,7 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
     return c;
   }
 
+  /** A connection finished its handshake. */
   private onConnReady(c: Connection): string | null {
     const refusal = this.peerReady(c);
     if (refusal !== null) return refusal;
@@ -469,6 +477,7 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
     return null;
   }
 
+  /** A connection ended; forget it and tell listeners. */
   private onConnClosed(c: Connection, reason: string, wasReady: boolean): void {
     this.all.delete(c);
     this.logger.debug(`zmtp ${c.label}: disconnected: ${reason}`);
@@ -481,12 +490,14 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
     if (this.writeWaiters.length > 0) this.wakeWriters();
   }
 
+  /** Lets senders blocked on a full queue look again. */
   private wakeWriters(): void {
     const ws = this.writeWaiters;
     this.writeWaiters = [];
     for (const w of ws) w();
   }
 
+  /** Accepts peers on a bound endpoint until close. */
   private async acceptLoop(listener: Deno.Listener, endpoint: string): Promise<void> {
     while (!this.closing) {
       let conn: Deno.Conn;
@@ -506,6 +517,7 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
     }
   }
 
+  /** Keeps one connection to `ep` alive, reconnecting with exponential backoff. */
   private async connectLoop(ep: Endpoint, endpoint: string): Promise<void> {
     const base = Math.max(1, this.options.reconnectIvlMs ?? 100);
     const max = Math.max(base, this.options.reconnectIvlMaxMs ?? 5000);

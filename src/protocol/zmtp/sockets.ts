@@ -13,6 +13,7 @@ const EMPTY = new Uint8Array(0);
  * A peer announcing an identity already in use is refused, as libzmq does without handover.
  */
 export class RouterSocket extends ZmtpSocket {
+  /** Socket-Type announced in READY. */
   readonly type: SocketType = "ROUTER";
   private readonly routes = new Map<string, Connection>();
   private nextId = (Math.random() * 0x7fffffff) >>> 0;
@@ -36,12 +37,14 @@ export class RouterSocket extends ZmtpSocket {
     if (!c.closed) c.send(f.slice(1));
   }
 
+  /** Type-specific receive; see the class comment. */
   protected override async receive(): Promise<Uint8Array[] | null> {
     const m = await this.takeNext();
     if (m === null) return null;
     return [m.conn.routingId, ...m.frames];
   }
 
+  /** Handshake hook: per-type peer setup; may refuse the peer. */
   protected override peerReady(c: Connection): string | null {
     let id = c.peerIdentity;
     if (id.length === 0) {
@@ -61,14 +64,17 @@ export class RouterSocket extends ZmtpSocket {
     return null;
   }
 
+  /** Forgets the routing id of a departed peer. */
   protected override peerGone(c: Connection): void {
     if (this.routes.get(c.routingKey) === c) this.routes.delete(c.routingKey);
   }
 
+  /** Reports the routing id in peer events. */
   protected override peerIdentity(c: Connection): Uint8Array {
     return c.routingId.length > 0 ? c.routingId : c.peerIdentity;
   }
 
+  /** Handles a data message from a peer. */
   protected onMessage(c: Connection, frames: Uint8Array[]): void {
     this.deliver(c, frames);
   }
@@ -79,6 +85,7 @@ export class RouterSocket extends ZmtpSocket {
  * room, and waits while there is none (no peer yet, or every queue full).
  */
 export class DealerSocket extends ZmtpSocket {
+  /** Socket-Type announced in READY. */
   readonly type: SocketType = "DEALER";
 
   /** Sends to the next peer in turn; resolves once queued. */
@@ -86,6 +93,7 @@ export class DealerSocket extends ZmtpSocket {
     await this.sendRoundRobin(toFrames(frames));
   }
 
+  /** Handles a data message from a peer. */
   protected onMessage(c: Connection, frames: Uint8Array[]): void {
     this.deliver(c, frames);
   }
@@ -97,6 +105,7 @@ export class DealerSocket extends ZmtpSocket {
  * dropped. Sending twice, or receiving before sending, throws `zmtp_state`.
  */
 export class ReqSocket extends ZmtpSocket {
+  /** Socket-Type announced in READY. */
   readonly type: SocketType = "REQ";
   private state: "idle" | "sending" | "waiting" | "receiving" = "idle";
   private current: Connection | null = null;
@@ -123,6 +132,7 @@ export class ReqSocket extends ZmtpSocket {
     }
   }
 
+  /** Type-specific receive; see the class comment. */
   protected override async receive(): Promise<Uint8Array[] | null> {
     if (this.closed) return null;
     if (this.state !== "waiting") {
@@ -138,6 +148,7 @@ export class ReqSocket extends ZmtpSocket {
     return m === null ? null : m.frames;
   }
 
+  /** Handles a data message from a peer. */
   protected onMessage(c: Connection, frames: Uint8Array[]): void {
     if (c !== this.current || !this.expecting || frames.length < 2 || frames[0].length !== 0) {
       this.logger.debug(`zmtp REQ ${c.label}: dropping unexpected message`);
@@ -154,6 +165,7 @@ export class ReqSocket extends ZmtpSocket {
  * sending without a request, throws `zmtp_state`. Requests without a delimiter are dropped.
  */
 export class RepSocket extends ZmtpSocket {
+  /** Socket-Type announced in READY. */
   readonly type: SocketType = "REP";
   private pending: { conn: Connection; envelope: Uint8Array[] } | null = null;
   private receiving = false;
@@ -174,6 +186,7 @@ export class RepSocket extends ZmtpSocket {
     return Promise.resolve();
   }
 
+  /** Type-specific receive; see the class comment. */
   protected override async receive(): Promise<Uint8Array[] | null> {
     if (this.closed) return null;
     if (this.pending || this.receiving) {
@@ -194,6 +207,7 @@ export class RepSocket extends ZmtpSocket {
     }
   }
 
+  /** Handles a data message from a peer. */
   protected onMessage(c: Connection, frames: Uint8Array[]): void {
     const d = frames.findIndex((f) => f.length === 0);
     if (d < 0) {
@@ -217,6 +231,7 @@ function startsWith(b: Uint8Array, prefix: Uint8Array): boolean {
  * Receiving is not supported.
  */
 export class PubSocket extends ZmtpSocket {
+  /** Socket-Type announced in READY. */
   readonly type: SocketType = "PUB";
   private droppedCount = 0;
 
@@ -238,15 +253,18 @@ export class PubSocket extends ZmtpSocket {
     return Promise.resolve();
   }
 
+  /** Type-specific receive; see the class comment. */
   protected override receive(): Promise<Uint8Array[] | null> {
     return Promise.reject(stateError("PUB sockets cannot receive", "use a SUB socket"));
   }
 
+  /** Handshake hook: per-type peer setup; may refuse the peer. */
   protected override peerReady(c: Connection): string | null {
     c.subscriptions = new Map();
     return null;
   }
 
+  /** Handles SUBSCRIBE and CANCEL commands. */
   protected override onCommand(c: Connection, name: string, data: Uint8Array): boolean {
     if (name === "SUBSCRIBE") this.apply(c, data.slice(), true);
     else if (name === "CANCEL") this.apply(c, data.slice(), false);
@@ -254,6 +272,7 @@ export class PubSocket extends ZmtpSocket {
     return true;
   }
 
+  /** Handles a data message from a peer. */
   protected onMessage(c: Connection, frames: Uint8Array[]): void {
     const f = frames[0];
     if (frames.length === 1 && f.length >= 1 && (f[0] === 1 || f[0] === 0)) {
@@ -262,6 +281,7 @@ export class PubSocket extends ZmtpSocket {
     // Other messages to a PUB are meaningless; libzmq drops them too.
   }
 
+  /** Applies a subscription change from a peer and reports it. */
   private apply(c: Connection, prefix: Uint8Array, on: boolean): void {
     const subs = c.subscriptions!;
     const key = keyOf(prefix);
@@ -293,6 +313,7 @@ function matches(
  * messages to ZMTP 3.0 peers, and are also applied locally. Sending is not supported.
  */
 export class SubSocket extends ZmtpSocket {
+  /** Socket-Type announced in READY. */
   readonly type: SocketType = "SUB";
   private readonly subs = new Map<string, { prefix: Uint8Array; count: number }>();
 
@@ -327,11 +348,13 @@ export class SubSocket extends ZmtpSocket {
     return Promise.reject(stateError("SUB sockets cannot send", "use subscribe()"));
   }
 
+  /** Handshake hook: per-type peer setup; may refuse the peer. */
   protected override peerReady(c: Connection): string | null {
     for (const s of this.subs.values()) sendSubscription(c, s.prefix, true);
     return null;
   }
 
+  /** Handles a data message from a peer. */
   protected onMessage(c: Connection, frames: Uint8Array[]): void {
     if (matches(this.subs, frames[0])) this.deliver(c, frames);
   }
