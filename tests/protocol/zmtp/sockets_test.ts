@@ -358,3 +358,42 @@ Deno.test("fair queueing: receive alternates between peers; a full peer is pause
   assert.equal(a.paused, false, "reading resumed once below the mark");
   await s.close();
 });
+
+Deno.test("every type binds and connects: reversed pairs over ipc", async () => {
+  const ipc = await tmpIpc();
+  const base = ipc.endpoint.slice(0, -"s.sock".length);
+  const dealer = new DealerSocket();
+  const router = new RouterSocket();
+  const req = new ReqSocket();
+  const rep = new RepSocket();
+  const sub = new SubSocket();
+  const pub = new PubSocket();
+  try {
+    // DEALER binds, ROUTER connects.
+    await dealer.bind(`${base}d.sock`);
+    const up = nextEvent(router, "connect");
+    await router.connect(`${base}d.sock`);
+    const id = (await within(up, 5000, "router connected")).peer.identity;
+    await router.send([id, "to-dealer"]);
+    assert.equal(td.decode((await within(dealer.recv(), 5000, "dealer recv"))[0]), "to-dealer");
+    // REQ binds, REP connects.
+    await req.bind(`${base}q.sock`);
+    await rep.connect(`${base}q.sock`);
+    await req.send(["ask"]);
+    assert.equal(td.decode((await within(rep.recv(), 5000, "rep recv"))[0]), "ask");
+    await rep.send(["answer"]);
+    assert.equal(td.decode((await within(req.recv(), 5000, "req recv"))[0]), "answer");
+    // SUB binds, PUB connects.
+    sub.subscribe("t");
+    await sub.bind(`${base}p.sock`);
+    const subscribed = nextEvent(pub, "subscribe");
+    await pub.connect(`${base}p.sock`);
+    await within(subscribed, 5000, "subscription reached the connecting PUB");
+    await pub.send(["x-skip"]);
+    await pub.send(["t-keep"]);
+    assert.equal(td.decode((await within(sub.recv(), 5000, "sub recv"))[0]), "t-keep");
+  } finally {
+    await Promise.all([dealer, router, req, rep, sub, pub].map((s) => s.close()));
+    await ipc.cleanup();
+  }
+});
