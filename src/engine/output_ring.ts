@@ -14,7 +14,8 @@ const READ = 1; // total bytes consumed (wrapping int32)
 const SEQ = 2; // bumped after each record, for Atomics.waitAsync
 const RECORD_HEADER = 5;
 
-export type StreamId = 1 | 2;
+/** 1 stdout, 2 stderr; 3-5 are the display/input records of protocol.ts `RingRecord`. */
+export type StreamId = 1 | 2 | 3 | 4 | 5;
 
 /** `capacity` must be a power of two, so positions stay consistent when the counters wrap. */
 export function createRingBuffer(capacity = 1 << 20): SharedArrayBuffer {

@@ -22,6 +22,11 @@ export interface EngineOptions {
   cwd: string;
   /** Directory of the script being run; searched first by require. */
   scriptDir?: string;
+  /**
+   * Where io.read and input() get their lines: the process's stdin (default), or the
+   * kernel, which asks the client with input_request (see `Engine.provideInput`).
+   */
+  stdin?: "process" | "kernel";
 }
 
 /** Command-line arguments given to a script: ARGS and Lua's `arg`. */
@@ -42,6 +47,11 @@ export interface ExecuteRequest {
   chunkName: string;
   /** Echo the values of an expression, like the lua REPL. */
   echo: boolean;
+  /**
+   * When the whole chunk is not an expression, echo its last line if that line is one
+   * (a notebook cell `x = 1\nx` shows 1).
+   */
+  echoLast?: boolean;
   args?: ScriptArgs;
 }
 
@@ -63,20 +73,78 @@ export type ExecOutcome =
   | { status: "exit"; code: number };
 
 export type ToWorker =
-  | { type: "init"; options: EngineOptions; control: SharedArrayBuffer; output: SharedArrayBuffer }
+  | {
+    type: "init";
+    options: EngineOptions;
+    control: SharedArrayBuffer;
+    output: SharedArrayBuffer;
+    /** Where the main thread puts the answer to an input request (see mailbox.ts). */
+    mailbox?: SharedArrayBuffer;
+  }
   | { type: "execute"; id: number; request: ExecuteRequest }
+  | { type: "query"; id: number; query: EngineQuery }
   | { type: "close" };
 
 export type FromWorker =
   | { type: "ready" }
   | { type: "fatal"; message: string }
-  | { type: "done"; id: number; outcome: ExecOutcome };
+  | { type: "done"; id: number; outcome: ExecOutcome }
+  | { type: "answer"; id: number; answer: QueryAnswer };
+
+/** Questions about the Lua state, answered between executions (see introspect.ts). */
+export type EngineQuery =
+  | {
+    kind: "complete";
+    /** Names before the last separator (`a.b:c` → ["a", "b"]). */
+    path: string[];
+    /** The last separator: "" for a global name. */
+    sep: "" | "." | ":";
+    /** The partial name being completed. */
+    prefix: string;
+  }
+  | { kind: "inspect"; path: string[] }
+  | { kind: "is_complete"; code: string };
+
+export type QueryAnswer =
+  | { kind: "complete"; matches: string[] }
+  | { kind: "inspect"; found: false }
+  | {
+    kind: "inspect";
+    found: true;
+    /** Lua type name. */
+    type: string;
+    /** The value through the formatter, possibly shortened. */
+    repr: string;
+    /** The standard-library name of a built-in function ("string.format"). */
+    stdlib?: string;
+    /** `#v` for strings and tables. */
+    length?: number;
+    /** Sorted field names of a table (first 50). */
+    fields?: string[];
+    /** True when the value has a metatable. */
+    hasMetatable?: boolean;
+  }
+  | { kind: "is_complete"; status: "complete" | "incomplete" | "invalid" }
+  | { kind: "error"; message: string };
 
 /** Int32 slots of the control buffer. */
 export const Control = {
   /** What the count hook should raise: one of the Signal values. */
   signal: 0,
   size: 4,
+} as const;
+
+/**
+ * Output ring record types beyond stdout (1) and stderr (2): JSON events of the
+ * display system and input requests, kept in order with the streams.
+ */
+export const RingRecord = {
+  /** JSON `{type: "display", data, metadata}` or `{type: "clear_output", wait}`. */
+  event: 3,
+  /** JSON `{prompt, password}`: the worker waits in the mailbox for the answer. */
+  input: 4,
+  /** A part of a long event record; the parts up to the next `event` record form one. */
+  eventPart: 5,
 } as const;
 
 /** Values of the control signal slot. */

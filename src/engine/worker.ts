@@ -16,12 +16,29 @@ import { LuaRuntime } from "./runtime.ts";
 const wasmPath = new URL(import.meta.resolve("wasmoon/dist/glue.wasm")).pathname;
 const compiled = WebAssembly.compile(Deno.readFileSync(wasmPath));
 
+/**
+ * The memory limit: the wasm heap may not grow past it, so Lua's allocator fails and Lua
+ * raises "not enough memory" (the runtime reports "memory limit exceeded"). The heap never
+ * shrinks, but Lua frees into it, so the engine stays usable after a failed cell. This
+ * costs nothing per allocation, unlike wasmoon's allocation tracing (up to 1.7x measured).
+ */
+let heapCap = 0;
+
+function capHeapGrowth(imports: WebAssembly.Imports | undefined): void {
+  const env = imports?.env as Record<string, unknown> | undefined;
+  const resize = env?.emscripten_resize_heap as ((bytes: number) => number) | undefined;
+  if (!env || !resize) throw new Error("glue.wasm has no emscripten_resize_heap import");
+  env.emscripten_resize_heap = (bytes: number) =>
+    heapCap > 0 && (bytes >>> 0) > heapCap ? 0 : resize(bytes);
+}
+
 // Emscripten instantiates from the bytes it reads itself; hand it the module compiled above
 // instead of compiling the same bytes a second time.
 const instantiate = WebAssembly.instantiate;
 WebAssembly.instantiate =
   (async (source: BufferSource | WebAssembly.Module, imports?: WebAssembly.Imports) => {
     if (source instanceof WebAssembly.Module) return await instantiate(source, imports);
+    capHeapGrowth(imports);
     const module = await compiled;
     WebAssembly.instantiate = instantiate;
     return { module, instance: await instantiate(module, imports) };
@@ -43,6 +60,7 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
   try {
     switch (msg.type) {
       case "init": {
+        heapCap = msg.options.maxMemoryBytes;
         runtime = await LuaRuntime.create(
           await factory,
           msg.options,

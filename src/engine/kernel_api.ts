@@ -1,0 +1,116 @@
+/**
+ * Worker side of display(), clear_output() and input(): C functions that put display
+ * events and input requests on the output ring (in order with print output), and wait in
+ * the mailbox for an answer to an input request.
+ */
+import { type CApi, LUA_REGISTRYINDEX, LuaStatus } from "./capi.ts";
+import { KERNEL_API_LUA } from "./lua/kernel_api.ts";
+import { awaitAnswer, MailState, resetMailbox } from "./mailbox.ts";
+import type { RingWriter } from "./output_ring.ts";
+import { Control, RingRecord, Signal } from "./protocol.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+/** Event records larger than this go out in parts. */
+const PART = 256 * 1024;
+
+function base64(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(s);
+}
+
+/** Writes one JSON event, in parts if it is long. */
+export function writeEvent(out: RingWriter, event: unknown): void {
+  const bytes = encoder.encode(JSON.stringify(event));
+  let off = 0;
+  while (bytes.length - off > PART) {
+    out.write(RingRecord.eventPart, bytes.subarray(off, off + PART));
+    off += PART;
+  }
+  out.write(RingRecord.event, bytes.subarray(off));
+}
+
+export interface KernelApiContext {
+  api: CApi;
+  L: number;
+  out: RingWriter;
+  control: Int32Array;
+  mailbox?: SharedArrayBuffer;
+  kernelStdin: boolean;
+  hostRef: number;
+  envRef: number;
+  formatRef: number;
+  /** Called when an interrupt ends a wait, to re-arm the hook (count 1). */
+  onInterrupt(L: number): void;
+}
+
+/** Loads the Lua part over the environment; returns a registry ref of the JSON encoder. */
+export function installKernelApi(ctx: KernelApiContext): number {
+  const { api, L, out } = ctx;
+  const lua = api.lua;
+  const REG = LUA_REGISTRYINDEX;
+
+  if (api.load(L, KERNEL_API_LUA, "=[llmspell kernel api]") !== LuaStatus.ok) {
+    throw new Error(`engine setup failed: ${api.str(L, -1)}`);
+  }
+  lua.lua_rawgeti(L, REG, BigInt(ctx.hostRef));
+  lua.lua_rawgeti(L, REG, BigInt(ctx.envRef));
+  lua.lua_rawgeti(L, REG, BigInt(ctx.formatRef));
+  lua.lua_createtable(L, 0, 3);
+  const fn = (name: string, f: (L: number) => number) => api.setFunction(L, name, api.cfunction(f));
+
+  fn("emit", (L) => {
+    const n = lua.lua_gettop(L);
+    const data: Record<string, unknown> = {};
+    for (let i = 1; i + 1 <= n; i += 2) {
+      const mime = api.str(L, i) ?? "text/plain";
+      const bytes = api.bytes(L, i + 1) ?? new Uint8Array();
+      if (mime in data) continue;
+      if (mime.startsWith("image/") && mime !== "image/svg+xml") data[mime] = base64(bytes);
+      else if (mime === "application/json" || mime.endsWith("+json")) {
+        try {
+          data[mime] = JSON.parse(decoder.decode(bytes));
+        } catch (e) {
+          throw new Error(`display: invalid JSON: ${e instanceof Error ? e.message : e}`);
+        }
+      } else data[mime] = decoder.decode(bytes);
+    }
+    writeEvent(out, { type: "display", data, metadata: {} });
+    return 0;
+  });
+
+  fn("clear", (L) => {
+    writeEvent(out, { type: "clear_output", wait: lua.lua_toboolean(L, 1) !== 0 });
+    return 0;
+  });
+
+  fn("ask", (L) => {
+    const mailbox = ctx.mailbox;
+    if (!mailbox) throw new Error("input is not available here");
+    const prompt = api.str(L, 1) ?? "";
+    const password = lua.lua_toboolean(L, 2) !== 0;
+    resetMailbox(mailbox);
+    out.write(RingRecord.input, encoder.encode(JSON.stringify({ prompt, password })));
+    const answer = awaitAnswer(
+      mailbox,
+      () => Atomics.load(ctx.control, Control.signal) !== Signal.none,
+    );
+    if (answer === null) {
+      ctx.onInterrupt(L);
+      api.pushString(L, "interrupted");
+      return lua.lua_error(L);
+    }
+    if (answer.state === MailState.eof) return api.ret(L, undefined);
+    if (answer.state === MailState.error) throw new Error(answer.text);
+    return api.ret(L, answer.text);
+  });
+
+  lua.lua_pushboolean(L, ctx.kernelStdin ? 1 : 0);
+  if (lua.lua_pcallk(L, 5, 1, 0, 0, null) !== LuaStatus.ok) {
+    throw new Error(`engine setup failed: ${api.str(L, -1)}`);
+  }
+  return lua.luaL_ref(L, REG);
+}

@@ -1,0 +1,122 @@
+/**
+ * Lua globals of the display system and of input, installed over the user environment
+ * after the prelude: `display(value [, mimetype])`, `clear_output([wait])`,
+ * `input([prompt [, password]])`, and (kernel stdin) io.read through the client.
+ *
+ * `k` holds the host functions of kernel_api.ts: `emit(mime, data, ...)` sends one
+ * display_data bundle, `clear(wait)`, and `ask(prompt, password)` asks the kernel client
+ * for a line (nil at end of input).
+ */
+export const KERNEL_API_LUA = String.raw`
+local host, env, format, k, kernel_stdin = ...
+local type, tostring, error, select, next = type, tostring, error, select, next
+local rawlen, rawget, getmetatable, pairs = rawlen, rawget, getmetatable, pairs
+local sfmt, concat, sort = string.format, table.concat, table.sort
+local mtype, huge = math.type, math.huge
+
+local ESC = { ['"'] = '\\"', ['\\'] = '\\\\', ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t' }
+local function quote(s)
+  return '"' .. s:gsub('[%c"\\]', function(c) return ESC[c] or sfmt("\\u%04x", c:byte()) end) .. '"'
+end
+
+local encode
+local function encode_table(t, seen, depth)
+  if seen[t] then error("cannot encode a table that contains itself as JSON", 0) end
+  if depth > 100 then error("table nested too deeply for JSON", 0) end
+  seen[t] = true
+  local n, count = rawlen(t), 0
+  for _ in next, t do count = count + 1 end
+  local parts = {}
+  if count > 0 and count == n then
+    for i = 1, n do parts[i] = encode(rawget(t, i), seen, depth + 1) end
+    seen[t] = nil
+    return "[" .. concat(parts, ",") .. "]"
+  end
+  local keys = {}
+  for key in next, t do
+    local kt = type(key)
+    if kt ~= "string" and kt ~= "number" then
+      error("cannot encode a table with " .. kt .. " keys as JSON", 0)
+    end
+    keys[#keys + 1] = key
+  end
+  sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  for i, key in ipairs(keys) do
+    parts[i] = quote(tostring(key)) .. ":" .. encode(rawget(t, key), seen, depth + 1)
+  end
+  seen[t] = nil
+  return "{" .. concat(parts, ",") .. "}"
+end
+
+function encode(v, seen, depth)
+  local t = type(v)
+  if v == nil then return "null"
+  elseif t == "boolean" then return tostring(v)
+  elseif t == "number" then
+    if mtype(v) == "integer" then return tostring(v) end
+    if v ~= v or v == huge or v == -huge then return "null" end
+    return sfmt("%.17g", v)
+  elseif t == "string" then return quote(v)
+  elseif t == "table" then return encode_table(v, seen, depth)
+  end
+  error("cannot encode a " .. t .. " as JSON", 0)
+end
+
+local function json(v)
+  return encode(v, {}, 0)
+end
+
+local BINARY = { ["image/png"] = true, ["image/jpeg"] = true, ["image/gif"] = true, ["image/webp"] = true }
+
+function env.display(value, mimetype)
+  if mimetype == nil then
+    k.emit("text/plain", format(value))
+    return
+  end
+  if type(mimetype) ~= "string" or not mimetype:match("^[%w%-%+%.]+/[%w%-%+%.]+$") then
+    error("bad argument #2 to 'display' (a mimetype such as 'text/html' expected)", 2)
+  end
+  if mimetype == "application/json" or mimetype:match("%+json$") then
+    local ok, text = true, value
+    if type(value) ~= "string" then ok, text = pcall(json, value) end
+    if not ok then error("display: " .. tostring(text), 2) end
+    k.emit(mimetype, text, "text/plain", type(value) == "string" and value or format(value))
+    return
+  end
+  if type(value) ~= "string" then
+    error("bad argument #1 to 'display' (string expected for " .. mimetype .. ", got " .. type(value) .. ")", 2)
+  end
+  if mimetype == "text/plain" then
+    k.emit("text/plain", value)
+  elseif BINARY[mimetype] then
+    k.emit(mimetype, value, "text/plain", "<" .. mimetype .. " image, " .. #value .. " bytes>")
+  else
+    k.emit(mimetype, value, "text/plain", value)
+  end
+end
+
+function env.clear_output(wait)
+  k.clear(wait and true or false)
+end
+
+if kernel_stdin then
+  function env.input(prompt, password)
+    if prompt ~= nil and type(prompt) ~= "string" and type(prompt) ~= "number" then
+      error("bad argument #1 to 'input' (string expected, got " .. type(prompt) .. ")", 2)
+    end
+    return k.ask(prompt and tostring(prompt) or "", password and true or false)
+  end
+  host.stdin_read = function()
+    local line = k.ask("", false)
+    if line == nil then return nil end
+    return line .. "\n"
+  end
+else
+  function env.input(prompt)
+    if prompt ~= nil then env.io.write(tostring(prompt)) end
+    return env.io.read("l")
+  end
+end
+
+return json
+`;
