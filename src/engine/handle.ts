@@ -2,14 +2,18 @@
  * The main-thread handle of an engine worker. `execute` yields, in order, the chunk's output
  * streams as they are written and then its outcome: values, an error, or an exit code.
  */
-import { createRingBuffer, RingReader } from "./output_ring.ts";
+import { createMailbox, MailState, nudge, postAnswer } from "./mailbox.ts";
+import { createRingBuffer, RingReader, type StreamChunk } from "./output_ring.ts";
 import {
   Control,
   type EngineOptions,
+  type EngineQuery,
   type ExecOutcome,
   type ExecuteRequest,
   type FromWorker,
   type LuaErrorInfo,
+  type QueryAnswer,
+  RingRecord,
   Signal,
   type ToWorker,
 } from "./protocol.ts";
@@ -19,7 +23,14 @@ export type EngineEvent =
   | { type: "stream"; name: "stdout" | "stderr"; data: Uint8Array }
   | { type: "result"; values: string[] }
   | { type: "error"; error: LuaErrorInfo }
-  | { type: "exit"; code: number };
+  | { type: "exit"; code: number }
+  /** display(): a MIME bundle (binary types base64-encoded, JSON types parsed). */
+  | { type: "display"; data: Record<string, unknown>; metadata: Record<string, unknown> }
+  | { type: "clear_output"; wait: boolean }
+  /** io.read or input() wants a line: answer with `provideInput` (stdin "kernel"). */
+  | { type: "input"; prompt: string; password: boolean };
+
+const textDecoder = new TextDecoder();
 
 export class Engine {
   readonly #worker: Worker;
@@ -28,6 +39,9 @@ export class Engine {
   readonly #ringBuf = createRingBuffer();
   readonly #ring = new RingReader(this.#ringBuf);
   readonly #pending = new Map<number, (o: ExecOutcome) => void>();
+  readonly #queries = new Map<number, (a: QueryAnswer) => void>();
+  readonly #mailbox = createMailbox();
+  #eventParts: Uint8Array[] = [];
   #ready: Promise<void> | undefined;
   #onReady: { resolve: () => void; reject: (e: Error) => void } | undefined;
   #fatal: Error | undefined;
@@ -52,7 +66,13 @@ export class Engine {
     this.#ready = new Promise((resolve, reject) => {
       this.#onReady = { resolve, reject };
     });
-    this.#post({ type: "init", options, control: this.#controlBuf, output: this.#ringBuf });
+    this.#post({
+      type: "init",
+      options,
+      control: this.#controlBuf,
+      output: this.#ringBuf,
+      mailbox: this.#mailbox,
+    });
     return this.#ready;
   }
 
@@ -74,6 +94,12 @@ export class Engine {
         resolve?.(msg.outcome);
         break;
       }
+      case "answer": {
+        const resolve = this.#queries.get(msg.id);
+        this.#queries.delete(msg.id);
+        resolve?.(msg.answer);
+        break;
+      }
     }
   }
 
@@ -92,6 +118,10 @@ export class Engine {
       });
     }
     this.#pending.clear();
+    for (const resolve of this.#queries.values()) {
+      resolve({ kind: "error", message: `engine failed: ${e.message}` });
+    }
+    this.#queries.clear();
   }
 
   get busy(): boolean {
@@ -126,17 +156,15 @@ export class Engine {
       for (;;) {
         const seq = this.#ring.seq;
         for (const chunk of this.#ring.drain()) {
-          yield {
-            type: "stream",
-            name: chunk.stream === 2 ? "stderr" : "stdout",
-            data: chunk.data,
-          };
+          const ev = this.#event(chunk);
+          if (ev) yield ev;
         }
         if (outcome) break;
         await Promise.race([done, this.#ring.waitForData(seq, waiting)]);
       }
       for (const chunk of this.#ring.drain()) {
-        yield { type: "stream", name: chunk.stream === 2 ? "stderr" : "stdout", data: chunk.data };
+        const ev = this.#event(chunk);
+        if (ev) yield ev;
       }
       const o = outcome as ExecOutcome;
       if (o.status === "ok") yield { type: "result", values: o.values };
@@ -149,9 +177,68 @@ export class Engine {
     }
   }
 
+  /** Turns an output ring record into an event (undefined for a part of a long one). */
+  #event(chunk: StreamChunk): EngineEvent | undefined {
+    switch (chunk.stream) {
+      case 1:
+        return { type: "stream", name: "stdout", data: chunk.data };
+      case 2:
+        return { type: "stream", name: "stderr", data: chunk.data };
+      case RingRecord.eventPart:
+        this.#eventParts.push(chunk.data);
+        return undefined;
+      case RingRecord.event: {
+        let bytes = chunk.data;
+        if (this.#eventParts.length > 0) {
+          const parts = [...this.#eventParts, bytes];
+          this.#eventParts = [];
+          bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+          let off = 0;
+          for (const p of parts) {
+            bytes.set(p, off);
+            off += p.length;
+          }
+        }
+        const ev = JSON.parse(textDecoder.decode(bytes));
+        return ev.type === "clear_output"
+          ? { type: "clear_output", wait: ev.wait === true }
+          : { type: "display", data: ev.data ?? {}, metadata: ev.metadata ?? {} };
+      }
+      case RingRecord.input: {
+        const ev = JSON.parse(textDecoder.decode(chunk.data));
+        return { type: "input", prompt: String(ev.prompt ?? ""), password: ev.password === true };
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Answers the pending input request: a line (without its newline), or null for end of
+   * input. `error` refuses it: io.read/input() raise that message.
+   */
+  provideInput(value: string | null, error?: string): void {
+    if (error !== undefined) postAnswer(this.#mailbox, MailState.error, error);
+    else if (value === null) postAnswer(this.#mailbox, MailState.eof);
+    else postAnswer(this.#mailbox, MailState.value, value);
+  }
+
+  /** Completion, inspection, is-complete: answered after the running chunk, if any. */
+  async query(q: EngineQuery): Promise<QueryAnswer> {
+    if (!this.#ready) throw new Error("Engine.init must be called before query");
+    await this.#ready;
+    if (this.#fatal) return { kind: "error", message: this.#fatal.message };
+    const id = this.#nextId++;
+    return await new Promise<QueryAnswer>((resolve) => {
+      this.#queries.set(id, resolve);
+      this.#post({ type: "query", id, query: q });
+    });
+  }
+
   /** Asks the running chunk to stop with the error "interrupted" (needs `interactive`). */
   interrupt(): void {
     Atomics.store(this.#control, Control.signal, Signal.interrupt);
+    // A chunk waiting for input checks the signal when woken.
+    nudge(this.#mailbox);
   }
 
   /** Ends the worker. Only reliable while it is idle (a spinning worker ignores it). */

@@ -10,15 +10,19 @@
 import type { LuaEngine, LuaFactory } from "wasmoon";
 import { CApi, HookMask, LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "./capi.ts";
 import { pushHostTable } from "./host.ts";
+import { Introspector } from "./introspect.ts";
+import { installKernelApi } from "./kernel_api.ts";
 import { FORMAT_LUA } from "./lua/format.ts";
 import { PRELUDE_LUA } from "./lua/prelude.ts";
 import type { RingWriter } from "./output_ring.ts";
 import {
   Control,
   type EngineOptions,
+  type EngineQuery,
   type ExecOutcome,
   type ExecuteRequest,
   type LuaErrorInfo,
+  type QueryAnswer,
   type ScriptArgs,
   Signal,
 } from "./protocol.ts";
@@ -40,6 +44,10 @@ export class LuaRuntime {
   #xpcallRef = 0;
   #gcRef = 0;
   #envRef = 0;
+  #hostRef = 0;
+  #jsonRef = 0;
+  #introspector: Introspector | undefined;
+  #mailbox: SharedArrayBuffer | undefined;
   #traceback = "";
   #exitCode: number | undefined;
   #nresPtr: number;
@@ -60,6 +68,7 @@ export class LuaRuntime {
     options: EngineOptions,
     control: Int32Array,
     out: RingWriter,
+    mailbox?: SharedArrayBuffer,
   ): Promise<LuaRuntime> {
     const engine = await factory.createEngine({
       // The memory limit caps the wasm heap instead (worker.ts): allocation tracing calls
@@ -69,6 +78,7 @@ export class LuaRuntime {
       injectObjects: false,
     });
     const rt = new LuaRuntime(engine, options, control);
+    rt.#mailbox = mailbox;
     rt.#setup(out);
     return rt;
   }
@@ -105,6 +115,8 @@ export class LuaRuntime {
         lua.lua_sethook(hL, this.#hookPtr, HookMask.count, 1);
       },
     });
+    lua.lua_pushvalue(L, -1);
+    this.#hostRef = lua.luaL_ref(L, REG);
     lua.lua_rawgeti(L, REG, BigInt(this.#formatRef));
     api.pushString(L, this.#options.securityLevel);
     api.pushPlain(L, this.#options.scriptDir);
@@ -112,6 +124,20 @@ export class LuaRuntime {
     lua.lua_getfield(L, -1, "env");
     this.#envRef = lua.luaL_ref(L, REG);
     lua.lua_settop(L, -2);
+
+    this.#jsonRef = installKernelApi({
+      api,
+      L,
+      out,
+      control: this.#control,
+      mailbox: this.#mailbox,
+      kernelStdin: this.#options.stdin === "kernel",
+      hostRef: this.#hostRef,
+      envRef: this.#envRef,
+      formatRef: this.#formatRef,
+      // An interrupt that ends an input wait keeps unwinding like one seen by the hook.
+      onInterrupt: (hL) => lua.lua_sethook(hL, this.#hookPtr, HookMask.count, 1),
+    });
 
     if (this.#armed) lua.lua_sethook(L, this.#hookPtr, HookMask.count, HOOK_COUNT);
   }
@@ -154,6 +180,13 @@ export class LuaRuntime {
       if (req.echo) {
         status = api.load(T, "return " + req.code, req.chunkName);
         if (status !== LuaStatus.ok) lua.lua_settop(T, -2);
+        if (status !== LuaStatus.ok && req.echoLast) {
+          const last = lastLineAsReturn(req.code);
+          if (last !== undefined) {
+            status = api.load(T, last, req.chunkName);
+            if (status !== LuaStatus.ok) lua.lua_settop(T, -2);
+          }
+        }
       }
       if (status !== LuaStatus.ok) {
         status = api.load(T, req.code, req.chunkName);
@@ -256,6 +289,17 @@ export class LuaRuntime {
     return s;
   }
 
+  /** Answers a completion, inspection or is-complete question (between executions). */
+  query(q: EngineQuery): QueryAnswer {
+    this.#introspector ??= new Introspector(this.#api, this.#L0, {
+      env: this.#envRef,
+      format: this.#formatRef,
+      json: this.#jsonRef,
+    });
+    Atomics.store(this.#control, Control.signal, Signal.none);
+    return this.#introspector.answer(q);
+  }
+
   #collectGarbage(): void {
     const lua = this.#api.lua;
     lua.lua_rawgeti(this.#L0, REG, BigInt(this.#gcRef));
@@ -288,6 +332,17 @@ export class LuaRuntime {
     lua.lua_setfield(T, -2, "arg");
     lua.lua_settop(T, -2);
   }
+}
+
+/**
+ * The chunk with `return` before its last non-blank line (line numbers kept), or
+ * undefined when the chunk has a single line.
+ */
+export function lastLineAsReturn(code: string): string | undefined {
+  const trimmed = code.replace(/\s+$/, "");
+  const nl = trimmed.lastIndexOf("\n");
+  if (nl < 0) return undefined;
+  return trimmed.slice(0, nl + 1) + "return " + trimmed.slice(nl + 1);
 }
 
 /** Drops the header line and the engine's own frames from a Lua traceback. */

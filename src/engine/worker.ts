@@ -66,6 +66,7 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
           msg.options,
           new Int32Array(msg.control),
           new RingWriter(msg.output),
+          msg.mailbox,
         );
         post({ type: "ready" });
         break;
@@ -73,6 +74,11 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
       case "execute": {
         if (!runtime) throw new Error("engine used before init");
         post({ type: "done", id: msg.id, outcome: runtime.execute(msg.request) });
+        break;
+      }
+      case "query": {
+        if (!runtime) throw new Error("engine used before init");
+        post({ type: "answer", id: msg.id, answer: runtime.query(msg.query) });
         break;
       }
       case "close":
