@@ -1,0 +1,513 @@
+/**
+ * A line editor on a raw terminal: Emacs keys, word motions, history with prefix filtering,
+ * Ctrl+R / Ctrl+S incremental search, Tab completion, bracketed paste, wide characters and
+ * wrapping. It owns no terminal itself: input chunks and output go through `Terminal`, so
+ * the REPL drives it over Deno.stdin/stdout and the tests over plain buffers.
+ */
+import type { History } from "./history.ts";
+import { KeyDecoder, type KeyEvent } from "./keys.ts";
+import { LineBuffer } from "./line_buffer.ts";
+import { highlightLua } from "./highlight.ts";
+import { charWidth, stringWidth, stripAnsi } from "./width.ts";
+
+export interface Terminal {
+  /** The next chunk of raw input, or null at end of input. */
+  read(): Promise<Uint8Array | null>;
+  write(s: string): void;
+  columns(): number;
+}
+
+export interface Completion {
+  matches: string[];
+  /** The range of the input the chosen match replaces (code point offsets). */
+  start: number;
+  end: number;
+}
+
+export type Completer = (text: string, cursor: number) => Promise<Completion>;
+
+export type ReadResult =
+  | { kind: "line"; text: string }
+  | { kind: "eof" }
+  | { kind: "cancel" };
+
+export interface EditorOptions {
+  color: boolean;
+  completer?: Completer;
+  /** More candidates than this ask "show all N?" first. */
+  listLimit?: number;
+  /** How long a lone ESC waits for the rest of a sequence. */
+  escapeTimeoutMs?: number;
+}
+
+interface SearchState {
+  query: string;
+  /** Index of the current match in history, or -1. */
+  index: number;
+  failing: boolean;
+  /** The input when the search started, restored by Esc / Ctrl+G. */
+  original: string;
+  originalCursor: number;
+}
+
+export class LineEditor {
+  readonly #term: Terminal;
+  readonly #history: History;
+  readonly #opts: Required<Omit<EditorOptions, "completer">> & { completer?: Completer };
+  readonly #decoder = new KeyDecoder();
+  #queue: KeyEvent[] = [];
+  #pendingRead: Promise<Uint8Array | null> | undefined;
+  #eof = false;
+
+  #buf = new LineBuffer();
+  #prompt = "";
+  #contPrompt = "";
+  /** Row of the cursor inside the rendered region, to find the region's top again. */
+  #cursorRow = 0;
+  #histIndex = 0;
+  #histPrefix = "";
+  #histSaved = "";
+  #search: SearchState | undefined;
+
+  constructor(term: Terminal, history: History, opts: EditorOptions) {
+    this.#term = term;
+    this.#history = history;
+    this.#opts = { listLimit: 100, escapeTimeoutMs: 25, ...opts };
+  }
+
+  /** Reads one input. `prompt` may hold colour codes; continuation lines use its width. */
+  async readLine(prompt: string, initial = ""): Promise<ReadResult> {
+    this.#prompt = prompt;
+    const w = stringWidth(stripAnsi(prompt));
+    this.#contPrompt = " ".repeat(Math.max(0, w - 4)) + "... ";
+    this.#buf = new LineBuffer();
+    this.#buf.set(initial);
+    this.#cursorRow = 0;
+    this.#histIndex = this.#history.length;
+    this.#search = undefined;
+    this.#render();
+    for (;;) {
+      const ev = await this.#nextKey();
+      if (ev === null) {
+        this.#finish();
+        return this.#buf.text === "" ? { kind: "eof" } : { kind: "line", text: this.#buf.text };
+      }
+      const r = await this.#handle(ev);
+      if (r) return r;
+      this.#render();
+    }
+  }
+
+  async #nextKey(): Promise<KeyEvent | null> {
+    while (this.#queue.length === 0) {
+      if (this.#eof) {
+        this.#queue.push(...this.#decoder.flush());
+        if (this.#queue.length === 0) return null;
+        break;
+      }
+      this.#pendingRead ??= this.#term.read();
+      let chunk: Uint8Array | null | "timeout";
+      if (this.#decoder.hasPending) {
+        // A lone ESC is a key only if nothing follows it soon.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const timeout = new Promise<"timeout">((res) => {
+          timer = setTimeout(() => res("timeout"), this.#opts.escapeTimeoutMs);
+        });
+        chunk = await Promise.race([this.#pendingRead, timeout]);
+        clearTimeout(timer);
+      } else {
+        chunk = await this.#pendingRead;
+      }
+      if (chunk === "timeout") {
+        this.#queue.push(...this.#decoder.flush());
+        continue;
+      }
+      this.#pendingRead = undefined;
+      if (chunk === null) this.#eof = true;
+      else this.#queue.push(...this.#decoder.feed(chunk));
+    }
+    return this.#queue.shift() ?? null;
+  }
+
+  async #handle(ev: KeyEvent): Promise<ReadResult | undefined> {
+    if (this.#search) {
+      const consumed = this.#handleSearch(ev);
+      if (consumed === "submit") return this.#submit();
+      if (consumed) return undefined;
+    }
+    const b = this.#buf;
+    switch (ev.kind) {
+      case "text":
+        b.insert(ev.text);
+        break;
+      case "paste":
+        b.insert(ev.text);
+        break;
+      case "key":
+        switch (ev.name) {
+          case "enter":
+            return this.#submit();
+          case "tab":
+            await this.#complete();
+            break;
+          case "backspace":
+            b.backspace();
+            break;
+          case "delete":
+            b.deleteForward();
+            break;
+          case "left":
+            if (ev.ctrl || ev.alt) b.wordLeft();
+            else b.left();
+            break;
+          case "right":
+            if (ev.ctrl || ev.alt) b.wordRight();
+            else b.right();
+            break;
+          case "home":
+            b.home();
+            break;
+          case "end":
+            b.end();
+            break;
+          case "up":
+            this.#historyStep(-1);
+            break;
+          case "down":
+            this.#historyStep(1);
+            break;
+          default:
+            break;
+        }
+        break;
+      case "ctrl":
+        switch (ev.key) {
+          case "a":
+            b.home();
+            break;
+          case "e":
+            b.end();
+            break;
+          case "b":
+            b.left();
+            break;
+          case "f":
+            b.right();
+            break;
+          case "k":
+            b.killToEnd();
+            break;
+          case "u":
+            b.killToStart();
+            break;
+          case "w":
+            b.killWordBack();
+            break;
+          case "y":
+            b.yank();
+            break;
+          case "p":
+            this.#historyStep(-1);
+            break;
+          case "n":
+            this.#historyStep(1);
+            break;
+          case "l":
+            this.#term.write("\x1b[H\x1b[2J");
+            this.#cursorRow = 0;
+            break;
+          case "c":
+            this.#finish("^C");
+            return { kind: "cancel" };
+          case "d":
+            if (b.text === "") {
+              this.#finish();
+              return { kind: "eof" };
+            }
+            b.deleteForward();
+            break;
+          case "r":
+          case "s":
+            this.#startSearch(ev.key === "r");
+            break;
+          default:
+            break;
+        }
+        break;
+      case "alt":
+        switch (ev.key) {
+          case "b":
+            b.wordLeft();
+            break;
+          case "f":
+            b.wordRight();
+            break;
+          case "d":
+            b.killWordForward();
+            break;
+          case "backspace":
+            b.killWordBack();
+            break;
+          default:
+            break;
+        }
+        break;
+    }
+    return undefined;
+  }
+
+  #submit(): ReadResult {
+    const text = this.#buf.text;
+    this.#search = undefined;
+    this.#finish();
+    return { kind: "line", text };
+  }
+
+  /** Redraws without search decoration, moves below the input and ends the line. */
+  #finish(suffix = ""): void {
+    this.#search = undefined;
+    this.#buf.cursor = this.#buf.chars.length;
+    this.#render();
+    this.#term.write(suffix + "\r\n");
+    this.#cursorRow = 0;
+  }
+
+  // History ---------------------------------------------------------------------------------
+
+  #historyStep(dir: -1 | 1): void {
+    const h = this.#history;
+    if (this.#histIndex === h.length) {
+      this.#histPrefix = this.#buf.text;
+      this.#histSaved = this.#buf.text;
+    }
+    if (dir < 0) {
+      const i = h.previous(this.#histIndex, this.#histPrefix);
+      if (i < 0) return;
+      this.#histIndex = i;
+      this.#buf.set(h.at(i));
+    } else {
+      const i = h.next(this.#histIndex, this.#histPrefix);
+      if (i < 0) {
+        this.#histIndex = h.length;
+        this.#buf.set(this.#histSaved);
+      } else {
+        this.#histIndex = i;
+        this.#buf.set(h.at(i));
+      }
+    }
+  }
+
+  #startSearch(backwards: boolean): void {
+    this.#search = {
+      query: "",
+      index: backwards ? this.#history.length : -1,
+      failing: false,
+      original: this.#buf.text,
+      originalCursor: this.#buf.cursor,
+    };
+    this.#searchBackwards = backwards;
+  }
+
+  #searchBackwards = true;
+
+  /** Handles a key in search mode: true if consumed, "submit" to accept and run. */
+  #handleSearch(ev: KeyEvent): boolean | "submit" {
+    const s = this.#search as SearchState;
+    const h = this.#history;
+    const find = (from: number, backwards: boolean) => {
+      const i = s.query === "" ? -1 : h.search(s.query, from, backwards);
+      if (i >= 0) {
+        s.index = i;
+        s.failing = false;
+      } else if (s.query !== "") {
+        s.failing = true;
+      }
+    };
+    if (ev.kind === "text" || ev.kind === "paste") {
+      s.query += ev.text;
+      find(s.index >= 0 && s.index < h.length ? s.index : h.length - 1, this.#searchBackwards);
+      return true;
+    }
+    if (ev.kind === "key" && ev.name === "backspace") {
+      s.query = Array.from(s.query).slice(0, -1).join("");
+      find(h.length - 1, true);
+      return true;
+    }
+    if (ev.kind === "ctrl" && (ev.key === "r" || ev.key === "s")) {
+      this.#searchBackwards = ev.key === "r";
+      const from = this.#searchBackwards ? s.index - 1 : s.index + 1;
+      if (s.query !== "") find(from, this.#searchBackwards);
+      return true;
+    }
+    if ((ev.kind === "ctrl" && ev.key === "g") || (ev.kind === "key" && ev.name === "escape")) {
+      this.#buf.set(s.original, s.originalCursor);
+      this.#search = undefined;
+      return true;
+    }
+    // Any other key accepts the match and then acts as usual.
+    const match = this.#currentMatch();
+    this.#search = undefined;
+    if (match !== undefined) {
+      this.#buf.set(match);
+      this.#histIndex = s.index;
+    }
+    if (ev.kind === "key" && ev.name === "enter") return "submit";
+    if (ev.kind === "ctrl" && ev.key === "c") return false;
+    return false;
+  }
+
+  #currentMatch(): string | undefined {
+    const s = this.#search;
+    if (!s || s.index < 0 || s.index >= this.#history.length || s.query === "") return undefined;
+    return this.#history.at(s.index);
+  }
+
+  // Completion ------------------------------------------------------------------------------
+
+  async #complete(): Promise<void> {
+    const completer = this.#opts.completer;
+    if (!completer) {
+      this.#buf.insert("  ");
+      return;
+    }
+    const b = this.#buf;
+    // Indent instead of completing at the start of a line or after blanks.
+    if (/(^|\n)[ \t]*$/.test(b.beforeCursor)) {
+      b.insert("  ");
+      return;
+    }
+    const { matches, start, end } = await completer(b.text, b.cursor);
+    if (matches.length === 0) return;
+    const typed = b.chars.slice(start, end).join("");
+    const common = commonPrefix(matches);
+    if (matches.length === 1 || common.length > typed.length) {
+      const insert = matches.length === 1 ? matches[0] : common;
+      b.chars.splice(start, end - start, ...Array.from(insert));
+      b.cursor = start + Array.from(insert).length;
+      return;
+    }
+    await this.#listCandidates(matches);
+  }
+
+  async #listCandidates(matches: string[]): Promise<void> {
+    this.#moveToEnd();
+    this.#term.write("\r\n");
+    this.#cursorRow = 0;
+    if (matches.length > this.#opts.listLimit) {
+      this.#term.write(`show all ${matches.length} candidates? (y or n) `);
+      const answer = await this.#nextKey();
+      this.#term.write("\r\n");
+      if (!(answer?.kind === "text" && answer.text.toLowerCase().startsWith("y"))) return;
+    }
+    this.#term.write(formatColumns(matches, this.#term.columns()));
+  }
+
+  // Rendering -------------------------------------------------------------------------------
+
+  #moveToEnd(): void {
+    const layout = this.#layout();
+    const down = layout.endRow - layout.cursorRow;
+    if (down > 0) this.#term.write(`\x1b[${down}B`);
+  }
+
+  #displayText(): { prompt: string; text: string; cursor: number } {
+    const s = this.#search;
+    if (s) {
+      const match = this.#currentMatch() ?? (s.query === "" ? "" : this.#buf.text);
+      const label = `(${s.failing ? "failing " : ""}${
+        this.#searchBackwards ? "reverse" : "forward"
+      }-i-search)'${s.query}': `;
+      return { prompt: label, text: match, cursor: Array.from(match).length };
+    }
+    return { prompt: this.#prompt, text: this.#buf.text, cursor: this.#buf.cursor };
+  }
+
+  #layout(): { cursorRow: number; cursorCol: number; endRow: number; endCol: number } {
+    const { prompt, text, cursor } = this.#displayText();
+    const cols = Math.max(10, this.#term.columns());
+    const promptW = stringWidth(stripAnsi(prompt));
+    const contW = stringWidth(this.#contPrompt);
+    let row = Math.floor(promptW / cols);
+    let col = promptW % cols;
+    let cursorRow = row;
+    let cursorCol = col;
+    const chars = Array.from(text);
+    for (let i = 0; i < chars.length; i++) {
+      if (i === cursor) [cursorRow, cursorCol] = [row, col];
+      const ch = chars[i];
+      if (ch === "\n") {
+        row++;
+        col = contW;
+        continue;
+      }
+      const w = charWidth(ch);
+      if (col + w > cols) {
+        row++;
+        col = 0;
+      }
+      col += w;
+      if (col >= cols) {
+        row++;
+        col = 0;
+      }
+    }
+    if (cursor >= chars.length) [cursorRow, cursorCol] = [row, col];
+    return { cursorRow, cursorCol, endRow: row, endCol: col };
+  }
+
+  #render(): void {
+    const { prompt, text } = this.#displayText();
+    let out = "\r";
+    if (this.#cursorRow > 0) out += `\x1b[${this.#cursorRow}A`;
+    out += "\x1b[J" + prompt;
+    let body = this.#opts.color && !this.#search ? highlightLua(text) : text;
+    if (this.#search && this.#search.query !== "" && !this.#search.failing) {
+      body = highlightMatch(text, this.#search.query, this.#opts.color);
+    }
+    out += body.replaceAll("\n", "\r\n" + this.#contPrompt);
+    const layout = this.#layout();
+    // At the right margin the terminal holds the cursor in the last column: force the wrap.
+    if (layout.endCol === 0 && layout.endRow > 0 && !text.endsWith("\n")) out += " \r";
+    const up = layout.endRow - layout.cursorRow;
+    if (up > 0) out += `\x1b[${up}A`;
+    out += "\r";
+    if (layout.cursorCol > 0) out += `\x1b[${layout.cursorCol}C`;
+    this.#term.write(out);
+    this.#cursorRow = layout.cursorRow;
+  }
+}
+
+function highlightMatch(text: string, query: string, color: boolean): string {
+  const i = text.indexOf(query);
+  if (i < 0) return text;
+  const on = color ? "\x1b[7m" : "";
+  const off = color ? "\x1b[0m" : "";
+  return text.slice(0, i) + on + query + off + text.slice(i + query.length);
+}
+
+export function commonPrefix(items: string[]): string {
+  if (items.length === 0) return "";
+  let p = items[0];
+  for (const s of items) {
+    while (!s.startsWith(p)) p = p.slice(0, -1);
+  }
+  return p;
+}
+
+/** Candidates in columns that fit the terminal width, ending with a newline. */
+export function formatColumns(items: string[], width: number): string {
+  const colW = Math.max(...items.map((s) => stringWidth(s))) + 2;
+  const perRow = Math.max(1, Math.floor(width / colW));
+  const rows = Math.ceil(items.length / perRow);
+  let out = "";
+  for (let r = 0; r < rows; r++) {
+    let line = "";
+    for (let c = 0; c < perRow; c++) {
+      const item = items[c * rows + r];
+      if (item === undefined) continue;
+      line += item + " ".repeat(colW - stringWidth(item));
+    }
+    out += line.trimEnd() + "\r\n";
+  }
+  return out;
+}
