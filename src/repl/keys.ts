@@ -159,8 +159,10 @@ function parseEscape(s: string): { event: KeyEvent; length: number } | undefined
   const second = s[1];
   if (second === "[" || second === "O") {
     // CSI: ESC [ params final   |  SS3: ESC O final
+    // deno-lint-ignore no-control-regex
     const m = /^\x1b[[O]([0-9;]*)([A-Za-z~])/.exec(s);
     if (!m) {
+      // deno-lint-ignore no-control-regex
       if (/^\x1b[[O][0-9;]*$/.test(s)) return undefined;
       return { event: { kind: "key", name: "escape" }, length: 1 };
     }
