@@ -42,3 +42,13 @@ COMP_WORDS=(llmspell exec --output ""); COMP_CWORD=3; _llmspell_complete; echo "
   const out = await new Deno.Command("bash", { args: ["-c", probe], stdout: "piped" }).output();
   assertEquals(new TextDecoder().decode(out.stdout), "config\nshow\ntext json yaml\n");
 });
+
+Deno.test("the zsh and fish scripts parse in real zsh and fish", async () => {
+  for (const [shell, args] of [["zsh", ["-n"]], ["fish", ["--no-execute"]]] as const) {
+    const script = (await cli(["completions", shell])).stdout;
+    const file = await Deno.makeTempFile();
+    await Deno.writeTextFile(file, script);
+    const r = await new Deno.Command(shell, { args: [...args, file], stderr: "piped" }).output();
+    assertEquals(r.code, 0, `${shell}: ${new TextDecoder().decode(r.stderr)}`);
+  }
+});
