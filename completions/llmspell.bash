@@ -10,10 +10,14 @@ _llmspell_complete() {
       ':exec') cmdpath="exec" ;;
       ':run') cmdpath="run" ;;
       ':config') cmdpath="config" ;;
+      ':kernel') cmdpath="kernel" ;;
       ':completions') cmdpath="completions" ;;
       'config:init') cmdpath="config init" ;;
       'config:validate') cmdpath="config validate" ;;
       'config:show') cmdpath="config show" ;;
+      'kernel:start') cmdpath="kernel start" ;;
+      'kernel:install') cmdpath="kernel install" ;;
+      'kernel:uninstall') cmdpath="kernel uninstall" ;;
     esac
   done
   case "$cmdpath" in
@@ -24,7 +28,7 @@ _llmspell_complete() {
         --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--version --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
-      COMPREPLY=($(compgen -W 'exec run config completions' -- "$cur"))
+      COMPREPLY=($(compgen -W 'exec run config kernel completions' -- "$cur"))
       ;;
     'exec')
       case "$prev" in
@@ -78,6 +82,51 @@ _llmspell_complete() {
         --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--format --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      ;;
+    'kernel')
+      case "$prev" in
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      COMPREPLY=($(compgen -W 'start install uninstall' -- "$cur"))
+      ;;
+    'kernel start')
+      case "$prev" in
+        --ip) return ;;
+        --port) return ;;
+        --transport) COMPREPLY=($(compgen -W 'tcp ipc' -- "$cur")); return ;;
+        --connection-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --id) return ;;
+        --log-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --idle-timeout) return ;;
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--ip --port --transport --connection-file --id --log-file --idle-timeout --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      ;;
+    'kernel install')
+      case "$prev" in
+        --prefix) return ;;
+        --name) return ;;
+        --display-name) return ;;
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--user --prefix --name --display-name --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      ;;
+    'kernel uninstall')
+      case "$prev" in
+        --prefix) return ;;
+        --name) return ;;
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--user --prefix --name --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
       ;;
     'completions')
       case "$prev" in

@@ -10,6 +10,8 @@ function __llmspell_path
                 set path run
             case ':config'
                 set path config
+            case ':kernel'
+                set path kernel
             case ':completions'
                 set path completions
             case 'config:init'
@@ -18,6 +20,12 @@ function __llmspell_path
                 set path config validate
             case 'config:show'
                 set path config show
+            case 'kernel:start'
+                set path kernel start
+            case 'kernel:install'
+                set path kernel install
+            case 'kernel:uninstall'
+                set path kernel uninstall
         end
     end
     echo "$path"
@@ -26,6 +34,7 @@ complete -c llmspell -f
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a exec -d 'run a Lua chunk given on the command line; an expression prints its value'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a run -d 'run a Lua script file (`-` reads it from stdin); arguments after it go to the script'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a config -d 'create, check and show the configuration'
+complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a kernel -d 'run llmspell as a Jupyter kernel and manage running kernels'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a completions -d 'print a shell completion script'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -l version -d 'print the version'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
@@ -71,6 +80,43 @@ complete -c llmspell -n 'test (__llmspell_path) = '\''config show'\''' -l trace 
 complete -c llmspell -n 'test (__llmspell_path) = '\''config show'\''' -l output -x -a 'text json yaml' -d 'output format'
 complete -c llmspell -n 'test (__llmspell_path) = '\''config show'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''config show'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel'\''' -a start -d 'start a kernel in the foreground and print its id and connection file'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel'\''' -a install -d 'install the Jupyter kernelspec so Jupyter can start llmspell kernels'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel'\''' -a uninstall -d 'remove the kernelspec written by `kernel install`'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel start'\''' -l ip -x -d 'address to bind (default 127.0.0.1; another one prints a warning)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel start'\''' -l port -x -d 'first of the five ports (default: any free ports)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel start'\''' -l transport -x -a 'tcp ipc' -d 'tcp or ipc (Unix sockets)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel start'\''' -l connection-file -r -F -d 'use this connection file (Jupyter passes {connection_file})'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel start'\''' -l id -x -d 'kernel id (default: random)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel start'\''' -l log-file -r -F -d 'write the kernel'\''s log here instead of stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel start'\''' -l idle-timeout -x -d 'shut down after this long without a request (0 = never)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel start'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel start'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel start'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel start'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel start'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel install'\''' -l user -d 'install for the current user (the default)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel install'\''' -l prefix -x -d 'install under DIR/share/jupyter/kernels (e.g. a virtualenv)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel install'\''' -l name -x -d 'kernelspec name'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel install'\''' -l display-name -x -d 'name shown in Jupyter'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel install'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel install'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel install'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel install'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel install'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel uninstall'\''' -l user -d 'the user'\''s kernelspec (the default)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel uninstall'\''' -l prefix -x -d 'the kernelspec under DIR/share/jupyter/kernels'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel uninstall'\''' -l name -x -d 'kernelspec name'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel uninstall'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel uninstall'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel uninstall'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel uninstall'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel uninstall'\''' -l help -s h -d 'show help'
 complete -c llmspell -n 'test (__llmspell_path) = '\''completions'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''completions'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
 complete -c llmspell -n 'test (__llmspell_path) = '\''completions'\''' -l output -x -a 'text json yaml' -d 'output format'

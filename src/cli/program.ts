@@ -17,6 +17,7 @@ import {
 } from "./command.ts";
 import { registerConfigCommands } from "./config_cmd.ts";
 import { registerCompletionsCommand } from "./completions_cmd.ts";
+import { registerKernelCommands } from "./kernel_cmd.ts";
 import { reportError } from "./render.ts";
 import { runScript } from "./script.ts";
 import { parseScriptArgs } from "./script_args.ts";
@@ -110,6 +111,7 @@ export function buildProgram(): Command {
   program.addCommand(run);
 
   registerConfigCommands(program);
+  registerKernelCommands(program);
   registerCompletionsCommand(program);
   return program;
 }

@@ -18,6 +18,7 @@ import {
   type ToWorker,
 } from "./protocol.ts";
 import { LlmspellError } from "../errors.ts";
+import { DebugLink } from "../debug/link.ts";
 
 export type EngineEvent =
   | { type: "stream"; name: "stdout" | "stderr"; data: Uint8Array }
@@ -48,6 +49,8 @@ export class Engine {
   #nextId = 1;
   #timeoutMs = 0;
   #busy = false;
+  /** The debugger (`options.debug`): DAP requests to the worker, events back. */
+  readonly debug: DebugLink = new DebugLink((m) => this.#post(m), this.#control);
 
   /** Starts the worker (and the wasm compile) now; `init` may follow later. */
   constructor() {
@@ -72,6 +75,7 @@ export class Engine {
       control: this.#controlBuf,
       output: this.#ringBuf,
       mailbox: this.#mailbox,
+      debug: options.debug ? this.debug.buffer : undefined,
     });
     return this.#ready;
   }
@@ -94,6 +98,9 @@ export class Engine {
         resolve?.(msg.outcome);
         break;
       }
+      case "dap":
+        this.debug.receive(msg.message);
+        break;
       case "answer": {
         const resolve = this.#queries.get(msg.id);
         this.#queries.delete(msg.id);
@@ -105,6 +112,7 @@ export class Engine {
 
   #die(e: Error): void {
     this.#fatal = e;
+    this.debug.fail(`engine failed: ${e.message}`);
     this.#onReady?.reject(e);
     for (const resolve of this.#pending.values()) {
       resolve({

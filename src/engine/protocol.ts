@@ -27,6 +27,8 @@ export interface EngineOptions {
    * kernel, which asks the client with input_request (see `Engine.provideInput`).
    */
   stdin?: "process" | "kernel";
+  /** Attach the debugger (src/debug/): DAP requests through `Engine.debug`. */
+  debug?: boolean;
 }
 
 /** Command-line arguments given to a script: ARGS and Lua's `arg`. */
@@ -80,16 +82,22 @@ export type ToWorker =
     output: SharedArrayBuffer;
     /** Where the main thread puts the answer to an input request (see mailbox.ts). */
     mailbox?: SharedArrayBuffer;
+    /** The debugger's request channel (src/debug/channel.ts), when `options.debug`. */
+    debug?: SharedArrayBuffer;
   }
   | { type: "execute"; id: number; request: ExecuteRequest }
   | { type: "query"; id: number; query: EngineQuery }
+  /** A debugger request waits in the channel (served now if the engine is idle). */
+  | { type: "debugPoke" }
   | { type: "close" };
 
 export type FromWorker =
   | { type: "ready" }
   | { type: "fatal"; message: string }
   | { type: "done"; id: number; outcome: ExecOutcome }
-  | { type: "answer"; id: number; answer: QueryAnswer };
+  | { type: "answer"; id: number; answer: QueryAnswer }
+  /** A DAP response or event from the debugger. */
+  | { type: "dap"; message: unknown };
 
 /** Questions about the Lua state, answered between executions (see introspect.ts). */
 export type EngineQuery =
@@ -131,6 +139,8 @@ export type QueryAnswer =
 export const Control = {
   /** What the count hook should raise: one of the Signal values. */
   signal: 0,
+  /** Non-zero: a debugger request waits in the channel (the hooks serve it). */
+  debug: 1,
   size: 4,
 } as const;
 

@@ -9,6 +9,7 @@
  */
 import type { LuaEngine, LuaFactory } from "wasmoon";
 import { CApi, HookMask, LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "./capi.ts";
+import { WorkerDebugger } from "../debug/worker_debugger.ts";
 import { pushHostTable } from "./host.ts";
 import { Introspector } from "./introspect.ts";
 import { installKernelApi } from "./kernel_api.ts";
@@ -48,6 +49,8 @@ export class LuaRuntime {
   #jsonRef = 0;
   #introspector: Introspector | undefined;
   #mailbox: SharedArrayBuffer | undefined;
+  #debugChannel: SharedArrayBuffer | undefined;
+  #debugger: WorkerDebugger | undefined;
   #traceback = "";
   #exitCode: number | undefined;
   #nresPtr: number;
@@ -69,6 +72,7 @@ export class LuaRuntime {
     control: Int32Array,
     out: RingWriter,
     mailbox?: SharedArrayBuffer,
+    debugChannel?: SharedArrayBuffer,
   ): Promise<LuaRuntime> {
     const engine = await factory.createEngine({
       // The memory limit caps the wasm heap instead (worker.ts): allocation tracing calls
@@ -79,6 +83,7 @@ export class LuaRuntime {
     });
     const rt = new LuaRuntime(engine, options, control);
     rt.#mailbox = mailbox;
+    rt.#debugChannel = debugChannel;
     rt.#setup(out);
     return rt;
   }
@@ -90,6 +95,7 @@ export class LuaRuntime {
 
     this.#hookPtr = api.hook((hL) => this.#onHook(hL));
     this.#handlerPtr = api.cfunction((hL) => {
+      this.#debugger?.onUncaughtError(hL);
       lua.luaL_traceback(hL, hL, null, 1);
       this.#traceback = api.str(hL, -1) ?? "";
       lua.lua_settop(hL, -2);
@@ -139,7 +145,26 @@ export class LuaRuntime {
       onInterrupt: (hL) => lua.lua_sethook(hL, this.#hookPtr, HookMask.count, 1),
     });
 
-    if (this.#armed) lua.lua_sethook(L, this.#hookPtr, HookMask.count, HOOK_COUNT);
+    if (this.#options.debug && this.#debugChannel) {
+      this.#debugger = new WorkerDebugger({
+        api,
+        L0: L,
+        control: this.#control,
+        channel: this.#debugChannel,
+        out,
+        post: (message) => self.postMessage({ type: "dap", message }),
+        countHook: (hL) => this.#onHook(hL),
+        envRef: this.#envRef,
+        formatRef: this.#formatRef,
+        cwd: this.#options.cwd,
+      });
+      this.#debugger.install(L);
+    } else if (this.#armed) lua.lua_sethook(L, this.#hookPtr, HookMask.count, HOOK_COUNT);
+  }
+
+  /** A debugger request is waiting and the engine is idle. */
+  debugPoke(): void {
+    this.#debugger?.serveIdle();
   }
 
   #checkLoad(status: number): void {
@@ -174,6 +199,7 @@ export class LuaRuntime {
     this.#traceback = "";
     const top = lua.lua_gettop(L0);
     const T = lua.lua_newthread(L0);
+    this.#debugger?.beginExecute(T);
     try {
       lua.lua_rawgeti(T, REG, BigInt(this.#xpcallRef));
       let status: number = LuaStatus.errSyntax;
@@ -214,6 +240,7 @@ export class LuaRuntime {
       const rc = lua.lua_resume(T, L0, 2 + nargs, this.#nresPtr);
       return this.#outcome(T, rc);
     } finally {
+      this.#debugger?.endExecute();
       lua.lua_settop(L0, top);
       Atomics.store(this.#control, Control.signal, Signal.none);
     }

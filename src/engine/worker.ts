@@ -67,6 +67,7 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
           new Int32Array(msg.control),
           new RingWriter(msg.output),
           msg.mailbox,
+          msg.debug,
         );
         post({ type: "ready" });
         break;
@@ -81,6 +82,9 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
         post({ type: "answer", id: msg.id, answer: runtime.query(msg.query) });
         break;
       }
+      case "debugPoke":
+        runtime?.debugPoke();
+        break;
       case "close":
         self.close();
         break;

@@ -32,4 +32,23 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT`);
     },
   },
+  {
+    version: 2,
+    name: "kernel_history",
+    // Jupyter history: one session per kernel start (or restart), one row per stored cell.
+    up(db) {
+      db.exec(`CREATE TABLE history_sessions (
+        session    INTEGER PRIMARY KEY AUTOINCREMENT,
+        kernel_id  TEXT NOT NULL,
+        started_at TEXT NOT NULL
+      ) STRICT`);
+      db.exec(`CREATE TABLE history (
+        session INTEGER NOT NULL REFERENCES history_sessions(session),
+        line    INTEGER NOT NULL,
+        source  TEXT NOT NULL,
+        output  TEXT,
+        PRIMARY KEY (session, line)
+      ) STRICT`);
+    },
+  },
 ];

@@ -31,7 +31,7 @@ function withNotes(): { migrations: Migration[]; runs: () => number } {
 Deno.test("openStore: creates the directory (0700) and applies migration 1", async () => {
   await using t = await tempDir();
   const dbPath = join(t.dir, "deep", "data", "llmspell.db");
-  const store = openStore(dbPath);
+  const store = openStore(dbPath, { migrations: MIGRATIONS.slice(0, 1) });
   try {
     const applied = store.migrationsApplied();
     assert.deepEqual(applied.map((m) => [m.version, m.name]), [[1, "schema_migrations"]]);
@@ -90,7 +90,10 @@ Deno.test("openStore: a database upgraded in place gets only the new migrations"
   const store = openStore(dbPath, { migrations });
   try {
     assert.equal(runs(), 1);
-    assert.deepEqual(store.migrationsApplied().map((m) => m.version), [1, 2]);
+    assert.deepEqual(
+      store.migrationsApplied().map((m) => m.version),
+      [...MIGRATIONS.map((m) => m.version), MIGRATIONS.length + 1],
+    );
   } finally {
     store.close();
   }
@@ -100,7 +103,7 @@ Deno.test("openStore: a failing migration leaves nothing behind", async () => {
   await using t = await tempDir();
   const dbPath = join(t.dir, "llmspell.db");
   const broken: Migration = {
-    version: 2,
+    version: MIGRATIONS.length + 1,
     name: "broken",
     up(db) {
       db.exec("CREATE TABLE half (x)");
@@ -111,11 +114,14 @@ Deno.test("openStore: a failing migration leaves nothing behind", async () => {
     () => openStore(dbPath, { migrations: [...MIGRATIONS, broken] }),
     (e) =>
       e instanceof LlmspellError && e.code === "store_migration_failed" &&
-      /version 2 \(broken\) failed: boom/.test(e.message),
+      e.message.includes(`version ${MIGRATIONS.length + 1} (broken) failed: boom`),
   );
   const store = openStore(dbPath);
   try {
-    assert.deepEqual(store.migrationsApplied().map((m) => m.version), [1]);
+    assert.deepEqual(
+      store.migrationsApplied().map((m) => m.version),
+      MIGRATIONS.map((m) => m.version),
+    );
     const half = store.db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'half'").get();
     assert.equal(half, undefined);
   } finally {

@@ -1,0 +1,178 @@
+/**
+ * `llmspell debug script.lua`: the terminal debugger. Commands are read from stdin at a
+ * `(debug)` prompt; while the program runs, `pause` (or Ctrl+C) stops it.
+ */
+import { Command } from "commander";
+import * as path from "node:path";
+import type { Config } from "../config/mod.ts";
+import { type ConsoleIO, DebugConsole } from "../debug/console.ts";
+import { Engine } from "../engine/handle.ts";
+import { takeEngine } from "../engine/prestart.ts";
+import { ExitCode, LlmspellError } from "../errors.ts";
+import { configFor, contextOf, example, setExit, withGlobalOptions } from "./command.ts";
+import { writeErr, writeOut } from "./context.ts";
+import { engineOptions } from "./script.ts";
+import { parseScriptArgs } from "./script_args.ts";
+
+export function registerDebugCommand(program: Command): void {
+  const debug = withGlobalOptions(
+    new Command("debug")
+      .description("debug a Lua script in the terminal (breakpoints, stepping, inspection)")
+      .argument("<file>", "the script")
+      .argument("[args...]", "script arguments (after --)")
+      .option(
+        "--break-at <FILE:LINE[:COND]>",
+        "set a breakpoint before the start (repeatable)",
+        (v: string, acc: string[]) => [...acc, v],
+        [] as string[],
+      )
+      .option(
+        "--watch <EXPR>",
+        "show an expression at every stop (repeatable)",
+        (v: string, acc: string[]) => [...acc, v],
+        [] as string[],
+      )
+      .option("--stop-on-entry", "stop at the first line"),
+  );
+  example(
+    debug,
+    "llmspell debug app.lua",
+    "llmspell debug app.lua --break-at app.lua:12 --watch total",
+    "llmspell debug app.lua --break-at lib.lua:30:'n > 10' -- --name Ada",
+  );
+  debug.action(
+    async (
+      file: string,
+      args: string[],
+      opts: { breakAt: string[]; watch: string[]; stopOnEntry?: boolean },
+      cmd: Command,
+    ) => {
+      const ctx = contextOf(cmd);
+      const { config } = await configFor(ctx);
+      const raw = args[0] === "--" ? args.slice(1) : args;
+      setExit(await debugScript(ctx.cwd, config, file, raw, opts));
+    },
+  );
+  program.addCommand(debug);
+}
+
+async function debugScript(
+  cwd: string,
+  config: Config,
+  file: string,
+  raw: string[],
+  opts: { breakAt: string[]; watch: string[]; stopOnEntry?: boolean },
+): Promise<number> {
+  let code: string;
+  let abs: string;
+  try {
+    code = await Deno.readTextFile(file);
+    abs = await Deno.realPath(file);
+  } catch (e) {
+    throw new LlmspellError({
+      code: "script_not_found",
+      message: e instanceof Deno.errors.NotFound
+        ? `script not found: ${file}`
+        : `cannot read script ${file}: ${e instanceof Error ? e.message : e}`,
+      exitCode: ExitCode.usage,
+    });
+  }
+  code = code.replace(/^#![^\n]*/, "");
+  const options = {
+    ...engineOptions(config, cwd, path.dirname(abs)),
+    interactive: true,
+    debug: true,
+  };
+  let first = true;
+  const io: ConsoleIO = {
+    write: (t) => writeOut(t),
+    writeOut: (d) => writeOut(d),
+    writeErr: (d) => writeErr(d),
+  };
+  const con = new DebugConsole({
+    createEngine: async () => {
+      const engine = first ? takeEngine() : new Engine();
+      first = false;
+      await engine.init(options);
+      return engine;
+    },
+    program: { code, chunkName: "@" + file, path: abs, args: parseScriptArgs(file, raw) },
+    io,
+    cwd,
+    watches: opts.watch,
+    stopOnEntry: opts.stopOnEntry,
+  });
+  for (const spec of opts.breakAt) {
+    try {
+      con.addBreakpointSpec(spec);
+    } catch (e) {
+      throw new LlmspellError({
+        code: "usage",
+        message: e instanceof Error ? e.message : String(e),
+        exitCode: ExitCode.usage,
+      });
+    }
+  }
+
+  const lines = readLines();
+  let pending: Promise<string | null> | undefined;
+  const nextLine = () => (pending ??= lines.next().then((r) => (r.done ? null : r.value)));
+  const onSigint = () => {
+    if (con.state === "running") void con.pause();
+    else writeOut("\n(debug) ");
+  };
+  Deno.addSignalListener("SIGINT", onSigint);
+  try {
+    await con.start();
+    let typeAhead: string | null | undefined;
+    for (;;) {
+      // While the program runs, `pause` and `quit` act at once; other commands wait for
+      // the next stop.
+      while (con.state === "running" && typeAhead === undefined) {
+        const idle = con.waitIdle().then(() => "idle" as const);
+        const got = await Promise.race([idle, nextLine()]);
+        if (got === "idle") break;
+        pending = undefined;
+        const c = got?.trim();
+        if (c === "pause") await con.pause();
+        else if (got === null || c === "q" || c === "quit") {
+          await con.command("quit");
+          return ExitCode.ok;
+        } else if (c) typeAhead = got;
+      }
+      await con.waitIdle();
+      writeOut("(debug) ");
+      let line: string | null;
+      if (typeAhead !== undefined) {
+        line = typeAhead;
+        typeAhead = undefined;
+      } else {
+        line = await nextLine();
+        pending = undefined;
+      }
+      if (line === null) {
+        writeOut("\n");
+        await con.command("quit");
+        return ExitCode.ok;
+      }
+      if (await con.command(line) === "quit") return ExitCode.ok;
+    }
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSigint);
+    con.close();
+  }
+}
+
+async function* readLines(): AsyncGenerator<string> {
+  const dec = new TextDecoder();
+  let buf = "";
+  for await (const chunk of Deno.stdin.readable) {
+    buf += dec.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      yield buf.slice(0, nl).replace(/\r$/, "");
+      buf = buf.slice(nl + 1);
+    }
+  }
+  if (buf) yield buf;
+}

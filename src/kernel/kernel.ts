@@ -1,0 +1,807 @@
+/**
+ * The Kernel: Jupyter messaging 5.3 dispatch by msg_type over one engine. It does not
+ * know where messages come from: a transport (ZMTP server, in-process) hands it decoded
+ * messages with the client's routing identities and carries its replies and IOPub
+ * broadcasts (ARCHITECTURE.md §2).
+ *
+ * Execution: execute_requests go to a fair queue (round-robin across clients) and run one
+ * at a time; everything else is answered at once (completion, inspection and is-complete
+ * are asked of the engine, which answers after the running cell). Control requests
+ * (interrupt, shutdown) never wait for a cell.
+ */
+import { Engine, type EngineEvent } from "../engine/handle.ts";
+import type { EngineOptions, LuaErrorInfo, QueryAnswer } from "../engine/protocol.ts";
+import {
+  type EchoMode,
+  type ErrorContent,
+  type ExecuteRequestContent,
+  newMessage,
+  replyType,
+} from "../protocol/jupyter/messages.ts";
+import {
+  type Header,
+  type JsonObject,
+  type Message,
+  PROTOCOL_VERSION,
+} from "../protocol/jupyter/wire.ts";
+import { VERSION } from "../version.ts";
+import { codePoints, codeUnitIndex, nameAt, nameBefore, nextIndent } from "./code.ts";
+import type { History, HistoryRow } from "./history.ts";
+import { LUA_DOCS } from "./lua_docs.ts";
+import { FairQueue } from "./queue.ts";
+
+export type Channel = "shell" | "control" | "stdin";
+
+/** What carries the kernel's messages out. */
+export interface KernelTransport {
+  /** Sends a reply (or input_request) to the client with these identities. */
+  send(channel: Channel, identities: Uint8Array[], message: Message): void;
+  /** Broadcasts on IOPub. */
+  publish(message: Message): void;
+  /** True if a client with these identities is connected on stdin. */
+  stdinAvailable(identities: Uint8Array[]): boolean;
+}
+
+/** Diagnostics of the kernel (dropped messages, client errors). */
+export interface KernelLogger {
+  debug(msg: string): void;
+  info(msg: string): void;
+  warn(msg: string): void;
+}
+
+export interface KernelOptions {
+  engineOptions: EngineOptions;
+  /** Kernel id (connection file name, history sessions). */
+  kernelId: string;
+  /** The session id in the headers of the kernel's messages. */
+  session?: string;
+  history?: History;
+  /** Attach the raw bytes of stream output as buffers[0] (in-process clients). */
+  rawStreams?: boolean;
+  /** Coalesce stream output into fewer messages (service mode). */
+  coalesceStreams?: boolean;
+  logger?: KernelLogger;
+  /** The engine to use first (a prestarted one); later engines are made with `new`. */
+  engine?: Engine;
+  /** Ports etc. for connect_request. */
+  connectInfo?: JsonObject;
+  /** Called after a shutdown_request was answered (restart: false). */
+  onShutdown?: () => void;
+}
+
+export interface KernelStats {
+  state: "starting" | "idle" | "busy";
+  executions: number;
+  queued: number;
+  startedAt: Date;
+}
+
+interface Pending {
+  channel: Channel;
+  identities: Uint8Array[];
+  message: Message;
+  client: string;
+}
+
+interface InputWait {
+  msgId: string;
+  client: string;
+  resolve(value: string | null, error?: string): void;
+}
+
+const silentLogger: KernelLogger = { debug() {}, info() {}, warn() {} };
+
+const ENAMES: Record<LuaErrorInfo["kind"], string> = {
+  syntax: "SyntaxError",
+  runtime: "LuaError",
+  interrupted: "Interrupted",
+  timeout: "Timeout",
+  memory: "MemoryError",
+};
+
+/** The Jupyter error content of an engine error. */
+export function errorContent(error: LuaErrorInfo): ErrorContent {
+  const traceback = [error.message];
+  if (error.kind === "runtime" && error.traceback.length > 0) {
+    traceback.push("stack traceback:", ...error.traceback.map((l) => "\t" + l));
+  }
+  return {
+    ename: ENAMES[error.kind] ?? "LuaError",
+    evalue: error.message,
+    traceback,
+    kind: error.kind,
+    lua_traceback: error.traceback,
+  };
+}
+
+/** Client key: the routing identities, as text. */
+export function clientKey(identities: Uint8Array[]): string {
+  let s = "";
+  for (const id of identities) {
+    for (let i = 0; i < id.length; i++) s += String.fromCharCode(id[i]);
+    s += "\u0000";
+  }
+  return s;
+}
+
+function str(v: unknown, d = ""): string {
+  return typeof v === "string" ? v : d;
+}
+function num(v: unknown, d: number): number {
+  return typeof v === "number" && Number.isFinite(v) ? v : d;
+}
+
+export class Kernel {
+  readonly kernelId: string;
+  readonly session: string;
+  readonly #options: KernelOptions;
+  readonly #transport: KernelTransport;
+  readonly #log: KernelLogger;
+  #engine: Engine;
+  #engineReady: Promise<void>;
+  /** Resolves when the current engine is replaced or closed. */
+  #engineGone!: Promise<void>;
+  #endEngine!: () => void;
+  readonly #queue = new FairQueue<Pending>();
+  #running: Pending | undefined;
+  #draining = false;
+  #count = 0;
+  #executions = 0;
+  #input: InputWait | undefined;
+  #closed = false;
+  readonly #startedAt = new Date();
+
+  constructor(transport: KernelTransport, options: KernelOptions) {
+    this.#transport = transport;
+    this.#options = options;
+    this.kernelId = options.kernelId;
+    this.session = options.session ?? crypto.randomUUID();
+    this.#log = options.logger ?? silentLogger;
+    this.#engine = options.engine ?? new Engine();
+    this.#engineReady = this.#startEngine();
+  }
+
+  #startEngine(): Promise<void> {
+    this.#engineGone = new Promise((resolve) => (this.#endEngine = resolve));
+    return this.#engine.init(this.#options.engineOptions);
+  }
+
+  /** Resolves once the engine can run code; publishes status starting → idle. */
+  async ready(): Promise<void> {
+    this.#publish("status", { execution_state: "starting" });
+    await this.#engineReady;
+    this.#publish("status", { execution_state: "idle" });
+  }
+
+  stats(): KernelStats {
+    return {
+      state: this.#running ? "busy" : "idle",
+      executions: this.#executions,
+      queued: this.#queue.size,
+      startedAt: this.#startedAt,
+    };
+  }
+
+  // ---- outgoing ----
+
+  #publish(type: string, content: JsonObject, parent?: Header, buffers: Uint8Array[] = []): void {
+    this.#transport.publish(newMessage(type, content, this.session, parent, {}, buffers));
+  }
+
+  #reply(req: Pending, content: JsonObject, metadata: JsonObject = {}): void {
+    this.#transport.send(
+      req.channel,
+      req.identities,
+      newMessage(
+        replyType(req.message.header.msg_type),
+        content,
+        this.session,
+        req.message.header,
+        metadata,
+      ),
+    );
+  }
+
+  // ---- incoming ----
+
+  /** Handles one decoded message. Never throws: a failing handler is logged. */
+  receive(channel: Channel, identities: Uint8Array[], message: Message): void {
+    if (this.#closed) return;
+    const req: Pending = { channel, identities, message, client: clientKey(identities) };
+    const type = message.header.msg_type;
+    if (channel === "stdin") {
+      if (type === "input_reply") this.#onInputReply(req);
+      else this.#log.debug(`kernel: ignoring ${type} on stdin`);
+      return;
+    }
+    if (type === "execute_request") {
+      this.#queue.push(req.client, req);
+      this.#drain();
+      return;
+    }
+    this.#handle(req).catch((e) => {
+      this.#log.warn(`kernel: ${type} failed: ${e instanceof Error ? e.stack ?? e.message : e}`);
+    });
+  }
+
+  /** A client went away: its queued cells are dropped, a wait for its input ends. */
+  clientGone(identities: Uint8Array[]): void {
+    const client = clientKey(identities);
+    const dropped = this.#queue.take(client);
+    if (dropped.length > 0) {
+      this.#log.info(`kernel: dropped ${dropped.length} queued cell(s) of a departed client`);
+    }
+  }
+
+  /** A client left stdin: a wait for its input ends as end of input. */
+  stdinGone(identities: Uint8Array[]): void {
+    if (this.#input && this.#input.client === clientKey(identities)) this.#input.resolve(null);
+  }
+
+  async #handle(req: Pending): Promise<void> {
+    const type = req.message.header.msg_type;
+    const parent = req.message.header;
+    const c = req.message.content;
+    switch (type) {
+      case "kernel_info_request":
+        this.#publish("status", { execution_state: "busy" }, parent);
+        this.#reply(req, this.kernelInfo());
+        this.#publish("status", { execution_state: "idle" }, parent);
+        return;
+      case "interrupt_request":
+        this.interrupt();
+        this.#reply(req, { status: "ok" });
+        return;
+      case "shutdown_request": {
+        const restart = c.restart === true;
+        this.#reply(req, { status: "ok", restart });
+        this.#publish("shutdown_reply", { status: "ok", restart }, parent);
+        if (restart) await this.restart();
+        else this.#options.onShutdown?.();
+        return;
+      }
+      case "comm_info_request":
+        this.#reply(req, { status: "ok", comms: {} });
+        return;
+      case "comm_open":
+        // No comm targets: the protocol says to close the comm at once.
+        this.#publish("comm_close", { comm_id: str(c.comm_id), data: {} }, parent);
+        this.#log.debug(`kernel: no comm target ${JSON.stringify(c.target_name)}; closed`);
+        return;
+      case "comm_msg":
+      case "comm_close":
+        return;
+      case "connect_request":
+        this.#reply(req, { status: "ok", ...(this.#options.connectInfo ?? {}) });
+        return;
+      case "usage_request":
+        this.#reply(req, this.#usage());
+        return;
+    }
+    this.#publish("status", { execution_state: "busy" }, parent);
+    try {
+      switch (type) {
+        case "complete_request":
+          this.#reply(req, await this.#complete(str(c.code), num(c.cursor_pos, -1)));
+          break;
+        case "inspect_request":
+          this.#reply(
+            req,
+            await this.#inspect(str(c.code), num(c.cursor_pos, -1), num(c.detail_level, 0)),
+          );
+          break;
+        case "is_complete_request":
+          this.#reply(req, await this.#isComplete(str(c.code)));
+          break;
+        case "history_request":
+          this.#reply(req, this.#history(c));
+          break;
+        default:
+          this.#log.debug(`kernel: unknown message type ${JSON.stringify(type)} on ${req.channel}`);
+      }
+    } finally {
+      this.#publish("status", { execution_state: "idle" }, parent);
+    }
+  }
+
+  kernelInfo(): JsonObject {
+    return {
+      status: "ok",
+      protocol_version: PROTOCOL_VERSION,
+      implementation: "llmspell",
+      implementation_version: VERSION,
+      language_info: {
+        name: "lua",
+        version: "5.4",
+        mimetype: "text/x-lua",
+        file_extension: ".lua",
+        codemirror_mode: "lua",
+        pygments_lexer: "lua",
+      },
+      banner: `llmspell ${VERSION} — Lua 5.4 kernel\n` +
+        "display(v [, mime]), clear_output(), input(prompt); Shift+Tab shows docs",
+      help_links: [
+        { text: "Lua 5.4 Reference Manual", url: "https://www.lua.org/manual/5.4/" },
+        { text: "Programming in Lua", url: "https://www.lua.org/pil/" },
+      ],
+      supported_features: [],
+      debugger: false,
+    };
+  }
+
+  #usage(): JsonObject {
+    const mem = Deno.memoryUsage();
+    return {
+      status: "ok",
+      hostname: Deno.hostname(),
+      pid: Deno.pid,
+      kernel_memory: mem.rss,
+      llmspell: {
+        kernel_id: this.kernelId,
+        state: this.#running ? "busy" : "idle",
+        executions: this.#executions,
+        execution_count: this.#count,
+        queued: this.#queue.size,
+        started_at: this.#startedAt.toISOString(),
+        uptime_s: (Date.now() - this.#startedAt.getTime()) / 1000,
+        memory_bytes: mem.rss,
+      },
+    };
+  }
+
+  // ---- engine queries ----
+
+  async #query(q: Parameters<Engine["query"]>[0]): Promise<QueryAnswer> {
+    await this.#engineReady;
+    const gone = this.#engineGone.then((): QueryAnswer => ({
+      kind: "error",
+      message: "engine restarted",
+    }));
+    return await Promise.race([this.#engine.query(q), gone]);
+  }
+
+  async #complete(code: string, cursorPos: number): Promise<JsonObject> {
+    const end = cursorPos < 0 ? code.length : codeUnitIndex(code, cursorPos);
+    const n = nameBefore(code, end);
+    const cursorEnd = codePoints(code.slice(0, end));
+    const cursorStart = codePoints(code.slice(0, n.start));
+    let matches: string[] = [];
+    // A number like `1.` or a position inside a string is not a name to complete.
+    if (!/[0-9]$/.test(code.slice(0, n.start)) || n.sep !== "") {
+      const a = await this.#query({ kind: "complete", path: n.path, sep: n.sep, prefix: n.prefix });
+      if (a.kind === "complete") matches = a.matches;
+    }
+    return {
+      status: "ok",
+      matches,
+      cursor_start: cursorStart,
+      cursor_end: cursorEnd,
+      metadata: {},
+    };
+  }
+
+  async #inspect(code: string, cursorPos: number, detail: number): Promise<JsonObject> {
+    const cursor = cursorPos < 0 ? code.length : codeUnitIndex(code, cursorPos);
+    const path = nameAt(code, cursor);
+    const none = { status: "ok", found: false, data: {}, metadata: {} };
+    if (!path) return none;
+    const a = await this.#query({ kind: "inspect", path });
+    const name = path.join(".");
+    const doc = LUA_DOCS[name];
+    if (a.kind !== "inspect" || !a.found) {
+      // Keywords and names not (yet) defined still have docs if they are standard ones.
+      if (!doc) return none;
+      return { status: "ok", found: true, data: docBundle(name, doc, undefined), metadata: {} };
+    }
+    const stdDoc = a.stdlib ? LUA_DOCS[a.stdlib] : doc;
+    const lines: string[] = [];
+    if (a.stdlib && a.stdlib !== name) lines.push(`${name} is ${a.stdlib}`);
+    lines.push(`type: ${a.type}`);
+    if (a.length !== undefined) lines.push(`length: ${a.length}`);
+    if (a.fields && a.fields.length > 0) lines.push(`fields: ${a.fields.join(", ")}`);
+    if (a.hasMetatable) lines.push("has a metatable");
+    if (!(a.stdlib && stdDoc)) {
+      lines.push(`value: ${detail > 0 ? a.repr : a.repr.slice(0, 500)}`);
+    }
+    return {
+      status: "ok",
+      found: true,
+      data: docBundle(a.stdlib ?? name, stdDoc, lines.join("\n")),
+      metadata: {},
+    };
+  }
+
+  async #isComplete(code: string): Promise<JsonObject> {
+    if (code.trim() === "") return { status: "complete" };
+    const a = await this.#query({ kind: "is_complete", code });
+    if (a.kind !== "is_complete") return { status: "unknown" };
+    if (a.status === "incomplete") return { status: "incomplete", indent: nextIndent(code) };
+    return { status: a.status };
+  }
+
+  #history(c: JsonObject): JsonObject {
+    const h = this.#options.history;
+    if (!h) return { status: "ok", history: [] };
+    const output = c.output === true;
+    let rows: HistoryRow[] = [];
+    switch (c.hist_access_type) {
+      case "tail":
+        rows = h.tail(num(c.n, 10), output);
+        break;
+      case "range":
+        rows = h.range(num(c.session, 0), num(c.start, 1), num(c.stop, 0), output);
+        break;
+      case "search":
+        rows = h.search(
+          str(c.pattern, "*"),
+          typeof c.n === "number" ? c.n : undefined,
+          c.unique === true,
+          output,
+        );
+        break;
+    }
+    return { status: "ok", history: rows };
+  }
+
+  // ---- stdin ----
+
+  #onInputReply(req: Pending): void {
+    const w = this.#input;
+    const parentId = (req.message.parent_header as Header).msg_id;
+    if (!w || (parentId !== undefined && parentId !== w.msgId)) {
+      this.#log.debug("kernel: input_reply without a pending input_request");
+      return;
+    }
+    const c = req.message.content;
+    if (c.llmspell_eof === true) w.resolve(null);
+    else w.resolve(str(c.value));
+  }
+
+  async #askInput(
+    req: Pending,
+    prompt: string,
+    password: boolean,
+    allowed: boolean,
+  ): Promise<void> {
+    const engine = this.#engine;
+    if (!allowed) {
+      engine.provideInput(null, "input is not available: this request does not allow stdin");
+      return;
+    }
+    if (!this.#transport.stdinAvailable(req.identities)) {
+      engine.provideInput(null, "input is not available: the client is not connected on stdin");
+      return;
+    }
+    const msg = newMessage("input_request", { prompt, password }, this.session, req.message.header);
+    const answered = new Promise<void>((resolve) => {
+      this.#input = {
+        msgId: msg.header.msg_id,
+        client: req.client,
+        resolve: (value, error) => {
+          this.#input = undefined;
+          engine.provideInput(value, error);
+          resolve();
+        },
+      };
+    });
+    this.#transport.send("stdin", req.identities, msg);
+    await answered;
+  }
+
+  // ---- execution ----
+
+  #drain(): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    (async () => {
+      try {
+        let next: Pending | undefined;
+        while (!this.#closed && (next = this.#queue.shift())) {
+          this.#running = next;
+          try {
+            await this.#execute(next);
+          } catch (e) {
+            this.#log.warn(
+              `kernel: execute failed: ${e instanceof Error ? e.stack ?? e.message : e}`,
+            );
+          } finally {
+            this.#running = undefined;
+          }
+        }
+      } finally {
+        this.#draining = false;
+      }
+    })();
+  }
+
+  async #execute(req: Pending): Promise<void> {
+    const c = req.message.content as ExecuteRequestContent;
+    const parent = req.message.header;
+    const code = str(c.code);
+    const silent = c.silent === true;
+    const storeHistory = !silent && c.store_history !== false;
+    const allowStdin = c.allow_stdin !== false;
+    const stopOnError = c.stop_on_error !== false;
+    const ext =
+      (typeof c.llmspell === "object" && c.llmspell !== null ? c.llmspell : {}) as NonNullable<
+        ExecuteRequestContent["llmspell"]
+      >;
+    this.#publish("status", { execution_state: "busy" }, parent);
+    if (storeHistory) this.#count++;
+    const count = this.#count;
+    this.#executions++;
+    if (!silent) this.#publish("execute_input", { code, execution_count: count }, parent);
+    const history = storeHistory ? this.#options.history : undefined;
+    const session = history?.session;
+    try {
+      history?.add(count, code);
+    } catch (e) {
+      this.#log.warn(`kernel: history not saved: ${e instanceof Error ? e.message : e}`);
+    }
+
+    let echo: EchoMode = ext.echo ?? "last";
+    if (echo === "last" && /;\s*$/.test(code)) echo = "none";
+
+    await this.#engineReady;
+    const engine = this.#engine;
+    const out = new StreamOut(
+      (name, text, bytes) => {
+        if (!silent) {
+          this.#publish("stream", { name, text }, parent, this.#options.rawStreams ? [bytes] : []);
+        }
+      },
+      this.#options.coalesceStreams === true,
+    );
+    let error: LuaErrorInfo | undefined;
+    let exitCode: number | undefined;
+    let resultText: string | undefined;
+    try {
+      for await (
+        const ev of engine.execute({
+          code,
+          chunkName: ext.chunk_name ?? `=In[${count}]`,
+          echo: echo !== "none",
+          echoLast: echo === "last",
+          args: ext.args,
+        })
+      ) {
+        if (ev.type === "stream") {
+          out.write(ev.name, ev.data);
+          continue;
+        }
+        out.flush();
+        this.#onEvent(ev, req, parent, count, silent, allowStdin);
+        if (ev.type === "input") await this.#askInput(req, ev.prompt, ev.password, allowStdin);
+        else if (ev.type === "result" && ev.values.length > 0) resultText = ev.values.join("\t");
+        else if (ev.type === "error") error = ev.error;
+        else if (ev.type === "exit") exitCode = ev.code;
+      }
+    } catch (e) {
+      error = {
+        kind: "runtime",
+        message: `engine failed: ${e instanceof Error ? e.message : e}`,
+        traceback: [],
+        isObject: false,
+      };
+      if (!silent) this.#publish("error", errorContent(error), parent);
+    } finally {
+      out.flush();
+    }
+
+    if (history && resultText !== undefined && session === history.session) {
+      try {
+        history.setOutput(count, resultText);
+      } catch {
+        // History is best effort.
+      }
+    }
+
+    if (error) {
+      this.#reply(req, { status: "error", execution_count: count, ...errorContent(error) }, {
+        status: "error",
+      });
+      if (stopOnError) this.#abortQueued(req.client);
+    } else {
+      const content: JsonObject = {
+        status: "ok",
+        execution_count: count,
+        payload: [],
+        user_expressions: await this.#userExpressions(c.user_expressions),
+      };
+      if (exitCode !== undefined) content.exit_code = exitCode;
+      this.#reply(req, content, { status: "ok" });
+    }
+    this.#publish("status", { execution_state: "idle" }, parent);
+  }
+
+  #onEvent(
+    ev: EngineEvent,
+    _req: Pending,
+    parent: Header,
+    count: number,
+    silent: boolean,
+    _allowStdin: boolean,
+  ): void {
+    if (silent && ev.type !== "input") return;
+    switch (ev.type) {
+      case "result":
+        if (ev.values.length > 0) {
+          this.#publish("execute_result", {
+            execution_count: count,
+            data: { "text/plain": ev.values.join("\t") },
+            metadata: {},
+          }, parent);
+        }
+        break;
+      case "error":
+        this.#publish("error", errorContent(ev.error), parent);
+        break;
+      case "display":
+        this.#publish(
+          "display_data",
+          { data: ev.data, metadata: ev.metadata, transient: {} },
+          parent,
+        );
+        break;
+      case "clear_output":
+        this.#publish("clear_output", { wait: ev.wait }, parent);
+        break;
+    }
+  }
+
+  async #userExpressions(exprs: unknown): Promise<JsonObject> {
+    const out: JsonObject = {};
+    if (typeof exprs !== "object" || exprs === null) return out;
+    for (const [name, expr] of Object.entries(exprs as Record<string, unknown>)) {
+      if (typeof expr !== "string") continue;
+      let value: JsonObject = { status: "ok", data: { "text/plain": "nil" }, metadata: {} };
+      for await (
+        const ev of this.#engine.execute({ code: expr, chunkName: "=user_expression", echo: true })
+      ) {
+        if (ev.type === "result") {
+          value = {
+            status: "ok",
+            data: { "text/plain": ev.values.join("\t") || "nil" },
+            metadata: {},
+          };
+        } else if (ev.type === "error") {
+          value = { status: "error", ...errorContent(ev.error) };
+        } else if (ev.type === "input") this.#engine.provideInput(null);
+      }
+      out[name] = value;
+    }
+    return out;
+  }
+
+  /** After an error with stop_on_error: the same client's queued cells are aborted. */
+  #abortQueued(client: string): void {
+    for (const r of this.#queue.take(client)) this.#abort(r);
+  }
+
+  #abort(r: Pending): void {
+    this.#publish("status", { execution_state: "busy" }, r.message.header);
+    this.#reply(r, { status: "aborted", execution_count: this.#count }, { status: "aborted" });
+    this.#publish("status", { execution_state: "idle" }, r.message.header);
+  }
+
+  // ---- lifecycle ----
+
+  /** Interrupts the running cell (and a wait for input). */
+  interrupt(): void {
+    this.#engine.interrupt();
+  }
+
+  /** A fresh Lua state on the same transport; queued cells are aborted. */
+  async restart(): Promise<void> {
+    for (const r of this.#queue.clear()) this.#abort(r);
+    const old = this.#engine;
+    old.interrupt();
+    this.#input?.resolve(null);
+    this.#endEngine();
+    this.#engine = new Engine();
+    this.#engineReady = this.#startEngine();
+    this.#count = 0;
+    try {
+      this.#options.history?.newSession();
+    } catch (e) {
+      this.#log.warn(`kernel: history session not started: ${e instanceof Error ? e.message : e}`);
+    }
+    // Give a running cell a moment to see the interrupt before its worker goes.
+    setTimeout(() => old.close(), 200);
+    await this.ready();
+  }
+
+  /** Stops: interrupts the running cell, aborts queued ones, ends the engine. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    const running = this.#running;
+    for (const r of this.#queue.clear()) this.#abort(r);
+    this.#engine.interrupt();
+    this.#input?.resolve(null);
+    this.#closed = true;
+    if (running) {
+      // Let the interrupted cell finish its reply (bounded).
+      const deadline = Date.now() + 2000;
+      while (this.#running && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    this.#endEngine();
+    this.#engine.close();
+  }
+}
+
+function docBundle(
+  name: string,
+  doc: [string, string] | undefined,
+  details: string | undefined,
+): JsonObject {
+  const plain: string[] = [];
+  const md: string[] = [];
+  if (doc) {
+    plain.push(doc[0], "", doc[1]);
+    md.push("```lua\n" + doc[0] + "\n```", "", doc[1]);
+  } else {
+    plain.push(name);
+    md.push("`" + name + "`");
+  }
+  if (details) {
+    plain.push("", details);
+    md.push("", "```\n" + details + "\n```");
+  }
+  return { "text/plain": plain.join("\n"), "text/markdown": md.join("\n") };
+}
+
+/**
+ * Stream output to messages: UTF-8 decoded per stream; with coalescing, consecutive
+ * chunks of one stream become one message, sent at the latest after 2 ms.
+ */
+class StreamOut {
+  readonly #emit: (name: "stdout" | "stderr", text: string, bytes: Uint8Array) => void;
+  readonly #coalesce: boolean;
+  readonly #decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
+  #name: "stdout" | "stderr" | undefined;
+  #chunks: Uint8Array[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    emit: (name: "stdout" | "stderr", text: string, bytes: Uint8Array) => void,
+    coalesce: boolean,
+  ) {
+    this.#emit = emit;
+    this.#coalesce = coalesce;
+  }
+
+  write(name: "stdout" | "stderr", data: Uint8Array): void {
+    if (!this.#coalesce) {
+      this.#emit(name, this.#decoders[name].decode(data, { stream: true }), data);
+      return;
+    }
+    if (this.#name !== undefined && this.#name !== name) this.flush();
+    this.#name = name;
+    this.#chunks.push(data);
+    this.#timer ??= setTimeout(() => this.flush(), 2);
+  }
+
+  flush(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    const name = this.#name;
+    if (name === undefined || this.#chunks.length === 0) return;
+    let bytes: Uint8Array;
+    if (this.#chunks.length === 1) bytes = this.#chunks[0];
+    else {
+      bytes = new Uint8Array(this.#chunks.reduce((n, c) => n + c.length, 0));
+      let off = 0;
+      for (const c of this.#chunks) {
+        bytes.set(c, off);
+        off += c.length;
+      }
+    }
+    this.#chunks = [];
+    this.#name = undefined;
+    this.#emit(name, this.#decoders[name].decode(bytes, { stream: true }), bytes);
+  }
+}

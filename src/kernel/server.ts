@@ -1,0 +1,216 @@
+/**
+ * The ZMTP transport of a kernel: shell and control ROUTER, stdin ROUTER, iopub PUB and
+ * heartbeat REP, bound on the connection's ports. Every message is checked (HMAC,
+ * replay, shape) before the Kernel sees it; refused messages are logged and dropped.
+ */
+import { decode, encode, type Message, ReplayGuard, Signer } from "../protocol/jupyter/mod.ts";
+import { PubSocket, RepSocket, RouterSocket, type ZmtpSocket } from "../protocol/zmtp/mod.ts";
+import { keyOf } from "../protocol/zmtp/socket.ts";
+import { type ChannelName, CHANNELS, type ConnectionInfo, endpointOf } from "./connection.ts";
+import {
+  type Channel,
+  Kernel,
+  type KernelLogger,
+  type KernelOptions,
+  type KernelTransport,
+} from "./kernel.ts";
+
+export interface ServerOptions extends Omit<KernelOptions, "connectInfo"> {
+  /** Where to bind; ports 0 are picked (tcp: by the system; ipc: 1..5). */
+  connection: ConnectionInfo;
+  /** First port when ports are 0 (tcp). 0: any free ports. */
+  portBase?: number;
+  logger: KernelLogger;
+}
+
+/** Refused messages are logged, at most this many per second. */
+const DROP_LOG_PER_S = 20;
+
+export class KernelServer implements KernelTransport {
+  readonly kernel: Kernel;
+  readonly connection: ConnectionInfo;
+  readonly #signer: Signer;
+  readonly #guard = new ReplayGuard();
+  readonly #log: KernelLogger;
+  readonly #shell: RouterSocket;
+  readonly #control: RouterSocket;
+  readonly #stdin: RouterSocket;
+  readonly #iopub: PubSocket;
+  readonly #hb: RepSocket;
+  readonly #stdinPeers = new Set<string>();
+  readonly #loops: Promise<void>[] = [];
+  #dropWindow = 0;
+  #dropCount = 0;
+  #dropped = 0;
+  #closing: Promise<void> | undefined;
+  #lastRequest = Date.now();
+
+  private constructor(opts: ServerOptions, connection: ConnectionInfo, sockets: {
+    shell: RouterSocket;
+    control: RouterSocket;
+    stdin: RouterSocket;
+    iopub: PubSocket;
+    hb: RepSocket;
+  }) {
+    this.connection = connection;
+    this.#signer = new Signer(connection.key, connection.signature_scheme);
+    this.#log = opts.logger;
+    this.#shell = sockets.shell;
+    this.#control = sockets.control;
+    this.#stdin = sockets.stdin;
+    this.#iopub = sockets.iopub;
+    this.#hb = sockets.hb;
+    this.kernel = new Kernel(this, {
+      ...opts,
+      connectInfo: {
+        shell_port: connection.shell_port,
+        iopub_port: connection.iopub_port,
+        stdin_port: connection.stdin_port,
+        control_port: connection.control_port,
+        hb_port: connection.hb_port,
+      },
+    });
+  }
+
+  /** Binds the five sockets and starts serving. */
+  static async start(opts: ServerOptions): Promise<KernelServer> {
+    const log = opts.logger;
+    const zlog = { debug: (m: string) => log.debug(m) };
+    const shell = new RouterSocket({ logger: zlog });
+    const control = new RouterSocket({ logger: zlog });
+    const stdin = new RouterSocket({ logger: zlog });
+    // Output must reach every client: a deep queue per subscriber.
+    const iopub = new PubSocket({ logger: zlog, highWaterMark: 1_000_000 });
+    const hb = new RepSocket({ logger: zlog });
+    const sockets: Record<ChannelName, ZmtpSocket> = { shell, iopub, stdin, control, hb };
+    const info: ConnectionInfo = { ...opts.connection };
+    try {
+      for (const [i, ch] of CHANNELS.entries()) {
+        const key = `${ch}_port` as const;
+        if (info[key] === 0) {
+          if (info.transport === "ipc") info[key] = i + 1;
+          else if (opts.portBase) info[key] = opts.portBase + i;
+        }
+        const bound = await sockets[ch].bind(endpointOf(info, ch));
+        if (bound.port !== undefined) info[key] = bound.port;
+      }
+    } catch (e) {
+      await Promise.all(Object.values(sockets).map((s) => s.close()));
+      throw e;
+    }
+    const server = new KernelServer(opts, info, { shell, control, stdin, iopub, hb });
+    server.#serve();
+    return server;
+  }
+
+  /** Number of clients connected on shell. */
+  get clients(): number {
+    return this.#shell.peerCount;
+  }
+
+  /** Seconds since the last valid request. */
+  idleSeconds(): number {
+    return (Date.now() - this.#lastRequest) / 1000;
+  }
+
+  /** Messages refused so far (bad signature, replay, malformed). */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  #serve(): void {
+    this.#loops.push(this.#read("shell", this.#shell));
+    this.#loops.push(this.#read("control", this.#control));
+    this.#loops.push(this.#read("stdin", this.#stdin));
+    this.#loops.push((async () => {
+      try {
+        for await (const m of this.#hb) await this.#hb.send(m);
+      } catch (e) {
+        if (!this.#hb.closed) this.#log.warn(`kernel: heartbeat stopped: ${e}`);
+      }
+    })());
+    this.#stdin.onPeer((ev) => {
+      if (ev.type === "connect") this.#stdinPeers.add(keyOf(ev.peer.identity));
+      else if (ev.type === "disconnect") {
+        this.#stdinPeers.delete(keyOf(ev.peer.identity));
+        this.kernel.stdinGone([ev.peer.identity]);
+      }
+    });
+    this.#shell.onPeer((ev) => {
+      if (ev.type === "disconnect") this.kernel.clientGone([ev.peer.identity]);
+    });
+  }
+
+  async #read(channel: Channel, socket: RouterSocket): Promise<void> {
+    try {
+      for await (const frames of socket) {
+        const d = decode(frames, this.#signer, this.#guard);
+        if (!d.ok) {
+          this.#drop(channel, d.reason, d.detail);
+          continue;
+        }
+        this.#lastRequest = Date.now();
+        this.kernel.receive(channel, d.identities, d.message);
+      }
+    } catch (e) {
+      if (!socket.closed) this.#log.warn(`kernel: ${channel} stopped: ${e}`);
+    }
+  }
+
+  #drop(channel: string, reason: string, detail: string): void {
+    this.#dropped++;
+    const now = Math.floor(Date.now() / 1000);
+    if (now !== this.#dropWindow) {
+      if (this.#dropCount > DROP_LOG_PER_S) {
+        this.#log.warn(`kernel: ${this.#dropCount - DROP_LOG_PER_S} more messages dropped`);
+      }
+      this.#dropWindow = now;
+      this.#dropCount = 0;
+    }
+    if (++this.#dropCount <= DROP_LOG_PER_S) {
+      this.#log.warn(
+        `kernel: dropped a message on ${channel}: ${reason.replace("_", " ")} (${detail})`,
+      );
+    }
+  }
+
+  // ---- KernelTransport ----
+
+  send(channel: Channel, identities: Uint8Array[], message: Message): void {
+    const socket = channel === "control"
+      ? this.#control
+      : channel === "stdin"
+      ? this.#stdin
+      : this.#shell;
+    if (socket.closed) return;
+    socket.send(encode(message, this.#signer, identities)).catch((e) => {
+      this.#log.debug(`kernel: reply on ${channel} not sent: ${e}`);
+    });
+  }
+
+  publish(message: Message): void {
+    if (this.#iopub.closed) return;
+    const topic = new TextEncoder().encode(
+      `kernel.${this.kernel.kernelId}.${message.header.msg_type}`,
+    );
+    this.#iopub.send([topic, ...encode(message, this.#signer)]).catch(() => {});
+  }
+
+  stdinAvailable(identities: Uint8Array[]): boolean {
+    return identities.length > 0 && this.#stdinPeers.has(keyOf(identities[identities.length - 1]));
+  }
+
+  /** Stops the kernel and closes every socket (ipc paths are removed). */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.kernel.close();
+      // Let the last replies and IOPub messages go out.
+      await new Promise((r) => setTimeout(r, 20));
+      await Promise.all(
+        [this.#shell, this.#control, this.#stdin, this.#iopub, this.#hb].map((s) => s.close()),
+      );
+      await Promise.allSettled(this.#loops);
+    })();
+    return this.#closing;
+  }
+}

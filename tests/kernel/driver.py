@@ -1,0 +1,296 @@
+"""jupyter_client scenarios against a running llmspell kernel.
+
+usage: driver.py SCENARIO CONNECTION_FILE [ARGS...]
+Prints one JSON object (the scenario's findings) on the last line of stdout.
+"""
+import json
+import sys
+import threading
+import time
+import uuid
+from queue import Empty
+
+import zmq
+from jupyter_client import BlockingKernelClient
+from jupyter_client.session import Session
+
+TIMEOUT = 30
+
+
+def client(cf):
+    kc = BlockingKernelClient(connection_file=cf)
+    kc.load_connection_file()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=TIMEOUT)
+    return kc
+
+
+def collect(kc, msg_id, timeout=TIMEOUT):
+    """IOPub messages of one request, up to its idle status."""
+    out = []
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            m = kc.get_iopub_msg(timeout=1)
+        except Empty:
+            continue
+        if m["parent_header"].get("msg_id") != msg_id:
+            continue
+        out.append(m)
+        if m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
+            return out
+    raise TimeoutError(f"no idle for {msg_id}")
+
+
+def reply_to(kc, msg_id, channel="shell", timeout=TIMEOUT):
+    get = kc.get_shell_msg if channel == "shell" else kc.get_control_msg
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            m = get(timeout=1)
+        except Empty:
+            continue
+        if m["parent_header"].get("msg_id") == msg_id:
+            return m
+    raise TimeoutError(f"no reply to {msg_id}")
+
+
+def run(kc, code, **kw):
+    mid = kc.execute(code, **kw)
+    r = reply_to(kc, mid)
+    io = collect(kc, mid)
+    return r, io
+
+
+def result_text(io):
+    for m in io:
+        if m["msg_type"] == "execute_result":
+            return m["content"]["data"]["text/plain"]
+    return None
+
+
+def stdout_text(io):
+    return "".join(m["content"]["text"] for m in io if m["msg_type"] == "stream")
+
+
+def scenario_interrupt(cf):
+    kc = client(cf)
+    run(kc, "kept = 41")
+    mid = kc.execute("while true do end")
+    # Wait until the cell runs (execute_input is published when it starts).
+    deadline = time.time() + TIMEOUT
+    while time.time() < deadline:
+        m = kc.get_iopub_msg(timeout=TIMEOUT)
+        if m["parent_header"].get("msg_id") == mid and m["msg_type"] == "execute_input":
+            break
+    t0 = time.time()
+    msg = kc.session.msg("interrupt_request", {})
+    kc.control_channel.send(msg)
+    ireply = reply_to(kc, msg["header"]["msg_id"], "control")
+    r = reply_to(kc, mid)
+    elapsed = time.time() - t0
+    collect(kc, mid)
+    r2, io2 = run(kc, "kept + 1")
+    return {
+        "interrupt_reply": ireply["content"]["status"],
+        "status": r["content"]["status"],
+        "ename": r["content"].get("ename"),
+        "elapsed": elapsed,
+        "after": result_text(io2),
+    }
+
+
+def scenario_restart(cf):
+    kc = client(cf)
+    run(kc, "x = 1")
+    _, io = run(kc, "x")
+    before = result_text(io)
+    msg = kc.session.msg("shutdown_request", {"restart": True})
+    kc.control_channel.send(msg)
+    rep = reply_to(kc, msg["header"]["msg_id"], "control")
+    kc.wait_for_ready(timeout=TIMEOUT)
+    r, io = run(kc, "x == nil")
+    return {
+        "before": before,
+        "restart": rep["content"].get("restart"),
+        "after": result_text(io),
+        "execution_count": r["content"]["execution_count"],
+    }
+
+
+def scenario_forged(cf):
+    info = json.load(open(cf))
+    good = Session(key=info["key"].encode(), signature_scheme=info["signature_scheme"])
+    bad = Session(key=b"not the key")
+    unsigned = Session(key=b"")
+    ctx = zmq.Context()
+    s = ctx.socket(zmq.DEALER)
+    s.setsockopt(zmq.LINGER, 0)
+    s.connect(f"tcp://{info['ip']}:{info['shell_port']}")
+    sent = {}
+
+    def send(session, label):
+        m = session.msg("kernel_info_request", {})
+        session.send(s, m)
+        sent[m["header"]["msg_id"]] = label
+        return m
+
+    send(bad, "forged")
+    send(unsigned, "unsigned")
+    # Malformed: garbage frames, a truncated message, bad JSON with a valid signature.
+    s.send_multipart([b"garbage"])
+    s.send_multipart([b"<IDS|MSG>", b"sig"])
+    parts = [b"{not json", b"{}", b"{}", b"{}"]
+    s.send_multipart([b"<IDS|MSG>", good.sign(parts), *parts])
+    s.send_multipart([b"\xff" * 70000])
+    # A valid one, then its exact replay.
+    m = good.msg("kernel_info_request", {})
+    frames = good.serialize(m)
+    s.send_multipart(frames)
+    sent[m["header"]["msg_id"]] = "valid"
+    s.send_multipart(frames)
+    answered = []
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        if s.poll(200):
+            f = s.recv_multipart()
+            _, msg = good.feed_identities(f)
+            r = good.deserialize(msg)
+            answered.append(sent.get(r["parent_header"]["msg_id"], "?"))
+            # Give a (wrong) second answer a moment to show up.
+            deadline = min(deadline, time.time() + 1)
+    # The kernel still works for a normal client.
+    kc = client(cf)
+    _, io = run(kc, "1 + 1")
+    return {"answered": answered, "after": result_text(io)}
+
+
+def scenario_clients(cf, n):
+    n = int(n)
+    markers = [f"m{i}-{uuid.uuid4().hex[:6]}" for i in range(n)]
+    clients = [None] * n
+    errors = []
+
+    def connect(i):
+        try:
+            clients[i] = client(cf)
+        except Exception as e:  # noqa: BLE001
+            errors.append(f"connect {i}: {e}")
+
+    threads = [threading.Thread(target=connect, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        return {"errors": errors}
+    seen = [set() for _ in range(n)]
+    replies = [None] * n
+    want = set(markers)
+
+    def work(i):
+        kc = clients[i]
+        try:
+            mid = kc.execute(f"print('{markers[i]}')")
+            replies[i] = reply_to(kc, mid)["content"]["status"]
+            deadline = time.time() + 60
+            while seen[i] != want and time.time() < deadline:
+                try:
+                    m = kc.get_iopub_msg(timeout=1)
+                except Empty:
+                    continue
+                if m["msg_type"] == "stream":
+                    for line in m["content"]["text"].splitlines():
+                        if line in want:
+                            seen[i].add(line)
+        except Exception as e:  # noqa: BLE001
+            errors.append(f"client {i}: {e}")
+
+    t0 = time.time()
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.time() - t0
+    for kc in clients:
+        kc.stop_channels()
+    complete = sum(1 for s in seen if s == want)
+    return {
+        "clients": n,
+        "complete": complete,
+        "ok_replies": sum(1 for r in replies if r == "ok"),
+        "errors": errors[:5],
+        "elapsed": elapsed,
+    }
+
+
+def scenario_dying(cf):
+    """A client that leaves mid-request disturbs no one."""
+    a = client(cf)
+    b = client(cf)
+    a.execute("local t = os.clock() while os.clock() - t < 0.5 do end print('a done')")
+    a.execute("print('a queued')")
+    a.stop_channels()
+    r, io = run(b, "print('b ok') return 7")
+    return {"status": r["content"]["status"], "out": stdout_text(io), "result": result_text(io)}
+
+
+def scenario_stdin(cf):
+    kc = client(cf)
+    mid = kc.execute("local name = input('name? ') return 'hi ' .. name", allow_stdin=True)
+    req = kc.get_stdin_msg(timeout=TIMEOUT)
+    prompt = req["content"]["prompt"]
+    kc.input("Ada")
+    r = reply_to(kc, mid)
+    io = collect(kc, mid)
+    r2, io2 = run(kc, "return input('x')", allow_stdin=False)
+    return {
+        "prompt": prompt,
+        "result": result_text(io),
+        "no_stdin": r2["content"]["status"],
+    }
+
+
+def scenario_stop_on_error(cf):
+    kc = client(cf)
+    m1 = kc.execute("error('first')")
+    m2 = kc.execute("print('never')")
+    m3 = kc.execute("print('runs')", stop_on_error=False)
+    r1 = reply_to(kc, m1)
+    r2 = reply_to(kc, m2)
+    r3 = reply_to(kc, m3)
+    collect(kc, m3)
+    m4 = kc.execute("error('again')", stop_on_error=False)
+    m5 = kc.execute("return 5")
+    r4 = reply_to(kc, m4)
+    r5 = reply_to(kc, m5)
+    return {
+        "statuses": [r["content"]["status"] for r in (r1, r2, r3, r4, r5)],
+    }
+
+
+def scenario_comm(cf):
+    kc = client(cf)
+    msg = kc.session.msg("comm_info_request", {})
+    kc.shell_channel.send(msg)
+    info = reply_to(kc, msg["header"]["msg_id"])
+    open_msg = kc.session.msg("comm_open", {"comm_id": "c1", "target_name": "nope", "data": {}})
+    kc.shell_channel.send(open_msg)
+    closed = None
+    deadline = time.time() + 10
+    while time.time() < deadline and closed is None:
+        m = kc.get_iopub_msg(timeout=TIMEOUT)
+        if m["msg_type"] == "comm_close":
+            closed = m["content"]["comm_id"]
+    return {"comms": info["content"]["comms"], "status": info["content"]["status"], "closed": closed}
+
+
+def main():
+    name, cf, *rest = sys.argv[1:]
+    result = globals()[f"scenario_{name}"](cf, *rest)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+/** Shared helpers of the kernel tests: a kernel process, python drivers, temp homes. */
+import { cliCommand, tempDir } from "../helpers/cli.ts";
+
+export const KERNEL_DIR = new URL("./", import.meta.url).pathname;
+export const DRIVER = new URL("./driver.py", import.meta.url).pathname;
+
+export interface RunningKernel {
+  child: Deno.ChildProcess;
+  home: string;
+  id: string;
+  connectionFile: string;
+  /** stdout read so far. */
+  out: string;
+  /** Sends SIGTERM (once) and waits for the exit status. */
+  stop(): Promise<Deno.CommandStatus>;
+}
+
+/** Starts `llmspell kernel start` in the foreground and waits for its ready line. */
+export async function startKernel(
+  args: string[] = [],
+  opts: { home?: string; env?: Record<string, string> } = {},
+): Promise<RunningKernel> {
+  const home = opts.home ?? await tempDir();
+  const child = cliCommand(["kernel", "start", ...args], {
+    cwd: home,
+    env: { LLMSPELL_HOME: home, ...opts.env },
+  }).spawn();
+  const reader = child.stdout.getReader();
+  let out = "";
+  try {
+    const dec = new TextDecoder();
+    while (!/connection file: .*\n/.test(out)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`stdout ended: ${JSON.stringify(out)}`);
+      out += dec.decode(value, { stream: true });
+    }
+  } catch (e) {
+    const err = await new Response(child.stderr).text().catch(() => "");
+    throw new Error(`kernel did not start: ${e}\n${err}`);
+  }
+  reader.releaseLock();
+  child.stdout.cancel().catch(() => {});
+  const id = /kernel (\S+) ready/.exec(out)![1];
+  const connectionFile = /connection file: (.+)\n/.exec(out)![1];
+  let stopped: Promise<Deno.CommandStatus> | undefined;
+  const stderr = new Response(child.stderr).text().catch(() => "");
+  return {
+    child,
+    home,
+    id,
+    connectionFile,
+    out,
+    stop: () => {
+      if (!stopped) {
+        try {
+          child.kill("SIGTERM");
+        } catch {
+          // Already gone.
+        }
+        stopped = child.status.then(async (s) => {
+          await stderr;
+          return s;
+        });
+      }
+      return stopped;
+    },
+  };
+}
+
+export interface PyResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** The JSON printed on the last stdout line, if any. */
+  json: unknown;
+}
+
+/** Runs tests/kernel/driver.py (Debian's python3 with jupyter_client). */
+export async function driver(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<PyResult> {
+  const out = await new Deno.Command("/usr/bin/python3", {
+    args: [DRIVER, ...args],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  const stdout = dec.decode(out.stdout);
+  const lines = stdout.trim().split("\n");
+  let json: unknown = undefined;
+  try {
+    json = JSON.parse(lines[lines.length - 1]);
+  } catch {
+    // Not JSON.
+  }
+  return { code: out.code, stdout, stderr: dec.decode(out.stderr), json };
+}
