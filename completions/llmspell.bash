@@ -11,6 +11,7 @@ _llmspell_complete() {
       ':run') cmdpath="run" ;;
       ':config') cmdpath="config" ;;
       ':kernel') cmdpath="kernel" ;;
+      ':debug') cmdpath="debug" ;;
       ':completions') cmdpath="completions" ;;
       'config:init') cmdpath="config init" ;;
       'config:validate') cmdpath="config validate" ;;
@@ -28,7 +29,7 @@ _llmspell_complete() {
         --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--version --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
-      COMPREPLY=($(compgen -W 'exec run config kernel completions' -- "$cur"))
+      COMPREPLY=($(compgen -W 'exec run config kernel debug completions' -- "$cur"))
       ;;
     'exec')
       case "$prev" in
@@ -127,6 +128,17 @@ _llmspell_complete() {
         --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--user --prefix --name --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      ;;
+    'debug')
+      case "$prev" in
+        --break-at) return ;;
+        --watch) return ;;
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--break-at --watch --stop-on-entry --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      COMPREPLY=($(compgen -f -- "$cur"))
       ;;
     'completions')
       case "$prev" in

@@ -12,6 +12,8 @@ function __llmspell_path
                 set path config
             case ':kernel'
                 set path kernel
+            case ':debug'
+                set path debug
             case ':completions'
                 set path completions
             case 'config:init'
@@ -35,6 +37,7 @@ complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a exec -d 'run a Lu
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a run -d 'run a Lua script file (`-` reads it from stdin); arguments after it go to the script'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a config -d 'create, check and show the configuration'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a kernel -d 'run llmspell as a Jupyter kernel and manage running kernels'
+complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a debug -d 'debug a Lua script in the terminal (breakpoints, stepping, inspection)'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a completions -d 'print a shell completion script'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -l version -d 'print the version'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
@@ -117,6 +120,15 @@ complete -c llmspell -n 'test (__llmspell_path) = '\''kernel uninstall'\''' -l t
 complete -c llmspell -n 'test (__llmspell_path) = '\''kernel uninstall'\''' -l output -x -a 'text json yaml' -d 'output format'
 complete -c llmspell -n 'test (__llmspell_path) = '\''kernel uninstall'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''kernel uninstall'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''debug'\''' -l break-at -x -d 'set a breakpoint before the start (repeatable)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''debug'\''' -l watch -x -d 'show an expression at every stop (repeatable)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''debug'\''' -l stop-on-entry -d 'stop at the first line'
+complete -c llmspell -n 'test (__llmspell_path) = '\''debug'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''debug'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''debug'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''debug'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''debug'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''debug'\''' -F
 complete -c llmspell -n 'test (__llmspell_path) = '\''completions'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''completions'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
 complete -c llmspell -n 'test (__llmspell_path) = '\''completions'\''' -l output -x -a 'text json yaml' -d 'output format'

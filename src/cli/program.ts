@@ -17,6 +17,7 @@ import {
 } from "./command.ts";
 import { registerConfigCommands } from "./config_cmd.ts";
 import { registerCompletionsCommand } from "./completions_cmd.ts";
+import { registerDebugCommand } from "./debug_cmd.ts";
 import { registerKernelCommands } from "./kernel_cmd.ts";
 import { reportError } from "./render.ts";
 import { runScript } from "./script.ts";
@@ -112,6 +113,7 @@ export function buildProgram(): Command {
 
   registerConfigCommands(program);
   registerKernelCommands(program);
+  registerDebugCommand(program);
   registerCompletionsCommand(program);
   return program;
 }
