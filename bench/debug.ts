@@ -1,0 +1,177 @@
+/**
+ * Debugger overhead on the Lua CPU scripts (bench/lua/), each a ratio to the same script
+ * on an interactive engine without the debugger (the interrupt count hook armed in both):
+ *   (a) debugger attached, no breakpoints;
+ *   (b) a breakpoint in a function that is never called;
+ *   (c) a conditional breakpoint in the hot loop that is never true;
+ * and step latency (step request → stopped event), median of 200 steps.
+ *
+ * `deno run -A bench/debug.ts [--rounds N] [--skip-c]`
+ */
+import * as path from "node:path";
+import type { DebugProtocol as DP } from "@vscode/debugprotocol";
+import { Engine } from "../src/engine/handle.ts";
+import type { EngineOptions } from "../src/engine/protocol.ts";
+
+const ROOT = path.resolve(import.meta.dirname!, "..");
+const rounds = Number(Deno.args[Deno.args.indexOf("--rounds") + 1]) || 3;
+const skipC = Deno.args.includes("--skip-c");
+
+/** Hot-loop line and a condition that is never true there. */
+const SCRIPTS: Record<string, { line: number; cond: string }> = {
+  fib: { line: 3, cond: "n < 0" },
+  loop: { line: 5, cond: "i < 0" },
+  strings: { line: 5, cond: "i < 0" },
+  tables: { line: 5, cond: "i < 0" },
+  closures: { line: 8, cond: "i < 0" },
+};
+
+const NEVER = "\nlocal function never_called()\n  return 42\nend\n";
+
+const dir = await Deno.makeTempDir({ prefix: "llmspell_bench_debug_" });
+
+function options(debug: boolean): EngineOptions {
+  return {
+    securityLevel: "safe",
+    allowedPaths: [dir],
+    maxMemoryBytes: 0,
+    timeoutMs: 0,
+    interactive: true,
+    cwd: dir,
+    debug,
+  };
+}
+
+type Mode = "base" | "a" | "b" | "c";
+
+async function runOnce(name: string, mode: Mode): Promise<number> {
+  const file = path.join(dir, mode === "b" ? `${name}_b.lua` : `${name}.lua`);
+  const code = await Deno.readTextFile(file);
+  const e = new Engine();
+  await e.init(options(mode !== "base"));
+  try {
+    if (mode === "b") {
+      const line = code.split("\n").length - 2; // `return 42` of never_called
+      const r = await e.debug.request<DP.SetBreakpointsResponse>("setBreakpoints", {
+        source: { path: file },
+        breakpoints: [{ line }],
+      });
+      if (!r.body.breakpoints[0].verified) {
+        throw new Error(`(b) not verified: ${JSON.stringify(r)}`);
+      }
+    } else if (mode === "c") {
+      const s = SCRIPTS[name];
+      await e.debug.request("setBreakpoints", {
+        source: { path: file },
+        breakpoints: [{ line: s.line, condition: s.cond }],
+      });
+    }
+    let out = "";
+    const dec = new TextDecoder();
+    for await (const ev of e.execute({ code, chunkName: "@" + file, echo: false })) {
+      if (ev.type === "stream") out += dec.decode(ev.data);
+      if (ev.type === "error") throw new Error(`${name}/${mode}: ${ev.error.message}`);
+    }
+    const m = /elapsed_ms=([\d.]+)/.exec(out);
+    if (!m) throw new Error(`${name}/${mode}: no elapsed_ms in ${out}`);
+    return Number(m[1]);
+  } finally {
+    e.close();
+  }
+}
+
+async function stepLatency(): Promise<{ median: number; p90: number; n: number }> {
+  const file = path.join(dir, "steps.lua");
+  await Deno.writeTextFile(
+    file,
+    "local s = 0\nfor i = 1, 1000 do\n  s = s + i\n  s = s - 1\nend\nprint(s)\n",
+  );
+  const e = new Engine();
+  await e.init(options(true));
+  const times: number[] = [];
+  let resolveStop: (() => void) | undefined;
+  e.debug.onEvent((ev) => {
+    if (ev.event === "stopped") resolveStop?.();
+  });
+  const nextStop = () => new Promise<void>((r) => (resolveStop = r));
+  await e.debug.request("setBreakpoints", { source: { path: file }, breakpoints: [{ line: 3 }] });
+  const first = nextStop();
+  const run = (async () => {
+    for await (
+      const _ of e.execute({
+        code: await Deno.readTextFile(file),
+        chunkName: "@" + file,
+        echo: false,
+      })
+    ) { /* */ }
+  })();
+  await first;
+  await e.debug.request("setBreakpoints", { source: { path: file }, breakpoints: [] });
+  for (let i = 0; i < 200; i++) {
+    const stopped = nextStop();
+    const t0 = performance.now();
+    e.debug.request("next", { threadId: 1 });
+    await stopped;
+    times.push(performance.now() - t0);
+  }
+  await e.debug.request("continue", { threadId: 1 });
+  await run;
+  e.close();
+  times.sort((a, b) => a - b);
+  return {
+    median: times[times.length >> 1],
+    p90: times[Math.floor(times.length * 0.9)],
+    n: times.length,
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+for (const name of Object.keys(SCRIPTS)) {
+  const src = await Deno.readTextFile(path.join(ROOT, "bench/lua", `${name}.lua`));
+  await Deno.writeTextFile(path.join(dir, `${name}.lua`), src);
+  await Deno.writeTextFile(path.join(dir, `${name}_b.lua`), src + NEVER);
+}
+
+const modes: Mode[] = skipC ? ["base", "a", "b"] : ["base", "a", "b", "c"];
+const results: Record<string, Record<Mode, number[]>> = {};
+const ratios: Record<string, Record<Mode, number[]>> = {};
+for (let r = 0; r < rounds; r++) {
+  for (const name of Object.keys(SCRIPTS)) {
+    results[name] ??= { base: [], a: [], b: [], c: [] };
+    ratios[name] ??= { base: [], a: [], b: [], c: [] };
+    const order = r % 2 ? [...modes].reverse() : modes;
+    const got: Partial<Record<Mode, number>> = {};
+    for (const m of order) got[m] = await runOnce(name, m);
+    for (const m of modes) {
+      results[name][m].push(got[m]!);
+      ratios[name][m].push(got[m]! / got.base!);
+    }
+  }
+  console.error(`round ${r + 1}/${rounds} done`);
+}
+
+console.log(
+  `| script | base ms | (a) ms | (a) × | (b) ms | (b) × |${skipC ? "" : " (c) ms | (c) × |"}`,
+);
+console.log(`| --- | --- | --- | --- | --- | --- |${skipC ? "" : " --- | --- |"}`);
+for (const name of Object.keys(SCRIPTS)) {
+  const r = results[name];
+  const q = ratios[name];
+  const cell = (m: Mode) => `${median(r[m]).toFixed(0)} | ${median(q[m]).toFixed(2)}×`;
+  console.log(
+    `| ${name} | ${median(r.base).toFixed(0)} | ${cell("a")} | ${cell("b")} |${
+      skipC ? "" : ` ${cell("c")} |`
+    }`,
+  );
+}
+const lat = await stepLatency();
+console.log(
+  `\nstep latency (next → stopped), ${lat.n} steps: median ${lat.median.toFixed(3)} ms, p90 ${
+    lat.p90.toFixed(3)
+  } ms`,
+);
+await Deno.remove(dir, { recursive: true });
