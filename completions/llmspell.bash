@@ -137,7 +137,7 @@ _llmspell_complete() {
         --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
         --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--break-at --watch --stop-on-entry --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--break-at --watch --stop-on-entry --no-stop-on-entry --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
       COMPREPLY=($(compgen -f -- "$cur"))
       ;;
     'completions')

@@ -32,7 +32,8 @@ export function registerDebugCommand(program: Command): void {
         (v: string, acc: string[]) => [...acc, v],
         [] as string[],
       )
-      .option("--stop-on-entry", "stop at the first line"),
+      .option("--stop-on-entry", "stop at the first line (the default without --break-at)")
+      .option("--no-stop-on-entry", "run until a breakpoint, an error or a pause"),
   );
   example(
     debug,
@@ -100,7 +101,8 @@ async function debugScript(
     io,
     cwd,
     watches: opts.watch,
-    stopOnEntry: opts.stopOnEntry,
+    // Like pdb: with no breakpoint given, stop at the first line so the user can set some.
+    stopOnEntry: opts.stopOnEntry ?? opts.breakAt.length === 0,
   });
   for (const spec of opts.breakAt) {
     try {

@@ -103,14 +103,16 @@ Deno.test("debug: conditional, hit-count and function breakpoints; logpoints", a
 
 Deno.test("debug: break on uncaught errors (default) and on all errors", async () => {
   await withDebug(["errors.lua"], async (d) => {
-    const out = await d.until(PROMPT);
+    // No --break-at: it stops at the first line, like pdb.
+    assertStringIncludes(await d.until(PROMPT), "Stopped (entry)");
+    const out = await d.cmd("c");
     assertStringIncludes(out, "caught\tfalse");
     assertMatch(out, /Stopped \(error: errors\.lua:3: too big: 3\) at errors\.lua:3 in risky/);
     assertEquals((await d.cmd("p x")).trim(), "3");
     assertStringIncludes(await d.cmd("c"), "Program ended with an error: errors.lua:3: too big: 3");
     await d.cmd("catch all");
-    const again = await d.cmd("restart");
-    assertStringIncludes(again, "too big: 5");
+    assertStringIncludes(await d.cmd("restart"), "Stopped (entry)");
+    assertStringIncludes(await d.cmd("c"), "too big: 5");
     assertEquals((await d.cmd("p x")).trim(), "5");
   });
 });
@@ -144,7 +146,7 @@ Deno.test("debug: a 100k-entry table is paged", async () => {
 });
 
 Deno.test("debug: pause stops a busy loop", async () => {
-  await withDebug(["busy.lua"], async (d) => {
+  await withDebug(["busy.lua", "--no-stop-on-entry"], async (d) => {
     await d.until("spinning");
     await d.send("pause");
     const out = await d.until(PROMPT);
