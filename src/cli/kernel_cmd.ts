@@ -12,6 +12,24 @@ import {
   uninstallSpec,
 } from "../kernel/kernelspec.ts";
 import { runKernelService } from "../kernel/service.ts";
+import { join } from "node:path";
+import { resolvePaths } from "../config/mod.ts";
+import { LlmspellError } from "../errors.ts";
+import { KernelClient } from "../client/client.ts";
+import { readConnectionFile } from "../kernel/connection.ts";
+import { selfCommand } from "../kernel/kernelspec.ts";
+import {
+  findKernel,
+  isAlive,
+  type KernelMeta,
+  listKernels,
+  newKernelId,
+  removeKernelFiles,
+  resolveAddress,
+} from "../kernel/registry.ts";
+import { ScriptRenderer } from "./script.ts";
+import { iopubEvent } from "./connected.ts";
+import type { CliContext } from "./context.ts";
 import { configFor, contextOf, example, setExit, withGlobalOptions } from "./command.ts";
 import { writeErr } from "./context.ts";
 import { printData } from "./render.ts";
@@ -37,6 +55,170 @@ interface StartOpts {
   id?: string;
   logFile?: string;
   idleTimeout?: number;
+  daemon?: boolean;
+}
+
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** `kernel start --daemon`: starts a detached kernel and returns once it answers. */
+async function startDaemon(ctx: CliContext, opts: StartOpts, cmd: Command): Promise<void> {
+  const paths = resolvePaths(ctx.env, ctx.cwd);
+  const id = opts.id ?? newKernelId();
+  await Deno.mkdir(paths.logDir, { recursive: true, mode: 0o700 });
+  const logFile = opts.logFile
+    ? path.resolve(ctx.cwd, opts.logFile)
+    : join(paths.logDir, `kernel-${id}.log`);
+  const args = ["kernel", "start", "--id", id, "--log-file", logFile];
+  if (opts.ip) args.push("--ip", opts.ip);
+  if (opts.port) args.push("--port", String(opts.port));
+  if (opts.transport) args.push("--transport", opts.transport);
+  if (opts.connectionFile) {
+    args.push("--connection-file", path.resolve(ctx.cwd, opts.connectionFile));
+  }
+  if (opts.idleTimeout !== undefined) args.push("--idle-timeout", String(opts.idleTimeout));
+  if (ctx.config) args.push("--config", path.resolve(ctx.cwd, ctx.config));
+  if (cmd.getOptionValueSource("trace") === "cli") args.push("--trace", ctx.trace);
+  const [exe, ...pre] = selfCommand();
+  const child = new Deno.Command(exe, {
+    args: [...pre, ...args, "--output", "json"],
+    cwd: ctx.cwd,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+    detached: true,
+  }).spawn();
+  child.unref();
+  let exited: Deno.CommandStatus | undefined;
+  child.status.then((s) => (exited = s));
+  // Wait (bounded) for its meta file, then for a kernel_info reply.
+  const deadline = Date.now() + 30_000;
+  let meta: KernelMeta | undefined;
+  while (!meta && Date.now() < deadline && !exited) {
+    meta = await findKernel(paths.runtimeDir, id).catch(() => undefined);
+    if (!meta) await delay(50);
+  }
+  if (!meta) {
+    const tail = await Deno.readTextFile(logFile).then(
+      (t) => t.trim().split("\n").slice(-5).join("\n"),
+      () => "",
+    );
+    throw new LlmspellError({
+      code: "kernel_start_failed",
+      message: exited
+        ? `the kernel exited with code ${exited.code} before it was ready${
+          tail ? `:\n${tail}` : ""
+        }`
+        : "the kernel was not ready within 30 s",
+      hint: `see its log: ${logFile}`,
+    });
+  }
+  const client = await KernelClient.connect(await readConnectionFile(meta.connection_file), 30_000);
+  await client.close();
+  const m = meta;
+  printData(
+    ctx,
+    { id, pid: m.pid, connection_file: m.connection_file, log_file: logFile, endpoint: m.endpoint },
+    () => `kernel ${id} started (pid ${m.pid})\nconnection file: ${m.connection_file}`,
+  );
+}
+
+/** Asks a kernel for its usage figures (null when it does not answer). */
+async function usage(meta: KernelMeta, timeoutMs = 3000): Promise<Record<string, unknown> | null> {
+  try {
+    const client = await KernelClient.connect(
+      await readConnectionFile(meta.connection_file),
+      timeoutMs,
+    );
+    try {
+      const r = await client.request("control", "usage_request", {}, timeoutMs);
+      return (r.content.llmspell ?? null) as Record<string, unknown> | null;
+    } finally {
+      await client.close();
+    }
+  } catch {
+    return null;
+  }
+}
+
+async function waitDead(meta: KernelMeta, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (!isAlive(meta)) return true;
+    await delay(50);
+  }
+  return !isAlive(meta);
+}
+
+/** shutdown_request, then SIGTERM, then SIGKILL; files removed. Returns how it ended. */
+async function stopKernel(
+  runtimeDir: string,
+  meta: KernelMeta,
+  force: boolean,
+  timeoutS: number,
+): Promise<string> {
+  let how = "dead";
+  if (isAlive(meta)) {
+    how = "";
+    if (!force) {
+      try {
+        const client = await KernelClient.connect(
+          await readConnectionFile(meta.connection_file),
+          3000,
+        );
+        try {
+          await client.request("control", "shutdown_request", { restart: false }, 3000);
+        } finally {
+          await client.close();
+        }
+        if (await waitDead(meta, timeoutS * 1000)) how = "shutdown";
+      } catch {
+        // Not answering: escalate.
+      }
+      if (!how) {
+        try {
+          Deno.kill(meta.pid, "SIGTERM");
+        } catch {
+          // Gone meanwhile.
+        }
+        if (await waitDead(meta, timeoutS * 1000)) how = "SIGTERM";
+      }
+    }
+    if (!how) {
+      try {
+        Deno.kill(meta.pid, "SIGKILL");
+      } catch {
+        // Gone meanwhile.
+      }
+      await waitDead(meta, 5000);
+      how = "SIGKILL";
+    }
+  }
+  await removeKernelFiles(runtimeDir, meta);
+  return how;
+}
+
+interface StatusRow {
+  id: string;
+  pid: number;
+  endpoint: string;
+  state: string;
+  clients: number | null;
+  uptime_s: number;
+  executions: number | null;
+  memory_bytes: number | null;
+  connection_file: string;
+  log_file: string | null;
+}
+
+function formatUptime(s: number): string {
+  if (s < 60) return `${Math.round(s)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${Math.round(s % 60)}s`;
+  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
 }
 
 export function registerKernelCommands(program: Command): void {
@@ -74,13 +256,15 @@ export function registerKernelCommands(program: Command): void {
         "--idle-timeout <seconds>",
         "shut down after this long without a request (0 = never)",
         intArg("--idle-timeout", 0, 1e9),
-      ),
+      )
+      .option("--daemon", "run in the background (pid and log file); return once it answers"),
   );
   example(
     start,
     "llmspell kernel start",
     "llmspell kernel start --port 9000 --idle-timeout 3600",
     "llmspell kernel start --connection-file /tmp/kernel.json",
+    "llmspell kernel start --daemon",
   );
   start.action(async (opts: StartOpts, cmd: Command) => {
     const ctx = contextOf(cmd);
@@ -90,6 +274,10 @@ export function registerKernelCommands(program: Command): void {
         `invalid kernel id ${JSON.stringify(opts.id)}`,
         "use letters, digits, '.', '_', '-'",
       );
+    }
+    if (opts.daemon) {
+      await startDaemon(ctx, opts, cmd);
+      return;
     }
     const code = await runKernelService({
       config,
@@ -192,5 +380,207 @@ export function registerKernelCommands(program: Command): void {
   );
   kernel.addCommand(uninstall);
 
+  const stop = withGlobalOptions(
+    new Command("stop")
+      .description("stop kernels: shutdown_request, then SIGTERM, then SIGKILL; files removed")
+      .argument("[id]", "kernel id (or a unique prefix)")
+      .option("--all", "stop every kernel of this user")
+      .option("--force", "kill at once (SIGKILL)")
+      .option("--timeout <seconds>", "how long each step waits", intArg("--timeout", 1, 3600), 5),
+  );
+  example(
+    stop,
+    "llmspell kernel stop 3f2a9c1e",
+    "llmspell kernel stop --all",
+    "llmspell kernel stop 3f2a --force",
+  );
+  stop.action(
+    async (
+      id: string | undefined,
+      opts: { all?: boolean; force?: boolean; timeout: number },
+      cmd: Command,
+    ) => {
+      const ctx = contextOf(cmd);
+      const { runtimeDir } = resolvePaths(ctx.env, ctx.cwd);
+      if (!id && !opts.all) {
+        throw usageError("name a kernel id, or --all", "see `llmspell kernel status`");
+      }
+      if (id && opts.all) throw usageError("give either an id or --all");
+      const targets = opts.all
+        ? await listKernels(runtimeDir)
+        : [await findKernel(runtimeDir, id!)];
+      const results = [];
+      for (const k of targets) {
+        const how = await stopKernel(runtimeDir, k, opts.force === true, opts.timeout);
+        results.push({ id: k.id, pid: k.pid, stopped_by: how });
+        if (ctx.output === "text") {
+          writeErr(
+            how === "dead"
+              ? `kernel ${k.id} was not running; files removed\n`
+              : `kernel ${k.id} stopped (${how})\n`,
+          );
+        }
+      }
+      printData(ctx, results, () => "");
+    },
+  );
+  kernel.addCommand(stop);
+
+  const status = withGlobalOptions(
+    new Command("status")
+      .description("list kernels: id, pid, endpoint, state, clients, uptime, executions, memory")
+      .argument("[id]", "one kernel (id or unique prefix)"),
+  );
+  example(status, "llmspell kernel status", "llmspell kernel status 3f2a --output json");
+  status.action(async (id: string | undefined, _opts: unknown, cmd: Command) => {
+    const ctx = contextOf(cmd);
+    const { runtimeDir } = resolvePaths(ctx.env, ctx.cwd);
+    const kernels = id ? [await findKernel(runtimeDir, id)] : await listKernels(runtimeDir);
+    const rows: StatusRow[] = [];
+    for (const k of kernels) {
+      const alive = isAlive(k);
+      const u = alive ? await usage(k) : null;
+      if (!alive) await removeKernelFiles(runtimeDir, k);
+      rows.push({
+        id: k.id,
+        pid: k.pid,
+        endpoint: k.endpoint,
+        state: !alive ? "dead" : u ? String(u.state) : "unresponsive",
+        // The status query itself is one of the connections.
+        clients: u ? Math.max(0, Number(u.clients) - 1) : null,
+        uptime_s: u ? Number(u.uptime_s) : (Date.now() - Date.parse(k.started_at)) / 1000,
+        executions: u ? Number(u.executions) : null,
+        memory_bytes: u ? Number(u.memory_bytes) : null,
+        connection_file: k.connection_file,
+        log_file: k.log_file,
+      });
+    }
+    printData(ctx, rows, () => {
+      if (rows.length === 0) return "no kernels";
+      const head = ["ID", "PID", "ENDPOINT", "STATE", "CLIENTS", "UPTIME", "EXECUTIONS", "MEMORY"];
+      return table([
+        head,
+        ...rows.map((r) => [
+          r.id,
+          String(r.pid),
+          r.endpoint,
+          r.state,
+          r.clients === null ? "-" : String(r.clients),
+          r.state === "dead" ? "-" : formatUptime(r.uptime_s),
+          r.executions === null ? "-" : String(r.executions),
+          r.memory_bytes === null ? "-" : `${Math.round(r.memory_bytes / (1 << 20))} MiB`,
+        ]),
+      ]);
+    });
+    if (id && rows[0]?.state === "dead") setExit(ExitCode.failure);
+  });
+  kernel.addCommand(status);
+
+  const restart = withGlobalOptions(
+    new Command("restart")
+      .description("restart a kernel: a fresh Lua state on the same ports and connection file")
+      .argument("<id>", "kernel id (or a unique prefix)"),
+  );
+  example(restart, "llmspell kernel restart 3f2a9c1e");
+  restart.action(async (id: string, _opts: unknown, cmd: Command) => {
+    const ctx = contextOf(cmd);
+    const { runtimeDir } = resolvePaths(ctx.env, ctx.cwd);
+    const k = await findKernel(runtimeDir, id);
+    if (!isAlive(k)) {
+      await removeKernelFiles(runtimeDir, k);
+      throw new LlmspellError({
+        code: "kernel_dead",
+        message: `kernel ${k.id} is not running (its files were removed)`,
+        hint: "start one with `llmspell kernel start --daemon`",
+      });
+    }
+    const client = await KernelClient.connect(await readConnectionFile(k.connection_file));
+    try {
+      await client.request("control", "shutdown_request", { restart: true }, 30_000);
+    } finally {
+      await client.close();
+    }
+    printData(ctx, { id: k.id, restarted: true }, () => "");
+    if (ctx.output === "text") writeErr(`kernel ${k.id} restarted\n`);
+  });
+  kernel.addCommand(restart);
+
+  const connect = withGlobalOptions(
+    new Command("connect")
+      .description(
+        "an interactive line-mode session on a kernel (Ctrl+C interrupts, Ctrl+D leaves)",
+      )
+      .argument("<addr>", "kernel id, connection file, or host:port"),
+  );
+  example(
+    connect,
+    "llmspell kernel connect 3f2a9c1e",
+    "echo 'print(1)' | llmspell kernel connect kernel.json",
+  );
+  connect.action(async (addr: string, _opts: unknown, cmd: Command) => {
+    const ctx = contextOf(cmd);
+    const { runtimeDir } = resolvePaths(ctx.env, ctx.cwd);
+    const { info } = await resolveAddress(runtimeDir, addr, ctx.cwd);
+    const client = await KernelClient.connect(info);
+    const interactive = Deno.stdin.isTerminal();
+    const onInt = () => {
+      client.request("control", "interrupt_request", {}).catch(() => {});
+    };
+    Deno.addSignalListener("SIGINT", onInt);
+    const lines = readLines();
+    let exit: number = ExitCode.ok;
+    try {
+      for (;;) {
+        let code = "";
+        if (interactive) writeErr("> ");
+        for (;;) {
+          const { value, done } = await lines.next();
+          if (done) {
+            if (code.trim() !== "") exit = await runCell(ctx, client, code);
+            return;
+          }
+          code += (code === "" ? "" : "\n") + value;
+          if (code.trim() === "") break;
+          const r = await client.request("shell", "is_complete_request", { code });
+          if (r.content.status !== "incomplete") break;
+          if (interactive) writeErr(". " + String(r.content.indent ?? ""));
+        }
+        if (code.trim() !== "") exit = await runCell(ctx, client, code);
+      }
+    } finally {
+      Deno.removeSignalListener("SIGINT", onInt);
+      await client.close();
+      setExit(exit);
+    }
+  });
+  kernel.addCommand(connect);
+
   program.addCommand(kernel);
+}
+
+/** One cell of `kernel connect`, rendered like `exec`. */
+async function runCell(ctx: CliContext, client: KernelClient, code: string): Promise<number> {
+  const started = performance.now();
+  const renderer = new ScriptRenderer({ ...ctx, output: "text" }, true);
+  await client.execute(
+    { code, silent: false, store_history: true, allow_stdin: false, stop_on_error: false },
+    { onIopub: (m) => renderer.feed(iopubEvent(m)) },
+  );
+  return renderer.finish(performance.now() - started);
+}
+
+/** Lines of stdin, without their newlines. */
+async function* readLines(): AsyncGenerator<string> {
+  const dec = new TextDecoder();
+  let buf = "";
+  for await (const chunk of Deno.stdin.readable) {
+    buf += dec.decode(chunk, { stream: true });
+    let nl;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      yield buf.slice(0, nl).replace(/\r$/, "");
+      buf = buf.slice(nl + 1);
+    }
+  }
+  buf += dec.decode();
+  if (buf !== "") yield buf;
 }

@@ -23,6 +23,10 @@ import { reportError } from "./render.ts";
 import { runScript } from "./script.ts";
 import { parseScriptArgs } from "./script_args.ts";
 
+const CONNECT_FLAG = "--connect <addr>";
+const CONNECT_HELP =
+  "run on a kernel: its id, connection file, or host:port (see `llmspell kernel status`)";
+
 export function buildProgram(): Command {
   const program = new Command("llmspell")
     .description(
@@ -38,7 +42,8 @@ export function buildProgram(): Command {
   const exec = withGlobalOptions(
     new Command("exec")
       .description("run a Lua chunk given on the command line; an expression prints its value")
-      .argument("<code>", "Lua code, e.g. '1+2' or 'print(\"hi\")'"),
+      .argument("<code>", "Lua code, e.g. '1+2' or 'print(\"hi\")'")
+      .option(CONNECT_FLAG, CONNECT_HELP),
   );
   example(
     exec,
@@ -46,10 +51,12 @@ export function buildProgram(): Command {
     "llmspell exec 'return 1, \"two\"'",
     "llmspell exec --output json 'print(1)'",
   );
-  exec.action(async (code: string, _opts: unknown, cmd: Command) => {
+  exec.action(async (code: string, opts: { connect?: string }, cmd: Command) => {
     const ctx = contextOf(cmd);
     const { config } = await configFor(ctx);
-    setExit(await runScript(ctx, config, { code, chunkName: "=exec", echo: true }));
+    setExit(
+      await runScript(ctx, config, { code, chunkName: "=exec", echo: true, connect: opts.connect }),
+    );
   });
   program.addCommand(exec);
 
@@ -63,6 +70,7 @@ export function buildProgram(): Command {
         "[args...]",
         'script arguments: --key value → ARGS.key, --flag → "true", others → ARGS[1..]',
       )
+      .option(CONNECT_FLAG, CONNECT_HELP)
       .passThroughOptions(),
   );
   example(
@@ -71,7 +79,7 @@ export function buildProgram(): Command {
     "echo 'print(ARGS.name)' | llmspell run - --name Ada",
     "llmspell run --output json report.lua",
   );
-  run.action(async (file: string, args: string[], _opts: unknown, cmd: Command) => {
+  run.action(async (file: string, args: string[], opts: { connect?: string }, cmd: Command) => {
     const ctx = contextOf(cmd);
     const { config } = await configFor(ctx);
     const raw = args[0] === "--" ? args.slice(1) : args;
@@ -106,6 +114,7 @@ export function buildProgram(): Command {
         echo: false,
         args: parseScriptArgs(file, raw),
         scriptDir,
+        connect: opts.connect,
       }),
     );
   });

@@ -17,6 +17,90 @@ export interface ScriptInput {
   echo: boolean;
   args?: ScriptArgs;
   scriptDir?: string;
+  /** Run on a kernel (`--connect ADDR`) instead of an embedded engine. */
+  connect?: string;
+}
+
+/** What a run produces, from an embedded engine or from a kernel's IOPub messages. */
+export type ScriptEvent =
+  | { type: "stream"; name: "stdout" | "stderr"; data: Uint8Array }
+  | { type: "result"; values: string[] }
+  | { type: "error"; error: LuaErrorInfo }
+  | { type: "exit"; code: number }
+  | { type: "display"; data: Record<string, unknown> }
+  | { type: "other" };
+
+/**
+ * Renders a run's events: streamed as they come (text), or collected into one document
+ * (json, yaml). Embedded and `--connect` runs both go through it, so they print the same.
+ */
+export class ScriptRenderer {
+  readonly #ctx: CliContext;
+  readonly #echo: boolean;
+  readonly #collect: boolean;
+  readonly #decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
+  readonly #captured = { stdout: "", stderr: "" };
+  #result: string | null = null;
+  #error: LuaErrorInfo | null = null;
+  exitCode: number = ExitCode.ok;
+
+  constructor(ctx: CliContext, echo: boolean) {
+    this.#ctx = ctx;
+    this.#echo = echo;
+    this.#collect = ctx.output !== "text";
+  }
+
+  feed(ev: ScriptEvent): void {
+    switch (ev.type) {
+      case "stream":
+        this.#write(ev.name, ev.data);
+        break;
+      case "display": {
+        const text = ev.data["text/plain"];
+        if (typeof text === "string") this.#write("stdout", new TextEncoder().encode(text + "\n"));
+        break;
+      }
+      case "result":
+        if (ev.values.length > 0) this.#result = ev.values.join("\t");
+        break;
+      case "error":
+        this.#error = ev.error;
+        this.exitCode = ExitCode.failure;
+        break;
+      case "exit":
+        this.exitCode = ev.code;
+        break;
+    }
+  }
+
+  #write(name: "stdout" | "stderr", data: Uint8Array): void {
+    if (this.#collect) this.#captured[name] += this.#decoders[name].decode(data, { stream: true });
+    else if (name === "stdout") writeOut(data);
+    else writeErr(data);
+  }
+
+  /** Prints the result, error or document; returns the exit code. */
+  finish(durationMs: number): number {
+    const error = this.#error;
+    if (this.#collect) {
+      const report: ScriptReport = {
+        status: error ? "error" : "ok",
+        exit_code: this.exitCode,
+        result: this.#result,
+        stdout: this.#captured.stdout + this.#decoders.stdout.decode(),
+        stderr: this.#captured.stderr + this.#decoders.stderr.decode(),
+        error: error
+          ? { kind: error.kind, message: error.message, traceback: error.traceback }
+          : null,
+        duration_ms: Math.round(durationMs * 100) / 100,
+      };
+      printData(this.#ctx, report, () => "");
+      return this.exitCode;
+    }
+    if (this.#result !== null && this.#echo) writeOut(this.#result + "\n");
+    if (error) writeErr(formatLuaError(error, this.#ctx.colorErr));
+    return this.exitCode;
+  }
 }
 
 export function engineOptions(config: Config, cwd: string, scriptDir?: string): EngineOptions {
@@ -48,6 +132,11 @@ export async function runScript(
   config: Config,
   input: ScriptInput,
 ): Promise<number> {
+  if (input.connect !== undefined) {
+    // Loaded only for --connect: embedded runs never pay for the client and its crypto.
+    const { runConnected } = await import("./connected.ts");
+    return await runConnected(ctx, input);
+  }
   const engine = takeEngine();
   // Batch mode runs hook-free: Ctrl+C ends the process, as with any command-line tool.
   Deno.addSignalListener("SIGINT", () => Deno.exit(ExitCode.interrupted));
@@ -58,13 +147,7 @@ export async function runScript(
     `engine ready after ${(performance.now() - started).toFixed(1)} ms ` +
       `(${options.securityLevel}, memory limit ${options.maxMemoryBytes} bytes)`,
   );
-  const collect = ctx.output !== "text";
-  const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
-  const captured = { stdout: "", stderr: "" };
-  let result: string | null = null;
-  let error: LuaErrorInfo | null = null;
-  let exitCode: number = ExitCode.ok;
-
+  const renderer = new ScriptRenderer(ctx, input.echo);
   for await (
     const ev of engine.execute({
       code: input.code,
@@ -73,44 +156,11 @@ export async function runScript(
       args: input.args,
     })
   ) {
-    switch (ev.type) {
-      case "stream":
-        if (collect) captured[ev.name] += decoders[ev.name].decode(ev.data, { stream: true });
-        else if (ev.name === "stdout") writeOut(ev.data);
-        else writeErr(ev.data);
-        break;
-      case "result":
-        if (ev.values.length > 0) result = ev.values.join("\t");
-        break;
-      case "error":
-        error = ev.error;
-        exitCode = ExitCode.failure;
-        break;
-      case "exit":
-        exitCode = ev.code;
-        break;
-    }
+    if (ev.type === "input") engine.provideInput(null);
+    else if (ev.type === "clear_output") continue;
+    else renderer.feed(ev);
   }
-  const duration = performance.now() - started;
-
-  if (collect) {
-    const report: ScriptReport = {
-      status: error ? "error" : "ok",
-      exit_code: exitCode,
-      result,
-      stdout: captured.stdout + decoders.stdout.decode(),
-      stderr: captured.stderr + decoders.stderr.decode(),
-      error: error
-        ? { kind: error.kind, message: error.message, traceback: error.traceback }
-        : null,
-      duration_ms: Math.round(duration * 100) / 100,
-    };
-    printData(ctx, report, () => "");
-    return exitCode;
-  }
-  if (result !== null && input.echo) writeOut(result + "\n");
-  if (error) writeErr(formatLuaError(error, ctx.colorErr));
-  return exitCode;
+  return renderer.finish(performance.now() - started);
 }
 
 /** An engine error for a terminal: message, then the Lua traceback like lua5.4 prints it. */

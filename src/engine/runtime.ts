@@ -208,10 +208,13 @@ export class LuaRuntime {
         if (status !== LuaStatus.ok) lua.lua_settop(T, -2);
         if (status !== LuaStatus.ok && req.echoLast) {
           const last = lastLineAsReturn(req.code);
-          if (last !== undefined) {
-            status = api.load(T, last, req.chunkName);
+          // The last line must be an expression on its own: `return end` would otherwise
+          // close the block above it (`for ... do\n print(i)\nend` → returns at once).
+          if (last !== undefined && api.load(T, "return " + last.line, "=echo") === LuaStatus.ok) {
+            lua.lua_settop(T, -2);
+            status = api.load(T, last.chunk, req.chunkName);
             if (status !== LuaStatus.ok) lua.lua_settop(T, -2);
-          }
+          } else if (last !== undefined) lua.lua_settop(T, -2);
         }
       }
       if (status !== LuaStatus.ok) {
@@ -365,11 +368,12 @@ export class LuaRuntime {
  * The chunk with `return` before its last non-blank line (line numbers kept), or
  * undefined when the chunk has a single line.
  */
-export function lastLineAsReturn(code: string): string | undefined {
+export function lastLineAsReturn(code: string): { chunk: string; line: string } | undefined {
   const trimmed = code.replace(/\s+$/, "");
   const nl = trimmed.lastIndexOf("\n");
   if (nl < 0) return undefined;
-  return trimmed.slice(0, nl + 1) + "return " + trimmed.slice(nl + 1);
+  const line = trimmed.slice(nl + 1);
+  return { chunk: trimmed.slice(0, nl + 1) + "return " + line, line };
 }
 
 /** Drops the header line and the engine's own frames from a Lua traceback. */

@@ -65,6 +65,8 @@ export interface KernelOptions {
   engine?: Engine;
   /** Ports etc. for connect_request. */
   connectInfo?: JsonObject;
+  /** Number of connected clients, for usage_request. */
+  clients?: () => number;
   /** Called after a shutdown_request was answered (restart: false). */
   onShutdown?: () => void;
 }
@@ -345,6 +347,7 @@ export class Kernel {
         started_at: this.#startedAt.toISOString(),
         uptime_s: (Date.now() - this.#startedAt.getTime()) / 1000,
         memory_bytes: mem.rss,
+        clients: this.#options.clients?.() ?? 0,
       },
     };
   }

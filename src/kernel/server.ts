@@ -62,6 +62,7 @@ export class KernelServer implements KernelTransport {
     this.#hb = sockets.hb;
     this.kernel = new Kernel(this, {
       ...opts,
+      clients: () => this.clients,
       connectInfo: {
         shell_port: connection.shell_port,
         iopub_port: connection.iopub_port,

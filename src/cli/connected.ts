@@ -1,0 +1,105 @@
+/**
+ * `run`/`exec --connect ADDR`: the chunk runs on a kernel; its IOPub messages are turned
+ * into the events embedded runs produce and printed by the same renderer.
+ */
+import { resolvePaths } from "../config/mod.ts";
+import type { LuaErrorInfo } from "../engine/protocol.ts";
+import { ExitCode } from "../errors.ts";
+import { KernelClient } from "../client/client.ts";
+import { resolveAddress } from "../kernel/registry.ts";
+import type { Message } from "../protocol/jupyter/mod.ts";
+import type { CliContext } from "./context.ts";
+import { type ScriptEvent, type ScriptInput, ScriptRenderer } from "./script.ts";
+
+const encoder = new TextEncoder();
+
+/** An IOPub message as a renderer event. */
+export function iopubEvent(m: Message): ScriptEvent {
+  const c = m.content;
+  switch (m.header.msg_type) {
+    case "stream":
+      return {
+        type: "stream",
+        name: c.name === "stderr" ? "stderr" : "stdout",
+        data: encoder.encode(String(c.text ?? "")),
+      };
+    case "execute_result": {
+      const data = (c.data ?? {}) as Record<string, unknown>;
+      return { type: "result", values: [String(data["text/plain"] ?? "")] };
+    }
+    case "display_data":
+      return { type: "display", data: (c.data ?? {}) as Record<string, unknown> };
+    case "error":
+      return { type: "error", error: errorInfo(c) };
+  }
+  return { type: "other" };
+}
+
+export function errorInfo(c: Record<string, unknown>): LuaErrorInfo {
+  const kinds = ["syntax", "runtime", "interrupted", "timeout", "memory"];
+  const kind = typeof c.kind === "string" && kinds.includes(c.kind) ? c.kind : "runtime";
+  return {
+    kind: kind as LuaErrorInfo["kind"],
+    message: String(c.evalue ?? c.ename ?? "error"),
+    traceback: Array.isArray(c.lua_traceback) ? c.lua_traceback.map(String) : [],
+    isObject: false,
+  };
+}
+
+/** Reads one line of this process's stdin (for the kernel's input_request). */
+async function readLine(): Promise<string | null> {
+  const buf = new Uint8Array(1);
+  const bytes: number[] = [];
+  for (;;) {
+    const n = await Deno.stdin.read(buf);
+    if (n === null || n === 0) {
+      return bytes.length > 0 ? new TextDecoder().decode(new Uint8Array(bytes)) : null;
+    }
+    if (buf[0] === 10) return new TextDecoder().decode(new Uint8Array(bytes));
+    bytes.push(buf[0]);
+  }
+}
+
+export async function runConnected(ctx: CliContext, input: ScriptInput): Promise<number> {
+  const started = performance.now();
+  const paths = resolvePaths(ctx.env, ctx.cwd);
+  const { info } = await resolveAddress(paths.runtimeDir, input.connect!, ctx.cwd);
+  const client = await KernelClient.connect(info);
+  const renderer = new ScriptRenderer(ctx, input.echo);
+  // Ctrl+C interrupts the cell on the kernel; a second one leaves.
+  let interrupted = false;
+  const onInt = () => {
+    if (interrupted) Deno.exit(ExitCode.interrupted);
+    interrupted = true;
+    client.request("control", "interrupt_request", {}).catch(() => {});
+  };
+  Deno.addSignalListener("SIGINT", onInt);
+  try {
+    const reply = await client.execute({
+      code: input.code,
+      silent: false,
+      store_history: true,
+      allow_stdin: true,
+      stop_on_error: true,
+      llmspell: {
+        chunk_name: input.chunkName,
+        echo: input.echo ? "chunk" : "none",
+        args: input.args,
+      },
+    }, {
+      onIopub: (m) => renderer.feed(iopubEvent(m)),
+      onInput: async (prompt) => {
+        if (prompt) Deno.stdout.writeSync(encoder.encode(prompt));
+        return await readLine();
+      },
+    });
+    if (typeof reply.content.exit_code === "number") {
+      renderer.feed({ type: "exit", code: reply.content.exit_code });
+    }
+    const code = renderer.finish(performance.now() - started);
+    return interrupted && code !== ExitCode.ok ? ExitCode.interrupted : code;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInt);
+    await client.close();
+  }
+}
