@@ -4,7 +4,7 @@
  */
 import { prestartEngine } from "./src/engine/prestart.ts";
 
-const LUA_COMMANDS = new Set(["run", "exec"]);
+const LUA_COMMANDS = new Set(["run", "exec", "repl", "debug"]);
 
 /** The first word that is not a flag (or a flag's value) names the command. */
 function commandWord(argv: string[]): string | undefined {
@@ -18,7 +18,11 @@ function commandWord(argv: string[]): string | undefined {
 
 if (import.meta.main) {
   const argv = Deno.args;
-  const wantsHelp = argv.some((a) => a === "-h" || a === "--help" || a === "--version");
+  // Help, the version and commands on a remote kernel (--connect) run no Lua here.
+  const wantsHelp = argv.some((a) =>
+    a === "-h" || a === "--help" || a === "--version" || a === "--connect" ||
+    a.startsWith("--connect=")
+  );
   if (!wantsHelp && LUA_COMMANDS.has(commandWord(argv) ?? "")) prestartEngine();
   const { runCli } = await import("./src/cli/program.ts");
   const code = await runCli(argv);

@@ -12,6 +12,7 @@ _llmspell_complete() {
       ':config') cmdpath="config" ;;
       ':kernel') cmdpath="kernel" ;;
       ':debug') cmdpath="debug" ;;
+      ':repl') cmdpath="repl" ;;
       ':completions') cmdpath="completions" ;;
       'config:init') cmdpath="config init" ;;
       'config:validate') cmdpath="config validate" ;;
@@ -33,7 +34,7 @@ _llmspell_complete() {
         --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--version --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
-      COMPREPLY=($(compgen -W 'exec run config kernel debug completions' -- "$cur"))
+      COMPREPLY=($(compgen -W 'exec run config kernel debug repl completions' -- "$cur"))
       ;;
     'exec')
       case "$prev" in
@@ -178,6 +179,15 @@ _llmspell_complete() {
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--break-at --watch --stop-on-entry --no-stop-on-entry --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
       COMPREPLY=($(compgen -f -- "$cur"))
+      ;;
+    'repl')
+      case "$prev" in
+        --connect) return ;;
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--connect --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
       ;;
     'completions')
       case "$prev" in

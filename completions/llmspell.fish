@@ -14,6 +14,8 @@ function __llmspell_path
                 set path kernel
             case ':debug'
                 set path debug
+            case ':repl'
+                set path repl
             case ':completions'
                 set path completions
             case 'config:init'
@@ -46,6 +48,7 @@ complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a run -d 'run a Lua
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a config -d 'create, check and show the configuration'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a kernel -d 'run llmspell as a Jupyter kernel and manage running kernels'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a debug -d 'debug a Lua script in the terminal (breakpoints, stepping, inspection)'
+complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a repl -d 'an interactive Lua session: completion, history search (Ctrl+R), multi-line input'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a completions -d 'print a shell completion script'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -l version -d 'print the version'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
@@ -168,6 +171,12 @@ complete -c llmspell -n 'test (__llmspell_path) = '\''debug'\''' -l output -x -a
 complete -c llmspell -n 'test (__llmspell_path) = '\''debug'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''debug'\''' -l help -s h -d 'show help'
 complete -c llmspell -n 'test (__llmspell_path) = '\''debug'\''' -F
+complete -c llmspell -n 'test (__llmspell_path) = '\''repl'\''' -l connect -x -d 'use a running kernel (id, connection file, or host:port)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''repl'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''repl'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''repl'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''repl'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''repl'\''' -l help -s h -d 'show help'
 complete -c llmspell -n 'test (__llmspell_path) = '\''completions'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''completions'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
 complete -c llmspell -n 'test (__llmspell_path) = '\''completions'\''' -l output -x -a 'text json yaml' -d 'output format'

@@ -19,6 +19,7 @@ import { registerConfigCommands } from "./config_cmd.ts";
 import { registerCompletionsCommand } from "./completions_cmd.ts";
 import { registerDebugCommand } from "./debug_cmd.ts";
 import { registerKernelCommands } from "./kernel_cmd.ts";
+import { registerReplCommand } from "./repl_cmd.ts";
 import { reportError } from "./render.ts";
 import { runScript } from "./script.ts";
 import { parseScriptArgs } from "./script_args.ts";
@@ -123,6 +124,7 @@ export function buildProgram(): Command {
   registerConfigCommands(program);
   registerKernelCommands(program);
   registerDebugCommand(program);
+  registerReplCommand(program);
   registerCompletionsCommand(program);
   return program;
 }

@@ -45,6 +45,11 @@ export class History {
     this.#insert.run(this.#session, line, source);
   }
 
+  /** Deletes every stored cell, of every session (the REPL's .clear-history). */
+  clear(): void {
+    this.#store.db.exec("DELETE FROM history");
+  }
+
   setOutput(line: number, output: string): void {
     this.#output.run(output, this.#session, line);
   }

@@ -58,6 +58,9 @@ export class LineEditor {
   #queue: KeyEvent[] = [];
   #pendingRead: Promise<Uint8Array | null> | undefined;
   #eof = false;
+  #pumping = false;
+  #waiter: (() => void) | undefined;
+  #onInterrupt: (() => void) | undefined;
 
   #buf = new LineBuffer();
   #prompt = "";
@@ -98,33 +101,79 @@ export class LineEditor {
     }
   }
 
+  /**
+   * One reader feeds every key into the queue, whether or not a line is being read, so
+   * keys typed while a cell runs are kept for the next prompt and Ctrl+C during a cell
+   * reaches `watch`. The terminal can then stay in raw mode for the whole session.
+   */
+  #pump(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    (async () => {
+      for (;;) {
+        this.#pendingRead ??= this.#term.read();
+        let chunk: Uint8Array | null | "timeout";
+        if (this.#decoder.hasPending) {
+          // A lone ESC is a key only if nothing follows it soon.
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          const timeout = new Promise<"timeout">((res) => {
+            timer = setTimeout(() => res("timeout"), this.#opts.escapeTimeoutMs);
+          });
+          chunk = await Promise.race([this.#pendingRead, timeout]);
+          clearTimeout(timer);
+        } else {
+          chunk = await this.#pendingRead;
+        }
+        if (chunk === "timeout") {
+          this.#enqueue(this.#decoder.flush());
+          continue;
+        }
+        this.#pendingRead = undefined;
+        if (chunk === null) {
+          this.#enqueue(this.#decoder.flush());
+          this.#eof = true;
+          this.#wake();
+          return;
+        }
+        this.#enqueue(this.#decoder.feed(chunk));
+      }
+    })().catch(() => {
+      this.#eof = true;
+      this.#wake();
+    });
+  }
+
+  #enqueue(events: KeyEvent[]): void {
+    for (const ev of events) {
+      if (this.#onInterrupt && ev.kind === "ctrl" && ev.key === "c") this.#onInterrupt();
+      else this.#queue.push(ev);
+    }
+    if (events.length > 0) this.#wake();
+  }
+
+  #wake(): void {
+    const w = this.#waiter;
+    this.#waiter = undefined;
+    w?.();
+  }
+
+  /**
+   * While something else runs (a cell): Ctrl+C calls `onInterrupt`; other keys wait for
+   * the next readLine. Returns the function that ends the watch.
+   */
+  watch(onInterrupt: () => void): () => void {
+    this.#onInterrupt = onInterrupt;
+    this.#pump();
+    return () => {
+      if (this.#onInterrupt === onInterrupt) this.#onInterrupt = undefined;
+    };
+  }
+
   async #nextKey(): Promise<KeyEvent | null> {
+    this.#pump();
     while (this.#queue.length === 0) {
-      if (this.#eof) {
-        this.#queue.push(...this.#decoder.flush());
-        if (this.#queue.length === 0) return null;
-        break;
-      }
-      this.#pendingRead ??= this.#term.read();
-      let chunk: Uint8Array | null | "timeout";
-      if (this.#decoder.hasPending) {
-        // A lone ESC is a key only if nothing follows it soon.
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const timeout = new Promise<"timeout">((res) => {
-          timer = setTimeout(() => res("timeout"), this.#opts.escapeTimeoutMs);
-        });
-        chunk = await Promise.race([this.#pendingRead, timeout]);
-        clearTimeout(timer);
-      } else {
-        chunk = await this.#pendingRead;
-      }
-      if (chunk === "timeout") {
-        this.#queue.push(...this.#decoder.flush());
-        continue;
-      }
-      this.#pendingRead = undefined;
-      if (chunk === null) this.#eof = true;
-      else this.#queue.push(...this.#decoder.feed(chunk));
+      if (this.#eof) return null;
+      await new Promise<void>((resolve) => (this.#waiter = resolve));
     }
     return this.#queue.shift() ?? null;
   }

@@ -1,0 +1,76 @@
+/**
+ * `llmspell repl [--connect ADDR]`: the REPL on an in-process kernel, or on a running one.
+ */
+import { Command } from "commander";
+import { InProcessClient, type KernelConnection } from "../client/in_process.ts";
+import { KernelClient } from "../client/client.ts";
+import { resolvePaths } from "../config/mod.ts";
+import { takeEngine } from "../engine/prestart.ts";
+import { History } from "../kernel/history.ts";
+import { resolveAddress } from "../kernel/registry.ts";
+import { Repl } from "../repl/session.ts";
+import { openStore, type SqliteStore } from "../store/mod.ts";
+import { log } from "../telemetry/log.ts";
+import { configFor, contextOf, example, setExit, withGlobalOptions } from "./command.ts";
+import { engineOptions } from "./script.ts";
+
+export function registerReplCommand(program: Command): void {
+  const repl = withGlobalOptions(
+    new Command("repl")
+      .description(
+        "an interactive Lua session: completion, history search (Ctrl+R), multi-line input",
+      )
+      .option("--connect <addr>", "use a running kernel (id, connection file, or host:port)"),
+  );
+  example(
+    repl,
+    "llmspell repl",
+    "llmspell repl --connect 3f2a9c1e",
+    "printf 'x = 1\\nx + 1\\n' | llmspell repl",
+  );
+  repl.action(async (opts: { connect?: string }, cmd: Command) => {
+    const ctx = contextOf(cmd);
+    const { config } = await configFor(ctx);
+    const paths = resolvePaths(ctx.env, ctx.cwd);
+    let conn: KernelConnection;
+    let where: string;
+    let store: SqliteStore | undefined;
+    let history: History | undefined;
+    if (opts.connect) {
+      const { info } = await resolveAddress(paths.runtimeDir, opts.connect, ctx.cwd);
+      conn = await KernelClient.connect(info);
+      where = `connected to ${opts.connect}`;
+    } else {
+      try {
+        store = openStore(paths.dbPath);
+        history = new History(store, `repl-${Deno.pid}`);
+      } catch (e) {
+        log.warn(`history is not saved: ${e instanceof Error ? e.message : e}`);
+      }
+      conn = await InProcessClient.start({
+        engineOptions: { ...engineOptions(config, ctx.cwd), interactive: true, stdin: "kernel" },
+        kernelId: `repl-${Deno.pid}`,
+        history,
+        rawStreams: true,
+        engine: takeEngine(),
+      });
+      where = "embedded";
+    }
+    try {
+      const code = await new Repl({
+        ctx,
+        conn,
+        where,
+        prompt: config.repl.prompt,
+        historySize: config.repl.history_size,
+        highlight: config.repl.highlight,
+        clearStoredHistory: history ? () => history.clear() : undefined,
+      }).run();
+      setExit(code);
+    } finally {
+      await conn.close();
+      store?.close();
+    }
+  });
+  program.addCommand(repl);
+}

@@ -1,0 +1,472 @@
+/**
+ * The REPL: reads inputs (the line editor on a terminal, plain lines in a pipe), decides
+ * multi-line input with the kernel's is_complete, runs cells on a kernel connection
+ * (in-process or remote: the same messages either way) and renders them like `exec`.
+ */
+import * as path from "node:path";
+import type { KernelConnection } from "../client/in_process.ts";
+import { iopubEvent } from "../cli/connected.ts";
+import { type CliContext, paint, writeErr, writeOut } from "../cli/context.ts";
+import { ScriptRenderer } from "../cli/script.ts";
+import { parseScriptArgs } from "../cli/script_args.ts";
+import { ExitCode } from "../errors.ts";
+import type { JsonObject, Message } from "../protocol/jupyter/mod.ts";
+import { History } from "./history.ts";
+import { type Completion, LineEditor, type Terminal } from "./line_editor.ts";
+import { META_COMMANDS, parseMeta } from "./meta.ts";
+
+export interface ReplOptions {
+  ctx: CliContext;
+  conn: KernelConnection;
+  /** "embedded" or the kernel's address, for .info. */
+  where: string;
+  prompt: string;
+  historySize: number;
+  highlight: boolean;
+  /** Deletes the stored history (embedded REPLs own it; a remote kernel keeps its own). */
+  clearStoredHistory?: () => void;
+}
+
+const CONT_PROMPT = "... ";
+
+/** Input lines from a pipe, without their newlines. */
+async function* pipeLines(): AsyncGenerator<string> {
+  const dec = new TextDecoder();
+  let buf = "";
+  for await (const chunk of Deno.stdin.readable) {
+    buf += dec.decode(chunk, { stream: true });
+    let nl;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      yield buf.slice(0, nl).replace(/\r$/, "");
+      buf = buf.slice(nl + 1);
+    }
+  }
+  buf += dec.decode();
+  if (buf !== "") yield buf;
+}
+
+/** The real terminal for the line editor. */
+function stdinTerminal(): Terminal {
+  const buf = new Uint8Array(4096);
+  const enc = new TextEncoder();
+  return {
+    read: async () => {
+      const n = await Deno.stdin.read(buf);
+      return n === null ? null : buf.slice(0, n);
+    },
+    write: (s) => {
+      const bytes = enc.encode(s);
+      let off = 0;
+      while (off < bytes.length) off += Deno.stdout.writeSync(bytes.subarray(off));
+    },
+    columns: () => {
+      try {
+        return Deno.consoleSize().columns;
+      } catch {
+        return 80;
+      }
+    },
+  };
+}
+
+export class Repl {
+  readonly #o: ReplOptions;
+  readonly #tty = Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
+  readonly #history: History;
+  readonly #editor: LineEditor | undefined;
+  readonly #lines: AsyncGenerator<string> | undefined;
+  /** Inputs of this session that ran, for .save. */
+  readonly #inputs: string[] = [];
+  #timing = false;
+  #baseline: Set<string> | undefined;
+  #exitCode: number = ExitCode.ok;
+
+  constructor(options: ReplOptions) {
+    this.#o = options;
+    this.#history = new History([], options.historySize);
+    if (this.#tty) {
+      this.#editor = new LineEditor(stdinTerminal(), this.#history, {
+        color: options.ctx.colorOut && options.highlight,
+        completer: (text, cursor) => this.#complete(text, cursor),
+      });
+    } else {
+      this.#lines = pipeLines();
+    }
+  }
+
+  /** Runs until .exit or end of input; returns the exit code. */
+  async run(): Promise<number> {
+    await this.#loadHistory();
+    this.#baseline = new Set(await this.#globalNames());
+    if (this.#tty) {
+      // Raw for the whole session: keys typed while a cell runs are kept for the next
+      // prompt, and Ctrl+C reaches the editor (which interrupts the running cell).
+      Deno.stdin.setRaw(true);
+      writeOut("\x1b[?2004h"); // bracketed paste: a pasted block arrives as one input
+      writeErr(`llmspell REPL (${this.#o.where}); .help for commands, Ctrl+D to leave\n`);
+    }
+    try {
+      for (;;) {
+        const input = await this.#readInput();
+        if (input === null) break;
+        if (input.trim() === "") continue;
+        if (input.trimStart().startsWith(".") && !/^\s*\.\.\./.test(input)) {
+          const done = await this.#meta(input.trim());
+          if (done) break;
+          continue;
+        }
+        await this.#runCell(input);
+      }
+    } finally {
+      if (this.#tty) {
+        writeOut("\x1b[?2004l");
+        Deno.stdin.setRaw(false);
+      }
+    }
+    // A terminal session ends well however its last cell did; a pipe reports the last cell.
+    return this.#tty ? ExitCode.ok : this.#exitCode;
+  }
+
+  // Input ---------------------------------------------------------------------------------
+
+  /** One complete input (possibly several lines), or null at end of input. */
+  async #readInput(): Promise<string | null> {
+    let code = "";
+    let prompt = this.#o.prompt;
+    let indent = "";
+    for (;;) {
+      const line = await this.#readLine(prompt, indent);
+      if (line === null) return code === "" ? null : code;
+      if (line === undefined) {
+        // Ctrl+C: the input is dropped.
+        code = "";
+        prompt = this.#o.prompt;
+        indent = "";
+        continue;
+      }
+      code = code === "" ? line : code + "\n" + line;
+      if (code.trimStart().startsWith(".") && !code.includes("\n")) return code;
+      if (code.trim() === "") return code;
+      const r = await this.#o.conn.request("shell", "is_complete_request", { code });
+      if (r.content.status !== "incomplete") return code;
+      prompt = CONT_PROMPT;
+      indent = String(r.content.indent ?? "");
+    }
+  }
+
+  /** A line; null at end of input, undefined when Ctrl+C cancelled it. */
+  async #readLine(prompt: string, initial: string): Promise<string | null | undefined> {
+    if (this.#editor) {
+      const r = await this.#editor.readLine(this.#paintPrompt(prompt), initial);
+      if (r.kind === "eof") return null;
+      if (r.kind === "cancel") return undefined;
+      return r.text;
+    }
+    const next = await (this.#lines as AsyncGenerator<string>).next();
+    return next.done ? null : next.value;
+  }
+
+  #paintPrompt(prompt: string): string {
+    return paint(this.#o.ctx.colorOut, prompt === CONT_PROMPT ? "dim" : "green", prompt);
+  }
+
+  async #loadHistory(): Promise<void> {
+    try {
+      const r = await this.#o.conn.request("shell", "history_request", {
+        hist_access_type: "tail",
+        n: this.#o.historySize,
+        output: false,
+        raw: true,
+      });
+      const rows = (r.content.history ?? []) as [number, number, string][];
+      for (const [, , source] of rows) this.#history.add(source);
+    } catch {
+      // A kernel without history: start empty.
+    }
+  }
+
+  // Running cells -------------------------------------------------------------------------
+
+  async #runCell(code: string, extra: JsonObject = {}): Promise<number> {
+    this.#history.add(code);
+    const renderer = new ScriptRenderer({ ...this.#o.ctx, output: "text" }, true);
+    const started = performance.now();
+    // Ctrl+C interrupts the cell: a key in the raw terminal, a signal in a pipe.
+    const onInt = () => {
+      if (this.#editor) writeOut("^C");
+      this.#o.conn.request("control", "interrupt_request", {}).catch(() => {});
+    };
+    const stopWatch = this.#editor?.watch(onInt);
+    if (!this.#editor) Deno.addSignalListener("SIGINT", onInt);
+    let reply: Message;
+    try {
+      reply = await this.#o.conn.execute({
+        code,
+        silent: false,
+        store_history: true,
+        allow_stdin: true,
+        stop_on_error: false,
+        llmspell: { echo: "chunk", chunk_name: "=stdin", ...extra },
+      }, {
+        onIopub: (m) => renderer.feed(iopubEvent(m)),
+        onInput: (prompt) => this.#input(prompt),
+      });
+    } finally {
+      stopWatch?.();
+      if (!this.#editor) Deno.removeSignalListener("SIGINT", onInt);
+    }
+    const code_ = renderer.finish(performance.now() - started);
+    if (reply.content.status === "ok" && extra.chunk_name === undefined) {
+      this.#inputs.push(await this.#asStatement(code));
+    }
+    if (this.#timing) {
+      writeErr(
+        paint(this.#o.ctx.colorErr, "dim", `(${formatMs(performance.now() - started)})`) + "\n",
+      );
+    }
+    this.#exitCode = code_;
+    return code_;
+  }
+
+  /**
+   * An input as a line of a Lua file, for .save: an expression the REPL echoed (`x`, `1+2`)
+   * is not a statement, so it is saved as `print(...)`. Lua's own parser decides, through
+   * the kernel: a block is a statement list exactly when `do <block> end` compiles.
+   */
+  async #asStatement(code: string): Promise<string> {
+    const r = await this.#o.conn.request("shell", "is_complete_request", {
+      code: `do ${code}\nend`,
+    });
+    return r.content.status === "complete" ? code : `print(${code})`;
+  }
+
+  /** A line for io.read / input() while a cell runs. */
+  async #input(prompt: string): Promise<string | null> {
+    if (this.#editor) {
+      const r = await this.#editor.readLine(prompt);
+      return r.kind === "line" ? r.text : null;
+    }
+    if (prompt) writeOut(prompt);
+    const next = await (this.#lines as AsyncGenerator<string>).next();
+    return next.done ? null : next.value;
+  }
+
+  // Completion ------------------------------------------------------------------------------
+
+  async #complete(text: string, cursor: number): Promise<Completion> {
+    const before = Array.from(text).slice(0, cursor).join("");
+    const meta = /^\s*(\.[\w-]*)$/.exec(before);
+    if (meta) {
+      const word = meta[1];
+      return {
+        matches: META_COMMANDS.map((m) => m.name).filter((n) => n.startsWith(word)),
+        start: cursor - Array.from(word).length,
+        end: cursor,
+      };
+    }
+    const file = /^\s*\.(load|save|run)\s+(\S*)$/.exec(before);
+    if (file) return await completePath(file[2], cursor);
+    const r = await this.#o.conn.request("shell", "complete_request", {
+      code: text,
+      cursor_pos: cursor,
+    });
+    return {
+      matches: (r.content.matches ?? []) as string[],
+      start: Number(r.content.cursor_start ?? cursor),
+      end: Number(r.content.cursor_end ?? cursor),
+    };
+  }
+
+  // Meta-commands ---------------------------------------------------------------------------
+
+  /** Runs a meta-command; true when the REPL should end. */
+  async #meta(input: string): Promise<boolean> {
+    const parsed = parseMeta(input);
+    if ("error" in parsed) {
+      writeErr(`${paint(this.#o.ctx.colorErr, "red", "error:")} ${parsed.error}\n`);
+      return false;
+    }
+    const { name, args } = parsed;
+    const ctx = this.#o.ctx;
+    switch (name) {
+      case ".help":
+        writeOut(
+          META_COMMANDS.map((m) => `${(m.name + " " + m.args).padEnd(24)} ${m.help}`).join("\n") +
+            "\n",
+        );
+        writeOut("Ctrl+R searches history, Tab completes, Ctrl+C interrupts a running cell.\n");
+        return false;
+      case ".exit":
+      case ".quit":
+        return true;
+      case ".clear":
+        writeOut("\x1b[H\x1b[2J");
+        return false;
+      case ".history": {
+        const entries = this.#history.entries;
+        if (args[0] === "search") {
+          const text = args.slice(1).join(" ");
+          entries.filter((e) => e.includes(text)).forEach((e) => writeOut(e + "\n"));
+          return false;
+        }
+        const n = args[0] ? Number(args[0]) : 20;
+        entries.slice(-n).forEach((e, i, all) => {
+          writeOut(
+            `${String(entries.length - all.length + i + 1).padStart(5)}  ${
+              e.replaceAll("\n", "\n       ")
+            }\n`,
+          );
+        });
+        return false;
+      }
+      case ".clear-history":
+        this.#history.clear();
+        if (this.#o.clearStoredHistory) {
+          this.#o.clearStoredHistory();
+          writeErr("history cleared\n");
+        } else {
+          writeErr("history of this REPL cleared; the kernel keeps its own stored history\n");
+        }
+        return false;
+      case ".save": {
+        const file = path.resolve(ctx.cwd, args[0]);
+        await Deno.writeTextFile(file, this.#inputs.join("\n") + "\n");
+        writeErr(`saved ${this.#inputs.length} input(s) to ${file}\n`);
+        return false;
+      }
+      case ".load":
+      case ".run": {
+        const file = path.resolve(ctx.cwd, args[0]);
+        let code: string;
+        try {
+          code = (await Deno.readTextFile(file)).replace(/^#![^\n]*/, "");
+        } catch (e) {
+          writeErr(
+            `${paint(ctx.colorErr, "red", "error:")} cannot read ${file}: ${
+              e instanceof Error ? e.message : e
+            }\n`,
+          );
+          return false;
+        }
+        const extra: JsonObject = { chunk_name: "@" + args[0], echo: "none" };
+        if (name === ".run") extra.args = parseScriptArgs(args[0], args.slice(1));
+        if (await this.#runCell(code, extra) === ExitCode.ok && name === ".load") {
+          this.#inputs.push(code);
+        }
+        return false;
+      }
+      case ".vars":
+        await this.#vars();
+        return false;
+      case ".reset": {
+        const r = await this.#o.conn.request("control", "shutdown_request", { restart: true });
+        if (r.content.status === "ok") {
+          this.#inputs.length = 0;
+          writeErr("fresh Lua state\n");
+        }
+        return false;
+      }
+      case ".time":
+        this.#timing = args[0] !== "off";
+        writeErr(`timing ${this.#timing ? "on" : "off"}\n`);
+        return false;
+      case ".info": {
+        const r = await this.#o.conn.request("shell", "kernel_info_request", {});
+        const c = r.content as JsonObject;
+        const lang = c.language_info as JsonObject;
+        writeOut(
+          `kernel: ${c.implementation} ${c.implementation_version} (${this.#o.where})\n` +
+            `language: ${lang?.name} ${lang?.version}\n` +
+            `history: ${this.#history.length} entries\ncwd: ${ctx.cwd}\n`,
+        );
+        return false;
+      }
+      case ".pwd":
+        writeOut(ctx.cwd + "\n");
+        return false;
+      case ".cd": {
+        const dir = path.resolve(ctx.cwd, args[0] ?? Deno.env.get("HOME") ?? ctx.cwd);
+        try {
+          if (!(await Deno.stat(dir)).isDirectory) throw new Error("not a directory");
+          Deno.chdir(dir);
+          ctx.cwd = dir;
+          writeOut(dir + "\n");
+        } catch (e) {
+          writeErr(
+            `${paint(ctx.colorErr, "red", "error:")} ${dir}: ${
+              e instanceof Error ? e.message : e
+            }\n`,
+          );
+        }
+        return false;
+      }
+    }
+    return false;
+  }
+
+  /** Global names now, through user_expressions (no output, no history). */
+  async #globalNames(): Promise<string[]> {
+    const r = await this.#o.conn.execute({
+      code: "",
+      silent: true,
+      store_history: false,
+      user_expressions: {
+        names:
+          "(function() local t = {} for k in pairs(_G) do t[#t + 1] = tostring(k) end return table.concat(t, ' ') end)()",
+      },
+    });
+    const data = ((r.content.user_expressions as JsonObject)?.names as JsonObject)
+      ?.data as JsonObject;
+    return String(data?.["text/plain"] ?? "").split(" ").filter((s) => s !== "");
+  }
+
+  async #vars(): Promise<void> {
+    const baseline = this.#baseline ?? new Set<string>();
+    const names = (await this.#globalNames()).filter((n) => !baseline.has(n)).sort();
+    if (names.length === 0) {
+      writeOut("(no user globals)\n");
+      return;
+    }
+    const list = names.map((n) => JSON.stringify(n)).join(", ");
+    const expr = `(function() local out = {} for _, k in ipairs({${list}}) do ` +
+      `local v = _G[k] local s = type(v) == 'string' and string.format('%q', v) or tostring(v) ` +
+      `if #s > 60 then s = s:sub(1, 57) .. '...' end ` +
+      `out[#out + 1] = k .. '\\t' .. type(v) .. '\\t' .. s:gsub('\\n', ' ') end return table.concat(out, '\\n') end)()`;
+    const r = await this.#o.conn.execute({
+      code: "",
+      silent: true,
+      store_history: false,
+      user_expressions: { vars: expr },
+    });
+    const data = ((r.content.user_expressions as JsonObject)?.vars as JsonObject)
+      ?.data as JsonObject;
+    const rows = String(data?.["text/plain"] ?? "").split("\n").map((l) => l.split("\t"));
+    const w0 = Math.max(...rows.map((r) => r[0].length));
+    const w1 = Math.max(...rows.map((r) => (r[1] ?? "").length));
+    for (const [k, t, v] of rows) {
+      writeOut(`${k.padEnd(w0)}  ${(t ?? "").padEnd(w1)}  ${v ?? ""}\n`);
+    }
+  }
+}
+
+function formatMs(ms: number): string {
+  return ms < 1000 ? `${ms.toFixed(1)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** File names for .load/.save/.run. */
+async function completePath(partial: string, cursor: number): Promise<Completion> {
+  const dir = partial.includes("/") ? partial.slice(0, partial.lastIndexOf("/") + 1) : "";
+  const base = partial.slice(dir.length);
+  const matches: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir === "" ? "." : dir)) {
+      if (e.name.startsWith(base) && (base.startsWith(".") || !e.name.startsWith("."))) {
+        matches.push(dir + e.name + (e.isDirectory ? "/" : ""));
+      }
+    }
+  } catch {
+    // No such directory: nothing to offer.
+  }
+  matches.sort();
+  return { matches, start: cursor - Array.from(partial).length, end: cursor };
+}
