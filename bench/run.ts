@@ -1,10 +1,10 @@
 /**
  * Runs every benchmark and prints its table: (a) start-up (bench/startup.ts), (b) and (c)
- * Lua CPU with and without the interrupt hook (bench/lua_cpu.ts), then bench/zmtp.ts as a
- * subprocess when it exists. `deno task bench` calls this.
+ * Lua CPU with and without the interrupt hook (bench/lua_cpu.ts), then the zmtp, kernel,
+ * debug and repl benches, each as a subprocess. `deno task bench` calls this.
  *
  * Usage: deno run -A bench/run.ts [--quick] [--hyperfine] [--skip-startup] [--skip-lua]
- *        [--skip-zmtp]
+ *        [--skip-zmtp] [--skip-kernel] [--skip-debug] [--skip-repl]
  */
 import * as path from "node:path";
 import { runLuaCpu } from "./lua_cpu.ts";
@@ -33,22 +33,28 @@ if (!hasFlag("--skip-lua")) {
   verdicts.push(`(b) llmspell <= 1.05x raw wasmoon: ${r.wasmoonMet ? "yes" : "no"}`);
   verdicts.push(`(c) interrupt hook <= 1.6x: ${r.hookMet ? "yes" : "no"}`);
 }
-const zmtp = path.join(ROOT, "bench", "zmtp.ts");
-if (!hasFlag("--skip-zmtp")) {
-  let exists = false;
-  try {
-    exists = (await Deno.stat(zmtp)).isFile;
-  } catch { /* not there */ }
-  if (exists) {
-    const args = ["run", "-A", zmtp, ...(quick ? ["--quick"] : [])];
-    const status = await new Deno.Command(DENO, { args, stdout: "inherit", stderr: "inherit" })
-      .spawn().status;
-    if (!status.success) {
-      failed = true;
-      console.log(`bench/zmtp.ts exited ${status.code}`);
-    }
-    console.log("");
+/** Benches that run as their own process: name, file, and whether they take --quick. */
+const SUBPROCESS_BENCHES: [string, string, boolean][] = [
+  ["zmtp", "zmtp.ts", true],
+  ["kernel", "kernel.ts", false],
+  ["debug", "debug.ts", false],
+  ["repl", "repl.ts", true],
+];
+for (const [name, file, takesQuick] of SUBPROCESS_BENCHES) {
+  if (hasFlag(`--skip-${name}`)) continue;
+  const args = [
+    "run",
+    "-A",
+    path.join(ROOT, "bench", file),
+    ...(quick && takesQuick ? ["--quick"] : []),
+  ];
+  const status = await new Deno.Command(DENO, { args, stdout: "inherit", stderr: "inherit" })
+    .spawn().status;
+  if (!status.success) {
+    failed = true;
+    console.log(`bench/${file} exited ${status.code}`);
   }
+  console.log("");
 }
 
 console.log("## summary");
