@@ -146,6 +146,8 @@ export class Kernel {
   #endEngine!: () => void;
   readonly #queue = new FairQueue<Pending>();
   #running: Pending | undefined;
+  /** The cell whose interrupt is being repeated until it ends. */
+  #interrupting: { cell: Pending; timer: ReturnType<typeof setInterval> } | undefined;
   #draining = false;
   #count = 0;
   #executions = 0;
@@ -632,7 +634,7 @@ export class Kernel {
           this.#publish("execute_result", {
             execution_count: count,
             data: { "text/plain": ev.values.join("\t") },
-            metadata: {},
+            metadata: { llmspell: { types: ev.types } },
           }, parent);
         }
         break;
@@ -692,12 +694,30 @@ export class Kernel {
   /** Interrupts the running cell (and a wait for input). */
   interrupt(): void {
     this.#engine.interrupt();
+    // The worker clears the signal when it starts a chunk, so an interrupt that lands
+    // between execute_input and that start (the request still on its way to the worker)
+    // would be lost: repeat it until this cell has ended. The next cell cannot start in
+    // between (the queue moves on in the same turn), and it clears a late one on start.
+    const cell = this.#running;
+    if (!cell || this.#interrupting?.cell === cell) return;
+    this.#stopInterrupting();
+    const timer = setInterval(() => {
+      if (this.#running === cell) this.#engine.interrupt();
+      else this.#stopInterrupting();
+    }, 50);
+    this.#interrupting = { cell, timer };
+  }
+
+  #stopInterrupting(): void {
+    if (this.#interrupting) clearInterval(this.#interrupting.timer);
+    this.#interrupting = undefined;
   }
 
   /** A fresh Lua state on the same transport; queued cells are aborted. */
   async restart(): Promise<void> {
     for (const r of this.#queue.clear()) this.#abort(r);
     const old = this.#engine;
+    this.#stopInterrupting();
     old.interrupt();
     this.#input?.resolve(null);
     this.#endEngine();
@@ -719,7 +739,7 @@ export class Kernel {
     if (this.#closed) return;
     const running = this.#running;
     for (const r of this.#queue.clear()) this.#abort(r);
-    this.#engine.interrupt();
+    this.interrupt();
     this.#input?.resolve(null);
     this.#closed = true;
     if (running) {
@@ -729,6 +749,7 @@ export class Kernel {
         await new Promise((r) => setTimeout(r, 10));
       }
     }
+    this.#stopInterrupting();
     this.#endEngine();
     this.#engine.close();
   }
