@@ -279,6 +279,13 @@ export function registerKernelCommands(program: Command): void {
       await startDaemon(ctx, opts, cmd);
       return;
     }
+    const connectionFile = opts.connectionFile
+      ? path.resolve(ctx.cwd, opts.connectionFile)
+      : undefined;
+    // Launched by Jupyter (its {connection_file} exists): our stdout is the front end's
+    // terminal (jupyter console) or log, so stay quiet there, like ipykernel.
+    const launched = connectionFile !== undefined &&
+      await Deno.stat(connectionFile).then(() => true, () => false);
     const code = await runKernelService({
       config,
       configFile: ctx.config,
@@ -289,10 +296,11 @@ export function registerKernelCommands(program: Command): void {
       ip: opts.ip,
       port: opts.port,
       transport: opts.transport,
-      connectionFile: opts.connectionFile ? path.resolve(ctx.cwd, opts.connectionFile) : undefined,
+      connectionFile,
       idleTimeoutS: opts.idleTimeout,
       logFile: opts.logFile ? path.resolve(ctx.cwd, opts.logFile) : undefined,
       onReady: (id, file, info) => {
+        if (launched) return;
         printData(
           ctx,
           {

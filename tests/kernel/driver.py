@@ -4,6 +4,8 @@ usage: driver.py SCENARIO CONNECTION_FILE [ARGS...]
 Prints one JSON object (the scenario's findings) on the last line of stdout.
 """
 import json
+import os
+import signal
 import sys
 import threading
 import time
@@ -284,6 +286,61 @@ def scenario_comm(cf):
         if m["msg_type"] == "comm_close":
             closed = m["content"]["comm_id"]
     return {"comms": info["content"]["comms"], "status": info["content"]["status"], "closed": closed}
+
+
+def wait_running(kc, mid):
+    """Waits until the cell runs (execute_input is published when it starts)."""
+    deadline = time.time() + TIMEOUT
+    while time.time() < deadline:
+        m = kc.get_iopub_msg(timeout=TIMEOUT)
+        if m["parent_header"].get("msg_id") == mid and m["msg_type"] == "execute_input":
+            return
+    raise TimeoutError(f"{mid} did not start")
+
+
+def scenario_sigint(cf, pid):
+    """SIGINT to the kernel process interrupts the running cell; globals survive."""
+    kc = client(cf)
+    run(kc, "kept = 41")
+    mid = kc.execute("while true do end")
+    wait_running(kc, mid)
+    t0 = time.time()
+    os.kill(int(pid), signal.SIGINT)
+    r = reply_to(kc, mid)
+    elapsed = time.time() - t0
+    collect(kc, mid)
+    _, io = run(kc, "kept + 1")
+    return {
+        "status": r["content"]["status"],
+        "ename": r["content"].get("ename"),
+        "elapsed": elapsed,
+        "after": result_text(io),
+    }
+
+
+def scenario_sigterm(cf, pid):
+    """SIGTERM while a cell runs: the cell is interrupted and answered, then the kernel ends."""
+    kc = client(cf)
+    mid = kc.execute("print('started') while true do end")
+    wait_running(kc, mid)
+    os.kill(int(pid), signal.SIGTERM)
+    r = reply_to(kc, mid, timeout=10)
+    return {"status": r["content"]["status"], "ename": r["content"].get("ename")}
+
+
+def scenario_exec(cf, *cells):
+    """Runs cells in order; returns the kernel_info transport view and each cell's output."""
+    kc = client(cf)
+    out = []
+    for code in cells:
+        r, io = run(kc, code)
+        out.append({
+            "status": r["content"]["status"],
+            "stdout": stdout_text(io),
+            "result": result_text(io),
+        })
+    kc.stop_channels()
+    return {"transport": kc.transport, "cells": out}
 
 
 def main():

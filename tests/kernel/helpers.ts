@@ -97,3 +97,78 @@ export async function driver(
   }
   return { code: out.code, stdout, stderr: dec.decode(out.stderr), json };
 }
+
+/** Whether a process has exited (gone, or a zombie not yet reaped). */
+export function gone(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
+  } catch {
+    return true;
+  }
+}
+
+/** Polls `cond` every 25 ms until it holds or `ms` have passed; returns whether it held. */
+export async function until(cond: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return true;
+}
+
+/** The kernel meta files (pid, connection file) under an LLMSPELL_HOME's runtime dir. */
+export async function kernelMetas(
+  home: string,
+): Promise<{ id: string; pid: number; connection_file: string }[]> {
+  const dir = `${home}/run`;
+  const out = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      if (!e.name.endsWith(".meta.json")) continue;
+      try {
+        out.push(JSON.parse(await Deno.readTextFile(`${dir}/${e.name}`)));
+      } catch {
+        // Being written or removed.
+      }
+    }
+  } catch {
+    // No runtime dir yet.
+  }
+  return out;
+}
+
+/**
+ * Ends the kernels this test started under `home` (cleanup in `finally`): SIGTERM, then
+ * SIGKILL after 5 s. Only pids recorded in that home's meta files (or given), and only
+ * while their command line is still a kernel's.
+ */
+export async function killKernels(home: string, pids: number[] = []): Promise<void> {
+  const all = new Set([...pids, ...(await kernelMetas(home)).map((m) => m.pid)]);
+  const ours = (pid: number) => {
+    try {
+      return !gone(pid) &&
+        Deno.readTextFileSync(`/proc/${pid}/cmdline`).includes("kernel\0start");
+    } catch {
+      return false;
+    }
+  };
+  const live = [...all].filter(ours);
+  for (const pid of live) {
+    try {
+      Deno.kill(pid, "SIGTERM");
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  if (!(await until(() => live.every((p) => gone(p)), 5000))) {
+    for (const pid of live.filter(ours)) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+  }
+}
