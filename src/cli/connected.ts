@@ -25,7 +25,14 @@ export function iopubEvent(m: Message): ScriptEvent {
       };
     case "execute_result": {
       const data = (c.data ?? {}) as Record<string, unknown>;
-      return { type: "result", values: [String(data["text/plain"] ?? "")] };
+      const meta = (c.metadata ?? {}) as { llmspell?: { types?: unknown } };
+      const types = Array.isArray(meta.llmspell?.types) ? meta.llmspell.types.map(String) : [];
+      // One text/plain for all values: split it back only when the types say how many.
+      const text = String(data["text/plain"] ?? "");
+      const parts = text.split("\t");
+      return parts.length === types.length
+        ? { type: "result", values: parts, types }
+        : { type: "result", values: [text] };
     }
     case "display_data":
       return { type: "display", data: (c.data ?? {}) as Record<string, unknown> };

@@ -7,7 +7,7 @@ import type { Config } from "../config/mod.ts";
 import { takeEngine } from "../engine/prestart.ts";
 import type { EngineOptions, LuaErrorInfo, ScriptArgs } from "../engine/protocol.ts";
 import { ExitCode } from "../errors.ts";
-import { type CliContext, paint, writeErr, writeOut } from "./context.ts";
+import { type CliContext, paint, type Style, writeErr, writeOut } from "./context.ts";
 import { printData } from "./render.ts";
 import { log } from "../telemetry/log.ts";
 
@@ -24,7 +24,7 @@ export interface ScriptInput {
 /** What a run produces, from an embedded engine or from a kernel's IOPub messages. */
 export type ScriptEvent =
   | { type: "stream"; name: "stdout" | "stderr"; data: Uint8Array }
-  | { type: "result"; values: string[] }
+  | { type: "result"; values: string[]; types?: string[] }
   | { type: "error"; error: LuaErrorInfo }
   | { type: "exit"; code: number }
   | { type: "display"; data: Record<string, unknown> }
@@ -41,6 +41,8 @@ export class ScriptRenderer {
   readonly #decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
   readonly #captured = { stdout: "", stderr: "" };
   #result: string | null = null;
+  /** The result as printed on a terminal: each value coloured by its Lua type. */
+  #shown: string | null = null;
   #error: LuaErrorInfo | null = null;
   exitCode: number = ExitCode.ok;
 
@@ -61,7 +63,10 @@ export class ScriptRenderer {
         break;
       }
       case "result":
-        if (ev.values.length > 0) this.#result = ev.values.join("\t");
+        if (ev.values.length > 0) {
+          this.#result = ev.values.join("\t");
+          this.#shown = colorByType(ev.values, ev.types, this.#ctx.colorOut);
+        }
         break;
       case "error":
         this.#error = ev.error;
@@ -97,7 +102,7 @@ export class ScriptRenderer {
       printData(this.#ctx, report, () => "");
       return this.exitCode;
     }
-    if (this.#result !== null && this.#echo) writeOut(this.#result + "\n");
+    if (this.#shown !== null && this.#echo) writeOut(this.#shown + "\n");
     if (error) writeErr(formatLuaError(error, this.#ctx.colorErr));
     return this.exitCode;
   }
@@ -170,4 +175,23 @@ export function formatLuaError(error: LuaErrorInfo, color: boolean): string {
     s += paint(color, "dim", "stack traceback:\n\t" + error.traceback.join("\n\t")) + "\n";
   }
   return s;
+}
+
+const TYPE_STYLE: Record<string, Style> = {
+  number: "cyan",
+  string: "green",
+  boolean: "magenta",
+  nil: "magenta",
+  function: "blue",
+  thread: "blue",
+  userdata: "yellow",
+};
+
+/** Values tab-separated, each in its type's colour when `color` (tables stay plain). */
+export function colorByType(values: string[], types: string[] | undefined, color: boolean): string {
+  if (!color || !types || types.length !== values.length) return values.join("\t");
+  return values.map((v, i) => {
+    const style = TYPE_STYLE[types[i]];
+    return style ? paint(true, style, v) : v;
+  }).join("\t");
 }

@@ -22,7 +22,7 @@ import { DebugLink } from "../debug/link.ts";
 
 export type EngineEvent =
   | { type: "stream"; name: "stdout" | "stderr"; data: Uint8Array }
-  | { type: "result"; values: string[] }
+  | { type: "result"; values: string[]; types: string[] }
   | { type: "error"; error: LuaErrorInfo }
   | { type: "exit"; code: number }
   /** display(): a MIME bundle (binary types base64-encoded, JSON types parsed). */
@@ -175,7 +175,7 @@ export class Engine {
         if (ev) yield ev;
       }
       const o = outcome as ExecOutcome;
-      if (o.status === "ok") yield { type: "result", values: o.values };
+      if (o.status === "ok") yield { type: "result", values: o.values, types: o.types };
       else if (o.status === "error") yield { type: "error", error: o.error };
       else yield { type: "exit", code: o.code };
     } finally {

@@ -70,7 +70,8 @@ export interface LuaErrorInfo {
 }
 
 export type ExecOutcome =
-  | { status: "ok"; values: string[] }
+  /** `types`: the Lua type of each value, for colouring results. */
+  | { status: "ok"; values: string[]; types: string[] }
   | { status: "error"; error: LuaErrorInfo }
   | { status: "exit"; code: number };
 

@@ -31,6 +31,17 @@ import {
 /** Instructions between interrupt checks; the research found the cost flat in this range. */
 const HOOK_COUNT = 1000;
 const REG = LUA_REGISTRYINDEX;
+const LUA_TYPE_NAMES = [
+  "nil",
+  "boolean",
+  "userdata",
+  "number",
+  "string",
+  "table",
+  "function",
+  "userdata",
+  "thread",
+];
 
 export class LuaRuntime {
   readonly #engine: LuaEngine;
@@ -270,8 +281,14 @@ export class LuaRuntime {
         let allNil = true;
         for (let i = 2; i <= n && allNil; i++) allNil = lua.lua_type(T, i) === LuaTypeId.nil;
         const values: string[] = [];
-        if (!allNil) { for (let i = 2; i <= n; i++) values.push(this.#format(T, i, false)); }
-        return { status: "ok", values };
+        const types: string[] = [];
+        if (!allNil) {
+          for (let i = 2; i <= n; i++) {
+            types.push(LUA_TYPE_NAMES[lua.lua_type(T, i)] ?? "userdata");
+            values.push(this.#format(T, i, false));
+          }
+        }
+        return { status: "ok", values, types };
       }
       errIndex = 2;
     } else if (rc === LuaStatus.yield) {

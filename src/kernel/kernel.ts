@@ -634,7 +634,7 @@ export class Kernel {
           this.#publish("execute_result", {
             execution_count: count,
             data: { "text/plain": ev.values.join("\t") },
-            metadata: {},
+            metadata: { llmspell: { types: ev.types } },
           }, parent);
         }
         break;

@@ -61,6 +61,7 @@ export class LineEditor {
   #pumping = false;
   #waiter: (() => void) | undefined;
   #onInterrupt: (() => void) | undefined;
+  #reading = false;
 
   #buf = new LineBuffer();
   #prompt = "";
@@ -78,6 +79,11 @@ export class LineEditor {
     this.#opts = { listLimit: 100, escapeTimeoutMs: 25, ...opts };
   }
 
+  /** Draws the input again, e.g. after the terminal was resized (SIGWINCH). */
+  redraw(): void {
+    if (this.#reading) this.#render();
+  }
+
   /** Reads one input. `prompt` may hold colour codes; continuation lines use its width. */
   async readLine(prompt: string, initial = ""): Promise<ReadResult> {
     this.#prompt = prompt;
@@ -89,6 +95,15 @@ export class LineEditor {
     this.#histIndex = this.#history.length;
     this.#search = undefined;
     this.#render();
+    this.#reading = true;
+    try {
+      return await this.#readKeys();
+    } finally {
+      this.#reading = false;
+    }
+  }
+
+  async #readKeys(): Promise<ReadResult> {
     for (;;) {
       const ev = await this.#nextKey();
       if (ev === null) {

@@ -80,6 +80,7 @@ export class Repl {
   #timing = false;
   #baseline: Set<string> | undefined;
   #exitCode: number = ExitCode.ok;
+  readonly #onResize = () => this.#editor?.redraw();
 
   constructor(options: ReplOptions) {
     this.#o = options;
@@ -102,6 +103,7 @@ export class Repl {
       // Raw for the whole session: keys typed while a cell runs are kept for the next
       // prompt, and Ctrl+C reaches the editor (which interrupts the running cell).
       Deno.stdin.setRaw(true);
+      Deno.addSignalListener("SIGWINCH", this.#onResize);
       writeOut("\x1b[?2004h"); // bracketed paste: a pasted block arrives as one input
       writeErr(`llmspell REPL (${this.#o.where}); .help for commands, Ctrl+D to leave\n`);
     }
@@ -120,6 +122,7 @@ export class Repl {
     } finally {
       if (this.#tty) {
         writeOut("\x1b[?2004l");
+        Deno.removeSignalListener("SIGWINCH", this.#onResize);
         Deno.stdin.setRaw(false);
       }
     }

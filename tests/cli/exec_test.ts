@@ -1,5 +1,5 @@
-import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
-import { cli, cliCommand, readUntil, tempDir } from "../helpers/cli.ts";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
+import { cli, cliCommand, MAIN, readUntil, tempDir } from "../helpers/cli.ts";
 
 Deno.test("exec echoes an expression like the lua REPL", async () => {
   const r = await cli(["exec", "1+2"]);
@@ -121,4 +121,24 @@ Deno.test("--trace debug writes diagnostics to stderr only", async () => {
   assertMatch(r.stderr, /^\[debug\] engine ready after [\d.]+ ms \(safe/m);
   const quiet = await cli(["exec", "1"]);
   assertEquals(quiet.stderr, "");
+});
+
+Deno.test("on a terminal, results are coloured by type; never with NO_COLOR or in a pipe", async () => {
+  // util-linux `script` gives the command a real pseudo-terminal.
+  const run = async (env: Record<string, string>) => {
+    const cmd = `${Deno.execPath()} run -A --quiet ${MAIN} exec 'return 42, "s", true, {1}'`;
+    const out = await new Deno.Command("script", {
+      args: ["-qc", cmd, "/dev/null"],
+      env: { LLMSPELL_HOME: await tempDir(), ...env },
+      stdout: "piped",
+    }).output();
+    return new TextDecoder().decode(out.stdout).replace(/\r/g, "");
+  };
+  const colored = await run({ NO_COLOR: "" });
+  assertStringIncludes(colored, "\x1b[36m42\x1b[0m\t\x1b[32ms\x1b[0m\t\x1b[35mtrue\x1b[0m\t{1}\n");
+  assertEquals(await run({ NO_COLOR: "1" }), "42\ts\ttrue\t{1}\n");
+  assertEquals(
+    (await cli(["exec", "return 42, 's'"], { env: { NO_COLOR: "" } })).stdout,
+    "42\ts\n",
+  );
 });

@@ -62,7 +62,11 @@ Deno.test("interrupt stops `while true do end` within 100 ms and keeps globals",
     assertEquals(end.type, "error");
     assertEquals(end.type === "error" && end.error.kind, "interrupted");
     assert(ms < 100, `interrupt took ${ms} ms`);
-    assertEquals(last(await run(e, "kept + 1")), { type: "result", values: ["42"] });
+    assertEquals(last(await run(e, "kept + 1")), {
+      type: "result",
+      values: ["42"],
+      types: ["number"],
+    });
   } finally {
     e.close();
   }
@@ -78,7 +82,11 @@ Deno.test("interrupt escapes pcall loops within 100 ms", async () => {
     );
     assertEquals(end.type === "error" && end.error.kind, "interrupted");
     assert(ms < 100, `interrupt took ${ms} ms`);
-    assertEquals(last(await run(e, "kept")), { type: "result", values: ["yes"] });
+    assertEquals(last(await run(e, "kept")), {
+      type: "result",
+      values: ["yes"],
+      types: ["string"],
+    });
   } finally {
     e.close();
   }
@@ -89,7 +97,11 @@ Deno.test("memory limit: a clear error, then the next cell works", async () => {
   try {
     const bomb = last(await run(e, "local t = {} while true do t[#t + 1] = ('x'):rep(1000) end"));
     assertEquals(bomb.type === "error" && bomb.error.message, "memory limit exceeded (32 MiB)");
-    assertEquals(last(await run(e, "string.rep('ab', 3)")), { type: "result", values: ["ababab"] });
+    assertEquals(last(await run(e, "string.rep('ab', 3)")), {
+      type: "result",
+      values: ["ababab"],
+      types: ["string"],
+    });
   } finally {
     e.close();
   }
@@ -100,7 +112,7 @@ Deno.test("timeout_ms stops a long cell with 'timed out after N s'", async () =>
   try {
     const end = last(await run(e, "while true do end"));
     assertEquals(end.type === "error" && end.error.message, "timed out after 0.2 s");
-    assertEquals(last(await run(e, "1")), { type: "result", values: ["1"] });
+    assertEquals(last(await run(e, "1")), { type: "result", values: ["1"], types: ["number"] });
   } finally {
     e.close();
   }
@@ -124,7 +136,11 @@ Deno.test("safe mode: no os.execute, io.popen, os.exit, debug, loadlib, binary c
           "return os.execute == nil, io.popen == nil, os.exit == nil, debug == nil, package.loadlib == nil, string.dump == nil",
         ),
       ),
-      { type: "result", values: ["true", "true", "true", "true", "true", "true"] },
+      {
+        type: "result",
+        values: ["true", "true", "true", "true", "true", "true"],
+        types: Array(6).fill("boolean"),
+      },
     );
     const bin = last(await run(e, "return load('\\27Lua')"));
     assertEquals(bin.type === "result" && bin.values[0], "nil");
@@ -142,7 +158,7 @@ Deno.test("safe mode: io reaches the real disk inside allowed paths only", async
       "local f = assert(io.open('note.txt', 'w')) f:write('line 1\\n', 2, '\\n') f:close() " +
         "local lines = {} for l in io.lines('note.txt') do lines[#lines + 1] = l end return table.concat(lines, '|')",
     );
-    assertEquals(last(w), { type: "result", values: ["line 1|2"] });
+    assertEquals(last(w), { type: "result", values: ["line 1|2"], types: ["string"] });
     assertEquals(await Deno.readTextFile(path.join(cwd, "note.txt")), "line 1\n2\n");
     const outside = last(await run(e, "return io.open('/etc/hostname')"));
     assertEquals(outside.type, "result");
@@ -162,10 +178,14 @@ Deno.test("unrestricted mode: os.execute runs through the host; os.exit ends wit
   try {
     const r = await run(e, "return os.execute('echo from-shell')");
     assertEquals(text(r), "from-shell\n");
-    assertEquals(last(r), { type: "result", values: ["true", "exit", "0"] });
+    assertEquals(last(r), {
+      type: "result",
+      values: ["true", "exit", "0"],
+      types: ["boolean", "string", "number"],
+    });
     const exit = last(await run(e, "pcall(os.exit, 3) print('not reached')"));
     assertEquals(exit, { type: "exit", code: 3 });
-    assertEquals(last(await run(e, "1 + 1")), { type: "result", values: ["2"] });
+    assertEquals(last(await run(e, "1 + 1")), { type: "result", values: ["2"], types: ["number"] });
   } finally {
     e.close();
   }

@@ -37,10 +37,14 @@ async function run(
 Deno.test("echoLast shows the value of a cell's last line", async () => {
   const e = await engine();
   try {
-    assertEquals(await run(e, "x = 5\nx * 2\n"), [{ type: "result", values: ["10"] }]);
+    assertEquals(await run(e, "x = 5\nx * 2\n"), [{
+      type: "result",
+      values: ["10"],
+      types: ["number"],
+    }]);
     assertEquals(await run(e, "y = 1\nprint(y)"), [
       { type: "stream", name: "stdout", data: new TextEncoder().encode("1\n") },
-      { type: "result", values: [] },
+      { type: "result", values: [], types: [] },
     ]);
   } finally {
     e.close();
@@ -110,13 +114,17 @@ Deno.test("input() and io.read ask the kernel; nil at end of input; interrupt en
       },
     );
     assertEquals(prompts, ["name? ", "", ""]);
-    assertEquals(evs[evs.length - 1], { type: "result", values: ["v1", "v2", "nil"] });
+    assertEquals(evs[evs.length - 1], {
+      type: "result",
+      values: ["v1", "v2", "nil"],
+      types: ["string", "string", "nil"],
+    });
     const refused = await run(e, "return input()", () => e.provideInput(null, "no stdin here"));
     assertEquals(refused[refused.length - 1].type, "error");
     const interrupted = await run(e, "kept = 1 return input('x')", () => e.interrupt());
     const last = interrupted[interrupted.length - 1] as { type: string; error: { kind: string } };
     assertEquals(last.error.kind, "interrupted");
-    assertEquals((await run(e, "kept"))[0], { type: "result", values: ["1"] });
+    assertEquals((await run(e, "kept"))[0], { type: "result", values: ["1"], types: ["number"] });
   } finally {
     e.close();
   }
