@@ -256,9 +256,17 @@ def scenario_stdin(cf):
 
 def scenario_stop_on_error(cf):
     kc = client(cf)
-    m1 = kc.execute("error('first')")
+    # The first cell fails only once the next two have been sent, so they are queued behind
+    # it however the processes are scheduled (the kernel's working directory is the home
+    # that holds the runtime dir of the connection file).
+    flag = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(cf))), "go")
+    m1 = kc.execute("while not io.open(%r) do end error('first')" % flag)
     m2 = kc.execute("print('never')")
     m3 = kc.execute("print('runs')", stop_on_error=False)
+    # The kernel answers kernel_info at once, in the order the shell socket delivers: once
+    # its reply is here, the two cells sent before it are in the kernel's queue.
+    reply_to(kc, kc.kernel_info())
+    open(flag, "w").close()
     r1 = reply_to(kc, m1)
     r2 = reply_to(kc, m2)
     r3 = reply_to(kc, m3)
