@@ -25,10 +25,8 @@ import {
   listKernels,
   newKernelId,
   removeKernelFiles,
-  resolveAddress,
 } from "../kernel/registry.ts";
-import { ScriptRenderer } from "./script.ts";
-import { iopubEvent } from "./connected.ts";
+import { runConnectedRepl } from "./repl_cmd.ts";
 import type { CliContext } from "./context.ts";
 import { configFor, contextOf, example, setExit, withGlobalOptions } from "./command.ts";
 import { writeErr } from "./context.ts";
@@ -516,7 +514,7 @@ export function registerKernelCommands(program: Command): void {
   const connect = withGlobalOptions(
     new Command("connect")
       .description(
-        "an interactive line-mode session on a kernel (Ctrl+C interrupts, Ctrl+D leaves)",
+        "the REPL on a running kernel (same as `llmspell repl --connect ADDR`)",
       )
       .argument("<addr>", "kernel id, connection file, or host:port"),
   );
@@ -527,68 +525,10 @@ export function registerKernelCommands(program: Command): void {
   );
   connect.action(async (addr: string, _opts: unknown, cmd: Command) => {
     const ctx = contextOf(cmd);
-    const { runtimeDir } = resolvePaths(ctx.env, ctx.cwd);
-    const { info } = await resolveAddress(runtimeDir, addr, ctx.cwd);
-    const client = await KernelClient.connect(info);
-    const interactive = Deno.stdin.isTerminal();
-    const onInt = () => {
-      client.request("control", "interrupt_request", {}).catch(() => {});
-    };
-    Deno.addSignalListener("SIGINT", onInt);
-    const lines = readLines();
-    let exit: number = ExitCode.ok;
-    try {
-      for (;;) {
-        let code = "";
-        if (interactive) writeErr("> ");
-        for (;;) {
-          const { value, done } = await lines.next();
-          if (done) {
-            if (code.trim() !== "") exit = await runCell(ctx, client, code);
-            return;
-          }
-          code += (code === "" ? "" : "\n") + value;
-          if (code.trim() === "") break;
-          const r = await client.request("shell", "is_complete_request", { code });
-          if (r.content.status !== "incomplete") break;
-          if (interactive) writeErr(". " + String(r.content.indent ?? ""));
-        }
-        if (code.trim() !== "") exit = await runCell(ctx, client, code);
-      }
-    } finally {
-      Deno.removeSignalListener("SIGINT", onInt);
-      await client.close();
-      setExit(exit);
-    }
+    const { config } = await configFor(ctx);
+    setExit(await runConnectedRepl(ctx, config, addr));
   });
   kernel.addCommand(connect);
 
   program.addCommand(kernel);
-}
-
-/** One cell of `kernel connect`, rendered like `exec`. */
-async function runCell(ctx: CliContext, client: KernelClient, code: string): Promise<number> {
-  const started = performance.now();
-  const renderer = new ScriptRenderer({ ...ctx, output: "text" }, true);
-  await client.execute(
-    { code, silent: false, store_history: true, allow_stdin: false, stop_on_error: false },
-    { onIopub: (m) => renderer.feed(iopubEvent(m)) },
-  );
-  return renderer.finish(performance.now() - started);
-}
-
-/** Lines of stdin, without their newlines. */
-async function* readLines(): AsyncGenerator<string> {
-  const dec = new TextDecoder();
-  let buf = "";
-  for await (const chunk of Deno.stdin.readable) {
-    buf += dec.decode(chunk, { stream: true });
-    let nl;
-    while ((nl = buf.indexOf("\n")) >= 0) {
-      yield buf.slice(0, nl).replace(/\r$/, "");
-      buf = buf.slice(nl + 1);
-    }
-  }
-  buf += dec.decode();
-  if (buf !== "") yield buf;
 }

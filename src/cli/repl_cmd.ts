@@ -4,7 +4,7 @@
 import { Command } from "commander";
 import { InProcessClient, type KernelConnection } from "../client/in_process.ts";
 import { KernelClient } from "../client/client.ts";
-import { resolvePaths } from "../config/mod.ts";
+import { type Config, resolvePaths } from "../config/mod.ts";
 import { takeEngine } from "../engine/prestart.ts";
 import { History } from "../kernel/history.ts";
 import { resolveAddress } from "../kernel/registry.ts";
@@ -12,6 +12,7 @@ import { Repl } from "../repl/session.ts";
 import { openStore, type SqliteStore } from "../store/mod.ts";
 import { log } from "../telemetry/log.ts";
 import { configFor, contextOf, example, setExit, withGlobalOptions } from "./command.ts";
+import type { CliContext } from "./context.ts";
 import { engineOptions } from "./script.ts";
 
 export function registerReplCommand(program: Command): void {
@@ -37,9 +38,8 @@ export function registerReplCommand(program: Command): void {
     let store: SqliteStore | undefined;
     let history: History | undefined;
     if (opts.connect) {
-      const { info } = await resolveAddress(paths.runtimeDir, opts.connect, ctx.cwd);
-      conn = await KernelClient.connect(info);
-      where = `connected to ${opts.connect}`;
+      setExit(await runConnectedRepl(ctx, config, opts.connect));
+      return;
     } else {
       try {
         store = openStore(paths.dbPath);
@@ -73,4 +73,27 @@ export function registerReplCommand(program: Command): void {
     }
   });
   program.addCommand(repl);
+}
+
+/** The REPL on the kernel at `addr` (`repl --connect` and `kernel connect`). */
+export async function runConnectedRepl(
+  ctx: CliContext,
+  config: Config,
+  addr: string,
+): Promise<number> {
+  const { runtimeDir } = resolvePaths(ctx.env, ctx.cwd);
+  const { info } = await resolveAddress(runtimeDir, addr, ctx.cwd);
+  const conn = await KernelClient.connect(info);
+  try {
+    return await new Repl({
+      ctx,
+      conn,
+      where: `connected to ${addr}`,
+      prompt: config.repl.prompt,
+      historySize: config.repl.history_size,
+      highlight: config.repl.highlight,
+    }).run();
+  } finally {
+    await conn.close();
+  }
 }

@@ -66,7 +66,7 @@ Deno.test("daemon: start → status → exec/run --connect (same output as embed
     assertEquals(runC, runE);
     assertEquals(runE.stdout, "Ada\tpos\n");
 
-    // A line-mode session: multi-line blocks are sent once complete.
+    // kernel connect is the REPL; in a pipe, multi-line blocks are sent once complete.
     const conn = await cli(["kernel", "connect", k.id], {
       env,
       stdin: "y = 5\nfor i = 1, 2 do\n  print(i * y)\nend\ny + 1\n",
