@@ -23,7 +23,10 @@ if (import.meta.main) {
     a === "-h" || a === "--help" || a === "--version" || a === "--connect" ||
     a.startsWith("--connect=")
   );
-  if (!wantsHelp && LUA_COMMANDS.has(commandWord(argv) ?? "")) prestartEngine();
+  const word = commandWord(argv) ?? "";
+  // A kernel in the foreground runs Lua here; `--daemon` only starts another process.
+  const kernelStart = word === "kernel" && argv.includes("start") && !argv.includes("--daemon");
+  if (!wantsHelp && (LUA_COMMANDS.has(word) || kernelStart)) prestartEngine();
   const { runCli } = await import("./src/cli/program.ts");
   const code = await runCli(argv);
   Deno.exit(code);
