@@ -6,6 +6,7 @@ import { resolvePaths } from "../config/mod.ts";
 import type { LuaErrorInfo } from "../engine/protocol.ts";
 import { ExitCode } from "../errors.ts";
 import { KernelClient } from "../client/client.ts";
+import type { KernelConnection } from "../client/in_process.ts";
 import { resolveAddress } from "../kernel/registry.ts";
 import type { Message } from "../protocol/jupyter/mod.ts";
 import type { CliContext } from "./context.ts";
@@ -21,7 +22,8 @@ export function iopubEvent(m: Message): ScriptEvent {
       return {
         type: "stream",
         name: c.name === "stderr" ? "stderr" : "stdout",
-        data: encoder.encode(String(c.text ?? "")),
+        // An in-process kernel attaches the raw bytes: output that is not UTF-8 survives.
+        data: m.buffers[0] ?? encoder.encode(String(c.text ?? "")),
       };
     case "execute_result": {
       const data = (c.data ?? {}) as Record<string, unknown>;
@@ -72,7 +74,6 @@ export async function runConnected(ctx: CliContext, input: ScriptInput): Promise
   const paths = resolvePaths(ctx.env, ctx.cwd);
   const { info } = await resolveAddress(paths.runtimeDir, input.connect!, ctx.cwd);
   const client = await KernelClient.connect(info);
-  const renderer = new ScriptRenderer(ctx, input.echo);
   // Ctrl+C interrupts the cell on the kernel; a second one leaves.
   let interrupted = false;
   const onInt = () => {
@@ -82,31 +83,47 @@ export async function runConnected(ctx: CliContext, input: ScriptInput): Promise
   };
   Deno.addSignalListener("SIGINT", onInt);
   try {
-    const reply = await client.execute({
-      code: input.code,
-      silent: false,
-      store_history: true,
-      allow_stdin: true,
-      stop_on_error: true,
-      llmspell: {
-        chunk_name: input.chunkName,
-        echo: input.echo ? "chunk" : "none",
-        args: input.args,
-      },
-    }, {
-      onIopub: (m) => renderer.feed(iopubEvent(m)),
-      onInput: async (prompt) => {
-        if (prompt) Deno.stdout.writeSync(encoder.encode(prompt));
-        return await readLine();
-      },
-    });
-    if (typeof reply.content.exit_code === "number") {
-      renderer.feed({ type: "exit", code: reply.content.exit_code });
-    }
-    const code = renderer.finish(performance.now() - started);
+    const code = await runCell(client, ctx, input, started, true);
     return interrupted && code !== ExitCode.ok ? ExitCode.interrupted : code;
   } finally {
     Deno.removeSignalListener("SIGINT", onInt);
     await client.close();
   }
+}
+
+/**
+ * Runs `input` as one cell on a kernel connection (in-process or remote) and renders what
+ * comes back on IOPub; returns the exit code. `allowStdin`: the kernel asks this process for
+ * io.read lines (a remote kernel cannot read our stdin itself).
+ */
+export async function runCell(
+  conn: KernelConnection,
+  ctx: CliContext,
+  input: ScriptInput,
+  started: number,
+  allowStdin: boolean,
+): Promise<number> {
+  const renderer = new ScriptRenderer(ctx, input.echo);
+  const reply = await conn.execute({
+    code: input.code,
+    silent: false,
+    store_history: true,
+    allow_stdin: allowStdin,
+    stop_on_error: true,
+    llmspell: {
+      chunk_name: input.chunkName,
+      echo: input.echo ? "chunk" : "none",
+      args: input.args,
+    },
+  }, {
+    onIopub: (m) => renderer.feed(iopubEvent(m)),
+    onInput: async (prompt) => {
+      if (prompt) Deno.stdout.writeSync(encoder.encode(prompt));
+      return await readLine();
+    },
+  });
+  if (typeof reply.content.exit_code === "number") {
+    renderer.feed({ type: "exit", code: reply.content.exit_code });
+  }
+  return renderer.finish(performance.now() - started);
 }

@@ -142,30 +142,27 @@ export async function runScript(
     const { runConnected } = await import("./connected.ts");
     return await runConnected(ctx, input);
   }
-  const engine = takeEngine();
   // Batch mode runs hook-free: Ctrl+C ends the process, as with any command-line tool.
   Deno.addSignalListener("SIGINT", () => Deno.exit(ExitCode.interrupted));
   const started = performance.now();
   const options = engineOptions(config, ctx.cwd, input.scriptDir);
-  await engine.init(options);
+  // Embedded mode: a kernel in this process, spoken to with the same messages as a remote
+  // one (ARCHITECTURE.md §2), so both render through the same code.
+  const [{ InProcessClient }, { runCell }] = await Promise.all([
+    import("../client/in_process.ts"),
+    import("./connected.ts"),
+  ]);
+  const conn = await InProcessClient.start({
+    engineOptions: options,
+    kernelId: "embedded",
+    rawStreams: true,
+    engine: takeEngine(),
+  });
   log.debug(
     `engine ready after ${(performance.now() - started).toFixed(1)} ms ` +
       `(${options.securityLevel}, memory limit ${options.maxMemoryBytes} bytes)`,
   );
-  const renderer = new ScriptRenderer(ctx, input.echo);
-  for await (
-    const ev of engine.execute({
-      code: input.code,
-      chunkName: input.chunkName,
-      echo: input.echo,
-      args: input.args,
-    })
-  ) {
-    if (ev.type === "input") engine.provideInput(null);
-    else if (ev.type === "clear_output") continue;
-    else renderer.feed(ev);
-  }
-  return renderer.finish(performance.now() - started);
+  return await runCell(conn, ctx, input, started, false);
 }
 
 /** An engine error for a terminal: message, then the Lua traceback like lua5.4 prints it. */
