@@ -13,6 +13,7 @@ import { configFor, contextOf, example, setExit, withGlobalOptions } from "./com
 import { writeErr, writeOut } from "./context.ts";
 import { engineOptions } from "./script.ts";
 import { parseScriptArgs } from "./script_args.ts";
+import { readScript } from "./script_file.ts";
 
 export function registerDebugCommand(program: Command): void {
   const debug = withGlobalOptions(
@@ -64,21 +65,7 @@ async function debugScript(
   raw: string[],
   opts: { breakAt: string[]; watch: string[]; stopOnEntry?: boolean },
 ): Promise<number> {
-  let code: string;
-  let abs: string;
-  try {
-    code = await Deno.readTextFile(file);
-    abs = await Deno.realPath(file);
-  } catch (e) {
-    throw new LlmspellError({
-      code: "script_not_found",
-      message: e instanceof Deno.errors.NotFound
-        ? `script not found: ${file}`
-        : `cannot read script ${file}: ${e instanceof Error ? e.message : e}`,
-      exitCode: ExitCode.usage,
-    });
-  }
-  code = code.replace(/^#![^\n]*/, "");
+  const { code, path: abs } = await readScript(file);
   const options = {
     ...engineOptions(config, cwd, path.dirname(abs)),
     interactive: true,

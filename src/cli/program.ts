@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from "commander";
 import * as path from "node:path";
-import { ExitCode, LlmspellError } from "../errors.ts";
+import { ExitCode } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { paint, writeErr } from "./context.ts";
 import {
@@ -23,6 +23,7 @@ import { registerReplCommand } from "./repl_cmd.ts";
 import { reportError } from "./render.ts";
 import { runScript } from "./script.ts";
 import { parseScriptArgs } from "./script_args.ts";
+import { readScript } from "./script_file.ts";
 
 const CONNECT_FLAG = "--connect <addr>";
 const CONNECT_HELP =
@@ -88,26 +89,15 @@ export function buildProgram(): Command {
     let scriptDir: string | undefined;
     let chunkName: string;
     if (file === "-") {
-      code = await new Response(Deno.stdin.readable).text();
+      // A #! line is not Lua: blank it, keeping line numbers (readScript does it for files).
+      code = (await new Response(Deno.stdin.readable).text()).replace(/^#![^\n]*/, "");
       chunkName = "=stdin";
     } else {
-      try {
-        code = await Deno.readTextFile(file);
-      } catch (e) {
-        throw new LlmspellError({
-          code: "script_not_found",
-          message: e instanceof Deno.errors.NotFound
-            ? `script not found: ${file}`
-            : `cannot read script ${file}: ${e instanceof Error ? e.message : e}`,
-          hint: "check the path; `llmspell run -` reads the script from stdin",
-          exitCode: ExitCode.usage,
-        });
-      }
-      scriptDir = path.dirname(await Deno.realPath(file));
+      const script = await readScript(file);
+      code = script.code;
+      scriptDir = path.dirname(script.path);
       chunkName = "@" + file;
     }
-    // A #! line is not Lua: blank it, keeping line numbers.
-    code = code.replace(/^#![^\n]*/, "");
     setExit(
       await runScript(ctx, config, {
         code,

@@ -1,0 +1,26 @@
+import { ExitCode, LlmspellError } from "../errors.ts";
+
+/** A script read from disk for `run` and `debug`. */
+export interface ScriptFile {
+  /** The source, with a `#!` first line blanked (line numbers kept). */
+  code: string;
+  /** The real absolute path (symlinks resolved). */
+  path: string;
+}
+
+/** Reads a script; a missing or unreadable file is a usage error (exit 2) with a hint. */
+export async function readScript(file: string): Promise<ScriptFile> {
+  try {
+    const code = await Deno.readTextFile(file);
+    return { code: code.replace(/^#![^\n]*/, ""), path: await Deno.realPath(file) };
+  } catch (e) {
+    throw new LlmspellError({
+      code: "script_not_found",
+      message: e instanceof Deno.errors.NotFound
+        ? `script not found: ${file}`
+        : `cannot read script ${file}: ${e instanceof Error ? e.message : e}`,
+      hint: "check the path (`llmspell run -` reads a script from stdin)",
+      exitCode: ExitCode.usage,
+    });
+  }
+}
