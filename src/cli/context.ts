@@ -32,9 +32,19 @@ export function writeErr(data: string | Uint8Array): void {
   writeAll(Deno.stderr, typeof data === "string" ? encoder.encode(data) : data);
 }
 
+/** The exit status of a process whose output pipe was closed (128 + SIGPIPE), as `yes | head`. */
+const EXIT_BROKEN_PIPE = 141;
+
 function writeAll(w: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
   let off = 0;
-  while (off < bytes.length) off += w.writeSync(bytes.subarray(off));
+  try {
+    while (off < bytes.length) off += w.writeSync(bytes.subarray(off));
+  } catch (e) {
+    // The reader went away (`llmspell exec … | head`): nothing more can be shown, and
+    // saying so would only add noise. End quietly, like other command-line tools.
+    if (e instanceof Deno.errors.BrokenPipe) Deno.exit(EXIT_BROKEN_PIPE);
+    throw e;
+  }
 }
 
 export function makeContext(opts: GlobalOptions, env: Record<string, string>): CliContext {

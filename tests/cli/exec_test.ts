@@ -142,3 +142,13 @@ Deno.test("on a terminal, results are coloured by type; never with NO_COLOR or i
     "42\ts\n",
   );
 });
+
+Deno.test("a closed output pipe ends the command quietly with 141, like `yes | head`", async () => {
+  const child = cliCommand(["exec", "for i = 1, 1e6 do print(i) end"]).spawn();
+  const reader = child.stdout.getReader();
+  await readUntil(reader, "1\n");
+  await reader.cancel();
+  const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
+  assertEquals(status.code, 141);
+  assertEquals(stderr, "");
+});
