@@ -18,6 +18,8 @@ export async function readScript(file: string): Promise<ScriptFile> {
       code: "script_not_found",
       message: e instanceof Deno.errors.NotFound
         ? `script not found: ${file}`
+        : e instanceof Deno.errors.IsADirectory
+        ? `${file} is a directory, not a Lua script`
         : `cannot read script ${file}: ${e instanceof Error ? e.message : e}`,
       hint: "check the path (`llmspell run -` reads a script from stdin)",
       exitCode: ExitCode.usage,
