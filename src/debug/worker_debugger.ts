@@ -13,7 +13,7 @@
  * A stop blocks inside the hook with Atomics.wait and answers requests from the channel.
  */
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
-import * as path from "node:path";
+import * as path from "../engine/posix_path.ts";
 import {
   type CApi,
   HookMask,

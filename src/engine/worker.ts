@@ -3,7 +3,9 @@
  *
  * Start-up is on the critical path of every `exec`: the wasm compile starts first (V8
  * compiles off-thread) while wasmoon's JavaScript is imported, and `init` creates the
- * Lua state once both are done and the main thread has read the configuration.
+ * Lua state once both are done and the main thread has read the configuration. Nothing here
+ * may import a Node.js module (node:*, or an npm package that does): the first one costs
+ * ~20 ms in each thread (see scripts/vendor_wasmoon.ts).
  */
 /// <reference lib="deno.worker" />
 import type { LuaFactory } from "wasmoon";
@@ -11,10 +13,11 @@ import { RingWriter } from "./output_ring.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 import { LuaRuntime } from "./runtime.ts";
 
-// wasmoon takes a Worker for a browser and would fetch glue.wasm over the network: give it
-// the local file.
+// The wasm bytes are read here and handed to wasmoon (vendor/wasmoon.js: its loader without
+// Node.js APIs, see scripts/vendor_wasmoon.ts), and compiled off-thread meanwhile.
 const wasmPath = new URL(import.meta.resolve("wasmoon/dist/glue.wasm")).pathname;
-const compiled = WebAssembly.compile(Deno.readFileSync(wasmPath));
+const wasmBinary = Deno.readFileSync(wasmPath);
+const compiled = WebAssembly.compile(wasmBinary);
 
 /**
  * The memory limit: the wasm heap may not grow past it, so Lua's allocator fails and Lua
@@ -32,20 +35,18 @@ function capHeapGrowth(imports: WebAssembly.Imports | undefined): void {
     heapCap > 0 && (bytes >>> 0) > heapCap ? 0 : resize(bytes);
 }
 
-// Emscripten instantiates from the bytes it reads itself; hand it the module compiled above
-// instead of compiling the same bytes a second time.
-const instantiate = WebAssembly.instantiate;
-WebAssembly.instantiate =
-  (async (source: BufferSource | WebAssembly.Module, imports?: WebAssembly.Imports) => {
-    if (source instanceof WebAssembly.Module) return await instantiate(source, imports);
-    capHeapGrowth(imports);
-    const module = await compiled;
-    WebAssembly.instantiate = instantiate;
-    return { module, instance: await instantiate(module, imports) };
-  }) as typeof WebAssembly.instantiate;
+// Emscripten's Web Worker path streams the wasm with fetch(): give it the bytes already read,
+// and the module already compiled (instantiateStreaming below).
+const wasmUrl = URL.createObjectURL(new Blob([wasmBinary], { type: "application/wasm" }));
+WebAssembly.instantiateStreaming = (async (_source: unknown, imports?: WebAssembly.Imports) => {
+  capHeapGrowth(imports);
+  const module = await compiled;
+  URL.revokeObjectURL(wasmUrl);
+  return { module, instance: await WebAssembly.instantiate(module, imports) };
+}) as typeof WebAssembly.instantiateStreaming;
 
-const factory: Promise<LuaFactory> = import("wasmoon").then(async ({ LuaFactory }) => {
-  const f = new LuaFactory(wasmPath);
+const factory: Promise<LuaFactory> = import("./vendor/wasmoon.js").then(async ({ LuaFactory }) => {
+  const f: LuaFactory = new LuaFactory(wasmUrl);
   await f.getLuaModule();
   return f;
 });

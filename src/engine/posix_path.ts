@@ -1,0 +1,48 @@
+/**
+ * POSIX path helpers for the engine worker, which must not import node:path: the first
+ * Node.js module a thread loads costs ~20 ms of start-up (see src/engine/worker.ts).
+ */
+
+/** Removes ".", "..", and repeated slashes. */
+export function normalize(p: string): string {
+  const abs = p.startsWith("/");
+  const out: string[] = [];
+  for (const part of p.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (out.length > 0 && out[out.length - 1] !== "..") out.pop();
+      else if (!abs) out.push("..");
+    } else {
+      out.push(part);
+    }
+  }
+  const s = out.join("/");
+  return abs ? "/" + s : s || ".";
+}
+
+/** Like node:path resolve: the last absolute part and what follows it, normalized. */
+export function resolve(...parts: string[]): string {
+  let p = "";
+  for (let i = parts.length - 1; i >= 0 && !p.startsWith("/"); i--) {
+    if (parts[i] === "") continue;
+    p = p === "" ? parts[i] : `${parts[i]}/${p}`;
+  }
+  if (!p.startsWith("/")) p = `${Deno.cwd()}/${p}`;
+  return normalize(p);
+}
+
+export function join(...parts: string[]): string {
+  return normalize(parts.filter((x) => x !== "").join("/"));
+}
+
+export function dirname(p: string): string {
+  const n = p.length > 1 ? p.replace(/\/+$/, "") : p;
+  const i = n.lastIndexOf("/");
+  if (i < 0) return ".";
+  return i === 0 ? "/" : n.slice(0, i);
+}
+
+export function basename(p: string): string {
+  const n = p.length > 1 ? p.replace(/\/+$/, "") : p;
+  return n.slice(n.lastIndexOf("/") + 1);
+}

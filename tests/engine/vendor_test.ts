@@ -1,0 +1,30 @@
+import { vendored } from "../../scripts/vendor_wasmoon.ts";
+import { assert, assertEquals } from "../helpers/assert.ts";
+
+Deno.test("src/engine/vendor/wasmoon.js is generated from the installed wasmoon (scripts/vendor_wasmoon.ts)", async () => {
+  const source = await Deno.readTextFile(new URL(import.meta.resolve("wasmoon/dist/index.js")));
+  const committed = await Deno.readTextFile(
+    new URL("../../src/engine/vendor/wasmoon.js", import.meta.url),
+  );
+  assertEquals(committed === vendored(source), true, "run: deno run -A scripts/vendor_wasmoon.ts");
+});
+
+Deno.test("the engine worker imports no Node.js module (each costs ~20 ms of start-up)", async () => {
+  // Walk the worker's static import graph from its entry.
+  const seen = new Set<string>();
+  const todo = [new URL("../../src/engine/worker.ts", import.meta.url).href];
+  const nodeImports: string[] = [];
+  while (todo.length > 0) {
+    const url = todo.pop()!;
+    if (seen.has(url)) continue;
+    seen.add(url);
+    const text = await Deno.readTextFile(new URL(url));
+    for (const m of text.matchAll(/^\s*import\s+(?!type\b)[^;]*?from\s+"([^"]+)"/gm)) {
+      const spec = m[1];
+      if (spec.startsWith("node:") || !spec.startsWith(".")) nodeImports.push(`${url}: ${spec}`);
+      else todo.push(new URL(spec, url).href);
+    }
+  }
+  assert(seen.size > 5, "the walk found the worker's modules");
+  assertEquals(nodeImports, []);
+});
