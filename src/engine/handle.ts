@@ -65,6 +65,18 @@ export class Engine {
   /** Creates the Lua state. Resolves when the engine can execute. */
   init(options: EngineOptions): Promise<void> {
     if (this.#ready) return this.#ready;
+    // A prestarted worker can fail before init (its module did not load): say so now
+    // instead of waiting for a "ready" that will never come.
+    if (this.#fatal) {
+      this.#ready = Promise.reject(
+        new LlmspellError({
+          code: "engine_failed",
+          message: `the Lua engine could not start: ${this.#fatal.message}`,
+          hint: "reinstall llmspell (bash install.sh); run with --trace debug for details",
+        }),
+      );
+      return this.#ready;
+    }
     this.#timeoutMs = options.timeoutMs;
     this.#ready = new Promise((resolve, reject) => {
       this.#onReady = { resolve, reject };
