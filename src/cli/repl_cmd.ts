@@ -2,7 +2,7 @@
  * `llmspell repl [--connect ADDR]`: the REPL on an in-process kernel, or on a running one.
  */
 import { Command } from "commander";
-import { InProcessClient, type KernelConnection } from "../client/in_process.ts";
+import { InProcessClient } from "../client/in_process.ts";
 import { KernelClient } from "../client/client.ts";
 import { type Config, resolvePaths } from "../config/mod.ts";
 import { takeEngine } from "../engine/prestart.ts";
@@ -33,7 +33,7 @@ export function registerReplCommand(program: Command): void {
     const ctx = contextOf(cmd);
     const { config } = await configFor(ctx);
     const paths = resolvePaths(ctx.env, ctx.cwd);
-    let conn: KernelConnection;
+    let conn: InProcessClient;
     let where: string;
     let store: SqliteStore | undefined;
     let history: History | undefined;
@@ -48,7 +48,13 @@ export function registerReplCommand(program: Command): void {
         log.warn(`history is not saved: ${e instanceof Error ? e.message : e}`);
       }
       conn = await InProcessClient.start({
-        engineOptions: { ...engineOptions(config, ctx.cwd), interactive: true, stdin: "kernel" },
+        // debug: the REPL's db: commands attach to this engine (no hook until they are used).
+        engineOptions: {
+          ...engineOptions(config, ctx.cwd),
+          interactive: true,
+          stdin: "kernel",
+          debug: true,
+        },
         kernelId: `repl-${Deno.pid}`,
         history,
         rawStreams: true,
@@ -65,6 +71,7 @@ export function registerReplCommand(program: Command): void {
         historySize: config.repl.history_size,
         highlight: config.repl.highlight,
         clearStoredHistory: history ? () => history.clear() : undefined,
+        engine: () => conn.kernel.engine,
       }).run();
       setExit(code);
     } finally {

@@ -1,7 +1,14 @@
 /**
  * The debugger's command interpreter (gdb-like commands over DAP requests), used by
- * `llmspell debug` and meant for the REPL's `db:` commands: it owns a program run on an
- * engine, the user's breakpoints and watches, and prints stops as source with a marker.
+ * `llmspell debug` and by the REPL's `db:` commands. It keeps the user's breakpoints and
+ * watches and prints stops as source with a marker. Two modes:
+ * - launch (`llmspell debug`): it owns a program run on an engine it creates (`start`,
+ *   `restart`);
+ * - attach (the REPL): it debugs the cells someone else runs on an existing engine; the
+ *   REPL says when a cell starts and ends, and names its cells' sources (`=In[3]`).
+ *
+ * Sources are keyed by absolute path, or by chunk name (`=In[3]`) for chunks that are
+ * not files.
  */
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
 import * as path from "node:path";
@@ -14,6 +21,16 @@ export interface ConsoleIO {
   /** The program's stderr. */
   writeErr(text: string | Uint8Array): void;
   writeOut(data: Uint8Array): void;
+}
+
+/** What the debugger needs from a REPL it is attached to. */
+export interface AttachTarget {
+  /** The engine now (a REPL's `.reset` replaces it; the debugger follows). */
+  engine(): Engine;
+  /** The text of a chunk named `=NAME` (`=In[3]`), for listings and `break In[3]:2`. */
+  source(chunkName: string): string | undefined;
+  /** The chunk `break LINE` and `list` mean when no frame is selected (the last cell). */
+  defaultSource(): string | undefined;
 }
 
 export interface Program {
@@ -46,6 +63,55 @@ type State = "idle" | "running" | "stopped" | "ended";
 
 const STEP_COMMANDS = new Set(["step", "s", "next", "n", "finish", "f", "continue", "c"]);
 
+/** The command words `command` knows (for completion and the REPL's `db:` lines). */
+export const COMMANDS: readonly string[] = [
+  "backtrace",
+  "break",
+  "catch",
+  "continue",
+  "delete",
+  "disable",
+  "down",
+  "enable",
+  "finish",
+  "frame",
+  "globals",
+  "help",
+  "info",
+  "list",
+  "locals",
+  "log",
+  "logpoint",
+  "more",
+  "next",
+  "pause",
+  "print",
+  "quit",
+  "restart",
+  "step",
+  "tbreak",
+  "unwatch",
+  "up",
+  "upvalues",
+  "watch",
+  "where",
+  // Short forms:
+  "b",
+  "bt",
+  "c",
+  "d",
+  "f",
+  "h",
+  "i",
+  "l",
+  "n",
+  "p",
+  "q",
+  "r",
+  "run",
+  "s",
+];
+
 export const HELP = `Commands:
   break|b LINE|FILE:LINE|FUNCTION [hit N|>=N|==N|%N] [if COND]   set a breakpoint
   tbreak LOC [if COND]         a breakpoint deleted when first hit
@@ -67,8 +133,9 @@ export const HELP = `Commands:
 `;
 
 export class DebugConsole {
-  readonly #createEngine: () => Promise<Engine>;
-  readonly #program: Program;
+  readonly #createEngine: (() => Promise<Engine>) | undefined;
+  readonly #program: Program | undefined;
+  readonly #attach: AttachTarget | undefined;
   readonly #io: ConsoleIO;
   readonly #cwd: string;
   #engine: Engine | undefined;
@@ -89,15 +156,24 @@ export class DebugConsole {
   readonly #sources = new Map<string, string[]>();
 
   constructor(opts: {
-    createEngine: () => Promise<Engine>;
-    program: Program;
+    /** Launch mode: the engine of each run, and the program. */
+    createEngine?: () => Promise<Engine>;
+    program?: Program;
+    /** Attach mode: the REPL whose cells are debugged. */
+    attach?: AttachTarget;
     io: ConsoleIO;
     cwd: string;
     watches?: string[];
     stopOnEntry?: boolean;
   }) {
+    if (!opts.attach && !(opts.createEngine && opts.program)) {
+      throw new Error("DebugConsole needs createEngine and program, or attach");
+    }
     this.#createEngine = opts.createEngine;
     this.#program = opts.program;
+    this.#attach = opts.attach;
+    // A REPL shows a cell's error itself: stopping on errors is asked for (`catch`).
+    if (opts.attach) this.#catch = "off";
     this.#io = opts.io;
     this.#cwd = opts.cwd;
     this.#watches = [...(opts.watches ?? [])];
@@ -125,7 +201,7 @@ export class DebugConsole {
 
   /** Starts the program on a new engine; resolves once it runs. */
   async start(): Promise<void> {
-    const engine = await this.#createEngine();
+    const engine = await this.#createEngine!();
     this.#engine = engine;
     this.#unsubscribe = engine.debug.onEvent((e) => this.#onEvent(e));
     await this.#syncExceptions();
@@ -140,10 +216,10 @@ export class DebugConsole {
     let exit: number | undefined;
     for await (
       const ev of engine.execute({
-        code: this.#program.code,
-        chunkName: this.#program.chunkName,
+        code: this.#program!.code,
+        chunkName: this.#program!.chunkName,
         echo: false,
-        args: this.#program.args,
+        args: this.#program!.args,
       })
     ) {
       if (ev.type === "stream") {
@@ -170,6 +246,52 @@ export class DebugConsole {
 
   #terminating = false;
 
+  // ── attach mode ──────────────────────────────────────────────────────────────────────
+
+  /** Attach mode: follows the target's engine (sends it the breakpoints when it changed). */
+  async #follow(): Promise<void> {
+    const engine = this.#attach?.engine();
+    if (!engine || engine === this.#engine) return;
+    this.#unsubscribe?.();
+    this.#engine = engine;
+    this.#unsubscribe = engine.debug.onEvent((e) => this.#onEvent(e));
+    this.#sentFiles.clear();
+    this.#state = "idle";
+    this.#frames = [];
+    await this.#syncExceptions();
+    await this.#syncAll(true);
+  }
+
+  /** Attach mode: a cell starts running on the engine (stops are shown from now on). */
+  async cellStarted(): Promise<void> {
+    await this.#follow();
+    this.#state = "running";
+  }
+
+  /** Attach mode: the cell has ended. */
+  cellEnded(): void {
+    if (this.#pauseAsked) {
+      // A pause that reached the engine after the cell would stop the next one at entry.
+      this.#pauseAsked = false;
+      void this.#engine?.debug.request("continue", { threadId: 1 });
+    }
+    this.#state = "idle";
+    this.#frames = [];
+    this.#more = undefined;
+    this.#listAt = undefined;
+    this.#wake();
+  }
+
+  /** A pause was asked and no stop has come since. */
+  #pauseAsked = false;
+
+  /** Attach mode: forgets breakpoints in chunks that are no more (a REPL's fresh state). */
+  forgetSources(isGone: (key: string) => boolean): number {
+    const before = this.#bps.length;
+    this.#bps = this.#bps.filter((b) => b.kind !== "line" || !isGone(b.file!));
+    return before - this.#bps.length;
+  }
+
   #wake(): void {
     const w = this.#waiters;
     this.#waiters = [];
@@ -192,15 +314,21 @@ export class DebugConsole {
   }
 
   async #onStopped(body: DP.StoppedEvent["body"]): Promise<void> {
+    if (this.#attach && this.#state !== "running") {
+      // Attached, outside a cell the REPL runs (its own queries): nobody to stop for.
+      await this.#engine?.debug.request("continue", { threadId: 1 });
+      return;
+    }
     // Let output written before the stop reach the terminal first.
     await new Promise((r) => setTimeout(r, 0));
+    this.#pauseAsked = false;
     this.#state = "stopped";
     this.#frame = 0;
     this.#more = undefined;
     const st = await this.#req<DP.StackTraceResponse>("stackTrace", { threadId: 1 });
     this.#frames = st?.body.stackFrames ?? [];
     // Show the innermost Lua frame (an error stops inside the C function `error`).
-    this.#frame = Math.max(0, this.#frames.findIndex((f) => f.source?.path !== undefined));
+    this.#frame = Math.max(0, this.#frames.findIndex((f) => this.#keyOfFrame(f) !== undefined));
     let why: string = body.reason;
     const hit = body.hitBreakpointIds?.length
       ? this.#bps.find((b) => b.dapId === body.hitBreakpointIds![0])
@@ -214,7 +342,8 @@ export class DebugConsole {
     const where = f ? this.#where(f) : "";
     this.#io.write(`Stopped (${why})${where}\n`);
     if (body.reason === "breakpoint" && body.text) this.#io.write(`  ${body.text}\n`);
-    if (f?.source?.path) this.#printSource(f.source.path, f.line, 2);
+    const key = f && this.#keyOfFrame(f);
+    if (key) this.#printSource(key, f.line, 2);
     if (hit?.temp) {
       this.#bps = this.#bps.filter((b) => b !== hit);
       await this.#syncAll(false);
@@ -224,8 +353,25 @@ export class DebugConsole {
   }
 
   #where(f: DP.StackFrame): string {
-    const file = f.source?.path ? path.relative(this.#cwd, f.source.path) || f.source.path : "";
-    return file ? ` at ${file}:${f.line} in ${f.name}` : ` in ${f.name}`;
+    const key = this.#keyOfFrame(f);
+    return key ? ` at ${this.#show(key)}:${f.line} in ${f.name}` : ` in ${f.name}`;
+  }
+
+  /**
+   * The source key of a frame: its file's path, or (attached) `=NAME` for a chunk the
+   * target knows by name; undefined for C frames and unknown strings.
+   */
+  #keyOfFrame(f: DP.StackFrame): string | undefined {
+    if (f.source?.path) return f.source.path;
+    const name = f.source?.name;
+    if (name && this.#attach?.source("=" + name) !== undefined) return "=" + name;
+    return undefined;
+  }
+
+  /** A source key as the user reads and types it: a relative path, or `In[3]`. */
+  #show(key: string): string {
+    if (key.startsWith("=")) return key.slice(1);
+    return path.relative(this.#cwd, key) || key;
   }
 
   async #req<R extends DP.Response>(command: string, args?: unknown): Promise<R | undefined> {
@@ -241,11 +387,14 @@ export class DebugConsole {
 
   // ── breakpoints ──────────────────────────────────────────────────────────────────────
 
+  /** The source key of what the user typed: a file, or (attached) a chunk like `In[3]`. */
   #resolveFile(f: string): string {
-    const candidates = [
-      path.resolve(this.#cwd, f),
-      path.resolve(path.dirname(this.#program.path), f),
-    ];
+    if (this.#attach) {
+      const name = f.startsWith("=") ? f : "=" + f;
+      if (this.#attach.source(name) !== undefined) return name;
+    }
+    const candidates = [path.resolve(this.#cwd, f)];
+    if (this.#program) candidates.push(path.resolve(path.dirname(this.#program.path), f));
     for (const c of candidates) {
       try {
         return Deno.realPathSync(c);
@@ -274,7 +423,7 @@ export class DebugConsole {
     const bps = this.#bps.filter((b) => b.kind === "line" && b.file === file && b.enabled);
     this.#sentFiles.add(file);
     const r = await this.#req<DP.SetBreakpointsResponse>("setBreakpoints", {
-      source: { path: file },
+      source: file.startsWith("=") ? { name: file } : { path: file },
       breakpoints: bps.map((b) => ({
         line: b.line!,
         condition: b.cond,
@@ -306,8 +455,9 @@ export class DebugConsole {
     });
   }
 
-  #currentFile(): string {
-    return this.#frames[this.#frame]?.source?.path ?? this.#program.path;
+  #currentFile(): string | undefined {
+    const f = this.#frames[this.#frame];
+    return (f && this.#keyOfFrame(f)) ?? this.#program?.path ?? this.#attach?.defaultSource();
   }
 
   async #addBreakpoint(rest: string, temp: boolean, log?: string): Promise<void> {
@@ -323,6 +473,11 @@ export class DebugConsole {
     const fl = /^(.+):(\d+)$/.exec(loc);
     if (/^\d+$/.test(loc)) {
       bp.file = this.#currentFile();
+      if (bp.file === undefined) {
+        this.#nextBp--;
+        this.#io.write("no current source: break CHUNK:LINE (In[3]:2) or FILE:LINE\n");
+        return;
+      }
       bp.line = Number(loc);
     } else if (fl) {
       bp.file = this.#resolveFile(fl[1]);
@@ -330,6 +485,15 @@ export class DebugConsole {
     } else {
       bp.kind = "function";
       bp.fn = loc;
+    }
+    if (bp.kind === "line" && bp.file!.startsWith("=")) {
+      // A chunk the engine has no file for: check the line against the text we know.
+      const n = this.#lines(bp.file!)?.length ?? 0;
+      if (bp.line! < 1 || bp.line! > n) {
+        this.#nextBp--;
+        this.#io.write(`${this.#show(bp.file!)} has lines 1 to ${n}\n`);
+        return;
+      }
     }
     this.#bps.push(bp);
     if (bp.kind === "line") await this.#syncFile(bp.file!, true);
@@ -345,8 +509,7 @@ export class DebugConsole {
     let s = `${what} ${b.num} at `;
     if (b.kind === "function") s += `function ${b.fn}`;
     else {
-      const rel = path.relative(this.#cwd, b.file!) || b.file!;
-      s += `${rel}:${b.actualLine ?? b.line}`;
+      s += `${this.#show(b.file!)}:${b.actualLine ?? b.line}`;
       if (b.actualLine !== undefined && b.actualLine !== b.line) {
         s += ` (moved from line ${b.line})`;
       }
@@ -362,6 +525,7 @@ export class DebugConsole {
 
   /** Runs one command line. Returns "quit" when the user asked to leave. */
   async command(input: string): Promise<"ok" | "quit"> {
+    if (this.#attach) await this.#follow();
     let line = input.trim();
     if (line === "") {
       if (!this.#lastStep) return "ok";
@@ -378,14 +542,18 @@ export class DebugConsole {
         return "ok";
       case "quit":
       case "q":
+        if (this.#attach && this.#state !== "stopped" && this.#state !== "running") {
+          return this.#say("no cell is running (.exit leaves the REPL)");
+        }
         await this.#terminate();
         return "quit";
       case "break":
       case "b":
         if (!rest) {
           const f = this.#frames[this.#frame];
-          if (!f) return this.#say("usage: break LINE|FILE:LINE|FUNCTION [if COND]");
-          await this.#addBreakpoint(`${f.source?.path ?? ""}:${f.line}`, false);
+          const key = f && this.#keyOfFrame(f);
+          if (!key) return this.#say("usage: break LINE|FILE:LINE|FUNCTION [if COND]");
+          await this.#addBreakpoint(`${key}:${f.line}`, false);
         } else await this.#addBreakpoint(rest, false);
         return "ok";
       case "tbreak":
@@ -480,6 +648,11 @@ export class DebugConsole {
       case "restart":
       case "r":
       case "run":
+        if (this.#attach) {
+          return this.#say(
+            "restart is for `llmspell debug`; in the REPL, .reset gives a fresh Lua state",
+          );
+        }
         await this.restart();
         return "ok";
     }
@@ -505,7 +678,11 @@ export class DebugConsole {
 
   async #resume(command: string): Promise<"ok"> {
     if (this.#state === "ended" || this.#state === "idle") {
-      return this.#say("the program is not running (restart runs it again)");
+      return this.#say(
+        this.#attach
+          ? "no cell is running (set a breakpoint, then run code that reaches it)"
+          : "the program is not running (restart runs it again)",
+      );
     }
     if (this.#state === "running") return this.#say("the program is running (pause stops it)");
     this.#state = "running";
@@ -517,6 +694,7 @@ export class DebugConsole {
 
   async pause(): Promise<void> {
     if (this.#state !== "running") return;
+    this.#pauseAsked = true;
     await this.#engine?.debug.request("pause", { threadId: 1 });
   }
 
@@ -529,8 +707,8 @@ export class DebugConsole {
   #backtrace(): "ok" {
     if (!this.#needStopped()) return "ok";
     this.#frames.forEach((f, i) => {
-      const file = f.source?.path ? path.relative(this.#cwd, f.source.path) : "";
-      const loc = file ? ` at ${file}:${f.line}` : "";
+      const key = this.#keyOfFrame(f);
+      const loc = key ? ` at ${this.#show(key)}:${f.line}` : "";
       this.#io.write(`${i === this.#frame ? "->" : "  "} #${i}  ${f.name}${loc}\n`);
     });
     return "ok";
@@ -544,7 +722,8 @@ export class DebugConsole {
     this.#frame = n;
     const f = this.#frames[n];
     this.#io.write(`#${n}${this.#where(f)}\n`);
-    if (f.source?.path) this.#printSource(f.source.path, f.line, 1);
+    const key = this.#keyOfFrame(f);
+    if (key) this.#printSource(key, f.line, 1);
     return "ok";
   }
 
@@ -626,6 +805,7 @@ export class DebugConsole {
   }
 
   #lines(file: string): string[] | undefined {
+    if (file.startsWith("=")) return this.#attach?.source(file)?.split("\n");
     let lines = this.#sources.get(file);
     if (!lines) {
       try {
@@ -652,7 +832,8 @@ export class DebugConsole {
 
   #list(rest: string): "ok" {
     const f = this.#frames[this.#frame];
-    let file = f?.source?.path ?? this.#program.path;
+    const here = f && this.#keyOfFrame(f);
+    let file = this.#currentFile();
     let center: number;
     const fl = /^(.+):(\d+)$/.exec(rest);
     if (/^\d+$/.test(rest)) center = Number(rest);
@@ -663,13 +844,22 @@ export class DebugConsole {
       file = this.#listAt.file;
       center = this.#listAt.line + 5;
     } else center = f?.line ?? 1;
-    this.#printSource(file, center, 5, f?.source?.path === file ? f.line : -1);
+    if (file === undefined) return this.#say("no current source: list CHUNK:LINE or FILE:LINE");
+    this.#printSource(file, center, 5, here === file ? f.line : -1);
     return "ok";
   }
 
   async #terminate(): Promise<void> {
     const engine = this.#engine;
     if (!engine) return;
+    if (this.#attach) {
+      // The cell ends with the error "interrupted"; the REPL shows it and goes on.
+      if (this.#state !== "stopped" && this.#state !== "running") return;
+      this.#state = "running";
+      this.#frames = [];
+      await engine.debug.request("terminate", {});
+      return;
+    }
     if (this.#state === "running" || this.#state === "stopped") {
       this.#terminating = true;
       await engine.debug.request("terminate", {});
@@ -686,10 +876,12 @@ export class DebugConsole {
     await this.start();
   }
 
+  /** Ends the debugger; in launch mode also its engine. */
   close(): void {
     this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
     const e = this.#engine;
     this.#engine = undefined;
-    e?.close();
+    if (!this.#attach) e?.close();
   }
 }

@@ -814,11 +814,16 @@ export class WorkerDebugger {
     const m = this.#m;
     m._lua_getinfo(L, this.#cstr("n"), ar);
     const namePtr = m.HEAP32[(ar + AR_NAME) >> 2];
-    if (namePtr === 0) return;
-    const name = this.#readCString(namePtr);
+    // A tail call (`return f(x)`, as a REPL runs `f(21)`) has no name: compare the called
+    // function with what each breakpoint's name holds in the globals.
+    const name = namePtr === 0 ? undefined : this.#readCString(namePtr);
     for (const bp of this.#fnBps) {
-      if (bp.last !== name) continue;
-      if (bp.path.length > 1 && !this.#resolvesTo(L, ar, bp.path)) continue;
+      if (name === undefined) {
+        if (!this.#resolvesTo(L, ar, bp.path)) continue;
+      } else {
+        if (bp.last !== name) continue;
+        if (bp.path.length > 1 && !this.#resolvesTo(L, ar, bp.path)) continue;
+      }
       if (bp.condition !== undefined) {
         // Evaluated at the function's entry: its parameters are its first locals.
         const r = this.#evaluateIn(L, ar, bp.condition, false);
@@ -993,9 +998,9 @@ export class WorkerDebugger {
       const namewhat = this.#readCString(h32[(ar + AR_NAMEWHAT) >> 2]);
       if (what === "main") name = "main chunk";
       else if (!name) {
-        name = isC
-          ? "?"
-          : `function <${this.#shortSource(source)}:${h32[(ar + AR_LINEDEFINED) >> 2]}>`;
+        // No name from the call (a tail call): a global holding the function names it.
+        name = isC ? "?" : this.#globalName(L, ar) ??
+          `function <${this.#shortSource(source)}:${h32[(ar + AR_LINEDEFINED) >> 2]}>`;
       } else if (namewhat === "method" || namewhat === "field" || namewhat === "global") {
         name = this.#qualify(L, ar, name, namewhat === "method");
       }
@@ -1017,6 +1022,29 @@ export class WorkerDebugger {
       frames.pop();
     }
     return frames;
+  }
+
+  /** The name of a global whose value is the frame's function (500 globals at most). */
+  #globalName(L: number, ar: number): string | undefined {
+    const lua = this.#api.lua;
+    const top = lua.lua_gettop(L);
+    try {
+      this.#m._lua_getinfo(L, this.#cstr("f"), ar);
+      const fn = lua.lua_gettop(L);
+      lua.lua_rawgeti(L, REG, BigInt(this.#h.envRef));
+      const env = lua.lua_gettop(L);
+      lua.lua_pushnil(L);
+      let scanned = 0;
+      while (lua.lua_next(L, env) !== 0 && scanned++ < 500) {
+        if (lua.lua_type(L, -2) === LuaTypeId.string && lua.lua_rawequal(L, -1, fn)) {
+          return this.#api.str(L, -2);
+        }
+        lua.lua_settop(L, -2);
+      }
+      return undefined;
+    } finally {
+      lua.lua_settop(L, top);
+    }
   }
 
   /** `Table.fn` / `Table:fn` when the function is a field of a global table. */
@@ -1120,6 +1148,10 @@ export class WorkerDebugger {
         // Before a run: stop at its first line.
         this.#entryPending = true;
         return {};
+      case "continue":
+        // Takes back such a pause (one that arrived after the run it was meant for).
+        this.#entryPending = false;
+        return { allThreadsContinued: true };
       case "evaluate":
         return this.#evaluateRequest(L, args, undefined);
       case "variables":

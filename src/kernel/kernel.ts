@@ -177,6 +177,11 @@ export class Kernel {
     this.#publish("status", { execution_state: "idle" });
   }
 
+  /** The engine now (a restart replaces it): the REPL's debugger attaches to it. */
+  get engine(): Engine {
+    return this.#engine;
+  }
+
   stats(): KernelStats {
     return {
       state: this.#running ? "busy" : "idle",

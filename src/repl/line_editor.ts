@@ -26,6 +26,14 @@ export interface Completion {
 
 export type Completer = (text: string, cursor: number) => Promise<Completion>;
 
+/** Per-read settings: another prompt's history and completion (the REPL's `(debug)`). */
+export interface ReadOptions {
+  history?: History;
+  completer?: Completer;
+  /** Highlight the input as Lua (default: the editor's `color`). */
+  highlight?: boolean;
+}
+
 export type ReadResult =
   | { kind: "line"; text: string }
   | { kind: "eof" }
@@ -52,7 +60,10 @@ interface SearchState {
 
 export class LineEditor {
   readonly #term: Terminal;
-  readonly #history: History;
+  readonly #mainHistory: History;
+  #history: History;
+  #completer: Completer | undefined;
+  #highlight = false;
   readonly #opts: Required<Omit<EditorOptions, "completer">> & { completer?: Completer };
   readonly #decoder = new KeyDecoder();
   #queue: KeyEvent[] = [];
@@ -75,8 +86,11 @@ export class LineEditor {
 
   constructor(term: Terminal, history: History, opts: EditorOptions) {
     this.#term = term;
+    this.#mainHistory = history;
     this.#history = history;
     this.#opts = { listLimit: 100, escapeTimeoutMs: 25, ...opts };
+    this.#completer = opts.completer;
+    this.#highlight = opts.color;
   }
 
   /** Draws the input again, e.g. after the terminal was resized (SIGWINCH). */
@@ -85,7 +99,10 @@ export class LineEditor {
   }
 
   /** Reads one input. `prompt` may hold colour codes; continuation lines use its width. */
-  async readLine(prompt: string, initial = ""): Promise<ReadResult> {
+  async readLine(prompt: string, initial = "", read: ReadOptions = {}): Promise<ReadResult> {
+    this.#history = read.history ?? this.#mainHistory;
+    this.#completer = read.history || read.completer ? read.completer : this.#opts.completer;
+    this.#highlight = this.#opts.color && (read.highlight ?? true);
     this.#prompt = prompt;
     const w = stringWidth(stripAnsi(prompt));
     this.#contPrompt = " ".repeat(Math.max(0, w - 4)) + "... ";
@@ -429,7 +446,7 @@ export class LineEditor {
   // Completion ------------------------------------------------------------------------------
 
   async #complete(): Promise<void> {
-    const completer = this.#opts.completer;
+    const completer = this.#completer;
     if (!completer) {
       this.#buf.insert("  ");
       return;
@@ -524,7 +541,7 @@ export class LineEditor {
     let out = "\r";
     if (this.#cursorRow > 0) out += `\x1b[${this.#cursorRow}A`;
     out += "\x1b[J" + prompt;
-    let body = this.#opts.color && !this.#search ? highlightLua(text) : text;
+    let body = this.#highlight && !this.#search ? highlightLua(text) : text;
     if (this.#search && this.#search.query !== "" && !this.#search.failing) {
       body = highlightMatch(text, this.#search.query, this.#opts.color);
     }

@@ -2,6 +2,12 @@
  * The REPL: reads inputs (the line editor on a terminal, plain lines in a pipe), decides
  * multi-line input with the kernel's is_complete, runs cells on a kernel connection
  * (in-process or remote: the same messages either way) and renders them like `exec`.
+ *
+ * Embedded, the debugger's commands run behind `db:` (`db:break f`) through the terminal
+ * debugger's interpreter attached to the kernel's engine. Each cell is the chunk `=In[N]`
+ * (the kernel's default name), so breakpoints can name cells (`db:break In[3]:2`). When a
+ * running cell stops, a `(debug)` prompt takes the same commands without `db:` until the
+ * cell runs on.
  */
 import * as path from "node:path";
 import type { KernelConnection } from "../client/in_process.ts";
@@ -10,6 +16,8 @@ import { type CliContext, paint, writeErr, writeOut } from "../cli/context.ts";
 import { ScriptRenderer } from "../cli/script.ts";
 import { parseScriptArgs } from "../cli/script_args.ts";
 import { ExitCode } from "../errors.ts";
+import { COMMANDS as DEBUG_COMMANDS, DebugConsole, HELP as DEBUG_HELP } from "../debug/console.ts";
+import type { Engine } from "../engine/handle.ts";
 import type { JsonObject, Message } from "../protocol/jupyter/mod.ts";
 import { History } from "./history.ts";
 import { type Completion, LineEditor, type Terminal } from "./line_editor.ts";
@@ -25,9 +33,34 @@ export interface ReplOptions {
   highlight: boolean;
   /** Deletes the stored history (embedded REPLs own it; a remote kernel keeps its own). */
   clearStoredHistory?: () => void;
+  /**
+   * The kernel's engine (started with `debug: true`), for `db:` commands; embedded only.
+   * A function: `.reset` replaces the engine and the debugger follows.
+   */
+  engine?: () => Engine;
 }
 
 const CONT_PROMPT = "... ";
+const DEBUG_PROMPT = "(debug) ";
+
+export const NO_DEBUGGER =
+  "the debugger needs an embedded REPL (llmspell repl, without --connect) until the kernel " +
+  "supports Jupyter's debug_request";
+
+const CALL_ARG = /^["'{[(]/;
+
+/**
+ * The debugger command of a `db:` line (`db:break f` → `break f`), or undefined when the
+ * line is Lua (`db:step()`, `db:send "x"` call a method of a table `db`).
+ */
+export function dbCommand(input: string): string | undefined {
+  const m = /^\s*db:([A-Za-z]*)(.*)$/.exec(input);
+  if (!m || input.includes("\n")) return undefined;
+  const [, word, rest] = m;
+  if (rest !== "" && !/^\s/.test(rest)) return undefined;
+  if (!DEBUG_COMMANDS.includes(word) && CALL_ARG.test(rest.trim())) return undefined;
+  return (word + rest).trim();
+}
 
 /** Input lines from a pipe, without their newlines. */
 async function* pipeLines(): AsyncGenerator<string> {
@@ -81,6 +114,14 @@ export class Repl {
   #baseline: Set<string> | undefined;
   #exitCode: number = ExitCode.ok;
   readonly #onResize = () => this.#editor?.redraw();
+  /** The debugger (embedded REPLs). */
+  readonly #dbg: DebugConsole | undefined;
+  /** Cells by chunk name (`=In[3]` → its code), for the debugger's listings. */
+  readonly #cells = new Map<string, string>();
+  #lastCell: string | undefined;
+  readonly #dbgHistory = new History([], 1000);
+  /** A `db:` command was given: Ctrl+C then pauses a running cell instead of ending it. */
+  #dbgUsed = false;
 
   constructor(options: ReplOptions) {
     this.#o = options;
@@ -92,6 +133,22 @@ export class Repl {
       });
     } else {
       this.#lines = pipeLines();
+    }
+    const engine = options.engine;
+    if (engine) {
+      this.#dbg = new DebugConsole({
+        attach: {
+          engine,
+          source: (name) => this.#cells.get(name),
+          defaultSource: () => this.#lastCell,
+        },
+        io: {
+          write: (t) => writeOut(t),
+          writeOut: (d) => writeOut(d),
+          writeErr: (d) => writeErr(d),
+        },
+        cwd: options.ctx.cwd,
+      });
     }
   }
 
@@ -112,6 +169,11 @@ export class Repl {
         const input = await this.#readInput();
         if (input === null) break;
         if (input.trim() === "") continue;
+        const db = dbCommand(input);
+        if (db !== undefined) {
+          await this.#db(input, db);
+          continue;
+        }
         if (input.trimStart().startsWith(".") && !/^\s*\.\.\./.test(input)) {
           const done = await this.#meta(input.trim());
           if (done) break;
@@ -125,6 +187,7 @@ export class Repl {
         Deno.removeSignalListener("SIGWINCH", this.#onResize);
         Deno.stdin.setRaw(false);
       }
+      this.#dbg?.close();
     }
     // A terminal session ends well however its last cell did; a pipe reports the last cell.
     return this.#tty ? ExitCode.ok : this.#exitCode;
@@ -149,6 +212,7 @@ export class Repl {
       }
       code = code === "" ? line : code + "\n" + line;
       if (code.trimStart().startsWith(".") && !code.includes("\n")) return code;
+      if (dbCommand(code) !== undefined) return code;
       if (code.trim() === "") return code;
       const r = await this.#o.conn.request("shell", "is_complete_request", { code });
       if (r.content.status !== "incomplete") return code;
@@ -194,27 +258,67 @@ export class Repl {
     this.#history.add(code);
     const renderer = new ScriptRenderer({ ...this.#o.ctx, output: "text" }, true);
     const started = performance.now();
-    // Ctrl+C interrupts the cell: a key in the raw terminal, a signal in a pipe.
+    // The debugger attaches at the first db: command; until then cells run as without it.
+    const dbg = this.#dbgUsed ? this.#dbg : undefined;
+    // Ctrl+C interrupts the cell (a key in the raw terminal, a signal in a pipe); once the
+    // debugger is in use it pauses the cell first, and a second Ctrl+C interrupts it.
+    let pausing = false;
     const onInt = () => {
       if (this.#editor) writeOut("^C");
+      if (dbg && !pausing && dbg.state === "running") {
+        pausing = true;
+        writeOut("\n");
+        void dbg.pause();
+        return;
+      }
       this.#o.conn.request("control", "interrupt_request", {}).catch(() => {});
     };
-    const stopWatch = this.#editor?.watch(onInt);
+    let stopWatch = this.#editor?.watch(onInt);
     if (!this.#editor) Deno.addSignalListener("SIGINT", onInt);
+    // The kernel names the cell In[N] (its execution count): the debugger shows it by name.
+    const cellName = extra.chunk_name === undefined;
     let reply: Message;
     try {
-      reply = await this.#o.conn.execute({
+      await dbg?.cellStarted();
+      const exec = this.#o.conn.execute({
         code,
         silent: false,
         store_history: true,
         allow_stdin: true,
         stop_on_error: false,
-        llmspell: { echo: "chunk", chunk_name: "=stdin", ...extra },
+        llmspell: { echo: "chunk", ...extra },
       }, {
-        onIopub: (m) => renderer.feed(iopubEvent(m)),
+        onIopub: (m) => {
+          if (cellName && m.header.msg_type === "execute_input") {
+            this.#lastCell = `=In[${m.content.execution_count}]`;
+            this.#cells.set(this.#lastCell, code);
+          }
+          renderer.feed(iopubEvent(m));
+        },
         onInput: (prompt) => this.#input(prompt),
       });
+      if (dbg) {
+        let ended = false;
+        const end = exec.then(() => (ended = true), () => (ended = true));
+        while (!ended) {
+          await Promise.race([end, dbg.waitIdle()]);
+          if (dbg.state !== "stopped") {
+            await end;
+            break;
+          }
+          // Stopped: a (debug) prompt, where Ctrl+C cancels the line, until the cell runs on.
+          stopWatch?.();
+          try {
+            await this.#debugPrompt(dbg);
+          } finally {
+            pausing = false;
+            stopWatch = this.#editor?.watch(onInt);
+          }
+        }
+      }
+      reply = await exec;
     } finally {
+      dbg?.cellEnded();
       stopWatch?.();
       if (!this.#editor) Deno.removeSignalListener("SIGINT", onInt);
     }
@@ -229,6 +333,61 @@ export class Repl {
     }
     this.#exitCode = code_;
     return code_;
+  }
+
+  // Debugger ------------------------------------------------------------------------------
+
+  /** A `db:` line at the prompt. */
+  async #db(input: string, command: string): Promise<void> {
+    this.#history.add(input.trim());
+    if (!this.#dbg) {
+      writeErr(`${paint(this.#o.ctx.colorErr, "red", "error:")} ${NO_DEBUGGER}\n`);
+      return;
+    }
+    this.#dbgUsed = true;
+    if (/^(help|h)$/.test(command)) this.#debugHelp();
+    else await this.#dbg.command(command);
+  }
+
+  #debugHelp(): void {
+    writeOut(
+      DEBUG_HELP +
+        "In the REPL: db:COMMAND at the prompt (db:break f, db:break In[3]:2); when a cell\n" +
+        "stops, the (debug) prompt takes them without db:, and q ends the cell. Errors stop\n" +
+        "a cell only after db:catch uncaught|all. Once db: is used, Ctrl+C pauses a cell.\n",
+    );
+  }
+
+  /** The (debug) prompt of a stopped cell: commands until it runs on (or is ended). */
+  async #debugPrompt(dbg: DebugConsole): Promise<void> {
+    while (dbg.state === "stopped") {
+      let line: string | null | undefined;
+      if (this.#editor) {
+        const r = await this.#editor.readLine(
+          paint(this.#o.ctx.colorOut, "yellow", DEBUG_PROMPT.trimEnd()) + " ",
+          "",
+          {
+            history: this.#dbgHistory,
+            completer: (text, cursor) => Promise.resolve(completeDebug(text, cursor)),
+            highlight: false,
+          },
+        );
+        line = r.kind === "line" ? r.text : r.kind === "eof" ? null : undefined;
+      } else {
+        const next = await (this.#lines as AsyncGenerator<string>).next();
+        line = next.done ? null : next.value;
+      }
+      if (line === undefined) continue; // Ctrl+C: a fresh (debug) prompt
+      if (line === null) {
+        // End of input: the cell ends (interrupted), then the REPL.
+        await dbg.command("quit");
+        return;
+      }
+      this.#dbgHistory.add(line);
+      const command = dbCommand(line) ?? line;
+      if (/^(help|h)$/.test(command.trim())) this.#debugHelp();
+      else await dbg.command(command);
+    }
   }
 
   /**
@@ -267,6 +426,16 @@ export class Repl {
         end: cursor,
       };
     }
+    const db = /^\s*(db:[A-Za-z]*)$/.exec(before);
+    if (db) {
+      const word = db[1];
+      return {
+        matches: DEBUG_COMMANDS.filter((c) => c.length > 1).map((c) => "db:" + c)
+          .filter((n) => n.startsWith(word)),
+        start: cursor - word.length,
+        end: cursor,
+      };
+    }
     const file = /^\s*\.(load|save|run)\s+(\S*)$/.exec(before);
     if (file) return await completePath(file[2], cursor);
     const r = await this.#o.conn.request("shell", "complete_request", {
@@ -296,6 +465,9 @@ export class Repl {
         writeOut(
           META_COMMANDS.map((m) => `${(m.name + " " + m.args).padEnd(24)} ${m.help}`).join("\n") +
             "\n",
+        );
+        writeOut(
+          `${"db:COMMAND".padEnd(24)} the debugger (db:help lists its commands; embedded only)\n`,
         );
         writeOut("Ctrl+R searches history, Tab completes, Ctrl+C interrupts a running cell.\n");
         return false;
@@ -366,6 +538,11 @@ export class Repl {
         if (r.content.status === "ok") {
           this.#inputs.length = 0;
           writeErr("fresh Lua state\n");
+          // Cells are numbered from 1 again: breakpoints in old cells would hit new ones.
+          const gone = this.#dbg?.forgetSources((key) => this.#cells.has(key)) ?? 0;
+          this.#cells.clear();
+          this.#lastCell = undefined;
+          if (gone > 0) writeErr(`deleted ${gone} breakpoint(s) in cells\n`);
         }
         return false;
       }
@@ -472,4 +649,17 @@ async function completePath(partial: string, cursor: number): Promise<Completion
   }
   matches.sort();
   return { matches, start: cursor - Array.from(partial).length, end: cursor };
+}
+
+/** Completion at the (debug) prompt: the command word. */
+function completeDebug(text: string, cursor: number): Completion {
+  const before = Array.from(text).slice(0, cursor).join("");
+  const m = /^\s*(?:db:)?([A-Za-z]*)$/.exec(before);
+  if (!m) return { matches: [], start: cursor, end: cursor };
+  const word = m[1];
+  return {
+    matches: DEBUG_COMMANDS.filter((c) => c.length > 1 && c.startsWith(word)),
+    start: cursor - word.length,
+    end: cursor,
+  };
 }

@@ -153,7 +153,7 @@ Deno.test("repl in a pipe: no prompt, no colour, multi-line chunks, meta-command
   });
   assertEquals(r.stdout, "42\n43\nf  function  " + r.stdout.split("f  function  ")[1]);
   assertMatch(r.stdout, /^x {2}number {4}42$/m);
-  assertMatch(r.stderr, /error: stdin:1: boom/);
+  assertMatch(r.stderr, /error: In\[\d+\]:1: boom/);
   assertMatch(r.stderr, /unknown command \.nope/);
   assertEquals(r.stdout.includes("llmspell>"), false);
   assertEquals(r.stdout.includes("\x1b["), false);
