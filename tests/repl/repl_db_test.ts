@@ -2,35 +2,14 @@
  * The debugger in the REPL (`db:` commands): a function defined at the prompt is debugged at
  * the prompt, in a real terminal (tmux) and in a pipe; with --connect, `db:` says why not.
  */
-import { cli, MAIN, tempDir } from "../helpers/cli.ts";
-import { Tmux } from "../helpers/tmux.ts";
+import { cli, tempDir } from "../helpers/cli.ts";
+import { line, startRepl } from "./helpers.ts";
 import { assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 
 const DEBUG = /^\(debug\)$/m;
 
-async function repl(home: string): Promise<Tmux> {
-  const t = await Tmux.start([Deno.execPath(), "run", "-A", "--quiet", MAIN, "repl"], {
-    cwd: home,
-    env: { LLMSPELL_HOME: home, NO_COLOR: "1" },
-  });
-  try {
-    await t.waitFor(/^llmspell>/m, 20_000);
-  } catch (e) {
-    await t.kill();
-    throw e;
-  }
-  return t;
-}
-
-/** Types a line and waits for `expect` on the screen. */
-async function line(t: Tmux, text: string, expect: RegExp | string): Promise<string> {
-  await t.type(text);
-  await t.send("Enter");
-  return await t.waitFor(expect);
-}
-
 Deno.test("repl db: break a function defined at the prompt, step, inspect, change a local", async () => {
-  const t = await repl(await tempDir());
+  const t = await startRepl(await tempDir());
   try {
     for (const l of ["function f(x)", "local y = x * 2", "return y + 1"]) {
       await t.type(l);

@@ -2,33 +2,11 @@
  * The REPL in a real terminal (tmux): completion, multi-line input, history across
  * processes, interrupt, paste, .save/.load; embedded and with --connect to a daemon kernel.
  */
-import { MAIN, tempDir } from "../helpers/cli.ts";
-import { Tmux } from "../helpers/tmux.ts";
-import { cli } from "../helpers/cli.ts";
+import { cli, tempDir } from "../helpers/cli.ts";
+import { line, startRepl } from "./helpers.ts";
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 
 const PROMPT = "llmspell> ";
-
-async function repl(home: string, extra: string[] = []): Promise<Tmux> {
-  const t = await Tmux.start([Deno.execPath(), "run", "-A", "--quiet", MAIN, "repl", ...extra], {
-    cwd: home,
-    env: { LLMSPELL_HOME: home, NO_COLOR: "1" },
-  });
-  try {
-    await t.waitFor(/^llmspell>/m, 20_000);
-  } catch (e) {
-    await t.kill();
-    throw e;
-  }
-  return t;
-}
-
-/** Runs a line and waits for the next prompt after `expect`. */
-async function line(t: Tmux, text: string, expect: RegExp | string): Promise<string> {
-  await t.type(text);
-  await t.send("Enter");
-  return await t.waitFor(expect);
-}
 
 /** The number of prompts on the screen (each input ends with a new one). */
 function prompts(screen: string): number {
@@ -36,7 +14,7 @@ function prompts(screen: string): number {
 }
 
 async function scenario(connect: string[], home: string): Promise<void> {
-  const t = await repl(home, connect);
+  const t = await startRepl(home, connect);
   try {
     // Tab: one candidate completes inline.
     await t.type("string.fo");
@@ -102,7 +80,7 @@ async function scenario(connect: string[], home: string): Promise<void> {
   assert(saved.includes("function sq(n)"), saved);
 
   // A new REPL process: Ctrl+R finds a line of the earlier one; .load reproduces globals.
-  const t2 = await repl(home, connect);
+  const t2 = await startRepl(home, connect);
   try {
     await t2.send("C-r");
     await t2.type("still");
