@@ -337,13 +337,7 @@ export function registerKernelCommands(program: Command): void {
       cmd: Command,
     ) => {
       const ctx = contextOf(cmd);
-      if (opts.user && opts.prefix) throw usageError("use either --user or --prefix, not both");
-      checkSpecName(opts.name);
-      const dir = specDir(
-        opts.prefix ? { prefix: path.resolve(ctx.cwd, opts.prefix) } : { user: true },
-        opts.name,
-        ctx.env,
-      );
+      const dir = kernelspecDir(ctx, opts);
       const file = await installSpec(dir, kernelSpec(opts.displayName));
       printData(
         ctx,
@@ -369,13 +363,7 @@ export function registerKernelCommands(program: Command): void {
   uninstall.action(
     async (opts: { user?: boolean; prefix?: string; name: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
-      if (opts.user && opts.prefix) throw usageError("use either --user or --prefix, not both");
-      checkSpecName(opts.name);
-      const dir = specDir(
-        opts.prefix ? { prefix: path.resolve(ctx.cwd, opts.prefix) } : { user: true },
-        opts.name,
-        ctx.env,
-      );
+      const dir = kernelspecDir(ctx, opts);
       const removed = await uninstallSpec(dir);
       printData(ctx, { name: opts.name, path: dir, removed }, () => "");
       if (ctx.output === "text") {
@@ -531,4 +519,18 @@ export function registerKernelCommands(program: Command): void {
   kernel.addCommand(connect);
 
   program.addCommand(kernel);
+}
+
+/** The kernelspec directory `kernel install` / `uninstall` work on (--user or --prefix). */
+function kernelspecDir(
+  ctx: CliContext,
+  opts: { user?: boolean; prefix?: string; name: string },
+): string {
+  if (opts.user && opts.prefix) throw usageError("use either --user or --prefix, not both");
+  checkSpecName(opts.name);
+  return specDir(
+    opts.prefix ? { prefix: path.resolve(ctx.cwd, opts.prefix) } : { user: true },
+    opts.name,
+    ctx.env,
+  );
 }
