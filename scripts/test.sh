@@ -23,6 +23,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 "$DENO" install --quiet
+
+# Static checks first: formatting, lint and types are part of the standard.
+echo "static checks: deno fmt --check, deno lint, deno check" >&2
+"$DENO" fmt --check >&2
+"$DENO" lint >&2
+"$DENO" check main.ts src/ tests/ bench/ scripts/ >&2
+
 LOG=$(mktemp)
 set +e
 NO_COLOR=1 "$DENO" test -A --parallel tests/ 2>&1 | tee "$LOG"
