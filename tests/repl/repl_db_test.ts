@@ -3,7 +3,7 @@
  * the prompt, in a real terminal (tmux) and in a pipe; with --connect, `db:` says why not.
  */
 import { cli, tempDir } from "../helpers/cli.ts";
-import { line, startRepl } from "./helpers.ts";
+import { line, startRepl, withDaemonKernel } from "./helpers.ts";
 import { assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 
 const DEBUG = /^\(debug\)$/m;
@@ -107,14 +107,7 @@ Deno.test("repl db: in a pipe, the (debug) prompt reads the next lines", async (
 
 Deno.test("repl --connect: db: commands say the debugger needs an embedded REPL", async () => {
   const home = await tempDir();
-  const env = { LLMSPELL_HOME: home };
-  const started = await cli(["kernel", "start", "--daemon", "--output", "json"], {
-    cwd: home,
-    env,
-  });
-  assertEquals(started.code, 0, started.stderr);
-  const { id } = JSON.parse(started.stdout) as { id: string };
-  try {
+  await withDaemonKernel(home, async (id, env) => {
     const r = await cli(["repl", "--connect", id], {
       cwd: home,
       env,
@@ -126,8 +119,5 @@ Deno.test("repl --connect: db: commands say the debugger needs an embedded REPL"
       "error: the debugger needs an embedded REPL (llmspell repl, without --connect) until " +
         "the kernel supports Jupyter's debug_request",
     );
-  } finally {
-    const stopped = await cli(["kernel", "stop", id, "--force"], { cwd: home, env });
-    assertEquals(stopped.code, 0, stopped.stderr);
-  }
+  });
 });

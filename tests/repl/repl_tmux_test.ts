@@ -3,7 +3,7 @@
  * processes, interrupt, paste, .save/.load; embedded and with --connect to a daemon kernel.
  */
 import { cli, tempDir } from "../helpers/cli.ts";
-import { line, startRepl } from "./helpers.ts";
+import { line, startRepl, withDaemonKernel } from "./helpers.ts";
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 
 const PROMPT = "llmspell> ";
@@ -108,19 +108,7 @@ Deno.test("repl in a terminal: completion, multi-line, interrupt, paste, history
 
 Deno.test("repl --connect to a daemon kernel: the same scenario", async () => {
   const home = await tempDir();
-  const env = { LLMSPELL_HOME: home };
-  const started = await cli(["kernel", "start", "--daemon", "--output", "json"], {
-    cwd: home,
-    env,
-  });
-  assertEquals(started.code, 0, started.stderr);
-  const { id } = JSON.parse(started.stdout) as { id: string };
-  try {
-    await scenario(["--connect", id], home);
-  } finally {
-    const stopped = await cli(["kernel", "stop", id, "--force"], { cwd: home, env });
-    assertEquals(stopped.code, 0, stopped.stderr);
-  }
+  await withDaemonKernel(home, (id) => scenario(["--connect", id], home));
 });
 
 Deno.test("repl in a pipe: no prompt, no colour, multi-line chunks, meta-commands", async () => {
