@@ -5,6 +5,7 @@
  *
  *   deno run -A bench/repl.ts [--quick]
  */
+import { loadAvg, median } from "./lib.ts";
 import { openStore } from "../src/store/mod.ts";
 import { History } from "../src/kernel/history.ts";
 import { resolvePaths } from "../src/config/mod.ts";
@@ -37,10 +38,6 @@ async function measure(mode: string, prompt: string, tabText: string, cmd: strin
   return JSON.parse(text.split("\n").pop()!) as { key: number[]; tab: number[] };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 function p90(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length * 0.9)];
@@ -65,6 +62,6 @@ console.log("test                     median      p90  python med  ratio  <=20ms
 console.log(row("keystroke -> redraw", ours.key, base.key));
 console.log(row("Tab -> candidates", ours.tab, base.tab));
 console.log(
-  `load average: ${(await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ")}`,
+  `load average: ${loadAvg()}`,
 );
 await Deno.remove(home, { recursive: true });
