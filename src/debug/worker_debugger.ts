@@ -47,6 +47,8 @@ const CI_PREVIOUS = 8;
 const TV_TT = 8;
 const LUA_VLCL_COLLECTABLE = 0x46;
 const LCL_PROTO = 12;
+// lua_State: the hook mask (a volatile sig_atomic_t), read to see whether line events are on.
+export const L_HOOKMASK = 112;
 
 // EV_CALL = 0 (the default branch of #hook)
 const EV_RET = 1;
@@ -167,6 +169,9 @@ export class WorkerDebugger {
   #breakAll = false;
   readonly #protos = new Map<number, ProtoInfo>();
   #pinCount = 0;
+  /** One-entry cache in front of #protos for the call/return fast path. */
+  #lastProto = 0;
+  #lastInfo: ProtoInfo | undefined;
   readonly #keys = new Map<string, string>();
   readonly #linesCache = new Map<string, Set<number> | string>();
 
@@ -316,6 +321,7 @@ export class WorkerDebugger {
     try {
       const h32 = this.#m.HEAP32;
       const ev = h32[ar >> 2];
+      if (ev !== EV_LINE && ev !== EV_COUNT && this.#plainCallRet(L, ar, h32, ev)) return;
       if (ev === EV_LINE) this.#onLine(L, ar, h32);
       else if (ev === EV_COUNT) this.#onCount(L);
       else if (ev === EV_RET) this.#onRet(L, ar, h32);
@@ -324,6 +330,39 @@ export class WorkerDebugger {
       if (isLuaUnwind(e)) throw e;
       this.#output(`debugger error: ${e instanceof Error ? e.stack ?? e.message : e}\n`, "stderr");
     }
+  }
+
+  /**
+   * The fast path of call and return events while only line breakpoints are set (the
+   * common case, run on every Lua call and return): memory reads and a cached prototype
+   * lookup, no calls into wasm unless the line event must switch. False when the event
+   * needs the full handling (a prototype seen for the first time, steps, pauses, function
+   * breakpoints, pending signals).
+   */
+  #plainCallRet(L: number, ar: number, h32: Int32Array, ev: number): boolean {
+    if (
+      this.#fnBps.length !== 0 || this.#stepMode !== StepMode.none || this.#lineAll ||
+      this.#pausePending || this.#pendingFn !== undefined
+    ) return false;
+    const c = this.#h.control;
+    if (Atomics.load(c, Control.debug) !== 0 || Atomics.load(c, Control.signal) !== 0) return false;
+    let ci = h32[(ar + AR_CI) >> 2];
+    if (ev === EV_RET) {
+      ci = h32[(ci + CI_PREVIOUS) >> 2];
+      if (ci === 0) return true;
+    }
+    const p = this.#proto(ci);
+    let want = false;
+    if (p !== 0) {
+      const info = p === this.#lastProto ? this.#lastInfo : this.#protos.get(p);
+      if (info === undefined) return false;
+      this.#lastProto = p;
+      this.#lastInfo = info;
+      want = info.bps !== null;
+    }
+    const lineOn = (this.#m.HEAPU8[L + L_HOOKMASK] & HookMask.line) !== 0;
+    if (want !== lineOn) this.#setLine(L, want);
+    return true;
   }
 
   #onCount(L: number): void {
@@ -686,6 +725,8 @@ export class WorkerDebugger {
 
   #invalidate(L: number): void {
     this.#protos.clear();
+    this.#lastProto = 0;
+    this.#lastInfo = undefined;
     const lua = this.#api.lua;
     lua.lua_createtable(L, 0, 0);
     lua.lua_rawseti(L, REG, BigInt(this.#pinsRef));
