@@ -2,7 +2,7 @@
  * `llmspell config init | validate | show`.
  */
 import { Command, Option } from "commander";
-import * as path from "node:path";
+import * as path from "../path.ts";
 import {
   findConfigFile,
   formatDiagnostic,

@@ -3,7 +3,7 @@
  * `(debug)` prompt; while the program runs, `pause` (or Ctrl+C) stops it.
  */
 import { Command } from "commander";
-import * as path from "node:path";
+import * as path from "../path.ts";
 import type { Config } from "../config/mod.ts";
 import { type ConsoleIO, DebugConsole } from "../debug/console.ts";
 import { Engine } from "../engine/handle.ts";

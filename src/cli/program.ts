@@ -3,7 +3,7 @@
  * value is declared here with commander.
  */
 import { Command, CommanderError } from "commander";
-import * as path from "node:path";
+import * as path from "../path.ts";
 import { ExitCode } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { paint, writeErr } from "./context.ts";

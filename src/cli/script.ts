@@ -2,7 +2,7 @@
  * `llmspell exec CODE` and `llmspell run FILE`: one chunk on an embedded engine, output
  * streamed as it happens (text) or collected into one document (json, yaml).
  */
-import * as path from "node:path";
+import * as path from "../path.ts";
 import type { Config } from "../config/mod.ts";
 import { takeEngine } from "../engine/prestart.ts";
 import type { EngineOptions, LuaErrorInfo, ScriptArgs } from "../engine/protocol.ts";

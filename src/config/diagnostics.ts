@@ -4,7 +4,7 @@
  * @module
  */
 
-import { isAbsolute, relative } from "node:path";
+import { isAbsolute, relative } from "../path.ts";
 import { LlmspellError } from "../errors.ts";
 
 /** What kind of problem a diagnostic reports (stable, for tools and tests). */

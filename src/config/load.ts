@@ -31,7 +31,7 @@
  */
 
 import { parse, TomlError } from "smol-toml";
-import { resolve } from "node:path";
+import { resolve } from "../path.ts";
 import { LlmspellError } from "../errors.ts";
 import { suggest } from "../suggest.ts";
 import { ConfigDiagnostic, ConfigError, DiagnosticKind } from "./diagnostics.ts";

@@ -27,7 +27,7 @@
  * @module
  */
 
-import { isAbsolute, join, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "../path.ts";
 import { LlmspellError } from "../errors.ts";
 
 /** Environment variables, as `Deno.env.toObject()` returns them. */

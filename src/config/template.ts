@@ -11,7 +11,7 @@
  */
 
 import { stringify } from "smol-toml";
-import { dirname } from "node:path";
+import { dirname } from "../path.ts";
 import { LlmspellError } from "../errors.ts";
 import { FieldSpec, FieldValue, MapSpec, SCHEMA, SectionSpec } from "./schema.ts";
 
