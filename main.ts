@@ -2,19 +2,10 @@
  * llmspell entry: start the engine worker early when the command will run Lua, parse argv,
  * run the command, exit with its code.
  */
+import { readCommandLine } from "./src/cli/argv.ts";
 import { prestartEngine } from "./src/engine/prestart.ts";
 
 const LUA_COMMANDS = new Set(["run", "exec", "repl", "debug"]);
-
-/** The first word that is not a flag (or a flag's value) names the command. */
-function commandWord(argv: string[]): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "-c" || a === "--config" || a === "--trace" || a === "--output") i++;
-    else if (!a.startsWith("-")) return a;
-  }
-  return undefined;
-}
 
 if (import.meta.main) {
   const argv = Deno.args;
@@ -23,7 +14,7 @@ if (import.meta.main) {
     a === "-h" || a === "--help" || a === "--version" || a === "--connect" ||
     a.startsWith("--connect=")
   );
-  const word = commandWord(argv) ?? "";
+  const word = readCommandLine(argv).word ?? "";
   // A kernel in the foreground runs Lua here; `--daemon` only starts another process.
   const kernelStart = word === "kernel" && argv.includes("start") && !argv.includes("--daemon");
   if (!wantsHelp && (LUA_COMMANDS.has(word) || kernelStart)) prestartEngine();

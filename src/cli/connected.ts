@@ -1,13 +1,10 @@
 /**
- * `run`/`exec --connect ADDR`: the chunk runs on a kernel; its IOPub messages are turned
- * into the events embedded runs produce and printed by the same renderer.
+ * One cell on a kernel connection, in-process (embedded `run`/`exec`) or remote
+ * (`--connect`, remote_run.ts): its IOPub messages are turned into the events of a run and
+ * printed by the same renderer. Nothing here loads the ZMTP client.
  */
-import { resolvePaths } from "../config/mod.ts";
 import type { LuaErrorInfo } from "../engine/protocol.ts";
-import { ExitCode } from "../errors.ts";
-import { KernelClient } from "../client/client.ts";
 import type { KernelConnection } from "../client/in_process.ts";
-import { resolveAddress } from "../kernel/registry.ts";
 import type { Message } from "../protocol/jupyter/mod.ts";
 import type { CliContext } from "./context.ts";
 import { type ScriptEvent, type ScriptInput, ScriptRenderer } from "./script.ts";
@@ -66,28 +63,6 @@ async function readLine(): Promise<string | null> {
     }
     if (buf[0] === 10) return new TextDecoder().decode(new Uint8Array(bytes));
     bytes.push(buf[0]);
-  }
-}
-
-export async function runConnected(ctx: CliContext, input: ScriptInput): Promise<number> {
-  const started = performance.now();
-  const paths = resolvePaths(ctx.env, ctx.cwd);
-  const { info } = await resolveAddress(paths.runtimeDir, input.connect!, ctx.cwd);
-  const client = await KernelClient.connect(info);
-  // Ctrl+C interrupts the cell on the kernel; a second one leaves.
-  let interrupted = false;
-  const onInt = () => {
-    if (interrupted) Deno.exit(ExitCode.interrupted);
-    interrupted = true;
-    client.request("control", "interrupt_request", {}).catch(() => {});
-  };
-  Deno.addSignalListener("SIGINT", onInt);
-  try {
-    const code = await runCell(client, ctx, input, started, true);
-    return interrupted && code !== ExitCode.ok ? ExitCode.interrupted : code;
-  } finally {
-    Deno.removeSignalListener("SIGINT", onInt);
-    await client.close();
   }
 }
 

@@ -1,35 +1,52 @@
 /**
  * The command tree. Completions are generated from it, so every command, flag and enum
- * value is declared here with commander.
+ * value is declared with commander. Each command's module is loaded only when needed: a
+ * command named on the command line needs its own module alone (`exec` then loads nothing
+ * of the kernel, the REPL or the debugger), while help, completions, an unknown command or
+ * none need the whole tree.
  */
 import { Command, CommanderError } from "commander";
-import * as path from "../path.ts";
 import { ExitCode } from "../errors.ts";
 import { VERSION } from "../version.ts";
+import { readCommandLine } from "./argv.ts";
 import { paint, writeErr } from "./context.ts";
-import {
-  actionExit,
-  configFor,
-  contextOf,
-  example,
-  setExit,
-  withGlobalOptions,
-} from "./command.ts";
-import { registerConfigCommands } from "./config_cmd.ts";
-import { registerCompletionsCommand } from "./completions_cmd.ts";
-import { registerDebugCommand } from "./debug_cmd.ts";
-import { registerKernelCommands } from "./kernel_cmd.ts";
-import { registerReplCommand } from "./repl_cmd.ts";
+import { actionExit, example, setExit, withGlobalOptions } from "./command.ts";
 import { reportError } from "./render.ts";
-import { runScript } from "./script.ts";
-import { parseScriptArgs } from "./script_args.ts";
-import { readScript } from "./script_file.ts";
 
-const CONNECT_FLAG = "--connect <addr>";
-const CONNECT_HELP =
-  "run on a kernel: its id, connection file, or host:port (see `llmspell kernel status`)";
+type Register = (program: Command) => void;
 
-export function buildProgram(): Command {
+/** The command modules, in the order help lists their commands. */
+const MODULES: { commands: string[]; load: () => Promise<Register>; wholeTree?: true }[] = [
+  {
+    commands: ["exec", "run"],
+    load: async () => (await import("./script_cmd.ts")).registerScriptCommands,
+  },
+  {
+    commands: ["config"],
+    load: async () => (await import("./config_cmd.ts")).registerConfigCommands,
+  },
+  {
+    commands: ["kernel"],
+    load: async () => (await import("./kernel_cmd.ts")).registerKernelCommands,
+  },
+  {
+    commands: ["debug"],
+    load: async () => (await import("./debug_cmd.ts")).registerDebugCommand,
+  },
+  { commands: ["repl"], load: async () => (await import("./repl_cmd.ts")).registerReplCommand },
+  {
+    commands: ["completions"],
+    load: async () => (await import("./completions_cmd.ts")).registerCompletionsCommand,
+    wholeTree: true, // it prints the tree
+  },
+];
+
+/**
+ * The program with every command, or (`argv` given) with the commands it needs: those of the
+ * module that declares the command named, unless that one needs the whole tree; none for
+ * `--version`.
+ */
+export async function buildProgram(argv?: string[]): Promise<Command> {
   const program = new Command("llmspell")
     .description(
       "Run Lua scripts that orchestrate LLM agents, tools and workflows.",
@@ -41,81 +58,13 @@ export function buildProgram(): Command {
   withGlobalOptions(program);
   example(program, "llmspell exec '1+2'", "llmspell run greet.lua -- --name Ada");
 
-  const exec = withGlobalOptions(
-    new Command("exec")
-      .description("run a Lua chunk given on the command line; an expression prints its value")
-      .argument("<code>", "Lua code, e.g. '1+2' or 'print(\"hi\")'")
-      .option(CONNECT_FLAG, CONNECT_HELP),
-  );
-  example(
-    exec,
-    "llmspell exec '1+2'",
-    "llmspell exec 'return 1, \"two\"'",
-    "llmspell exec --output json 'print(1)'",
-  );
-  exec.action(async (code: string, opts: { connect?: string }, cmd: Command) => {
-    const ctx = contextOf(cmd);
-    const { config } = await configFor(ctx);
-    setExit(
-      await runScript(ctx, config, { code, chunkName: "=exec", echo: true, connect: opts.connect }),
-    );
-  });
-  program.addCommand(exec);
-
-  const run = withGlobalOptions(
-    new Command("run")
-      .description(
-        "run a Lua script file (`-` reads it from stdin); arguments after it go to the script",
-      )
-      .argument("<file>", "the script, or - for stdin")
-      .argument(
-        "[args...]",
-        'script arguments: --key value → ARGS.key, --flag → "true", others → ARGS[1..]',
-      )
-      .option(CONNECT_FLAG, CONNECT_HELP)
-      .passThroughOptions(),
-  );
-  example(
-    run,
-    "llmspell run greet.lua -- --name Ada",
-    "echo 'print(ARGS.name)' | llmspell run - --name Ada",
-    "llmspell run --output json report.lua",
-  );
-  run.action(async (file: string, args: string[], opts: { connect?: string }, cmd: Command) => {
-    const ctx = contextOf(cmd);
-    const { config } = await configFor(ctx);
-    const raw = args[0] === "--" ? args.slice(1) : args;
-    let code: string;
-    let scriptDir: string | undefined;
-    let chunkName: string;
-    if (file === "-") {
-      // A #! line is not Lua: blank it, keeping line numbers (readScript does it for files).
-      code = (await new Response(Deno.stdin.readable).text()).replace(/^#![^\n]*/, "");
-      chunkName = "=stdin";
-    } else {
-      const script = await readScript(file);
-      code = script.code;
-      scriptDir = path.dirname(script.path);
-      chunkName = "@" + file;
-    }
-    setExit(
-      await runScript(ctx, config, {
-        code,
-        chunkName,
-        echo: false,
-        args: parseScriptArgs(file, raw),
-        scriptDir,
-        connect: opts.connect,
-      }),
-    );
-  });
-  program.addCommand(run);
-
-  registerConfigCommands(program);
-  registerKernelCommands(program);
-  registerDebugCommand(program);
-  registerReplCommand(program);
-  registerCompletionsCommand(program);
+  const { word, flags } = readCommandLine(argv ?? []);
+  const named = MODULES.find((m) => word !== undefined && m.commands.includes(word));
+  // `--version` before any command prints the version before commander looks for one.
+  const versionOnly = argv !== undefined && word === undefined && flags.includes("--version");
+  const needed = versionOnly ? [] : named && !named.wholeTree ? [named] : MODULES;
+  const registers = await Promise.all(needed.map((m) => m.load()));
+  for (const register of registers) register(program);
   return program;
 }
 
@@ -130,7 +79,7 @@ function oneLine(message: string): string {
 
 /** Parses argv, runs the command and returns the exit code. */
 export async function runCli(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   const colorErr = Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR") &&
     !argv.includes("--no-color");
   program.configureOutput({

@@ -139,7 +139,7 @@ export async function runScript(
 ): Promise<number> {
   if (input.connect !== undefined) {
     // Loaded only for --connect: embedded runs never pay for the client and its crypto.
-    const { runConnected } = await import("./connected.ts");
+    const { runConnected } = await import("./remote_run.ts");
     return await runConnected(ctx, input);
   }
   // Batch mode runs hook-free: Ctrl+C ends the process, as with any command-line tool.

@@ -9,7 +9,11 @@ const DIR = new URL("../../completions/", import.meta.url);
 Deno.test("completions/ matches the command tree (regenerate with `deno task completions`)", async () => {
   for (const shell of SHELLS) {
     const committed = await Deno.readTextFile(new URL(FILES[shell], DIR));
-    assertEquals(committed, generate(buildProgram(), shell), `completions/${FILES[shell]} drifted`);
+    assertEquals(
+      committed,
+      generate(await buildProgram(), shell),
+      `completions/${FILES[shell]} drifted`,
+    );
   }
 });
 
