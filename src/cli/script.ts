@@ -146,6 +146,11 @@ export async function runScript(
   Deno.addSignalListener("SIGINT", () => Deno.exit(ExitCode.interrupted));
   const started = performance.now();
   const options = engineOptions(config, ctx.cwd, input.scriptDir);
+  // The worker creates the Lua state while this thread loads the kernel's modules. The
+  // kernel's own init gets this same promise and reports a failure; this catch only keeps
+  // an early one from counting as unhandled meanwhile.
+  const engine = takeEngine();
+  engine.init(options).catch(() => {});
   // Embedded mode: a kernel in this process, spoken to with the same messages as a remote
   // one (ARCHITECTURE.md §2), so both render through the same code.
   const [{ InProcessClient }, { runCell }] = await Promise.all([
@@ -156,7 +161,7 @@ export async function runScript(
     engineOptions: options,
     kernelId: "embedded",
     rawStreams: true,
-    engine: takeEngine(),
+    engine,
   });
   log.debug(
     `engine ready after ${(performance.now() - started).toFixed(1)} ms ` +
