@@ -1,7 +1,6 @@
 /**
  * Runs one Lua file through llmspell's Engine (worker, prelude, sandbox), as `run` does,
- * optionally with the interrupt count hook armed (`interactive: true`, as the kernel, REPL
- * and debugger run). The scripts time themselves with os.clock(), so only the Lua work is
+ * optionally interactive (`interactive: true`, as the kernel, REPL and debugger run). The scripts time themselves with os.clock(), so only the Lua work is
  * measured.
  *
  * Usage: deno run -A bench/engine_harness.ts FILE [--interactive] [--unrestricted]

@@ -1,6 +1,6 @@
 /**
  * Main-thread end of the debugger: sends DAP requests to the engine worker one at a time
- * through the shared channel (the worker reads it from a hook while Lua runs, while
+ * through the shared channel (the worker reads it from a poked hook while Lua runs, while
  * stopped, or on a poke message while idle) and hands out responses and events.
  */
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
@@ -16,15 +16,18 @@ export class DebugLink {
   readonly buffer: SharedArrayBuffer = createChannel();
   readonly #post: (m: ToWorker) => void;
   readonly #control: Int32Array;
+  readonly #poke: () => void;
   readonly #queue: Pending[] = [];
   readonly #listeners = new Set<(e: DP.Event) => void>();
   #inflight: Pending | undefined;
   #seq = 1;
   #failed: string | undefined;
 
-  constructor(post: (m: ToWorker) => void, control: Int32Array) {
+  /** `poke` makes a running chunk look at the channel now (engine/poke.ts). */
+  constructor(post: (m: ToWorker) => void, control: Int32Array, poke: () => void) {
     this.#post = post;
     this.#control = control;
+    this.#poke = poke;
   }
 
   /** Sends a DAP request; resolves with its response (success false carries `message`). */
@@ -53,6 +56,7 @@ export class DebugLink {
     sendRequest(this.buffer, next.request);
     Atomics.store(this.#control, Control.debug, 1);
     this.#post({ type: "debugPoke" });
+    this.#poke();
   }
 
   /** A message from the worker. */

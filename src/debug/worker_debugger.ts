@@ -4,7 +4,8 @@
  * postMessage.
  *
  * Hooks are C-level (one JS function registered with the wasm function table):
- * - no breakpoint, step or pause: the interactive count hook only (as without debugger);
+ * - no breakpoint, step or pause: no hook (requests while Lua runs arrive by a poke, see
+ *   engine/poke.ts, which sets a count event until the hook has served them);
  * - breakpoints: call and return events switch the line event on only while the running
  *   function's prototype has a breakpoint line; the prototype is found by reading the
  *   CallInfo and closure in wasm memory (Lua 5.4.4, wasm32 layout) and cached per Proto;
@@ -23,6 +24,7 @@ import {
   LuaTypeId,
 } from "../engine/capi.ts";
 import type { RingWriter } from "../engine/output_ring.ts";
+import { LuaLayout } from "../engine/poke.ts";
 import { Control, Signal } from "../engine/protocol.ts";
 import { codeLines, nextCodeLine } from "./bytecode.ts";
 import { takeRequest, waitRequest } from "./channel.ts";
@@ -42,13 +44,11 @@ const AR_CURRENTLINE = 24;
 const AR_LINEDEFINED = 28;
 const AR_ISTAILCALL = 39;
 const AR_CI = 104;
-// CallInfo, StackValue, LClosure.
-const CI_PREVIOUS = 8;
+// CallInfo (engine/poke.ts has the lua_State and CallInfo layout), StackValue, LClosure.
+const CI_PREVIOUS = LuaLayout.CI_PREVIOUS;
 const TV_TT = 8;
 const LUA_VLCL_COLLECTABLE = 0x46;
 const LCL_PROTO = 12;
-// lua_State: the hook mask (a volatile sig_atomic_t), read to see whether line events are on.
-export const L_HOOKMASK = 112;
 
 // EV_CALL = 0 (the default branch of #hook)
 const EV_RET = 1;
@@ -266,11 +266,6 @@ export class WorkerDebugger {
     lua.lua_settop(L, -2);
   }
 
-  /** Installs the hook on the main state (threads copy it when created). */
-  install(L: number): void {
-    this.#m._lua_sethook(L, this.hookPtr, HookMask.count, HOOK_COUNT);
-  }
-
   // ── execution boundaries (called by the runtime) ──────────────────────────────────────
 
   beginExecute(T: number): void {
@@ -360,15 +355,22 @@ export class WorkerDebugger {
       this.#lastInfo = info;
       want = info.bps !== null;
     }
-    const lineOn = (this.#m.HEAPU8[L + L_HOOKMASK] & HookMask.line) !== 0;
+    const lineOn = (this.#m.HEAPU8[L + LuaLayout.L_HOOKMASK] & HookMask.line) !== 0;
     if (want !== lineOn) this.#setLine(L, want);
     return true;
   }
 
+  /** A count event: a poke (engine/poke.ts) for a debugger request or a signal. */
   #onCount(L: number): void {
     const c = this.#h.control;
     if (Atomics.load(c, Control.debug) !== 0) this.#serveRunning(L);
-    if (Atomics.load(c, Control.signal) !== Signal.none) this.#h.countHook(L);
+    if (Atomics.load(c, Control.signal) !== Signal.none) {
+      this.#h.countHook(L);
+      return;
+    }
+    // Served: the poke's count event is not needed any more.
+    const mask = this.#m.HEAPU8[L + LuaLayout.L_HOOKMASK];
+    if (mask & HookMask.count) this.#m._lua_sethook(L, this.hookPtr, mask & ~HookMask.count, 0);
   }
 
   #onCall(L: number, ar: number, h32: Int32Array, tail: boolean): void {
@@ -439,7 +441,7 @@ export class WorkerDebugger {
   // ── hook helpers ──────────────────────────────────────────────────────────────────────
 
   #baseMask(): number {
-    return HookMask.count | (this.#needCallRet ? HookMask.call | HookMask.ret : 0);
+    return this.#needCallRet ? HookMask.call | HookMask.ret : 0;
   }
 
   #setLine(L: number, on: boolean): void {

@@ -17,6 +17,7 @@ import {
   Signal,
   type ToWorker,
 } from "./protocol.ts";
+import { pokeRunning } from "./poke.ts";
 import { LlmspellError } from "../errors.ts";
 import { DebugLink } from "../debug/link.ts";
 
@@ -48,9 +49,16 @@ export class Engine {
   #fatal: Error | undefined;
   #nextId = 1;
   #timeoutMs = 0;
+  /** The worker's wasm memory, shared: see poke.ts. */
+  #memory: WebAssembly.Memory | undefined;
+  #repoke: ReturnType<typeof setInterval> | undefined;
   #busy = false;
   /** The debugger (`options.debug`): DAP requests to the worker, events back. */
-  readonly debug: DebugLink = new DebugLink((m) => this.#post(m), this.#control);
+  readonly debug: DebugLink = new DebugLink(
+    (m) => this.#post(m),
+    this.#control,
+    () => this.#poke(),
+  );
 
   /** Starts the worker (and the wasm compile) now; `init` may follow later. */
   constructor() {
@@ -99,6 +107,7 @@ export class Engine {
   #onMessage(msg: FromWorker): void {
     switch (msg.type) {
       case "ready":
+        this.#memory = msg.memory;
         this.#onReady?.resolve();
         break;
       case "fatal":
@@ -164,10 +173,7 @@ export class Engine {
       });
     });
     const timer = this.#timeoutMs > 0
-      ? setTimeout(
-        () => Atomics.store(this.#control, Control.signal, Signal.timeout),
-        this.#timeoutMs,
-      )
+      ? setTimeout(() => this.#signal(Signal.timeout), this.#timeoutMs)
       : undefined;
     this.#busy = true;
     this.#post({ type: "execute", id, request });
@@ -256,13 +262,38 @@ export class Engine {
 
   /** Asks the running chunk to stop with the error "interrupted" (needs `interactive`). */
   interrupt(): void {
-    Atomics.store(this.#control, Control.signal, Signal.interrupt);
+    this.#signal(Signal.interrupt);
     // A chunk waiting for input checks the signal when woken.
     nudge(this.#mailbox);
   }
 
+  #signal(signal: number): void {
+    Atomics.store(this.#control, Control.signal, signal);
+    this.#poke();
+  }
+
+  /**
+   * Makes the running chunk call its hook now (poke.ts), and again every 20 ms while the
+   * signal or debugger request is still pending: the worker may have replaced the thread's
+   * hook mask at the same moment (a debugger switching line events), losing the poke.
+   */
+  #poke(): void {
+    if (!this.#memory) return;
+    pokeRunning(this.#memory, this.#control);
+    if (this.#repoke !== undefined) return;
+    this.#repoke = setInterval(() => {
+      const pending = Atomics.load(this.#control, Control.signal) !== Signal.none ||
+        Atomics.load(this.#control, Control.debug) !== 0;
+      if (!pending || !this.#busy) {
+        clearInterval(this.#repoke);
+        this.#repoke = undefined;
+      } else pokeRunning(this.#memory!, this.#control);
+    }, 20);
+  }
+
   /** Ends the worker. Only reliable while it is idle (a spinning worker ignores it). */
   close(): void {
+    clearInterval(this.#repoke);
     this.#worker.terminate();
   }
 }

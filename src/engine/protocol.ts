@@ -15,7 +15,7 @@ export interface EngineOptions {
   allowedPaths: string[];
   /** 0 means no limit beyond wasm's 2 GiB. */
   maxMemoryBytes: number;
-  /** 0 means none. A per-execution limit enforced through the count hook. */
+  /** 0 means none. A per-execution limit: the main thread pokes the running chunk. */
   timeoutMs: number;
   /** Arm the interrupt hook (kernel, REPL, debug). Batch run/exec leave it off. */
   interactive: boolean;
@@ -93,7 +93,8 @@ export type ToWorker =
   | { type: "close" };
 
 export type FromWorker =
-  | { type: "ready" }
+  /** `memory`: the engine's shared wasm memory, for poke.ts. */
+  | { type: "ready"; memory: WebAssembly.Memory }
   | { type: "fatal"; message: string }
   | { type: "done"; id: number; outcome: ExecOutcome }
   | { type: "answer"; id: number; answer: QueryAnswer }
@@ -142,7 +143,14 @@ export const Control = {
   signal: 0,
   /** Non-zero: a debugger request waits in the channel (the hooks serve it). */
   debug: 1,
-  size: 4,
+  /** Set by the worker for poke.ts: the lua_State running a chunk now (0 when idle), */
+  running: 2,
+  /** the lua_Hook to install, */
+  hook: 3,
+  /** and the C functions of coroutine.resume and of coroutine.wrap's functions. */
+  resumeFn: 4,
+  wrapFn: 5,
+  size: 8,
 } as const;
 
 /**

@@ -28,8 +28,6 @@ import {
   Signal,
 } from "./protocol.ts";
 
-/** Instructions between interrupt checks; the research found the cost flat in this range. */
-const HOOK_COUNT = 1000;
 const REG = LUA_REGISTRYINDEX;
 const LUA_TYPE_NAMES = [
   "nil",
@@ -49,7 +47,6 @@ export class LuaRuntime {
   readonly #L0: number;
   readonly #options: EngineOptions;
   readonly #control: Int32Array;
-  readonly #armed: boolean;
   #hookPtr = 0;
   #handlerPtr = 0;
   #formatRef = 0;
@@ -72,7 +69,6 @@ export class LuaRuntime {
     this.#L0 = engine.global.address;
     this.#options = options;
     this.#control = control;
-    this.#armed = options.interactive || options.timeoutMs > 0;
     this.#nresPtr = (engine.global.lua.module as unknown as { _malloc(n: number): number })
       ._malloc(4);
   }
@@ -169,8 +165,25 @@ export class LuaRuntime {
         formatRef: this.#formatRef,
         cwd: this.#options.cwd,
       });
-      this.#debugger.install(L);
-    } else if (this.#armed) lua.lua_sethook(L, this.#hookPtr, HookMask.count, HOOK_COUNT);
+    }
+    this.#publishForPoke(L);
+  }
+
+  /** What poke.ts needs to find and hook the running Lua thread. */
+  #publishForPoke(L: number): void {
+    const lua = this.#api.lua;
+    const c = this.#control;
+    Atomics.store(c, Control.hook, this.#debugger?.hookPtr ?? this.#hookPtr);
+    const top = lua.lua_gettop(L);
+    lua.lua_getglobal(L, "coroutine");
+    lua.lua_getfield(L, -1, "resume");
+    Atomics.store(c, Control.resumeFn, lua.lua_tocfunction(L, -1));
+    lua.lua_getfield(L, -2, "wrap");
+    this.#api.load(L, "return function() end", "=[llmspell poke]");
+    lua.lua_callk(L, 0, 1, 0, null);
+    lua.lua_callk(L, 1, 1, 0, null);
+    Atomics.store(c, Control.wrapFn, lua.lua_tocfunction(L, -1));
+    lua.lua_settop(L, top);
   }
 
   /** A debugger request is waiting and the engine is idle. */
@@ -189,13 +202,17 @@ export class LuaRuntime {
   }
 
   /**
-   * The count hook: raises the pending signal on the running thread and re-arms itself
-   * with count 1, so a pcall loop in the script cannot swallow it.
+   * The count hook, set by a poke (poke.ts) or by the runtime itself: raises the pending
+   * signal on the running thread and re-arms itself with count 1, so a pcall loop in the
+   * script cannot swallow it. Without a signal (a late poke) it removes itself.
    */
   #onHook(L: number): void {
     const signal = Atomics.load(this.#control, Control.signal);
-    if (signal === Signal.none) return;
     const lua = this.#api.lua;
+    if (signal === Signal.none) {
+      lua.lua_sethook(L, 0, 0, 0);
+      return;
+    }
     lua.lua_sethook(L, this.#hookPtr, HookMask.count, 1);
     this.#api.pushString(L, signal === Signal.interrupt ? "interrupted" : "llmspell: stop");
     lua.lua_error(L);
@@ -211,6 +228,7 @@ export class LuaRuntime {
     const top = lua.lua_gettop(L0);
     const T = lua.lua_newthread(L0);
     this.#debugger?.beginExecute(T);
+    Atomics.store(this.#control, Control.running, T);
     try {
       lua.lua_rawgeti(T, REG, BigInt(this.#xpcallRef));
       let status: number = LuaStatus.errSyntax;
@@ -254,6 +272,7 @@ export class LuaRuntime {
       const rc = lua.lua_resume(T, L0, 2 + nargs, this.#nresPtr);
       return this.#outcome(T, rc);
     } finally {
+      Atomics.store(this.#control, Control.running, 0);
       this.#debugger?.endExecute();
       lua.lua_settop(L0, top);
       Atomics.store(this.#control, Control.signal, Signal.none);
@@ -265,12 +284,8 @@ export class LuaRuntime {
     const lua = api.lua;
     const signal = Atomics.load(this.#control, Control.signal);
     Atomics.store(this.#control, Control.signal, Signal.none);
-    lua.lua_sethook(
-      T,
-      this.#armed ? this.#hookPtr : 0,
-      this.#armed ? HookMask.count : 0,
-      HOOK_COUNT,
-    );
+    Atomics.store(this.#control, Control.running, 0);
+    lua.lua_sethook(T, 0, 0, 0);
     if (this.#exitCode !== undefined) return { status: "exit", code: this.#exitCode };
 
     let errIndex = 0;

@@ -12,11 +12,16 @@ import type { LuaFactory } from "wasmoon";
 import { RingWriter } from "./output_ring.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 import { LuaRuntime } from "./runtime.ts";
+import { importSharedMemory } from "./shared_memory.ts";
+
+/** Emscripten's own heap limit (2 GiB), in 64 KiB pages. */
+const MAX_PAGES = 32768;
 
 // The wasm bytes are read here and handed to wasmoon (vendor/wasmoon.js: its loader without
 // Node.js APIs, see scripts/vendor_wasmoon.ts), and compiled off-thread meanwhile.
 const wasmPath = new URL(import.meta.resolve("wasmoon/dist/glue.wasm")).pathname;
-const wasmBinary = Deno.readFileSync(wasmPath);
+// Shared, so that the main thread can poke the running Lua state (shared_memory.ts, poke.ts).
+const { bytes: wasmBinary, memory } = importSharedMemory(Deno.readFileSync(wasmPath), MAX_PAGES);
 const compiled = WebAssembly.compile(wasmBinary);
 
 /**
@@ -40,6 +45,7 @@ function capHeapGrowth(imports: WebAssembly.Imports | undefined): void {
 const wasmUrl = URL.createObjectURL(new Blob([wasmBinary], { type: "application/wasm" }));
 WebAssembly.instantiateStreaming = (async (_source: unknown, imports?: WebAssembly.Imports) => {
   capHeapGrowth(imports);
+  (imports!.env as Record<string, unknown>).memory = memory;
   const module = await compiled;
   URL.revokeObjectURL(wasmUrl);
   return { module, instance: await WebAssembly.instantiate(module, imports) };
@@ -70,7 +76,7 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
           msg.mailbox,
           msg.debug,
         );
-        post({ type: "ready" });
+        post({ type: "ready", memory });
         break;
       }
       case "execute": {

@@ -92,6 +92,53 @@ Deno.test("interrupt escapes pcall loops within 100 ms", async () => {
   }
 });
 
+Deno.test("interrupt reaches loops in coroutines (resume, wrap, nested) and loops of C calls", async () => {
+  const cases = {
+    resume:
+      "coroutine.resume(coroutine.create(function() print('spinning') while true do end end))",
+    wrap: "coroutine.wrap(function() print('spinning') while true do end end)()",
+    nested: "coroutine.wrap(function() coroutine.resume(coroutine.create(function() " +
+      "print('spinning') while true do end end)) end)()",
+    "C calls": "print('spinning') while true do local _ = math.abs(-1) end",
+    "pcall in a coroutine": "coroutine.resume(coroutine.create(function() print('spinning') " +
+      "while true do pcall(function() while true do end end) end end))",
+  };
+  const e = await engine();
+  try {
+    for (const [name, code] of Object.entries(cases)) {
+      await run(e, "kept = 1");
+      const { ms, end } = await interruptAfterStart(e, code);
+      // A coroutine's error is returned by resume; the main chunk is interrupted after it.
+      assertEquals(end.type === "error" && end.error.kind, "interrupted", name);
+      assert(ms < 100, `${name}: interrupt took ${ms} ms`);
+      assertEquals(last(await run(e, "kept")).type, "result", name);
+    }
+  } finally {
+    e.close();
+  }
+});
+
+Deno.test("an interactive engine runs Lua with no hook set until it is poked", async () => {
+  const e = await engine({ securityLevel: "unrestricted" });
+  try {
+    // A count hook would make Lua trap every instruction (bench/RESULTS.md (c)).
+    assertEquals(last(await run(e, "tostring(debug.gethook())")), {
+      type: "result",
+      values: ["nil"],
+      types: ["string"],
+    });
+    const { end } = await interruptAfterStart(e, "print('spinning') while true do end");
+    assertEquals(end.type === "error" && end.error.kind, "interrupted");
+    assertEquals(last(await run(e, "tostring(debug.gethook())")), {
+      type: "result",
+      values: ["nil"],
+      types: ["string"],
+    });
+  } finally {
+    e.close();
+  }
+});
+
 Deno.test("memory limit: a clear error, then the next cell works", async () => {
   const e = await engine({ maxMemoryBytes: 32 << 20 });
   try {

@@ -1,0 +1,128 @@
+/**
+ * Makes the Lua wasm module's memory shared, so that the main thread can write into the
+ * running Lua state (see poke.ts) while the worker is busy in Lua: an interrupt, a timeout
+ * or a debugger request then costs nothing until it happens, instead of a count hook that
+ * makes Lua 5.4 trap every instruction (1.4-1.7x on call-heavy code, bench/RESULTS.md).
+ *
+ * glue.wasm defines its memory; a memory can only be shared if the module imports it as
+ * shared. This rewrites the binary: the memory section's one entry becomes an import
+ * `env.memory` with the shared flag and a maximum (shared memories need one). Exports,
+ * data segments and code all address memory 0 and stay as they are.
+ */
+
+const SECTION_IMPORT = 2;
+const SECTION_MEMORY = 5;
+const KIND_MEMORY = 2;
+/** Limits flags: has a maximum (1) and shared (2). */
+const LIMITS_SHARED_MAX = 3;
+
+export interface SharedMemoryModule {
+  /** The rewritten module. */
+  bytes: Uint8Array<ArrayBuffer>;
+  /** The memory to import as `env.memory`. */
+  memory: WebAssembly.Memory;
+}
+
+interface Section {
+  id: number;
+  /** Offset of the section's contents and their length. */
+  start: number;
+  size: number;
+  /** Offset of the section's id byte. */
+  head: number;
+}
+
+/**
+ * Rewrites `wasm` to import a shared memory with the original initial size and
+ * `maxPages` as the maximum, and creates that memory.
+ */
+export function importSharedMemory(
+  wasm: Uint8Array,
+  maxPages: number,
+): SharedMemoryModule {
+  const sections = readSections(wasm);
+  const mem = sections.find((s) => s.id === SECTION_MEMORY);
+  const imp = sections.find((s) => s.id === SECTION_IMPORT);
+  if (!mem || !imp) throw new Error("wasm module has no memory or import section");
+  let pos = mem.start;
+  const [count, a] = readU32(wasm, pos);
+  if (count !== 1) throw new Error(`wasm module defines ${count} memories, expected 1`);
+  const flags = wasm[a];
+  const [initial] = readU32(wasm, a + 1);
+  if (flags & 2) throw new Error("wasm memory is already shared");
+  pos = imp.start;
+  const [nImports, entries] = readU32(wasm, pos);
+  const entry = [
+    ...name("env"),
+    ...name("memory"),
+    KIND_MEMORY,
+    LIMITS_SHARED_MAX,
+    ...u32(initial),
+    ...u32(maxPages),
+  ];
+  const body = [
+    ...u32(nImports + 1),
+    ...wasm.subarray(entries, imp.start + imp.size),
+    ...entry,
+  ];
+  const parts: Uint8Array[] = [wasm.subarray(0, 8)];
+  for (const s of sections) {
+    if (s.id === SECTION_MEMORY) continue;
+    if (s.id === SECTION_IMPORT) {
+      parts.push(new Uint8Array([SECTION_IMPORT, ...u32(body.length), ...body]));
+    } else parts.push(wasm.subarray(s.head, s.start + s.size));
+  }
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    bytes.set(p, off);
+    off += p.length;
+  }
+  const memory = new WebAssembly.Memory({ initial, maximum: maxPages, shared: true });
+  return { bytes, memory };
+}
+
+function readSections(wasm: Uint8Array): Section[] {
+  if (wasm[0] !== 0 || wasm[1] !== 0x61 || wasm[2] !== 0x73 || wasm[3] !== 0x6d) {
+    throw new Error("not a wasm module");
+  }
+  const out: Section[] = [];
+  let pos = 8;
+  while (pos < wasm.length) {
+    const head = pos;
+    const id = wasm[pos];
+    const [size, start] = readU32(wasm, pos + 1);
+    out.push({ id, start, size, head });
+    pos = start + size;
+  }
+  if (pos !== wasm.length) throw new Error("wasm module is truncated");
+  return out;
+}
+
+/** An unsigned LEB128 at `pos`: the value and the offset after it. */
+function readU32(b: Uint8Array, pos: number): [number, number] {
+  let v = 0;
+  let shift = 0;
+  for (;;) {
+    const byte = b[pos++];
+    v += (byte & 0x7f) * 2 ** shift;
+    if ((byte & 0x80) === 0) return [v, pos];
+    shift += 7;
+  }
+}
+
+function u32(v: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = v & 0x7f;
+    v = Math.floor(v / 128);
+    if (v !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (v !== 0);
+  return out;
+}
+
+function name(s: string): number[] {
+  const b = new TextEncoder().encode(s);
+  return [...u32(b.length), ...b];
+}
