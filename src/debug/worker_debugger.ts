@@ -27,6 +27,7 @@ import type { RingWriter } from "../engine/output_ring.ts";
 import { LuaLayout } from "../engine/poke.ts";
 import { Control, Signal } from "../engine/protocol.ts";
 import { codeLines, nextCodeLine } from "./bytecode.ts";
+import { compileFastCondition, type FastCondition } from "./fast_condition.ts";
 import { takeRequest, waitRequest } from "./channel.ts";
 import { type HitTest, parseHitCondition, parseLogMessage } from "./hit.ts";
 import { DEBUG_LUA } from "./lua.ts";
@@ -78,6 +79,7 @@ interface RawModule {
   _lua_type(L: number, idx: number): number;
   HEAP32: Int32Array;
   HEAPU8: Uint8Array;
+  HEAPF64: Float64Array;
 }
 
 export interface DebuggerHost {
@@ -104,8 +106,12 @@ interface LineBp {
   hits: number;
   /** Compile or run error of the condition/log message, reported once. */
   reported: boolean;
-  /** Compiled condition or log message per code position (savedpc): registry refs. */
-  compiled: Map<number, { ref: number; n: number }>;
+  /**
+   * Compiled condition or log message per code position (savedpc): a registry ref to a
+   * Lua function of the frame's `n` locals, and for a simple comparison a reader of the
+   * registers (fast_condition.ts).
+   */
+  compiled: Map<number, { ref: number; n: number; fast?: FastCondition }>;
   error?: string;
 }
 
@@ -804,6 +810,11 @@ export class WorkerDebugger {
     const lua = this.#api.lua;
     const pc = m.HEAP32[(ci + 16) >> 2];
     let entry = bp.compiled.get(pc);
+    if (entry?.fast) {
+      // Registers start after the function's own slot (StackValue: 16 bytes).
+      const r = entry.fast(m, m.HEAP32[ci >> 2] + 16);
+      if (r !== undefined) return [r];
+    }
     const top = lua.lua_gettop(L);
     if (entry === undefined) {
       const names: string[] = [];
@@ -829,7 +840,8 @@ export class WorkerDebugger {
         lua.lua_settop(L, top);
         return e;
       }
-      entry = { ref: lua.luaL_ref(L, REG), n: names.length };
+      const fast = asText ? undefined : compileFastCondition(exprs[0], names);
+      entry = { ref: lua.luaL_ref(L, REG), n: names.length, fast };
       bp.compiled.set(pc, entry);
     }
     lua.lua_rawgeti(L, REG, BigInt(entry.ref));
