@@ -198,9 +198,9 @@ export async function runStartup(
       ["main_first_line", "main module loaded, first line"],
       ["main_worker_created", "new Worker() returns (blocks main)"],
       ["worker_first_line", "worker isolate up, first line"],
-      ["worker_wasmoon_imported", "import wasmoon (npm CJS, node compat)"],
       ["worker_engine_modules_imported", "import engine modules"],
-      ["worker_wasm_ready", "glue.wasm read + compile + instantiate"],
+      ["worker_wasmoon_imported", "read glue.wasm, import vendored wasmoon"],
+      ["worker_wasm_ready", "glue.wasm compile + instantiate"],
       ["worker_create_engine_done", "createEngine (lua_newstate, openlibs)"],
       ["worker_prelude_done", "format + prelude + host table (LuaRuntime)"],
       ["worker_execute_done", "execute print(1)"],
@@ -222,13 +222,16 @@ export async function runStartup(
       ["process_exit", "process exit seen by parent"],
     ]),
   ));
-  out.push("CLI module graph on the main thread (runs in parallel with the worker in exec):");
+  out.push("exec on the main thread without the engine (in parallel with the worker):");
   out.push(table(
     ["step", "at ms", "step ms"],
     steps(cli, [
       ["deno_time_origin", "deno boot (time origin)"],
       ["main_first_line", "first line"],
-      ["main_cli_imported", "import src/cli/program.ts (commander, config, ...)"],
+      ["main_cli_imported", "import src/cli/program.ts (commander, config)"],
+      ["main_program_built", "command tree for exec (script_cmd.ts)"],
+      ["main_config_loaded", "config loaded (engine options posted here)"],
+      ["main_kernel_imported", "import in-process kernel + cell renderer"],
       ["process_exit", "process exit seen by parent"],
     ]),
   ));

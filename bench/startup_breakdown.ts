@@ -8,11 +8,13 @@
  *   --pieces  the engine's start-up steps one by one, in a worker of this file that does
  *             what src/engine/worker.ts does, with a mark between each step
  *   --engine  the real path: Engine (src/engine/handle.ts) + init + execute, as exec does
- *   --cli     import of the CLI module graph (src/cli/program.ts) only
+ *   --cli     the main thread of `exec` without the engine: the CLI modules, the command
+ *             tree for exec, the config, then the in-process kernel's modules
  *
  * This file has no static imports, so its first mark is taken before any module loads.
  */
 /// <reference lib="deno.window" />
+import type { LuaFactory as LuaFactoryType } from "wasmoon";
 const epochNow = () => performance.timeOrigin + performance.now();
 const spawn = Number(Deno.env.get("BENCH_SPAWN_EPOCH") ?? performance.timeOrigin);
 const since = (t: number) => Math.round((t - spawn) * 100) / 100;
@@ -29,13 +31,22 @@ if (inWorker) {
     onmessage: ((e: MessageEvent) => void) | null;
   };
   const marks: Marks = { worker_first_line: epochNow() };
-  const { LuaFactory } = await import("wasmoon");
-  marks.worker_wasmoon_imported = epochNow();
   const { LuaRuntime } = await import("../src/engine/runtime.ts");
   const { createRingBuffer, RingWriter } = await import("../src/engine/output_ring.ts");
   marks.worker_engine_modules_imported = epochNow();
+  // As src/engine/worker.ts: glue.wasm read and compiled off-thread while the vendored wasmoon
+  // (no Node.js compat) loads, then handed to emscripten's instantiateStreaming.
   const wasmPath = new URL(import.meta.resolve("wasmoon/dist/glue.wasm")).pathname;
-  const factory = new LuaFactory(wasmPath);
+  const wasmBinary = Deno.readFileSync(wasmPath);
+  const compiled = WebAssembly.compile(wasmBinary);
+  const wasmUrl = URL.createObjectURL(new Blob([wasmBinary], { type: "application/wasm" }));
+  WebAssembly.instantiateStreaming = (async (_source: unknown, imports?: WebAssembly.Imports) => {
+    const module = await compiled;
+    return { module, instance: await WebAssembly.instantiate(module, imports) };
+  }) as typeof WebAssembly.instantiateStreaming;
+  const { LuaFactory } = await import("../src/engine/vendor/wasmoon.js");
+  marks.worker_wasmoon_imported = epochNow();
+  const factory: LuaFactoryType = new LuaFactory(wasmUrl);
   await factory.getLuaModule();
   marks.worker_wasm_ready = epochNow();
   const orig = factory.createEngine.bind(factory);
@@ -103,8 +114,16 @@ if (inWorker) {
     marks.main_execute_done = epochNow();
     engine.close();
   } else if (mode === "--cli") {
-    await import("../src/cli/program.ts");
+    // What `exec` does on the main thread before and after it posts the engine its options.
+    const { buildProgram } = await import("../src/cli/program.ts");
     marks.main_cli_imported = epochNow();
+    await buildProgram(["exec", "print(1)"]);
+    marks.main_program_built = epochNow();
+    const { loadConfig } = await import("../src/config/load.ts");
+    await loadConfig({ cwd: Deno.cwd(), env: Deno.env.toObject() });
+    marks.main_config_loaded = epochNow();
+    await Promise.all([import("../src/client/in_process.ts"), import("../src/cli/connected.ts")]);
+    marks.main_kernel_imported = epochNow();
   }
   marks.deno_time_origin = performance.timeOrigin;
   const out: Marks = {};

@@ -1,0 +1,68 @@
+/**
+ * `exec` and `run` load no Node.js module on the main thread: the first one starts Deno's
+ * Node.js compatibility layer there (node:path ~6 ms, node:crypto ~17 ms, npm:commander
+ * ~30 ms of every command; bench/RESULTS.md, start-up). The engine worker has its own test
+ * (tests/engine/vendor_test.ts).
+ */
+import { assertEquals } from "../helpers/assert.ts";
+
+const ROOT = new URL("../../", import.meta.url);
+
+/**
+ * What an embedded `exec` loads: main.ts, the command module program.ts imports for it, and
+ * what script.ts imports for an embedded run.
+ */
+const ROOTS = [
+  "main.ts",
+  "src/cli/program.ts",
+  "src/cli/script_cmd.ts",
+  "src/client/in_process.ts",
+  "src/cli/connected.ts",
+];
+
+/**
+ * Known, to be removed: in_process.ts imports protocol/jupyter/mod.ts, which re-exports the
+ * HMAC signer that an in-process kernel never uses.
+ */
+const KNOWN = ["src/protocol/jupyter/sign.ts -> node:crypto"];
+
+interface Dependency {
+  specifier: string;
+  code?: { specifier: string };
+  isDynamic?: boolean;
+}
+
+/** `importer -> node:x` for each Node.js module in the static graph of `root`. */
+async function nodeImports(root: string): Promise<string[]> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", root],
+    cwd: ROOT,
+    stdout: "piped",
+  }).output();
+  const graph = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    roots: string[];
+    modules: { specifier: string; dependencies?: Dependency[] }[];
+  };
+  const modules = new Map(graph.modules.map((m) => [m.specifier, m]));
+  const seen = new Set<string>();
+  const found: string[] = [];
+  const todo = [...graph.roots];
+  while (todo.length > 0) {
+    const url = todo.pop()!;
+    if (seen.has(url)) continue;
+    seen.add(url);
+    for (const d of modules.get(url)?.dependencies ?? []) {
+      const target = d.code?.specifier;
+      if (target === undefined || d.isDynamic) continue;
+      if (target.startsWith("node:")) found.push(`${url.replace(ROOT.href, "")} -> ${target}`);
+      else todo.push(target);
+    }
+  }
+  return found;
+}
+
+Deno.test("exec and run load no Node.js module on the main thread", async () => {
+  const found = new Set<string>();
+  for (const root of ROOTS) for (const f of await nodeImports(root)) found.add(f);
+  assertEquals([...found].filter((f) => !KNOWN.includes(f)).sort(), []);
+});
