@@ -28,6 +28,7 @@ import { LuaLayout } from "../engine/poke.ts";
 import { Control, Signal } from "../engine/protocol.ts";
 import { codeLines, nextCodeLine } from "./bytecode.ts";
 import { compileFastCondition, type FastCondition } from "./fast_condition.ts";
+import { HookFilter, ProtoMark } from "./hook_filter.ts";
 import { takeRequest, waitRequest } from "./channel.ts";
 import { type HitTest, parseHitCondition, parseLogMessage } from "./hit.ts";
 import { DEBUG_LUA } from "./lua.ts";
@@ -84,6 +85,8 @@ interface RawModule {
 
 export interface DebuggerHost {
   api: CApi;
+  /** The engine's shared wasm memory (the hook filter imports it). */
+  memory: WebAssembly.Memory;
   /** The main Lua state. */
   L0: number;
   control: Int32Array;
@@ -157,7 +160,9 @@ export class WorkerDebugger {
   readonly #h: DebuggerHost;
   readonly #api: CApi;
   readonly #m: RawModule;
+  /** The lua_Hook: the wasm filter in front of #hook (hook_filter.ts). */
   readonly hookPtr: number;
+  readonly #filter: HookFilter;
   readonly #cs = new Map<string, number>();
   readonly #tmpAr: number;
   readonly #condAr: number;
@@ -170,7 +175,7 @@ export class WorkerDebugger {
   // Breakpoints.
   #nextBpId = 1;
   readonly #lineBps = new Map<string, Map<number, LineBp>>();
-  #fnBps: FnBp[] = [];
+  #fnBpsV: FnBp[] = [];
   #breakUncaught = false;
   #breakAll = false;
   readonly #protos = new Map<number, ProtoInfo>();
@@ -183,15 +188,57 @@ export class WorkerDebugger {
 
   // Run state.
   #T = 0;
-  #lineAll = false;
-  #pausePending = false;
+  #lineAllV = false;
+  #pausePendingV = false;
   #pauseReason = "pause";
   #entryPending = false;
-  #stepMode: number = StepMode.none;
+  #stepModeV: number = StepMode.none;
   #stepL = 0;
   #stepLRef = 0;
   #stepDepth = 0;
-  #pendingFn: { L: number; ci: number; id: number } | undefined;
+  #pendingFnV: { L: number; ci: number; id: number } | undefined;
+
+  // The modes in which every hook event goes to #hook: setting one tells the filter.
+  get #fnBps(): FnBp[] {
+    return this.#fnBpsV;
+  }
+  set #fnBps(v: FnBp[]) {
+    this.#fnBpsV = v;
+    this.#syncFilter();
+  }
+  get #lineAll(): boolean {
+    return this.#lineAllV;
+  }
+  set #lineAll(v: boolean) {
+    this.#lineAllV = v;
+    this.#syncFilter();
+  }
+  get #pausePending(): boolean {
+    return this.#pausePendingV;
+  }
+  set #pausePending(v: boolean) {
+    this.#pausePendingV = v;
+    this.#syncFilter();
+  }
+  get #stepMode(): number {
+    return this.#stepModeV;
+  }
+  set #stepMode(v: number) {
+    this.#stepModeV = v;
+    this.#syncFilter();
+  }
+  get #pendingFn(): { L: number; ci: number; id: number } | undefined {
+    return this.#pendingFnV;
+  }
+  set #pendingFn(v: { L: number; ci: number; id: number } | undefined) {
+    this.#pendingFnV = v;
+    this.#syncFilter();
+  }
+
+  #syncFilter(): void {
+    this.#filter.forwardAll = this.#fnBpsV.length > 0 || this.#stepModeV !== StepMode.none ||
+      this.#lineAllV || this.#pausePendingV || this.#pendingFnV !== undefined;
+  }
   #terminate = false;
   #needCallRet = false;
 
@@ -210,7 +257,13 @@ export class WorkerDebugger {
     this.#m = host.api.lua.module as unknown as RawModule;
     this.#tmpAr = this.#m._malloc(AR_SIZE);
     this.#condAr = this.#m._malloc(AR_SIZE);
-    this.hookPtr = host.api.hook((L, ar) => this.#hook(L, ar));
+    this.#filter = new HookFilter(
+      this.#m,
+      host.memory,
+      (f) => host.api.hook(f),
+      (L, ar) => this.#hook(L, ar),
+    );
+    this.hookPtr = this.#filter.hookPtr;
     this.#setupLua();
   }
 
@@ -518,6 +571,7 @@ export class WorkerDebugger {
     }
     const info: ProtoInfo = { internal, bps };
     this.#protos.set(p, info);
+    this.#filter.mark(p, bps !== null ? ProtoMark.breakpoints : ProtoMark.plain);
     return info;
   }
 
@@ -733,6 +787,10 @@ export class WorkerDebugger {
 
   #invalidate(L: number): void {
     this.#protos.clear();
+    this.#filter.clear();
+    const lines: number[] = [];
+    for (const m of this.#lineBps.values()) lines.push(...m.keys());
+    this.#filter.setLines(lines);
     this.#lastProto = 0;
     this.#lastInfo = undefined;
     const lua = this.#api.lua;

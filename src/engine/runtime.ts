@@ -58,6 +58,7 @@ export class LuaRuntime {
   #introspector: Introspector | undefined;
   #mailbox: SharedArrayBuffer | undefined;
   #debugChannel: SharedArrayBuffer | undefined;
+  #memory: WebAssembly.Memory | undefined;
   #debugger: WorkerDebugger | undefined;
   #traceback = "";
   #exitCode: number | undefined;
@@ -78,8 +79,12 @@ export class LuaRuntime {
     options: EngineOptions,
     control: Int32Array,
     out: RingWriter,
-    mailbox?: SharedArrayBuffer,
-    debugChannel?: SharedArrayBuffer,
+    shared: {
+      mailbox?: SharedArrayBuffer;
+      debugChannel?: SharedArrayBuffer;
+      /** The wasm memory, shared (worker.ts): the debugger's hook filter needs it. */
+      memory?: WebAssembly.Memory;
+    } = {},
   ): Promise<LuaRuntime> {
     const engine = await factory.createEngine({
       // The memory limit caps the wasm heap instead (worker.ts): allocation tracing calls
@@ -89,8 +94,9 @@ export class LuaRuntime {
       injectObjects: false,
     });
     const rt = new LuaRuntime(engine, options, control);
-    rt.#mailbox = mailbox;
-    rt.#debugChannel = debugChannel;
+    rt.#mailbox = shared.mailbox;
+    rt.#debugChannel = shared.debugChannel;
+    rt.#memory = shared.memory;
     rt.#setup(out);
     return rt;
   }
@@ -153,8 +159,10 @@ export class LuaRuntime {
     });
 
     if (this.#options.debug && this.#debugChannel) {
+      if (!this.#memory) throw new Error("the debugger needs the engine's shared wasm memory");
       this.#debugger = new WorkerDebugger({
         api,
+        memory: this.#memory,
         L0: L,
         control: this.#control,
         channel: this.#debugChannel,

@@ -10,6 +10,9 @@
  * data segments and code all address memory 0 and stay as they are.
  */
 
+/** Emscripten's own heap limit (2 GiB), in 64 KiB pages: the shared memory's maximum. */
+export const MAX_PAGES = 32768;
+
 const SECTION_IMPORT = 2;
 const SECTION_MEMORY = 5;
 const KIND_MEMORY = 2;

@@ -12,10 +12,7 @@ import type { LuaFactory } from "wasmoon";
 import { RingWriter } from "./output_ring.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 import { LuaRuntime } from "./runtime.ts";
-import { importSharedMemory } from "./shared_memory.ts";
-
-/** Emscripten's own heap limit (2 GiB), in 64 KiB pages. */
-const MAX_PAGES = 32768;
+import { importSharedMemory, MAX_PAGES } from "./shared_memory.ts";
 
 // The wasm bytes are read here and handed to wasmoon (vendor/wasmoon.js: its loader without
 // Node.js APIs, see scripts/vendor_wasmoon.ts), and compiled off-thread meanwhile.
@@ -73,8 +70,7 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
           msg.options,
           new Int32Array(msg.control),
           new RingWriter(msg.output),
-          msg.mailbox,
-          msg.debug,
+          { mailbox: msg.mailbox, debugChannel: msg.debug, memory },
         );
         post({ type: "ready", memory });
         break;
