@@ -190,7 +190,7 @@ export async function runStartup(
   out.push(
     `### breakdown (bench/startup_breakdown.ts, medians of ${bRuns} processes, ms since spawn)`,
   );
-  out.push("Engine start-up step by step (a worker doing what src/engine/worker.ts does):");
+  out.push("Engine start-up step by step (src/engine/worker.ts in a worker that marks its steps):");
   out.push(table(
     ["step", "at ms", "step ms"],
     steps(pieces, [
@@ -198,11 +198,11 @@ export async function runStartup(
       ["main_first_line", "main module loaded, first line"],
       ["main_worker_created", "new Worker() returns (blocks main)"],
       ["worker_first_line", "worker isolate up, first line"],
-      ["worker_engine_modules_imported", "import engine modules"],
-      ["worker_wasmoon_imported", "read glue.wasm, import vendored wasmoon"],
-      ["worker_wasm_ready", "glue.wasm compile + instantiate"],
+      ["worker_module_loaded", "worker.ts loaded (modules, glue.wasm read)"],
+      ["worker_wasm_compiled", "glue.wasm compiled (off-thread)"],
+      ["worker_wasm_ready", "vendored wasmoon loaded, wasm instantiated"],
       ["worker_create_engine_done", "createEngine (lua_newstate, openlibs)"],
-      ["worker_prelude_done", "format + prelude + host table (LuaRuntime)"],
+      ["worker_prelude_done", "prelude + host table (LuaRuntime), ready"],
       ["worker_execute_done", "execute print(1)"],
       ["main_got_result", "main thread has the result"],
       ["process_exit", "process exit seen by parent"],

@@ -5,8 +5,8 @@
  * part of the picture. Prints one JSON object of marks, in ms since spawn.
  *
  * Modes:
- *   --pieces  the engine's start-up steps one by one, in a worker of this file that does
- *             what src/engine/worker.ts does, with a mark between each step
+ *   --pieces  the engine's start-up steps one by one: src/engine/worker.ts run inside a
+ *             worker of this file, which wraps what it calls to mark each step
  *   --engine  the real path: Engine (src/engine/handle.ts) + init + execute, as exec does
  *   --cli     the main thread of `exec` without the engine: the CLI modules, the command
  *             tree for exec, the config, then the in-process kernel's modules
@@ -14,7 +14,7 @@
  * This file has no static imports, so its first mark is taken before any module loads.
  */
 /// <reference lib="deno.window" />
-import type { LuaFactory as LuaFactoryType } from "wasmoon";
+import type { FromWorker, ToWorker } from "../src/engine/protocol.ts";
 const epochNow = () => performance.timeOrigin + performance.now();
 const spawn = Number(Deno.env.get("BENCH_SPAWN_EPOCH") ?? performance.timeOrigin);
 const since = (t: number) => Math.round((t - spawn) * 100) / 100;
@@ -25,40 +25,56 @@ type Marks = Record<string, number>;
 const inWorker = typeof (globalThis as any).WorkerGlobalScope !== "undefined";
 
 if (inWorker) {
-  // --- worker side of --pieces: the steps of src/engine/worker.ts, marked -----------------
-  const w = self as unknown as {
-    postMessage(m: unknown): void;
-    onmessage: ((e: MessageEvent) => void) | null;
-  };
+  // --- worker side of --pieces: the real src/engine/worker.ts, its steps marked ------------
+  // It runs in this worker's scope; what it calls is wrapped to take the marks, and it is
+  // driven with the messages the main thread's Engine sends.
   const marks: Marks = { worker_first_line: epochNow() };
-  const { LuaRuntime } = await import("../src/engine/runtime.ts");
-  const { createRingBuffer, RingWriter } = await import("../src/engine/output_ring.ts");
-  marks.worker_engine_modules_imported = epochNow();
-  // As src/engine/worker.ts: glue.wasm read and compiled off-thread while the vendored wasmoon
-  // (no Node.js compat) loads, then handed to emscripten's instantiateStreaming.
-  const wasmPath = new URL(import.meta.resolve("wasmoon/dist/glue.wasm")).pathname;
-  const wasmBinary = Deno.readFileSync(wasmPath);
-  const compiled = WebAssembly.compile(wasmBinary);
-  const wasmUrl = URL.createObjectURL(new Blob([wasmBinary], { type: "application/wasm" }));
-  WebAssembly.instantiateStreaming = (async (_source: unknown, imports?: WebAssembly.Imports) => {
-    const module = await compiled;
-    return { module, instance: await WebAssembly.instantiate(module, imports) };
-  }) as typeof WebAssembly.instantiateStreaming;
-  const { LuaFactory } = await import("../src/engine/vendor/wasmoon.js");
-  marks.worker_wasmoon_imported = epochNow();
-  const factory: LuaFactoryType = new LuaFactory(wasmUrl);
-  await factory.getLuaModule();
-  marks.worker_wasm_ready = epochNow();
-  const orig = factory.createEngine.bind(factory);
-  factory.createEngine = async (opts) => {
-    const e = await orig(opts);
-    marks.worker_create_engine_done = epochNow();
-    return e;
+  const compile = WebAssembly.compile;
+  WebAssembly.compile = async (bytes) => {
+    const m = await compile(bytes);
+    marks.worker_wasm_compiled = epochNow();
+    return m;
   };
-  const control = new Int32Array(new SharedArrayBuffer(64));
-  const rt = await LuaRuntime.create(
-    factory,
-    {
+  const instantiate = WebAssembly.instantiate as (
+    m: WebAssembly.Module,
+    i?: WebAssembly.Imports,
+  ) => Promise<WebAssembly.Instance>;
+  WebAssembly.instantiate = (async (m: WebAssembly.Module, i?: WebAssembly.Imports) => {
+    const inst = await instantiate(m, i);
+    marks.worker_wasm_ready = epochNow();
+    return inst;
+  }) as typeof WebAssembly.instantiate;
+  const { LuaRuntime } = await import("../src/engine/runtime.ts");
+  const create = LuaRuntime.create;
+  LuaRuntime.create = async (factory, ...rest) => {
+    const createEngine = factory.createEngine.bind(factory);
+    factory.createEngine = async (opts) => {
+      const e = await createEngine(opts);
+      marks.worker_create_engine_done = epochNow();
+      return e;
+    };
+    return await create.call(LuaRuntime, factory, ...rest);
+  };
+  const { Control } = await import("../src/engine/protocol.ts");
+  const { createRingBuffer } = await import("../src/engine/output_ring.ts");
+  const { createMailbox } = await import("../src/engine/mailbox.ts");
+  const scope = self as unknown as {
+    postMessage(m: FromWorker | Marks): void;
+    onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
+  };
+  const toMain = scope.postMessage.bind(scope);
+  const replies: ((m: FromWorker) => void)[] = [];
+  scope.postMessage = (m) => replies.shift()?.(m as FromWorker);
+  const send = (data: ToWorker) =>
+    new Promise<FromWorker>((resolve) => {
+      replies.push(resolve);
+      scope.onmessage!(new MessageEvent("message", { data }));
+    });
+  await import("../src/engine/worker.ts");
+  marks.worker_module_loaded = epochNow();
+  const ready = await send({
+    type: "init",
+    options: {
       securityLevel: "safe",
       allowedPaths: [Deno.cwd()],
       maxMemoryBytes: 0,
@@ -66,14 +82,20 @@ if (inWorker) {
       interactive: false,
       cwd: Deno.cwd(),
     },
-    control,
-    new RingWriter(createRingBuffer()),
-  );
+    control: new SharedArrayBuffer(Control.size * 4),
+    output: createRingBuffer(),
+    mailbox: createMailbox(),
+  });
+  if (ready.type !== "ready") throw new Error(JSON.stringify(ready));
   marks.worker_prelude_done = epochNow();
-  const outcome = rt.execute({ code: "print(1)", chunkName: "=(command line)", echo: false });
+  const done = await send({
+    type: "execute",
+    id: 1,
+    request: { code: "print(1)", chunkName: "=(command line)", echo: false },
+  });
+  if (done.type !== "done" || done.outcome.status !== "ok") throw new Error(JSON.stringify(done));
   marks.worker_execute_done = epochNow();
-  if (outcome.status !== "ok") throw new Error(JSON.stringify(outcome));
-  w.postMessage(marks);
+  toMain(marks);
 } else if (import.meta.main) {
   const marks: Marks = { main_first_line: epochNow() };
   const mode = Deno.args[0] ?? "--pieces";
