@@ -7,6 +7,8 @@
  * Lua's own errors and semantics for the other cases.
  */
 
+import * as Lua from "../engine/lua_layout.ts";
+
 /** Reads the frame's registers; `undefined`: not decidable here, use the Lua path. */
 export type FastCondition = (heap: Heap, base: number) => boolean | undefined;
 
@@ -16,11 +18,7 @@ export interface Heap {
   HEAPF64: Float64Array;
 }
 
-// StackValue: 16 bytes, the value at 0, the type tag at 8 (Lua 5.4.4, wasm32).
-const SLOT = 16;
-const TT = 8;
-const LUA_VNUMINT = 0x03;
-const LUA_VNUMFLT = 0x13;
+const { TV_SIZE: SLOT, TV_TT: TT, LUA_VNUMINT, LUA_VNUMFLT } = Lua;
 
 type Operand = { local: number } | { value: number };
 

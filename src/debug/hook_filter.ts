@@ -15,8 +15,10 @@
  * The table maps Proto pointers to 1 (no breakpoints) or 2 (breakpoints); the debugger
  * fills it as it meets prototypes and clears it when breakpoints change.
  */
-import { LuaLayout } from "../engine/poke.ts";
+import { HookMask } from "../engine/capi.ts";
+import * as Lua from "../engine/lua_layout.ts";
 import { MAX_PAGES } from "../engine/shared_memory.ts";
+import { name, section, sleb, uleb } from "../engine/wasm_encode.ts";
 
 export interface FilterMemory {
   HEAP32: Int32Array;
@@ -34,16 +36,9 @@ const CFG_SIZE = 16;
 /** Lines 0..MAX_LINE-1 have a bit; events on later lines always reach JavaScript. */
 const MAX_LINE = 1 << 16;
 
-// lua_Debug and Lua structures (Lua 5.4.4, wasm32).
-const AR_CURRENTLINE = 24;
-const AR_CI = 104;
-const TV_TT = 8;
-const LUA_VLCL_COLLECTABLE = 0x46;
-const LCL_PROTO = 12;
-const EV_RET = 1;
-const EV_LINE = 2;
-const EV_COUNT = 3;
-const MASK_LINE = 4;
+const MASK_LINE = HookMask.line;
+const { AR_EVENT, AR_CURRENTLINE, AR_CI, TV_TT, LUA_VLCL_COLLECTABLE, LCL_PROTO } = Lua;
+const { EV_RET, EV_LINE, EV_COUNT } = Lua;
 
 export const ProtoMark = { plain: 1, breakpoints: 2 } as const;
 
@@ -187,7 +182,7 @@ function filterBody(cfg: number): number[] {
     // block $fwd: a `br` to it passes the event on to JavaScript.
     op.block, op.void,
     ...cfgLoad(CFG_FORWARD_ALL), op.brIf, 0,
-    ...get(AR), ...ld(0), ...tee(EV), ...c(EV_LINE), op.eq,
+    ...get(AR), ...ld(AR_EVENT), ...tee(EV), ...c(EV_LINE), op.eq,
     op.if, op.void,
     // Line event: forward only lines that have a breakpoint somewhere.
     ...get(AR), ...ld(AR_CURRENTLINE), ...tee(H), ...c(MAX_LINE), op.geU, op.brIf, 1,
@@ -200,12 +195,12 @@ function filterBody(cfg: number): number[] {
     // A return: the function returned to is what matters.
     ...get(EV), ...c(EV_RET), op.eq,
     op.if, op.void,
-    ...get(CI), ...ld(LuaLayout.CI_PREVIOUS), ...tee(CI), op.eqz,
+    ...get(CI), ...ld(Lua.CI_PREVIOUS), ...tee(CI), op.eqz,
     op.if, op.void, op.return, op.end,
     op.end,
     // k: the prototype's mark; a C function counts as plain.
     ...c(ProtoMark.plain), ...set(K),
-    ...get(CI), ...ld(LuaLayout.CI_FUNC), ...tee(P), ...ld8(TV_TT), ...c(LUA_VLCL_COLLECTABLE), op.eq,
+    ...get(CI), ...ld(Lua.CI_FUNC), ...tee(P), ...ld8(TV_TT), ...c(LUA_VLCL_COLLECTABLE), op.eq,
     op.if, op.void,
     ...get(P), ...ld(0), ...ld(LCL_PROTO), ...set(P),
     ...cfgLoad(CFG_TABLE), ...set(T),
@@ -224,7 +219,7 @@ function filterBody(cfg: number): number[] {
     op.end, // if Lua function
     // Forward when the line-event state must switch.
     ...get(K), ...c(ProtoMark.breakpoints), op.eq,
-    ...get(L), ...ld8(LuaLayout.L_HOOKMASK), ...c(MASK_LINE), op.and, ...c(0), op.ne,
+    ...get(L), ...ld8(Lua.L_HOOKMASK), ...c(MASK_LINE), op.and, ...c(0), op.ne,
     op.ne, op.brIf, 0,
     op.return,
     op.end, // $fwd
@@ -253,37 +248,4 @@ function filterModule(cfg: number): Uint8Array<ArrayBuffer> {
     ...section(7, [1, ...name("hook"), 0x00, 1]),
     ...section(10, [1, ...func]),
   ]);
-}
-
-function section(id: number, content: number[]): number[] {
-  return [id, ...uleb(content.length), ...content];
-}
-
-function name(s: string): number[] {
-  const b = new TextEncoder().encode(s);
-  return [...uleb(b.length), ...b];
-}
-
-function uleb(v: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0);
-  return out;
-}
-
-function sleb(v: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
 }

@@ -24,7 +24,7 @@ import {
   LuaTypeId,
 } from "../engine/capi.ts";
 import type { RingWriter } from "../engine/output_ring.ts";
-import { LuaLayout } from "../engine/poke.ts";
+import * as Lua from "../engine/lua_layout.ts";
 import { Control, Signal } from "../engine/protocol.ts";
 import { codeLines, nextCodeLine } from "./bytecode.ts";
 import { compileFastCondition, type FastCondition } from "./fast_condition.ts";
@@ -36,27 +36,9 @@ import { DEBUG_LUA } from "./lua.ts";
 const REG = LUA_REGISTRYINDEX;
 const HOOK_COUNT = 1000;
 
-// lua_Debug (Lua 5.4.4, wasm32).
-const AR_SIZE = 112;
-const AR_NAME = 4;
-const AR_NAMEWHAT = 8;
-const AR_WHAT = 12;
-const AR_SOURCE = 16;
-const AR_CURRENTLINE = 24;
-const AR_LINEDEFINED = 28;
-const AR_ISTAILCALL = 39;
-const AR_CI = 104;
-// CallInfo (engine/poke.ts has the lua_State and CallInfo layout), StackValue, LClosure.
-const CI_PREVIOUS = LuaLayout.CI_PREVIOUS;
-const TV_TT = 8;
-const LUA_VLCL_COLLECTABLE = 0x46;
-const LCL_PROTO = 12;
-
-// EV_CALL = 0 (the default branch of #hook)
-const EV_RET = 1;
-const EV_LINE = 2;
-const EV_COUNT = 3;
-const EV_TAILCALL = 4;
+const { AR_SIZE, AR_NAME, AR_NAMEWHAT, AR_WHAT, AR_SOURCE, AR_CURRENTLINE } = Lua;
+const { AR_LINEDEFINED, AR_ISTAILCALL, AR_CI, CI_PREVIOUS, TV_TT } = Lua;
+const { LUA_VLCL_COLLECTABLE, LCL_PROTO, EV_RET, EV_LINE, EV_COUNT, EV_TAILCALL } = Lua;
 
 const INTERNAL_PREFIX = "=[llmspell";
 
@@ -374,7 +356,7 @@ export class WorkerDebugger {
   #hook(L: number, ar: number): void {
     try {
       const h32 = this.#m.HEAP32;
-      const ev = h32[ar >> 2];
+      const ev = h32[(ar + Lua.AR_EVENT) >> 2];
       if (ev !== EV_LINE && ev !== EV_COUNT && this.#plainCallRet(L, ar, h32, ev)) return;
       if (ev === EV_LINE) this.#onLine(L, ar, h32);
       else if (ev === EV_COUNT) this.#onCount(L);
@@ -414,7 +396,7 @@ export class WorkerDebugger {
       this.#lastInfo = info;
       want = info.bps !== null;
     }
-    const lineOn = (this.#m.HEAPU8[L + LuaLayout.L_HOOKMASK] & HookMask.line) !== 0;
+    const lineOn = (this.#m.HEAPU8[L + Lua.L_HOOKMASK] & HookMask.line) !== 0;
     if (want !== lineOn) this.#setLine(L, want);
     return true;
   }
@@ -428,7 +410,7 @@ export class WorkerDebugger {
       return;
     }
     // Served: the poke's count event is not needed any more.
-    const mask = this.#m.HEAPU8[L + LuaLayout.L_HOOKMASK];
+    const mask = this.#m.HEAPU8[L + Lua.L_HOOKMASK];
     if (mask & HookMask.count) this.#m._lua_sethook(L, this.hookPtr, mask & ~HookMask.count, 0);
   }
 
@@ -866,11 +848,11 @@ export class WorkerDebugger {
   ): (boolean | string)[] | string {
     const m = this.#m;
     const lua = this.#api.lua;
-    const pc = m.HEAP32[(ci + 16) >> 2];
+    const pc = m.HEAP32[(ci + Lua.CI_SAVEDPC) >> 2];
     let entry = bp.compiled.get(pc);
     if (entry?.fast) {
-      // Registers start after the function's own slot (StackValue: 16 bytes).
-      const r = entry.fast(m, m.HEAP32[ci >> 2] + 16);
+      // Registers start after the function's own slot.
+      const r = entry.fast(m, m.HEAP32[(ci + Lua.CI_FUNC) >> 2] + Lua.TV_SIZE);
       if (r !== undefined) return [r];
     }
     const top = lua.lua_gettop(L);

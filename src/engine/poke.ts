@@ -17,36 +17,13 @@
  * hook itself puts the thread's hook back as it was (runtime.ts, worker_debugger.ts).
  */
 import { HookMask } from "./capi.ts";
+import * as Lua from "./lua_layout.ts";
 import { Control } from "./protocol.ts";
 
-/** Lua 5.4.4 structures in wasm32 (checked by tests/engine/poke_test.ts). */
-export const LuaLayout = {
-  /** lua_State */
-  L_CI: 20,
-  L_HOOK: 88,
-  L_BASEHOOKCOUNT: 104,
-  L_HOOKCOUNT: 108,
-  L_HOOKMASK: 112,
-  /** CallInfo */
-  CI_FUNC: 0,
-  CI_PREVIOUS: 8,
-  CI_TRAP: 20,
-  CI_CALLSTATUS: 34,
-  /** lua_State.base_ci, the C frame every thread starts with. */
-  L_BASE_CI: 52,
-} as const;
-const { L_CI, L_HOOK, L_BASEHOOKCOUNT, L_HOOKCOUNT, L_HOOKMASK } = LuaLayout;
-const { CI_FUNC, CI_PREVIOUS, CI_TRAP, CI_CALLSTATUS } = LuaLayout;
-const CIST_C = 2;
-/** StackValue / TValue: 16 bytes, the type tag at 8. */
-const TV_SIZE = 16;
-const TV_TT = 8;
-const LUA_VLCF = 0x16;
-const LUA_VCCL_COLLECTABLE = 0x66;
-const LUA_VTHREAD_COLLECTABLE = 0x48;
-/** CClosure: the C function at 12, the first upvalue at 16. */
-const CCL_F = 12;
-const CCL_UPVALUE = 16;
+const CIST_C = Lua.CIST_C;
+const { L_CI, L_HOOK, L_BASEHOOKCOUNT, L_HOOKCOUNT, L_HOOKMASK } = Lua;
+const { CI_FUNC, CI_PREVIOUS, CI_TRAP, CI_CALLSTATUS, TV_SIZE, TV_TT, CCL_F, CCL_UPVALUE } = Lua;
+const { LUA_VLCF, LUA_VCCL_COLLECTABLE, LUA_VTHREAD_COLLECTABLE } = Lua;
 
 /** Bounds that keep a poke short even on a state that changes under it. */
 const MAX_FRAMES = 1 << 20;

@@ -10,6 +10,8 @@
  * data segments and code all address memory 0 and stay as they are.
  */
 
+import { name, readUleb, uleb } from "./wasm_encode.ts";
+
 /** Emscripten's own heap limit (2 GiB), in 64 KiB pages: the shared memory's maximum. */
 export const MAX_PAGES = 32768;
 
@@ -48,23 +50,23 @@ export function importSharedMemory(
   const imp = sections.find((s) => s.id === SECTION_IMPORT);
   if (!mem || !imp) throw new Error("wasm module has no memory or import section");
   let pos = mem.start;
-  const [count, a] = readU32(wasm, pos);
+  const [count, a] = readUleb(wasm, pos);
   if (count !== 1) throw new Error(`wasm module defines ${count} memories, expected 1`);
   const flags = wasm[a];
-  const [initial] = readU32(wasm, a + 1);
+  const [initial] = readUleb(wasm, a + 1);
   if (flags & 2) throw new Error("wasm memory is already shared");
   pos = imp.start;
-  const [nImports, entries] = readU32(wasm, pos);
+  const [nImports, entries] = readUleb(wasm, pos);
   const entry = [
     ...name("env"),
     ...name("memory"),
     KIND_MEMORY,
     LIMITS_SHARED_MAX,
-    ...u32(initial),
-    ...u32(maxPages),
+    ...uleb(initial),
+    ...uleb(maxPages),
   ];
   const body = [
-    ...u32(nImports + 1),
+    ...uleb(nImports + 1),
     ...wasm.subarray(entries, imp.start + imp.size),
     ...entry,
   ];
@@ -72,7 +74,7 @@ export function importSharedMemory(
   for (const s of sections) {
     if (s.id === SECTION_MEMORY) continue;
     if (s.id === SECTION_IMPORT) {
-      parts.push(new Uint8Array([SECTION_IMPORT, ...u32(body.length), ...body]));
+      parts.push(new Uint8Array([SECTION_IMPORT, ...uleb(body.length), ...body]));
     } else parts.push(wasm.subarray(s.head, s.start + s.size));
   }
   const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -94,38 +96,10 @@ function readSections(wasm: Uint8Array): Section[] {
   while (pos < wasm.length) {
     const head = pos;
     const id = wasm[pos];
-    const [size, start] = readU32(wasm, pos + 1);
+    const [size, start] = readUleb(wasm, pos + 1);
     out.push({ id, start, size, head });
     pos = start + size;
   }
   if (pos !== wasm.length) throw new Error("wasm module is truncated");
   return out;
-}
-
-/** An unsigned LEB128 at `pos`: the value and the offset after it. */
-function readU32(b: Uint8Array, pos: number): [number, number] {
-  let v = 0;
-  let shift = 0;
-  for (;;) {
-    const byte = b[pos++];
-    v += (byte & 0x7f) * 2 ** shift;
-    if ((byte & 0x80) === 0) return [v, pos];
-    shift += 7;
-  }
-}
-
-function u32(v: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = v & 0x7f;
-    v = Math.floor(v / 128);
-    if (v !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0);
-  return out;
-}
-
-function name(s: string): number[] {
-  const b = new TextEncoder().encode(s);
-  return [...u32(b.length), ...b];
 }

@@ -3,7 +3,7 @@
  * against the Lua C API of the same glue.wasm, and the rewritten module's shared memory.
  */
 import { LuaFactory } from "wasmoon";
-import { LuaLayout } from "../../src/engine/poke.ts";
+import * as Lua from "../../src/engine/lua_layout.ts";
 import { importSharedMemory } from "../../src/engine/shared_memory.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 
@@ -18,16 +18,16 @@ Deno.test("poke.ts layout: lua_sethook's fields and the CallInfo chain are where
     const fn = lua.module.addFunction(() => {}, "vii");
     lua.lua_sethook(L, fn, 0b1101, 777);
     const at = (off: number) => m.HEAP32[(L + off) >> 2];
-    assertEquals(at(LuaLayout.L_HOOK), fn);
-    assertEquals(at(LuaLayout.L_BASEHOOKCOUNT), 777);
-    assertEquals(at(LuaLayout.L_HOOKCOUNT), 777);
-    assertEquals(at(LuaLayout.L_HOOKMASK), 0b1101);
+    assertEquals(at(Lua.L_HOOK), fn);
+    assertEquals(at(Lua.L_BASEHOOKCOUNT), 777);
+    assertEquals(at(Lua.L_HOOKCOUNT), 777);
+    assertEquals(at(Lua.L_HOOKMASK), 0b1101);
     assertEquals(lua.lua_gethookmask(L), 0b1101);
     // Outside any call, L->ci is the thread's base C frame (CIST_C) with no previous.
-    const ci = at(LuaLayout.L_CI);
-    assertEquals(ci, L + LuaLayout.L_BASE_CI);
-    assertEquals(m.HEAPU8[ci + LuaLayout.CI_CALLSTATUS] & 2, 2);
-    assertEquals(m.HEAP32[(ci + LuaLayout.CI_PREVIOUS) >> 2], 0);
+    const ci = at(Lua.L_CI);
+    assertEquals(ci, L + Lua.L_BASE_CI);
+    assertEquals(m.HEAPU8[ci + Lua.CI_CALLSTATUS] & 2, 2);
+    assertEquals(m.HEAP32[(ci + Lua.CI_PREVIOUS) >> 2], 0);
     lua.lua_sethook(L, 0, 0, 0);
   } finally {
     engine.global.close();
