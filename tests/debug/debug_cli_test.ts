@@ -164,3 +164,14 @@ Deno.test("debug: a breakpoint in a module set before it loads binds when requir
     assertStringIncludes(await d.cmd("c"), "square\t49");
   });
 });
+
+Deno.test("debug: a breakpoint still hits after thousands of functions went through the hook filter", async () => {
+  await withDebug(["manyfuncs.lua", "--break-at", "manyfuncs.lua:8"], async (d) => {
+    assertStringIncludes(
+      await d.until(PROMPT),
+      "Stopped (breakpoint 1) at manyfuncs.lua:8 in target",
+    );
+    assertEquals((await d.cmd("p v")).trim(), String(3000 + 3000 * 3001 / 2));
+    assertStringIncludes(await d.cmd("c"), "target\t" + String((3000 + 3000 * 3001 / 2) * 2));
+  });
+});
