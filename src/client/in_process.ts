@@ -5,12 +5,10 @@
  * embedded and with `--connect`.
  */
 import { Kernel, type KernelOptions, type KernelTransport } from "../kernel/kernel.ts";
-import {
-  type ExecuteRequestContent,
-  type JsonObject,
-  type Message,
-  newMessage,
-} from "../protocol/jupyter/mod.ts";
+// Not protocol/jupyter/mod.ts: it re-exports the signer, whose node:crypto costs ~16 ms of
+// start-up in every embedded run and exec (an in-process kernel never signs).
+import { type ExecuteRequestContent, newMessage } from "../protocol/jupyter/messages.ts";
+import type { JsonObject, Message } from "../protocol/jupyter/wire.ts";
 import type { ExecuteHandlers } from "./client.ts";
 
 /** What a front end needs from a kernel, whichever transport carries the messages. */

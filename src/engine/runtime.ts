@@ -9,7 +9,7 @@
  */
 import type { LuaEngine, LuaFactory } from "wasmoon";
 import { CApi, HookMask, LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "./capi.ts";
-import { WorkerDebugger } from "../debug/worker_debugger.ts";
+import type { WorkerDebugger } from "../debug/worker_debugger.ts";
 import { pushHostTable } from "./host.ts";
 import { Introspector } from "./introspect.ts";
 import { installKernelApi } from "./kernel_api.ts";
@@ -59,6 +59,7 @@ export class LuaRuntime {
   #mailbox: SharedArrayBuffer | undefined;
   #debugChannel: SharedArrayBuffer | undefined;
   #memory: WebAssembly.Memory | undefined;
+  #debuggerClass: typeof WorkerDebugger | undefined;
   #debugger: WorkerDebugger | undefined;
   #traceback = "";
   #exitCode: number | undefined;
@@ -93,7 +94,12 @@ export class LuaRuntime {
       enableProxy: false,
       injectObjects: false,
     });
+    // The debugger's modules load only for a debugging engine (start-up of run/exec).
+    const debuggerClass = options.debug
+      ? (await import("../debug/worker_debugger.ts")).WorkerDebugger
+      : undefined;
     const rt = new LuaRuntime(engine, options, control);
+    rt.#debuggerClass = debuggerClass;
     rt.#mailbox = shared.mailbox;
     rt.#debugChannel = shared.debugChannel;
     rt.#memory = shared.memory;
@@ -158,9 +164,9 @@ export class LuaRuntime {
       onInterrupt: (hL) => lua.lua_sethook(hL, this.#hookPtr, HookMask.count, 1),
     });
 
-    if (this.#options.debug && this.#debugChannel) {
+    if (this.#debuggerClass && this.#debugChannel) {
       if (!this.#memory) throw new Error("the debugger needs the engine's shared wasm memory");
-      this.#debugger = new WorkerDebugger({
+      this.#debugger = new this.#debuggerClass({
         api,
         memory: this.#memory,
         L0: L,

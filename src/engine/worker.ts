@@ -9,13 +9,13 @@
  */
 /// <reference lib="deno.worker" />
 import type { LuaFactory } from "wasmoon";
-import { RingWriter } from "./output_ring.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
-import { LuaRuntime } from "./runtime.ts";
+import type { LuaRuntime } from "./runtime.ts";
 import { importSharedMemory, MAX_PAGES } from "./shared_memory.ts";
 
 // The wasm bytes are read here and handed to wasmoon (vendor/wasmoon.js: its loader without
-// Node.js APIs, see scripts/vendor_wasmoon.ts), and compiled off-thread meanwhile.
+// Node.js APIs, see scripts/vendor_wasmoon.ts), and compiled off-thread meanwhile; only then
+// do the engine's own modules load (dynamic imports: static ones would load first).
 const wasmPath = new URL(import.meta.resolve("wasmoon/dist/glue.wasm")).pathname;
 // Shared, so that the main thread can poke the running Lua state (shared_memory.ts, poke.ts).
 const { bytes: wasmBinary, memory } = importSharedMemory(Deno.readFileSync(wasmPath), MAX_PAGES);
@@ -37,22 +37,28 @@ function capHeapGrowth(imports: WebAssembly.Imports | undefined): void {
     heapCap > 0 && (bytes >>> 0) > heapCap ? 0 : resize(bytes);
 }
 
-// Emscripten's Web Worker path streams the wasm with fetch(): give it the bytes already read,
-// and the module already compiled (instantiateStreaming below).
-const wasmUrl = URL.createObjectURL(new Blob([wasmBinary], { type: "application/wasm" }));
+// Emscripten's Web Worker path fetches the wasm by URL and streams it into
+// instantiateStreaming: answer its fetch without fetching (the first fetch() of an isolate
+// costs ~4.5 ms) and instantiate the module already compiled with the shared memory.
+const WASM_URL = "llmspell:glue.wasm";
+const realFetch = globalThis.fetch;
+globalThis.fetch =
+  ((input: RequestInfo | URL, init?: RequestInit) =>
+    input === WASM_URL ? Promise.resolve(undefined) : realFetch(input, init)) as typeof fetch;
 WebAssembly.instantiateStreaming = (async (_source: unknown, imports?: WebAssembly.Imports) => {
+  globalThis.fetch = realFetch;
   capHeapGrowth(imports);
   (imports!.env as Record<string, unknown>).memory = memory;
   const module = await compiled;
-  URL.revokeObjectURL(wasmUrl);
   return { module, instance: await WebAssembly.instantiate(module, imports) };
 }) as typeof WebAssembly.instantiateStreaming;
 
 const factory: Promise<LuaFactory> = import("./vendor/wasmoon.js").then(async ({ LuaFactory }) => {
-  const f: LuaFactory = new LuaFactory(wasmUrl);
+  const f: LuaFactory = new LuaFactory(WASM_URL);
   await f.getLuaModule();
   return f;
 });
+const modules = Promise.all([import("./runtime.ts"), import("./output_ring.ts")]);
 let runtime: LuaRuntime | undefined;
 
 function post(msg: FromWorker): void {
@@ -65,6 +71,7 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
     switch (msg.type) {
       case "init": {
         heapCap = msg.options.maxMemoryBytes;
+        const [{ LuaRuntime }, { RingWriter }] = await modules;
         runtime = await LuaRuntime.create(
           await factory,
           msg.options,

@@ -20,12 +20,6 @@ const ROOTS = [
   "src/cli/connected.ts",
 ];
 
-/**
- * Known, to be removed: in_process.ts imports protocol/jupyter/mod.ts, which re-exports the
- * HMAC signer that an in-process kernel never uses.
- */
-const KNOWN = ["src/protocol/jupyter/sign.ts -> node:crypto"];
-
 interface Dependency {
   specifier: string;
   code?: { specifier: string };
@@ -64,5 +58,5 @@ async function nodeImports(root: string): Promise<string[]> {
 Deno.test("exec and run load no Node.js module on the main thread", async () => {
   const found = new Set<string>();
   for (const root of ROOTS) for (const f of await nodeImports(root)) found.add(f);
-  assertEquals([...found].filter((f) => !KNOWN.includes(f)).sort(), []);
+  assertEquals([...found].sort(), []);
 });
