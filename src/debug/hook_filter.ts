@@ -140,6 +140,7 @@ export class HookFilter {
 
 const I32 = 0x7f;
 const op = {
+  unreachable: 0x00,
   block: 0x02,
   loop: 0x03,
   if: 0x04,
@@ -165,29 +166,42 @@ const op = {
   void: 0x40,
 } as const;
 
-// Locals: parameters L, ar; then ev, ci, p, h, k, t.
-const L = 0, AR = 1, EV = 2, CI = 3, P = 4, H = 5, K = 6, T = 7;
-
-/** The filter function's body; `cfg` is the configuration block's address. */
-function filterBody(cfg: number): number[] {
+/** The instruction helpers the two functions are written with. */
+function asm(cfg: number) {
   const c = (v: number) => [op.const, ...sleb(v)];
   const ld = (offset: number) => [op.load, 2, ...uleb(offset)];
-  const ld8 = (offset: number) => [op.load8u, 0, ...uleb(offset)];
-  const get = (i: number) => [op.get, i];
-  const set = (i: number) => [op.set, i];
-  const tee = (i: number) => [op.tee, i];
-  const cfgLoad = (offset: number) => [...c(cfg), ...ld(offset)];
+  return {
+    c,
+    ld,
+    ld8: (offset: number) => [op.load8u, 0, ...uleb(offset)],
+    get: (i: number) => [op.get, i],
+    set: (i: number) => [op.set, i],
+    tee: (i: number) => [op.tee, i],
+    cfgLoad: (offset: number) => [...c(cfg), ...ld(offset)],
+  };
+}
+
+const FN_JS = 0;
+const FN_MARK = 2;
+
+/**
+ * hook(L, ar): the lua_Hook. Locals: L, ar, then ev, ci, k. A `br` to the outer block
+ * passes the event on to JavaScript.
+ */
+function hookBody(cfg: number): number[] {
+  const L = 0, AR = 1, EV = 2, CI = 3, K = 4;
+  const { c, ld, ld8, get, set, tee, cfgLoad } = asm(cfg);
+  const lineOn = [...get(L), ...ld8(Lua.L_HOOKMASK), ...c(MASK_LINE), op.and];
   // deno-fmt-ignore
   return [
-    // block $fwd: a `br` to it passes the event on to JavaScript.
     op.block, op.void,
     ...cfgLoad(CFG_FORWARD_ALL), op.brIf, 0,
     ...get(AR), ...ld(AR_EVENT), ...tee(EV), ...c(EV_LINE), op.eq,
     op.if, op.void,
     // Line event: forward only lines that have a breakpoint somewhere.
-    ...get(AR), ...ld(AR_CURRENTLINE), ...tee(H), ...c(MAX_LINE), op.geU, op.brIf, 1,
-    ...cfgLoad(CFG_LINES), ...get(H), ...c(3), op.shrU, op.add, ...ld8(0),
-    ...c(1), ...get(H), ...c(7), op.and, op.shl, op.and, op.brIf, 1,
+    ...get(AR), ...ld(AR_CURRENTLINE), ...tee(K), ...c(MAX_LINE), op.geU, op.brIf, 1,
+    ...cfgLoad(CFG_LINES), ...get(K), ...c(3), op.shrU, op.add, ...ld8(0),
+    ...c(1), ...get(K), ...c(7), op.and, op.shl, op.and, op.brIf, 1,
     op.return,
     op.end,
     ...get(EV), ...c(EV_COUNT), op.eq, op.brIf, 0,
@@ -196,43 +210,56 @@ function filterBody(cfg: number): number[] {
     ...get(EV), ...c(EV_RET), op.eq,
     op.if, op.void,
     ...get(CI), ...ld(Lua.CI_PREVIOUS), ...tee(CI), op.eqz,
-    op.if, op.void, op.return, op.end,
+    op.if, op.void, ...lineOn, op.brIf, 2, op.return, op.end,
     op.end,
-    // k: the prototype's mark; a C function counts as plain.
-    ...c(ProtoMark.plain), ...set(K),
-    ...get(CI), ...ld(Lua.CI_FUNC), ...tee(P), ...ld8(TV_TT), ...c(LUA_VLCL_COLLECTABLE), op.eq,
-    op.if, op.void,
+    // An unseen prototype, or a switch of line events: forward.
+    ...get(CI), op.call, FN_MARK, ...tee(K), op.eqz, op.brIf, 0,
+    ...get(K), ...c(ProtoMark.breakpoints), op.eq, ...lineOn, ...c(0), op.ne, op.ne, op.brIf, 0,
+    op.return,
+    op.end,
+    ...get(L), ...get(AR), op.call, FN_JS,
+    op.end,
+  ];
+}
+
+/**
+ * mark(ci): the table's mark for the function running in `ci`: 0 unseen, plain (also for
+ * C functions), breakpoints. Locals: ci, then p, h, k, e.
+ */
+function markBody(cfg: number): number[] {
+  const CI = 0, P = 1, H = 2, K = 3, E = 4;
+  const { c, ld, ld8, get, set, tee, cfgLoad } = asm(cfg);
+  // deno-fmt-ignore
+  return [
+    ...get(CI), ...ld(Lua.CI_FUNC), ...tee(P), ...ld8(TV_TT), ...c(LUA_VLCL_COLLECTABLE), op.ne,
+    op.if, op.void, ...c(ProtoMark.plain), op.return, op.end,
     ...get(P), ...ld(0), ...ld(LCL_PROTO), ...set(P),
-    ...cfgLoad(CFG_TABLE), ...set(T),
     ...get(P), ...c(4), op.shrU, ...cfgLoad(CFG_MASK), op.and, ...set(H),
-    op.block, op.void, // $found
-    op.loop, op.void, // $probe
-    ...get(T), ...get(H), ...c(3), op.shl, op.add, ...tee(CI), ...ld(0), ...tee(K),
+    op.loop, op.void,
+    ...cfgLoad(CFG_TABLE), ...get(H), ...c(3), op.shl, op.add, ...tee(E), ...ld(0), ...tee(K),
     ...get(P), op.eq,
-    op.if, op.void, ...get(CI), ...ld(4), ...set(K), op.br, 2, op.end,
-    // An empty slot: a prototype not seen yet.
-    ...get(K), op.eqz, op.brIf, 3,
+    op.if, op.void, ...get(E), ...ld(4), op.return, op.end,
+    ...get(K), op.eqz,
+    op.if, op.void, ...c(0), op.return, op.end,
     ...get(H), ...c(1), op.add, ...cfgLoad(CFG_MASK), op.and, ...set(H),
     op.br, 0,
-    op.end, // loop
-    op.end, // $found
-    op.end, // if Lua function
-    // Forward when the line-event state must switch.
-    ...get(K), ...c(ProtoMark.breakpoints), op.eq,
-    ...get(L), ...ld8(Lua.L_HOOKMASK), ...c(MASK_LINE), op.and, ...c(0), op.ne,
-    op.ne, op.brIf, 0,
-    op.return,
-    op.end, // $fwd
-    ...get(L), ...get(AR), op.call, 0,
+    op.end,
+    op.unreachable,
     op.end,
   ];
 }
 
 function filterModule(cfg: number): Uint8Array<ArrayBuffer> {
-  const body = filterBody(cfg);
-  const locals = [1, 6, I32]; // one group: six i32 locals
-  const func = [...uleb(locals.length + body.length), ...locals, ...body];
-  const type = [0x60, 2, I32, I32, 0];
+  const func = (nLocals: number, body: number[]) => {
+    const locals = nLocals > 0 ? [1, nLocals, I32] : [0];
+    return [...uleb(locals.length + body.length), ...locals, ...body];
+  };
+  // deno-fmt-ignore
+  const types = [
+    2,
+    0x60, 2, I32, I32, 0, // hook(L, ar)
+    0x60, 1, I32, 1, I32, // mark(ci) -> mark
+  ];
   // deno-fmt-ignore
   const imports = [
     2,
@@ -242,10 +269,10 @@ function filterModule(cfg: number): Uint8Array<ArrayBuffer> {
   // deno-fmt-ignore
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
-    ...section(1, [1, ...type]),
+    ...section(1, types),
     ...section(2, imports),
-    ...section(3, [1, 0]),
+    ...section(3, [2, 0, 1]),
     ...section(7, [1, ...name("hook"), 0x00, 1]),
-    ...section(10, [1, ...func]),
+    ...section(10, [2, ...func(3, hookBody(cfg)), ...func(4, markBody(cfg))]),
   ]);
 }

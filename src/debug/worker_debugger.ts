@@ -3,12 +3,15 @@
  * arrive through a shared-memory channel (channel.ts) and responses and events leave with
  * postMessage.
  *
- * Hooks are C-level (one JS function registered with the wasm function table):
+ * Hooks are C-level: a wasm filter (hook_filter.ts) in the function table, which passes
+ * on to #hook only the events that need the debugger:
  * - no breakpoint, step or pause: no hook (requests while Lua runs arrive by a poke, see
  *   engine/poke.ts, which sets a count event until the hook has served them);
- * - breakpoints: call and return events switch the line event on only while the running
- *   function's prototype has a breakpoint line; the prototype is found by reading the
- *   CallInfo and closure in wasm memory (Lua 5.4.4, wasm32 layout) and cached per Proto;
+ * - line breakpoints: call events switch the line event on only while the running
+ *   function's prototype has a breakpoint line, and return events are on only while such
+ *   a function is on the thread's stack; the prototype is found by reading the CallInfo
+ *   and closure in wasm memory (engine/lua_layout.ts) and cached per Proto;
+ * - function breakpoints: call and return events;
  * - step over/out: line events only in frames at or above the step's depth;
  * - step in and pause: line events everywhere.
  * A stop blocks inside the hook with Atomics.wait and answers requests from the channel.
@@ -223,6 +226,13 @@ export class WorkerDebugger {
   }
   #terminate = false;
   #needCallRet = false;
+  /**
+   * Per thread, the call frames (CallInfo pointers) running a function with breakpoints.
+   * While only line breakpoints are set, a thread gets return events only while it has
+   * one: a return hook on every return costs more than the call hook (bench/RESULTS.md).
+   * Frames that returned unseen or that an error unwound are pruned at a later return.
+   */
+  readonly #bpFrames = new Map<number, Set<number>>();
 
   // Stopped state.
   #stopped: { L: number; frames: Frame[]; exception?: { message: string; trace: string } } | null =
@@ -331,8 +341,9 @@ export class WorkerDebugger {
     this.#pausePending = false;
     this.#pendingFn = undefined;
     this.#terminate = false;
+    this.#bpFrames.clear();
     this.#recomputeNeeds();
-    this.#m._lua_sethook(this.#h.L0, this.hookPtr, this.#baseMask(), HOOK_COUNT);
+    this.#m._lua_sethook(this.#h.L0, this.hookPtr, this.#baseMask(this.#h.L0), HOOK_COUNT);
     this.#releaseRefs(this.#h.L0);
   }
 
@@ -385,20 +396,55 @@ export class WorkerDebugger {
     let ci = h32[(ar + AR_CI) >> 2];
     if (ev === EV_RET) {
       ci = h32[(ci + CI_PREVIOUS) >> 2];
-      if (ci === 0) return true;
+      if (ci === 0) {
+        this.#bpFrames.delete(L);
+        this.#setLine(L, false);
+        return true;
+      }
     }
+    const info = this.#knownProto(ci);
+    if (info === undefined) return false;
+    const want = info !== null && info.bps !== null;
+    if (ev === EV_RET) this.#pruneBpFrames(L, ci);
+    else this.#trackBpFrame(L, ci, want, ev === EV_TAILCALL);
+    this.#setLine(L, want);
+    return true;
+  }
+
+  /** The cached facts of the function running in `ci`: null for C, undefined if unseen. */
+  #knownProto(ci: number): ProtoInfo | null | undefined {
     const p = this.#proto(ci);
-    let want = false;
-    if (p !== 0) {
-      const info = p === this.#lastProto ? this.#lastInfo : this.#protos.get(p);
-      if (info === undefined) return false;
+    if (p === 0) return null;
+    const info = p === this.#lastProto ? this.#lastInfo : this.#protos.get(p);
+    if (info !== undefined) {
       this.#lastProto = p;
       this.#lastInfo = info;
-      want = info.bps !== null;
     }
-    const lineOn = (this.#m.HEAPU8[L + Lua.L_HOOKMASK] & HookMask.line) !== 0;
-    if (want !== lineOn) this.#setLine(L, want);
-    return true;
+    return info;
+  }
+
+  /**
+   * A return to `ci`: keeps only the recorded frames still on the stack. The filter passes
+   * on only returns that switch line events, so frames that returned to a frame with
+   * breakpoints (recursion) or that an error unwound are dropped here, later.
+   */
+  #pruneBpFrames(L: number, ci: number): void {
+    const set = this.#bpFrames.get(L);
+    if (!set || set.size === 0) return;
+    const live = new Set<number>();
+    for (let c = ci; c !== 0; c = this.#m.HEAP32[(c + CI_PREVIOUS) >> 2]) {
+      if (set.has(c)) live.add(c);
+    }
+    this.#bpFrames.set(L, live);
+  }
+
+  /** A call or tail call into `ci`: records or forgets it as a frame with breakpoints. */
+  #trackBpFrame(L: number, ci: number, hasBps: boolean, tail: boolean): void {
+    if (hasBps) {
+      let set = this.#bpFrames.get(L);
+      if (!set) this.#bpFrames.set(L, set = new Set());
+      set.add(ci);
+    } else if (tail) this.#bpFrames.get(L)?.delete(ci);
   }
 
   /** A count event: a poke (engine/poke.ts) for a debugger request or a signal. */
@@ -427,13 +473,19 @@ export class WorkerDebugger {
       if (d <= this.#stepDepth) this.#stepDepth = d - 1;
     }
     const info = this.#protoInfo(L, ci, ar);
+    this.#trackBpFrame(L, ci, info !== null && info.bps !== null, tail);
     this.#setLine(L, this.#wantLine(L, info, ci));
   }
 
   #onRet(L: number, ar: number, h32: Int32Array): void {
     const ci = h32[(ar + AR_CI) >> 2];
     const prev = h32[(ci + CI_PREVIOUS) >> 2];
-    if (prev === 0) return;
+    if (prev === 0) {
+      this.#bpFrames.delete(L);
+      this.#setLine(L, false);
+      return;
+    }
+    this.#pruneBpFrames(L, prev);
     let info: ProtoInfo | null = null;
     if (this.#proto(prev) !== 0) {
       if (this.#m._lua_getstack(L, 1, this.#tmpAr) === 0) return;
@@ -481,14 +533,31 @@ export class WorkerDebugger {
 
   // ── hook helpers ──────────────────────────────────────────────────────────────────────
 
-  #baseMask(): number {
-    return this.#needCallRet ? HookMask.call | HookMask.ret : 0;
+  /**
+   * The events thread `L` needs besides line events: none without breakpoints, steps or
+   * pauses; call events while only line breakpoints are set, and return events too while
+   * it runs a function with breakpoints; both in the other modes.
+   */
+  #baseMask(L: number): number {
+    if (!this.#needCallRet) return 0;
+    if (
+      this.#fnBps.length !== 0 || this.#stepMode !== StepMode.none || this.#lineAll ||
+      this.#pausePending || this.#pendingFn !== undefined
+    ) return HookMask.call | HookMask.ret;
+    return this.#bpFrames.get(L)?.size ? HookMask.call | HookMask.ret : HookMask.call;
   }
 
+  /** Sets `L`'s mask for line events on or off, keeping a pending poke's count event. */
   #setLine(L: number, on: boolean): void {
-    const mask = this.#baseMask() | (on ? HookMask.line : 0);
-    if (this.#m._lua_gethookmask(L) !== mask) {
-      this.#m._lua_sethook(L, this.hookPtr, mask, HOOK_COUNT);
+    const mask = this.#baseMask(L) | (on ? HookMask.line : 0);
+    const cur = this.#m.HEAPU8[L + Lua.L_HOOKMASK];
+    if ((cur & ~HookMask.count) !== mask) {
+      this.#m._lua_sethook(
+        L,
+        this.hookPtr,
+        mask | (cur & HookMask.count),
+        cur & HookMask.count ? 1 : 0,
+      );
     }
   }
 
@@ -586,7 +655,6 @@ export class WorkerDebugger {
     this.#recomputeNeeds();
     const lua = this.#api.lua;
     const m = this.#m;
-    const base = this.#baseMask();
     const threads: number[] = [this.#h.L0];
     lua.lua_rawgeti(L, REG, BigInt(this.#threadsRef));
     lua.lua_pushnil(L);
@@ -597,13 +665,25 @@ export class WorkerDebugger {
     lua.lua_settop(L, -2);
     for (const t of threads) {
       let line = false;
+      if (t !== this.#h.L0) this.#findBpFrames(t);
       if (this.#lineAll || this.#pausePending) line = t !== this.#h.L0;
       else if (t !== this.#h.L0 && m._lua_getstack(t, 0, this.#tmpAr) !== 0) {
         const ci = m.HEAP32[(this.#tmpAr + AR_CI) >> 2];
         line = this.#wantLine(t, this.#protoInfo(t, ci, this.#tmpAr), ci);
       }
-      m._lua_sethook(t, this.hookPtr, base | (line ? HookMask.line : 0), HOOK_COUNT);
+      m._lua_sethook(t, this.hookPtr, this.#baseMask(t) | (line ? HookMask.line : 0), HOOK_COUNT);
     }
+  }
+
+  /** Rebuilds the set of frames with breakpoints on `L`'s stack (breakpoints changed). */
+  #findBpFrames(L: number): void {
+    const set = new Set<number>();
+    for (let level = 0; this.#m._lua_getstack(L, level, this.#tmpAr) !== 0; level++) {
+      const ci = this.#m.HEAP32[(this.#tmpAr + AR_CI) >> 2];
+      const info = this.#protoInfo(L, ci, this.#tmpAr);
+      if (info !== null && info.bps !== null) set.add(ci);
+    }
+    this.#bpFrames.set(L, set);
   }
 
   // ── breakpoints ───────────────────────────────────────────────────────────────────────
@@ -782,7 +862,7 @@ export class WorkerDebugger {
     if (this.#T !== 0 || this.#stopped) this.#applyModes(L);
     else this.#recomputeNeeds();
     if (this.#T === 0 && !this.#stopped) {
-      this.#m._lua_sethook(this.#h.L0, this.hookPtr, this.#baseMask(), HOOK_COUNT);
+      this.#m._lua_sethook(this.#h.L0, this.hookPtr, this.#baseMask(this.#h.L0), HOOK_COUNT);
     }
   }
 

@@ -175,3 +175,28 @@ Deno.test("debug: a breakpoint still hits after thousands of functions went thro
     assertStringIncludes(await d.cmd("c"), "target\t" + String((3000 + 3000 * 3001 / 2) * 2));
   });
 });
+
+Deno.test("debug: breakpoints after a call returns, in recursion, after an error and a tail call", async () => {
+  await withDebug(
+    ["returns.lua", "--break-at", "returns.lua:6", "--break-at", "returns.lua:12:n == 3"],
+    async (d) => {
+      assertStringIncludes(
+        await d.until(PROMPT),
+        "Stopped (breakpoint 1) at returns.lua:6 in outer",
+      );
+      assertEquals((await d.cmd("p a")).trim(), "2");
+      const rec = await d.cmd("c");
+      assertStringIncludes(rec, "outer\t4");
+      assertStringIncludes(rec, "Stopped (breakpoint 2) at returns.lua:12 in rec");
+      assertEquals((await d.cmd("p r")).trim(), "3");
+      // After rec, an error unwinds a frame and a tail call replaces one: line 6 still stops.
+      const again = await d.cmd("c");
+      assertStringIncludes(again, "rec\t10");
+      assertStringIncludes(again, "pcall\tfalse");
+      assertStringIncludes(again, "tail\t6");
+      assertStringIncludes(again, "Stopped (breakpoint 1) at returns.lua:6 in outer");
+      assertEquals((await d.cmd("p a")).trim(), "11");
+      assertStringIncludes(await d.cmd("c"), "outer again\t22");
+    },
+  );
+});
