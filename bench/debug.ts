@@ -1,6 +1,6 @@
 /**
  * Debugger overhead on the Lua CPU scripts (bench/lua/), each a ratio to the same script
- * on an interactive engine without the debugger (the interrupt count hook armed in both):
+ * on an engine without the debugger (interruptible in both: no hook, see engine/poke.ts):
  *   (a) debugger attached, no breakpoints;
  *   (b) a breakpoint in a function that is never called;
  *   (c) a conditional breakpoint in the hot loop that is never true;
@@ -36,7 +36,6 @@ function options(debug: boolean): EngineOptions {
     allowedPaths: [dir],
     maxMemoryBytes: 0,
     timeoutMs: 0,
-    interactive: true,
     cwd: dir,
     debug,
   };

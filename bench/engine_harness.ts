@@ -1,16 +1,19 @@
 /**
  * Runs one Lua file through llmspell's Engine (worker, prelude, sandbox), as `run` does,
- * optionally interactive (`interactive: true`, as the kernel, REPL and debugger run). The scripts time themselves with os.clock(), so only the Lua work is
- * measured.
+ * optionally with a time limit armed (`--timeout-ms N`: a timer that would interrupt the
+ * chunk, as an interrupt from the kernel or REPL would; it used to need a count hook). The
+ * scripts time themselves with os.clock(), so only the Lua work is measured.
  *
- * Usage: deno run -A bench/engine_harness.ts FILE [--interactive] [--unrestricted]
+ * Usage: deno run -A bench/engine_harness.ts FILE [--timeout-ms N] [--unrestricted]
  */
 import * as path from "node:path";
 import { Engine } from "../src/engine/handle.ts";
 
-const file = Deno.args.find((a) => !a.startsWith("--"));
+const at = Deno.args.indexOf("--timeout-ms");
+const timeoutMs = at >= 0 ? Number(Deno.args[at + 1]) : 0;
+const file = Deno.args.find((a, i) => !a.startsWith("--") && i !== at + 1);
 if (!file) {
-  console.error("usage: engine_harness.ts FILE [--interactive] [--unrestricted]");
+  console.error("usage: engine_harness.ts FILE [--timeout-ms N] [--unrestricted]");
   Deno.exit(2);
 }
 const abs = path.resolve(file);
@@ -19,8 +22,7 @@ await engine.init({
   securityLevel: Deno.args.includes("--unrestricted") ? "unrestricted" : "safe",
   allowedPaths: [path.dirname(abs)],
   maxMemoryBytes: 0,
-  timeoutMs: 0,
-  interactive: Deno.args.includes("--interactive"),
+  timeoutMs,
   cwd: Deno.cwd(),
   scriptDir: path.dirname(abs),
 });

@@ -79,7 +79,6 @@ if (inWorker) {
       allowedPaths: [Deno.cwd()],
       maxMemoryBytes: 0,
       timeoutMs: 0,
-      interactive: false,
       cwd: Deno.cwd(),
     },
     control: new SharedArrayBuffer(Control.size * 4),
@@ -122,7 +121,6 @@ if (inWorker) {
       allowedPaths: [Deno.cwd()],
       maxMemoryBytes: 0,
       timeoutMs: 0,
-      interactive: false,
       cwd: Deno.cwd(),
     });
     marks.main_engine_ready = epochNow();

@@ -68,7 +68,6 @@ async function debugScript(
   const { code, path: abs } = await readScript(file);
   const options = {
     ...engineOptions(config, cwd, path.dirname(abs)),
-    interactive: true,
     debug: true,
   };
   let first = true;

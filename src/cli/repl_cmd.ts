@@ -51,7 +51,6 @@ export function registerReplCommand(program: Command): void {
         // debug: the REPL's db: commands attach to this engine (no hook until they are used).
         engineOptions: {
           ...engineOptions(config, ctx.cwd),
-          interactive: true,
           stdin: "kernel",
           debug: true,
         },

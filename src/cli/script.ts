@@ -115,7 +115,6 @@ export function engineOptions(config: Config, cwd: string, scriptDir?: string): 
     allowedPaths: config.runtime.security.allowed_paths.map((p) => path.resolve(cwd, p)),
     maxMemoryBytes: lua.max_memory_bytes,
     timeoutMs: lua.timeout_ms,
-    interactive: false,
     cwd,
     scriptDir,
   };

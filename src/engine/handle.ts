@@ -260,7 +260,7 @@ export class Engine {
     });
   }
 
-  /** Asks the running chunk to stop with the error "interrupted" (needs `interactive`). */
+  /** Asks the running chunk to stop with the error "interrupted" (a poke: poke.ts). */
   interrupt(): void {
     this.#signal(Signal.interrupt);
     // A chunk waiting for input checks the signal when woken.

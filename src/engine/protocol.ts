@@ -17,8 +17,6 @@ export interface EngineOptions {
   maxMemoryBytes: number;
   /** 0 means none. A per-execution limit: the main thread pokes the running chunk. */
   timeoutMs: number;
-  /** Arm the interrupt hook (kernel, REPL, debug). Batch run/exec leave it off. */
-  interactive: boolean;
   cwd: string;
   /** Directory of the script being run; searched first by require. */
   scriptDir?: string;

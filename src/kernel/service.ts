@@ -139,7 +139,7 @@ export async function runKernelService(opts: ServiceOptions): Promise<number> {
   const server = await KernelServer.start({
     connection: info,
     portBase: opts.port ?? config.kernel.port_base,
-    engineOptions: { ...opts.engineOptions(config), interactive: true, stdin: "kernel" },
+    engineOptions: { ...opts.engineOptions(config), stdin: "kernel" },
     // Started by main.ts before the arguments were parsed, so the wasm compile overlapped
     // with config loading and binding the sockets.
     engine: takeEngine(),

@@ -14,7 +14,6 @@ async function engine(stdin: "kernel" | "process" = "kernel"): Promise<Engine> {
     allowedPaths: [cwd],
     maxMemoryBytes: 0,
     timeoutMs: 0,
-    interactive: true,
     cwd,
     stdin,
   });
