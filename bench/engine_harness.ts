@@ -11,7 +11,7 @@ import { Engine } from "../src/engine/handle.ts";
 
 const at = Deno.args.indexOf("--timeout-ms");
 const timeoutMs = at >= 0 ? Number(Deno.args[at + 1]) : 0;
-const file = Deno.args.find((a, i) => !a.startsWith("--") && i !== at + 1);
+const file = Deno.args.find((a, i) => !a.startsWith("--") && (at < 0 || i !== at + 1));
 if (!file) {
   console.error("usage: engine_harness.ts FILE [--timeout-ms N] [--unrestricted]");
   Deno.exit(2);
