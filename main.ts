@@ -6,6 +6,8 @@ import { readCommandLine } from "./src/cli/argv.ts";
 import { prestartEngine } from "./src/engine/prestart.ts";
 
 const LUA_COMMANDS = new Set(["run", "exec", "repl", "debug"]);
+/** Commands whose engine need not be interruptible (see EngineStart in engine/handle.ts). */
+const BATCH_COMMANDS = new Set(["run", "exec"]);
 
 if (import.meta.main) {
   const argv = Deno.args;
@@ -17,7 +19,9 @@ if (import.meta.main) {
   const word = readCommandLine(argv).word ?? "";
   // A kernel in the foreground runs Lua here; `--daemon` only starts another process.
   const kernelStart = word === "kernel" && argv.includes("start") && !argv.includes("--daemon");
-  if (!wantsHelp && (LUA_COMMANDS.has(word) || kernelStart)) prestartEngine();
+  if (!wantsHelp && (LUA_COMMANDS.has(word) || kernelStart)) {
+    prestartEngine({ interruptible: !BATCH_COMMANDS.has(word) });
+  }
   const { runCli } = await import("./src/cli/program.ts");
   const code = await runCli(argv);
   Deno.exit(code);

@@ -1,10 +1,11 @@
 /**
- * Runs one Lua file through llmspell's Engine (worker, prelude, sandbox), as `run` does,
+ * Runs one Lua file through llmspell's Engine (worker, prelude, sandbox): interruptible as
+ * the kernel, REPL and debugger create it, or `--batch` as `run` does (no shared memory);
  * optionally with a time limit armed (`--timeout-ms N`: a timer that would interrupt the
  * chunk, as an interrupt from the kernel or REPL would; it used to need a count hook). The
  * scripts time themselves with os.clock(), so only the Lua work is measured.
  *
- * Usage: deno run -A bench/engine_harness.ts FILE [--timeout-ms N] [--unrestricted]
+ * Usage: deno run -A bench/engine_harness.ts FILE [--batch] [--timeout-ms N] [--unrestricted]
  */
 import * as path from "node:path";
 import { Engine } from "../src/engine/handle.ts";
@@ -13,11 +14,11 @@ const at = Deno.args.indexOf("--timeout-ms");
 const timeoutMs = at >= 0 ? Number(Deno.args[at + 1]) : 0;
 const file = Deno.args.find((a, i) => !a.startsWith("--") && (at < 0 || i !== at + 1));
 if (!file) {
-  console.error("usage: engine_harness.ts FILE [--timeout-ms N] [--unrestricted]");
+  console.error("usage: engine_harness.ts FILE [--batch] [--timeout-ms N] [--unrestricted]");
   Deno.exit(2);
 }
 const abs = path.resolve(file);
-const engine = new Engine();
+const engine = new Engine({ interruptible: !Deno.args.includes("--batch") });
 await engine.init({
   securityLevel: Deno.args.includes("--unrestricted") ? "unrestricted" : "safe",
   allowedPaths: [path.dirname(abs)],

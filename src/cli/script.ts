@@ -141,14 +141,15 @@ export async function runScript(
     const { runConnected } = await import("./remote_run.ts");
     return await runConnected(ctx, input);
   }
-  // Batch mode runs hook-free: Ctrl+C ends the process, as with any command-line tool.
+  // Batch mode: Ctrl+C ends the process, as with any command-line tool, so the engine need
+  // not be interruptible (its memory is not shared: faster, see EngineStart).
   Deno.addSignalListener("SIGINT", () => Deno.exit(ExitCode.interrupted));
   const started = performance.now();
   const options = engineOptions(config, ctx.cwd, input.scriptDir);
   // The worker creates the Lua state while this thread loads the kernel's modules. The
   // kernel's own init gets this same promise and reports a failure; this catch only keeps
   // an early one from counting as unhandled meanwhile.
-  const engine = takeEngine();
+  const engine = takeEngine({ interruptible: false });
   engine.init(options).catch(() => {});
   // Embedded mode: a kernel in this process, spoken to with the same messages as a remote
   // one (ARCHITECTURE.md §2), so both render through the same code.

@@ -16,6 +16,7 @@ import {
   RingRecord,
   Signal,
   type ToWorker,
+  WORKER_NAME,
 } from "./protocol.ts";
 import { pokeRunning } from "./poke.ts";
 import { LlmspellError } from "../errors.ts";
@@ -34,8 +35,21 @@ export type EngineEvent =
 
 const textDecoder = new TextDecoder();
 
+/** Decided when the worker starts, before its wasm is compiled. */
+export interface EngineStart {
+  /**
+   * Default true: the running chunk can be interrupted, timed out or paused by a poke
+   * (poke.ts), which needs the wasm memory shared. Shared memory costs up to 8% on
+   * allocation-heavy Lua (bench/RESULTS.md), so batch `run`/`exec` start with false:
+   * Ctrl+C ends their process, and a time limit ends the execution from this side
+   * (the engine is unusable afterwards). The debugger needs true.
+   */
+  interruptible?: boolean;
+}
+
 export class Engine {
   readonly #worker: Worker;
+  readonly #interruptible: boolean;
   readonly #controlBuf = new SharedArrayBuffer(Control.size * 4);
   readonly #control = new Int32Array(this.#controlBuf);
   readonly #ringBuf = createRingBuffer();
@@ -61,8 +75,12 @@ export class Engine {
   );
 
   /** Starts the worker (and the wasm compile) now; `init` may follow later. */
-  constructor() {
-    this.#worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
+  constructor(start: EngineStart = {}) {
+    this.#interruptible = start.interruptible ?? true;
+    this.#worker = new Worker(new URL("./worker.ts", import.meta.url), {
+      type: "module",
+      name: this.#interruptible ? WORKER_NAME.interruptible : WORKER_NAME.batch,
+    });
     this.#worker.onmessage = (ev: MessageEvent<FromWorker>) => this.#onMessage(ev.data);
     this.#worker.onerror = (ev) => {
       ev.preventDefault();
@@ -260,7 +278,10 @@ export class Engine {
     });
   }
 
-  /** Asks the running chunk to stop with the error "interrupted" (a poke: poke.ts). */
+  /**
+   * Asks the running chunk to stop with the error "interrupted": a poke (poke.ts), or for
+   * a batch engine the end of the chunk here (see EngineStart).
+   */
   interrupt(): void {
     this.#signal(Signal.interrupt);
     // A chunk waiting for input checks the signal when woken.
@@ -269,7 +290,32 @@ export class Engine {
 
   #signal(signal: number): void {
     Atomics.store(this.#control, Control.signal, signal);
-    this.#poke();
+    if (this.#interruptible) this.#poke();
+    else if (this.#busy) this.#abandon(signal);
+  }
+
+  /**
+   * A batch engine cannot be reached while Lua runs: the chunk ends here with the error
+   * the signal stands for, and the engine is unusable from now on (its process exits).
+   */
+  #abandon(signal: number): void {
+    const outcome: ExecOutcome = signal === Signal.timeout
+      ? {
+        status: "error",
+        error: {
+          kind: "timeout",
+          message: `timed out after ${this.#timeoutMs / 1000} s`,
+          traceback: [],
+          isObject: false,
+        },
+      }
+      : {
+        status: "error",
+        error: { kind: "interrupted", message: "interrupted", traceback: [], isObject: false },
+      };
+    this.#fatal = new Error("the engine was stopped while running a chunk");
+    for (const resolve of this.#pending.values()) resolve(outcome);
+    this.#pending.clear();
   }
 
   /**

@@ -91,8 +91,8 @@ export type ToWorker =
   | { type: "close" };
 
 export type FromWorker =
-  /** `memory`: the engine's shared wasm memory, for poke.ts. */
-  | { type: "ready"; memory: WebAssembly.Memory }
+  /** `memory`: the engine's shared wasm memory, for poke.ts (none in a batch engine). */
+  | { type: "ready"; memory?: WebAssembly.Memory }
   | { type: "fatal"; message: string }
   | { type: "done"; id: number; outcome: ExecOutcome }
   | { type: "answer"; id: number; answer: QueryAnswer }
@@ -134,6 +134,9 @@ export type QueryAnswer =
   }
   | { kind: "is_complete"; status: "complete" | "incomplete" | "invalid" }
   | { kind: "error"; message: string };
+
+/** The worker's name says whether to share its wasm memory (handle.ts EngineStart). */
+export const WORKER_NAME = { interruptible: "llmspell-engine", batch: "llmspell-engine-batch" };
 
 /** Int32 slots of the control buffer. */
 export const Control = {

@@ -9,7 +9,7 @@
  */
 /// <reference lib="deno.worker" />
 import type { LuaFactory } from "wasmoon";
-import type { FromWorker, ToWorker } from "./protocol.ts";
+import { type FromWorker, type ToWorker, WORKER_NAME } from "./protocol.ts";
 import type { LuaRuntime } from "./runtime.ts";
 import { importSharedMemory, MAX_PAGES } from "./shared_memory.ts";
 
@@ -17,8 +17,12 @@ import { importSharedMemory, MAX_PAGES } from "./shared_memory.ts";
 // Node.js APIs, see scripts/vendor_wasmoon.ts), and compiled off-thread meanwhile; only then
 // do the engine's own modules load (dynamic imports: static ones would load first).
 const wasmPath = new URL(import.meta.resolve("wasmoon/dist/glue.wasm")).pathname;
-// Shared, so that the main thread can poke the running Lua state (shared_memory.ts, poke.ts).
-const { bytes: wasmBinary, memory } = importSharedMemory(Deno.readFileSync(wasmPath), MAX_PAGES);
+// Shared, so that the main thread can poke the running Lua state (shared_memory.ts, poke.ts),
+// except for a batch engine (handle.ts EngineStart): shared memory costs up to 8%.
+const original = Deno.readFileSync(wasmPath);
+const { bytes: wasmBinary, memory } = self.name === WORKER_NAME.batch
+  ? { bytes: original, memory: undefined }
+  : importSharedMemory(original, MAX_PAGES);
 const compiled = WebAssembly.compile(wasmBinary);
 
 /**
@@ -48,7 +52,7 @@ globalThis.fetch =
 WebAssembly.instantiateStreaming = (async (_source: unknown, imports?: WebAssembly.Imports) => {
   globalThis.fetch = realFetch;
   capHeapGrowth(imports);
-  (imports!.env as Record<string, unknown>).memory = memory;
+  if (memory) (imports!.env as Record<string, unknown>).memory = memory;
   const module = await compiled;
   return { module, instance: await WebAssembly.instantiate(module, imports) };
 }) as typeof WebAssembly.instantiateStreaming;

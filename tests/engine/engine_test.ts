@@ -2,14 +2,17 @@
  * The engine handle in-process: interrupt, limits, sandbox. Each test starts a real worker.
  */
 import * as path from "node:path";
-import { Engine, type EngineEvent } from "../../src/engine/handle.ts";
+import { Engine, type EngineEvent, type EngineStart } from "../../src/engine/handle.ts";
 import type { EngineOptions } from "../../src/engine/protocol.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 import { tempDir } from "../helpers/cli.ts";
 
-async function engine(opts: Partial<EngineOptions> = {}): Promise<Engine> {
+async function engine(
+  opts: Partial<EngineOptions> = {},
+  start: EngineStart = {},
+): Promise<Engine> {
   const cwd = opts.cwd ?? await tempDir();
-  const e = new Engine();
+  const e = new Engine(start);
   await e.init({
     securityLevel: "safe",
     allowedPaths: [cwd],
@@ -135,6 +138,45 @@ Deno.test("an engine runs Lua with no hook set until it is poked, even with a ti
     });
   } finally {
     e.close();
+  }
+});
+
+/** Busy for 1.5 s of CPU, then ends: a worker that is never stopped does not spin on. */
+const BUSY_1_5_S = "print('spinning') local t = os.clock() while os.clock() - t < 1.5 do end";
+
+Deno.test("a batch engine (not interruptible) ends a chunk on interrupt or time limit, then refuses work", async () => {
+  for (const how of ["interrupt", "timeout"] as const) {
+    const e = await engine(how === "timeout" ? { timeoutMs: 150 } : {}, { interruptible: false });
+    try {
+      let end: EngineEvent | undefined;
+      let out = "";
+      for await (
+        const ev of e.execute({
+          code: BUSY_1_5_S,
+          chunkName: "=c",
+          echo: false,
+        })
+      ) {
+        if (ev.type === "stream") {
+          out += new TextDecoder().decode(ev.data);
+          if (how === "interrupt") e.interrupt();
+        } else end = ev;
+      }
+      assertEquals(out, "spinning\n");
+      assertEquals(
+        end?.type === "error" && [end.error.kind, end.error.message],
+        how === "timeout" ? ["timeout", "timed out after 0.15 s"] : ["interrupted", "interrupted"],
+      );
+      let refused = "";
+      try {
+        for await (const _ of e.execute({ code: "1", chunkName: "=c", echo: true })) { /* */ }
+      } catch (err) {
+        refused = String(err);
+      }
+      assertStringIncludes(refused, "stopped while running a chunk");
+    } finally {
+      e.close();
+    }
   }
 });
 
