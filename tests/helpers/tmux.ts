@@ -176,11 +176,12 @@ export class Tmux {
 
   /**
    * Waits until the screen matches `expect` (a regex, or text to contain); returns the
-   * screen. Throws with the screen after `timeoutMs`.
+   * screen. Throws with the screen after `timeoutMs` (generous: a bound for a loaded
+   * 2-core machine running the suite in parallel, not an expected time).
    */
   async waitFor(
     expect: RegExp | string,
-    timeoutMs = 10_000,
+    timeoutMs = 20_000,
     opts: WaitOptions = {},
   ): Promise<string> {
     const match = (s: string) => typeof expect === "string" ? s.includes(expect) : expect.test(s);
@@ -201,7 +202,7 @@ export class Tmux {
    * Waits (bounded) until the command has ended; returns its exit status, or null when
    * tmux did not record one (see `exitStatus`).
    */
-  async waitExit(timeoutMs = 10_000): Promise<number | null> {
+  async waitExit(timeoutMs = 20_000): Promise<number | null> {
     const deadline = Date.now() + timeoutMs;
     while (!this.exited()) {
       if (Date.now() >= deadline) {
