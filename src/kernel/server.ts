@@ -191,9 +191,12 @@ export class KernelServer implements KernelTransport {
 
   publish(message: Message): void {
     if (this.#iopub.closed) return;
-    const topic = new TextEncoder().encode(
-      `kernel.${this.kernel.kernelId}.${message.header.msg_type}`,
-    );
+    // Topics as ipykernel sends them: a subscriber that wants only output can subscribe
+    // to "stream." and the PUB socket then filters the rest out before sending.
+    const type = message.header.msg_type;
+    const topic = type === "stream"
+      ? `stream.${message.content.name}`
+      : `kernel.${this.kernel.kernelId}.${type}`;
     this.#iopub.send([topic, ...encode(message, this.#signer)]).catch(() => {});
   }
 

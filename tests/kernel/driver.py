@@ -351,6 +351,33 @@ def scenario_exec(cf, *cells):
     return {"transport": kc.transport, "cells": out}
 
 
+def scenario_stream_topic(cf):
+    """A SUB subscribed to ipykernel's stream topic prefix gets only the stream output."""
+    kc = client(cf)
+    info = json.load(open(cf))
+    ctx = zmq.Context()
+    sub = ctx.socket(zmq.SUB)
+    sub.setsockopt(zmq.SUBSCRIBE, b"stream.")
+    sub.connect(f"{info['transport']}://{info['ip']}:{info['iopub_port']}")
+    session = Session(key=info["key"].encode(), signature_scheme=info["signature_scheme"])
+    # The subscription reaches the kernel asynchronously: print until one output arrives.
+    topics, types, texts = [], [], []
+    deadline = time.monotonic() + TIMEOUT
+    while not texts and time.monotonic() < deadline:
+        run(kc, 'io.stderr:write("e") print("hi")')
+        while sub.poll(200):
+            frames = sub.recv_multipart()
+            i = frames.index(b"<IDS|MSG>")
+            m = session.deserialize(frames[i + 1:])
+            topics.append(frames[0].decode())
+            types.append(m["msg_type"])
+            texts.append(m["content"]["name"] + ":" + m["content"]["text"])
+    sub.close(linger=0)
+    kc.stop_channels()
+    return {"topics": sorted(set(topics)), "types": sorted(set(types)),
+            "texts": sorted(set(texts))}
+
+
 def main():
     name, cf, *rest = sys.argv[1:]
     result = globals()[f"scenario_{name}"](cf, *rest)

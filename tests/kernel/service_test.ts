@@ -85,3 +85,14 @@ Deno.test("50 jupyter_client clients on one kernel each receive every stream mes
     assertEquals([r.clients, r.complete, r.ok_replies], [50, 50, 50]);
   });
 });
+
+Deno.test("IOPub topics: stream output goes out as stream.stdout / stream.stderr, as ipykernel's", async () => {
+  await withKernel(async (k) => {
+    const r = json(await driver(["stream_topic", k.connectionFile]));
+    assertEquals(r, {
+      topics: ["stream.stderr", "stream.stdout"],
+      types: ["stream"],
+      texts: ["stderr:e", "stdout:hi\n"],
+    });
+  });
+});
