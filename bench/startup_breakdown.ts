@@ -55,8 +55,9 @@ if (inWorker) {
     };
     return await create.call(LuaRuntime, factory, ...rest);
   };
-  const { Control } = await import("../src/engine/protocol.ts");
-  const { createRingBuffer } = await import("../src/engine/output_ring.ts");
+  const { Control, RingRecord } = await import("../src/engine/protocol.ts");
+  const { createRingBuffer, RingReader } = await import("../src/engine/output_ring.ts");
+  const output = createRingBuffer();
   const { createMailbox } = await import("../src/engine/mailbox.ts");
   const scope = self as unknown as {
     postMessage(m: FromWorker | Marks): void;
@@ -82,17 +83,24 @@ if (inWorker) {
       cwd: Deno.cwd(),
     },
     control: new SharedArrayBuffer(Control.size * 4),
-    output: createRingBuffer(),
+    output,
     mailbox: createMailbox(),
   });
   if (ready.type !== "ready") throw new Error(JSON.stringify(ready));
   marks.worker_prelude_done = epochNow();
-  const done = await send({
-    type: "execute",
-    id: 1,
-    request: { code: "print(1)", chunkName: "=(command line)", echo: false },
-  });
-  if (done.type !== "done" || done.outcome.status !== "ok") throw new Error(JSON.stringify(done));
+  // The outcome is the last record in the output ring (RingRecord.done), not a message.
+  await scope.onmessage!(
+    new MessageEvent("message", {
+      data: {
+        type: "execute",
+        id: 1,
+        request: { code: "print(1)", chunkName: "=(command line)", echo: false },
+      },
+    }),
+  );
+  const done = new RingReader(output).drain().find((c) => c.stream === RingRecord.done);
+  const outcome = done && JSON.parse(new TextDecoder().decode(done.data)).outcome;
+  if (outcome?.status !== "ok") throw new Error(JSON.stringify(outcome));
   marks.worker_execute_done = epochNow();
   toMain(marks);
 } else if (import.meta.main) {

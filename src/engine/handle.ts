@@ -57,7 +57,8 @@ export class Engine {
   readonly #pending = new Map<number, (o: ExecOutcome) => void>();
   readonly #queries = new Map<number, (a: QueryAnswer) => void>();
   readonly #mailbox = createMailbox();
-  #eventParts: Uint8Array[] = [];
+  /** Parts of a long JSON record (RingRecord.part), until the record itself. */
+  #parts: Uint8Array[] = [];
   #ready: Promise<void> | undefined;
   #onReady: { resolve: () => void; reject: (e: Error) => void } | undefined;
   #fatal: Error | undefined;
@@ -131,12 +132,6 @@ export class Engine {
       case "fatal":
         this.#die(new Error(msg.message));
         break;
-      case "done": {
-        const resolve = this.#pending.get(msg.id);
-        this.#pending.delete(msg.id);
-        resolve?.(msg.outcome);
-        break;
-      }
       case "dap":
         this.debug.receive(msg.message);
         break;
@@ -228,32 +223,45 @@ export class Engine {
         return { type: "stream", name: "stdout", data: chunk.data };
       case 2:
         return { type: "stream", name: "stderr", data: chunk.data };
-      case RingRecord.eventPart:
-        this.#eventParts.push(chunk.data);
+      case RingRecord.part:
+        this.#parts.push(chunk.data);
         return undefined;
       case RingRecord.event: {
-        let bytes = chunk.data;
-        if (this.#eventParts.length > 0) {
-          const parts = [...this.#eventParts, bytes];
-          this.#eventParts = [];
-          bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-          let off = 0;
-          for (const p of parts) {
-            bytes.set(p, off);
-            off += p.length;
-          }
-        }
-        const ev = JSON.parse(textDecoder.decode(bytes));
+        const ev = this.#json(chunk.data);
         return ev.type === "clear_output"
           ? { type: "clear_output", wait: ev.wait === true }
           : { type: "display", data: ev.data ?? {}, metadata: ev.metadata ?? {} };
       }
       case RingRecord.input: {
-        const ev = JSON.parse(textDecoder.decode(chunk.data));
+        const ev = this.#json(chunk.data);
         return { type: "input", prompt: String(ev.prompt ?? ""), password: ev.password === true };
+      }
+      case RingRecord.done: {
+        const { id, outcome } = this.#json(chunk.data);
+        const resolve = this.#pending.get(id);
+        this.#pending.delete(id);
+        resolve?.(outcome);
+        return undefined;
       }
     }
     return undefined;
+  }
+
+  /** A JSON record: its parts so far and this last chunk. */
+  // deno-lint-ignore no-explicit-any
+  #json(last: Uint8Array): any {
+    let bytes = last;
+    if (this.#parts.length > 0) {
+      const parts = [...this.#parts, last];
+      this.#parts = [];
+      bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      let off = 0;
+      for (const p of parts) {
+        bytes.set(p, off);
+        off += p.length;
+      }
+    }
+    return JSON.parse(textDecoder.decode(bytes));
   }
 
   /**

@@ -6,13 +6,11 @@
 import { type CApi, LUA_REGISTRYINDEX, LuaStatus } from "./capi.ts";
 import { KERNEL_API_LUA } from "./lua/kernel_api.ts";
 import { awaitAnswer, MailState, resetMailbox } from "./mailbox.ts";
-import type { RingWriter } from "./output_ring.ts";
+import { type RingWriter, writeJson } from "./output_ring.ts";
 import { Control, RingRecord, Signal } from "./protocol.ts";
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 /** Event records larger than this go out in parts. */
-const PART = 256 * 1024;
 
 function base64(bytes: Uint8Array): string {
   let s = "";
@@ -20,17 +18,6 @@ function base64(bytes: Uint8Array): string {
     s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   }
   return btoa(s);
-}
-
-/** Writes one JSON event, in parts if it is long. */
-export function writeEvent(out: RingWriter, event: unknown): void {
-  const bytes = encoder.encode(JSON.stringify(event));
-  let off = 0;
-  while (bytes.length - off > PART) {
-    out.write(RingRecord.eventPart, bytes.subarray(off, off + PART));
-    off += PART;
-  }
-  out.write(RingRecord.event, bytes.subarray(off));
 }
 
 export interface KernelApiContext {
@@ -78,12 +65,12 @@ export function installKernelApi(ctx: KernelApiContext): number {
         }
       } else data[mime] = decoder.decode(bytes);
     }
-    writeEvent(out, { type: "display", data, metadata: {} });
+    writeJson(out, RingRecord.event, { type: "display", data, metadata: {} });
     return 0;
   });
 
   fn("clear", (L) => {
-    writeEvent(out, { type: "clear_output", wait: lua.lua_toboolean(L, 1) !== 0 });
+    writeJson(out, RingRecord.event, { type: "clear_output", wait: lua.lua_toboolean(L, 1) !== 0 });
     return 0;
   });
 
@@ -93,7 +80,7 @@ export function installKernelApi(ctx: KernelApiContext): number {
     const prompt = api.str(L, 1) ?? "";
     const password = lua.lua_toboolean(L, 2) !== 0;
     resetMailbox(mailbox);
-    out.write(RingRecord.input, encoder.encode(JSON.stringify({ prompt, password })));
+    writeJson(out, RingRecord.input, { prompt, password });
     const answer = awaitAnswer(
       mailbox,
       () => Atomics.load(ctx.control, Control.signal) !== Signal.none,

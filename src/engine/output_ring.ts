@@ -8,14 +8,31 @@
  * Records: 1 byte stream id (1 stdout, 2 stderr), 4 bytes little-endian length, data.
  */
 
+import { RingRecord } from "./protocol.ts";
+
 const HEADER_INTS = 4;
 const WRITTEN = 0; // total bytes written (wrapping int32)
 const READ = 1; // total bytes consumed (wrapping int32)
 const SEQ = 2; // bumped after each record, for Atomics.waitAsync
 const RECORD_HEADER = 5;
 
-/** 1 stdout, 2 stderr; 3-5 are the display/input records of protocol.ts `RingRecord`. */
-export type StreamId = 1 | 2 | 3 | 4 | 5;
+/** 1 stdout, 2 stderr; 3-6 are the JSON records of protocol.ts `RingRecord`. */
+export type StreamId = 1 | 2 | 3 | 4 | 5 | 6;
+
+const encoder = new TextEncoder();
+/** JSON records longer than this are written in parts (RingRecord.part). */
+const PART = 256 * 1024;
+
+/** Writes one JSON record of type `stream`, in parts if it is long (see RingRecord). */
+export function writeJson(out: RingWriter, stream: StreamId, value: unknown): void {
+  const bytes = encoder.encode(JSON.stringify(value));
+  let off = 0;
+  while (bytes.length - off > PART) {
+    out.write(RingRecord.part, bytes.subarray(off, off + PART));
+    off += PART;
+  }
+  out.write(stream, bytes.subarray(off));
+}
 
 /** `capacity` must be a power of two, so positions stay consistent when the counters wrap. */
 export function createRingBuffer(capacity = 1 << 20): SharedArrayBuffer {

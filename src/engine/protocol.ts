@@ -94,7 +94,6 @@ export type FromWorker =
   /** `memory`: the engine's shared wasm memory, for poke.ts (none in a batch engine). */
   | { type: "ready"; memory?: WebAssembly.Memory }
   | { type: "fatal"; message: string }
-  | { type: "done"; id: number; outcome: ExecOutcome }
   | { type: "answer"; id: number; answer: QueryAnswer }
   /** A DAP response or event from the debugger. */
   | { type: "dap"; message: unknown };
@@ -155,16 +154,21 @@ export const Control = {
 } as const;
 
 /**
- * Output ring record types beyond stdout (1) and stderr (2): JSON events of the
- * display system and input requests, kept in order with the streams.
+ * Output ring record types beyond stdout (1) and stderr (2): JSON records of the display
+ * system, input requests and the outcome of an execution, kept in order with the streams.
  */
 export const RingRecord = {
   /** JSON `{type: "display", data, metadata}` or `{type: "clear_output", wait}`. */
   event: 3,
   /** JSON `{prompt, password}`: the worker waits in the mailbox for the answer. */
   input: 4,
-  /** A part of a long event record; the parts up to the next `event` record form one. */
-  eventPart: 5,
+  /** A part of a long JSON record; the parts up to the next JSON record form one. */
+  part: 5,
+  /**
+   * JSON `{id, outcome}`: the execution has ended. In the ring rather than a message, so
+   * that a short cell's output and its end reach the main thread in one wake-up.
+   */
+  done: 6,
 } as const;
 
 /** Values of the control signal slot. */

@@ -9,7 +9,8 @@
  */
 /// <reference lib="deno.worker" />
 import type { LuaFactory } from "wasmoon";
-import { type FromWorker, type ToWorker, WORKER_NAME } from "./protocol.ts";
+import { type FromWorker, RingRecord, type ToWorker, WORKER_NAME } from "./protocol.ts";
+import type { RingWriter } from "./output_ring.ts";
 import type { LuaRuntime } from "./runtime.ts";
 import { importSharedMemory, MAX_PAGES } from "./shared_memory.ts";
 
@@ -63,6 +64,8 @@ const factory: Promise<LuaFactory> = import("./vendor/wasmoon.js").then(async ({
   return f;
 });
 const modules = Promise.all([import("./runtime.ts"), import("./output_ring.ts")]);
+/** The output ring; an execution's outcome is its last record (RingRecord.done). */
+let ring: { writer: RingWriter; writeJson: typeof import("./output_ring.ts").writeJson };
 let runtime: LuaRuntime | undefined;
 
 function post(msg: FromWorker): void {
@@ -75,12 +78,13 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
     switch (msg.type) {
       case "init": {
         heapCap = msg.options.maxMemoryBytes;
-        const [{ LuaRuntime }, { RingWriter }] = await modules;
+        const [{ LuaRuntime }, { RingWriter, writeJson }] = await modules;
+        ring = { writer: new RingWriter(msg.output), writeJson };
         runtime = await LuaRuntime.create(
           await factory,
           msg.options,
           new Int32Array(msg.control),
-          new RingWriter(msg.output),
+          ring.writer,
           { mailbox: msg.mailbox, debugChannel: msg.debug, memory },
         );
         post({ type: "ready", memory });
@@ -88,7 +92,8 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
       }
       case "execute": {
         if (!runtime) throw new Error("engine used before init");
-        post({ type: "done", id: msg.id, outcome: runtime.execute(msg.request) });
+        const outcome = runtime.execute(msg.request);
+        ring.writeJson(ring.writer, RingRecord.done, { id: msg.id, outcome });
         break;
       }
       case "query": {

@@ -16,6 +16,13 @@ Deno.test("exec: several values print tab-separated; strings raw at top, quoted 
   assertEquals(r.stdout, '1\ttwo\t3.5\t{"a", b = {c = true}}\n');
 });
 
+Deno.test("exec: a result longer than one ring record (1.2 MB) arrives whole", async () => {
+  const r = await cli(["exec", "string.rep('ab', 600000) .. '|end'"]);
+  assertEquals(r.code, 0);
+  assertEquals(r.stdout.length, 1_200_005);
+  assert(r.stdout.startsWith("abab") && r.stdout.endsWith("|end\n"));
+});
+
 Deno.test("value display: sorted keys, cycles marked, long arrays elided, nesting limited", async () => {
   const r = await cli([
     "exec",
