@@ -349,6 +349,8 @@ export class WorkerDebugger {
 
   /** A request arrived while the engine is idle (between executions). */
   serveIdle(): void {
+    // Taken here: no poke needs to deliver it any more (handle.ts stops re-poking).
+    Atomics.store(this.#h.control, Control.debug, 0);
     const req = takeRequest(this.#h.channel) as DP.Request | undefined;
     if (!req) return;
     let body: unknown;
@@ -1116,6 +1118,7 @@ export class WorkerDebugger {
     try {
       while (!resume) {
         const req = waitRequest(this.#h.channel, 250) as DP.Request | undefined;
+        Atomics.store(this.#h.control, Control.debug, 0);
         if (req === undefined) {
           if (Atomics.load(this.#h.control, Control.signal) !== Signal.none) {
             this.#terminate = true;
