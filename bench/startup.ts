@@ -201,7 +201,7 @@ export async function runStartup(
       ["worker_module_loaded", "worker.ts loaded (modules, glue.wasm read)"],
       ["worker_wasm_compiled", "glue.wasm compiled (off-thread)"],
       ["worker_wasm_ready", "vendored wasmoon loaded, wasm instantiated"],
-      ["worker_create_engine_done", "createEngine (lua_newstate, openlibs)"],
+      ["worker_create_engine_done", "Lua state (lua_newstate, openlibs)"],
       ["worker_prelude_done", "prelude + host table (LuaRuntime), ready"],
       ["worker_execute_done", "execute print(1)"],
       ["main_got_result", "main thread has the result"],

@@ -47,11 +47,12 @@ if (inWorker) {
   const { LuaRuntime } = await import("../src/engine/runtime.ts");
   const create = LuaRuntime.create;
   LuaRuntime.create = async (factory, ...rest) => {
-    const createEngine = factory.createEngine.bind(factory);
-    factory.createEngine = async (opts) => {
-      const e = await createEngine(opts);
+    // The Lua state exists once its standard libraries are open.
+    const lua = await factory.getLuaModule();
+    const openlibs = lua.luaL_openlibs;
+    lua.luaL_openlibs = (L) => {
+      openlibs(L);
       marks.worker_create_engine_done = epochNow();
-      return e;
     };
     return await create.call(LuaRuntime, factory, ...rest);
   };

@@ -7,7 +7,7 @@
  * hook (count = 1) then cannot fire inside engine code, and the message handler, a C
  * function, records the traceback without running Lua instructions.
  */
-import type { LuaEngine, LuaFactory } from "wasmoon";
+import type { LuaFactory, LuaWasm } from "wasmoon";
 import { CApi, HookMask, LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "./capi.ts";
 import type { WorkerDebugger } from "../debug/worker_debugger.ts";
 import { pushHostTable } from "./host.ts";
@@ -42,7 +42,6 @@ const LUA_TYPE_NAMES = [
 ];
 
 export class LuaRuntime {
-  readonly #engine: LuaEngine;
   readonly #api: CApi;
   readonly #L0: number;
   readonly #options: EngineOptions;
@@ -65,13 +64,12 @@ export class LuaRuntime {
   #exitCode: number | undefined;
   #nresPtr: number;
 
-  private constructor(engine: LuaEngine, options: EngineOptions, control: Int32Array) {
-    this.#engine = engine;
-    this.#api = new CApi(engine.global.lua);
-    this.#L0 = engine.global.address;
+  private constructor(lua: LuaWasm, L: number, options: EngineOptions, control: Int32Array) {
+    this.#api = new CApi(lua);
+    this.#L0 = L;
     this.#options = options;
     this.#control = control;
-    this.#nresPtr = (engine.global.lua.module as unknown as { _malloc(n: number): number })
+    this.#nresPtr = (lua.module as unknown as { _malloc(n: number): number })
       ._malloc(4);
   }
 
@@ -87,18 +85,18 @@ export class LuaRuntime {
       memory?: WebAssembly.Memory;
     } = {},
   ): Promise<LuaRuntime> {
-    const engine = await factory.createEngine({
-      // The memory limit caps the wasm heap instead (worker.ts): allocation tracing calls
-      // into JS on every Lua allocation and costs up to 1.7x on allocation-heavy scripts.
-      traceAllocations: false,
-      enableProxy: false,
-      injectObjects: false,
-    });
+    // The state straight from the C API: wasmoon's LuaEngine would also register its JS
+    // interop (type extensions, ~6 ms of start-up) that the runtime does not use. Its default
+    // allocator, not allocation tracing: the memory limit caps the wasm heap (worker.ts).
+    const lua = await factory.getLuaModule();
+    const L = lua.luaL_newstate();
+    if (!L) throw new Error("lua_newstate failed: out of memory");
+    lua.luaL_openlibs(L);
     // The debugger's modules load only for a debugging engine (start-up of run/exec).
     const debuggerClass = options.debug
       ? (await import("../debug/worker_debugger.ts")).WorkerDebugger
       : undefined;
-    const rt = new LuaRuntime(engine, options, control);
+    const rt = new LuaRuntime(lua, L, options, control);
     rt.#debuggerClass = debuggerClass;
     rt.#mailbox = shared.mailbox;
     rt.#debugChannel = shared.debugChannel;
