@@ -12,10 +12,10 @@ import * as path from "node:path";
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
 import { Engine } from "../src/engine/handle.ts";
 import type { EngineOptions } from "../src/engine/protocol.ts";
+import { flagValue, hasFlag, median, ROOT } from "./lib.ts";
 
-const ROOT = path.resolve(import.meta.dirname!, "..");
-const rounds = Number(Deno.args[Deno.args.indexOf("--rounds") + 1]) || 3;
-const skipC = Deno.args.includes("--skip-c");
+const rounds = flagValue("--rounds", 3);
+const skipC = hasFlag("--skip-c");
 
 /** Hot-loop line and a condition that is never true there. */
 const SCRIPTS: Record<string, { line: number; cond: string }> = {
@@ -122,11 +122,6 @@ async function stepLatency(): Promise<{ median: number; p90: number; n: number }
     p90: times[Math.floor(times.length * 0.9)],
     n: times.length,
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 for (const name of Object.keys(SCRIPTS)) {

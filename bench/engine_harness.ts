@@ -9,18 +9,19 @@
  */
 import * as path from "node:path";
 import { Engine } from "../src/engine/handle.ts";
+import { flagValue, hasFlag } from "./lib.ts";
 
+const timeoutMs = flagValue("--timeout-ms", 0);
 const at = Deno.args.indexOf("--timeout-ms");
-const timeoutMs = at >= 0 ? Number(Deno.args[at + 1]) : 0;
 const file = Deno.args.find((a, i) => !a.startsWith("--") && (at < 0 || i !== at + 1));
 if (!file) {
   console.error("usage: engine_harness.ts FILE [--batch] [--timeout-ms N] [--unrestricted]");
   Deno.exit(2);
 }
 const abs = path.resolve(file);
-const engine = new Engine({ interruptible: !Deno.args.includes("--batch") });
+const engine = new Engine({ interruptible: !hasFlag("--batch") });
 await engine.init({
-  securityLevel: Deno.args.includes("--unrestricted") ? "unrestricted" : "safe",
+  securityLevel: hasFlag("--unrestricted") ? "unrestricted" : "safe",
   allowedPaths: [path.dirname(abs)],
   maxMemoryBytes: 0,
   timeoutMs,
