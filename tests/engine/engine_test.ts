@@ -2,27 +2,10 @@
  * The engine handle in-process: interrupt, limits, sandbox. Each test starts a real worker.
  */
 import * as path from "node:path";
-import { Engine, type EngineEvent, type EngineStart } from "../../src/engine/handle.ts";
-import type { EngineOptions } from "../../src/engine/protocol.ts";
+import type { Engine, EngineEvent } from "../../src/engine/handle.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 import { tempDir } from "../helpers/cli.ts";
-
-async function engine(
-  opts: Partial<EngineOptions> = {},
-  start: EngineStart = {},
-): Promise<Engine> {
-  const cwd = opts.cwd ?? await tempDir();
-  const e = new Engine(start);
-  await e.init({
-    securityLevel: "safe",
-    allowedPaths: [cwd],
-    maxMemoryBytes: 0,
-    timeoutMs: 0,
-    cwd,
-    ...opts,
-  });
-  return e;
-}
+import { startEngine as engine } from "./helpers.ts";
 
 async function run(e: Engine, code: string): Promise<EngineEvent[]> {
   const out: EngineEvent[] = [];

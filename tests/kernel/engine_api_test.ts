@@ -2,22 +2,12 @@
  * The engine additions the kernel builds on: display/clear_output/input, last-line echo,
  * completion, inspection and the is-complete check.
  */
-import { Engine, type EngineEvent } from "../../src/engine/handle.ts";
+import type { Engine, EngineEvent } from "../../src/engine/handle.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { tempDir } from "../helpers/cli.ts";
+import { startEngine } from "../engine/helpers.ts";
 
-async function engine(stdin: "kernel" | "process" = "kernel"): Promise<Engine> {
-  const cwd = await tempDir();
-  const e = new Engine();
-  await e.init({
-    securityLevel: "safe",
-    allowedPaths: [cwd],
-    maxMemoryBytes: 0,
-    timeoutMs: 0,
-    cwd,
-    stdin,
-  });
-  return e;
+function engine(stdin: "kernel" | "process" = "kernel"): Promise<Engine> {
+  return startEngine({ stdin });
 }
 
 async function run(
