@@ -15,16 +15,9 @@ import {
 import { DealerSocket, SubSocket } from "../protocol/zmtp/mod.ts";
 import { LlmspellError } from "../errors.ts";
 import { type ConnectionInfo, endpointOf } from "../kernel/connection.ts";
+import { type ExecuteHandlers, MessageRouter } from "./router.ts";
 
-/** Handlers for what an execution produces. */
-export interface ExecuteHandlers {
-  /** Every IOPub message of this execution, in order. */
-  onIopub?(msg: Message): void;
-  /** input_request: return the line, or null for end of input. */
-  onInput?(prompt: string, password: boolean): Promise<string | null>;
-}
-
-type Waiter = (m: Message) => void;
+export type { ExecuteHandlers } from "./router.ts";
 
 export class KernelClient {
   readonly session = crypto.randomUUID();
@@ -33,9 +26,7 @@ export class KernelClient {
   readonly #control: DealerSocket;
   readonly #stdin: DealerSocket;
   readonly #iopub: SubSocket;
-  readonly #replies = new Map<string, Waiter>();
-  readonly #iopubWaiters = new Map<string, Waiter>();
-  readonly #inputHandlers = new Map<string, ExecuteHandlers>();
+  readonly #router = new MessageRouter();
   #anyIopub: (() => void) | undefined;
   #closed = false;
 
@@ -101,14 +92,7 @@ export class KernelClient {
     try {
       for await (const frames of socket) {
         const d = decode(frames, this.#signer);
-        if (!d.ok) continue;
-        const pid = (d.message.parent_header as { msg_id?: string }).msg_id;
-        if (pid === undefined) continue;
-        const w = this.#replies.get(pid);
-        if (w) {
-          this.#replies.delete(pid);
-          w(d.message);
-        }
+        if (d.ok) this.#router.reply(d.message);
       }
     } catch {
       // Closed.
@@ -121,8 +105,7 @@ export class KernelClient {
         const d = decode(frames, this.#signer);
         if (!d.ok) continue;
         this.#anyIopub?.();
-        const pid = (d.message.parent_header as { msg_id?: string }).msg_id;
-        if (pid !== undefined) this.#iopubWaiters.get(pid)?.(d.message);
+        this.#router.iopub(d.message);
       }
     } catch {
       // Closed.
@@ -134,18 +117,8 @@ export class KernelClient {
       for await (const frames of this.#stdin) {
         const d = decode(frames, this.#signer);
         if (!d.ok || d.message.header.msg_type !== "input_request") continue;
-        const pid = (d.message.parent_header as { msg_id?: string }).msg_id ?? "";
-        const h = this.#inputHandlers.get(pid);
-        const c = d.message.content;
-        const value = h?.onInput
-          ? await h.onInput(String(c.prompt ?? ""), c.password === true)
-          : null;
-        const reply = newMessage(
-          "input_reply",
-          value === null ? { value: "", llmspell_eof: true } : { value },
-          this.session,
-          d.message.header,
-        );
+        const content = await this.#router.answerInput(d.message);
+        const reply = newMessage("input_reply", content, this.session, d.message.header);
         await this.#stdin.send(encode(reply, this.#signer));
       }
     } catch {
@@ -161,12 +134,12 @@ export class KernelClient {
     timeoutMs = 10_000,
   ): Promise<Message> {
     const msg = newMessage(msgType, content, this.session);
-    const reply = new Promise<Message>((resolve) => this.#replies.set(msg.header.msg_id, resolve));
+    const reply = this.#router.awaitReply(msg.header.msg_id);
     await (channel === "shell" ? this.#shell : this.#control).send(encode(msg, this.#signer));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        this.#replies.delete(msg.header.msg_id);
+        this.#router.forget(msg.header.msg_id);
         reject(
           new LlmspellError({
             code: "kernel_timeout",
@@ -187,26 +160,9 @@ export class KernelClient {
    * Runs code; IOPub messages of the execution go to `handlers.onIopub` as they arrive.
    * Resolves with the execute_reply once the kernel is idle again.
    */
-  async execute(content: ExecuteRequestContent, handlers: ExecuteHandlers = {}): Promise<Message> {
+  execute(content: ExecuteRequestContent, handlers: ExecuteHandlers = {}): Promise<Message> {
     const msg = newMessage("execute_request", content, this.session);
-    const id = msg.header.msg_id;
-    let idle!: () => void;
-    const idleSeen = new Promise<void>((r) => (idle = r));
-    this.#iopubWaiters.set(id, (m) => {
-      handlers.onIopub?.(m);
-      if (m.header.msg_type === "status" && m.content.execution_state === "idle") idle();
-    });
-    this.#inputHandlers.set(id, handlers);
-    const reply = new Promise<Message>((resolve) => this.#replies.set(id, resolve));
-    try {
-      await this.#shell.send(encode(msg, this.#signer));
-      const r = await reply;
-      await idleSeen;
-      return r;
-    } finally {
-      this.#iopubWaiters.delete(id);
-      this.#inputHandlers.delete(id);
-    }
+    return this.#router.execute(msg, handlers, () => this.#shell.send(encode(msg, this.#signer)));
   }
 
   async close(): Promise<void> {

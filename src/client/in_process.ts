@@ -9,7 +9,7 @@ import { Kernel, type KernelOptions, type KernelTransport } from "../kernel/kern
 // start-up in every embedded run and exec (an in-process kernel never signs).
 import { type ExecuteRequestContent, newMessage } from "../protocol/jupyter/messages.ts";
 import type { JsonObject, Message } from "../protocol/jupyter/wire.ts";
-import type { ExecuteHandlers } from "./client.ts";
+import { type ExecuteHandlers, MessageRouter } from "./router.ts";
 
 /** What a front end needs from a kernel, whichever transport carries the messages. */
 export interface KernelConnection {
@@ -24,15 +24,13 @@ export class InProcessClient implements KernelConnection {
   readonly session = crypto.randomUUID();
   readonly kernel: Kernel;
   readonly #identities = [encoder.encode(this.session)];
-  readonly #replies = new Map<string, (m: Message) => void>();
-  readonly #iopub = new Map<string, (m: Message) => void>();
-  readonly #inputHandlers = new Map<string, ExecuteHandlers>();
+  readonly #router = new MessageRouter();
   #closed = false;
 
   private constructor(options: KernelOptions) {
     const transport: KernelTransport = {
       send: (_channel, _identities, message) => this.#onReply(message),
-      publish: (message) => this.#iopub.get(String(message.parent_header.msg_id ?? ""))?.(message),
+      publish: (message) => this.#router.iopub(message),
       stdinAvailable: () => true,
     };
     this.kernel = new Kernel(transport, options);
@@ -46,51 +44,30 @@ export class InProcessClient implements KernelConnection {
   }
 
   #onReply(message: Message): void {
-    const parent = String(message.parent_header.msg_id ?? "");
-    if (message.header.msg_type === "input_request") {
-      const handlers = this.#inputHandlers.get(parent);
-      const answer = handlers?.onInput
-        ? handlers.onInput(String(message.content.prompt ?? ""), message.content.password === true)
-        : Promise.resolve(null);
-      answer.then((value) => {
-        const content = value === null ? { value: "", llmspell_eof: true } : { value };
-        const reply = newMessage("input_reply", content, this.session, message.header);
-        this.kernel.receive("stdin", this.#identities, reply);
-      });
+    if (message.header.msg_type !== "input_request") {
+      this.#router.reply(message);
       return;
     }
-    const resolve = this.#replies.get(parent);
-    this.#replies.delete(parent);
-    resolve?.(message);
+    this.#router.answerInput(message).then((content) => {
+      const reply = newMessage("input_reply", content, this.session, message.header);
+      this.kernel.receive("stdin", this.#identities, reply);
+    });
   }
 
   request(channel: "shell" | "control", msgType: string, content: JsonObject): Promise<Message> {
     const msg = newMessage(msgType, content, this.session);
-    const reply = new Promise<Message>((r) => this.#replies.set(msg.header.msg_id, r));
+    const reply = this.#router.awaitReply(msg.header.msg_id);
     this.kernel.receive(channel, this.#identities, msg);
     return reply;
   }
 
-  async execute(content: ExecuteRequestContent, handlers: ExecuteHandlers = {}): Promise<Message> {
+  execute(content: ExecuteRequestContent, handlers: ExecuteHandlers = {}): Promise<Message> {
     const msg = newMessage("execute_request", content, this.session);
-    const id = msg.header.msg_id;
-    let idle!: () => void;
-    const idleSeen = new Promise<void>((r) => (idle = r));
-    this.#iopub.set(id, (m) => {
-      handlers.onIopub?.(m);
-      if (m.header.msg_type === "status" && m.content.execution_state === "idle") idle();
-    });
-    this.#inputHandlers.set(id, handlers);
-    const reply = new Promise<Message>((r) => this.#replies.set(id, r));
-    try {
-      this.kernel.receive("shell", this.#identities, msg);
-      const r = await reply;
-      await idleSeen;
-      return r;
-    } finally {
-      this.#iopub.delete(id);
-      this.#inputHandlers.delete(id);
-    }
+    return this.#router.execute(
+      msg,
+      handlers,
+      () => this.kernel.receive("shell", this.#identities, msg),
+    );
   }
 
   async close(): Promise<void> {
