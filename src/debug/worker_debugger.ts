@@ -220,9 +220,14 @@ export class WorkerDebugger {
     this.#syncFilter();
   }
 
+  /** Steps, pauses and function breakpoints: every call, return and line event is needed. */
+  get #everyEvent(): boolean {
+    return this.#fnBpsV.length > 0 || this.#stepModeV !== StepMode.none || this.#lineAllV ||
+      this.#pausePendingV || this.#pendingFnV !== undefined;
+  }
+
   #syncFilter(): void {
-    this.#filter.forwardAll = this.#fnBpsV.length > 0 || this.#stepModeV !== StepMode.none ||
-      this.#lineAllV || this.#pausePendingV || this.#pendingFnV !== undefined;
+    this.#filter.forwardAll = this.#everyEvent;
   }
   #terminate = false;
   #needCallRet = false;
@@ -389,10 +394,7 @@ export class WorkerDebugger {
    * breakpoints, pending signals).
    */
   #plainCallRet(L: number, ar: number, h32: Int32Array, ev: number): boolean {
-    if (
-      this.#fnBps.length !== 0 || this.#stepMode !== StepMode.none || this.#lineAll ||
-      this.#pausePending || this.#pendingFn !== undefined
-    ) return false;
+    if (this.#everyEvent) return false;
     const c = this.#h.control;
     if (Atomics.load(c, Control.debug) !== 0 || Atomics.load(c, Control.signal) !== 0) return false;
     let ci = h32[(ar + AR_CI) >> 2];
@@ -542,10 +544,7 @@ export class WorkerDebugger {
    */
   #baseMask(L: number): number {
     if (!this.#needCallRet) return 0;
-    if (
-      this.#fnBps.length !== 0 || this.#stepMode !== StepMode.none || this.#lineAll ||
-      this.#pausePending || this.#pendingFn !== undefined
-    ) return HookMask.call | HookMask.ret;
+    if (this.#everyEvent) return HookMask.call | HookMask.ret;
     return this.#bpFrames.get(L)?.size ? HookMask.call | HookMask.ret : HookMask.call;
   }
 
@@ -648,8 +647,7 @@ export class WorkerDebugger {
   #recomputeNeeds(): void {
     let lines = false;
     for (const m of this.#lineBps.values()) if (m.size > 0) lines = true;
-    this.#needCallRet = lines || this.#fnBps.length > 0 || this.#stepMode !== StepMode.none ||
-      this.#lineAll || this.#pausePending || this.#pendingFn !== undefined;
+    this.#needCallRet = lines || this.#everyEvent;
   }
 
   /** Re-applies hook masks to every known thread after a change of mode. */
