@@ -15,6 +15,7 @@ import {
   type QueryAnswer,
   RingRecord,
   Signal,
+  timedOutMessage,
   type ToWorker,
   WORKER_NAME,
 } from "./protocol.ts";
@@ -307,20 +308,13 @@ export class Engine {
    * the signal stands for, and the engine is unusable from now on (its process exits).
    */
   #abandon(signal: number): void {
-    const outcome: ExecOutcome = signal === Signal.timeout
-      ? {
-        status: "error",
-        error: {
-          kind: "timeout",
-          message: `timed out after ${this.#timeoutMs / 1000} s`,
-          traceback: [],
-          isObject: false,
-        },
-      }
-      : {
-        status: "error",
-        error: { kind: "interrupted", message: "interrupted", traceback: [], isObject: false },
-      };
+    const [kind, message] = signal === Signal.timeout
+      ? ["timeout", timedOutMessage(this.#timeoutMs)] as const
+      : ["interrupted", "interrupted"] as const;
+    const outcome: ExecOutcome = {
+      status: "error",
+      error: { kind, message, traceback: [], isObject: false },
+    };
     this.#fatal = new Error("the engine was stopped while running a chunk");
     for (const resolve of this.#pending.values()) resolve(outcome);
     this.#pending.clear();

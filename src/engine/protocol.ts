@@ -171,6 +171,11 @@ export const RingRecord = {
   done: 6,
 } as const;
 
+/** The error of a chunk stopped by its time limit (the engine's, or the main thread's). */
+export function timedOutMessage(timeoutMs: number): string {
+  return `timed out after ${timeoutMs / 1000} s`;
+}
+
 /** Values of the control signal slot. */
 export const Signal = {
   none: 0,

@@ -26,6 +26,7 @@ import {
   type QueryAnswer,
   type ScriptArgs,
   Signal,
+  timedOutMessage,
 } from "./protocol.ts";
 
 const REG = LUA_REGISTRYINDEX;
@@ -41,6 +42,16 @@ const LUA_TYPE_NAMES = [
   "thread",
 ];
 
+/** What the worker shares with the main thread besides the control and output buffers. */
+interface SharedParts {
+  /** Where answers to input requests arrive (mailbox.ts). */
+  mailbox?: SharedArrayBuffer;
+  /** The debugger's request channel, for a debugging engine. */
+  debugChannel?: SharedArrayBuffer;
+  /** The wasm memory, when shared (worker.ts): pokes and the debugger's hook filter. */
+  memory?: WebAssembly.Memory;
+}
+
 export class LuaRuntime {
   readonly #api: CApi;
   readonly #L0: number;
@@ -55,10 +66,6 @@ export class LuaRuntime {
   #hostRef = 0;
   #jsonRef = 0;
   #introspector: Introspector | undefined;
-  #mailbox: SharedArrayBuffer | undefined;
-  #debugChannel: SharedArrayBuffer | undefined;
-  #memory: WebAssembly.Memory | undefined;
-  #debuggerClass: typeof WorkerDebugger | undefined;
   #debugger: WorkerDebugger | undefined;
   #traceback = "";
   #exitCode: number | undefined;
@@ -78,16 +85,12 @@ export class LuaRuntime {
     options: EngineOptions,
     control: Int32Array,
     out: RingWriter,
-    shared: {
-      mailbox?: SharedArrayBuffer;
-      debugChannel?: SharedArrayBuffer;
-      /** The wasm memory, shared (worker.ts): the debugger's hook filter needs it. */
-      memory?: WebAssembly.Memory;
-    } = {},
+    shared: SharedParts = {},
   ): Promise<LuaRuntime> {
     // The state straight from the C API: wasmoon's LuaEngine would also register its JS
-    // interop (type extensions, ~6 ms of start-up) that the runtime does not use. Its default
-    // allocator, not allocation tracing: the memory limit caps the wasm heap (worker.ts).
+    // interop (type extensions, a few ms of start-up) that the runtime does not use. Its
+    // default allocator, not allocation tracing: the memory limit caps the wasm heap
+    // (worker.ts).
     const lua = await factory.getLuaModule();
     const L = lua.luaL_newstate();
     if (!L) throw new Error("lua_newstate failed: out of memory");
@@ -97,15 +100,11 @@ export class LuaRuntime {
       ? (await import("../debug/worker_debugger.ts")).WorkerDebugger
       : undefined;
     const rt = new LuaRuntime(lua, L, options, control);
-    rt.#debuggerClass = debuggerClass;
-    rt.#mailbox = shared.mailbox;
-    rt.#debugChannel = shared.debugChannel;
-    rt.#memory = shared.memory;
-    rt.#setup(out);
+    rt.#setup(out, shared, debuggerClass);
     return rt;
   }
 
-  #setup(out: RingWriter): void {
+  #setup(out: RingWriter, shared: SharedParts, debuggerClass?: typeof WorkerDebugger): void {
     const api = this.#api;
     const lua = api.lua;
     const L = this.#L0;
@@ -153,7 +152,7 @@ export class LuaRuntime {
       L,
       out,
       control: this.#control,
-      mailbox: this.#mailbox,
+      mailbox: shared.mailbox,
       kernelStdin: this.#options.stdin === "kernel",
       hostRef: this.#hostRef,
       envRef: this.#envRef,
@@ -162,14 +161,14 @@ export class LuaRuntime {
       onInterrupt: (hL) => lua.lua_sethook(hL, this.#hookPtr, HookMask.count, 1),
     });
 
-    if (this.#debuggerClass && this.#debugChannel) {
-      if (!this.#memory) throw new Error("the debugger needs the engine's shared wasm memory");
-      this.#debugger = new this.#debuggerClass({
+    if (debuggerClass && shared.debugChannel) {
+      if (!shared.memory) throw new Error("the debugger needs the engine's shared wasm memory");
+      this.#debugger = new debuggerClass({
         api,
-        memory: this.#memory,
+        memory: shared.memory,
         L0: L,
         control: this.#control,
-        channel: this.#debugChannel,
+        channel: shared.debugChannel,
         out,
         post: (message) => self.postMessage({ type: "dap", message }),
         countHook: (hL) => this.#onHook(hL),
@@ -178,7 +177,8 @@ export class LuaRuntime {
         cwd: this.#options.cwd,
       });
     }
-    this.#publishForPoke(L);
+    // Only an engine with shared memory can be poked (a batch engine's cannot).
+    if (shared.memory) this.#publishForPoke(L);
   }
 
   /** What poke.ts needs to find and hook the running Lua thread. */
@@ -326,7 +326,7 @@ export class LuaRuntime {
 
     if (signal === Signal.interrupt) return this.#error("interrupted", "interrupted", false);
     if (signal === Signal.timeout) {
-      return this.#error("timeout", `timed out after ${this.#options.timeoutMs / 1000} s`, false);
+      return this.#error("timeout", timedOutMessage(this.#options.timeoutMs), false);
     }
     if (signal === Signal.exit) return { status: "exit", code: this.#exitCode ?? 0 };
     const t = lua.lua_type(T, errIndex);
