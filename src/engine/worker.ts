@@ -10,13 +10,13 @@
 /// <reference lib="deno.worker" />
 import type { LuaFactory } from "wasmoon";
 import { type FromWorker, RingRecord, type ToWorker, WORKER_NAME } from "./protocol.ts";
-import type { RingWriter } from "./output_ring.ts";
+import { RingWriter, writeJson } from "./output_ring.ts";
 import type { LuaRuntime } from "./runtime.ts";
 import { importSharedMemory, MAX_PAGES } from "./shared_memory.ts";
 
 // The wasm bytes are read here and handed to wasmoon (vendor/wasmoon.js: its loader without
 // Node.js APIs, see scripts/vendor_wasmoon.ts), and compiled off-thread meanwhile; only then
-// do the engine's own modules load (dynamic imports: static ones would load first).
+// does the runtime's module graph load (a dynamic import: a static one would load first).
 const wasmPath = new URL(import.meta.resolve("wasmoon/dist/glue.wasm")).pathname;
 // Shared, so that the main thread can poke the running Lua state (shared_memory.ts, poke.ts),
 // except for a batch engine (handle.ts EngineStart): shared memory costs up to 8%.
@@ -63,9 +63,9 @@ const factory: Promise<LuaFactory> = import("./vendor/wasmoon.js").then(async ({
   await f.getLuaModule();
   return f;
 });
-const modules = Promise.all([import("./runtime.ts"), import("./output_ring.ts")]);
+const runtimeModule = import("./runtime.ts");
 /** The output ring; an execution's outcome is its last record (RingRecord.done). */
-let ring: { writer: RingWriter; writeJson: typeof import("./output_ring.ts").writeJson };
+let out: RingWriter | undefined;
 let runtime: LuaRuntime | undefined;
 
 function post(msg: FromWorker): void {
@@ -78,22 +78,22 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
     switch (msg.type) {
       case "init": {
         heapCap = msg.options.maxMemoryBytes;
-        const [{ LuaRuntime }, { RingWriter, writeJson }] = await modules;
-        ring = { writer: new RingWriter(msg.output), writeJson };
+        const { LuaRuntime } = await runtimeModule;
+        out = new RingWriter(msg.output);
         runtime = await LuaRuntime.create(
           await factory,
           msg.options,
           new Int32Array(msg.control),
-          ring.writer,
+          out,
           { mailbox: msg.mailbox, debugChannel: msg.debug, memory },
         );
         post({ type: "ready", memory });
         break;
       }
       case "execute": {
-        if (!runtime) throw new Error("engine used before init");
+        if (!runtime || !out) throw new Error("engine used before init");
         const outcome = runtime.execute(msg.request);
-        ring.writeJson(ring.writer, RingRecord.done, { id: msg.id, outcome });
+        writeJson(out, RingRecord.done, { id: msg.id, outcome });
         break;
       }
       case "query": {
