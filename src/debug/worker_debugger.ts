@@ -165,9 +165,6 @@ export class WorkerDebugger {
   #breakAll = false;
   readonly #protos = new Map<number, ProtoInfo>();
   #pinCount = 0;
-  /** One-entry cache in front of #protos for the call/return fast path. */
-  #lastProto = 0;
-  #lastInfo: ProtoInfo | undefined;
   readonly #keys = new Map<string, string>();
   readonly #linesCache = new Map<string, Set<number> | string>();
 
@@ -419,12 +416,7 @@ export class WorkerDebugger {
   #knownProto(ci: number): ProtoInfo | null | undefined {
     const p = this.#proto(ci);
     if (p === 0) return null;
-    const info = p === this.#lastProto ? this.#lastInfo : this.#protos.get(p);
-    if (info !== undefined) {
-      this.#lastProto = p;
-      this.#lastInfo = info;
-    }
-    return info;
+    return this.#protos.get(p);
   }
 
   /**
@@ -853,8 +845,6 @@ export class WorkerDebugger {
     const lines: number[] = [];
     for (const m of this.#lineBps.values()) lines.push(...m.keys());
     this.#filter.setLines(lines);
-    this.#lastProto = 0;
-    this.#lastInfo = undefined;
     const lua = this.#api.lua;
     lua.lua_createtable(L, 0, 0);
     lua.lua_rawseti(L, REG, BigInt(this.#pinsRef));
