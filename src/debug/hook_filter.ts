@@ -1,21 +1,21 @@
 /**
  * The debugger's hook, in front of its JavaScript: a small wasm function (built here, byte
  * by byte) that Lua calls for every hook event and that decides in wasm whether the
- * debugger needs to see it. With a line breakpoint set, Lua calls the hook at every call
- * and return (to switch line events on inside functions with breakpoints) and at every new
- * line of those functions; almost all of those events need nothing, and a call into
- * JavaScript for each costs more than the event itself (bench/debug.ts (b), (c)).
+ * debugger needs to see it. With line breakpoints set, Lua calls the hook at every new line
+ * of the functions that trap (engine/line_trap.ts): those whose prototype is not marked
+ * plain yet, and those with a breakpoint; almost all of those events need nothing, and a
+ * call into JavaScript for each costs more than the event itself (bench/debug.ts (c)).
  *
  * The filter passes an event on to the JavaScript hook when:
  * - the configuration says so (`forwardAll`: steps, pauses, function breakpoints);
- * - a count event (a poke: engine/poke.ts);
- * - a line event on a line number that has a breakpoint in some file (a bitmap);
- * - a call or return into a Lua function whose prototype is not in the table yet, or whose
- *   line-event state (on for prototypes with breakpoints) differs from the thread's mask.
- * The table maps Proto pointers to 1 (no breakpoints) or 2 (breakpoints); the debugger
- * fills it as it meets prototypes and clears it when breakpoints change.
+ * - it is not a line event (a count event is a poke: engine/poke.ts);
+ * - a line event on a line number that has a breakpoint in some file (a bitmap), in a
+ *   function not marked plain;
+ * - a line event in a function whose prototype is neither marked plain (on the Proto itself,
+ *   lua_layout.ts PROTO_PLAIN_BIT) nor in the table of prototypes with breakpoints: the
+ *   debugger has not seen it yet.
+ * The debugger fills the table as it meets prototypes and clears it when breakpoints change.
  */
-import { HookMask } from "../engine/capi.ts";
 import * as Lua from "../engine/lua_layout.ts";
 import { MAX_PAGES } from "../engine/shared_memory.ts";
 import { name, section, sleb, uleb } from "../engine/wasm_encode.ts";
@@ -36,11 +36,8 @@ const CFG_SIZE = 16;
 /** Lines 0..MAX_LINE-1 have a bit; events on later lines always reach JavaScript. */
 const MAX_LINE = 1 << 16;
 
-const MASK_LINE = HookMask.line;
-const { AR_EVENT, AR_CURRENTLINE, AR_CI, TV_TT, LUA_VLCL_COLLECTABLE, LCL_PROTO } = Lua;
-const { EV_RET, EV_LINE, EV_COUNT } = Lua;
-
-export const ProtoMark = { plain: 1, breakpoints: 2 } as const;
+const { AR_EVENT, AR_CURRENTLINE, AR_CI, CI_FUNC, LCL_PROTO, GC_MARKED, PROTO_PLAIN_BIT } = Lua;
+const { EV_LINE } = Lua;
 
 export class HookFilter {
   /** The filter's index in the wasm function table: the lua_Hook to install. */
@@ -85,10 +82,10 @@ export class HookFilter {
     for (const l of lines) if (l >= 0 && l < MAX_LINE) u8[base + (l >> 3)] |= 1 << (l & 7);
   }
 
-  /** Records what the debugger found out about a prototype. */
-  mark(proto: number, mark: number): void {
+  /** Records a prototype that has a breakpoint line. */
+  markBreakpoints(proto: number): void {
     if ((this.#count + 1) * 2 > this.#cap) this.#grow();
-    if (this.#put(proto, mark)) this.#count++;
+    if (this.#put(proto, 1)) this.#count++;
   }
 
   /** Forgets all prototypes (breakpoints changed; their pins are released). */
@@ -182,39 +179,32 @@ function asm(cfg: number) {
 }
 
 const FN_JS = 0;
-const FN_MARK = 2;
+const FN_HAS_BREAKPOINTS = 2;
 
 /**
- * hook(L, ar): the lua_Hook. Locals: L, ar, then ev, ci, k. A `br` to the outer block
+ * hook(L, ar): the lua_Hook. Locals: L, ar, then ci, line. A `br` to the outer block
  * passes the event on to JavaScript.
  */
 function hookBody(cfg: number): number[] {
-  const L = 0, AR = 1, EV = 2, CI = 3, K = 4;
-  const { c, ld, ld8, get, set, tee, cfgLoad } = asm(cfg);
-  const lineOn = [...get(L), ...ld8(Lua.L_HOOKMASK), ...c(MASK_LINE), op.and];
+  const L = 0, AR = 1, CI = 2, LINE = 3;
+  const { c, ld, ld8, get, tee, cfgLoad } = asm(cfg);
   // deno-fmt-ignore
   return [
     op.block, op.void,
     ...cfgLoad(CFG_FORWARD_ALL), op.brIf, 0,
-    ...get(AR), ...ld(AR_EVENT), ...tee(EV), ...c(EV_LINE), op.eq,
-    op.if, op.void,
-    // Line event: forward only lines that have a breakpoint somewhere.
-    ...get(AR), ...ld(AR_CURRENTLINE), ...tee(K), ...c(MAX_LINE), op.geU, op.brIf, 1,
-    ...cfgLoad(CFG_LINES), ...get(K), ...c(3), op.shrU, op.add, ...ld8(0),
-    ...c(1), ...get(K), ...c(7), op.and, op.shl, op.and, op.brIf, 1,
-    op.return,
-    op.end,
-    ...get(EV), ...c(EV_COUNT), op.eq, op.brIf, 0,
-    ...get(AR), ...ld(AR_CI), ...set(CI),
-    // A return: the function returned to is what matters.
-    ...get(EV), ...c(EV_RET), op.eq,
-    op.if, op.void,
-    ...get(CI), ...ld(Lua.CI_PREVIOUS), ...tee(CI), op.eqz,
-    op.if, op.void, ...lineOn, op.brIf, 2, op.return, op.end,
-    op.end,
-    // An unseen prototype, or a switch of line events: forward.
-    ...get(CI), op.call, FN_MARK, ...tee(K), op.eqz, op.brIf, 0,
-    ...get(K), ...c(ProtoMark.breakpoints), op.eq, ...lineOn, ...c(0), op.ne, op.ne, op.brIf, 0,
+    ...get(AR), ...ld(AR_EVENT), ...c(EV_LINE), op.ne, op.brIf, 0,
+    // A line event (so in a Lua function): nothing to do in a function marked plain (its
+    // frame was trapping before the mark was set).
+    ...get(AR), ...ld(AR_CI), ...tee(CI), ...ld(CI_FUNC), ...ld(0), ...ld(LCL_PROTO),
+    ...ld8(GC_MARKED), ...c(PROTO_PLAIN_BIT), op.and,
+    op.if, op.void, op.return, op.end,
+    // A line that has a breakpoint in some file.
+    ...get(AR), ...ld(AR_CURRENTLINE), ...tee(LINE), ...c(MAX_LINE), op.geU, op.brIf, 0,
+    ...cfgLoad(CFG_LINES), ...get(LINE), ...c(3), op.shrU, op.add, ...ld8(0),
+    ...c(1), ...get(LINE), ...c(7), op.and, op.shl, op.and, op.brIf, 0,
+    // Another line of a function with breakpoints: nothing to do. A function not seen yet:
+    // the debugger looks at it.
+    ...get(CI), op.call, FN_HAS_BREAKPOINTS, op.eqz, op.brIf, 0,
     op.return,
     op.end,
     ...get(L), ...get(AR), op.call, FN_JS,
@@ -223,17 +213,15 @@ function hookBody(cfg: number): number[] {
 }
 
 /**
- * mark(ci): the table's mark for the function running in `ci`: 0 unseen, plain (also for
- * C functions), breakpoints. Locals: ci, then p, h, k, e.
+ * hasBreakpoints(ci): 1 if the prototype of the Lua function running in `ci` is in the
+ * table, else 0. Locals: ci, then p, h, k, e.
  */
-function markBody(cfg: number): number[] {
+function hasBreakpointsBody(cfg: number): number[] {
   const CI = 0, P = 1, H = 2, K = 3, E = 4;
-  const { c, ld, ld8, get, set, tee, cfgLoad } = asm(cfg);
+  const { c, ld, get, set, tee, cfgLoad } = asm(cfg);
   // deno-fmt-ignore
   return [
-    ...get(CI), ...ld(Lua.CI_FUNC), ...tee(P), ...ld8(TV_TT), ...c(LUA_VLCL_COLLECTABLE), op.ne,
-    op.if, op.void, ...c(ProtoMark.plain), op.return, op.end,
-    ...get(P), ...ld(0), ...ld(LCL_PROTO), ...set(P),
+    ...get(CI), ...ld(CI_FUNC), ...ld(0), ...ld(LCL_PROTO), ...set(P),
     ...get(P), ...c(4), op.shrU, ...cfgLoad(CFG_MASK), op.and, ...set(H),
     op.loop, op.void,
     ...cfgLoad(CFG_TABLE), ...get(H), ...c(3), op.shl, op.add, ...tee(E), ...ld(0), ...tee(K),
@@ -258,7 +246,7 @@ function filterModule(cfg: number): Uint8Array<ArrayBuffer> {
   const types = [
     2,
     0x60, 2, I32, I32, 0, // hook(L, ar)
-    0x60, 1, I32, 1, I32, // mark(ci) -> mark
+    0x60, 1, I32, 1, I32, // hasBreakpoints(ci) -> 0 | 1
   ];
   // deno-fmt-ignore
   const imports = [
@@ -273,6 +261,6 @@ function filterModule(cfg: number): Uint8Array<ArrayBuffer> {
     ...section(2, imports),
     ...section(3, [2, 0, 1]),
     ...section(7, [1, ...name("hook"), 0x00, 1]),
-    ...section(10, [2, ...func(3, hookBody(cfg)), ...func(4, markBody(cfg))]),
+    ...section(10, [2, ...func(2, hookBody(cfg)), ...func(4, hasBreakpointsBody(cfg))]),
   ]);
 }

@@ -7,10 +7,10 @@
  * on to #hook only the events that need the debugger:
  * - no breakpoint, step or pause: no hook (requests while Lua runs arrive by a poke, see
  *   engine/poke.ts, which sets a count event until the hook has served them);
- * - line breakpoints: call events switch the line event on only while the running
- *   function's prototype has a breakpoint line, and return events are on only while such
- *   a function is on the thread's stack; the prototype is found by reading the CallInfo
- *   and closure in wasm memory (engine/lua_layout.ts) and cached per Proto;
+ * - line breakpoints: line events only; the patched VM (engine/line_trap.ts) runs functions
+ *   whose prototype the debugger marked plain (no breakpoint line) without them, so each
+ *   prototype is looked at once, at its first line event; the prototype is found by reading
+ *   the CallInfo and closure in wasm memory (engine/lua_layout.ts) and cached per Proto;
  * - function breakpoints: call and return events;
  * - step over/out: line events only in frames at or above the step's depth;
  * - step in and pause: line events everywhere.
@@ -31,7 +31,7 @@ import * as Lua from "../engine/lua_layout.ts";
 import { Control, Signal } from "../engine/protocol.ts";
 import { codeLines, nextCodeLine } from "./bytecode.ts";
 import { compileFastCondition, type FastCondition } from "./fast_condition.ts";
-import { HookFilter, ProtoMark } from "./hook_filter.ts";
+import { HookFilter } from "./hook_filter.ts";
 import { takeRequest, waitRequest } from "./channel.ts";
 import { type HitTest, parseHitCondition, parseLogMessage } from "./hit.ts";
 import { DEBUG_LUA } from "./lua.ts";
@@ -42,6 +42,7 @@ const HOOK_COUNT = 1000;
 const { AR_SIZE, AR_NAME, AR_NAMEWHAT, AR_WHAT, AR_SOURCE, AR_CURRENTLINE } = Lua;
 const { AR_LINEDEFINED, AR_ISTAILCALL, AR_CI, CI_PREVIOUS, TV_TT } = Lua;
 const { LUA_VLCL_COLLECTABLE, LCL_PROTO, EV_RET, EV_LINE, EV_COUNT, EV_TAILCALL } = Lua;
+const { GC_MARKED, PROTO_PLAIN_BIT } = Lua;
 
 const INTERNAL_PREFIX = "=[llmspell";
 
@@ -227,14 +228,7 @@ export class WorkerDebugger {
     this.#filter.forwardAll = this.#everyEvent;
   }
   #terminate = false;
-  #needCallRet = false;
-  /**
-   * Per thread, the call frames (CallInfo pointers) running a function with breakpoints.
-   * While only line breakpoints are set, a thread gets return events only while it has
-   * one: a return hook on every return costs more than the call hook (bench/RESULTS.md).
-   * Frames that returned unseen or that an error unwound are pruned at a later return.
-   */
-  readonly #bpFrames = new Map<number, Set<number>>();
+  #hasLineBps = false;
 
   // Stopped state.
   #stopped: { L: number; frames: Frame[]; exception?: { message: string; trace: string } } | null =
@@ -343,9 +337,8 @@ export class WorkerDebugger {
     this.#pausePending = false;
     this.#pendingFn = undefined;
     this.#terminate = false;
-    this.#bpFrames.clear();
     this.#recomputeNeeds();
-    this.#m._lua_sethook(this.#h.L0, this.hookPtr, this.#baseMask(this.#h.L0), HOOK_COUNT);
+    this.#m._lua_sethook(this.#h.L0, this.hookPtr, this.#threadMask(false), HOOK_COUNT);
     this.#releaseRefs(this.#h.L0);
   }
 
@@ -372,7 +365,6 @@ export class WorkerDebugger {
     try {
       const h32 = this.#m.HEAP32;
       const ev = h32[(ar + Lua.AR_EVENT) >> 2];
-      if (ev !== EV_LINE && ev !== EV_COUNT && this.#plainCallRet(L, ar, h32, ev)) return;
       if (ev === EV_LINE) this.#onLine(L, ar, h32);
       else if (ev === EV_COUNT) this.#onCount(L);
       else if (ev === EV_RET) this.#onRet(L, ar, h32);
@@ -381,66 +373,6 @@ export class WorkerDebugger {
       if (isLuaUnwind(e)) throw e;
       this.#output(`debugger error: ${e instanceof Error ? e.stack ?? e.message : e}\n`, "stderr");
     }
-  }
-
-  /**
-   * The fast path of call and return events while only line breakpoints are set (the
-   * common case, run on every Lua call and return): memory reads and a cached prototype
-   * lookup, no calls into wasm unless the line event must switch. False when the event
-   * needs the full handling (a prototype seen for the first time, steps, pauses, function
-   * breakpoints, pending signals).
-   */
-  #plainCallRet(L: number, ar: number, h32: Int32Array, ev: number): boolean {
-    if (this.#everyEvent) return false;
-    const c = this.#h.control;
-    if (Atomics.load(c, Control.debug) !== 0 || Atomics.load(c, Control.signal) !== 0) return false;
-    let ci = h32[(ar + AR_CI) >> 2];
-    if (ev === EV_RET) {
-      ci = h32[(ci + CI_PREVIOUS) >> 2];
-      if (ci === 0) {
-        this.#bpFrames.delete(L);
-        this.#setLine(L, false);
-        return true;
-      }
-    }
-    const info = this.#knownProto(ci);
-    if (info === undefined) return false;
-    const want = info !== null && info.bps !== null;
-    if (ev === EV_RET) this.#pruneBpFrames(L, ci);
-    else this.#trackBpFrame(L, ci, want, ev === EV_TAILCALL);
-    this.#setLine(L, want);
-    return true;
-  }
-
-  /** The cached facts of the function running in `ci`: null for C, undefined if unseen. */
-  #knownProto(ci: number): ProtoInfo | null | undefined {
-    const p = this.#proto(ci);
-    if (p === 0) return null;
-    return this.#protos.get(p);
-  }
-
-  /**
-   * A return to `ci`: keeps only the recorded frames still on the stack. The filter passes
-   * on only returns that switch line events, so frames that returned to a frame with
-   * breakpoints (recursion) or that an error unwound are dropped here, later.
-   */
-  #pruneBpFrames(L: number, ci: number): void {
-    const set = this.#bpFrames.get(L);
-    if (!set || set.size === 0) return;
-    const live = new Set<number>();
-    for (let c = ci; c !== 0; c = this.#m.HEAP32[(c + CI_PREVIOUS) >> 2]) {
-      if (set.has(c)) live.add(c);
-    }
-    this.#bpFrames.set(L, live);
-  }
-
-  /** A call or tail call into `ci`: records or forgets it as a frame with breakpoints. */
-  #trackBpFrame(L: number, ci: number, hasBps: boolean, tail: boolean): void {
-    if (hasBps) {
-      let set = this.#bpFrames.get(L);
-      if (!set) this.#bpFrames.set(L, set = new Set());
-      set.add(ci);
-    } else if (tail) this.#bpFrames.get(L)?.delete(ci);
   }
 
   /** A count event: a poke (engine/poke.ts) for a debugger request or a signal. */
@@ -468,20 +400,16 @@ export class WorkerDebugger {
       const d = this.#depth(ci);
       if (d <= this.#stepDepth) this.#stepDepth = d - 1;
     }
-    const info = this.#protoInfo(L, ci, ar);
-    this.#trackBpFrame(L, ci, info !== null && info.bps !== null, tail);
-    this.#setLine(L, this.#wantLine(L, info, ci));
+    this.#setLine(L, this.#wantLine(L, this.#protoInfo(L, ci, ar), ci));
   }
 
   #onRet(L: number, ar: number, h32: Int32Array): void {
     const ci = h32[(ar + AR_CI) >> 2];
     const prev = h32[(ci + CI_PREVIOUS) >> 2];
     if (prev === 0) {
-      this.#bpFrames.delete(L);
       this.#setLine(L, false);
       return;
     }
-    this.#pruneBpFrames(L, prev);
     let info: ProtoInfo | null = null;
     if (this.#proto(prev) !== 0) {
       if (this.#m._lua_getstack(L, 1, this.#tmpAr) === 0) return;
@@ -530,19 +458,19 @@ export class WorkerDebugger {
   // ── hook helpers ──────────────────────────────────────────────────────────────────────
 
   /**
-   * The events thread `L` needs besides line events: none without breakpoints, steps or
-   * pauses; call events while only line breakpoints are set, and return events too while
-   * it runs a function with breakpoints; both in the other modes.
+   * A thread's hook mask. Steps, pauses and function breakpoints need every call and return,
+   * and line events as `lineOn` says. Line breakpoints alone need line events only: with the
+   * line mask alone, the patched VM (engine/line_trap.ts) runs functions marked plain without
+   * them.
    */
-  #baseMask(L: number): number {
-    if (!this.#needCallRet) return 0;
-    if (this.#everyEvent) return HookMask.call | HookMask.ret;
-    return this.#bpFrames.get(L)?.size ? HookMask.call | HookMask.ret : HookMask.call;
+  #threadMask(lineOn: boolean): number {
+    if (this.#everyEvent) return HookMask.call | HookMask.ret | (lineOn ? HookMask.line : 0);
+    return this.#hasLineBps ? HookMask.line : 0;
   }
 
   /** Sets `L`'s mask for line events on or off, keeping a pending poke's count event. */
   #setLine(L: number, on: boolean): void {
-    const mask = this.#baseMask(L) | (on ? HookMask.line : 0);
+    const mask = this.#threadMask(on);
     const cur = this.#m.HEAPU8[L + Lua.L_HOOKMASK];
     if ((cur & ~HookMask.count) !== mask) {
       this.#m._lua_sethook(
@@ -615,7 +543,9 @@ export class WorkerDebugger {
     }
     const info: ProtoInfo = { internal, bps };
     this.#protos.set(p, info);
-    this.#filter.mark(p, bps !== null ? ProtoMark.breakpoints : ProtoMark.plain);
+    // Pinned above, so the mark cannot outlive the Proto; #invalidate clears it.
+    if (bps === null) m.HEAPU8[p + GC_MARKED] |= PROTO_PLAIN_BIT;
+    else this.#filter.markBreakpoints(p);
     return info;
   }
 
@@ -639,7 +569,7 @@ export class WorkerDebugger {
   #recomputeNeeds(): void {
     let lines = false;
     for (const m of this.#lineBps.values()) if (m.size > 0) lines = true;
-    this.#needCallRet = lines || this.#everyEvent;
+    this.#hasLineBps = lines;
   }
 
   /** Re-applies hook masks to every known thread after a change of mode. */
@@ -657,25 +587,13 @@ export class WorkerDebugger {
     lua.lua_settop(L, -2);
     for (const t of threads) {
       let line = false;
-      if (t !== this.#h.L0) this.#findBpFrames(t);
       if (this.#lineAll || this.#pausePending) line = t !== this.#h.L0;
       else if (t !== this.#h.L0 && m._lua_getstack(t, 0, this.#tmpAr) !== 0) {
         const ci = m.HEAP32[(this.#tmpAr + AR_CI) >> 2];
         line = this.#wantLine(t, this.#protoInfo(t, ci, this.#tmpAr), ci);
       }
-      m._lua_sethook(t, this.hookPtr, this.#baseMask(t) | (line ? HookMask.line : 0), HOOK_COUNT);
+      m._lua_sethook(t, this.hookPtr, this.#threadMask(line), HOOK_COUNT);
     }
-  }
-
-  /** Rebuilds the set of frames with breakpoints on `L`'s stack (breakpoints changed). */
-  #findBpFrames(L: number): void {
-    const set = new Set<number>();
-    for (let level = 0; this.#m._lua_getstack(L, level, this.#tmpAr) !== 0; level++) {
-      const ci = this.#m.HEAP32[(this.#tmpAr + AR_CI) >> 2];
-      const info = this.#protoInfo(L, ci, this.#tmpAr);
-      if (info !== null && info.bps !== null) set.add(ci);
-    }
-    this.#bpFrames.set(L, set);
   }
 
   // ── breakpoints ───────────────────────────────────────────────────────────────────────
@@ -840,6 +758,8 @@ export class WorkerDebugger {
   }
 
   #invalidate(L: number): void {
+    const u8 = this.#m.HEAPU8;
+    for (const p of this.#protos.keys()) u8[p + GC_MARKED] &= ~PROTO_PLAIN_BIT;
     this.#protos.clear();
     this.#filter.clear();
     const lines: number[] = [];
@@ -852,7 +772,7 @@ export class WorkerDebugger {
     if (this.#T !== 0 || this.#stopped) this.#applyModes(L);
     else this.#recomputeNeeds();
     if (this.#T === 0 && !this.#stopped) {
-      this.#m._lua_sethook(this.#h.L0, this.hookPtr, this.#baseMask(this.#h.L0), HOOK_COUNT);
+      this.#m._lua_sethook(this.#h.L0, this.hookPtr, this.#threadMask(false), HOOK_COUNT);
     }
   }
 

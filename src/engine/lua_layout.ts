@@ -10,6 +10,8 @@ export const L_CI = 20;
 /** lua_State.base_ci, the C frame every thread starts with. */
 export const L_BASE_CI = 52;
 export const L_HOOK = 88;
+/** The pc (instruction index) of the last line event, for "is this a new line". */
+export const L_OLDPC = 100;
 export const L_BASEHOOKCOUNT = 104;
 export const L_HOOKCOUNT = 108;
 /** A volatile sig_atomic_t: HookMask bits. */
@@ -36,6 +38,17 @@ export const LUA_VLCF = 0x16;
 export const LUA_VLCL_COLLECTABLE = 0x46;
 export const LUA_VCCL_COLLECTABLE = 0x66;
 export const LUA_VTHREAD_COLLECTABLE = 0x48;
+
+/**
+ * GCObject.marked: the GC's colour and age bits. Bit 7 is used only by Lua's own test build
+ * (ltests.c), is 0 in a new object and is kept by every GC step (they mask only the colour
+ * and age bits), so a Proto carries llmspell's "no breakpoints here" mark in it
+ * (line_trap.ts).
+ */
+export const GC_MARKED = 5;
+/** Proto.code: the first instruction. */
+export const PROTO_CODE = 52;
+export const PROTO_PLAIN_BIT = 0x80;
 
 /** LClosure: its Proto at 12. CClosure: the C function at 12, the first upvalue at 16. */
 export const LCL_PROTO = 12;

@@ -10,7 +10,7 @@
  * data segments and code all address memory 0 and stay as they are.
  */
 
-import { name, readUleb, uleb } from "./wasm_encode.ts";
+import { concat, name, readSections, readUleb, uleb } from "./wasm_encode.ts";
 
 /** Emscripten's own heap limit (2 GiB), in 64 KiB pages: the shared memory's maximum. */
 export const MAX_PAGES = 32768;
@@ -26,15 +26,6 @@ export interface SharedMemoryModule {
   bytes: Uint8Array<ArrayBuffer>;
   /** The memory to import as `env.memory`. */
   memory: WebAssembly.Memory;
-}
-
-interface Section {
-  id: number;
-  /** Offset of the section's contents and their length. */
-  start: number;
-  size: number;
-  /** Offset of the section's id byte. */
-  head: number;
 }
 
 /**
@@ -77,29 +68,7 @@ export function importSharedMemory(
       parts.push(new Uint8Array([SECTION_IMPORT, ...uleb(body.length), ...body]));
     } else parts.push(wasm.subarray(s.head, s.start + s.size));
   }
-  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    bytes.set(p, off);
-    off += p.length;
-  }
+  const bytes = concat(parts);
   const memory = new WebAssembly.Memory({ initial, maximum: maxPages, shared: true });
   return { bytes, memory };
-}
-
-function readSections(wasm: Uint8Array): Section[] {
-  if (wasm[0] !== 0 || wasm[1] !== 0x61 || wasm[2] !== 0x73 || wasm[3] !== 0x6d) {
-    throw new Error("not a wasm module");
-  }
-  const out: Section[] = [];
-  let pos = 8;
-  while (pos < wasm.length) {
-    const head = pos;
-    const id = wasm[pos];
-    const [size, start] = readUleb(wasm, pos + 1);
-    out.push({ id, start, size, head });
-    pos = start + size;
-  }
-  if (pos !== wasm.length) throw new Error("wasm module is truncated");
-  return out;
 }

@@ -1,4 +1,7 @@
-/** The pieces of the wasm binary format that shared_memory.ts and the hook filter write. */
+/**
+ * The pieces of the wasm binary format that the rewrites of glue.wasm (shared_memory.ts,
+ * line_trap.ts) and the debugger's hook filter read and write.
+ */
 
 /** An unsigned LEB128. */
 export function uleb(v: number): number[] {
@@ -47,4 +50,42 @@ export function name(s: string): number[] {
 /** A section: id, size, contents. */
 export function section(id: number, content: number[]): number[] {
   return [id, ...uleb(content.length), ...content];
+}
+
+export interface Section {
+  id: number;
+  /** Offset of the section's contents and their length. */
+  start: number;
+  size: number;
+  /** Offset of the section's id byte. */
+  head: number;
+}
+
+/** The sections of a module, in order. */
+export function readSections(wasm: Uint8Array): Section[] {
+  if (wasm[0] !== 0 || wasm[1] !== 0x61 || wasm[2] !== 0x73 || wasm[3] !== 0x6d) {
+    throw new Error("not a wasm module");
+  }
+  const out: Section[] = [];
+  let pos = 8;
+  while (pos < wasm.length) {
+    const head = pos;
+    const id = wasm[pos];
+    const [size, start] = readUleb(wasm, pos + 1);
+    out.push({ id, start, size, head });
+    pos = start + size;
+  }
+  if (pos !== wasm.length) throw new Error("wasm module is truncated");
+  return out;
+}
+
+/** The byte arrays one after the other. */
+export function concat(parts: ArrayLike<number>[]): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    bytes.set(p, off);
+    off += p.length;
+  }
+  return bytes;
 }

@@ -13,17 +13,19 @@ import { type FromWorker, RingRecord, type ToWorker, WORKER_NAME } from "./proto
 import { RingWriter, writeJson } from "./output_ring.ts";
 import type { LuaRuntime } from "./runtime.ts";
 import { importSharedMemory, MAX_PAGES } from "./shared_memory.ts";
+import { patchLineTrap } from "./line_trap.ts";
 
 // The wasm bytes are read here and handed to wasmoon (vendor/wasmoon.js: its loader without
 // Node.js APIs, see scripts/vendor_wasmoon.ts), and compiled off-thread meanwhile; only then
 // does the runtime's module graph load (a dynamic import: a static one would load first).
 const wasmPath = new URL(import.meta.resolve("wasmoon/dist/glue.wasm")).pathname;
 // Shared, so that the main thread can poke the running Lua state (shared_memory.ts, poke.ts),
-// except for a batch engine (handle.ts EngineStart): shared memory costs up to 8%.
+// and with the VM patched for the debugger's line breakpoints (line_trap.ts), except for a
+// batch engine (handle.ts EngineStart): shared memory costs up to 8%.
 const original = Deno.readFileSync(wasmPath);
 const { bytes: wasmBinary, memory } = self.name === WORKER_NAME.batch
   ? { bytes: original, memory: undefined }
-  : importSharedMemory(original, MAX_PAGES);
+  : importSharedMemory(patchLineTrap(original), MAX_PAGES);
 const compiled = WebAssembly.compile(wasmBinary);
 
 /**

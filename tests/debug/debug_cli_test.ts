@@ -200,3 +200,37 @@ Deno.test("debug: breakpoints after a call returns, in recursion, after an error
     },
   );
 });
+
+Deno.test("debug: a breakpoint on a call stops once per pass; one added in a function that already ran stops", async () => {
+  await withDebug(["calls.lua", "--break-at", "calls.lua:11"], async (d) => {
+    assertStringIncludes(await d.until(PROMPT), "Stopped (breakpoint 1) at calls.lua:11");
+    assertEquals((await d.cmd("p i")).trim(), "1");
+    // inc runs for the first time here and returns into the line with the breakpoint: the
+    // next stop is the next pass, not the same line again.
+    assertStringIncludes(await d.cmd("c"), "Stopped (breakpoint 1) at calls.lua:11");
+    assertEquals((await d.cmd("p i")).trim(), "2");
+    assertStringIncludes(await d.cmd("c"), "Stopped (breakpoint 1) at calls.lua:11");
+    assertEquals((await d.cmd("p i")).trim(), "3");
+    // inc ran twice without breakpoints; one set in it now stops there.
+    assertStringIncludes(await d.cmd("b 3"), "Breakpoint 2 at calls.lua:3");
+    assertStringIncludes(await d.cmd("c"), "Stopped (breakpoint 2) at calls.lua:3 in inc");
+    assertEquals((await d.cmd("p x")).trim(), "3");
+    await d.cmd("delete");
+    const end = await d.cmd("c");
+    assertStringIncludes(end, "total\t9");
+    assertStringIncludes(end, "later\t18");
+  });
+});
+
+Deno.test("debug: pause stops a busy loop in a function while a breakpoint is set elsewhere", async () => {
+  await withDebug(
+    ["busy_fn.lua", "--break-at", "busy_fn.lua:2", "--no-stop-on-entry"],
+    async (d) => {
+      await d.until("spinning");
+      await d.send("pause");
+      const out = await d.until(PROMPT);
+      assertMatch(out, /Stopped \(pause\) at busy_fn\.lua:[78] in spin/);
+      assertEquals((await d.cmd("p n > 0")).trim(), "true");
+    },
+  );
+});
