@@ -2,7 +2,7 @@
  * `llmspell kernel start | install | uninstall`: the Jupyter kernel as a service.
  */
 import { Command, Option } from "commander";
-import * as path from "node:path";
+import * as path from "../path.ts";
 import { ExitCode, usageError } from "../errors.ts";
 import {
   checkSpecName,
@@ -11,11 +11,8 @@ import {
   specDir,
   uninstallSpec,
 } from "../kernel/kernelspec.ts";
-import { runKernelService } from "../kernel/service.ts";
-import { join } from "node:path";
 import { resolvePaths } from "../config/mod.ts";
 import { LlmspellError } from "../errors.ts";
-import { KernelClient } from "../client/client.ts";
 import { readConnectionFile } from "../kernel/connection.ts";
 import { selfCommand } from "../kernel/kernelspec.ts";
 import {
@@ -26,7 +23,6 @@ import {
   newKernelId,
   removeKernelFiles,
 } from "../kernel/registry.ts";
-import { runConnectedRepl } from "./repl_cmd.ts";
 import type { CliContext } from "./context.ts";
 import { configFor, contextOf, example, setExit, withGlobalOptions } from "./command.ts";
 import { writeErr } from "./context.ts";
@@ -56,6 +52,13 @@ interface StartOpts {
   daemon?: boolean;
 }
 
+// Each subcommand loads what it needs: `kernel start` is on a kernel's start-up path, which
+// Jupyter front ends wait for (bench/RESULTS.md, Kernel).
+async function connectTo(connectionFile: string, timeoutMs?: number) {
+  const { KernelClient } = await import("../client/client.ts");
+  return KernelClient.connect(await readConnectionFile(connectionFile), timeoutMs);
+}
+
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `kernel start --daemon`: starts a detached kernel and returns once it answers. */
@@ -65,7 +68,7 @@ async function startDaemon(ctx: CliContext, opts: StartOpts, cmd: Command): Prom
   await Deno.mkdir(paths.logDir, { recursive: true, mode: 0o700 });
   const logFile = opts.logFile
     ? path.resolve(ctx.cwd, opts.logFile)
-    : join(paths.logDir, `kernel-${id}.log`);
+    : path.join(paths.logDir, `kernel-${id}.log`);
   const args = ["kernel", "start", "--id", id, "--log-file", logFile];
   if (opts.ip) args.push("--ip", opts.ip);
   if (opts.port) args.push("--port", String(opts.port));
@@ -110,7 +113,7 @@ async function startDaemon(ctx: CliContext, opts: StartOpts, cmd: Command): Prom
       hint: `see its log: ${logFile}`,
     });
   }
-  const client = await KernelClient.connect(await readConnectionFile(meta.connection_file), 30_000);
+  const client = await connectTo(meta.connection_file, 30_000);
   await client.close();
   const m = meta;
   printData(
@@ -123,10 +126,7 @@ async function startDaemon(ctx: CliContext, opts: StartOpts, cmd: Command): Prom
 /** Asks a kernel for its usage figures (null when it does not answer). */
 async function usage(meta: KernelMeta, timeoutMs = 3000): Promise<Record<string, unknown> | null> {
   try {
-    const client = await KernelClient.connect(
-      await readConnectionFile(meta.connection_file),
-      timeoutMs,
-    );
+    const client = await connectTo(meta.connection_file, timeoutMs);
     try {
       const r = await client.request("control", "usage_request", {}, timeoutMs);
       return (r.content.llmspell ?? null) as Record<string, unknown> | null;
@@ -159,10 +159,7 @@ async function stopKernel(
     how = "";
     if (!force) {
       try {
-        const client = await KernelClient.connect(
-          await readConnectionFile(meta.connection_file),
-          3000,
-        );
+        const client = await connectTo(meta.connection_file, 3000);
         try {
           await client.request("control", "shutdown_request", { restart: false }, 3000);
         } finally {
@@ -284,6 +281,7 @@ export function registerKernelCommands(program: Command): void {
     // terminal (jupyter console) or log, so stay quiet there, like ipykernel.
     const launched = connectionFile !== undefined &&
       await Deno.stat(connectionFile).then(() => true, () => false);
+    const { runKernelService } = await import("../kernel/service.ts");
     const code = await runKernelService({
       config,
       configFile: ctx.config,
@@ -488,7 +486,7 @@ export function registerKernelCommands(program: Command): void {
         hint: "start one with `llmspell kernel start --daemon`",
       });
     }
-    const client = await KernelClient.connect(await readConnectionFile(k.connection_file));
+    const client = await connectTo(k.connection_file);
     try {
       await client.request("control", "shutdown_request", { restart: true }, 30_000);
     } finally {
@@ -514,6 +512,7 @@ export function registerKernelCommands(program: Command): void {
   connect.action(async (addr: string, _opts: unknown, cmd: Command) => {
     const ctx = contextOf(cmd);
     const { config } = await configFor(ctx);
+    const { runConnectedRepl } = await import("./repl_cmd.ts");
     setExit(await runConnectedRepl(ctx, config, addr));
   });
   kernel.addCommand(connect);

@@ -55,7 +55,7 @@ export function registerReplCommand(program: Command): void {
           debug: true,
         },
         kernelId: `repl-${Deno.pid}`,
-        history,
+        openHistory: () => Promise.resolve(history),
         rawStreams: true,
         engine: takeEngine(),
       });

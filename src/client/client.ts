@@ -30,8 +30,8 @@ export class KernelClient {
   #anyIopub: (() => void) | undefined;
   #closed = false;
 
-  private constructor(info: ConnectionInfo) {
-    this.#signer = new Signer(info.key, info.signature_scheme);
+  private constructor(signer: Signer) {
+    this.#signer = signer;
     this.#shell = new DealerSocket({ identity: this.session });
     this.#control = new DealerSocket();
     this.#stdin = new DealerSocket({ identity: this.session });
@@ -40,7 +40,7 @@ export class KernelClient {
 
   /** Connects to the kernel of `info` and waits until it answers kernel_info (IOPub included). */
   static async connect(info: ConnectionInfo, timeoutMs = 10_000): Promise<KernelClient> {
-    const c = new KernelClient(info);
+    const c = new KernelClient(await Signer.forScheme(info.key, info.signature_scheme));
     c.#iopub.subscribe("");
     await c.#shell.connect(endpointOf(info, "shell"));
     await c.#control.connect(endpointOf(info, "control"));

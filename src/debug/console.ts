@@ -11,7 +11,7 @@
  * not files.
  */
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
-import * as path from "node:path";
+import * as path from "../path.ts";
 import type { Engine } from "../engine/handle.ts";
 import type { LuaErrorInfo, ScriptArgs } from "../engine/protocol.ts";
 

@@ -55,7 +55,12 @@ export interface KernelOptions {
   kernelId: string;
   /** The session id in the headers of the kernel's messages. */
   session?: string;
-  history?: History;
+  /**
+   * Opens where executions are recorded (history_request reads it), at the first execution or
+   * history request: `kernel start` opens its store (node:sqlite, ~20 ms) only then, so that
+   * it does not delay the first replies.
+   */
+  openHistory?: () => Promise<History | undefined>;
   /** Attach the raw bytes of stream output as buffers[0] (in-process clients). */
   rawStreams?: boolean;
   /** Coalesce stream output into fewer messages (service mode). */
@@ -150,6 +155,7 @@ export class Kernel {
   #interrupting: { cell: Pending; timer: ReturnType<typeof setInterval> } | undefined;
   #draining = false;
   #count = 0;
+  #historyOpened: Promise<History | undefined> | undefined;
   #executions = 0;
   #input: InputWait | undefined;
   #closed = false;
@@ -303,7 +309,7 @@ export class Kernel {
           this.#reply(req, await this.#isComplete(str(c.code)));
           break;
         case "history_request":
-          this.#reply(req, this.#history(c));
+          this.#reply(req, await this.#historyReply(c));
           break;
         default:
           this.#log.debug(`kernel: unknown message type ${JSON.stringify(type)} on ${req.channel}`);
@@ -311,6 +317,10 @@ export class Kernel {
     } finally {
       this.#publish("status", { execution_state: "idle" }, parent);
     }
+  }
+
+  #history(): Promise<History | undefined> {
+    return this.#historyOpened ??= this.#options.openHistory?.() ?? Promise.resolve(undefined);
   }
 
   kernelInfo(): JsonObject {
@@ -429,8 +439,8 @@ export class Kernel {
     return { status: a.status };
   }
 
-  #history(c: JsonObject): JsonObject {
-    const h = this.#options.history;
+  async #historyReply(c: JsonObject): Promise<JsonObject> {
+    const h = await this.#history();
     if (!h) return { status: "ok", history: [] };
     const output = c.output === true;
     let rows: HistoryRow[] = [];
@@ -541,7 +551,7 @@ export class Kernel {
     const count = this.#count;
     this.#executions++;
     if (!silent) this.#publish("execute_input", { code, execution_count: count }, parent);
-    const history = storeHistory ? this.#options.history : undefined;
+    const history = storeHistory ? await this.#history() : undefined;
     const session = history?.session;
     try {
       history?.add(count, code);
@@ -730,7 +740,7 @@ export class Kernel {
     this.#engineReady = this.#startEngine();
     this.#count = 0;
     try {
-      this.#options.history?.newSession();
+      (await this.#history())?.newSession();
     } catch (e) {
       this.#log.warn(`kernel: history session not started: ${e instanceof Error ? e.message : e}`);
     }

@@ -2,7 +2,7 @@
  * Jupyter kernelspecs: `kernels/NAME/kernel.json` under a Jupyter data directory, so that
  * Jupyter starts `llmspell kernel start --connection-file {connection_file}`.
  */
-import { basename, join } from "node:path";
+import { basename, join } from "../path.ts";
 import { LlmspellError } from "../errors.ts";
 
 export interface KernelSpec {

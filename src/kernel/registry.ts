@@ -4,7 +4,7 @@
  * (pid, log file, start time). A kernel whose process is gone is dead; its files can be
  * removed.
  */
-import { basename, join } from "node:path";
+import { basename, join } from "../path.ts";
 import { LlmspellError } from "../errors.ts";
 import { type ConnectionInfo, readConnectionFile } from "./connection.ts";
 

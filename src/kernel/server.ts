@@ -45,7 +45,7 @@ export class KernelServer implements KernelTransport {
   #closing: Promise<void> | undefined;
   #lastRequest = Date.now();
 
-  private constructor(opts: ServerOptions, connection: ConnectionInfo, sockets: {
+  private constructor(opts: ServerOptions, connection: ConnectionInfo, signer: Signer, sockets: {
     shell: RouterSocket;
     control: RouterSocket;
     stdin: RouterSocket;
@@ -53,7 +53,7 @@ export class KernelServer implements KernelTransport {
     hb: RepSocket;
   }) {
     this.connection = connection;
-    this.#signer = new Signer(connection.key, connection.signature_scheme);
+    this.#signer = signer;
     this.#log = opts.logger;
     this.#shell = sockets.shell;
     this.#control = sockets.control;
@@ -75,6 +75,7 @@ export class KernelServer implements KernelTransport {
 
   /** Binds the five sockets and starts serving. */
   static async start(opts: ServerOptions): Promise<KernelServer> {
+    const signer = await Signer.forScheme(opts.connection.key, opts.connection.signature_scheme);
     const log = opts.logger;
     const zlog = { debug: (m: string) => log.debug(m) };
     const shell = new RouterSocket({ logger: zlog });
@@ -99,7 +100,7 @@ export class KernelServer implements KernelTransport {
       await Promise.all(Object.values(sockets).map((s) => s.close()));
       throw e;
     }
-    const server = new KernelServer(opts, info, { shell, control, stdin, iopub, hb });
+    const server = new KernelServer(opts, info, signer, { shell, control, stdin, iopub, hb });
     server.#serve();
     return server;
   }

@@ -8,7 +8,7 @@ import { type Config, loadConfig, resolvePaths } from "../config/mod.ts";
 import type { EngineOptions } from "../engine/protocol.ts";
 import { LlmspellError } from "../errors.ts";
 import { newKey } from "../protocol/jupyter/sign.ts";
-import { openStore, type SqliteStore } from "../store/mod.ts";
+import type { SqliteStore } from "../store/mod.ts";
 import { enabled } from "../telemetry/log.ts";
 import {
   type ConnectionInfo,
@@ -125,14 +125,22 @@ export async function runKernelService(opts: ServiceOptions): Promise<number> {
     await Deno.mkdir(paths.runtimeDir, { recursive: true, mode: 0o700 });
   }
 
+  // The store (node:sqlite) opens at the first execution or history request: loading
+  // Node.js compatibility costs ~20 ms, which every client would otherwise wait for at
+  // every kernel start (kernel.ts `openHistory`).
   let store: SqliteStore | undefined;
-  let history: History | undefined;
-  try {
-    store = openStore(paths.dbPath);
-    history = new History(store, id);
-  } catch (e) {
-    log.warn(`history is off: ${e instanceof Error ? e.message : e}`);
-  }
+  let history: Promise<History | undefined> | undefined;
+  const openHistory = () =>
+    history ??= (async () => {
+      try {
+        const { openStore } = await import("../store/mod.ts");
+        store = openStore(paths.dbPath);
+        return new History(store, id);
+      } catch (e) {
+        log.warn(`history is off: ${e instanceof Error ? e.message : e}`);
+        return undefined;
+      }
+    })();
 
   let stop!: (code: number) => void;
   const stopped = new Promise<number>((resolve) => (stop = resolve));
@@ -144,7 +152,7 @@ export async function runKernelService(opts: ServiceOptions): Promise<number> {
     // with config loading and binding the sockets.
     engine: takeEngine(),
     kernelId: id,
-    history,
+    openHistory,
     coalesceStreams: true,
     logger: log,
     onShutdown: () => stop(0),
@@ -162,6 +170,7 @@ export async function runKernelService(opts: ServiceOptions): Promise<number> {
   const cleanup = async () => {
     await server.close().catch(() => {});
     await removeKernelFiles(paths.runtimeDir, meta);
+    await history;
     try {
       store?.close();
     } catch {

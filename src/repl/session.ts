@@ -9,7 +9,7 @@
  * running cell stops, a `(debug)` prompt takes the same commands without `db:` until the
  * cell runs on.
  */
-import * as path from "node:path";
+import * as path from "../path.ts";
 import type { KernelConnection } from "../client/in_process.ts";
 import { iopubEvent } from "../cli/connected.ts";
 import { type CliContext, paint, writeErr, writeOut } from "../cli/context.ts";

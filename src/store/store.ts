@@ -10,7 +10,7 @@
  */
 
 import { DatabaseSync } from "node:sqlite";
-import { dirname } from "node:path";
+import { dirname } from "../path.ts";
 import { LlmspellError } from "../errors.ts";
 import { Migration, MIGRATIONS } from "./migrations.ts";
 

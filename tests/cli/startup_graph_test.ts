@@ -1,7 +1,8 @@
 /**
- * `exec` and `run` load no Node.js module on the main thread: the first one starts Deno's
- * Node.js compatibility layer there (node:path ~6 ms, node:crypto ~17 ms, npm:commander
- * ~30 ms of every command; bench/RESULTS.md, start-up). The engine worker has its own test
+ * `exec`, `run` and `kernel start` load no Node.js module on the main thread before they
+ * run Lua or answer a client: the first one starts Deno's Node.js compatibility layer there
+ * (node:path ~6 ms, node:crypto ~17 ms, npm:commander ~30 ms of every command;
+ * bench/RESULTS.md, start-up and Kernel). The engine worker has its own test
  * (tests/engine/vendor_test.ts).
  */
 import { assertEquals } from "../helpers/assert.ts";
@@ -58,5 +59,19 @@ async function nodeImports(root: string): Promise<string[]> {
 Deno.test("exec and run load no Node.js module on the main thread", async () => {
   const found = new Set<string>();
   for (const root of ROOTS) for (const f of await nodeImports(root)) found.add(f);
+  assertEquals([...found].sort(), []);
+});
+
+/** What `kernel start` loads before it answers kernel_info: its store opens later. */
+const KERNEL_ROOTS = [
+  "main.ts",
+  "src/cli/program.ts",
+  "src/cli/kernel_cmd.ts",
+  "src/kernel/service.ts",
+];
+
+Deno.test("kernel start loads no Node.js module before it answers", async () => {
+  const found = new Set<string>();
+  for (const root of KERNEL_ROOTS) for (const f of await nodeImports(root)) found.add(f);
   assertEquals([...found].sort(), []);
 });

@@ -190,3 +190,20 @@ Deno.test("interop: jupyter_client Session signs what we verify, and verifies wh
     .then(() => "accepted", () => "refused");
   assertEquals(bad, "refused");
 });
+
+Deno.test("jupyter sign: the other schemes of the protocol sign like node:crypto; an unknown one is refused", async () => {
+  const { createHmac } = await import("node:crypto");
+  const parts = [enc.encode('{"a":1}'), enc.encode("{}"), enc.encode("{}"), enc.encode('{"b":2}')];
+  for (const alg of ["sha256", "sha384", "sha512", "sha1", "md5"]) {
+    const signer = await Signer.forScheme("k3y", `hmac-${alg}`);
+    const h = createHmac(alg, "k3y");
+    for (const p of parts) h.update(p);
+    const want = h.digest("hex");
+    assertEquals(signer.sign(parts), want, alg);
+    assert(signer.verify(want, parts));
+    assert(!signer.verify(want.slice(0, -1) + (want.endsWith("0") ? "1" : "0"), parts));
+  }
+  let err: unknown;
+  await Signer.forScheme("k", "hmac-sha3").catch((e) => err = e);
+  assert(String((err as Error)?.message).includes("unsupported signature scheme"), String(err));
+});
