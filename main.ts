@@ -17,9 +17,8 @@ if (import.meta.main) {
     a.startsWith("--connect=")
   );
   const word = readCommandLine(argv).word ?? "";
-  // A kernel in the foreground runs Lua here; `--daemon` only starts another process.
-  const kernelStart = word === "kernel" && argv.includes("start") && !argv.includes("--daemon");
-  if (!wantsHelp && (LUA_COMMANDS.has(word) || kernelStart)) {
+  // `kernel start` starts its engine itself, after its first reply (kernel/kernel.ts).
+  if (!wantsHelp && LUA_COMMANDS.has(word)) {
     prestartEngine({ interruptible: !BATCH_COMMANDS.has(word) });
   }
   const { runCli } = await import("./src/cli/program.ts");

@@ -46,10 +46,16 @@ export interface EngineStart {
    * (the engine is unusable afterwards). The debugger needs true.
    */
   interruptible?: boolean;
+  /**
+   * Start the worker at `init` (or the first message) instead of now. Creating a worker
+   * blocks this thread ~10 ms and its wasm compile keeps both cores busy for ~15 ms more:
+   * a kernel answers its first requests before that (kernel.ts).
+   */
+  deferWorker?: boolean;
 }
 
 export class Engine {
-  readonly #worker: Worker;
+  #workerV: Worker | undefined;
   readonly #interruptible: boolean;
   readonly #controlBuf = new SharedArrayBuffer(Control.size * 4);
   readonly #control = new Int32Array(this.#controlBuf);
@@ -79,15 +85,21 @@ export class Engine {
   /** Starts the worker (and the wasm compile) now; `init` may follow later. */
   constructor(start: EngineStart = {}) {
     this.#interruptible = start.interruptible ?? true;
-    this.#worker = new Worker(new URL("./worker.ts", import.meta.url), {
+    if (!start.deferWorker) void this.#worker;
+  }
+
+  get #worker(): Worker {
+    if (this.#workerV) return this.#workerV;
+    const w = new Worker(new URL("./worker.ts", import.meta.url), {
       type: "module",
       name: this.#interruptible ? WORKER_NAME.interruptible : WORKER_NAME.batch,
     });
-    this.#worker.onmessage = (ev: MessageEvent<FromWorker>) => this.#onMessage(ev.data);
-    this.#worker.onerror = (ev) => {
+    w.onmessage = (ev: MessageEvent<FromWorker>) => this.#onMessage(ev.data);
+    w.onerror = (ev) => {
       ev.preventDefault();
       this.#die(new Error(ev.message));
     };
+    return this.#workerV = w;
   }
 
   /** Creates the Lua state. Resolves when the engine can execute. */
@@ -342,6 +354,6 @@ export class Engine {
   /** Ends the worker. Only reliable while it is idle (a spinning worker ignores it). */
   close(): void {
     clearInterval(this.#repoke);
-    this.#worker.terminate();
+    this.#workerV?.terminate();
   }
 }

@@ -49,6 +49,9 @@ export interface KernelLogger {
   warn(msg: string): void;
 }
 
+/** How long a deferred engine start waits for a first request (KernelOptions). */
+const ENGINE_START_DELAY_MS = 50;
+
 export interface KernelOptions {
   engineOptions: EngineOptions;
   /** Kernel id (connection file name, history sessions). */
@@ -61,6 +64,14 @@ export interface KernelOptions {
    * it does not delay the first replies.
    */
   openHistory?: () => Promise<History | undefined>;
+  /**
+   * Start the engine once the first request has been answered, or ENGINE_START_DELAY_MS
+   * after the kernel is created if none comes (`kernel start`, whose kernel creates its own
+   * engine). Creating the worker blocks the main thread ~10 ms and its wasm compile
+   * keeps both cores busy for ~15 ms more: every front end waits for the first kernel_info
+   * reply, and gets it ~25 ms sooner (bench/RESULTS.md, Kernel).
+   */
+  deferEngineStart?: boolean;
   /** Attach the raw bytes of stream output as buffers[0] (in-process clients). */
   rawStreams?: boolean;
   /** Coalesce stream output into fewer messages (service mode). */
@@ -148,6 +159,9 @@ export class Kernel {
   #engineReady: Promise<void>;
   /** Resolves when the current engine is replaced or closed. */
   #engineGone!: Promise<void>;
+  /** Starts a deferred engine (KernelOptions.deferEngineStart) now. */
+  #startNow: (() => void) | undefined;
+  #startTimer: ReturnType<typeof setTimeout> | undefined;
   #endEngine!: () => void;
   readonly #queue = new FairQueue<Pending>();
   #running: Pending | undefined;
@@ -167,8 +181,18 @@ export class Kernel {
     this.kernelId = options.kernelId;
     this.session = options.session ?? crypto.randomUUID();
     this.#log = options.logger ?? silentLogger;
-    this.#engine = options.engine ?? new Engine();
-    this.#engineReady = this.#startEngine();
+    this.#engine = options.engine ?? new Engine({ deferWorker: options.deferEngineStart });
+    this.#engineReady = options.deferEngineStart ? this.#startEngineLater() : this.#startEngine();
+  }
+
+  #startEngineLater(): Promise<void> {
+    this.#engineGone = new Promise((resolve) => (this.#endEngine = resolve));
+    this.#startTimer = setTimeout(() => this.#startNow?.(), ENGINE_START_DELAY_MS);
+    return new Promise<void>((resolve) => (this.#startNow = resolve)).then(() => {
+      clearTimeout(this.#startTimer);
+      this.#startNow = undefined;
+      return this.#startEngine();
+    });
   }
 
   #startEngine(): Promise<void> {
@@ -257,11 +281,13 @@ export class Kernel {
     const type = req.message.header.msg_type;
     const parent = req.message.header;
     const c = req.message.content;
+    if (type !== "kernel_info_request") this.#startNow?.();
     switch (type) {
       case "kernel_info_request":
         this.#publish("status", { execution_state: "busy" }, parent);
         this.#reply(req, this.kernelInfo());
         this.#publish("status", { execution_state: "idle" }, parent);
+        this.#startNow?.();
         return;
       case "interrupt_request":
         this.interrupt();
@@ -765,6 +791,8 @@ export class Kernel {
       }
     }
     this.#stopInterrupting();
+    clearTimeout(this.#startTimer);
+    this.#startNow = undefined;
     this.#endEngine();
     this.#engine.close();
   }

@@ -3,7 +3,6 @@
  * connection and meta files, serves until shutdown_request, SIGTERM or the idle timeout,
  * then removes its files. SIGINT interrupts the running cell; SIGHUP reloads the config.
  */
-import { takeEngine } from "../engine/prestart.ts";
 import { type Config, loadConfig, resolvePaths } from "../config/mod.ts";
 import type { EngineOptions } from "../engine/protocol.ts";
 import { LlmspellError } from "../errors.ts";
@@ -148,9 +147,8 @@ export async function runKernelService(opts: ServiceOptions): Promise<number> {
     connection: info,
     portBase: opts.port ?? config.kernel.port_base,
     engineOptions: { ...opts.engineOptions(config), stdin: "kernel" },
-    // Started by main.ts before the arguments were parsed, so the wasm compile overlapped
-    // with config loading and binding the sockets.
-    engine: takeEngine(),
+    // The engine starts once the first request is answered.
+    deferEngineStart: true,
     kernelId: id,
     openHistory,
     coalesceStreams: true,
