@@ -7,6 +7,8 @@ start_ms        KernelManager.start_kernel → first kernel_info_reply, jupyter_
                 (libzmq retries a refused connect after 100-200 ms, so this is quantised);
 start_fast_ms   the same with the client's ZMQ_RECONNECT_IVL at 1 ms: when the kernel can
                 answer, not when libzmq happens to retry;
+first_exec_ms   start_fast_ms plus the reply to `x=1` sent right after that first
+                kernel_info_reply (a kernel may still be starting its interpreter then);
 rtt_*           `x=1` round trip (execute_reply + status idle) with BlockingKernelClient;
 rtt_light_*     the same round trip through jupyter_client's Session (signing, and
                 verification and parsing of every message right after each timed round)
@@ -297,6 +299,12 @@ def main():
     km.shutdown_kernel(now=False)
     start_fast_ms, km, kc = first_kernel_info(name, 1)
     out["start_fast_ms"] = start_fast_ms
+    # The first cell right after kernel_info (the engine may still be starting).
+    t = time.perf_counter()
+    mid = kc.execute("x=1")
+    while kc.get_shell_msg(timeout=30)["parent_header"].get("msg_id") != mid:
+        pass
+    out["first_exec_ms"] = start_fast_ms + (time.perf_counter() - t) * 1000
     kc.wait_for_ready(timeout=30)
     # Round trips.
     samples = []
