@@ -63,7 +63,12 @@ for (let r = 0; r < repeat; r++) {
 const rows: [string, string, string, number][] = [
   ["start → first kernel_info_reply (jupyter_client as is), ms", "start_ms", "≤ 0.2×", 0],
   ["start → first kernel_info_reply (client reconnect 1 ms), ms", "start_fast_ms", "≤ 0.2×", 0],
-  ["start → first `x=1` reply, right after kernel_info (reconnect 1 ms), ms", "first_exec_ms", "", 0],
+  [
+    "start → first `x=1` reply, right after kernel_info (reconnect 1 ms), ms",
+    "first_exec_ms",
+    "",
+    0,
+  ],
   ["x=1 round trip median, BlockingKernelClient, µs", "rtt_median_us", "≤ 0.3×", 0],
   ["x=1 round trip p99, BlockingKernelClient, µs", "rtt_p99_us", "", 0],
   ["x=1 round trip median, light Session client, µs", "rtt_light_median_us", "≤ 0.3×", 0],
