@@ -29,12 +29,13 @@ if (inWorker) {
   // It runs in this worker's scope; what it calls is wrapped to take the marks, and it is
   // driven with the messages the main thread's Engine sends.
   const marks: Marks = { worker_first_line: epochNow() };
-  const compile = WebAssembly.compile;
-  WebAssembly.compile = async (bytes) => {
-    const m = await compile(bytes);
-    marks.worker_wasm_compiled = epochNow();
-    return m;
-  };
+  // The main thread compiles glue.wasm and posts it first (engine/wasm_module.ts).
+  const wasm = new Promise<ToWorker>((resolve) => {
+    self.onmessage = (e: MessageEvent<ToWorker>) => {
+      marks.worker_wasm_received = epochNow();
+      resolve(e.data);
+    };
+  });
   const instantiate = WebAssembly.instantiate as (
     m: WebAssembly.Module,
     i?: WebAssembly.Imports,
@@ -74,6 +75,7 @@ if (inWorker) {
     });
   await import("../src/engine/worker.ts");
   marks.worker_module_loaded = epochNow();
+  scope.onmessage!(new MessageEvent("message", { data: await wasm }));
   const ready = await send({
     type: "init",
     options: {
@@ -108,8 +110,14 @@ if (inWorker) {
   const marks: Marks = { main_first_line: epochNow() };
   const mode = Deno.args[0] ?? "--pieces";
   if (mode === "--pieces") {
+    const { compileEngineWasm } = await import("../src/engine/wasm_module.ts");
+    const wasm = compileEngineWasm(false);
     const worker = new Worker(import.meta.url, { type: "module" });
     marks.main_worker_created = epochNow();
+    wasm.then(({ module }) => {
+      marks.main_wasm_compiled = epochNow();
+      worker.postMessage({ type: "wasm", module });
+    });
     const wmarks = await new Promise<Marks>((resolve, reject) => {
       worker.onmessage = (e) => resolve(e.data);
       worker.onerror = (e) => {

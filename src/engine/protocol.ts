@@ -74,6 +74,8 @@ export type ExecOutcome =
   | { status: "exit"; code: number };
 
 export type ToWorker =
+  /** The compiled glue.wasm (wasm_module.ts), sent first. */
+  | { type: "wasm"; module: WebAssembly.Module; memory?: WebAssembly.Memory }
   | {
     type: "init";
     options: EngineOptions;
@@ -133,9 +135,6 @@ export type QueryAnswer =
   }
   | { kind: "is_complete"; status: "complete" | "incomplete" | "invalid" }
   | { kind: "error"; message: string };
-
-/** The worker's name says whether to share its wasm memory (handle.ts EngineStart). */
-export const WORKER_NAME = { interruptible: "llmspell-engine", batch: "llmspell-engine-batch" };
 
 /** Int32 slots of the control buffer. */
 export const Control = {

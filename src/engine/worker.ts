@@ -1,32 +1,25 @@
 /**
  * Engine worker entry. Lua runs here, never on the main thread (ARCHITECTURE.md §1).
  *
- * Start-up is on the critical path of every `exec`: the wasm compile starts first (V8
- * compiles off-thread) while wasmoon's JavaScript is imported, and `init` creates the
- * Lua state once both are done and the main thread has read the configuration. Nothing here
+ * Start-up is on the critical path of every `exec`: the main thread compiles the wasm
+ * (wasm_module.ts) while this worker starts and imports wasmoon's JavaScript, and `init`
+ * creates the Lua state once both are done and the main thread has read the configuration. Nothing here
  * may import a Node.js module (node:*, or an npm package that does): the first one costs
  * ~20 ms in each thread (see scripts/vendor_wasmoon.ts).
  */
 /// <reference lib="deno.worker" />
 import type { LuaFactory } from "wasmoon";
-import { type FromWorker, RingRecord, type ToWorker, WORKER_NAME } from "./protocol.ts";
+import { type FromWorker, RingRecord, type ToWorker } from "./protocol.ts";
 import { RingWriter, writeJson } from "./output_ring.ts";
 import type { LuaRuntime } from "./runtime.ts";
-import { importSharedMemory, MAX_PAGES } from "./shared_memory.ts";
-import { patchLineTrap } from "./line_trap.ts";
+import type { EngineWasm } from "./wasm_module.ts";
 
-// The wasm bytes are read here and handed to wasmoon (vendor/wasmoon.js: its loader without
-// Node.js APIs, see scripts/vendor_wasmoon.ts), and compiled off-thread meanwhile; only then
-// does the runtime's module graph load (a dynamic import: a static one would load first).
-const wasmPath = new URL(import.meta.resolve("wasmoon/dist/glue.wasm")).pathname;
-// Shared, so that the main thread can poke the running Lua state (shared_memory.ts, poke.ts),
-// and with the VM patched for the debugger's line breakpoints (line_trap.ts), except for a
-// batch engine (handle.ts EngineStart): shared memory costs up to 8%.
-const original = Deno.readFileSync(wasmPath);
-const { bytes: wasmBinary, memory } = self.name === WORKER_NAME.batch
-  ? { bytes: original, memory: undefined }
-  : importSharedMemory(patchLineTrap(original), MAX_PAGES);
-const compiled = WebAssembly.compile(wasmBinary);
+// The main thread compiles glue.wasm (wasm_module.ts) and sends it first; only then does
+// the runtime's module graph load (a dynamic import: a static one would load first).
+let gotWasm!: (w: EngineWasm) => void;
+const wasm = new Promise<EngineWasm>((r) => gotWasm = r);
+/** The shared memory of an interruptible engine (see handle.ts EngineStart). */
+let memory: WebAssembly.Memory | undefined;
 
 /**
  * The memory limit: the wasm heap may not grow past it, so Lua's allocator fails and Lua
@@ -55,8 +48,8 @@ globalThis.fetch =
 WebAssembly.instantiateStreaming = (async (_source: unknown, imports?: WebAssembly.Imports) => {
   globalThis.fetch = realFetch;
   capHeapGrowth(imports);
+  const { module, memory } = await wasm;
   if (memory) (imports!.env as Record<string, unknown>).memory = memory;
-  const module = await compiled;
   return { module, instance: await WebAssembly.instantiate(module, imports) };
 }) as typeof WebAssembly.instantiateStreaming;
 
@@ -78,6 +71,10 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
   const msg = ev.data;
   try {
     switch (msg.type) {
+      case "wasm":
+        memory = msg.memory;
+        gotWasm(msg);
+        break;
       case "init": {
         heapCap = msg.options.maxMemoryBytes;
         const { LuaRuntime } = await runtimeModule;
