@@ -28,7 +28,7 @@ import {
 } from "../engine/capi.ts";
 import type { RingWriter } from "../engine/output_ring.ts";
 import * as Lua from "../engine/lua_layout.ts";
-import { Control, Signal } from "../engine/protocol.ts";
+import { Control, pendingSignal, raiseSignal, Signal } from "../engine/protocol.ts";
 import { codeLines, nextCodeLine } from "./bytecode.ts";
 import { compileFastCondition, type FastCondition } from "./fast_condition.ts";
 import { HookFilter } from "./hook_filter.ts";
@@ -379,7 +379,7 @@ export class WorkerDebugger {
   #onCount(L: number): void {
     const c = this.#h.control;
     if (Atomics.load(c, Control.debug) !== 0) this.#serveRunning(L);
-    if (Atomics.load(c, Control.signal) !== Signal.none) {
+    if (pendingSignal(c) !== Signal.none) {
       this.#h.countHook(L);
       return;
     }
@@ -391,7 +391,7 @@ export class WorkerDebugger {
   #onCall(L: number, ar: number, h32: Int32Array, tail: boolean): void {
     const c = this.#h.control;
     // Hook masks change on calls, which restarts the instruction count: check here too.
-    if (Atomics.load(c, Control.debug) !== 0 || Atomics.load(c, Control.signal) !== 0) {
+    if (Atomics.load(c, Control.debug) !== 0 || pendingSignal(c) !== 0) {
       this.#onCount(L);
     }
     const ci = h32[(ar + AR_CI) >> 2];
@@ -949,14 +949,14 @@ export class WorkerDebugger {
   /** The runtime's message handler: an error nobody caught, at the point it was raised. */
   onUncaughtError(L: number): void {
     if (!this.#breakUncaught || this.#stopped || this.#inHook) return;
-    if (Atomics.load(this.#h.control, Control.signal) !== Signal.none) return;
+    if (pendingSignal(this.#h.control) !== Signal.none) return;
     this.#stopOnError(L);
   }
 
   /** The message handler of the pcall/xpcall wrappers (break on all errors). */
   #onCaughtError(L: number): number {
     if (this.#breakAll && !this.#stopped && !this.#inHook && this.#T !== 0) {
-      if (Atomics.load(this.#h.control, Control.signal) === Signal.none) {
+      if (pendingSignal(this.#h.control) === Signal.none) {
         // Errors raised in the engine's own code are not the user's.
         if (this.#firstUserLevel(L) !== undefined) this.#stopOnError(L, true);
       }
@@ -1028,7 +1028,7 @@ export class WorkerDebugger {
         const req = waitRequest(this.#h.channel, 250) as DP.Request | undefined;
         Atomics.store(this.#h.control, Control.debug, 0);
         if (req === undefined) {
-          if (Atomics.load(this.#h.control, Control.signal) !== Signal.none) {
+          if (pendingSignal(this.#h.control) !== Signal.none) {
             this.#terminate = true;
             break;
           }
@@ -1046,7 +1046,7 @@ export class WorkerDebugger {
     }
     if (this.#terminate) {
       this.#terminate = false;
-      Atomics.store(this.#h.control, Control.signal, Signal.interrupt);
+      raiseSignal(this.#h.control, Signal.interrupt);
       this.#clearStep();
       this.#recomputeNeeds();
       this.#m._lua_sethook(L, this.hookPtr, HookMask.count, 1);
@@ -1270,7 +1270,7 @@ export class WorkerDebugger {
         case "terminate":
         case "disconnect":
           this.#respond(req, {});
-          Atomics.store(this.#h.control, Control.signal, Signal.interrupt);
+          raiseSignal(this.#h.control, Signal.interrupt);
           return;
       }
       this.#respond(req, undefined, "the program is running");

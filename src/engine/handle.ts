@@ -36,6 +36,20 @@ export type EngineEvent =
 
 const textDecoder = new TextDecoder();
 
+/** A running or queued chunk: its events in order, as an async iterable, and its id. */
+export type Execution = AsyncGenerator<EngineEvent> & { readonly id: number };
+
+/** What the main thread knows of an execution the worker has been given. */
+interface Pending {
+  id: number;
+  /** Events routed from the output ring, not yet taken by the consumer. */
+  events: EngineEvent[];
+  outcome?: ExecOutcome;
+  /** Wakes the consumer waiting for events. */
+  wake?: () => void;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
 /** Decided when the worker starts, before its wasm is compiled. */
 export interface EngineStart {
   /**
@@ -61,7 +75,13 @@ export class Engine {
   readonly #control = new Int32Array(this.#controlBuf);
   readonly #ringBuf = createRingBuffer();
   readonly #ring = new RingReader(this.#ringBuf);
-  readonly #pending = new Map<number, (o: ExecOutcome) => void>();
+  /**
+   * Executions handed to the worker, oldest first. The worker runs them in that order and
+   * the output ring carries their records in that order, each ending with its outcome
+   * (RingRecord.done): records go to the first one until its outcome comes.
+   */
+  readonly #pending: Pending[] = [];
+  #pumping = false;
   readonly #queries = new Map<number, (a: QueryAnswer) => void>();
   readonly #mailbox = createMailbox();
   /** Parts of a long JSON record (RingRecord.part), until the record itself. */
@@ -167,18 +187,15 @@ export class Engine {
     this.#fatal = e;
     this.debug.fail(`engine failed: ${e.message}`);
     this.#onReady?.reject(e);
-    for (const resolve of this.#pending.values()) {
-      resolve({
-        status: "error",
-        error: {
-          kind: "runtime",
-          message: `engine failed: ${e.message}`,
-          traceback: [],
-          isObject: false,
-        },
-      });
-    }
-    this.#pending.clear();
+    this.#endAll({
+      status: "error",
+      error: {
+        kind: "runtime",
+        message: `engine failed: ${e.message}`,
+        traceback: [],
+        isObject: false,
+      },
+    });
     for (const resolve of this.#queries.values()) {
       resolve({ kind: "error", message: `engine failed: ${e.message}` });
     }
@@ -189,50 +206,104 @@ export class Engine {
     return this.#busy;
   }
 
-  /** Runs a chunk; yields its output as it is produced, then its outcome. */
-  async *execute(request: ExecuteRequest): AsyncGenerator<EngineEvent> {
+  /**
+   * Runs a chunk: hands it to the worker now (once the engine is ready) and yields its
+   * output as it is produced, then its outcome. Several may be handed over before the first
+   * is consumed; they run in order (a kernel keeps the worker busy that way).
+   */
+  execute(request: ExecuteRequest): Execution {
     if (!this.#ready) throw new Error("Engine.init must be called before execute");
-    await this.#ready;
-    if (this.#fatal) {
+    const p: Pending = { id: this.#nextId++, events: [] };
+    this.#pending.push(p);
+    this.#busy = true;
+    this.#ready.then(() => {
+      if (this.#fatal) {
+        this.#end(p, {
+          status: "error",
+          error: { kind: "runtime", message: this.#fatal.message, traceback: [], isObject: false },
+        });
+        return;
+      }
+      this.#post({ type: "execute", id: p.id, request });
+      if (this.#pending[0] === p) this.#armTimeout(p);
+      this.#pump();
+    }, () => {});
+    return Object.assign(this.#events(p), { id: p.id });
+  }
+
+  async *#events(p: Pending): AsyncGenerator<EngineEvent> {
+    if (this.#fatal && this.#pending.includes(p)) {
       throw new LlmspellError({ code: "engine_failed", message: this.#fatal.message });
     }
-    const id = this.#nextId++;
-    let outcome: ExecOutcome | undefined;
-    const done = new Promise<void>((resolve) => {
-      this.#pending.set(id, (o) => {
-        outcome = o;
-        resolve();
-      });
-    });
-    const timer = this.#timeoutMs > 0
-      ? setTimeout(() => this.#signal(Signal.timeout), this.#timeoutMs)
-      : undefined;
-    this.#busy = true;
-    this.#post({ type: "execute", id, request });
+    while (true) {
+      const ev = p.events.shift();
+      if (ev) {
+        yield ev;
+        continue;
+      }
+      if (p.outcome) break;
+      await new Promise<void>((resolve) => (p.wake = resolve));
+      p.wake = undefined;
+    }
+    const o = p.outcome;
+    if (o.status === "ok") yield { type: "result", values: o.values, types: o.types };
+    else if (o.status === "error") yield { type: "error", error: o.error };
+    else yield { type: "exit", code: o.code };
+  }
+
+  /** Reads the output ring while executions are pending; one reader at a time. */
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
     const waiting = { cancelled: false };
     try {
-      for (;;) {
+      while (this.#pending.length > 0) {
         const seq = this.#ring.seq;
-        for (const chunk of this.#ring.drain()) {
-          const ev = this.#event(chunk);
-          if (ev) yield ev;
-        }
-        if (outcome) break;
-        await Promise.race([done, this.#ring.waitForData(seq, waiting)]);
+        for (const chunk of this.#ring.drain()) this.#route(chunk);
+        if (this.#pending.length === 0) break;
+        await this.#ring.waitForData(seq, waiting);
       }
-      for (const chunk of this.#ring.drain()) {
-        const ev = this.#event(chunk);
-        if (ev) yield ev;
-      }
-      const o = outcome as ExecOutcome;
-      if (o.status === "ok") yield { type: "result", values: o.values, types: o.types };
-      else if (o.status === "error") yield { type: "error", error: o.error };
-      else yield { type: "exit", code: o.code };
     } finally {
       waiting.cancelled = true;
-      this.#busy = false;
-      if (timer !== undefined) clearTimeout(timer);
+      this.#pumping = false;
     }
+  }
+
+  /** A ring record goes to the oldest pending execution; its outcome ends it. */
+  #route(chunk: StreamChunk): void {
+    if (chunk.stream === RingRecord.done) {
+      const { id, outcome } = this.#json(chunk.data);
+      const p = this.#pending.find((x) => x.id === id);
+      if (p) this.#end(p, outcome);
+      return;
+    }
+    const ev = this.#event(chunk);
+    const p = this.#pending[0];
+    if (!ev || !p) return;
+    p.events.push(ev);
+    p.wake?.();
+  }
+
+  #end(p: Pending, outcome: ExecOutcome): void {
+    const i = this.#pending.indexOf(p);
+    if (i < 0) return;
+    this.#pending.splice(i, 1);
+    clearTimeout(p.timer);
+    p.outcome = outcome;
+    p.wake?.();
+    const next = this.#pending[0];
+    if (next && next.timer === undefined) this.#armTimeout(next);
+    this.#busy = this.#pending.length > 0;
+  }
+
+  #endAll(outcome: ExecOutcome): void {
+    for (const p of [...this.#pending]) this.#end(p, outcome);
+  }
+
+  /** The time limit of an execution runs from when it is the oldest pending one. */
+  #armTimeout(p: Pending): void {
+    if (this.#timeoutMs <= 0) return;
+    p.timer = setTimeout(() => this.#signal(Signal.timeout, p.id), this.#timeoutMs);
   }
 
   /** Turns an output ring record into an event (undefined for a part of a long one). */
@@ -254,13 +325,6 @@ export class Engine {
       case RingRecord.input: {
         const ev = this.#json(chunk.data);
         return { type: "input", prompt: String(ev.prompt ?? ""), password: ev.password === true };
-      }
-      case RingRecord.done: {
-        const { id, outcome } = this.#json(chunk.data);
-        const resolve = this.#pending.get(id);
-        this.#pending.delete(id);
-        resolve?.(outcome);
-        return undefined;
       }
     }
     return undefined;
@@ -309,13 +373,19 @@ export class Engine {
    * Asks the running chunk to stop with the error "interrupted": a poke (poke.ts), or for
    * a batch engine the end of the chunk here (see EngineStart).
    */
-  interrupt(): void {
-    this.#signal(Signal.interrupt);
+  /**
+   * Asks an execution to stop with the error "interrupted": `id` (an Execution's), by default
+   * the oldest pending one. One that has already ended in the worker is not disturbed, nor
+   * is the next one.
+   */
+  interrupt(id?: number): void {
+    this.#signal(Signal.interrupt, id);
     // A chunk waiting for input checks the signal when woken.
     nudge(this.#mailbox);
   }
 
-  #signal(signal: number): void {
+  #signal(signal: number, id = this.#pending[0]?.id ?? 0): void {
+    Atomics.store(this.#control, Control.target, id);
     Atomics.store(this.#control, Control.signal, signal);
     if (this.#interruptible) this.#poke();
     else if (this.#busy) this.#abandon(signal);
@@ -334,8 +404,7 @@ export class Engine {
       error: { kind, message, traceback: [], isObject: false },
     };
     this.#fatal = new Error("the engine was stopped while running a chunk");
-    for (const resolve of this.#pending.values()) resolve(outcome);
-    this.#pending.clear();
+    this.#endAll(outcome);
   }
 
   /**

@@ -7,7 +7,7 @@ import { type CApi, LUA_REGISTRYINDEX, LuaStatus } from "./capi.ts";
 import { KERNEL_API_LUA } from "./lua/kernel_api.ts";
 import { awaitAnswer, MailState, resetMailbox } from "./mailbox.ts";
 import { type RingWriter, writeJson } from "./output_ring.ts";
-import { Control, RingRecord, Signal } from "./protocol.ts";
+import { pendingSignal, RingRecord, Signal } from "./protocol.ts";
 
 const decoder = new TextDecoder();
 /** Event records larger than this go out in parts. */
@@ -83,7 +83,7 @@ export function installKernelApi(ctx: KernelApiContext): number {
     writeJson(out, RingRecord.input, { prompt, password });
     const answer = awaitAnswer(
       mailbox,
-      () => Atomics.load(ctx.control, Control.signal) !== Signal.none,
+      () => pendingSignal(ctx.control) !== Signal.none,
     );
     if (answer === null) {
       ctx.onInterrupt(L);

@@ -149,8 +149,31 @@ export const Control = {
   /** and the C functions of coroutine.resume and of coroutine.wrap's functions. */
   resumeFn: 4,
   wrapFn: 5,
+  /** The execution id `signal` is for (0: whichever runs): a later one ignores it. */
+  target: 6,
+  /** Set by the worker: the id of the execution it runs (0 when idle). */
+  current: 7,
   size: 8,
 } as const;
+
+/**
+ * Worker side: the signal for the execution running now. A signal meant for another one (it
+ * ended before the signal came; the main thread may hand over the next one early) is dropped.
+ */
+export function pendingSignal(control: Int32Array): number {
+  const signal = Atomics.load(control, Control.signal);
+  if (signal === Signal.none) return signal;
+  const target = Atomics.load(control, Control.target);
+  if (target === 0 || target === Atomics.load(control, Control.current)) return signal;
+  Atomics.compareExchange(control, Control.signal, signal, Signal.none);
+  return Signal.none;
+}
+
+/** Worker side: raises `signal` for whatever runs (os.exit, the debugger's terminate). */
+export function raiseSignal(control: Int32Array, signal: number): void {
+  Atomics.store(control, Control.target, 0);
+  Atomics.store(control, Control.signal, signal);
+}
 
 /**
  * Output ring record types beyond stdout (1) and stderr (2): JSON records of the display

@@ -23,7 +23,9 @@ import {
   type ExecOutcome,
   type ExecuteRequest,
   type LuaErrorInfo,
+  pendingSignal,
   type QueryAnswer,
+  raiseSignal,
   type ScriptArgs,
   Signal,
   timedOutMessage,
@@ -133,7 +135,7 @@ export class LuaRuntime {
       // unwinding through any pcall until the chunk has ended.
       exit: (hL, code) => {
         this.#exitCode = code;
-        Atomics.store(this.#control, Control.signal, Signal.exit);
+        raiseSignal(this.#control, Signal.exit);
         lua.lua_sethook(hL, this.#hookPtr, HookMask.count, 1);
       },
     });
@@ -219,7 +221,7 @@ export class LuaRuntime {
    * script cannot swallow it. Without a signal (a late poke) it removes itself.
    */
   #onHook(L: number): void {
-    const signal = Atomics.load(this.#control, Control.signal);
+    const signal = pendingSignal(this.#control);
     const lua = this.#api.lua;
     if (signal === Signal.none) {
       lua.lua_sethook(L, 0, 0, 0);
@@ -230,11 +232,16 @@ export class LuaRuntime {
     lua.lua_error(L);
   }
 
-  execute(req: ExecuteRequest): ExecOutcome {
+  /** Runs execution `id` (its signals carry the id: protocol.ts Control.target). */
+  execute(req: ExecuteRequest, id: number): ExecOutcome {
     const api = this.#api;
     const lua = api.lua;
     const L0 = this.#L0;
-    Atomics.store(this.#control, Control.signal, Signal.none);
+    // A signal that came for this execution before it started stays; any other goes.
+    if (Atomics.load(this.#control, Control.target) !== id) {
+      Atomics.store(this.#control, Control.signal, Signal.none);
+    }
+    Atomics.store(this.#control, Control.current, id);
     this.#exitCode = undefined;
     this.#traceback = "";
     const top = lua.lua_gettop(L0);
@@ -288,13 +295,14 @@ export class LuaRuntime {
       this.#debugger?.endExecute();
       lua.lua_settop(L0, top);
       Atomics.store(this.#control, Control.signal, Signal.none);
+      Atomics.store(this.#control, Control.current, 0);
     }
   }
 
   #outcome(T: number, rc: number): ExecOutcome {
     const api = this.#api;
     const lua = api.lua;
-    const signal = Atomics.load(this.#control, Control.signal);
+    const signal = pendingSignal(this.#control);
     Atomics.store(this.#control, Control.signal, Signal.none);
     Atomics.store(this.#control, Control.running, 0);
     lua.lua_sethook(T, 0, 0, 0);

@@ -91,7 +91,7 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
       }
       case "execute": {
         if (!runtime || !out) throw new Error("engine used before init");
-        const outcome = runtime.execute(msg.request);
+        const outcome = runtime.execute(msg.request, msg.id);
         writeJson(out, RingRecord.done, { id: msg.id, outcome });
         break;
       }

@@ -9,8 +9,13 @@
  * are asked of the engine, which answers after the running cell). Control requests
  * (interrupt, shutdown) never wait for a cell.
  */
-import { Engine, type EngineEvent } from "../engine/handle.ts";
-import type { EngineOptions, LuaErrorInfo, QueryAnswer } from "../engine/protocol.ts";
+import { Engine, type EngineEvent, type Execution } from "../engine/handle.ts";
+import type {
+  EngineOptions,
+  ExecuteRequest,
+  LuaErrorInfo,
+  QueryAnswer,
+} from "../engine/protocol.ts";
 import {
   type EchoMode,
   type ErrorContent,
@@ -40,6 +45,8 @@ export interface KernelTransport {
   publish(message: Message): void;
   /** True if a client with these identities is connected on stdin. */
   stdinAvailable(identities: Uint8Array[]): boolean;
+  /** Holds IOPub's writes (true) until released (false); see Kernel #drain. Optional. */
+  holdIopub?(on: boolean): void;
 }
 
 /** Diagnostics of the kernel (dropped messages, client errors). */
@@ -48,6 +55,14 @@ export interface KernelLogger {
   info(msg: string): void;
   warn(msg: string): void;
 }
+
+/**
+ * While cells wait in the queue, IOPub's writes are held for up to this many cells and sent
+ * together: with many subscribers, one write per message and subscriber is most of a busy
+ * kernel's time (bench/RESULTS.md, Kernel, 50 clients). A client's output then arrives up
+ * to this many (queued) cells later; with no backlog nothing is held.
+ */
+const IOPUB_HOLD_CELLS = 4;
 
 /** How long a deferred engine start waits for a first request (KernelOptions). */
 const ENGINE_START_DELAY_MS = 50;
@@ -165,9 +180,17 @@ export class Kernel {
   #endEngine!: () => void;
   readonly #queue = new FairQueue<Pending>();
   #running: Pending | undefined;
+  /** The running cell's execution in the engine: interrupts are for it. */
+  #runningExec = 0;
+  /**
+   * The next cell, already handed to the engine while the running one finishes (#prefetch):
+   * the worker starts it without waiting for this thread.
+   */
+  #prefetched: { req: Pending; exec: Execution; engine: Engine } | undefined;
   /** The cell whose interrupt is being repeated until it ends. */
   #interrupting: { cell: Pending; timer: ReturnType<typeof setInterval> } | undefined;
   #draining = false;
+  #iopubHeld = false;
   #count = 0;
   #historyOpened: Promise<History | undefined> | undefined;
   #executions = 0;
@@ -530,11 +553,19 @@ export class Kernel {
         },
       };
     });
+    // The output before the prompt must reach the client first.
+    this.#holdIopub(false);
     this.#transport.send("stdin", req.identities, msg);
     await answered;
   }
 
   // ---- execution ----
+
+  #holdIopub(on: boolean): void {
+    if (this.#iopubHeld === on) return;
+    this.#iopubHeld = on;
+    this.#transport.holdIopub?.(on);
+  }
 
   #drain(): void {
     if (this.#draining) return;
@@ -542,7 +573,12 @@ export class Kernel {
     (async () => {
       try {
         let next: Pending | undefined;
-        while (!this.#closed && (next = this.#queue.shift())) {
+        let held = 0;
+        while (!this.#closed && (next = this.#prefetched?.req ?? this.#queue.shift())) {
+          if (!this.#iopubHeld && this.#queue.size > 0) {
+            this.#holdIopub(true);
+            held = 0;
+          }
           this.#running = next;
           try {
             await this.#execute(next);
@@ -552,12 +588,56 @@ export class Kernel {
             );
           } finally {
             this.#running = undefined;
+            this.#runningExec = 0;
+          }
+          if (this.#iopubHeld && (++held >= IOPUB_HOLD_CELLS || this.#queue.size === 0)) {
+            this.#holdIopub(false);
           }
         }
       } finally {
+        this.#holdIopub(false);
         this.#draining = false;
       }
     })();
+  }
+
+  /** What the engine runs for an execute_request that is the `count`th cell. */
+  #request(c: ExecuteRequestContent, count: number): ExecuteRequest {
+    const code = str(c.code);
+    const ext =
+      (typeof c.llmspell === "object" && c.llmspell !== null ? c.llmspell : {}) as NonNullable<
+        ExecuteRequestContent["llmspell"]
+      >;
+    let echo: EchoMode = ext.echo ?? "last";
+    if (echo === "last" && /;\s*$/.test(code)) echo = "none";
+    return {
+      code,
+      chunkName: ext.chunk_name ?? `=In[${count}]`,
+      echo: echo !== "none",
+      echoLast: echo === "last",
+      args: ext.args,
+    };
+  }
+
+  /**
+   * Hands the next queued cell to the engine while `current` runs, so that the worker goes
+   * on without waiting for this thread to publish `current`'s results (a kernel with many
+   * clients is bound by those hand-overs). Only when nothing of `current` must happen in
+   * the engine first, or could cancel the next cell: no user_expressions (they run after
+   * the cell), and not the same client's next cell when `current` stops on error.
+   */
+  #prefetch(current: Pending, c: ExecuteRequestContent): void {
+    if (this.#prefetched || this.#closed) return;
+    const next = this.#queue.peek();
+    if (!next || next.message.header.msg_type !== "execute_request") return;
+    const exprs = c.user_expressions;
+    if (typeof exprs === "object" && exprs !== null && Object.keys(exprs).length > 0) return;
+    if (next.client === current.client && c.stop_on_error !== false) return;
+    this.#queue.shift();
+    const nc = next.message.content as ExecuteRequestContent;
+    const count = this.#count + (storesHistory(nc) ? 1 : 0);
+    const engine = this.#engine;
+    this.#prefetched = { req: next, exec: engine.execute(this.#request(nc, count)), engine };
   }
 
   async #execute(req: Pending): Promise<void> {
@@ -565,13 +645,16 @@ export class Kernel {
     const parent = req.message.header;
     const code = str(c.code);
     const silent = c.silent === true;
-    const storeHistory = !silent && c.store_history !== false;
+    const storeHistory = storesHistory(c);
     const allowStdin = c.allow_stdin !== false;
     const stopOnError = c.stop_on_error !== false;
-    const ext =
-      (typeof c.llmspell === "object" && c.llmspell !== null ? c.llmspell : {}) as NonNullable<
-        ExecuteRequestContent["llmspell"]
-      >;
+    const pre = this.#prefetched?.req === req ? this.#prefetched : undefined;
+    if (pre) this.#prefetched = undefined;
+    if (pre && pre.engine !== this.#engine) {
+      // Handed to an engine that a restart has replaced since.
+      this.#abort(req);
+      return;
+    }
     this.#publish("status", { execution_state: "busy" }, parent);
     if (storeHistory) this.#count++;
     const count = this.#count;
@@ -584,9 +667,6 @@ export class Kernel {
     } catch (e) {
       this.#log.warn(`kernel: history not saved: ${e instanceof Error ? e.message : e}`);
     }
-
-    let echo: EchoMode = ext.echo ?? "last";
-    if (echo === "last" && /;\s*$/.test(code)) echo = "none";
 
     await this.#engineReady;
     const engine = this.#engine;
@@ -602,15 +682,10 @@ export class Kernel {
     let exitCode: number | undefined;
     let resultText: string | undefined;
     try {
-      for await (
-        const ev of engine.execute({
-          code,
-          chunkName: ext.chunk_name ?? `=In[${count}]`,
-          echo: echo !== "none",
-          echoLast: echo === "last",
-          args: ext.args,
-        })
-      ) {
+      const exec = pre?.exec ?? engine.execute(this.#request(c, count));
+      this.#runningExec = exec.id;
+      this.#prefetch(req, c);
+      for await (const ev of exec) {
         if (ev.type === "stream") {
           out.write(ev.name, ev.data);
           continue;
@@ -734,7 +809,7 @@ export class Kernel {
 
   /** Interrupts the running cell (and a wait for input). */
   interrupt(): void {
-    this.#engine.interrupt();
+    this.#engine.interrupt(this.#runningExec || undefined);
     // The worker clears the signal when it starts a chunk, so an interrupt that lands
     // between execute_input and that start (the request still on its way to the worker)
     // would be lost: repeat it until this cell has ended. The next cell cannot start in
@@ -743,7 +818,7 @@ export class Kernel {
     if (!cell || this.#interrupting?.cell === cell) return;
     this.#stopInterrupting();
     const timer = setInterval(() => {
-      if (this.#running === cell) this.#engine.interrupt();
+      if (this.#running === cell) this.#engine.interrupt(this.#runningExec || undefined);
       else this.#stopInterrupting();
     }, 50);
     this.#interrupting = { cell, timer };
@@ -780,6 +855,8 @@ export class Kernel {
     if (this.#closed) return;
     const running = this.#running;
     for (const r of this.#queue.clear()) this.#abort(r);
+    if (this.#prefetched) this.#abort(this.#prefetched.req);
+    this.#prefetched = undefined;
     this.interrupt();
     this.#input?.resolve(null);
     this.#closed = true;
@@ -796,6 +873,10 @@ export class Kernel {
     this.#endEngine();
     this.#engine.close();
   }
+}
+
+function storesHistory(c: ExecuteRequestContent): boolean {
+  return c.silent !== true && c.store_history !== false;
 }
 
 function docBundle(

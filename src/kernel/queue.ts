@@ -22,6 +22,12 @@ export class FairQueue<T> {
     }
   }
 
+  /** The item `shift` would return next, left in place. */
+  peek(): T | undefined {
+    const client = this.#ring[0];
+    return client === undefined ? undefined : this.#byClient.get(client)![0];
+  }
+
   /** The next item: the first of the next client in turn. */
   shift(): T | undefined {
     const client = this.#ring.shift();

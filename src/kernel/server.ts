@@ -190,6 +190,10 @@ export class KernelServer implements KernelTransport {
     });
   }
 
+  holdIopub(on: boolean): void {
+    this.#iopub.hold(on);
+  }
+
   publish(message: Message): void {
     if (this.#iopub.closed) return;
     // Topics as ipykernel sends them: a subscriber that wants only output can subscribe

@@ -280,6 +280,60 @@ def scenario_stop_on_error(cf):
     }
 
 
+def scenario_pipeline(cf):
+    """Cells of three clients queued behind a busy one: the kernel hands the next cell to
+    the engine while one runs, except where that would change what a client sees."""
+    flag = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(cf))), "go")
+    ka, kb, kc = client(cf), client(cf), client(cf)
+    m0 = ka.execute("while not io.open(%r) do end x = 0" % flag)
+    wait_running(ka, m0)
+    # Queued behind m0, served round-robin by client (the order the clients' first cells
+    # arrive in is up to the network). The cell after mb is C's or A's, which set x: B's
+    # user expression must still see B's x.
+    mb = kb.execute("x = 1", user_expressions={"y": "x"})
+    md = kb.execute("local t = os.clock() while os.clock() - t < 0.05 do end print('b2') error('d')")
+    mc = kc.execute("x = 2 print('c' .. x)")
+    # A's error stops A's queue (its next cell is aborted), not B's next cell.
+    ma1 = ka.execute("x = 3 error('stop')")
+    ma2 = ka.execute("print('never')")
+    # Once a client's kernel_info reply is here, its cells sent before it are queued.
+    for k in (ka, kb, kc):
+        reply_to(k, k.kernel_info())
+    open(flag, "w").close()
+    replies = {
+        "m0": reply_to(ka, m0), "mb": reply_to(kb, mb), "mc": reply_to(kc, mc),
+        "ma1": reply_to(ka, ma1), "ma2": reply_to(ka, ma2), "md": reply_to(kb, md),
+    }
+    y = replies["mb"]["content"]["user_expressions"]["y"]
+    return {
+        "statuses": {k: r["content"]["status"] for k, r in replies.items()},
+        "order": [replies[k]["content"].get("execution_count") for k in ("m0", "mb", "mc", "ma1", "md")],
+        "y": y["data"]["text/plain"] if y.get("status") == "ok" else y,
+        "c_out": stdout_text(collect(kc, mc)),
+        "d_out": stdout_text(collect(kb, md)),
+        "d_error": replies["md"]["content"]["evalue"],
+    }
+
+
+def scenario_interrupt_queued(cf):
+    """An interrupt stops the running cell, not the next client's cell queued behind it."""
+    ka, kb = client(cf), client(cf)
+    m0 = ka.execute("while true do end")
+    mb = kb.execute("local t = os.clock() while os.clock() - t < 0.3 do end print('b')")
+    reply_to(kb, kb.kernel_info())
+    wait_running(ka, m0)
+    msg = ka.session.msg("interrupt_request", {})
+    ka.control_channel.send(msg)
+    reply_to(ka, msg["header"]["msg_id"], "control")
+    r0 = reply_to(ka, m0)
+    rb = reply_to(kb, mb)
+    return {
+        "statuses": [r0["content"]["status"], rb["content"]["status"]],
+        "ename": r0["content"].get("ename"),
+        "b_out": stdout_text(collect(kb, mb)),
+    }
+
+
 def scenario_comm(cf):
     kc = client(cf)
     msg = kc.session.msg("comm_info_request", {})

@@ -2,7 +2,7 @@
  * A `kernel start` process driven by jupyter_client (tests/kernel/driver.py): interrupt,
  * restart, forged messages, stdin, stop_on_error, comms, many clients, dying clients.
  */
-import { assert, assertEquals } from "../helpers/assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { driver, startKernel } from "./helpers.ts";
 
 async function withKernel(
@@ -57,6 +57,34 @@ Deno.test("forged, unsigned, malformed and replayed messages are ignored; the ne
   await withKernel(async (k) => {
     const r = json(await driver(["forged", k.connectionFile]));
     assertEquals(r, { answered: ["valid"], after: "2" });
+  });
+});
+
+Deno.test("queued cells of several clients handed to the engine early: right outputs, user_expressions, stop_on_error", async () => {
+  await withKernel(async (k) => {
+    const r = json(await driver(["pipeline", k.connectionFile]));
+    assertEquals(r.statuses, {
+      m0: "ok",
+      mb: "ok",
+      mc: "ok",
+      ma1: "error",
+      ma2: "aborted",
+      md: "error",
+    });
+    assertEquals(r.y, "1");
+    // Each cell has its own execution count, and a cell handed over early is named by its.
+    const order = r.order as number[];
+    const n0 = Math.min(...order);
+    assertEquals([...order].sort((a, b) => a - b), [n0, n0 + 1, n0 + 2, n0 + 3, n0 + 4]);
+    assertEquals([r.c_out, r.d_out], ["c2\n", "b2\n"]);
+    assertStringIncludes(String(r.d_error), `In[${order[4]}]:1: d`);
+  });
+});
+
+Deno.test("an interrupt stops the running cell, not another client's cell queued behind it", async () => {
+  await withKernel(async (k) => {
+    const r = json(await driver(["interrupt_queued", k.connectionFile]));
+    assertEquals(r, { statuses: ["error", "ok"], ename: "Interrupted", b_out: "b\n" });
   });
 });
 

@@ -119,6 +119,8 @@ export class Connection {
   private outCount = 0;
   private scratchBuf: Uint8Array | null = null;
   private writerRun: Promise<void> | null = null;
+  /** While held, sends are queued and written together when released (see hold). */
+  private held = false;
   private closeAfterFlush: string | null = null;
   private paused = false;
   private resume: (() => void) | null = null;
@@ -239,8 +241,22 @@ export class Connection {
   }
 
   /** Queues an item and schedules the writer. */
+  /**
+   * Holds this peer's writes: what is sent meanwhile goes out in one write on release. A
+   * PUB socket under a backlog uses it (sockets.ts PubSocket.hold): one write per message
+   * and subscriber is most of a busy kernel's time.
+   */
+  hold(on: boolean): void {
+    this.held = on;
+    if (!on && this.outQ.length > 0) this.startWriter();
+  }
+
   private enqueue(item: OutItem): void {
     this.outQ.push(item);
+    if (!this.held) this.startWriter();
+  }
+
+  private startWriter(): void {
     if (!this.writerRun) {
       this.writerRun = (async () => {
         // Yield once so a synchronous burst of sends goes out in one write.
@@ -406,7 +422,10 @@ export class Connection {
   /** Writes queued batches until the queue is empty; never rejects. */
   private async writeLoop(): Promise<void> {
     try {
-      while (this.outQ.length > 0 && this.state !== "closed") {
+      while (
+        this.outQ.length > 0 && this.state !== "closed" &&
+        (!this.held || this.closeAfterFlush !== null)
+      ) {
         const parts = this.buildBatch();
         for (const p of parts) {
           let off = 0;

@@ -253,6 +253,14 @@ export class PubSocket extends ZmtpSocket {
     return Promise.resolve();
   }
 
+  /**
+   * Holds (true) or releases (false) the writes to every subscriber: messages published
+   * while held reach each subscriber in one write at release, in order.
+   */
+  hold(on: boolean): void {
+    for (const c of this.peers) c.hold(on);
+  }
+
   /** Type-specific receive; see the class comment. */
   protected override receive(): Promise<Uint8Array[] | null> {
     return Promise.reject(stateError("PUB sockets cannot receive", "use a SUB socket"));
