@@ -216,25 +216,26 @@ export class Engine {
     const p: Pending = { id: this.#nextId++, events: [] };
     this.#pending.push(p);
     this.#busy = true;
+    const failed = (e: Error) =>
+      this.#end(p, {
+        status: "error",
+        error: {
+          kind: "runtime",
+          message: `engine failed: ${e.message}`,
+          traceback: [],
+          isObject: false,
+        },
+      });
     this.#ready.then(() => {
-      if (this.#fatal) {
-        this.#end(p, {
-          status: "error",
-          error: { kind: "runtime", message: this.#fatal.message, traceback: [], isObject: false },
-        });
-        return;
-      }
+      if (this.#fatal) return failed(this.#fatal);
       this.#post({ type: "execute", id: p.id, request });
       if (this.#pending[0] === p) this.#armTimeout(p);
       this.#pump();
-    }, () => {});
+    }, failed);
     return Object.assign(this.#events(p), { id: p.id });
   }
 
   async *#events(p: Pending): AsyncGenerator<EngineEvent> {
-    if (this.#fatal && this.#pending.includes(p)) {
-      throw new LlmspellError({ code: "engine_failed", message: this.#fatal.message });
-    }
     while (true) {
       const ev = p.events.shift();
       if (ev) {
