@@ -213,6 +213,9 @@ export class Engine {
    */
   execute(request: ExecuteRequest): Execution {
     if (!this.#ready) throw new Error("Engine.init must be called before execute");
+    if (this.#fatal) {
+      throw new LlmspellError({ code: "engine_failed", message: this.#fatal.message });
+    }
     const p: Pending = { id: this.#nextId++, events: [] };
     this.#pending.push(p);
     this.#busy = true;

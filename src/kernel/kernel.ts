@@ -633,11 +633,17 @@ export class Kernel {
     const exprs = c.user_expressions;
     if (typeof exprs === "object" && exprs !== null && Object.keys(exprs).length > 0) return;
     if (next.client === current.client && c.stop_on_error !== false) return;
-    this.#queue.shift();
     const nc = next.message.content as ExecuteRequestContent;
     const count = this.#count + (storesHistory(nc) ? 1 : 0);
     const engine = this.#engine;
-    this.#prefetched = { req: next, exec: engine.execute(this.#request(nc, count)), engine };
+    let exec: Execution;
+    try {
+      exec = engine.execute(this.#request(nc, count));
+    } catch {
+      return; // A failed engine: the cell takes the usual way and reports it.
+    }
+    this.#queue.shift();
+    this.#prefetched = { req: next, exec, engine };
   }
 
   async #execute(req: Pending): Promise<void> {
