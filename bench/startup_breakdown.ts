@@ -29,13 +29,13 @@ if (inWorker) {
   // It runs in this worker's scope; what it calls is wrapped to take the marks, and it is
   // driven with the messages the main thread's Engine sends.
   const marks: Marks = { worker_first_line: epochNow() };
-  // The main thread compiles glue.wasm and posts it first (engine/wasm_module.ts).
-  const wasm = new Promise<ToWorker>((resolve) => {
-    self.onmessage = (e: MessageEvent<ToWorker>) => {
-      marks.worker_wasm_received = epochNow();
-      resolve(e.data);
-    };
-  });
+  // The main thread compiles glue.wasm and posts it first (engine/wasm_module.ts): it may
+  // arrive before worker.ts has installed its handler (kept here) or after (passed through).
+  let early: ToWorker | undefined;
+  self.onmessage = (e: MessageEvent<ToWorker>) => {
+    marks.worker_wasm_received = epochNow();
+    early = e.data;
+  };
   const instantiate = WebAssembly.instantiate as (
     m: WebAssembly.Module,
     i?: WebAssembly.Imports,
@@ -75,7 +75,12 @@ if (inWorker) {
     });
   await import("../src/engine/worker.ts");
   marks.worker_module_loaded = epochNow();
-  scope.onmessage!(new MessageEvent("message", { data: await wasm }));
+  const handler = scope.onmessage!;
+  scope.onmessage = (e) => {
+    if (e.data.type === "wasm") marks.worker_wasm_received = epochNow();
+    handler(e);
+  };
+  if (early) handler(new MessageEvent("message", { data: early }));
   const ready = await send({
     type: "init",
     options: {

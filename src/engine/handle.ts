@@ -39,6 +39,12 @@ const textDecoder = new TextDecoder();
 /** A running or queued chunk: its events in order, as an async iterable, and its id. */
 export type Execution = AsyncGenerator<EngineEvent> & { readonly id: number };
 
+/** The outcome of an execution that a failed engine cannot run. */
+function failedOutcome(e: Error): ExecOutcome {
+  const message = `engine failed: ${e.message}`;
+  return { status: "error", error: { kind: "runtime", message, traceback: [], isObject: false } };
+}
+
 /** What the main thread knows of an execution the worker has been given. */
 interface Pending {
   id: number;
@@ -187,15 +193,7 @@ export class Engine {
     this.#fatal = e;
     this.debug.fail(`engine failed: ${e.message}`);
     this.#onReady?.reject(e);
-    this.#endAll({
-      status: "error",
-      error: {
-        kind: "runtime",
-        message: `engine failed: ${e.message}`,
-        traceback: [],
-        isObject: false,
-      },
-    });
+    this.#endAll(failedOutcome(e));
     for (const resolve of this.#queries.values()) {
       resolve({ kind: "error", message: `engine failed: ${e.message}` });
     }
@@ -219,16 +217,7 @@ export class Engine {
     const p: Pending = { id: this.#nextId++, events: [] };
     this.#pending.push(p);
     this.#busy = true;
-    const failed = (e: Error) =>
-      this.#end(p, {
-        status: "error",
-        error: {
-          kind: "runtime",
-          message: `engine failed: ${e.message}`,
-          traceback: [],
-          isObject: false,
-        },
-      });
+    const failed = (e: Error) => this.#end(p, failedOutcome(e));
     this.#ready.then(() => {
       if (this.#fatal) return failed(this.#fatal);
       this.#post({ type: "execute", id: p.id, request });
