@@ -50,10 +50,11 @@ Deno.test("repl db: break a function defined at the prompt, step, inspect, chang
     await line(t, "f(2)", /^5\nllmspell>$/m);
 
     // With the debugger in use, Ctrl+C pauses a running cell; q ends it, state kept.
+    // Ctrl+C once the cell prints, so it is running in the engine (not still on its way).
     await t.send("C-l");
-    await t.type("while true do end");
+    await t.type("print('spinning') while true do end");
     await t.send("Enter");
-    await t.waitFor(/^llmspell> while true do end\n/m);
+    await t.waitFor(/^spinning$/m);
     await t.send("C-c");
     await t.waitFor(/Stopped \(pause\) at In\[\d+\]:1 in main chunk[^]*\(debug\)$/m);
     await line(t, "q", /error: interrupted[^]*llmspell>$/m);

@@ -42,9 +42,11 @@ async function scenario(connect: string[], home: string): Promise<void> {
 
     // Ctrl+C interrupts a running cell; an earlier global survives.
     await line(t, "kept = 'still here'", /llmspell> kept = 'still here'\nllmspell>/);
-    await t.type("while true do end");
+    // Ctrl+C once the cell prints, so it is running (an interrupt that reaches the kernel
+    // before the cell does interrupts nothing, as in any Jupyter kernel).
+    await t.type("print('spinning') while true do end");
     await t.send("Enter");
-    await t.waitFor(`${PROMPT}while true do end\n`);
+    await t.waitFor(/^spinning$/m);
     await t.send("C-c");
     await t.waitFor(/error: interrupted/);
     await line(t, "kept", /^still here$/m);
