@@ -195,6 +195,11 @@ export class LineEditor {
    */
   watch(onInterrupt: () => void): () => void {
     this.#onInterrupt = onInterrupt;
+    // A Ctrl+C typed before the watch began (with the Enter that started the cell, say)
+    // is for what runs now, not for the next prompt.
+    const typedAhead = this.#queue.filter((ev) => ev.kind === "ctrl" && ev.key === "c");
+    this.#queue = this.#queue.filter((ev) => !(ev.kind === "ctrl" && ev.key === "c"));
+    for (const _ of typedAhead) onInterrupt();
     this.#pump();
     return () => {
       if (this.#onInterrupt === onInterrupt) this.#onInterrupt = undefined;

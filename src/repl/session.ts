@@ -42,6 +42,8 @@ export interface ReplOptions {
 
 const CONT_PROMPT = "... ";
 const DEBUG_PROMPT = "(debug) ";
+/** How often Ctrl+C's interrupt is sent again until the cell ends (see #runCell). */
+const INTERRUPT_REPEAT_MS = 100;
 
 export const NO_DEBUGGER =
   "the debugger needs an embedded REPL (llmspell repl, without --connect) until the kernel " +
@@ -263,6 +265,12 @@ export class Repl {
     // Ctrl+C interrupts the cell (a key in the raw terminal, a signal in a pipe); once the
     // debugger is in use it pauses the cell first, and a second Ctrl+C interrupts it.
     let pausing = false;
+    // An interrupt that reaches the kernel before this cell runs there interrupts nothing
+    // (Ctrl+C right after Enter): it is sent again until the cell has ended.
+    let interrupting: ReturnType<typeof setInterval> | undefined;
+    const interrupt = () => {
+      this.#o.conn.request("control", "interrupt_request", {}).catch(() => {});
+    };
     const onInt = () => {
       if (this.#editor) writeOut("^C");
       if (dbg && !pausing && dbg.state === "running") {
@@ -271,7 +279,8 @@ export class Repl {
         void dbg.pause();
         return;
       }
-      this.#o.conn.request("control", "interrupt_request", {}).catch(() => {});
+      interrupt();
+      interrupting ??= setInterval(interrupt, INTERRUPT_REPEAT_MS);
     };
     let stopWatch = this.#editor?.watch(onInt);
     if (!this.#editor) Deno.addSignalListener("SIGINT", onInt);
@@ -318,6 +327,7 @@ export class Repl {
       }
       reply = await exec;
     } finally {
+      if (interrupting !== undefined) clearInterval(interrupting);
       dbg?.cellEnded();
       stopWatch?.();
       if (!this.#editor) Deno.removeSignalListener("SIGINT", onInt);

@@ -50,6 +50,12 @@ async function scenario(connect: string[], home: string): Promise<void> {
     await t.send("C-c");
     await t.waitFor(/error: interrupted/);
     await line(t, "kept", /^still here$/m);
+    // Ctrl+C right after Enter, before the cell may have reached the kernel: still stops it.
+    await t.send("C-l");
+    await t.waitFor(/^llmspell>$/m);
+    await t.type("while true do end");
+    await t.send("Enter", "C-c");
+    await t.waitFor(/error: interrupted[^]*llmspell>$/m);
 
     // A pasted 5-line block is one input and runs once.
     await t.send("C-l");
