@@ -137,7 +137,7 @@ export async function runScript(
   input: ScriptInput,
 ): Promise<number> {
   if (input.connect !== undefined) {
-    // Loaded only for --connect: embedded runs never pay for the client and its crypto.
+    // Loaded only for --connect: embedded runs never pay for the client and its sockets.
     const { runConnected } = await import("./remote_run.ts");
     return await runConnected(ctx, input);
   }

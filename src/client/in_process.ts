@@ -5,8 +5,7 @@
  * embedded and with `--connect`.
  */
 import { Kernel, type KernelOptions, type KernelTransport } from "../kernel/kernel.ts";
-// Not protocol/jupyter/mod.ts: it re-exports the signer, whose node:crypto costs ~16 ms of
-// start-up in every embedded run and exec (an in-process kernel never signs).
+// The message and wire modules only: an in-process kernel never signs.
 import { type ExecuteRequestContent, newMessage } from "../protocol/jupyter/messages.ts";
 import type { JsonObject, Message } from "../protocol/jupyter/wire.ts";
 import { type ExecuteHandlers, MessageRouter } from "./router.ts";
