@@ -29,12 +29,11 @@ if (inWorker) {
   // It runs in this worker's scope; what it calls is wrapped to take the marks, and it is
   // driven with the messages the main thread's Engine sends.
   const marks: Marks = { worker_first_line: epochNow() };
-  // The main thread compiles glue.wasm and posts it first (engine/wasm_module.ts): it may
-  // arrive before worker.ts has installed its handler (kept here) or after (passed through).
-  let early: ToWorker | undefined;
-  self.onmessage = (e: MessageEvent<ToWorker>) => {
-    marks.worker_wasm_received = epochNow();
-    early = e.data;
+  const compile = WebAssembly.compile;
+  WebAssembly.compile = async (bytes) => {
+    const m = await compile(bytes);
+    marks.worker_wasm_compiled = epochNow();
+    return m;
   };
   const instantiate = WebAssembly.instantiate as (
     m: WebAssembly.Module,
@@ -75,12 +74,6 @@ if (inWorker) {
     });
   await import("../src/engine/worker.ts");
   marks.worker_module_loaded = epochNow();
-  const handler = scope.onmessage!;
-  scope.onmessage = (e) => {
-    if (e.data.type === "wasm") marks.worker_wasm_received = epochNow();
-    handler(e);
-  };
-  if (early) handler(new MessageEvent("message", { data: early }));
   const ready = await send({
     type: "init",
     options: {
@@ -115,14 +108,10 @@ if (inWorker) {
   const marks: Marks = { main_first_line: epochNow() };
   const mode = Deno.args[0] ?? "--pieces";
   if (mode === "--pieces") {
-    const { compileEngineWasm } = await import("../src/engine/wasm_module.ts");
-    const wasm = compileEngineWasm(false);
-    const worker = new Worker(import.meta.url, { type: "module" });
+    // Named like the worker of `exec` (a batch engine), which compiles its own glue.wasm.
+    const { WORKER_NAME } = await import("../src/engine/protocol.ts");
+    const worker = new Worker(import.meta.url, { type: "module", name: WORKER_NAME.batch });
     marks.main_worker_created = epochNow();
-    wasm.then(({ module }) => {
-      marks.main_wasm_compiled = epochNow();
-      worker.postMessage({ type: "wasm", module });
-    });
     const wmarks = await new Promise<Marks>((resolve, reject) => {
       worker.onmessage = (e) => resolve(e.data);
       worker.onerror = (e) => {

@@ -17,9 +17,10 @@ import {
   Signal,
   timedOutMessage,
   type ToWorker,
+  WORKER_NAME,
 } from "./protocol.ts";
 import { pokeRunning } from "./poke.ts";
-import { compileEngineWasm } from "./wasm_module.ts";
+import { compileInterruptibleWasm } from "./wasm_module.ts";
 import { LlmspellError } from "../errors.ts";
 import { DebugLink } from "../debug/link.ts";
 
@@ -116,18 +117,19 @@ export class Engine {
 
   get #worker(): Worker {
     if (this.#workerV) return this.#workerV;
-    // Compiling first: V8 does it on other threads while this one creates the worker.
-    const wasm = compileEngineWasm(this.#interruptible);
+    // Compiling first: V8 does it on other threads while this one creates the worker. A
+    // batch engine's worker compiles its own (wasm_module.ts says why).
+    const wasm = this.#interruptible ? compileInterruptibleWasm() : undefined;
     const w = new Worker(new URL("./worker.ts", import.meta.url), {
       type: "module",
-      name: "llmspell-engine",
+      name: this.#interruptible ? WORKER_NAME.interruptible : WORKER_NAME.batch,
     });
     w.onmessage = (ev: MessageEvent<FromWorker>) => this.#onMessage(ev.data);
     w.onerror = (ev) => {
       ev.preventDefault();
       this.#die(new Error(ev.message));
     };
-    wasm.then(
+    wasm?.then(
       ({ module, memory }) => w.postMessage({ type: "wasm", module, memory } satisfies ToWorker),
       (e) => this.#die(e instanceof Error ? e : new Error(String(e))),
     );

@@ -74,7 +74,7 @@ export type ExecOutcome =
   | { status: "exit"; code: number };
 
 export type ToWorker =
-  /** The compiled glue.wasm (wasm_module.ts), sent first. */
+  /** An interruptible engine's compiled glue.wasm (wasm_module.ts), sent first. */
   | { type: "wasm"; module: WebAssembly.Module; memory?: WebAssembly.Memory }
   | {
     type: "init";
@@ -174,6 +174,9 @@ export function raiseSignal(control: Int32Array, signal: number): void {
   Atomics.store(control, Control.target, 0);
   Atomics.store(control, Control.signal, signal);
 }
+
+/** The worker's name says whether it compiles its own wasm (a batch engine: wasm_module.ts). */
+export const WORKER_NAME = { interruptible: "llmspell-engine", batch: "llmspell-engine-batch" };
 
 /**
  * Output ring record types beyond stdout (1) and stderr (2): JSON records of the display

@@ -1,9 +1,12 @@
 /**
- * The engine's compiled wasm, made on the main thread as soon as an Engine is created and
- * handed to its worker (a WebAssembly.Module and a shared memory can be posted to a
- * worker). V8 compiles on background threads, so the compile overlaps with the worker's own
- * start-up (~15 ms before its first line runs) instead of following it: `exec` gets its Lua
- * state that much sooner (bench/RESULTS.md, start-up).
+ * An interruptible engine's compiled wasm, made on the main thread as soon as the Engine is
+ * created and handed to its worker (a WebAssembly.Module and a shared memory can be posted
+ * to a worker). V8 compiles on background threads, so the compile overlaps with the worker's
+ * own start-up (~15 ms before its first line runs) instead of following it.
+ *
+ * A batch engine (`run`, `exec`) compiles in its worker instead (worker.ts): measured, Lua
+ * compiled on the main thread ran ~5% slower there (closures 181 vs 173 ms median, bench/lua),
+ * which outweighs the ~3 ms of start-up; the interruptible engine's Lua did not get slower.
  *
  * Nothing here may import a Node.js module: it is on the start-up path of every command
  * that runs Lua (tests/cli/startup_graph_test.ts).
@@ -13,22 +16,21 @@ import { importSharedMemory, MAX_PAGES } from "./shared_memory.ts";
 
 export interface EngineWasm {
   module: WebAssembly.Module;
-  /** The memory the module imports, for an interruptible engine (see handle.ts EngineStart). */
+  /** The shared memory the module imports (a batch engine's module defines its own). */
   memory?: WebAssembly.Memory;
 }
 
-const wasmPath = new URL(import.meta.resolve("wasmoon/dist/glue.wasm")).pathname;
+/** wasmoon's glue.wasm on disk (`deno compile` includes it). */
+const GLUE_WASM_PATH = new URL(import.meta.resolve("wasmoon/dist/glue.wasm")).pathname;
 
 /**
- * An interruptible engine's module imports a shared memory, so that the main thread can
- * poke the running Lua state (shared_memory.ts, poke.ts), and has its VM patched for the
- * debugger's line breakpoints (line_trap.ts). A batch engine's is wasmoon's own: shared
- * memory costs up to 8% on allocation-heavy Lua.
+ * The module imports a shared memory, so that the main thread can poke the running Lua
+ * state (shared_memory.ts, poke.ts), and has its VM patched for the debugger's line
+ * breakpoints (line_trap.ts).
  */
-export function compileEngineWasm(interruptible: boolean): Promise<EngineWasm> {
+export function compileInterruptibleWasm(): Promise<EngineWasm> {
   try {
-    const original = Deno.readFileSync(wasmPath);
-    if (!interruptible) return WebAssembly.compile(original).then((module) => ({ module }));
+    const original = Deno.readFileSync(GLUE_WASM_PATH);
     const { bytes, memory } = importSharedMemory(patchLineTrap(original), MAX_PAGES);
     return WebAssembly.compile(bytes).then((module) => ({ module, memory }));
   } catch (e) {

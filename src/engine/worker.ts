@@ -9,15 +9,20 @@
  */
 /// <reference lib="deno.worker" />
 import type { LuaFactory } from "wasmoon";
-import { type FromWorker, RingRecord, type ToWorker } from "./protocol.ts";
+import { type FromWorker, RingRecord, type ToWorker, WORKER_NAME } from "./protocol.ts";
 import { RingWriter, writeJson } from "./output_ring.ts";
 import type { LuaRuntime } from "./runtime.ts";
 import type { EngineWasm } from "./wasm_module.ts";
 
-// The main thread compiles glue.wasm (wasm_module.ts) and sends it first; only then does
-// the runtime's module graph load (a dynamic import: a static one would load first).
+// An interruptible engine's glue.wasm comes compiled from the main thread (wasm_module.ts),
+// a batch engine's is compiled here, started before the runtime's module graph loads (a
+// dynamic import: a static one would load first).
 let gotWasm!: (w: EngineWasm) => void;
-const wasm = new Promise<EngineWasm>((r) => gotWasm = r);
+const wasm: Promise<EngineWasm> = self.name === WORKER_NAME.batch
+  ? WebAssembly.compile(
+    Deno.readFileSync(new URL(import.meta.resolve("wasmoon/dist/glue.wasm")).pathname),
+  ).then((module) => ({ module }))
+  : new Promise<EngineWasm>((r) => gotWasm = r);
 /** The shared memory of an interruptible engine (see handle.ts EngineStart). */
 let memory: WebAssembly.Memory | undefined;
 
