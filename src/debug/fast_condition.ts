@@ -22,6 +22,16 @@ const { TV_SIZE: SLOT, TV_TT: TT, LUA_VNUMINT, LUA_VNUMFLT } = Lua;
 
 type Operand = { local: number } | { value: number };
 
+/** The comparisons, in the order the debugger's wasm filter numbers them (hook_filter.ts). */
+export const CONDITION_OPS = ["==", "~=", "<", "<=", ">", ">="] as const;
+
+/** A condition comparing two numbers, locals (by register) or constants. */
+export interface ConditionSpec {
+  op: (typeof CONDITION_OPS)[number];
+  a: Operand;
+  b: Operand;
+}
+
 const NAME = "[A-Za-z_][A-Za-z0-9_]*";
 const NUMBER = "-?(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][-+]?\\d+)?";
 const FORM = new RegExp(
@@ -36,20 +46,21 @@ const KEYWORDS = new Set(["nil", "true", "false", "not", "and", "or"]);
 export function compileFastCondition(
   condition: string,
   locals: string[],
-): FastCondition | undefined {
+): (FastCondition & { spec: ConditionSpec }) | undefined {
   const m = FORM.exec(condition);
   if (!m) return undefined;
   const a = operand(m[1], locals);
   const b = operand(m[3], locals);
   if (!a || !b || ("value" in a && "value" in b)) return undefined;
   const cmp = COMPARE[m[2]];
-  return (heap, base) => {
+  const fast: FastCondition = (heap, base) => {
     const x = read(heap, base, a);
     if (x === undefined) return undefined;
     const y = read(heap, base, b);
     if (y === undefined) return undefined;
     return cmp(x, y);
   };
+  return Object.assign(fast, { spec: { op: m[2] as ConditionSpec["op"], a, b } });
 }
 
 function operand(text: string, locals: string[]): Operand | undefined {

@@ -19,6 +19,7 @@
 import * as Lua from "../engine/lua_layout.ts";
 import { MAX_PAGES } from "../engine/shared_memory.ts";
 import { name, section, sleb, uleb } from "../engine/wasm_encode.ts";
+import { CONDITION_OPS, type ConditionSpec } from "./fast_condition.ts";
 
 export interface FilterMemory {
   HEAP32: Int32Array;
@@ -32,7 +33,16 @@ const CFG_FORWARD_ALL = 0;
 const CFG_TABLE = 4;
 const CFG_MASK = 8;
 const CFG_LINES = 12;
-const CFG_SIZE = 16;
+const CFG_CONDS = 16;
+const CFG_SIZE = 20;
+/**
+ * The conditions the filter evaluates itself (see setCondition): an open-addressing table
+ * keyed by code position. An entry: key (i32, the savedpc) at 0, comparison at 4, the two
+ * operands' registers at 8 and 12 (-1: a constant), their constants (f64) at 16 and 24.
+ */
+const COND_ENTRY = 32;
+const COND_CAP = 256;
+
 /** Lines 0..MAX_LINE-1 have a bit; events on later lines always reach JavaScript. */
 const MAX_LINE = 1 << 16;
 
@@ -47,6 +57,8 @@ export class HookFilter {
   #table = 0;
   #cap = 0;
   #count = 0;
+  readonly #conds: number;
+  #condCount = 0;
 
   constructor(
     m: FilterMemory,
@@ -60,6 +72,9 @@ export class HookFilter {
     m.HEAPU8.fill(0, lines, lines + MAX_LINE / 8);
     m.HEAP32[(this.#cfg + CFG_FORWARD_ALL) >> 2] = 0;
     m.HEAP32[(this.#cfg + CFG_LINES) >> 2] = lines;
+    this.#conds = m._malloc(COND_CAP * COND_ENTRY);
+    m.HEAPU8.fill(0, this.#conds, this.#conds + COND_CAP * COND_ENTRY);
+    m.HEAP32[(this.#cfg + CFG_CONDS) >> 2] = this.#conds;
     this.#allocTable(1024);
     const module = new WebAssembly.Module(filterModule(this.#cfg));
     const instance = new WebAssembly.Instance(module, {
@@ -88,10 +103,36 @@ export class HookFilter {
     if (this.#put(proto, 1)) this.#count++;
   }
 
-  /** Forgets all prototypes (breakpoints changed; their pins are released). */
+  /**
+   * Lets the filter evaluate the condition of the breakpoint at code position `pc` (a
+   * savedpc): a line event there whose condition is false then ends in wasm. A true one, or
+   * one it cannot decide (an operand that is not a number, an integer a double cannot hold),
+   * goes on to JavaScript, which evaluates it again. Full tables just accelerate less.
+   */
+  setCondition(pc: number, spec: ConditionSpec): void {
+    if ((this.#condCount + 1) * 2 > COND_CAP) return;
+    const m = this.#m as FilterMemory & { HEAPF64: Float64Array };
+    for (let h = (pc >>> 2) & (COND_CAP - 1);; h = (h + 1) & (COND_CAP - 1)) {
+      const e = this.#conds + h * COND_ENTRY;
+      const k = m.HEAP32[e >> 2];
+      if (k !== 0 && k !== pc) continue;
+      if (k === 0) this.#condCount++;
+      m.HEAP32[(e >> 2) + 1] = CONDITION_OPS.indexOf(spec.op);
+      m.HEAP32[(e >> 2) + 2] = "local" in spec.a ? spec.a.local : -1;
+      m.HEAP32[(e >> 2) + 3] = "local" in spec.b ? spec.b.local : -1;
+      m.HEAPF64[(e + 16) >> 3] = "value" in spec.a ? spec.a.value : 0;
+      m.HEAPF64[(e + 24) >> 3] = "value" in spec.b ? spec.b.value : 0;
+      m.HEAP32[e >> 2] = pc;
+      return;
+    }
+  }
+
+  /** Forgets all prototypes and conditions (breakpoints changed; their pins are released). */
   clear(): void {
     this.#m.HEAP32.fill(0, this.#table >> 2, (this.#table >> 2) + this.#cap * 2);
     this.#count = 0;
+    this.#m.HEAP32.fill(0, this.#conds >> 2, (this.#conds + COND_CAP * COND_ENTRY) >> 2);
+    this.#condCount = 0;
   }
 
   #put(proto: number, mark: number): boolean {
@@ -180,6 +221,8 @@ function asm(cfg: number) {
 
 const FN_JS = 0;
 const FN_HAS_BREAKPOINTS = 2;
+const FN_CONDITION_FALSE = 3;
+const FN_NUMBER = 4;
 
 /**
  * hook(L, ar): the lua_Hook. Locals: L, ar, then ci, line. A `br` to the outer block
@@ -201,7 +244,12 @@ function hookBody(cfg: number): number[] {
     // A line that has a breakpoint in some file.
     ...get(AR), ...ld(AR_CURRENTLINE), ...tee(LINE), ...c(MAX_LINE), op.geU, op.brIf, 0,
     ...cfgLoad(CFG_LINES), ...get(LINE), ...c(3), op.shrU, op.add, ...ld8(0),
-    ...c(1), ...get(LINE), ...c(7), op.and, op.shl, op.and, op.brIf, 0,
+    ...c(1), ...get(LINE), ...c(7), op.and, op.shl, op.and,
+    op.if, op.void,
+    // A breakpoint's line: a condition known to be false here needs nothing more.
+    ...get(CI), op.call, FN_CONDITION_FALSE, op.if, op.void, op.return, op.end,
+    op.br, 1,
+    op.end,
     // Another line of a function with breakpoints: nothing to do. A function not seen yet:
     // the debugger looks at it.
     ...get(CI), op.call, FN_HAS_BREAKPOINTS, op.eqz, op.brIf, 0,
@@ -237,16 +285,109 @@ function hasBreakpointsBody(cfg: number): number[] {
   ];
 }
 
+const F64 = 0x7c;
+const I64 = 0x7e;
+const f = {
+  load: [0x2b, 3],
+  const: 0x44,
+  eq: 0x61,
+  ne: 0x62,
+  lt: 0x63,
+  gt: 0x64,
+  le: 0x65,
+  ge: 0x66,
+  convertI64S: 0xb9,
+  i64Load: [0x29, 3],
+  i64TruncSatF64S: [0xfc, 0x06],
+  i64Ne: 0x52,
+  ltS: 0x48,
+} as const;
+const NAN = [f.const, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f];
+
+/**
+ * number(base, reg, k): the value of register `reg` of the frame at `base` as a double, or
+ * `k` when `reg` is -1; NaN when it is not a number or not exactly a double. Params: base,
+ * reg, k; locals: slot, tt (i32), v (i64).
+ */
+function numberBody(): number[] {
+  const BASE = 0, REG = 1, K = 2, SLOT = 3, TT = 4, V = 5;
+  const { c, ld8, get, set, tee } = asm(0);
+  // deno-fmt-ignore
+  return [
+    ...get(REG), ...c(0), f.ltS, op.if, op.void, ...get(K), op.return, op.end,
+    ...get(BASE), ...get(REG), ...c(4), op.shl, op.add, ...tee(SLOT),
+    ...ld8(Lua.TV_TT), ...tee(TT), ...c(Lua.LUA_VNUMFLT), op.eq,
+    op.if, op.void, ...get(SLOT), ...f.load, 0, op.return, op.end,
+    ...get(TT), ...c(Lua.LUA_VNUMINT), op.ne, op.if, op.void, ...NAN, op.return, op.end,
+    ...get(SLOT), ...f.i64Load, 0, ...set(V),
+    // Exact only if it comes back from the double unchanged.
+    ...get(V), f.convertI64S, ...f.i64TruncSatF64S, ...get(V), f.i64Ne,
+    op.if, op.void, ...NAN, op.return, op.end,
+    ...get(V), f.convertI64S,
+    op.end,
+  ];
+}
+
+/**
+ * conditionFalse(ci): 1 if the table has a condition for ci's code position and it is
+ * false, else 0. Locals: ci, then p, h, e, k, base, op (i32), x, y (f64).
+ */
+function conditionFalseBody(cfg: number): number[] {
+  const CI = 0, P = 1, H = 2, E = 3, K = 4, BASE = 5, OP = 6, X = 7, Y = 8;
+  const { c, ld, get, set, tee, cfgLoad } = asm(cfg);
+  const mask = c(COND_CAP - 1);
+  const cmp = (i: number, opcode: number) => [
+    ...get(OP),
+    ...c(i),
+    op.eq,
+    op.if,
+    op.void,
+    ...get(X),
+    ...get(Y),
+    opcode,
+    op.eqz,
+    op.return,
+    op.end,
+  ];
+  // deno-fmt-ignore
+  return [
+    ...get(CI), ...ld(Lua.CI_SAVEDPC), ...set(P),
+    ...get(P), ...c(2), op.shrU, ...mask, op.and, ...set(H),
+    op.block, op.void,
+    op.loop, op.void,
+    ...cfgLoad(CFG_CONDS), ...get(H), ...c(5), op.shl, op.add, ...tee(E), ...ld(0), ...tee(K),
+    ...get(P), op.eq, op.brIf, 1,
+    ...get(K), op.eqz, op.if, op.void, ...c(0), op.return, op.end,
+    ...get(H), ...c(1), op.add, ...mask, op.and, ...set(H),
+    op.br, 0,
+    op.end,
+    op.end,
+    ...get(CI), ...ld(CI_FUNC), ...c(Lua.TV_SIZE), op.add, ...set(BASE),
+    ...get(BASE), ...get(E), ...ld(8), ...get(E), ...f.load, 16, op.call, FN_NUMBER, ...set(X),
+    ...get(BASE), ...get(E), ...ld(12), ...get(E), ...f.load, 24, op.call, FN_NUMBER, ...set(Y),
+    // NaN: undecided here.
+    ...get(X), ...get(X), f.ne, op.if, op.void, ...c(0), op.return, op.end,
+    ...get(Y), ...get(Y), f.ne, op.if, op.void, ...c(0), op.return, op.end,
+    ...get(E), ...ld(4), ...set(OP),
+    ...cmp(0, f.eq), ...cmp(1, f.ne), ...cmp(2, f.lt), ...cmp(3, f.le), ...cmp(4, f.gt),
+    ...cmp(5, f.ge),
+    ...c(0),
+    op.end,
+  ];
+}
+
 function filterModule(cfg: number): Uint8Array<ArrayBuffer> {
-  const func = (nLocals: number, body: number[]) => {
-    const locals = nLocals > 0 ? [1, nLocals, I32] : [0];
+  const func = (nLocals: number, body: number[], more: number[] = []) => {
+    const groups = (nLocals > 0 ? 1 : 0) + more.length / 2;
+    const locals = [groups, ...(nLocals > 0 ? [nLocals, I32] : []), ...more];
     return [...uleb(locals.length + body.length), ...locals, ...body];
   };
   // deno-fmt-ignore
   const types = [
-    2,
+    3,
     0x60, 2, I32, I32, 0, // hook(L, ar)
-    0x60, 1, I32, 1, I32, // hasBreakpoints(ci) -> 0 | 1
+    0x60, 1, I32, 1, I32, // hasBreakpoints(ci), conditionFalse(ci) -> 0 | 1
+    0x60, 3, I32, I32, F64, 1, F64, // number(base, reg, k) -> f64
   ];
   // deno-fmt-ignore
   const imports = [
@@ -259,8 +400,14 @@ function filterModule(cfg: number): Uint8Array<ArrayBuffer> {
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
     ...section(1, types),
     ...section(2, imports),
-    ...section(3, [2, 0, 1]),
+    ...section(3, [4, 0, 1, 1, 2]),
     ...section(7, [1, ...name("hook"), 0x00, 1]),
-    ...section(10, [2, ...func(2, hookBody(cfg)), ...func(4, hasBreakpointsBody(cfg))]),
+    ...section(10, [
+      4,
+      ...func(2, hookBody(cfg)),
+      ...func(4, hasBreakpointsBody(cfg)),
+      ...func(6, conditionFalseBody(cfg), [2, F64]),
+      ...func(2, numberBody(), [1, I64]),
+    ]),
   ]);
 }

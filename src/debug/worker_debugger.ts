@@ -873,6 +873,8 @@ export class WorkerDebugger {
       const fast = asText ? undefined : compileFastCondition(exprs[0], names);
       entry = { ref: lua.luaL_ref(L, REG), n: names.length, fast };
       bp.compiled.set(pc, entry);
+      // The filter skips this position's false passes in wasm from now on.
+      if (fast) this.#filter.setCondition(pc, fast.spec);
     }
     lua.lua_rawgeti(L, REG, BigInt(entry.ref));
     // The proxy environment reads this frame.

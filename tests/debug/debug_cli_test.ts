@@ -234,3 +234,17 @@ Deno.test("debug: pause stops a busy loop in a function while a breakpoint is se
     },
   );
 });
+
+Deno.test("debug: conditions on numbers in a hot loop (evaluated in the hook filter) stop exactly where true", async () => {
+  await withDebug(["cond_loop.lua", "--break-at", "cond_loop.lua:4:i == 700"], async (d) => {
+    assertStringIncludes(await d.until(PROMPT), "Stopped (breakpoint 1) at cond_loop.lua:4");
+    assertEquals((await d.cmd("p i")).trim(), "700");
+    await d.cmd("delete");
+    // A float local against a constant; then an integer against a float.
+    assertStringIncludes(await d.cmd("b 4 if x > 9.985"), "Breakpoint 2 at cond_loop.lua:4");
+    assertStringIncludes(await d.cmd("c"), "Stopped (breakpoint 2) at cond_loop.lua:4");
+    assertEquals((await d.cmd("p i")).trim(), "999");
+    await d.cmd("delete");
+    assertStringIncludes(await d.cmd("c"), "total\t5005.0");
+  });
+});
