@@ -18,7 +18,7 @@
  */
 import * as Lua from "../engine/lua_layout.ts";
 import { MAX_PAGES } from "../engine/shared_memory.ts";
-import { name, section, sleb, uleb } from "../engine/wasm_encode.ts";
+import { name, op, section, sleb, uleb } from "../engine/wasm_encode.ts";
 import { CONDITION_OPS, type ConditionSpec } from "./fast_condition.ts";
 
 export interface FilterMemory {
@@ -177,33 +177,6 @@ export class HookFilter {
 // ── the wasm module ─────────────────────────────────────────────────────────────────────
 
 const I32 = 0x7f;
-const op = {
-  unreachable: 0x00,
-  block: 0x02,
-  loop: 0x03,
-  if: 0x04,
-  end: 0x0b,
-  br: 0x0c,
-  brIf: 0x0d,
-  return: 0x0f,
-  call: 0x10,
-  get: 0x20,
-  set: 0x21,
-  tee: 0x22,
-  load: 0x28,
-  load8u: 0x2d,
-  const: 0x41,
-  eqz: 0x45,
-  eq: 0x46,
-  ne: 0x47,
-  geU: 0x4f,
-  add: 0x6a,
-  and: 0x71,
-  shl: 0x74,
-  shrU: 0x76,
-  void: 0x40,
-} as const;
-
 /** The instruction helpers the two functions are written with. */
 function asm(cfg: number) {
   const c = (v: number) => [op.const, ...sleb(v)];
@@ -288,19 +261,19 @@ function hasBreakpointsBody(cfg: number): number[] {
 const F64 = 0x7c;
 const I64 = 0x7e;
 const f = {
-  load: [0x2b, 3],
-  const: 0x44,
-  eq: 0x61,
-  ne: 0x62,
-  lt: 0x63,
-  gt: 0x64,
-  le: 0x65,
-  ge: 0x66,
-  convertI64S: 0xb9,
-  i64Load: [0x29, 3],
-  i64TruncSatF64S: [0xfc, 0x06],
-  i64Ne: 0x52,
-  ltS: 0x48,
+  load: [op.f64Load, 3],
+  const: op.f64Const,
+  eq: op.f64Eq,
+  ne: op.f64Ne,
+  lt: op.f64Lt,
+  gt: op.f64Gt,
+  le: op.f64Le,
+  ge: op.f64Ge,
+  convertI64S: op.f64ConvertI64S,
+  i64Load: [op.i64Load, 3],
+  i64TruncSatF64S: [op.prefixFc, 0x06],
+  i64Ne: op.i64Ne,
+  ltS: op.ltS,
 } as const;
 const NAN = [f.const, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f];
 

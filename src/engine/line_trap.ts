@@ -50,7 +50,7 @@
  */
 import { HookMask } from "./capi.ts";
 import * as Lua from "./lua_layout.ts";
-import { concat, readSections, readUleb, sleb, uleb } from "./wasm_encode.ts";
+import { concat, op, readSections, readUleb, sleb, uleb } from "./wasm_encode.ts";
 
 const SECTION_CODE = 10;
 
@@ -64,21 +64,16 @@ export interface Patch {
   code: number[];
 }
 
-const I32_LOAD = [0x28, 0x02];
-const I32_LOAD8_U = [0x2d, 0x00];
-const I32_STORE = [0x36, 0x02];
-const get = (i: number) => [0x20, i];
-const tee = (i: number) => [0x22, i];
-const i32 = (v: number) => [0x41, ...sleb(v)];
-const I32_EQ = 0x46;
-const I32_SUB = 0x6b;
-const I32_AND = 0x71;
-const I32_XOR = 0x73;
-const I32_SHR_S = 0x75;
-const I32_SHR_U = 0x76;
-const IF = [0x04, 0x40];
-const END = 0x0b;
-const RETURN = 0x0f;
+const I32_LOAD = [op.load, 0x02];
+const I32_LOAD8_U = [op.load8u, 0x00];
+const I32_STORE = [op.store, 0x02];
+const get = (i: number) => [op.get, i];
+const tee = (i: number) => [op.tee, i];
+const i32 = (v: number) => [op.const, ...sleb(v)];
+const IF = [op.if, op.void];
+const { eq: I32_EQ, sub: I32_SUB, and: I32_AND, xor: I32_XOR, shrS: I32_SHR_S, shrU: I32_SHR_U } =
+  op;
+const { end: END, return: RETURN } = op;
 
 /** `L` (a local) → i32: its hook mask is the line mask alone. */
 const lineOnly = (L: number) => [

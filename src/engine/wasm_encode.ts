@@ -3,6 +3,53 @@
  * line_trap.ts) and the debugger's hook filter read and write.
  */
 
+/** The opcodes the rewrites and the hook filter use (WebAssembly core spec, binary format). */
+export const op = {
+  unreachable: 0x00,
+  block: 0x02,
+  loop: 0x03,
+  if: 0x04,
+  end: 0x0b,
+  br: 0x0c,
+  brIf: 0x0d,
+  return: 0x0f,
+  call: 0x10,
+  get: 0x20,
+  set: 0x21,
+  tee: 0x22,
+  load: 0x28,
+  i64Load: 0x29,
+  f64Load: 0x2b,
+  load8u: 0x2d,
+  store: 0x36,
+  const: 0x41,
+  f64Const: 0x44,
+  eqz: 0x45,
+  eq: 0x46,
+  ne: 0x47,
+  ltS: 0x48,
+  geU: 0x4f,
+  i64Ne: 0x52,
+  f64Eq: 0x61,
+  f64Ne: 0x62,
+  f64Lt: 0x63,
+  f64Gt: 0x64,
+  f64Le: 0x65,
+  f64Ge: 0x66,
+  add: 0x6a,
+  sub: 0x6b,
+  and: 0x71,
+  xor: 0x73,
+  shl: 0x74,
+  shrS: 0x75,
+  shrU: 0x76,
+  f64ConvertI64S: 0xb9,
+  /** The prefix of i64.trunc_sat_f64_s (0xfc 0x06). */
+  prefixFc: 0xfc,
+  /** The empty block type. */
+  void: 0x40,
+} as const;
+
 /** An unsigned LEB128. */
 export function uleb(v: number): number[] {
   const out: number[] = [];
