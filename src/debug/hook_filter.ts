@@ -260,22 +260,11 @@ function hasBreakpointsBody(cfg: number): number[] {
 
 const F64 = 0x7c;
 const I64 = 0x7e;
-const f = {
-  load: [op.f64Load, 3],
-  const: op.f64Const,
-  eq: op.f64Eq,
-  ne: op.f64Ne,
-  lt: op.f64Lt,
-  gt: op.f64Gt,
-  le: op.f64Le,
-  ge: op.f64Ge,
-  convertI64S: op.f64ConvertI64S,
-  i64Load: [op.i64Load, 3],
-  i64TruncSatF64S: [op.prefixFc, 0x06],
-  i64Ne: op.i64Ne,
-  ltS: op.ltS,
-} as const;
-const NAN = [f.const, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f];
+/** f64.load and i64.load (align 8) at `offset`; i64.trunc_sat_f64_s. */
+const f64Load = (offset: number) => [op.f64Load, 3, ...uleb(offset)];
+const i64Load = (offset: number) => [op.i64Load, 3, ...uleb(offset)];
+const I64_TRUNC_SAT_F64_S = [op.prefixFc, 0x06];
+const NAN = [op.f64Const, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f];
 
 /**
  * number(base, reg, k): the value of register `reg` of the frame at `base` as a double, or
@@ -287,16 +276,16 @@ function numberBody(): number[] {
   const { c, ld8, get, set, tee } = asm(0);
   // deno-fmt-ignore
   return [
-    ...get(REG), ...c(0), f.ltS, op.if, op.void, ...get(K), op.return, op.end,
+    ...get(REG), ...c(0), op.ltS, op.if, op.void, ...get(K), op.return, op.end,
     ...get(BASE), ...get(REG), ...c(4), op.shl, op.add, ...tee(SLOT),
     ...ld8(Lua.TV_TT), ...tee(TT), ...c(Lua.LUA_VNUMFLT), op.eq,
-    op.if, op.void, ...get(SLOT), ...f.load, 0, op.return, op.end,
+    op.if, op.void, ...get(SLOT), ...f64Load(0), op.return, op.end,
     ...get(TT), ...c(Lua.LUA_VNUMINT), op.ne, op.if, op.void, ...NAN, op.return, op.end,
-    ...get(SLOT), ...f.i64Load, 0, ...set(V),
+    ...get(SLOT), ...i64Load(0), ...set(V),
     // Exact only if it comes back from the double unchanged.
-    ...get(V), f.convertI64S, ...f.i64TruncSatF64S, ...get(V), f.i64Ne,
+    ...get(V), op.f64ConvertI64S, ...I64_TRUNC_SAT_F64_S, ...get(V), op.i64Ne,
     op.if, op.void, ...NAN, op.return, op.end,
-    ...get(V), f.convertI64S,
+    ...get(V), op.f64ConvertI64S,
     op.end,
   ];
 }
@@ -336,14 +325,14 @@ function conditionFalseBody(cfg: number): number[] {
     op.end,
     op.end,
     ...get(CI), ...ld(CI_FUNC), ...c(Lua.TV_SIZE), op.add, ...set(BASE),
-    ...get(BASE), ...get(E), ...ld(8), ...get(E), ...f.load, 16, op.call, FN_NUMBER, ...set(X),
-    ...get(BASE), ...get(E), ...ld(12), ...get(E), ...f.load, 24, op.call, FN_NUMBER, ...set(Y),
+    ...get(BASE), ...get(E), ...ld(8), ...get(E), ...f64Load(16), op.call, FN_NUMBER, ...set(X),
+    ...get(BASE), ...get(E), ...ld(12), ...get(E), ...f64Load(24), op.call, FN_NUMBER, ...set(Y),
     // NaN: undecided here.
-    ...get(X), ...get(X), f.ne, op.if, op.void, ...c(0), op.return, op.end,
-    ...get(Y), ...get(Y), f.ne, op.if, op.void, ...c(0), op.return, op.end,
+    ...get(X), ...get(X), op.f64Ne, op.if, op.void, ...c(0), op.return, op.end,
+    ...get(Y), ...get(Y), op.f64Ne, op.if, op.void, ...c(0), op.return, op.end,
     ...get(E), ...ld(4), ...set(OP),
-    ...cmp(0, f.eq), ...cmp(1, f.ne), ...cmp(2, f.lt), ...cmp(3, f.le), ...cmp(4, f.gt),
-    ...cmp(5, f.ge),
+    ...cmp(0, op.f64Eq), ...cmp(1, op.f64Ne), ...cmp(2, op.f64Lt), ...cmp(3, op.f64Le),
+    ...cmp(4, op.f64Gt), ...cmp(5, op.f64Ge),
     ...c(0),
     op.end,
   ];

@@ -228,7 +228,12 @@ export class WorkerDebugger {
     this.#filter.forwardAll = this.#everyEvent;
   }
   #terminate = false;
-  #hasLineBps = false;
+
+  /** Line breakpoints in some file: the line mask is then on (see #threadMask). */
+  get #hasLineBps(): boolean {
+    for (const m of this.#lineBps.values()) if (m.size > 0) return true;
+    return false;
+  }
 
   // Stopped state.
   #stopped: { L: number; frames: Frame[]; exception?: { message: string; trace: string } } | null =
@@ -337,7 +342,6 @@ export class WorkerDebugger {
     this.#pausePending = false;
     this.#pendingFn = undefined;
     this.#terminate = false;
-    this.#recomputeNeeds();
     this.#m._lua_sethook(this.#h.L0, this.hookPtr, this.#threadMask(false), HOOK_COUNT);
     this.#releaseRefs(this.#h.L0);
   }
@@ -566,15 +570,8 @@ export class WorkerDebugger {
     }
   }
 
-  #recomputeNeeds(): void {
-    let lines = false;
-    for (const m of this.#lineBps.values()) if (m.size > 0) lines = true;
-    this.#hasLineBps = lines;
-  }
-
   /** Re-applies hook masks to every known thread after a change of mode. */
   #applyModes(L: number): void {
-    this.#recomputeNeeds();
     const lua = this.#api.lua;
     const m = this.#m;
     const threads: number[] = [this.#h.L0];
@@ -770,8 +767,7 @@ export class WorkerDebugger {
     lua.lua_rawseti(L, REG, BigInt(this.#pinsRef));
     this.#pinCount = 0;
     if (this.#T !== 0 || this.#stopped) this.#applyModes(L);
-    else this.#recomputeNeeds();
-    if (this.#T === 0 && !this.#stopped) {
+    else {
       this.#m._lua_sethook(this.#h.L0, this.hookPtr, this.#threadMask(false), HOOK_COUNT);
     }
   }
@@ -922,7 +918,6 @@ export class WorkerDebugger {
         this.#stop(L, 0, "function breakpoint", [bp.id]);
       } else {
         this.#pendingFn = { L, ci, id: bp.id };
-        this.#recomputeNeeds();
       }
       return;
     }
@@ -1050,7 +1045,6 @@ export class WorkerDebugger {
       this.#terminate = false;
       raiseSignal(this.#h.control, Signal.interrupt);
       this.#clearStep();
-      this.#recomputeNeeds();
       this.#m._lua_sethook(L, this.hookPtr, HookMask.count, 1);
       return;
     }

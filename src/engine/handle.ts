@@ -21,6 +21,7 @@ import {
 } from "./protocol.ts";
 import { pokeRunning } from "./poke.ts";
 import { compileInterruptibleWasm } from "./wasm_module.ts";
+import { concat } from "../bytes.ts";
 import { LlmspellError } from "../errors.ts";
 import { DebugLink } from "../debug/link.ts";
 
@@ -98,10 +99,9 @@ export class Engine {
   #fatal: Error | undefined;
   #nextId = 1;
   #timeoutMs = 0;
-  /** The worker's wasm memory, shared: see poke.ts. */
+  /** The worker's wasm memory, shared: see poke.ts (none in a batch engine). */
   #memory: WebAssembly.Memory | undefined;
   #repoke: ReturnType<typeof setInterval> | undefined;
-  #busy = false;
   /** The debugger (`options.debug`): DAP requests to the worker, events back. */
   readonly debug: DebugLink = new DebugLink(
     (m) => this.#post(m),
@@ -130,7 +130,11 @@ export class Engine {
       this.#die(new Error(ev.message));
     };
     wasm?.then(
-      ({ module, memory }) => w.postMessage({ type: "wasm", module, memory } satisfies ToWorker),
+      ({ module, memory }) => {
+        // Pokes need the memory; they do nothing until a chunk runs (poke.ts).
+        this.#memory = memory;
+        w.postMessage({ type: "wasm", module, memory } satisfies ToWorker);
+      },
       (e) => this.#die(e instanceof Error ? e : new Error(String(e))),
     );
     return this.#workerV = w;
@@ -173,7 +177,6 @@ export class Engine {
   #onMessage(msg: FromWorker): void {
     switch (msg.type) {
       case "ready":
-        this.#memory = msg.memory;
         this.#onReady?.resolve();
         break;
       case "fatal":
@@ -202,8 +205,9 @@ export class Engine {
     this.#queries.clear();
   }
 
+  /** An execution is running or waiting to. */
   get busy(): boolean {
-    return this.#busy;
+    return this.#pending.length > 0;
   }
 
   /**
@@ -220,7 +224,6 @@ export class Engine {
     const ended = new Promise<void>((resolve) => (end = resolve));
     const p: Pending = { id: this.#nextId++, events: [], ended, end };
     this.#pending.push(p);
-    this.#busy = true;
     const failed = (e: Error) => this.#end(p, failedOutcome(e));
     this.#ready.then(() => {
       if (this.#fatal) return failed(this.#fatal);
@@ -286,7 +289,6 @@ export class Engine {
     p.end();
     const next = this.#pending[0];
     if (next && next.timer === undefined) this.#armTimeout(next);
-    this.#busy = this.#pending.length > 0;
   }
 
   #endAll(outcome: ExecOutcome): void {
@@ -328,14 +330,8 @@ export class Engine {
   #json(last: Uint8Array): any {
     let bytes = last;
     if (this.#parts.length > 0) {
-      const parts = [...this.#parts, last];
+      bytes = concat([...this.#parts, last]);
       this.#parts = [];
-      bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-      let off = 0;
-      for (const p of parts) {
-        bytes.set(p, off);
-        off += p.length;
-      }
     }
     return JSON.parse(textDecoder.decode(bytes));
   }
@@ -363,13 +359,10 @@ export class Engine {
   }
 
   /**
-   * Asks the running chunk to stop with the error "interrupted": a poke (poke.ts), or for
-   * a batch engine the end of the chunk here (see EngineStart).
-   */
-  /**
    * Asks an execution to stop with the error "interrupted": `id` (an Execution's), by default
    * the oldest pending one. One that has already ended in the worker is not disturbed, nor
-   * is the next one.
+   * is the next one. A poke (poke.ts) reaches it, or for a batch engine it ends here (see
+   * EngineStart).
    */
   interrupt(id?: number): void {
     this.#signal(Signal.interrupt, id);
@@ -381,7 +374,7 @@ export class Engine {
     Atomics.store(this.#control, Control.target, id);
     Atomics.store(this.#control, Control.signal, signal);
     if (this.#interruptible) this.#poke();
-    else if (this.#busy) this.#abandon(signal);
+    else if (this.busy) this.#abandon(signal);
   }
 
   /**
@@ -412,7 +405,7 @@ export class Engine {
     this.#repoke = setInterval(() => {
       const pending = Atomics.load(this.#control, Control.signal) !== Signal.none ||
         Atomics.load(this.#control, Control.debug) !== 0;
-      if (!pending || !this.#busy) {
+      if (!pending || !this.busy) {
         clearInterval(this.#repoke);
         this.#repoke = undefined;
       } else pokeRunning(this.#memory!, this.#control);

@@ -10,7 +10,6 @@ import { type RingWriter, writeJson } from "./output_ring.ts";
 import { pendingSignal, RingRecord, Signal } from "./protocol.ts";
 
 const decoder = new TextDecoder();
-/** Event records larger than this go out in parts. */
 
 function base64(bytes: Uint8Array): string {
   let s = "";

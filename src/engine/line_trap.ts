@@ -50,7 +50,8 @@
  */
 import { HookMask } from "./capi.ts";
 import * as Lua from "./lua_layout.ts";
-import { concat, op, readSections, readUleb, sleb, uleb } from "./wasm_encode.ts";
+import { concat } from "../bytes.ts";
+import { op, readSections, readUleb, sleb, uleb } from "./wasm_encode.ts";
 
 const SECTION_CODE = 10;
 
@@ -141,34 +142,27 @@ const TRACEEXEC: Patch = {
   ],
 };
 
-/** `L->hookmask` → `L->hookmask & ~LUA_MASKLINE`, before the `if`. */
-const NOT_LINE = [...i32(~HookMask.line), I32_AND];
+/**
+ * OP_RETURN0/OP_RETURN1's `if (L->hookmask) { L->top = ra...`, told apart by the end of
+ * `tail`: `L->hookmask` becomes `L->hookmask & ~LUA_MASKLINE` before the `if`.
+ */
+function returnPatch(tail: number[], knownAt: number): Patch {
+  // deno-fmt-ignore
+  const head = [
+    0x20, 0x00, 0x28, 0x02, 0x70, 0x04, 0x40, //                   L->hookmask, if
+    0x20, 0x00, 0x20, 0x06, 0x20, 0x01, 0x41, 0x03, 0x76, 0x41, 0xf0, 0x1f, 0x71, 0x6a, // ra
+  ];
+  return {
+    anchor: [...head, ...tail],
+    insertAt: 5,
+    knownAt,
+    code: [...i32(~HookMask.line), I32_AND],
+  };
+}
 
-// deno-fmt-ignore
-const RETURN0: Patch = {
-  // if (L->hookmask) { L->top = ra; ...
-  anchor: [
-    0x20, 0x00, 0x28, 0x02, 0x70, 0x04, 0x40,
-    0x20, 0x00, 0x20, 0x06, 0x20, 0x01, 0x41, 0x03, 0x76, 0x41, 0xf0, 0x1f, 0x71, 0x6a,
-    0x36, 0x02, 0x0c,
-  ],
-  insertAt: 5,
-  knownAt: 195883,
-  code: NOT_LINE,
-};
-
-// deno-fmt-ignore
-const RETURN1: Patch = {
-  // if (L->hookmask) { L->top = ra + 1; ...
-  anchor: [
-    0x20, 0x00, 0x28, 0x02, 0x70, 0x04, 0x40,
-    0x20, 0x00, 0x20, 0x06, 0x20, 0x01, 0x41, 0x03, 0x76, 0x41, 0xf0, 0x1f, 0x71, 0x6a,
-    0x41, 0x10, 0x6a,
-  ],
-  insertAt: 5,
-  knownAt: 196149,
-  code: NOT_LINE,
-};
+/** `L->top = ra` (a store) and `L->top = ra + 1` (an add first). */
+const RETURN0 = returnPatch([0x36, 0x02, 0x0c], 195883);
+const RETURN1 = returnPatch([0x41, 0x10, 0x6a], 196149);
 
 /** Later patch points first, so that the earlier ones' known offsets stay right. */
 export const PATCHES: readonly Patch[] = [RETURN1, RETURN0, RETURNING, TRACEEXEC];

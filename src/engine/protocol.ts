@@ -93,8 +93,7 @@ export type ToWorker =
   | { type: "close" };
 
 export type FromWorker =
-  /** `memory`: the engine's shared wasm memory, for poke.ts (none in a batch engine). */
-  | { type: "ready"; memory?: WebAssembly.Memory }
+  | { type: "ready" }
   | { type: "fatal"; message: string }
   | { type: "answer"; id: number; answer: QueryAnswer }
   /** A DAP response or event from the debugger. */
@@ -174,6 +173,9 @@ export function raiseSignal(control: Int32Array, signal: number): void {
   Atomics.store(control, Control.target, 0);
   Atomics.store(control, Control.signal, signal);
 }
+
+/** wasmoon's glue.wasm on disk (`deno compile` includes it): read by either thread. */
+export const GLUE_WASM_PATH = new URL(import.meta.resolve("wasmoon/dist/glue.wasm")).pathname;
 
 /** The worker's name says whether it compiles its own wasm (a batch engine: wasm_module.ts). */
 export const WORKER_NAME = { interruptible: "llmspell-engine", batch: "llmspell-engine-batch" };

@@ -10,7 +10,8 @@
  * data segments and code all address memory 0 and stay as they are.
  */
 
-import { concat, name, readSections, readUleb, uleb } from "./wasm_encode.ts";
+import { concat } from "../bytes.ts";
+import { name, readSections, readUleb, uleb } from "./wasm_encode.ts";
 
 /** Emscripten's own heap limit (2 GiB), in 64 KiB pages: the shared memory's maximum. */
 export const MAX_PAGES = 32768;

@@ -125,14 +125,3 @@ export function readSections(wasm: Uint8Array): Section[] {
   if (pos !== wasm.length) throw new Error("wasm module is truncated");
   return out;
 }
-
-/** The byte arrays one after the other. */
-export function concat(parts: ArrayLike<number>[]): Uint8Array<ArrayBuffer> {
-  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    bytes.set(p, off);
-    off += p.length;
-  }
-  return bytes;
-}

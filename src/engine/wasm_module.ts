@@ -12,6 +12,7 @@
  * that runs Lua (tests/cli/startup_graph_test.ts).
  */
 import { patchLineTrap } from "./line_trap.ts";
+import { GLUE_WASM_PATH } from "./protocol.ts";
 import { importSharedMemory, MAX_PAGES } from "./shared_memory.ts";
 
 export interface EngineWasm {
@@ -19,9 +20,6 @@ export interface EngineWasm {
   /** The shared memory the module imports (a batch engine's module defines its own). */
   memory?: WebAssembly.Memory;
 }
-
-/** wasmoon's glue.wasm on disk (`deno compile` includes it). */
-const GLUE_WASM_PATH = new URL(import.meta.resolve("wasmoon/dist/glue.wasm")).pathname;
 
 /**
  * The module imports a shared memory, so that the main thread can poke the running Lua

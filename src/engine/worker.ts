@@ -1,15 +1,22 @@
 /**
  * Engine worker entry. Lua runs here, never on the main thread (ARCHITECTURE.md §1).
  *
- * Start-up is on the critical path of every `exec`: the main thread compiles the wasm
- * (wasm_module.ts) while this worker starts and imports wasmoon's JavaScript, and `init`
- * creates the Lua state once both are done and the main thread has read the configuration. Nothing here
- * may import a Node.js module (node:*, or an npm package that does): the first one costs
- * ~20 ms in each thread (see scripts/vendor_wasmoon.ts).
+ * Start-up is on the critical path of every `exec`: the wasm compiles (here for a batch
+ * engine, on the main thread for an interruptible one: wasm_module.ts) while this worker
+ * imports wasmoon's JavaScript, and `init` creates the Lua state once both are done and the
+ * main thread has read the configuration. Nothing here may import a Node.js module (node:*,
+ * or an npm package that does): the first one costs ~20 ms in each thread (see
+ * scripts/vendor_wasmoon.ts).
  */
 /// <reference lib="deno.worker" />
 import type { LuaFactory } from "wasmoon";
-import { type FromWorker, RingRecord, type ToWorker, WORKER_NAME } from "./protocol.ts";
+import {
+  type FromWorker,
+  GLUE_WASM_PATH,
+  RingRecord,
+  type ToWorker,
+  WORKER_NAME,
+} from "./protocol.ts";
 import { RingWriter, writeJson } from "./output_ring.ts";
 import type { LuaRuntime } from "./runtime.ts";
 import type { EngineWasm } from "./wasm_module.ts";
@@ -19,9 +26,7 @@ import type { EngineWasm } from "./wasm_module.ts";
 // dynamic import: a static one would load first).
 let gotWasm!: (w: EngineWasm) => void;
 const wasm: Promise<EngineWasm> = self.name === WORKER_NAME.batch
-  ? WebAssembly.compile(
-    Deno.readFileSync(new URL(import.meta.resolve("wasmoon/dist/glue.wasm")).pathname),
-  ).then((module) => ({ module }))
+  ? WebAssembly.compile(Deno.readFileSync(GLUE_WASM_PATH)).then((module) => ({ module }))
   : new Promise<EngineWasm>((r) => gotWasm = r);
 /** The shared memory of an interruptible engine (see handle.ts EngineStart). */
 let memory: WebAssembly.Memory | undefined;
@@ -91,7 +96,7 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
           out,
           { mailbox: msg.mailbox, debugChannel: msg.debug, memory },
         );
-        post({ type: "ready", memory });
+        post({ type: "ready" });
         break;
       }
       case "execute": {

@@ -29,6 +29,7 @@ import {
   type Message,
   PROTOCOL_VERSION,
 } from "../protocol/jupyter/wire.ts";
+import { concat } from "../bytes.ts";
 import { VERSION } from "../version.ts";
 import { codePoints, codeUnitIndex, nameAt, nameBefore, nextIndent } from "./code.ts";
 import type { History, HistoryRow } from "./history.ts";
@@ -816,10 +817,10 @@ export class Kernel {
   /** Interrupts the running cell (and a wait for input). */
   interrupt(): void {
     this.#engine.interrupt(this.#runningExec || undefined);
-    // The worker clears the signal when it starts a chunk, so an interrupt that lands
-    // between execute_input and that start (the request still on its way to the worker)
-    // would be lost: repeat it until this cell has ended. The next cell cannot start in
-    // between (the queue moves on in the same turn), and it clears a late one on start.
+    // Before the cell is handed to the engine its execution id is unknown, and the worker
+    // drops a signal that is not for the chunk it starts: repeat the interrupt until this
+    // cell has ended. Each names this cell's execution, so a late one never reaches a cell
+    // handed over after it (#prefetch).
     const cell = this.#running;
     if (!cell || this.#interrupting?.cell === cell) return;
     this.#stopInterrupting();
@@ -944,16 +945,7 @@ class StreamOut {
     }
     const name = this.#name;
     if (name === undefined || this.#chunks.length === 0) return;
-    let bytes: Uint8Array;
-    if (this.#chunks.length === 1) bytes = this.#chunks[0];
-    else {
-      bytes = new Uint8Array(this.#chunks.reduce((n, c) => n + c.length, 0));
-      let off = 0;
-      for (const c of this.#chunks) {
-        bytes.set(c, off);
-        off += c.length;
-      }
-    }
+    const bytes = this.#chunks.length === 1 ? this.#chunks[0] : concat(this.#chunks);
     this.#chunks = [];
     this.#name = undefined;
     this.#emit(name, this.#decoders[name].decode(bytes, { stream: true }), bytes);

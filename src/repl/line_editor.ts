@@ -177,7 +177,7 @@ export class LineEditor {
 
   #enqueue(events: KeyEvent[]): void {
     for (const ev of events) {
-      if (this.#onInterrupt && ev.kind === "ctrl" && ev.key === "c") this.#onInterrupt();
+      if (this.#onInterrupt && isCtrlC(ev)) this.#onInterrupt();
       else this.#queue.push(ev);
     }
     if (events.length > 0) this.#wake();
@@ -197,8 +197,8 @@ export class LineEditor {
     this.#onInterrupt = onInterrupt;
     // A Ctrl+C typed before the watch began (with the Enter that started the cell, say)
     // is for what runs now, not for the next prompt.
-    const typedAhead = this.#queue.filter((ev) => ev.kind === "ctrl" && ev.key === "c");
-    this.#queue = this.#queue.filter((ev) => !(ev.kind === "ctrl" && ev.key === "c"));
+    const typedAhead = this.#queue.filter(isCtrlC);
+    this.#queue = this.#queue.filter((ev) => !isCtrlC(ev));
     for (const _ of typedAhead) onInterrupt();
     this.#pump();
     return () => {
@@ -438,7 +438,6 @@ export class LineEditor {
       this.#histIndex = s.index;
     }
     if (ev.kind === "key" && ev.name === "enter") return "submit";
-    if (ev.kind === "ctrl" && ev.key === "c") return false;
     return false;
   }
 
@@ -596,4 +595,8 @@ export function formatColumns(items: string[], width: number): string {
     out += line.trimEnd() + "\r\n";
   }
   return out;
+}
+
+function isCtrlC(ev: KeyEvent): boolean {
+  return ev.kind === "ctrl" && ev.key === "c";
 }

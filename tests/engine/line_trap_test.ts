@@ -2,13 +2,13 @@
  * The VM patch for line breakpoints (src/engine/line_trap.ts) finds its points in the glue.wasm
  * llmspell ships with. Its behaviour is tested through the debugger (tests/debug/).
  */
-import { LuaFactory } from "wasmoon";
 import { assertEquals } from "../helpers/assert.ts";
 import * as Lua from "../../src/engine/lua_layout.ts";
+import { GLUE_WASM_PATH } from "../../src/engine/protocol.ts";
 import { findOnce, PATCHES, patchLineTrap } from "../../src/engine/line_trap.ts";
+import { withRawLua } from "./helpers.ts";
 
-const wasmPath = new URL(import.meta.resolve("wasmoon/dist/glue.wasm")).pathname;
-const wasm = Deno.readFileSync(wasmPath);
+const wasm = Deno.readFileSync(GLUE_WASM_PATH);
 
 Deno.test("line_trap: every patch point is in glue.wasm once, where the fast path looks first", () => {
   for (const p of PATCHES) assertEquals(findOnce(wasm, p.anchor), p.knownAt);
@@ -24,11 +24,7 @@ Deno.test("line_trap: the patched module is valid and only grows by the patches"
 });
 
 Deno.test("line_trap: a Proto keeps its plain mark through full collections, incremental and generational", async () => {
-  const engine = await new LuaFactory(wasmPath).createEngine();
-  try {
-    const lua = engine.global.lua;
-    const m = lua.module as unknown as { HEAP32: Int32Array; HEAPU8: Uint8Array };
-    const L = engine.global.address;
+  await withRawLua(async ({ engine, lua, m, L }) => {
     await engine.doString("f = function(x) return x + 1 end");
     lua.lua_getglobal(L, "f");
     const closure = lua.lua_topointer(L, -1);
@@ -47,7 +43,5 @@ Deno.test("line_trap: a Proto keeps its plain mark through full collections, inc
       end
       assert(f(1) == 2)`);
     assertEquals(m.HEAPU8[proto + Lua.GC_MARKED] & Lua.PROTO_PLAIN_BIT, Lua.PROTO_PLAIN_BIT);
-  } finally {
-    engine.global.close();
-  }
+  });
 });

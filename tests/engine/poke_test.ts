@@ -2,19 +2,14 @@
  * poke.ts and shared_memory.ts: the Lua 5.4 structure layout they write into, checked
  * against the Lua C API of the same glue.wasm, and the rewritten module's shared memory.
  */
-import { LuaFactory } from "wasmoon";
 import * as Lua from "../../src/engine/lua_layout.ts";
+import { GLUE_WASM_PATH } from "../../src/engine/protocol.ts";
 import { importSharedMemory } from "../../src/engine/shared_memory.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
-
-const wasmPath = new URL(import.meta.resolve("wasmoon/dist/glue.wasm")).pathname;
+import { withRawLua } from "./helpers.ts";
 
 Deno.test("poke.ts layout: lua_sethook's fields and the CallInfo chain are where poke writes", async () => {
-  const engine = await new LuaFactory(wasmPath).createEngine();
-  try {
-    const lua = engine.global.lua;
-    const m = lua.module as unknown as { HEAP32: Int32Array; HEAPU8: Uint8Array };
-    const L = engine.global.address;
+  await withRawLua(({ lua, m, L }) => {
     const fn = lua.module.addFunction(() => {}, "vii");
     lua.lua_sethook(L, fn, 0b1101, 777);
     const at = (off: number) => m.HEAP32[(L + off) >> 2];
@@ -29,13 +24,11 @@ Deno.test("poke.ts layout: lua_sethook's fields and the CallInfo chain are where
     assertEquals(m.HEAPU8[ci + Lua.CI_CALLSTATUS] & 2, 2);
     assertEquals(m.HEAP32[(ci + Lua.CI_PREVIOUS) >> 2], 0);
     lua.lua_sethook(L, 0, 0, 0);
-  } finally {
-    engine.global.close();
-  }
+  });
 });
 
 Deno.test("shared_memory.ts: glue.wasm imports a shared env.memory and still exports it", () => {
-  const { bytes, memory } = importSharedMemory(Deno.readFileSync(wasmPath), 32768);
+  const { bytes, memory } = importSharedMemory(Deno.readFileSync(GLUE_WASM_PATH), 32768);
   const mod = new WebAssembly.Module(bytes);
   const mem = WebAssembly.Module.imports(mod).filter((i) => i.kind === "memory");
   assertEquals(mem, [{ module: "env", name: "memory", kind: "memory" }]);

@@ -240,7 +240,6 @@ export class Connection {
     while (this.writerRun) await this.writerRun;
   }
 
-  /** Queues an item and schedules the writer. */
   /**
    * Holds this peer's writes: what is sent meanwhile goes out in one write on release. A
    * PUB socket under a backlog uses it (sockets.ts PubSocket.hold): one write per message
@@ -251,6 +250,7 @@ export class Connection {
     if (!on && this.outQ.length > 0) this.startWriter();
   }
 
+  /** Queues an item and schedules the writer (unless held). */
   private enqueue(item: OutItem): void {
     this.outQ.push(item);
     if (!this.held) this.startWriter();

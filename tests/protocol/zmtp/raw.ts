@@ -1,5 +1,6 @@
 /** A hand-driven ZMTP peer over a raw Deno connection, for protocol-level tests. */
 
+import { concat as concatBytes } from "../../../src/bytes.ts";
 import {
   encodeCommandBody,
   encodeFrame,
@@ -154,11 +155,5 @@ export class RawPeer {
 }
 
 export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
