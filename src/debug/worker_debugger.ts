@@ -253,7 +253,7 @@ export class WorkerDebugger {
     this.#filter = new HookFilter(
       this.#m,
       host.memory,
-      (f) => host.api.hook(f),
+      (f) => host.api.wasmHook(f),
       (L, ar) => this.#hook(L, ar),
     );
     this.hookPtr = this.#filter.hookPtr;

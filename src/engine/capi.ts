@@ -5,6 +5,7 @@
  * talks to the C API directly through the module's exports.
  */
 import type { LuaWasm } from "wasmoon";
+import { type Hook, Trampolines } from "./trampolines.ts";
 
 export const LUA_REGISTRYINDEX = -1001000;
 export const LUA_MULTRET = -1;
@@ -53,11 +54,13 @@ export class CApi {
   readonly lua: LuaWasm;
   readonly #m: RawModule;
   readonly #lenPtr: number;
+  readonly #trampolines: Trampolines;
 
   constructor(lua: LuaWasm) {
     this.lua = lua;
     this.#m = lua.module as unknown as RawModule;
     this.#lenPtr = this.#m._malloc(4);
+    this.#trampolines = new Trampolines((fn, sig) => this.#m.addFunction(fn, sig));
   }
 
   /** The bytes of the string (or number) at `idx`, copied out; undefined for other types. */
@@ -112,7 +115,7 @@ export class CApi {
    * its message, so a bug in a host function fails the script, not the engine.
    */
   cfunction(fn: (L: number) => number): number {
-    return this.#m.addFunction((L: number) => {
+    return this.#trampolines.cfunction((L: number) => {
       let message: string;
       try {
         return fn(L);
@@ -122,11 +125,16 @@ export class CApi {
       }
       this.pushString(L, message);
       return this.lua.lua_error(L);
-    }, "ii");
+    });
   }
 
   /** Registers a JS function as a lua_Hook (L, ar). */
-  hook(fn: (L: number, ar: number) => void): number {
+  hook(fn: Hook): number {
+    return this.#trampolines.hook(fn);
+  }
+
+  /** Puts a wasm function (an export of a module built here) into the table as it is. */
+  wasmHook(fn: Hook): number {
     return this.#m.addFunction(fn, "vii");
   }
 

@@ -2,6 +2,7 @@
  * The main-thread handle of an engine worker. `execute` yields, in order, the chunk's output
  * streams as they are written and then its outcome: values, an error, or an exit code.
  */
+import { WORKER_URL } from "./assets.ts";
 import { createMailbox, MailState, nudge, postAnswer } from "./mailbox.ts";
 import { createRingBuffer, RingReader, type StreamChunk } from "./output_ring.ts";
 import {
@@ -120,7 +121,7 @@ export class Engine {
     // Compiling first: V8 does it on other threads while this one creates the worker. A
     // batch engine's worker compiles its own (wasm_module.ts says why).
     const wasm = this.#interruptible ? compileInterruptibleWasm() : undefined;
-    const w = new Worker(new URL("./worker.ts", import.meta.url), {
+    const w = new Worker(WORKER_URL, {
       type: "module",
       name: this.#interruptible ? WORKER_NAME.interruptible : WORKER_NAME.batch,
     });

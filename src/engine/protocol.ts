@@ -174,9 +174,6 @@ export function raiseSignal(control: Int32Array, signal: number): void {
   Atomics.store(control, Control.signal, signal);
 }
 
-/** wasmoon's glue.wasm on disk (`deno compile` includes it): read by either thread. */
-export const GLUE_WASM_PATH = new URL(import.meta.resolve("wasmoon/dist/glue.wasm")).pathname;
-
 /** The worker's name says whether it compiles its own wasm (a batch engine: wasm_module.ts). */
 export const WORKER_NAME = { interruptible: "llmspell-engine", batch: "llmspell-engine-batch" };
 

@@ -12,7 +12,7 @@
  * that runs Lua (tests/cli/startup_graph_test.ts).
  */
 import { patchLineTrap } from "./line_trap.ts";
-import { GLUE_WASM_PATH } from "./protocol.ts";
+import { GLUE_WASM_PATH } from "./assets.ts";
 import { importSharedMemory, MAX_PAGES } from "./shared_memory.ts";
 
 export interface EngineWasm {

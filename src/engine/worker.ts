@@ -10,13 +10,8 @@
  */
 /// <reference lib="deno.worker" />
 import type { LuaFactory } from "wasmoon";
-import {
-  type FromWorker,
-  GLUE_WASM_PATH,
-  RingRecord,
-  type ToWorker,
-  WORKER_NAME,
-} from "./protocol.ts";
+import { GLUE_WASM_PATH } from "./assets.ts";
+import { type FromWorker, RingRecord, type ToWorker, WORKER_NAME } from "./protocol.ts";
 import { RingWriter, writeJson } from "./output_ring.ts";
 import type { LuaRuntime } from "./runtime.ts";
 import type { EngineWasm } from "./wasm_module.ts";

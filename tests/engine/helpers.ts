@@ -1,7 +1,7 @@
 /** Starting a real engine worker for in-process engine tests. */
 import { type LuaEngine, LuaFactory, type LuaWasm } from "wasmoon";
 import { Engine, type EngineStart } from "../../src/engine/handle.ts";
-import { GLUE_WASM_PATH } from "../../src/engine/protocol.ts";
+import { GLUE_WASM_PATH } from "../../src/engine/assets.ts";
 import type { EngineOptions } from "../../src/engine/protocol.ts";
 import { tempDir } from "../helpers/cli.ts";
 

@@ -4,7 +4,7 @@
  */
 import { assertEquals } from "../helpers/assert.ts";
 import * as Lua from "../../src/engine/lua_layout.ts";
-import { GLUE_WASM_PATH } from "../../src/engine/protocol.ts";
+import { GLUE_WASM_PATH } from "../../src/engine/assets.ts";
 import { findOnce, PATCHES, patchLineTrap } from "../../src/engine/line_trap.ts";
 import { withRawLua } from "./helpers.ts";
 

@@ -3,7 +3,7 @@
  * against the Lua C API of the same glue.wasm, and the rewritten module's shared memory.
  */
 import * as Lua from "../../src/engine/lua_layout.ts";
-import { GLUE_WASM_PATH } from "../../src/engine/protocol.ts";
+import { GLUE_WASM_PATH } from "../../src/engine/assets.ts";
 import { importSharedMemory } from "../../src/engine/shared_memory.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { withRawLua } from "./helpers.ts";
