@@ -200,7 +200,7 @@ export async function runStartup(
       ["worker_first_line", "worker isolate up, first line"],
       ["worker_module_loaded", "worker.ts loaded (modules, glue.wasm read)"],
       ["worker_wasm_compiled", "glue.wasm compiled (off-thread)"],
-      ["worker_wasm_ready", "vendored wasmoon loaded, wasm instantiated"],
+      ["worker_wasm_ready", "wasm instantiated, C constructors run"],
       ["worker_create_engine_done", "Lua state (lua_newstate, openlibs)"],
       ["worker_prelude_done", "prelude + host table (LuaRuntime), ready"],
       ["worker_execute_done", "execute print(1)"],

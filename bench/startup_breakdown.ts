@@ -46,15 +46,14 @@ if (inWorker) {
   }) as typeof WebAssembly.instantiate;
   const { LuaRuntime } = await import("../src/engine/runtime.ts");
   const create = LuaRuntime.create;
-  LuaRuntime.create = async (factory, ...rest) => {
+  LuaRuntime.create = async (lua, ...rest) => {
     // The Lua state exists once its standard libraries are open.
-    const lua = await factory.getLuaModule();
     const openlibs = lua.luaL_openlibs;
-    lua.luaL_openlibs = (L) => {
+    lua.luaL_openlibs = (L: number) => {
       openlibs(L);
       marks.worker_create_engine_done = epochNow();
     };
-    return await create.call(LuaRuntime, factory, ...rest);
+    return await create.call(LuaRuntime, lua, ...rest);
   };
   const { Control, RingRecord } = await import("../src/engine/protocol.ts");
   const { createRingBuffer, RingReader } = await import("../src/engine/output_ring.ts");

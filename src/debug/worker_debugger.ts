@@ -16,6 +16,7 @@
  * - step in and pause: line events everywhere.
  * A stop blocks inside the hook with Atomics.wait and answers requests from the channel.
  */
+import type { LuaModule } from "../engine/lua_wasm.ts";
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
 import * as path from "../engine/posix_path.ts";
 import {
@@ -45,29 +46,6 @@ const { LUA_VLCL_COLLECTABLE, LCL_PROTO, EV_RET, EV_LINE, EV_COUNT, EV_TAILCALL 
 const { GC_MARKED, PROTO_PLAIN_BIT } = Lua;
 
 const INTERNAL_PREFIX = "=[llmspell";
-
-interface RawModule {
-  _malloc(n: number): number;
-  _free(p: number): void;
-  _lua_getinfo(L: number, what: number, ar: number): number;
-  _lua_getstack(L: number, level: number, ar: number): number;
-  _lua_getlocal(L: number, ar: number, n: number): number;
-  _lua_setlocal(L: number, ar: number, n: number): number;
-  _lua_getupvalue(L: number, idx: number, n: number): number;
-  _lua_setupvalue(L: number, idx: number, n: number): number;
-  _lua_gethookmask(L: number): number;
-  _lua_sethook(L: number, f: number, mask: number, count: number): void;
-  _lua_status(L: number): number;
-  _lua_gettop(L: number): number;
-  _lua_settop(L: number, idx: number): void;
-  _lua_pcallk(L: number, nargs: number, nres: number, errf: number, ctx: number, k: number): number;
-  _lua_toboolean(L: number, idx: number): number;
-  _lua_pushvalue(L: number, idx: number): void;
-  _lua_type(L: number, idx: number): number;
-  HEAP32: Int32Array;
-  HEAPU8: Uint8Array;
-  HEAPF64: Float64Array;
-}
 
 export interface DebuggerHost {
   api: CApi;
@@ -145,7 +123,7 @@ const decoder = new TextDecoder();
 export class WorkerDebugger {
   readonly #h: DebuggerHost;
   readonly #api: CApi;
-  readonly #m: RawModule;
+  readonly #m: LuaModule;
   /** The lua_Hook: the wasm filter in front of #hook (hook_filter.ts). */
   readonly hookPtr: number;
   readonly #filter: HookFilter;
@@ -247,7 +225,7 @@ export class WorkerDebugger {
   constructor(host: DebuggerHost) {
     this.#h = host;
     this.#api = host.api;
-    this.#m = host.api.lua.module as unknown as RawModule;
+    this.#m = host.api.lua.module;
     this.#tmpAr = this.#m._malloc(AR_SIZE);
     this.#condAr = this.#m._malloc(AR_SIZE);
     this.#filter = new HookFilter(

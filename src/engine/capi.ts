@@ -4,7 +4,7 @@
  * raw bytes (print of any string, file contents) and Lua values left where they are, so it
  * talks to the C API directly through the module's exports.
  */
-import type { LuaWasm } from "wasmoon";
+import type { LuaModule, LuaWasm } from "./lua_wasm.ts";
 import { type Hook, Trampolines } from "./trampolines.ts";
 
 export const LUA_REGISTRYINDEX = -1001000;
@@ -31,17 +31,6 @@ export const LuaTypeId = {
 } as const;
 export const HookMask = { call: 1, ret: 2, line: 4, count: 8 } as const;
 
-/** The emscripten exports we call; typed here because wasmoon types only its cwraps. */
-interface RawModule {
-  _malloc(n: number): number;
-  _free(p: number): void;
-  _lua_tolstring(L: number, idx: number, lenPtr: number): number;
-  _lua_pushlstring(L: number, p: number, len: number): number;
-  HEAPU8: Uint8Array;
-  HEAP32: Int32Array;
-  addFunction(fn: (...args: number[]) => number | void, sig: string): number;
-}
-
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -52,15 +41,15 @@ export function isLuaUnwind(e: unknown): boolean {
 
 export class CApi {
   readonly lua: LuaWasm;
-  readonly #m: RawModule;
+  readonly #m: LuaModule;
   readonly #lenPtr: number;
   readonly #trampolines: Trampolines;
 
   constructor(lua: LuaWasm) {
     this.lua = lua;
-    this.#m = lua.module as unknown as RawModule;
+    this.#m = lua.module;
     this.#lenPtr = this.#m._malloc(4);
-    this.#trampolines = new Trampolines((fn, sig) => this.#m.addFunction(fn, sig));
+    this.#trampolines = new Trampolines((fn) => this.#m.addFunction(fn));
   }
 
   /** The bytes of the string (or number) at `idx`, copied out; undefined for other types. */
@@ -135,7 +124,7 @@ export class CApi {
 
   /** Puts a wasm function (an export of a module built here) into the table as it is. */
   wasmHook(fn: Hook): number {
-    return this.#m.addFunction(fn, "vii");
+    return this.#m.addFunction(fn);
   }
 
   /** Pushes a C function and stores it under `name` in the table at the top. */

@@ -7,7 +7,7 @@
  * hook (count = 1) then cannot fire inside engine code, and the message handler, a C
  * function, records the traceback without running Lua instructions.
  */
-import type { LuaFactory, LuaWasm } from "wasmoon";
+import type { LuaWasm } from "./lua_wasm.ts";
 import { CApi, HookMask, LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "./capi.ts";
 import type { WorkerDebugger } from "../debug/worker_debugger.ts";
 import { pushHostTable } from "./host.ts";
@@ -78,12 +78,11 @@ export class LuaRuntime {
     this.#L0 = L;
     this.#options = options;
     this.#control = control;
-    this.#nresPtr = (lua.module as unknown as { _malloc(n: number): number })
-      ._malloc(4);
+    this.#nresPtr = lua.module._malloc(4);
   }
 
   static async create(
-    factory: LuaFactory,
+    lua: LuaWasm,
     options: EngineOptions,
     control: Int32Array,
     out: RingWriter,
@@ -93,7 +92,6 @@ export class LuaRuntime {
     // interop (type extensions, a few ms of start-up) that the runtime does not use. Its
     // default allocator, not allocation tracing: the memory limit caps the wasm heap
     // (worker.ts).
-    const lua = await factory.getLuaModule();
     const L = lua.luaL_newstate();
     if (!L) throw new Error("lua_newstate failed: out of memory");
     lua.luaL_openlibs(L);

@@ -1,10 +1,10 @@
 /**
  * Table entries for JavaScript functions that Lua calls: C functions (host functions, the
- * message handler) and hooks. Emscripten's `addFunction` of a JS function compiles a small
- * wasm module for each one, synchronously (~0.3 ms each, ~6 ms of every engine start with
- * the host table's twenty). Here one module of `BLOCK` C-function and hook trampolines is
- * compiled at a time; each trampoline is an exported wasm function (which goes into the
- * table as it is) that calls one JS import with its slot number.
+ * message handler) and hooks. A wasm table holds only wasm functions; emscripten's
+ * `addFunction` compiled a small module for each JS function, synchronously (~0.3 ms each,
+ * ~6 ms of every engine start with the host table's twenty). Here one module of `BLOCK`
+ * C-function and hook trampolines is compiled at a time; each trampoline is an exported
+ * wasm function that calls one JS import with its slot number.
  */
 import { name, op, section, sleb, uleb } from "./wasm_encode.ts";
 
@@ -60,32 +60,32 @@ function trampolineModule(block: number): Uint8Array<ArrayBuffer> {
 type WasmFunction = (...args: number[]) => number | void;
 
 export class Trampolines {
-  readonly #addFunction: (fn: WasmFunction, sig: string) => number;
+  readonly #addFunction: (fn: WasmFunction) => number;
   readonly #cfunctions: CFunction[] = [];
   readonly #hooks: Hook[] = [];
   readonly #blocks: WebAssembly.Exports[] = [];
 
-  /** `addFunction`: emscripten's, which puts a wasm function into the table as it is. */
-  constructor(addFunction: (fn: WasmFunction, sig: string) => number) {
+  /** `addFunction` puts a wasm function into the table (lua_wasm.ts LuaModule). */
+  constructor(addFunction: (fn: WasmFunction) => number) {
     this.#addFunction = addFunction;
   }
 
   /** A table index for `fn` as a lua_CFunction. */
   cfunction(fn: CFunction): number {
     this.#cfunctions.push(fn);
-    return this.#add("c", this.#cfunctions.length - 1, "ii");
+    return this.#add("c", this.#cfunctions.length - 1);
   }
 
   /** A table index for `fn` as a lua_Hook. */
   hook(fn: Hook): number {
     this.#hooks.push(fn);
-    return this.#add("h", this.#hooks.length - 1, "vii");
+    return this.#add("h", this.#hooks.length - 1);
   }
 
-  #add(kind: "c" | "h", slot: number, sig: string): number {
+  #add(kind: "c" | "h", slot: number): number {
     const block = Math.floor(slot / BLOCK);
     while (this.#blocks.length <= block) this.#blocks.push(this.#compile(this.#blocks.length));
-    return this.#addFunction(this.#blocks[block][`${kind}${slot % BLOCK}`] as WasmFunction, sig);
+    return this.#addFunction(this.#blocks[block][`${kind}${slot % BLOCK}`] as WasmFunction);
   }
 
   #compile(block: number): WebAssembly.Exports {

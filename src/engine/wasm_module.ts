@@ -14,12 +14,7 @@
 import { patchLineTrap } from "./line_trap.ts";
 import { GLUE_WASM_PATH } from "./assets.ts";
 import { importSharedMemory, MAX_PAGES } from "./shared_memory.ts";
-
-export interface EngineWasm {
-  module: WebAssembly.Module;
-  /** The shared memory the module imports (a batch engine's module defines its own). */
-  memory?: WebAssembly.Memory;
-}
+import type { EngineWasm } from "./lua_wasm.ts";
 
 /**
  * The module imports a shared memory, so that the main thread can poke the running Lua

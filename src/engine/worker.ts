@@ -3,18 +3,16 @@
  *
  * Start-up is on the critical path of every `exec`: the wasm compiles (here for a batch
  * engine, on the main thread for an interruptible one: wasm_module.ts) while this worker
- * imports wasmoon's JavaScript, and `init` creates the Lua state once both are done and the
+ * loads the runtime's modules, and `init` creates the Lua state once both are done and the
  * main thread has read the configuration. Nothing here may import a Node.js module (node:*,
- * or an npm package that does): the first one costs ~20 ms in each thread (see
- * scripts/vendor_wasmoon.ts).
+ * or an npm package that does): the first one costs ~20 ms in each thread.
  */
 /// <reference lib="deno.worker" />
-import type { LuaFactory } from "wasmoon";
 import { GLUE_WASM_PATH } from "./assets.ts";
+import { type EngineWasm, instantiateLua } from "./lua_wasm.ts";
 import { type FromWorker, RingRecord, type ToWorker, WORKER_NAME } from "./protocol.ts";
 import { RingWriter, writeJson } from "./output_ring.ts";
 import type { LuaRuntime } from "./runtime.ts";
-import type { EngineWasm } from "./wasm_module.ts";
 
 // An interruptible engine's glue.wasm comes compiled from the main thread (wasm_module.ts),
 // a batch engine's is compiled here, started before the runtime's module graph loads (a
@@ -34,35 +32,6 @@ let memory: WebAssembly.Memory | undefined;
  */
 let heapCap = 0;
 
-function capHeapGrowth(imports: WebAssembly.Imports | undefined): void {
-  const env = imports?.env as Record<string, unknown> | undefined;
-  const resize = env?.emscripten_resize_heap as ((bytes: number) => number) | undefined;
-  if (!env || !resize) throw new Error("glue.wasm has no emscripten_resize_heap import");
-  env.emscripten_resize_heap = (bytes: number) =>
-    heapCap > 0 && (bytes >>> 0) > heapCap ? 0 : resize(bytes);
-}
-
-// Emscripten's Web Worker path fetches the wasm by URL and streams it into
-// instantiateStreaming: answer its fetch without fetching (the first fetch() of an isolate
-// costs ~4.5 ms) and instantiate the module already compiled with the shared memory.
-const WASM_URL = "llmspell:glue.wasm";
-const realFetch = globalThis.fetch;
-globalThis.fetch =
-  ((input: RequestInfo | URL, init?: RequestInit) =>
-    input === WASM_URL ? Promise.resolve(undefined) : realFetch(input, init)) as typeof fetch;
-WebAssembly.instantiateStreaming = (async (_source: unknown, imports?: WebAssembly.Imports) => {
-  globalThis.fetch = realFetch;
-  capHeapGrowth(imports);
-  const { module, memory } = await wasm;
-  if (memory) (imports!.env as Record<string, unknown>).memory = memory;
-  return { module, instance: await WebAssembly.instantiate(module, imports) };
-}) as typeof WebAssembly.instantiateStreaming;
-
-const factory: Promise<LuaFactory> = import("./vendor/wasmoon.js").then(async ({ LuaFactory }) => {
-  const f: LuaFactory = new LuaFactory(WASM_URL);
-  await f.getLuaModule();
-  return f;
-});
 const runtimeModule = import("./runtime.ts");
 /** The output ring; an execution's outcome is its last record (RingRecord.done). */
 let out: RingWriter | undefined;
@@ -85,7 +54,7 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
         const { LuaRuntime } = await runtimeModule;
         out = new RingWriter(msg.output);
         runtime = await LuaRuntime.create(
-          await factory,
+          await instantiateLua(await wasm, () => heapCap),
           msg.options,
           new Int32Array(msg.control),
           out,

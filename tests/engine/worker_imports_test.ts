@@ -1,13 +1,4 @@
-import { vendored } from "../../scripts/vendor_wasmoon.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
-
-Deno.test("src/engine/vendor/wasmoon.js is generated from the installed wasmoon (scripts/vendor_wasmoon.ts)", async () => {
-  const source = await Deno.readTextFile(new URL(import.meta.resolve("wasmoon/dist/index.js")));
-  const committed = await Deno.readTextFile(
-    new URL("../../src/engine/vendor/wasmoon.js", import.meta.url),
-  );
-  assertEquals(committed === vendored(source), true, "run: deno run -A scripts/vendor_wasmoon.ts");
-});
 
 Deno.test("the engine worker imports no Node.js module (each costs ~20 ms of start-up)", async () => {
   // Walk the worker's import graph from its entry: static imports and the modules it

@@ -1,2 +1,0 @@
-// Types of the vendored wasmoon (scripts/vendor_wasmoon.ts): those of the npm package.
-export * from "wasmoon";
