@@ -6,7 +6,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 source "$ROOT/scripts/ensure_deno.sh"
 
-PACKAGES=(lua5.4 tmux zsh fish python3-zmq jupyter-client jupyter-console python3-jupyter-kernel-test)
+PACKAGES=(lua5.4 tzdata tmux zsh fish python3-zmq jupyter-client jupyter-console python3-jupyter-kernel-test)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -282,7 +282,10 @@ export function libcImports(host: LibcHost): WebAssembly.Imports {
       const julOff = jul.getTimezoneOffset();
       host.u32[timezone >> 2] = 60 * Math.max(janOff, julOff);
       host.i32[daylight >> 2] = Number(janOff !== julOff);
-      const nameOf = (d: Date) => d.toTimeString().match(/\(([A-Za-z ]+)\)$/)?.[1] ?? "GMT";
+      // Short names (UTC, CET, EST) as C libraries give them, not "Coordinated Universal Time".
+      const short = new Intl.DateTimeFormat("en-US", { timeZoneName: "short" });
+      const nameOf = (d: Date) =>
+        short.formatToParts(d).find((p) => p.type === "timeZoneName")?.value ?? "GMT";
       const [std, dst] = julOff < janOff ? [jan, jul] : [jul, jan];
       host.u32[tzname >> 2] = newString(nameOf(std));
       host.u32[(tzname + 4) >> 2] = newString(nameOf(dst));
