@@ -3,7 +3,7 @@
  * lua/introspect.ts (loaded on the first question) and returns plain answers.
  */
 import { type CApi, LUA_REGISTRYINDEX, LuaStatus } from "./capi.ts";
-import { INTROSPECT_LUA } from "./lua/introspect.ts";
+import { loadChunk } from "./lua/chunks.ts";
 import type { EngineQuery, QueryAnswer } from "./protocol.ts";
 
 const REG = LUA_REGISTRYINDEX;
@@ -29,7 +29,7 @@ export class Introspector {
     const api = this.#api;
     const lua = api.lua;
     const L = this.#L;
-    if (api.load(L, INTROSPECT_LUA, "=[llmspell introspect]") !== LuaStatus.ok) {
+    if (loadChunk(api, L, "introspect") !== LuaStatus.ok) {
       throw new Error(`introspection failed to load: ${api.str(L, -1)}`);
     }
     lua.lua_rawgeti(L, REG, BigInt(this.#envRef));

@@ -4,7 +4,7 @@
  * the mailbox for an answer to an input request.
  */
 import { type CApi, LUA_REGISTRYINDEX, LuaStatus } from "./capi.ts";
-import { KERNEL_API_LUA } from "./lua/kernel_api.ts";
+import { loadChunk } from "./lua/chunks.ts";
 import { awaitAnswer, MailState, resetMailbox } from "./mailbox.ts";
 import { type RingWriter, writeJson } from "./output_ring.ts";
 import { pendingSignal, RingRecord, Signal } from "./protocol.ts";
@@ -39,7 +39,7 @@ export function installKernelApi(ctx: KernelApiContext): number {
   const lua = api.lua;
   const REG = LUA_REGISTRYINDEX;
 
-  if (api.load(L, KERNEL_API_LUA, "=[llmspell kernel api]") !== LuaStatus.ok) {
+  if (loadChunk(api, L, "kernel_api") !== LuaStatus.ok) {
     throw new Error(`engine setup failed: ${api.str(L, -1)}`);
   }
   lua.lua_rawgeti(L, REG, BigInt(ctx.hostRef));

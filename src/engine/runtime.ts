@@ -13,8 +13,7 @@ import type { WorkerDebugger } from "../debug/worker_debugger.ts";
 import { pushHostTable } from "./host.ts";
 import { Introspector } from "./introspect.ts";
 import { installKernelApi } from "./kernel_api.ts";
-import { FORMAT_LUA } from "./lua/format.ts";
-import { PRELUDE_LUA } from "./lua/prelude.ts";
+import { loadChunk } from "./lua/chunks.ts";
 import type { RingWriter } from "./output_ring.ts";
 import {
   Control,
@@ -123,11 +122,11 @@ export class LuaRuntime {
     lua.lua_getglobal(L, "collectgarbage");
     this.#gcRef = lua.luaL_ref(L, REG);
 
-    this.#checkLoad(api.load(L, FORMAT_LUA, "=[llmspell format]"));
+    this.#checkLoad(loadChunk(api, L, "format"));
     this.#checkCall(lua.lua_pcallk(L, 0, 1, 0, 0, null));
     this.#formatRef = lua.luaL_ref(L, REG);
 
-    this.#checkLoad(api.load(L, PRELUDE_LUA, "=[llmspell prelude]"));
+    this.#checkLoad(loadChunk(api, L, "prelude"));
     pushHostTable(api, L, this.#options, out, {
       // os.exit raises an error and arms the hook with count 1, so the error keeps
       // unwinding through any pcall until the chunk has ended.
