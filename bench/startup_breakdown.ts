@@ -45,15 +45,17 @@ if (inWorker) {
     return inst;
   }) as typeof WebAssembly.instantiate;
   const { LuaRuntime } = await import("../src/engine/runtime.ts");
-  const create = LuaRuntime.create;
-  LuaRuntime.create = async (lua, ...rest) => {
+  const prepare = LuaRuntime.prepare;
+  LuaRuntime.prepare = (lua) => {
     // The Lua state exists once its standard libraries are open.
     const openlibs = lua.luaL_openlibs;
     lua.luaL_openlibs = (L: number) => {
       openlibs(L);
       marks.worker_create_engine_done = epochNow();
     };
-    return await create.call(LuaRuntime, lua, ...rest);
+    const rt = prepare.call(LuaRuntime, lua);
+    marks.worker_prepared = epochNow();
+    return rt;
   };
   const { Control, RingRecord } = await import("../src/engine/protocol.ts");
   const { createRingBuffer, RingReader } = await import("../src/engine/output_ring.ts");

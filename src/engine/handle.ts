@@ -212,7 +212,7 @@ export class Engine {
   }
 
   /**
-   * Runs a chunk: hands it to the worker now (once the engine is ready) and yields its
+   * Runs a chunk: hands it to the worker now (it runs once the engine is ready) and yields its
    * output as it is produced, then its outcome. Several may be handed over before the first
    * is consumed; they run in order (a kernel keeps the worker busy that way).
    */
@@ -226,9 +226,11 @@ export class Engine {
     const p: Pending = { id: this.#nextId++, events: [], ended, end };
     this.#pending.push(p);
     const failed = (e: Error) => this.#end(p, failedOutcome(e));
+    // Posted now, not at "ready": the worker runs it once its init is done, which saves a
+    // round trip between the threads at start-up.
+    this.#post({ type: "execute", id: p.id, request });
     this.#ready.then(() => {
       if (this.#fatal) return failed(this.#fatal);
-      this.#post({ type: "execute", id: p.id, request });
       if (this.#pending[0] === p) this.#armTimeout(p);
     }, failed);
     return Object.assign(this.#events(p), { id: p.id });

@@ -56,11 +56,14 @@ interface SharedParts {
 export class LuaRuntime {
   readonly #api: CApi;
   readonly #L0: number;
-  readonly #options: EngineOptions;
-  readonly #control: Int32Array;
+  // Set by configure, before anything runs: the engine starts before the main thread has
+  // read the configuration (worker.ts).
+  #options!: EngineOptions;
+  #control!: Int32Array;
   #hookPtr = 0;
   #handlerPtr = 0;
   #formatRef = 0;
+  #preludeRef = 0;
   #xpcallRef = 0;
   #gcRef = 0;
   #envRef = 0;
@@ -72,38 +75,28 @@ export class LuaRuntime {
   #exitCode: number | undefined;
   #nresPtr: number;
 
-  private constructor(lua: LuaWasm, L: number, options: EngineOptions, control: Int32Array) {
+  private constructor(lua: LuaWasm, L: number) {
     this.#api = new CApi(lua);
     this.#L0 = L;
-    this.#options = options;
-    this.#control = control;
     this.#nresPtr = lua.module._malloc(4);
   }
 
-  static async create(
-    lua: LuaWasm,
-    options: EngineOptions,
-    control: Int32Array,
-    out: RingWriter,
-    shared: SharedParts = {},
-  ): Promise<LuaRuntime> {
-    // The state straight from the C API: wasmoon's LuaEngine would also register its JS
-    // interop (type extensions, a few ms of start-up) that the runtime does not use. Its
-    // default allocator, not allocation tracing: the memory limit caps the wasm heap
-    // (worker.ts).
+  /**
+   * The part of the set-up that needs no options: the state straight from the C API (its
+   * default allocator; the memory limit caps the wasm heap, worker.ts), the standard
+   * libraries, the formatter, the prelude loaded but not run. The worker does this while the
+   * main thread still reads the command line and the configuration.
+   */
+  static prepare(lua: LuaWasm): LuaRuntime {
     const L = lua.luaL_newstate();
     if (!L) throw new Error("lua_newstate failed: out of memory");
     lua.luaL_openlibs(L);
-    // The debugger's modules load only for a debugging engine (start-up of run/exec).
-    const debuggerClass = options.debug
-      ? (await import("../debug/worker_debugger.ts")).WorkerDebugger
-      : undefined;
-    const rt = new LuaRuntime(lua, L, options, control);
-    rt.#setup(out, shared, debuggerClass);
+    const rt = new LuaRuntime(lua, L);
+    rt.#prepare();
     return rt;
   }
 
-  #setup(out: RingWriter, shared: SharedParts, debuggerClass?: typeof WorkerDebugger): void {
+  #prepare(): void {
     const api = this.#api;
     const lua = api.lua;
     const L = this.#L0;
@@ -127,6 +120,28 @@ export class LuaRuntime {
     this.#formatRef = lua.luaL_ref(L, REG);
 
     this.#checkLoad(loadChunk(api, L, "prelude"));
+    this.#preludeRef = lua.luaL_ref(L, REG);
+  }
+
+  /** The rest of the set-up: the host table, the sandbox, the kernel API, the debugger. */
+  async configure(
+    options: EngineOptions,
+    control: Int32Array,
+    out: RingWriter,
+    shared: SharedParts = {},
+  ): Promise<void> {
+    this.#options = options;
+    this.#control = control;
+    // The debugger's modules load only for a debugging engine (start-up of run/exec).
+    const debuggerClass = options.debug
+      ? (await import("../debug/worker_debugger.ts")).WorkerDebugger
+      : undefined;
+    const api = this.#api;
+    const lua = api.lua;
+    const L = this.#L0;
+
+    lua.lua_rawgeti(L, REG, BigInt(this.#preludeRef));
+    lua.luaL_unref(L, REG, this.#preludeRef);
     pushHostTable(api, L, this.#options, out, {
       // os.exit raises an error and arms the hook with count 1, so the error keeps
       // unwinding through any pcall until the chunk has ended.

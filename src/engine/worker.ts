@@ -32,10 +32,22 @@ let memory: WebAssembly.Memory | undefined;
  */
 let heapCap = 0;
 
-const runtimeModule = import("./runtime.ts");
+/**
+ * The Lua state, prepared as soon as the wasm and the runtime's modules are here, before
+ * `init` brings the options (LuaRuntime.prepare). A failure is reported at `init`.
+ */
+const prepared: Promise<LuaRuntime> = Promise.all([wasm, import("./runtime.ts")]).then(
+  async ([w, { LuaRuntime }]) => LuaRuntime.prepare(await instantiateLua(w, () => heapCap)),
+);
+prepared.catch(() => {});
 /** The output ring; an execution's outcome is its last record (RingRecord.done). */
 let out: RingWriter | undefined;
 let runtime: LuaRuntime | undefined;
+/**
+ * Settles when `init` has: the main thread posts executions right after `init`, and
+ * they wait for it here.
+ */
+let initDone: Promise<void> = Promise.resolve();
 
 function post(msg: FromWorker): void {
   self.postMessage(msg);
@@ -51,25 +63,26 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
         break;
       case "init": {
         heapCap = msg.options.maxMemoryBytes;
-        const { LuaRuntime } = await runtimeModule;
-        out = new RingWriter(msg.output);
-        runtime = await LuaRuntime.create(
-          await instantiateLua(await wasm, () => heapCap),
-          msg.options,
-          new Int32Array(msg.control),
-          out,
-          { mailbox: msg.mailbox, debugChannel: msg.debug, memory },
-        );
+        const ring = out = new RingWriter(msg.output);
+        initDone = prepared.then(async (rt) => {
+          // `memory` is here once the state is: it came with the wasm.
+          const shared = { mailbox: msg.mailbox, debugChannel: msg.debug, memory };
+          await rt.configure(msg.options, new Int32Array(msg.control), ring, shared);
+          runtime = rt;
+        });
+        await initDone;
         post({ type: "ready" });
         break;
       }
       case "execute": {
+        await initDone;
         if (!runtime || !out) throw new Error("engine used before init");
         const outcome = runtime.execute(msg.request, msg.id);
         writeJson(out, RingRecord.done, { id: msg.id, outcome });
         break;
       }
       case "query": {
+        await initDone;
         if (!runtime) throw new Error("engine used before init");
         post({ type: "answer", id: msg.id, answer: runtime.query(msg.query) });
         break;
