@@ -14,7 +14,7 @@ export interface KernelSpec {
   env?: Record<string, string>;
 }
 
-/** The command that runs this llmspell: the executable, or deno running main.ts. */
+/** The command that runs this llmspell: the executable, or deno running main.ts or the bundle. */
 export function selfCommand(): string[] {
   const exe = Deno.execPath();
   const name = basename(exe);
@@ -27,7 +27,10 @@ export function selfCommand(): string[] {
         hint: "install the compiled llmspell executable and run its `kernel install`",
       });
     }
-    return [exe, "run", "-A", "--quiet", main.pathname];
+    // The bundle (scripts/build.ts) needs no configuration, and must not pick up one from
+    // wherever Jupyter starts it; the sources need the project's import map.
+    const bundled = main.pathname.endsWith(".js");
+    return [exe, "run", "-A", "--quiet", ...(bundled ? ["--no-config"] : []), main.pathname];
   }
   return [exe];
 }

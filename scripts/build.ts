@@ -1,0 +1,62 @@
+/**
+ * Builds dist/: llmspell as JavaScript bundles, which the launcher that install.sh writes
+ * runs. Deno loads ~90 TypeScript modules for a command from the sources, each looked up in
+ * its transpile and code caches; from the bundle it loads a few JavaScript files
+ * (`llmspell --version` 30 → 20 ms, bench/RESULTS.md).
+ *
+ *   dist/cli/main.js      the program (main.ts), code-split so a command loads only its part
+ *   dist/engine/worker.js the engine worker (src/engine/worker.ts), its own bundle
+ *   dist/glue.wasm        Lua (wasmoon's), found by src/engine/assets.ts
+ *
+ *   deno run -A scripts/build.ts [--out DIR]   (default: dist beside this repository's main.ts)
+ */
+import { GLUE_WASM_PATH } from "../src/engine/assets.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+function outDir(args: string[]): string {
+  const i = args.indexOf("--out");
+  return i >= 0 && args[i + 1] ? args[i + 1] : `${ROOT}dist`;
+}
+
+async function bundle(entry: string, outdir: string): Promise<void> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "bundle",
+      "--quiet",
+      "--platform",
+      "deno",
+      "--code-splitting",
+      "--config",
+      `${ROOT}deno.json`,
+      "--outdir",
+      outdir,
+      `${ROOT}${entry}`,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(`deno bundle ${entry} failed:\n${new TextDecoder().decode(out.stderr)}`);
+  }
+}
+
+export async function build(dir: string): Promise<void> {
+  // A fresh tree each time: stale chunks of an earlier build would stay unused but present.
+  const tmp = `${dir}.tmp-${Deno.pid}`;
+  await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  await Deno.mkdir(tmp, { recursive: true });
+  await Promise.all([
+    bundle("main.ts", `${tmp}/cli`),
+    bundle("src/engine/worker.ts", `${tmp}/engine`),
+  ]);
+  await Deno.copyFile(GLUE_WASM_PATH, `${tmp}/glue.wasm`);
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  await Deno.rename(tmp, dir);
+}
+
+if (import.meta.main) {
+  const dir = outDir(Deno.args);
+  await build(dir);
+  console.error(`built ${dir}`);
+}

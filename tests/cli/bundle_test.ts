@@ -1,0 +1,69 @@
+/**
+ * The JavaScript bundle that install.sh's launcher runs (scripts/build.ts): built into a
+ * temporary directory, then run as a process like the launcher runs it, through each path
+ * that finds a file by its place in dist/ (engine/assets.ts): the batch engine, the
+ * interruptible one (the REPL), the debugger's chunk, and the kernelspec's command.
+ */
+import { assertEquals, assertStringIncludes } from "../helpers/assert.ts";
+import { tempDir } from "../helpers/cli.ts";
+import { build } from "../../scripts/build.ts";
+
+const dist = await (async () => {
+  const dir = `${await tempDir()}/dist`;
+  await build(dir);
+  return dir;
+})();
+
+async function bundled(args: string[], stdin = "", cwd?: string) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", "--no-config", `${dist}/cli/main.js`, ...args],
+    cwd: cwd ?? dist,
+    env: { NO_COLOR: "1", LLMSPELL_HOME: `${dist}/../home` },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const w = child.stdin.getWriter();
+  await w.write(new TextEncoder().encode(stdin));
+  await w.close();
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("bundle: exec and run (with a sibling module) work from dist/", async () => {
+  assertEquals(await bundled(["exec", "1+2"]), { code: 0, stdout: "3\n", stderr: "" });
+  const dir = await tempDir();
+  await Deno.writeTextFile(`${dir}/main.lua`, "print(require('mod').v, ARGS.name)\n");
+  await Deno.writeTextFile(`${dir}/mod.lua`, "return { v = 'sibling' }\n");
+  const r = await bundled(["run", `${dir}/main.lua`, "--", "--name", "Ada"]);
+  assertEquals(r, { code: 0, stdout: "sibling\tAda\n", stderr: "" });
+});
+
+Deno.test("bundle: the REPL's interruptible engine and the debugger load from dist/", async () => {
+  const repl = await bundled(["repl"], "x = 41\nprint(x + 1)\n");
+  assertEquals(repl.code, 0, repl.stderr);
+  assertStringIncludes(repl.stdout, "42");
+  const dir = await tempDir();
+  await Deno.writeTextFile(`${dir}/d.lua`, "local a = 1\nlocal b = a + 1\nprint(b)\n");
+  const dbg = await bundled(["debug", "d.lua"], "break 2\ncontinue\nlocals\ncontinue\n", dir);
+  assertEquals(dbg.code, 0, dbg.stderr);
+  assertStringIncludes(dbg.stdout, "Stopped (breakpoint 1) at d.lua:2");
+  assertStringIncludes(dbg.stdout, "a = 1");
+});
+
+Deno.test("bundle: the kernelspec runs the bundle without a configuration file", async () => {
+  const prefix = await tempDir();
+  const r = await bundled(["kernel", "install", "--prefix", prefix]);
+  assertEquals(r.code, 0, r.stderr);
+  const spec = JSON.parse(
+    await Deno.readTextFile(`${prefix}/share/jupyter/kernels/llmspell/kernel.json`),
+  );
+  assertEquals(spec.argv.slice(1, 6), [
+    "run",
+    "-A",
+    "--quiet",
+    "--no-config",
+    `${dist}/cli/main.js`,
+  ]);
+});
