@@ -1,7 +1,8 @@
 /**
- * Benchmark (a): cold start-up of `llmspell exec 'print(1)'` (as the launcher runs it:
- * `deno run -A main.ts exec 'print(1)'`) against `deno run` of a hello-world file and
- * `lua5.4 -e 'print(1)'`. Goal: at most 3x the Deno hello-world.
+ * Benchmark (a): cold start-up of `llmspell exec 'print(1)'` as install.sh installs it where
+ * `deno compile` cannot run (a /bin/sh launcher running the JavaScript bundle of
+ * scripts/build.ts, built here into a temporary directory), against `deno run` of a
+ * hello-world file and `lua5.4 -e 'print(1)'`. Goal: at most 3x the Deno hello-world.
  *
  * The commands are run in interleaved rounds (one of each per round) after warm-up rounds,
  * so that load from other processes hits them alike; the figures are medians of the wall
@@ -28,6 +29,7 @@ import {
   table,
   verdict,
 } from "./lib.ts";
+import { build } from "../scripts/build.ts";
 
 export const STARTUP_GOAL = 3;
 
@@ -49,6 +51,15 @@ async function fixtures(): Promise<string> {
       "w.onmessage = () => { console.log('hello'); w.terminate(); };\n",
   );
   await Deno.writeTextFile(path.join(dir, "print1.lua"), "print(1)\n");
+  await build(path.join(dir, "dist"));
+  // The launcher install.sh writes (its offline branch), pointed at this bundle.
+  const launcher = path.join(dir, "llmspell");
+  await Deno.writeTextFile(
+    launcher,
+    `#!/bin/sh\nexec "${DENO}" run -A --quiet --no-prompt --no-config --cached-only ` +
+      `"${path.join(dir, "dist", "cli", "main.js")}" "$@"\n`,
+  );
+  await Deno.chmod(launcher, 0o755);
   return dir;
 }
 
@@ -57,8 +68,8 @@ function commands(dir: string): Cmd[] {
     {
       key: "llmspell",
       label: "llmspell exec 'print(1)'",
-      cmd: DENO,
-      args: ["run", "-A", "main.ts", "exec", "print(1)"],
+      cmd: path.join(dir, "llmspell"),
+      args: ["exec", "print(1)"],
     },
     {
       key: "deno",
@@ -68,10 +79,17 @@ function commands(dir: string): Cmd[] {
     },
     { key: "lua", label: "lua5.4 -e 'print(1)'", cmd: "lua5.4", args: ["-e", "print(1)"] },
     {
+      key: "sources",
+      label: "(diag) deno run main.ts exec (sources)",
+      cmd: DENO,
+      args: ["run", "-A", "main.ts", "exec", "print(1)"],
+      diagnostic: true,
+    },
+    {
       key: "cli",
       label: "(diag) llmspell --version",
-      cmd: DENO,
-      args: ["run", "-A", "main.ts", "--version"],
+      cmd: path.join(dir, "llmspell"),
+      args: ["--version"],
       diagnostic: true,
     },
     {

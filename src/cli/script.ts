@@ -9,7 +9,7 @@ import type { EngineOptions, LuaErrorInfo, ScriptArgs } from "../engine/protocol
 import { ExitCode } from "../errors.ts";
 import { type CliContext, paint, type Style, writeErr, writeOut } from "./context.ts";
 import { printData } from "./render.ts";
-import { log } from "../telemetry/log.ts";
+import { enabled, log } from "../telemetry/log.ts";
 
 export interface ScriptInput {
   code: string;
@@ -146,11 +146,14 @@ export async function runScript(
   Deno.addSignalListener("SIGINT", () => Deno.exit(ExitCode.interrupted));
   const started = performance.now();
   const options = engineOptions(config, ctx.cwd, input.scriptDir);
-  // The worker creates the Lua state while this thread loads the kernel's modules. The
-  // kernel's own init gets this same promise and reports a failure; this catch only keeps
-  // an early one from counting as unhandled meanwhile.
+  // The worker creates the Lua state while this thread loads the kernel's modules. A
+  // failure to start fails the cell, which reports it; the rejection handler here only
+  // keeps it from counting as unhandled.
   const engine = takeEngine({ interruptible: false });
-  engine.init(options).catch(() => {});
+  let readyMs: number | undefined;
+  const ready = engine.init(options).then(() => {
+    readyMs = performance.now() - started;
+  }, () => {});
   // Embedded mode: a kernel in this process, spoken to with the same messages as a remote
   // one (ARCHITECTURE.md §2), so both render through the same code.
   const [{ InProcessClient }, { runCell }] = await Promise.all([
@@ -162,12 +165,17 @@ export async function runScript(
     kernelId: "embedded",
     rawStreams: true,
     engine,
-  });
-  log.debug(
-    `engine ready after ${(performance.now() - started).toFixed(1)} ms ` +
-      `(${options.securityLevel}, memory limit ${options.maxMemoryBytes} bytes)`,
-  );
-  return await runCell(conn, ctx, input, started, false);
+  }, false);
+  const code = await runCell(conn, ctx, input, started, false);
+  if (enabled("debug")) {
+    // The worker said "ready" before it ran the cell; the message may still be on its way.
+    await ready;
+    log.debug(
+      `engine ready after ${readyMs?.toFixed(1) ?? "?"} ms ` +
+        `(${options.securityLevel}, memory limit ${options.maxMemoryBytes} bytes)`,
+    );
+  }
+  return code;
 }
 
 /** An engine error for a terminal: message, then the Lua traceback like lua5.4 prints it. */

@@ -35,10 +35,14 @@ export class InProcessClient implements KernelConnection {
     this.kernel = new Kernel(transport, options);
   }
 
-  /** Starts a kernel in this process; resolves once it can run code. */
-  static async start(options: KernelOptions): Promise<InProcessClient> {
+  /**
+   * Starts a kernel in this process; resolves once it can run code, or at once with
+   * `awaitEngine: false` (a batch run: its cell waits in the engine instead, and an engine
+   * that fails to start fails that cell).
+   */
+  static async start(options: KernelOptions, awaitEngine = true): Promise<InProcessClient> {
     const c = new InProcessClient(options);
-    await c.kernel.ready();
+    if (awaitEngine) await c.kernel.ready();
     return c;
   }
 

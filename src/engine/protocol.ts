@@ -94,7 +94,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: "ready" }
-  | { type: "fatal"; message: string }
+  | { type: "fatal"; message: string; stack?: string }
   | { type: "answer"; id: number; answer: QueryAnswer }
   /** A DAP response or event from the debugger. */
   | { type: "dap"; message: unknown };

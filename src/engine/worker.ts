@@ -19,7 +19,8 @@ import type { LuaRuntime } from "./runtime.ts";
 // dynamic import: a static one would load first).
 let gotWasm!: (w: EngineWasm) => void;
 const wasm: Promise<EngineWasm> = self.name === WORKER_NAME.batch
-  ? WebAssembly.compile(Deno.readFileSync(GLUE_WASM_PATH)).then((module) => ({ module }))
+  // In a promise: a missing file fails init (reported to the main thread), not the worker.
+  ? (async () => ({ module: await WebAssembly.compile(Deno.readFileSync(GLUE_WASM_PATH)) }))()
   : new Promise<EngineWasm>((r) => gotWasm = r);
 /** The shared memory of an interruptible engine (see handle.ts EngineStart). */
 let memory: WebAssembly.Memory | undefined;
@@ -95,6 +96,10 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
         break;
     }
   } catch (e) {
-    post({ type: "fatal", message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+    post({
+      type: "fatal",
+      message: e instanceof Error ? e.message : String(e),
+      stack: e instanceof Error ? e.stack : undefined,
+    });
   }
 };

@@ -172,6 +172,12 @@ export class Kernel {
   readonly #transport: KernelTransport;
   readonly #log: KernelLogger;
   #engine: Engine;
+  /**
+   * The engine has been told to start (init posted): executions may be handed to it from
+   * then on, and run once it is ready. Waiting for ready instead would add a round trip
+   * between the threads to the first cell.
+   */
+  #engineStarted: Promise<void> = Promise.resolve();
   #engineReady: Promise<void>;
   /** Resolves when the current engine is replaced or closed. */
   #engineGone!: Promise<void>;
@@ -212,11 +218,16 @@ export class Kernel {
   #startEngineLater(): Promise<void> {
     this.#engineGone = new Promise((resolve) => (this.#endEngine = resolve));
     this.#startTimer = setTimeout(() => this.#startNow?.(), ENGINE_START_DELAY_MS);
-    return new Promise<void>((resolve) => (this.#startNow = resolve)).then(() => {
+    const start = new Promise<void>((resolve) => (this.#startNow = resolve));
+    // Registered first, so the engine's init is posted before anyone waiting for
+    // #engineStarted hands it an execution.
+    const ready = start.then(() => {
       clearTimeout(this.#startTimer);
       this.#startNow = undefined;
       return this.#startEngine();
     });
+    this.#engineStarted = start;
+    return ready;
   }
 
   #startEngine(): Promise<void> {
@@ -675,7 +686,8 @@ export class Kernel {
       this.#log.warn(`kernel: history not saved: ${e instanceof Error ? e.message : e}`);
     }
 
-    await this.#engineReady;
+    // An engine that fails to start fails this execution (the catch below reports it).
+    await this.#engineStarted;
     const engine = this.#engine;
     const out = new StreamOut(
       (name, text, bytes) => {
@@ -845,6 +857,7 @@ export class Kernel {
     this.#input?.resolve(null);
     this.#endEngine();
     this.#engine = new Engine();
+    this.#engineStarted = Promise.resolve();
     this.#engineReady = this.#startEngine();
     this.#count = 0;
     try {

@@ -4,7 +4,7 @@
  * that finds a file by its place in dist/ (engine/assets.ts): the batch engine, the
  * interruptible one (the REPL), the debugger's chunk, and the kernelspec's command.
  */
-import { assertEquals, assertStringIncludes } from "../helpers/assert.ts";
+import { assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 import { tempDir } from "../helpers/cli.ts";
 import { build } from "../../scripts/build.ts";
 
@@ -66,4 +66,23 @@ Deno.test("bundle: the kernelspec runs the bundle without a configuration file",
     "--no-config",
     `${dist}/cli/main.js`,
   ]);
+});
+
+Deno.test("bundle: an engine that cannot start (glue.wasm missing) fails the cell with one clear error", async () => {
+  const broken = `${await tempDir()}/dist`;
+  await build(broken);
+  await Deno.remove(`${broken}/glue.wasm`);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", "--no-config", `${broken}/cli/main.js`, "exec", "print(1)"],
+    env: { NO_COLOR: "1", LLMSPELL_HOME: `${broken}/../home` },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assertEquals(out.code, 1);
+  assertEquals(new TextDecoder().decode(out.stdout), "");
+  assertMatch(
+    stderr,
+    /^error: engine failed: the Lua engine could not start: .*glue\.wasm.* \(reinstall llmspell: bash install\.sh\)\n$/,
+  );
 });

@@ -1,6 +1,10 @@
 import { assertEquals, assertMatch } from "../helpers/assert.ts";
 import { cli } from "../helpers/cli.ts";
 import { generate } from "../../scripts/gen_lua_bytecode.ts";
+import { GLUE_WASM_PATH } from "../../src/engine/assets.ts";
+import { CApi, LuaStatus } from "../../src/engine/capi.ts";
+import { chunkBytecode, type ChunkName, CHUNKS } from "../../src/engine/lua/chunks.ts";
+import { instantiateLua } from "../../src/engine/lua_wasm.ts";
 
 Deno.test("src/engine/lua/bytecode.ts is the bytecode of the current chunks (deno run -A scripts/gen_lua_bytecode.ts)", async () => {
   const committed = await Deno.readTextFile(
@@ -23,4 +27,17 @@ Deno.test("the precompiled chunks keep their debug information: errors name the 
     { env: { LLMSPELL_ENGINES_LUA_SECURITY_LEVEL: "unrestricted" } },
   );
   assertEquals(info.stdout, "=[llmspell prelude]\ttrue\n");
+});
+
+Deno.test("every chunk's bytecode decodes and loads as a binary chunk (no fallback to source)", async () => {
+  const module = await WebAssembly.compile(Deno.readFileSync(GLUE_WASM_PATH));
+  const lua = await instantiateLua({ module }, () => 0);
+  const api = new CApi(lua);
+  const L = lua.luaL_newstate();
+  for (const key of Object.keys(CHUNKS) as ChunkName[]) {
+    const bytes = chunkBytecode(key)!;
+    assertEquals([...bytes.subarray(0, 4)], [0x1b, 0x4c, 0x75, 0x61], key); // "\x1bLua"
+    assertEquals(api.load(L, bytes, CHUNKS[key].name, "b"), LuaStatus.ok, api.str(L, -1));
+    lua.lua_settop(L, 0);
+  }
 });
