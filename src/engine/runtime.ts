@@ -96,11 +96,10 @@ export class LuaRuntime {
     return rt;
   }
 
-  #prepare(): void {
+  /** The JS functions Lua calls (their table entries live outside the wasm memory). */
+  #registerCallbacks(): void {
     const api = this.#api;
     const lua = api.lua;
-    const L = this.#L0;
-
     this.#hookPtr = api.hook((hL) => this.#onHook(hL));
     this.#handlerPtr = api.cfunction((hL) => {
       this.#debugger?.onUncaughtError(hL);
@@ -109,7 +108,14 @@ export class LuaRuntime {
       lua.lua_settop(hL, -2);
       return 1;
     });
+  }
 
+  #prepare(): void {
+    const api = this.#api;
+    const lua = api.lua;
+    const L = this.#L0;
+
+    this.#registerCallbacks();
     lua.lua_getglobal(L, "xpcall");
     this.#xpcallRef = lua.luaL_ref(L, REG);
     lua.lua_getglobal(L, "collectgarbage");
@@ -139,6 +145,16 @@ export class LuaRuntime {
     const api = this.#api;
     const lua = api.lua;
     const L = this.#L0;
+
+    // math.random's seed: random. Lua seeds it from the clock's second and the state's
+    // address, which in wasm is the same in every run: two runs in one second would draw
+    // the same numbers.
+    lua.lua_getglobal(L, "math");
+    lua.lua_getfield(L, -1, "randomseed");
+    lua.lua_pushinteger(L, BigInt(Math.floor(Math.random() * 2 ** 53)));
+    lua.lua_pushinteger(L, BigInt(Math.floor(Math.random() * 2 ** 53)));
+    this.#checkCall(lua.lua_pcallk(L, 2, 0, 0, 0, null));
+    lua.lua_settop(L, -2);
 
     lua.lua_rawgeti(L, REG, BigInt(this.#preludeRef));
     lua.luaL_unref(L, REG, this.#preludeRef);

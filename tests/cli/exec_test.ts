@@ -159,3 +159,10 @@ Deno.test("a closed output pipe ends the command quietly with 141, like `yes | h
   assertEquals(status.code, 141);
   assertEquals(stderr, "");
 });
+
+Deno.test("math.random draws different numbers in each run (seeded at start, not from the clock's second)", async () => {
+  const code = "print(math.random(1e9), math.random(1e9), math.random(1e9))";
+  const [a, b] = await Promise.all([cli(["exec", code]), cli(["exec", code])]);
+  assertEquals(a.code + b.code, 0);
+  assert(a.stdout !== b.stdout, `same numbers twice: ${a.stdout}`);
+});
