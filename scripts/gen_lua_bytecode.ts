@@ -1,7 +1,7 @@
 /**
  * Writes src/engine/lua/bytecode.ts: the engine's Lua chunks (engine/lua/chunks.ts) compiled
  * by the Lua of glue.wasm and dumped with their debug information (line numbers in
- * tracebacks stay right). tests/engine/chunks_test.ts fails when the file drifts.
+ * tracebacks stay right). tests/engine/chunks_test.ts fails when the file drifts (`deno task bytecode`).
  *
  *   deno run -A scripts/gen_lua_bytecode.ts
  */

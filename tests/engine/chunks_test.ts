@@ -13,7 +13,7 @@ Deno.test("src/engine/lua/bytecode.ts is the bytecode of the current chunks (den
   assertEquals(
     committed === await generate(),
     true,
-    "run: deno run -A scripts/gen_lua_bytecode.ts",
+    "run: deno task bytecode",
   );
 });
 
