@@ -3,8 +3,9 @@
  * message handler) and hooks. A wasm table holds only wasm functions; emscripten's
  * `addFunction` compiled a small module for each JS function, synchronously (~0.3 ms each,
  * ~6 ms of every engine start with the host table's twenty). Here one module of `BLOCK`
- * C-function and hook trampolines is compiled at a time; each trampoline is an exported
- * wasm function that calls one JS import with its slot number.
+ * C-function and hook trampolines is compiled once, and instantiated for each block of
+ * slots; each trampoline is an exported wasm function that calls one JS import with its
+ * slot number.
  */
 import { name, op, section, sleb, uleb } from "./wasm_encode.ts";
 
@@ -17,8 +18,11 @@ export type Hook = (L: number, ar: number) => void;
 const BLOCK = 32;
 const I32 = 0x7f;
 
-/** The module of block `block`: exports c0..c31 and h0..h31 with slots block*32 + k. */
-function trampolineModule(block: number): Uint8Array<ArrayBuffer> {
+/**
+ * The module: exports c0..c31 and h0..h31, which call js.c or js.h with the slot
+ * `base + k`; each block of slots is one instance, with its own `base`.
+ */
+function trampolineModule(): Uint8Array<ArrayBuffer> {
   // deno-fmt-ignore
   const types = [
     4,
@@ -27,23 +31,28 @@ function trampolineModule(block: number): Uint8Array<ArrayBuffer> {
     0x60, 2, I32, I32, 1, I32, // js.c(slot, L) -> i32
     0x60, 3, I32, I32, I32, 0, // js.h(slot, L, ar)
   ];
-  const imports = [2, ...name("js"), ...name("c"), 0x00, 2, ...name("js"), ...name("h"), 0x00, 3];
+  // deno-fmt-ignore
+  const imports = [
+    3,
+    ...name("js"), ...name("c"), 0x00, 2,
+    ...name("js"), ...name("h"), 0x00, 3,
+    ...name("js"), ...name("base"), 0x03, I32, 0, // an immutable i32 global
+  ];
   const funcs = [...uleb(2 * BLOCK)];
   const exports = [...uleb(2 * BLOCK)];
   const bodies = [...uleb(2 * BLOCK)];
+  const slot = (k: number) => [op.const, ...sleb(k), op.globalGet, 0, op.add];
   for (let k = 0; k < BLOCK; k++) {
-    const slot = sleb(block * BLOCK + k);
     // Function indices: the two imports are 0 and 1, then c0..c31, then h0..h31.
     funcs.push(0);
     exports.push(...name(`c${k}`), 0x00, ...uleb(2 + k));
-    const c = [0, op.const, ...slot, op.get, 0, op.call, 0, op.end];
+    const c = [0, ...slot(k), op.get, 0, op.call, 0, op.end];
     bodies.push(...uleb(c.length), ...c);
   }
   for (let k = 0; k < BLOCK; k++) {
-    const slot = sleb(block * BLOCK + k);
     funcs.push(1);
     exports.push(...name(`h${k}`), 0x00, ...uleb(2 + BLOCK + k));
-    const h = [0, op.const, ...slot, op.get, 0, op.get, 1, op.call, 1, op.end];
+    const h = [0, ...slot(k), op.get, 0, op.get, 1, op.call, 1, op.end];
     bodies.push(...uleb(h.length), ...h);
   }
   // deno-fmt-ignore
@@ -56,6 +65,12 @@ function trampolineModule(block: number): Uint8Array<ArrayBuffer> {
     ...section(10, bodies),
   ]);
 }
+
+// Compiled as soon as this module loads, off this thread: the engine worker waits for
+// glue.wasm's (longer) compile before it needs this one.
+const bytes = trampolineModule();
+let compiled: WebAssembly.Module | undefined;
+WebAssembly.compile(bytes).then((m) => compiled ??= m, () => {});
 
 type WasmFunction = (...args: number[]) => number | void;
 
@@ -91,11 +106,12 @@ export class Trampolines {
   #compile(block: number): WebAssembly.Exports {
     const cfunctions = this.#cfunctions;
     const hooks = this.#hooks;
-    const module = new WebAssembly.Module(trampolineModule(block));
-    return new WebAssembly.Instance(module, {
+    compiled ??= new WebAssembly.Module(bytes);
+    return new WebAssembly.Instance(compiled, {
       js: {
         c: (slot: number, L: number) => cfunctions[slot](L),
         h: (slot: number, L: number, ar: number) => hooks[slot](L, ar),
+        base: block * BLOCK,
       },
     }).exports;
   }

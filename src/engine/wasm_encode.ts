@@ -17,6 +17,7 @@ export const op = {
   get: 0x20,
   set: 0x21,
   tee: 0x22,
+  globalGet: 0x23,
   load: 0x28,
   i64Load: 0x29,
   f64Load: 0x2b,
