@@ -32,21 +32,15 @@ if (inWorker) {
   const compile = WebAssembly.compile;
   WebAssembly.compile = async (bytes) => {
     const m = await compile(bytes);
-    marks.worker_wasm_compiled = epochNow();
+    // glue.wasm, not the engine's small trampoline module.
+    if ((bytes as ArrayBufferView).byteLength > 100_000) marks.worker_wasm_compiled = epochNow();
     return m;
   };
-  const instantiate = WebAssembly.instantiate as (
-    m: WebAssembly.Module,
-    i?: WebAssembly.Imports,
-  ) => Promise<WebAssembly.Instance>;
-  WebAssembly.instantiate = (async (m: WebAssembly.Module, i?: WebAssembly.Imports) => {
-    const inst = await instantiate(m, i);
-    marks.worker_wasm_ready = epochNow();
-    return inst;
-  }) as typeof WebAssembly.instantiate;
   const { LuaRuntime } = await import("../src/engine/runtime.ts");
   const prepare = LuaRuntime.prepare;
   LuaRuntime.prepare = (lua) => {
+    // instantiateLua has just returned (an instance, its C constructors run).
+    marks.worker_wasm_ready = epochNow();
     // The Lua state exists once its standard libraries are open.
     const openlibs = lua.luaL_openlibs;
     lua.luaL_openlibs = (L: number) => {

@@ -20,7 +20,7 @@ function base64(bytes: Uint8Array): string {
 
 export async function generate(): Promise<string> {
   const module = await WebAssembly.compile(Deno.readFileSync(GLUE_WASM_PATH));
-  const lua = await instantiateLua({ module }, () => 0);
+  const lua = instantiateLua({ module }, () => 0);
   const api = new CApi(lua);
   const L = lua.luaL_newstate();
   lua.luaL_openlibs(L);

@@ -186,7 +186,7 @@ const decoder = new TextDecoder();
  * Instantiates glue.wasm and runs its C constructors. `heapCap` is read at each growth: the
  * memory limit (0 = none), so that Lua's allocator fails past it.
  */
-export async function instantiateLua(wasm: EngineWasm, heapCap: () => number): Promise<LuaWasm> {
+export function instantiateLua(wasm: EngineWasm, heapCap: () => number): LuaWasm {
   // Set once the instance exists; the imports below only run after that.
   const inst = {} as { ex: Exports; memory: WebAssembly.Memory; table: WebAssembly.Table };
   let u8: Uint8Array = new Uint8Array(0);
@@ -238,7 +238,9 @@ export async function instantiateLua(wasm: EngineWasm, heapCap: () => number): P
     },
   });
   if (wasm.memory) (imports.env as Record<string, unknown>).memory = wasm.memory;
-  const instance = await WebAssembly.instantiate(wasm.module, imports);
+  // Synchronous: the module is compiled, and an await here would wait for a turn of the
+  // event loop.
+  const instance = new WebAssembly.Instance(wasm.module, imports);
   const ex = inst.ex = instance.exports as unknown as Exports;
   inst.memory = wasm.memory ?? ex.memory!;
   inst.table = ex.__indirect_function_table;

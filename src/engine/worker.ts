@@ -38,7 +38,7 @@ let heapCap = 0;
  * `init` brings the options (LuaRuntime.prepare). A failure is reported at `init`.
  */
 const prepared: Promise<LuaRuntime> = Promise.all([wasm, import("./runtime.ts")]).then(
-  async ([w, { LuaRuntime }]) => LuaRuntime.prepare(await instantiateLua(w, () => heapCap)),
+  ([w, { LuaRuntime }]) => LuaRuntime.prepare(instantiateLua(w, () => heapCap)),
 );
 prepared.catch(() => {});
 /** The output ring; an execution's outcome is its last record (RingRecord.done). */

@@ -31,7 +31,7 @@ Deno.test("the precompiled chunks keep their debug information: errors name the 
 
 Deno.test("every chunk's bytecode decodes and loads as a binary chunk (no fallback to source)", async () => {
   const module = await WebAssembly.compile(Deno.readFileSync(GLUE_WASM_PATH));
-  const lua = await instantiateLua({ module }, () => 0);
+  const lua = instantiateLua({ module }, () => 0);
   const api = new CApi(lua);
   const L = lua.luaL_newstate();
   for (const key of Object.keys(CHUNKS) as ChunkName[]) {

@@ -9,7 +9,7 @@ import { instantiateLua } from "../../src/engine/lua_wasm.ts";
 
 Deno.test("trampolines: 70 C functions and 40 hooks each reach their own JS function", async () => {
   const module = await WebAssembly.compile(Deno.readFileSync(GLUE_WASM_PATH));
-  const lua = await instantiateLua({ module }, () => 0);
+  const lua = instantiateLua({ module }, () => 0);
   const api = new CApi(lua);
   const L = lua.luaL_newstate();
   lua.luaL_openlibs(L);
