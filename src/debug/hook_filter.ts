@@ -16,17 +16,14 @@
  *   debugger has not seen it yet.
  * The debugger fills the table as it meets prototypes and clears it when breakpoints change.
  */
+import type { LuaModule } from "../engine/lua_wasm.ts";
 import * as Lua from "../engine/lua_layout.ts";
 import { MAX_PAGES } from "../engine/shared_memory.ts";
 import { name, op, section, sleb, uleb } from "../engine/wasm_encode.ts";
 import { CONDITION_OPS, type ConditionSpec } from "./fast_condition.ts";
 
-export interface FilterMemory {
-  HEAP32: Int32Array;
-  HEAPU8: Uint8Array;
-  _malloc(n: number): number;
-  _free(p: number): void;
-}
+/** What the filter reads and allocates in the engine's wasm memory. */
+export type FilterMemory = Pick<LuaModule, "HEAP32" | "HEAPU8" | "_malloc" | "_free">;
 
 // The configuration block in wasm memory (offsets).
 const CFG_FORWARD_ALL = 0;

@@ -10,13 +10,12 @@
  * process; reading stdin gives end of file), and file opens, which fail with ENOENT as they
  * did in emscripten's empty in-memory file system.
  */
+import type { LuaModule } from "./lua_wasm.ts";
 
 /** What the imports need of the instance, once it exists. */
 export interface LibcHost {
   /** The current views of the wasm memory (they change when it grows). */
-  readonly u8: Uint8Array;
-  readonly i32: Int32Array;
-  readonly u32: Uint32Array;
+  readonly memory: Pick<LuaModule, "HEAPU8" | "HEAP32" | "HEAPU32">;
   malloc(n: number): number;
   /** Calls a function of the wasm table (setjmp/longjmp support, below). */
   callTable(index: number, a: number, b: number): void;
@@ -74,6 +73,31 @@ function dayOfYear(d: Date): number {
     (Date.UTC(d.getFullYear(), d.getMonth(), d.getDate()) - Date.UTC(d.getFullYear(), 0, 1)) /
       86400000,
   );
+}
+
+/** struct tm's first eight fields (sec, min, hour, mday, mon, year, wday, yday) of `d`. */
+function tmFields(d: Date, utc: boolean): number[] {
+  return utc
+    ? [
+      d.getUTCSeconds(),
+      d.getUTCMinutes(),
+      d.getUTCHours(),
+      d.getUTCDate(),
+      d.getUTCMonth(),
+      d.getUTCFullYear() - 1900,
+      d.getUTCDay(),
+      Math.floor((d.getTime() - Date.UTC(d.getUTCFullYear(), 0, 1)) / 86400000),
+    ]
+    : [
+      d.getSeconds(),
+      d.getMinutes(),
+      d.getHours(),
+      d.getDate(),
+      d.getMonth(),
+      d.getFullYear() - 1900,
+      d.getDay(),
+      dayOfYear(d),
+    ];
 }
 
 /** DST is in effect when the offset is the smaller of January's and July's. */
@@ -164,8 +188,8 @@ function expand(format: string, tm: Tm): string {
 
 export function libcImports(host: LibcHost): WebAssembly.Imports {
   const readTm = (p: number): Tm => {
-    const i32 = host.i32;
-    const zone = host.u32[(p + 40) >> 2];
+    const i32 = host.memory.HEAP32;
+    const zone = host.memory.HEAPU32[(p + 40) >> 2];
     return {
       sec: i32[p >> 2],
       min: i32[(p + 4) >> 2],
@@ -176,24 +200,17 @@ export function libcImports(host: LibcHost): WebAssembly.Imports {
       wday: i32[(p + 24) >> 2],
       yday: i32[(p + 28) >> 2],
       gmtoff: i32[(p + 36) >> 2],
-      zone: zone ? cString(host.u8, zone) : "",
+      zone: zone ? cString(host.memory.HEAPU8, zone) : "",
     };
   };
-  const writeLocal = (d: Date, p: number) => {
-    const i32 = host.i32;
-    i32[p >> 2] = d.getSeconds();
-    i32[(p + 4) >> 2] = d.getMinutes();
-    i32[(p + 8) >> 2] = d.getHours();
-    i32[(p + 12) >> 2] = d.getDate();
-    i32[(p + 16) >> 2] = d.getMonth();
-    i32[(p + 20) >> 2] = d.getFullYear() - 1900;
-    i32[(p + 24) >> 2] = d.getDay();
-    i32[(p + 28) >> 2] = dayOfYear(d);
+  const writeTm = (p: number, fields: number[]) => {
+    const i32 = host.memory.HEAP32;
+    fields.forEach((v, i) => i32[(p >> 2) + i] = v);
   };
   const newString = (s: string) => {
     const bytes = encoder.encode(s + "\0");
     const p = host.malloc(bytes.length);
-    host.u8.set(bytes, p);
+    host.memory.HEAPU8.set(bytes, p);
     return p;
   };
   const write = (fd: number, bytes: Uint8Array) => {
@@ -227,28 +244,15 @@ export function libcImports(host: LibcHost): WebAssembly.Imports {
     },
     emscripten_date_now: () => Date.now(),
     _emscripten_get_now_is_monotonic: () => 1,
-    _gmtime_js: (t: bigint, p: number) => {
-      const d = dateOf(t);
-      const i32 = host.i32;
-      i32[p >> 2] = d.getUTCSeconds();
-      i32[(p + 4) >> 2] = d.getUTCMinutes();
-      i32[(p + 8) >> 2] = d.getUTCHours();
-      i32[(p + 12) >> 2] = d.getUTCDate();
-      i32[(p + 16) >> 2] = d.getUTCMonth();
-      i32[(p + 20) >> 2] = d.getUTCFullYear() - 1900;
-      i32[(p + 24) >> 2] = d.getUTCDay();
-      i32[(p + 28) >> 2] = Math.floor(
-        (d.getTime() - Date.UTC(d.getUTCFullYear(), 0, 1)) / 86400000,
-      );
-    },
+    _gmtime_js: (t: bigint, p: number) => writeTm(p, tmFields(dateOf(t), true)),
     _localtime_js: (t: bigint, p: number) => {
       const d = dateOf(t);
-      writeLocal(d, p);
-      host.i32[(p + 32) >> 2] = isDst(d);
-      host.i32[(p + 36) >> 2] = -60 * d.getTimezoneOffset();
+      writeTm(p, tmFields(d, false));
+      host.memory.HEAP32[(p + 32) >> 2] = isDst(d);
+      host.memory.HEAP32[(p + 36) >> 2] = -60 * d.getTimezoneOffset();
     },
     _mktime_js: (p: number) => {
-      const i32 = host.i32;
+      const i32 = host.memory.HEAP32;
       const d = new Date(
         i32[(p + 20) >> 2] + 1900,
         i32[(p + 16) >> 2],
@@ -270,7 +274,7 @@ export function libcImports(host: LibcHost): WebAssembly.Imports {
           d.getTime() + 60000 * ((want > 0 ? dstOffset : stdOffset) - d.getTimezoneOffset()),
         );
       }
-      writeLocal(d, p);
+      writeTm(p, tmFields(d, false));
       const ms = d.getTime();
       return BigInt(isNaN(ms) ? -1 : Math.floor(ms / 1000));
     },
@@ -280,21 +284,21 @@ export function libcImports(host: LibcHost): WebAssembly.Imports {
       const jul = new Date(year, 6, 1);
       const janOff = jan.getTimezoneOffset();
       const julOff = jul.getTimezoneOffset();
-      host.u32[timezone >> 2] = 60 * Math.max(janOff, julOff);
-      host.i32[daylight >> 2] = Number(janOff !== julOff);
+      host.memory.HEAPU32[timezone >> 2] = 60 * Math.max(janOff, julOff);
+      host.memory.HEAP32[daylight >> 2] = Number(janOff !== julOff);
       // Short names (UTC, CET, EST) as C libraries give them, not "Coordinated Universal Time".
       const short = new Intl.DateTimeFormat("en-US", { timeZoneName: "short" });
       const nameOf = (d: Date) =>
         short.formatToParts(d).find((p) => p.type === "timeZoneName")?.value ?? "GMT";
       const [std, dst] = julOff < janOff ? [jan, jul] : [jul, jan];
-      host.u32[tzname >> 2] = newString(nameOf(std));
-      host.u32[(tzname + 4) >> 2] = newString(nameOf(dst));
+      host.memory.HEAPU32[tzname >> 2] = newString(nameOf(std));
+      host.memory.HEAPU32[(tzname + 4) >> 2] = newString(nameOf(dst));
     },
     strftime: (s: number, max: number, format: number, tm: number) => {
-      const bytes = encoder.encode(expand(cString(host.u8, format), readTm(tm)));
+      const bytes = encoder.encode(expand(cString(host.memory.HEAPU8, format), readTm(tm)));
       if (bytes.length + 1 > max) return 0;
-      host.u8.set(bytes, s);
-      host.u8[s + bytes.length] = 0;
+      host.memory.HEAPU8.set(bytes, s);
+      host.memory.HEAPU8[s + bytes.length] = 0;
       return bytes.length;
     },
     __syscall_openat: () => -ENOENT,
@@ -308,26 +312,26 @@ export function libcImports(host: LibcHost): WebAssembly.Imports {
   };
   const wasi = {
     fd_write: (fd: number, iov: number, iovcnt: number, pnum: number) => {
-      const u32 = host.u32;
+      const u32 = host.memory.HEAPU32;
       let n = 0;
       for (let i = 0; i < iovcnt; i++) {
         const p = u32[(iov >> 2) + 2 * i];
         const len = u32[(iov >> 2) + 2 * i + 1];
-        write(fd, host.u8.slice(p, p + len));
+        write(fd, host.memory.HEAPU8.slice(p, p + len));
         n += len;
       }
       u32[pnum >> 2] = n;
       return 0;
     },
     fd_read: (_fd: number, _iov: number, _iovcnt: number, pnum: number) => {
-      host.u32[pnum >> 2] = 0;
+      host.memory.HEAPU32[pnum >> 2] = 0;
       return 0;
     },
     fd_close: () => 0,
     fd_seek: () => ESPIPE,
     environ_sizes_get: (count: number, size: number) => {
-      host.u32[count >> 2] = 0;
-      host.u32[size >> 2] = 0;
+      host.memory.HEAPU32[count >> 2] = 0;
+      host.memory.HEAPU32[size >> 2] = 0;
       return 0;
     },
     environ_get: () => 0,

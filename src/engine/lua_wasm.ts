@@ -201,19 +201,27 @@ export function instantiateLua(wasm: EngineWasm, heapCap: () => number): LuaWasm
     u32 = new Uint32Array(buf);
     f64 = new Float64Array(buf);
   };
-  const imports = libcImports({
-    get u8() {
+  // The memory views, for the imports and (as LuaModule) for the engine.
+  const heap = {
+    get HEAPU8() {
       views();
       return u8;
     },
-    get i32() {
+    get HEAP32() {
       views();
       return i32;
     },
-    get u32() {
+    get HEAPU32() {
       views();
       return u32;
     },
+    get HEAPF64() {
+      views();
+      return f64;
+    },
+  };
+  const imports = libcImports({
+    memory: heap,
     malloc: (n) => inst.ex.malloc(n),
     callTable: (index, a, b) => (inst.table.get(index) as (a: number, b: number) => void)(a, b),
     stackSave: () => inst.ex.stackSave(),
@@ -248,23 +256,7 @@ export function instantiateLua(wasm: EngineWasm, heapCap: () => number): LuaWasm
   ex.emscripten_stack_init();
   ex.__wasm_call_ctors();
 
-  const module = {
-    get HEAPU8() {
-      views();
-      return u8;
-    },
-    get HEAP32() {
-      views();
-      return i32;
-    },
-    get HEAPU32() {
-      views();
-      return u32;
-    },
-    get HEAPF64() {
-      views();
-      return f64;
-    },
+  const module = Object.assign(heap, {
     _malloc: ex.malloc,
     _free: ex.free,
     addFunction(fn: Fn): number {
@@ -272,7 +264,7 @@ export function instantiateLua(wasm: EngineWasm, heapCap: () => number): LuaWasm
       inst.table.set(index, fn);
       return index;
     },
-  } as Record<string, unknown>;
+  }) as Record<string, unknown>;
   for (const [name, value] of Object.entries(ex)) {
     if (name.startsWith("lua")) module[`_${name}`] = value;
   }
