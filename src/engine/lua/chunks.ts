@@ -20,29 +20,12 @@ export const CHUNKS = {
 
 export type ChunkName = keyof typeof CHUNKS;
 
-const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const SEXTET = new Uint8Array(128);
-for (let i = 0; i < BASE64.length; i++) SEXTET[BASE64.charCodeAt(i)] = i;
-
-/** Base64 to bytes by hand: Deno's atob loads its implementation on first use (~1.5 ms). */
-function decodeBase64(s: string): Uint8Array {
-  const pad = s.endsWith("==") ? 2 : s.endsWith("=") ? 1 : 0;
-  const out = new Uint8Array((s.length / 4) * 3 - pad);
-  let o = 0;
-  for (let i = 0; i < s.length; i += 4) {
-    const n = (SEXTET[s.charCodeAt(i)] << 18) | (SEXTET[s.charCodeAt(i + 1)] << 12) |
-      (SEXTET[s.charCodeAt(i + 2)] << 6) | SEXTET[s.charCodeAt(i + 3)];
-    out[o++] = n >> 16;
-    if (o < out.length) out[o++] = (n >> 8) & 0xff;
-    if (o < out.length) out[o++] = n & 0xff;
-  }
-  return out;
-}
-
 /** The precompiled bytecode of chunk `key`, if bytecode.ts has it. */
 export function chunkBytecode(key: ChunkName): Uint8Array | undefined {
   const b64 = BYTECODE[key];
-  return b64 === undefined ? undefined : decodeBase64(b64);
+  // V8's own decoder: atob loads Deno's implementation on first use (~1.5 ms), and a decoder
+  // written here runs cold, in the interpreter (~5 ms for these 34 KB).
+  return b64 === undefined ? undefined : Uint8Array.fromBase64(b64);
 }
 
 /** Loads chunk `key`; leaves the function (or the error message) on the stack. */
