@@ -19,14 +19,8 @@
 import type { LuaModule } from "../engine/lua_wasm.ts";
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
 import * as path from "../engine/posix_path.ts";
-import {
-  type CApi,
-  HookMask,
-  isLuaUnwind,
-  LUA_REGISTRYINDEX,
-  LuaStatus,
-  LuaTypeId,
-} from "../engine/capi.ts";
+import { type CApi, isLuaUnwind } from "../engine/capi.ts";
+import { HookMask, LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "../engine/lua_h.ts";
 import type { RingWriter } from "../engine/output_ring.ts";
 import * as Lua from "../engine/lua_layout.ts";
 import { Control, pendingSignal, raiseSignal, Signal } from "../engine/protocol.ts";

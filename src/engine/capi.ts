@@ -1,35 +1,10 @@
 /**
- * Thin, binary-safe access to the Lua C API inside wasmoon's wasm module. wasmoon's own
- * value conversion turns tables into JS objects and strings through UTF-8; the engine needs
- * raw bytes (print of any string, file contents) and Lua values left where they are, so it
- * talks to the C API directly through the module's exports.
+ * Thin, binary-safe access to the Lua C API inside glue.wasm (lua_wasm.ts): raw bytes (print
+ * of any string, file contents) and Lua values left where they are.
  */
 import type { LuaModule, LuaWasm } from "./lua_wasm.ts";
 import { type Hook, Trampolines } from "./trampolines.ts";
-
-export const LUA_REGISTRYINDEX = -1001000;
-export const LUA_MULTRET = -1;
-export const LuaStatus = {
-  ok: 0,
-  yield: 1,
-  errRun: 2,
-  errSyntax: 3,
-  errMem: 4,
-  errErr: 5,
-} as const;
-export const LuaTypeId = {
-  none: -1,
-  nil: 0,
-  boolean: 1,
-  lightUserdata: 2,
-  number: 3,
-  string: 4,
-  table: 5,
-  function: 6,
-  userdata: 7,
-  thread: 8,
-} as const;
-export const HookMask = { call: 1, ret: 2, line: 4, count: 8 } as const;
+import { LuaTypeId } from "./lua_h.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

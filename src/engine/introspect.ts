@@ -2,7 +2,8 @@
  * Worker side of completion, inspection and is-complete: runs the Lua of
  * lua/introspect.ts (loaded on the first question) and returns plain answers.
  */
-import { type CApi, LUA_REGISTRYINDEX, LuaStatus } from "./capi.ts";
+import { type CApi } from "./capi.ts";
+import { LUA_REGISTRYINDEX, LuaStatus } from "./lua_h.ts";
 import { loadChunk } from "./lua/chunks.ts";
 import type { EngineQuery, QueryAnswer } from "./protocol.ts";
 

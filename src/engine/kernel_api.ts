@@ -3,7 +3,8 @@
  * events and input requests on the output ring (in order with print output), and wait in
  * the mailbox for an answer to an input request.
  */
-import { type CApi, LUA_REGISTRYINDEX, LuaStatus } from "./capi.ts";
+import { type CApi } from "./capi.ts";
+import { LUA_REGISTRYINDEX, LuaStatus } from "./lua_h.ts";
 import { loadChunk } from "./lua/chunks.ts";
 import { awaitAnswer, MailState, resetMailbox } from "./mailbox.ts";
 import { type RingWriter, writeJson } from "./output_ring.ts";

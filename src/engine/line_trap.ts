@@ -48,7 +48,7 @@
  * The bytes around each patch point are matched exactly, so a different glue.wasm fails
  * here at start-up rather than misbehaving.
  */
-import { HookMask } from "./capi.ts";
+import { HookMask } from "./lua_h.ts";
 import * as Lua from "./lua_layout.ts";
 import { concat } from "../bytes.ts";
 import { op, readSections, readUleb, sleb, uleb } from "./wasm_encode.ts";

@@ -16,7 +16,7 @@
  * the running thread, the hook function, and the C functions that resume coroutines. The
  * hook itself puts the thread's hook back as it was (runtime.ts, worker_debugger.ts).
  */
-import { HookMask } from "./capi.ts";
+import { HookMask } from "./lua_h.ts";
 import * as Lua from "./lua_layout.ts";
 import { Control } from "./protocol.ts";
 

@@ -8,7 +8,8 @@
  * function, records the traceback without running Lua instructions.
  */
 import type { LuaWasm } from "./lua_wasm.ts";
-import { CApi, HookMask, LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "./capi.ts";
+import { CApi } from "./capi.ts";
+import { HookMask, LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "./lua_h.ts";
 import type { WorkerDebugger } from "../debug/worker_debugger.ts";
 import { pushHostTable } from "./host.ts";
 import { Introspector } from "./introspect.ts";

@@ -66,11 +66,16 @@ function trampolineModule(): Uint8Array<ArrayBuffer> {
   ]);
 }
 
-// Compiled as soon as this module loads, off this thread: the engine worker waits for
-// glue.wasm's (longer) compile before it needs this one.
-const bytes = trampolineModule();
 let compiled: WebAssembly.Module | undefined;
-WebAssembly.compile(bytes).then((m) => compiled ??= m, () => {});
+
+/**
+ * Starts compiling the module off this thread. The engine worker calls it first thing: it
+ * waits for glue.wasm's longer compile before it needs this one. Without it, the first
+ * block compiles synchronously.
+ */
+export function precompileTrampolines(): void {
+  WebAssembly.compile(trampolineModule()).then((m) => compiled ??= m, () => {});
+}
 
 type WasmFunction = (...args: number[]) => number | void;
 
@@ -106,7 +111,7 @@ export class Trampolines {
   #compile(block: number): WebAssembly.Exports {
     const cfunctions = this.#cfunctions;
     const hooks = this.#hooks;
-    compiled ??= new WebAssembly.Module(bytes);
+    compiled ??= new WebAssembly.Module(trampolineModule());
     return new WebAssembly.Instance(compiled, {
       js: {
         c: (slot: number, L: number) => cfunctions[slot](L),

@@ -10,6 +10,7 @@
 /// <reference lib="deno.worker" />
 import { GLUE_WASM_PATH } from "./assets.ts";
 import { type EngineWasm, instantiateLua } from "./lua_wasm.ts";
+import { precompileTrampolines } from "./trampolines.ts";
 import { type FromWorker, RingRecord, type ToWorker, WORKER_NAME } from "./protocol.ts";
 import { RingWriter, writeJson } from "./output_ring.ts";
 import type { LuaRuntime } from "./runtime.ts";
@@ -22,6 +23,7 @@ const wasm: Promise<EngineWasm> = self.name === WORKER_NAME.batch
   // In a promise: a missing file fails init (reported to the main thread), not the worker.
   ? (async () => ({ module: await WebAssembly.compile(Deno.readFileSync(GLUE_WASM_PATH)) }))()
   : new Promise<EngineWasm>((r) => gotWasm = r);
+precompileTrampolines();
 /** The shared memory of an interruptible engine (see handle.ts EngineStart). */
 let memory: WebAssembly.Memory | undefined;
 

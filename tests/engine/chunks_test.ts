@@ -2,7 +2,8 @@ import { assertEquals, assertMatch } from "../helpers/assert.ts";
 import { cli } from "../helpers/cli.ts";
 import { generate } from "../../scripts/gen_lua_bytecode.ts";
 import { GLUE_WASM_PATH } from "../../src/engine/assets.ts";
-import { CApi, LuaStatus } from "../../src/engine/capi.ts";
+import { CApi } from "../../src/engine/capi.ts";
+import { LuaStatus } from "../../src/engine/lua_h.ts";
 import { chunkBytecode, type ChunkName, CHUNKS } from "../../src/engine/lua/chunks.ts";
 import { instantiateLua } from "../../src/engine/lua_wasm.ts";
 

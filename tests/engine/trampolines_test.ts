@@ -4,7 +4,8 @@
  */
 import { assertEquals } from "../helpers/assert.ts";
 import { GLUE_WASM_PATH } from "../../src/engine/assets.ts";
-import { CApi, HookMask, LuaStatus } from "../../src/engine/capi.ts";
+import { CApi } from "../../src/engine/capi.ts";
+import { HookMask, LuaStatus } from "../../src/engine/lua_h.ts";
 import { instantiateLua } from "../../src/engine/lua_wasm.ts";
 
 Deno.test("trampolines: 70 C functions and 40 hooks each reach their own JS function", async () => {

@@ -4,7 +4,8 @@
  * took ~6 ms of every start, loading the bytecode ~0.6 ms. A build of Lua that does not take
  * that bytecode (its header names the Lua version and number formats) gets the source.
  */
-import { type CApi, LuaStatus } from "../capi.ts";
+import { type CApi } from "../capi.ts";
+import { LuaStatus } from "../lua_h.ts";
 import { BYTECODE } from "./bytecode.ts";
 import { FORMAT_LUA } from "./format.ts";
 import { INTROSPECT_LUA } from "./introspect.ts";
