@@ -4,7 +4,8 @@ import { generate } from "../../scripts/gen_lua_bytecode.ts";
 import { GLUE_WASM_PATH } from "../../src/engine/assets.ts";
 import { CApi } from "../../src/engine/capi.ts";
 import { LuaStatus } from "../../src/engine/lua_h.ts";
-import { chunkBytecode, type ChunkName, CHUNKS } from "../../src/engine/lua/chunks.ts";
+import { CHUNK_NAMES, chunkBytecode } from "../../src/engine/lua/chunks.ts";
+import { CHUNK_SOURCES } from "../../src/engine/lua/sources.ts";
 import { instantiateLua } from "../../src/engine/lua_wasm.ts";
 
 Deno.test("src/engine/lua/bytecode.ts is the bytecode of the current chunks (deno run -A scripts/gen_lua_bytecode.ts)", async () => {
@@ -35,10 +36,10 @@ Deno.test("every chunk's bytecode decodes and loads as a binary chunk (no fallba
   const lua = instantiateLua({ module }, () => 0);
   const api = new CApi(lua);
   const L = lua.luaL_newstate();
-  for (const key of Object.keys(CHUNKS) as ChunkName[]) {
-    const bytes = chunkBytecode(key)!;
+  for (const key of CHUNK_NAMES) {
+    const bytes = chunkBytecode(key);
     assertEquals([...bytes.subarray(0, 4)], [0x1b, 0x4c, 0x75, 0x61], key); // "\x1bLua"
-    assertEquals(api.load(L, bytes, CHUNKS[key].name, "b"), LuaStatus.ok, api.str(L, -1));
+    assertEquals(api.load(L, bytes, CHUNK_SOURCES[key].name, "b"), LuaStatus.ok, api.str(L, -1));
     lua.lua_settop(L, 0);
   }
 });
