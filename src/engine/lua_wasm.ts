@@ -42,7 +42,7 @@ export interface LuaModule {
   _lua_pushvalue(L: number, idx: number): void;
   _lua_type(L: number, idx: number): number;
   /** Puts a wasm function (an export of some instance) into the table; its index. */
-  addFunction(fn: Fn, sig?: string): number;
+  addFunction(fn: Fn): number;
 }
 
 type CStr = string | null;
