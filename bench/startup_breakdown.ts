@@ -38,16 +38,10 @@ if (inWorker) {
   };
   const { LuaRuntime } = await import("../src/engine/runtime.ts");
   const prepare = LuaRuntime.prepare;
-  LuaRuntime.prepare = (lua) => {
-    // instantiateLua has just returned (an instance, its C constructors run).
-    marks.worker_wasm_ready = epochNow();
-    // The Lua state exists once its standard libraries are open.
-    const openlibs = lua.luaL_openlibs;
-    lua.luaL_openlibs = (L: number) => {
-      openlibs(L);
-      marks.worker_create_engine_done = epochNow();
-    };
-    const rt = prepare.call(LuaRuntime, lua);
+  LuaRuntime.prepare = (lua, L) => {
+    // The instance and the state with its libraries exist (worker.ts makes them first).
+    marks.worker_create_engine_done = epochNow();
+    const rt = prepare.call(LuaRuntime, lua, L);
     marks.worker_prepared = epochNow();
     return rt;
   };

@@ -10,14 +10,13 @@ import { CApi } from "../src/engine/capi.ts";
 import { LuaStatus } from "../src/engine/lua_h.ts";
 import { CHUNK_NAMES } from "../src/engine/lua/chunks.ts";
 import { CHUNK_SOURCES } from "../src/engine/lua/sources.ts";
-import { instantiateLua } from "../src/engine/lua_wasm.ts";
+import { instantiateLua, openState } from "../src/engine/lua_wasm.ts";
 
 export async function generate(): Promise<string> {
   const module = await WebAssembly.compile(Deno.readFileSync(GLUE_WASM_PATH));
   const lua = instantiateLua({ module }, () => 0);
   const api = new CApi(lua);
-  const L = lua.luaL_newstate();
-  lua.luaL_openlibs(L);
+  const L = openState(lua);
   const lines: string[] = [];
   for (const key of CHUNK_NAMES) {
     const { name, source } = CHUNK_SOURCES[key];

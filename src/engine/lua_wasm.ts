@@ -318,3 +318,11 @@ export function instantiateLua(wasm: EngineWasm, heapCap: () => number): LuaWasm
     return decoder.decode(u8.subarray(p, end));
   }
 }
+
+/** A new Lua state with the standard libraries open (lua_newstate's default allocator). */
+export function openState(lua: LuaWasm): number {
+  const L = lua.luaL_newstate();
+  if (!L) throw new Error("lua_newstate failed: out of memory");
+  lua.luaL_openlibs(L);
+  return L;
+}

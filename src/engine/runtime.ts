@@ -83,15 +83,12 @@ export class LuaRuntime {
   }
 
   /**
-   * The part of the set-up that needs no options: the state straight from the C API (its
-   * default allocator; the memory limit caps the wasm heap, worker.ts), the standard
-   * libraries, the formatter, the prelude loaded but not run. The worker does this while the
-   * main thread still reads the command line and the configuration.
+   * The part of the set-up that needs no options, over a state with its standard libraries
+   * (lua_wasm.ts openState; the memory limit caps the wasm heap, worker.ts): the formatter,
+   * the prelude loaded but not run. The worker does this while the main thread still reads
+   * the command line and the configuration.
    */
-  static prepare(lua: LuaWasm): LuaRuntime {
-    const L = lua.luaL_newstate();
-    if (!L) throw new Error("lua_newstate failed: out of memory");
-    lua.luaL_openlibs(L);
+  static prepare(lua: LuaWasm, L: number): LuaRuntime {
     const rt = new LuaRuntime(lua, L);
     rt.#prepare();
     return rt;

@@ -9,7 +9,7 @@
  */
 /// <reference lib="deno.worker" />
 import { GLUE_WASM_PATH } from "./assets.ts";
-import { type EngineWasm, instantiateLua } from "./lua_wasm.ts";
+import { type EngineWasm, instantiateLua, openState } from "./lua_wasm.ts";
 import { precompileTrampolines } from "./trampolines.ts";
 import { type FromWorker, RingRecord, type ToWorker, WORKER_NAME } from "./protocol.ts";
 import { RingWriter, writeJson } from "./output_ring.ts";
@@ -39,8 +39,13 @@ let heapCap = 0;
  * The Lua state, prepared as soon as the wasm and the runtime's modules are here, before
  * `init` brings the options (LuaRuntime.prepare). A failure is reported at `init`.
  */
-const prepared: Promise<LuaRuntime> = Promise.all([wasm, import("./runtime.ts")]).then(
-  ([w, { LuaRuntime }]) => LuaRuntime.prepare(instantiateLua(w, () => heapCap)),
+const state = wasm.then((w) => {
+  // Made while the runtime's modules still load: it needs none of them.
+  const lua = instantiateLua(w, () => heapCap);
+  return { lua, L: openState(lua) };
+});
+const prepared: Promise<LuaRuntime> = Promise.all([state, import("./runtime.ts")]).then(
+  ([{ lua, L }, { LuaRuntime }]) => LuaRuntime.prepare(lua, L),
 );
 prepared.catch(() => {});
 /** The output ring; an execution's outcome is its last record (RingRecord.done). */
