@@ -16,6 +16,7 @@
  * - step in and pause: line events everywhere.
  * A stop blocks inside the hook with Atomics.wait and answers requests from the channel.
  */
+import { cString } from "../engine/libc_env.ts";
 import type { LuaModule } from "../engine/lua_wasm.ts";
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
 import * as path from "../engine/posix_path.ts";
@@ -112,7 +113,6 @@ type Handle =
 const StepMode = { none: 0, over: 1, out: 2 } as const;
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 export class WorkerDebugger {
   readonly #h: DebuggerHost;
@@ -247,11 +247,7 @@ export class WorkerDebugger {
   }
 
   #readCString(p: number): string {
-    if (p === 0) return "";
-    const u8 = this.#m.HEAPU8;
-    let e = p;
-    while (u8[e] !== 0) e++;
-    return decoder.decode(u8.subarray(p, e));
+    return p === 0 ? "" : cString(this.#m.HEAPU8, p);
   }
 
   #setupLua(): void {

@@ -98,8 +98,8 @@ export class Engine {
   #ready: Promise<void> | undefined;
   #onReady: { resolve: () => void; reject: (e: Error) => void } | undefined;
   #fatal: Error | undefined;
-  /** The worker has said "ready": its Lua state exists. */
-  #started = false;
+  /** The worker has said "ready": a later fatal error is not a failure to start. */
+  #wasReady = false;
   #nextId = 1;
   #timeoutMs = 0;
   /** The worker's wasm memory, shared: see poke.ts (none in a batch engine). */
@@ -180,14 +180,14 @@ export class Engine {
   #onMessage(msg: FromWorker): void {
     switch (msg.type) {
       case "ready":
-        this.#started = true;
+        this.#wasReady = true;
         this.#onReady?.resolve();
         break;
       case "fatal": {
         // Executions wait in the worker for its init, so a failed start fails them too:
         // say what failed, and what to do.
         const e = new Error(
-          this.#started
+          this.#wasReady
             ? msg.message
             : `the Lua engine could not start: ${msg.message} (reinstall llmspell: bash install.sh)`,
         );

@@ -36,7 +36,8 @@ const ESPIPE = 70;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-function cString(u8: Uint8Array, p: number): string {
+/** The NUL-terminated UTF-8 string at `p`. */
+export function cString(u8: Uint8Array, p: number): string {
   let end = p;
   while (u8[end] !== 0) end++;
   return decoder.decode(u8.subarray(p, end));

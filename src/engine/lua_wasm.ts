@@ -5,7 +5,7 @@
  * arguments are JS strings (put on the C stack for the call), `const char*` results come
  * back as strings, lua_Integer is a BigInt.
  */
-import { libcImports } from "./libc_env.ts";
+import { cString, libcImports } from "./libc_env.ts";
 
 /** The compiled glue.wasm, and the shared memory it imports when it was rewritten for one. */
 export interface EngineWasm {
@@ -180,7 +180,6 @@ interface Exports {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /**
  * Instantiates glue.wasm and runs its C constructors. `heapCap` is read at each growth: the
@@ -285,7 +284,7 @@ export function instantiateLua(wasm: EngineWasm, heapCap: () => number): LuaWasm
     const stringArgs = [...args].flatMap((k, i) => (k === "s" ? [i] : []));
     if (stringArgs.length === 0 && result === "n") return f as Fn;
     const out = result === "s"
-      ? (p: unknown) => (p === 0 ? null : cString(p as number))
+      ? (p: unknown) => (p === 0 ? null : cString(heap.HEAPU8, p as number))
       : (v: unknown) => v;
     if (stringArgs.length === 0) return ((...a: unknown[]) => out(f(...a))) as Fn;
     return ((...a: unknown[]) => {
@@ -309,13 +308,6 @@ export function instantiateLua(wasm: EngineWasm, heapCap: () => number): LuaWasm
     const { written } = encoder.encodeInto(s, u8.subarray(p, p + max - 1));
     u8[p + written] = 0;
     return p;
-  }
-
-  function cString(p: number): string {
-    views();
-    let end = p;
-    while (u8[end] !== 0) end++;
-    return decoder.decode(u8.subarray(p, end));
   }
 }
 

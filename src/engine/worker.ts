@@ -3,8 +3,8 @@
  *
  * Start-up is on the critical path of every `exec`: the wasm compiles (here for a batch
  * engine, on the main thread for an interruptible one: wasm_module.ts) while this worker
- * loads the runtime's modules, and `init` creates the Lua state once both are done and the
- * main thread has read the configuration. Nothing here may import a Node.js module (node:*,
+ * loads the runtime's modules; the Lua state is prepared as soon as both are here, and
+ * `init`, which brings the configuration the main thread has read, completes it. Nothing here may import a Node.js module (node:*,
  * or an npm package that does): the first one costs ~20 ms in each thread.
  */
 /// <reference lib="deno.worker" />
