@@ -414,18 +414,24 @@ def scenario_stream_topic(cf):
     sub.setsockopt(zmq.SUBSCRIBE, b"stream.")
     sub.connect(f"{info['transport']}://{info['ip']}:{info['iopub_port']}")
     session = Session(key=info["key"].encode(), signature_scheme=info["signature_scheme"])
-    # The subscription reaches the kernel asynchronously: print until one output arrives.
-    topics, types, texts = [], [], []
+    # The subscription reaches the kernel asynchronously, possibly in the middle of a cell:
+    # print until one output arrives, drain, then collect the outputs of one whole cell.
     deadline = time.monotonic() + TIMEOUT
-    while not texts and time.monotonic() < deadline:
-        run(kc, 'io.stderr:write("e") print("hi")')
+    synced = False
+    while not synced and time.monotonic() < deadline:
+        run(kc, 'print("sync")')
         while sub.poll(200):
-            frames = sub.recv_multipart()
-            i = frames.index(b"<IDS|MSG>")
-            m = session.deserialize(frames[i + 1:])
-            topics.append(frames[0].decode())
-            types.append(m["msg_type"])
-            texts.append(m["content"]["name"] + ":" + m["content"]["text"])
+            sub.recv_multipart()
+            synced = True
+    topics, types, texts = [], [], []
+    run(kc, 'io.stderr:write("e") print("hi")')
+    while sub.poll(500):
+        frames = sub.recv_multipart()
+        i = frames.index(b"<IDS|MSG>")
+        m = session.deserialize(frames[i + 1:])
+        topics.append(frames[0].decode())
+        types.append(m["msg_type"])
+        texts.append(m["content"]["name"] + ":" + m["content"]["text"])
     sub.close(linger=0)
     kc.stop_channels()
     return {"topics": sorted(set(topics)), "types": sorted(set(types)),
