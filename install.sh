@@ -16,9 +16,12 @@ echo "caching dependencies" >&2
 
 mkdir -p "$PREFIX/bin"
 TARGET="$PREFIX/bin/llmspell"
+# V8 reads glue.wasm's compile hints only with this flag (src/engine/compile_hints.ts).
+V8_FLAGS="--v8-flags=--experimental-wasm-compilation-hints"
 # The same flags as `deno task compile`: the worker and glue.wasm are loaded at run time.
-if "$DENO" compile -A --include src/engine/worker.ts --include node_modules/wasmoon/dist/glue.wasm \
-  -o "$TARGET.tmp" main.ts >/dev/null 2>"$ROOT/.compile.log"; then
+if "$DENO" compile -A "$V8_FLAGS" --include src/engine/worker.ts \
+  --include node_modules/wasmoon/dist/glue.wasm -o "$TARGET.tmp" main.ts \
+  >/dev/null 2>"$ROOT/.compile.log"; then
   mv "$TARGET.tmp" "$TARGET"
   rm -f "$ROOT/.compile.log"
   echo "installed $TARGET (compiled single executable)" >&2
@@ -31,7 +34,7 @@ else
   cat > "$TARGET" <<LAUNCHER
 #!/bin/sh
 # llmspell launcher: runs $ROOT/dist/cli/main.js (bundled from main.ts) with Deno $DENO_VERSION, offline.
-exec "$DENO" run -A --quiet --no-prompt --no-config --cached-only "$ROOT/dist/cli/main.js" "\$@"
+exec "$DENO" run -A --quiet --no-prompt --no-config --cached-only $V8_FLAGS "$ROOT/dist/cli/main.js" "\$@"
 LAUNCHER
   chmod +x "$TARGET"
   echo "deno compile could not get its runtime (no network to Deno's download site):" >&2

@@ -30,6 +30,7 @@ import {
   verdict,
 } from "./lib.ts";
 import { build } from "../scripts/build.ts";
+import { COMPILE_HINTS_V8_FLAG } from "../src/engine/compile_hints.ts";
 
 export const STARTUP_GOAL = 3;
 
@@ -56,7 +57,7 @@ async function fixtures(): Promise<string> {
   const launcher = path.join(dir, "llmspell");
   await Deno.writeTextFile(
     launcher,
-    `#!/bin/sh\nexec "${DENO}" run -A --quiet --no-prompt --no-config --cached-only ` +
+    `#!/bin/sh\nexec "${DENO}" run -A --quiet --no-prompt --no-config --cached-only ${COMPILE_HINTS_V8_FLAG} ` +
       `"${path.join(dir, "dist", "cli", "main.js")}" "$@"\n`,
   );
   await Deno.chmod(launcher, 0o755);
@@ -82,7 +83,7 @@ function commands(dir: string): Cmd[] {
       key: "sources",
       label: "(diag) deno run main.ts exec (sources)",
       cmd: DENO,
-      args: ["run", "-A", "main.ts", "exec", "print(1)"],
+      args: ["run", "-A", COMPILE_HINTS_V8_FLAG, "main.ts", "exec", "print(1)"],
       diagnostic: true,
     },
     {
@@ -115,7 +116,13 @@ async function breakdownRuns(mode: string, runs: number): Promise<Marks> {
   const all: Marks[] = [];
   for (let i = 0; i < runs; i++) {
     const spawnEpoch = performance.timeOrigin + performance.now();
-    const r = await runRetry(DENO, ["run", "-A", "bench/startup_breakdown.ts", mode], {
+    const r = await runRetry(DENO, [
+      "run",
+      "-A",
+      COMPILE_HINTS_V8_FLAG,
+      "bench/startup_breakdown.ts",
+      mode,
+    ], {
       env: { BENCH_SPAWN_EPOCH: String(spawnEpoch) },
     });
     const m: Marks = JSON.parse(r.stdout.trim().split("\n").pop()!);
@@ -216,8 +223,9 @@ export async function runStartup(
       ["main_first_line", "main module loaded, first line"],
       ["main_worker_created", "new Worker() returns (blocks main)"],
       ["worker_first_line", "worker isolate up, first line"],
-      ["worker_module_loaded", "worker.ts loaded (modules, glue.wasm read)"],
-      ["worker_wasm_compiled", "glue.wasm compiled (off-thread)"],
+      ["main_wasm_compiled", "glue.wasm compiled (main, off-thread)"],
+      ["worker_module_loaded", "worker.ts loaded (its modules)"],
+      ["worker_wasm_received", "glue.wasm received from main"],
       ["worker_create_engine_done", "instance, Lua state (newstate, openlibs)"],
       ["worker_prepared", "formatter, prelude loaded (LuaRuntime.prepare)"],
       ["worker_prelude_done", "init: host table, sandbox, kernel API; ready"],

@@ -29,13 +29,13 @@ if (inWorker) {
   // It runs in this worker's scope; what it calls is wrapped to take the marks, and it is
   // driven with the messages the main thread's Engine sends.
   const marks: Marks = { worker_first_line: epochNow() };
-  const compile = WebAssembly.compile;
-  WebAssembly.compile = async (bytes) => {
-    const m = await compile(bytes);
-    // glue.wasm, not the engine's small trampoline module.
-    if ((bytes as ArrayBufferView).byteLength > 100_000) marks.worker_wasm_compiled = epochNow();
-    return m;
-  };
+  // The main thread's first message: glue.wasm, compiled there (src/engine/wasm_module.ts).
+  const wasmMessage = new Promise<ToWorker>((resolve) => {
+    self.onmessage = (e: MessageEvent<ToWorker>) => {
+      marks.worker_wasm_received = epochNow();
+      resolve(e.data);
+    };
+  });
   const { LuaRuntime } = await import("../src/engine/runtime.ts");
   const prepare = LuaRuntime.prepare;
   LuaRuntime.prepare = (lua, L) => {
@@ -63,6 +63,7 @@ if (inWorker) {
     });
   await import("../src/engine/worker.ts");
   marks.worker_module_loaded = epochNow();
+  scope.onmessage!(new MessageEvent("message", { data: await wasmMessage }));
   const ready = await send({
     type: "init",
     options: {
@@ -97,10 +98,15 @@ if (inWorker) {
   const marks: Marks = { main_first_line: epochNow() };
   const mode = Deno.args[0] ?? "--pieces";
   if (mode === "--pieces") {
-    // Named like the worker of `exec` (a batch engine), which compiles its own glue.wasm.
-    const { WORKER_NAME } = await import("../src/engine/protocol.ts");
-    const worker = new Worker(import.meta.url, { type: "module", name: WORKER_NAME.batch });
+    // As the Engine of `exec` does (a batch engine): the compile starts first.
+    const { compileEngineWasm } = await import("../src/engine/wasm_module.ts");
+    const wasm = compileEngineWasm(false);
+    const worker = new Worker(import.meta.url, { type: "module" });
     marks.main_worker_created = epochNow();
+    wasm.then(({ module }) => {
+      marks.main_wasm_compiled = epochNow();
+      worker.postMessage({ type: "wasm", module } satisfies ToWorker);
+    });
     const wmarks = await new Promise<Marks>((resolve, reject) => {
       worker.onmessage = (e) => resolve(e.data);
       worker.onerror = (e) => {

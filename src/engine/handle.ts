@@ -21,7 +21,7 @@ import {
   WORKER_NAME,
 } from "./protocol.ts";
 import { pokeRunning } from "./poke.ts";
-import { compileInterruptibleWasm } from "./wasm_module.ts";
+import { compileEngineWasm } from "./wasm_module.ts";
 import { concat } from "../bytes.ts";
 import { LlmspellError } from "../errors.ts";
 import { DebugLink } from "../debug/link.ts";
@@ -98,6 +98,8 @@ export class Engine {
   #ready: Promise<void> | undefined;
   #onReady: { resolve: () => void; reject: (e: Error) => void } | undefined;
   #fatal: Error | undefined;
+  /** Why the engine could not start (#failStart), as its cause said it. */
+  #startFailure: string | undefined;
   /** The worker has said "ready": a later fatal error is not a failure to start. */
   #wasReady = false;
   #nextId = 1;
@@ -120,25 +122,22 @@ export class Engine {
 
   get #worker(): Worker {
     if (this.#workerV) return this.#workerV;
-    // Compiling first: V8 does it on other threads while this one creates the worker. A
-    // batch engine's worker compiles its own (wasm_module.ts says why).
-    const wasm = this.#interruptible ? compileInterruptibleWasm() : undefined;
-    const w = new Worker(WORKER_URL, {
-      type: "module",
-      name: this.#interruptible ? WORKER_NAME.interruptible : WORKER_NAME.batch,
-    });
+    // Compiling first: V8 does it on other threads while this one creates the worker.
+    const wasm = compileEngineWasm(this.#interruptible);
+    const w = new Worker(WORKER_URL, { type: "module", name: WORKER_NAME });
     w.onmessage = (ev: MessageEvent<FromWorker>) => this.#onMessage(ev.data);
     w.onerror = (ev) => {
       ev.preventDefault();
-      this.#die(new Error(ev.message));
+      if (this.#wasReady) this.#die(new Error(ev.message));
+      else this.#failStart(ev.message);
     };
-    wasm?.then(
+    wasm.then(
       ({ module, memory }) => {
         // Pokes need the memory; they do nothing until a chunk runs (poke.ts).
         this.#memory = memory;
         w.postMessage({ type: "wasm", module, memory } satisfies ToWorker);
       },
-      (e) => this.#die(e instanceof Error ? e : new Error(String(e))),
+      (e) => this.#failStart(e instanceof Error ? e.message : String(e)),
     );
     return this.#workerV = w;
   }
@@ -152,7 +151,7 @@ export class Engine {
       this.#ready = Promise.reject(
         new LlmspellError({
           code: "engine_failed",
-          message: `the Lua engine could not start: ${this.#fatal.message}`,
+          message: `the Lua engine could not start: ${this.#startFailure ?? this.#fatal.message}`,
           hint: "reinstall llmspell (bash install.sh); run with --trace debug for details",
         }),
       );
@@ -183,18 +182,13 @@ export class Engine {
         this.#wasReady = true;
         this.#onReady?.resolve();
         break;
-      case "fatal": {
-        // Executions wait in the worker for its init, so a failed start fails them too:
-        // say what failed, and what to do.
-        const e = new Error(
-          this.#wasReady
-            ? msg.message
-            : `the Lua engine could not start: ${msg.message} (reinstall llmspell: bash install.sh)`,
-        );
-        if (msg.stack) e.stack = msg.stack;
-        this.#die(e);
+      case "fatal":
+        if (!this.#wasReady) {
+          this.#failStart(msg.message, msg.stack);
+          break;
+        }
+        this.#die(Object.assign(new Error(msg.message), msg.stack ? { stack: msg.stack } : {}));
         break;
-      }
       case "dap":
         this.debug.receive(msg.message);
         break;
@@ -205,6 +199,20 @@ export class Engine {
         break;
       }
     }
+  }
+
+  /**
+   * The engine could not start (its wasm did not compile, its worker failed before "ready").
+   * Executions wait in the worker for its init, so this fails them too: say what failed,
+   * and what to do.
+   */
+  #failStart(message: string, stack?: string): void {
+    this.#startFailure = message;
+    const e = new Error(
+      `the Lua engine could not start: ${message} (reinstall llmspell: bash install.sh)`,
+    );
+    if (stack) e.stack = stack;
+    this.#die(e);
   }
 
   #die(e: Error): void {

@@ -74,7 +74,7 @@ export type ExecOutcome =
   | { status: "exit"; code: number };
 
 export type ToWorker =
-  /** An interruptible engine's compiled glue.wasm (wasm_module.ts), sent first. */
+  /** The engine's compiled glue.wasm (wasm_module.ts), sent first. */
   | { type: "wasm"; module: WebAssembly.Module; memory?: WebAssembly.Memory }
   | {
     type: "init";
@@ -174,8 +174,8 @@ export function raiseSignal(control: Int32Array, signal: number): void {
   Atomics.store(control, Control.signal, signal);
 }
 
-/** The worker's name says whether it compiles its own wasm (a batch engine: wasm_module.ts). */
-export const WORKER_NAME = { interruptible: "llmspell-engine", batch: "llmspell-engine-batch" };
+/** The engine worker's name (it shows in Deno's error messages). */
+export const WORKER_NAME = "llmspell-engine";
 
 /**
  * Output ring record types beyond stdout (1) and stderr (2): JSON records of the display

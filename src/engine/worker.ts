@@ -1,28 +1,23 @@
 /**
  * Engine worker entry. Lua runs here, never on the main thread (ARCHITECTURE.md §1).
  *
- * Start-up is on the critical path of every `exec`: the wasm compiles (here for a batch
- * engine, on the main thread for an interruptible one: wasm_module.ts) while this worker
- * loads the runtime's modules; the Lua state is prepared as soon as both are here, and
- * `init`, which brings the configuration the main thread has read, completes it. Nothing here may import a Node.js module (node:*,
- * or an npm package that does): the first one costs ~20 ms in each thread.
+ * Start-up is on the critical path of every `exec`: glue.wasm compiles on V8's background
+ * threads, started by the main thread before it created this worker (wasm_module.ts), while
+ * this worker starts and loads the runtime's modules; the Lua state is prepared as soon as
+ * both are here, and `init`, which brings the configuration the main thread has read,
+ * completes it. Nothing here may import a Node.js module (node:*, or an npm package that
+ * does): the first one costs ~20 ms in each thread.
  */
 /// <reference lib="deno.worker" />
-import { GLUE_WASM_PATH } from "./assets.ts";
 import { type EngineWasm, instantiateLua, openState } from "./lua_wasm.ts";
 import { precompileTrampolines } from "./trampolines.ts";
-import { type FromWorker, RingRecord, type ToWorker, WORKER_NAME } from "./protocol.ts";
+import { type FromWorker, RingRecord, type ToWorker } from "./protocol.ts";
 import { RingWriter, writeJson } from "./output_ring.ts";
 import type { LuaRuntime } from "./runtime.ts";
 
-// An interruptible engine's glue.wasm comes compiled from the main thread (wasm_module.ts),
-// a batch engine's is compiled here, started before the runtime's module graph loads (a
-// dynamic import: a static one would load first).
+/** The compiled glue.wasm, the main thread's first message. */
 let gotWasm!: (w: EngineWasm) => void;
-const wasm: Promise<EngineWasm> = self.name === WORKER_NAME.batch
-  // In a promise: a missing file fails init (reported to the main thread), not the worker.
-  ? (async () => ({ module: await WebAssembly.compile(Deno.readFileSync(GLUE_WASM_PATH)) }))()
-  : new Promise<EngineWasm>((r) => gotWasm = r);
+const wasm = new Promise<EngineWasm>((r) => gotWasm = r);
 precompileTrampolines();
 /** The shared memory of an interruptible engine (see handle.ts EngineStart). */
 let memory: WebAssembly.Memory | undefined;

@@ -4,6 +4,7 @@
  */
 import { basename, join } from "../path.ts";
 import { LlmspellError } from "../errors.ts";
+import { COMPILE_HINTS_V8_FLAG } from "../engine/compile_hints.ts";
 
 export interface KernelSpec {
   argv: string[];
@@ -30,7 +31,15 @@ export function selfCommand(): string[] {
     // The bundle (scripts/build.ts) needs no configuration, and must not pick up one from
     // wherever Jupyter starts it; the sources need the project's import map.
     const bundled = main.pathname.endsWith(".js");
-    return [exe, "run", "-A", "--quiet", ...(bundled ? ["--no-config"] : []), main.pathname];
+    return [
+      exe,
+      "run",
+      "-A",
+      "--quiet",
+      COMPILE_HINTS_V8_FLAG,
+      ...(bundled ? ["--no-config"] : []),
+      main.pathname,
+    ];
   }
   return [exe];
 }

@@ -7,6 +7,7 @@
 import { assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 import { tempDir } from "../helpers/cli.ts";
 import { build } from "../../scripts/build.ts";
+import { COMPILE_HINTS_V8_FLAG } from "../../src/engine/compile_hints.ts";
 
 const dist = await (async () => {
   const dir = `${await tempDir()}/dist`;
@@ -16,7 +17,15 @@ const dist = await (async () => {
 
 async function bundled(args: string[], stdin = "", cwd?: string) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", "--no-config", `${dist}/cli/main.js`, ...args],
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      "--no-config",
+      COMPILE_HINTS_V8_FLAG,
+      `${dist}/cli/main.js`,
+      ...args,
+    ],
     cwd: cwd ?? dist,
     env: { NO_COLOR: "1", LLMSPELL_HOME: `${dist}/../home` },
     stdin: "piped",
@@ -59,10 +68,11 @@ Deno.test("bundle: the kernelspec runs the bundle without a configuration file",
   const spec = JSON.parse(
     await Deno.readTextFile(`${prefix}/share/jupyter/kernels/llmspell/kernel.json`),
   );
-  assertEquals(spec.argv.slice(1, 6), [
+  assertEquals(spec.argv.slice(1, 7), [
     "run",
     "-A",
     "--quiet",
+    COMPILE_HINTS_V8_FLAG,
     "--no-config",
     `${dist}/cli/main.js`,
   ]);

@@ -1,0 +1,60 @@
+/**
+ * glue.wasm's compile hints (src/engine/compile_hints.ts): the committed list of start-up
+ * functions is current, V8 compiles those functions before their first call when given the
+ * flag, and every way of running llmspell gives it.
+ */
+import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
+import { render, traceStartupFunctions } from "../../scripts/gen_compile_hints.ts";
+import { COMPILE_HINTS_V8_FLAG } from "../../src/engine/compile_hints.ts";
+import { selfCommand } from "../../src/kernel/kernelspec.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+Deno.test("src/engine/startup_functions.ts lists what exec 'print(1)' runs (deno task hints)", async () => {
+  const committed = await Deno.readTextFile(`${ROOT}src/engine/startup_functions.ts`);
+  assert(committed === render(await traceStartupFunctions()), "run: deno task hints");
+});
+
+async function compiledExports(kind: string, flags: string): Promise<Record<string, number>> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      `--v8-flags=--allow-natives-syntax${flags}`,
+      `${ROOT}tests/engine/fixtures/compiled_exports.ts`,
+      kind,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
+for (const kind of ["batch", "interruptible"]) {
+  Deno.test(`with the flag, V8 compiles the ${kind} engine's start-up functions with the module, the others at first call`, async () => {
+    const hinted = await compiledExports(kind, COMPILE_HINTS_V8_FLAG.replace("--v8-flags=", ","));
+    assert(hinted.hinted > 20, `too few exported start-up functions: ${hinted.hinted}`);
+    assertEquals(hinted, {
+      hinted: hinted.hinted,
+      hintedCompiled: hinted.hinted,
+      otherCompiled: 0,
+    });
+    // The probe itself: without the flag nothing is compiled before its first call.
+    const lazy = await compiledExports(kind, "");
+    assertEquals(lazy, { hinted: hinted.hinted, hintedCompiled: 0, otherCompiled: 0 });
+  });
+}
+
+Deno.test("every way of running llmspell passes the compile hints flag to V8", async () => {
+  const install = await Deno.readTextFile(`${ROOT}install.sh`);
+  const flag = COMPILE_HINTS_V8_FLAG;
+  assertStringIncludes(install, `V8_FLAGS="${flag}"`);
+  assertStringIncludes(install, '--cached-only $V8_FLAGS "$ROOT/dist/cli/main.js"');
+  assertStringIncludes(install, 'compile -A "$V8_FLAGS"');
+  const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks;
+  assertStringIncludes(tasks.compile, `deno compile -A ${flag} `);
+  assertStringIncludes(tasks.start, `deno run -A ${flag} `);
+  // The kernelspec of a `deno run` install (this test runs under deno).
+  assert(selfCommand().includes(flag), selfCommand().join(" "));
+});
