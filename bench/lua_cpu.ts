@@ -35,6 +35,7 @@ import {
   table,
   verdict,
 } from "./lib.ts";
+import { COMPILE_HINTS_V8_FLAG } from "../src/engine/compile_hints.ts";
 
 export const SCRIPTS = ["fib", "loop", "strings", "tables", "closures"] as const;
 export const WASMOON_GOAL = 1.05;
@@ -50,7 +51,8 @@ const SYSTEMS: System[] = [
   {
     key: "llmspell",
     label: "llmspell run",
-    argv: (f) => [DENO, ["run", "-A", "main.ts", "run", f]],
+    // As installed: the launcher passes the compile hints flag (src/engine/compile_hints.ts).
+    argv: (f) => [DENO, ["run", "-A", COMPILE_HINTS_V8_FLAG, "main.ts", "run", f]],
   },
   {
     key: "raw",

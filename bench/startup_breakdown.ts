@@ -30,11 +30,13 @@ if (inWorker) {
   // driven with the messages the main thread's Engine sends.
   const marks: Marks = { worker_first_line: epochNow() };
   // The main thread's first message: glue.wasm, compiled there (src/engine/wasm_module.ts).
-  const wasmMessage = new Promise<ToWorker>((resolve) => {
-    self.onmessage = (e: MessageEvent<ToWorker>) => {
-      marks.worker_wasm_received = epochNow();
-      resolve(e.data);
-    };
+  // worker.ts, once loaded, takes it with its own onmessage; one that came earlier is
+  // handed over below.
+  let early: ToWorker | undefined;
+  let loaded = false;
+  self.addEventListener("message", (e: MessageEvent<ToWorker>) => {
+    marks.worker_wasm_received = epochNow();
+    if (!loaded) early = e.data;
   });
   const { LuaRuntime } = await import("../src/engine/runtime.ts");
   const prepare = LuaRuntime.prepare;
@@ -63,7 +65,8 @@ if (inWorker) {
     });
   await import("../src/engine/worker.ts");
   marks.worker_module_loaded = epochNow();
-  scope.onmessage!(new MessageEvent("message", { data: await wasmMessage }));
+  loaded = true;
+  if (early) scope.onmessage!(new MessageEvent("message", { data: early }));
   const ready = await send({
     type: "init",
     options: {
