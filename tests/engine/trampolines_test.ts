@@ -7,6 +7,7 @@ import { GLUE_WASM_PATH } from "../../src/engine/assets.ts";
 import { CApi } from "../../src/engine/capi.ts";
 import { HookMask, LuaStatus } from "../../src/engine/lua_h.ts";
 import { instantiateLua } from "../../src/engine/lua_wasm.ts";
+import { render } from "../../scripts/gen_trampolines.ts";
 
 Deno.test("trampolines: 70 C functions and 40 hooks each reach their own JS function", async () => {
   const module = await WebAssembly.compile(Deno.readFileSync(GLUE_WASM_PATH));
@@ -32,4 +33,11 @@ Deno.test("trampolines: 70 C functions and 40 hooks each reach their own JS func
     lua.lua_sethook(L, 0, 0, 0);
   }
   assertEquals([...new Set(fired)], [0, 31, 32, 39]);
+});
+
+Deno.test("src/engine/trampoline_wasm.ts is the module scripts/gen_trampolines.ts builds (deno task trampolines)", async () => {
+  const committed = await Deno.readTextFile(
+    new URL("../../src/engine/trampoline_wasm.ts", import.meta.url),
+  );
+  assertEquals(committed === render(), true, "run: deno task trampolines");
 });
