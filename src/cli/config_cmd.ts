@@ -55,7 +55,7 @@ export function registerConfigCommands(program: Command): void {
     const ctx = contextOf(cmd);
     const file = opts.file
       ? path.resolve(ctx.cwd, opts.file)
-      : await findConfigFile({ file: ctx.config, cwd: ctx.cwd, env: ctx.env });
+      : findConfigFile({ file: ctx.config, cwd: ctx.cwd, env: ctx.env });
     if (file === null) {
       throw new LlmspellError({
         code: "config_not_found",

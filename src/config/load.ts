@@ -76,7 +76,7 @@ export interface LoadOptions {
  *   there is any error.
  */
 export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
-  const source = await findConfigFile(opts);
+  const source = findConfigFile(opts);
   const text = source === null ? null : await readConfigText(source, true);
   const { config, diagnostics } = checkConfigText(text ?? "", {
     file: source,
@@ -91,11 +91,11 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
  *
  * @throws LlmspellError `config_not_found` when an explicit file does not exist
  */
-export async function findConfigFile(opts: LoadOptions): Promise<string | null> {
+export function findConfigFile(opts: LoadOptions): string | null {
   const explicit = opts.file ?? (opts.env.LLMSPELL_CONFIG || undefined);
   if (explicit !== undefined) {
     const path = resolve(opts.cwd, explicit);
-    if (!(await isFile(path))) {
+    if (!isFile(path)) {
       const via = opts.file !== undefined ? "-c" : "LLMSPELL_CONFIG";
       throw new LlmspellError({
         code: "config_not_found",
@@ -113,7 +113,7 @@ export async function findConfigFile(opts: LoadOptions): Promise<string | null> 
     // No home directory: only the project file can exist.
     candidates = [resolve(opts.cwd, "llmspell.toml")];
   }
-  for (const c of candidates) if (await isFile(c)) return c;
+  for (const c of candidates) if (isFile(c)) return c;
   return null;
 }
 
@@ -140,7 +140,10 @@ export function checkConfigText(
   const config = defaultConfig() as unknown as Table;
   let raw: Table | null = null;
   try {
-    raw = parse(text, { integersAsBigInt: true, unsafeKeyBehaviour: "throw" }) as Table;
+    // No file (or an empty one) has nothing to parse or check: the defaults stand.
+    if (text !== "") {
+      raw = parse(text, { integersAsBigInt: true, unsafeKeyBehaviour: "throw" }) as Table;
+    }
   } catch (e) {
     if (!(e instanceof TomlError)) throw e;
     const message = e.message.split("\n")[0].replace(/^Invalid TOML document: /, "");
@@ -488,13 +491,16 @@ function envToRaw(spec: FieldSpec, s: string): unknown {
 }
 
 function applyEnv(config: Table, env: Env, ctx: Ctx): void {
+  const names = Object.keys(env).filter((n) => n.startsWith(ENV_PREFIX) && !NOT_OVERRIDES.has(n));
+  // Most runs have no override: the tables below are then not needed (start-up of every
+  // command).
+  if (names.length === 0) return;
   const fixed = new Map(fixedTargets().map((t) => [t.name, t]));
   const sectionPrefixes = Object.keys(SCHEMA.fields).map((k) => envName([k]) + "_");
   const providers = config.providers as Table;
   const providerFields = Object.keys(providerSpec.entry.fields).sort((a, b) => b.length - a.length);
-  for (const name of Object.keys(env).sort()) {
+  for (const name of names.sort()) {
     const value = env[name];
-    if (!name.startsWith(ENV_PREFIX) || NOT_OVERRIDES.has(name)) continue;
     if (value === undefined || value === "") continue;
     let target = fixed.get(name);
     if (target === undefined && name.startsWith(PROVIDERS_PREFIX)) {
@@ -588,9 +594,10 @@ function fillProviderTypes(config: Table, ctx: Ctx): void {
 // ---------------------------------------------------------------------------------------
 // Files
 
-async function isFile(path: string): Promise<boolean> {
+/** Synchronous: one stat is quicker than a round trip through the event loop. */
+function isFile(path: string): boolean {
   try {
-    return (await Deno.stat(path)).isFile;
+    return Deno.statSync(path).isFile;
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return false;
     throw e;
