@@ -35,7 +35,7 @@ import {
   table,
   verdict,
 } from "./lib.ts";
-import { COMPILE_HINTS_V8_FLAG } from "../src/engine/compile_hints.ts";
+import { V8_FLAGS_ARG } from "../src/engine/v8_flags.ts";
 
 export const SCRIPTS = ["fib", "loop", "strings", "tables", "closures"] as const;
 export const WASMOON_GOAL = 1.05;
@@ -52,7 +52,7 @@ const SYSTEMS: System[] = [
     key: "llmspell",
     label: "llmspell run",
     // As installed: the launcher passes the compile hints flag (src/engine/compile_hints.ts).
-    argv: (f) => [DENO, ["run", "-A", COMPILE_HINTS_V8_FLAG, "main.ts", "run", f]],
+    argv: (f) => [DENO, ["run", "-A", V8_FLAGS_ARG, "main.ts", "run", f]],
   },
   {
     key: "raw",

@@ -30,7 +30,7 @@ import {
   verdict,
 } from "./lib.ts";
 import { build } from "../scripts/build.ts";
-import { COMPILE_HINTS_V8_FLAG } from "../src/engine/compile_hints.ts";
+import { V8_FLAGS_ARG } from "../src/engine/v8_flags.ts";
 
 export const STARTUP_GOAL = 3;
 
@@ -57,7 +57,7 @@ async function fixtures(): Promise<string> {
   const launcher = path.join(dir, "llmspell");
   await Deno.writeTextFile(
     launcher,
-    `#!/bin/sh\nexec "${DENO}" run -A --quiet --no-prompt --no-config --cached-only ${COMPILE_HINTS_V8_FLAG} ` +
+    `#!/bin/sh\nexec "${DENO}" run -A --quiet --no-prompt --no-config --cached-only ${V8_FLAGS_ARG} ` +
       `"${path.join(dir, "dist", "cli", "main.js")}" "$@"\n`,
   );
   await Deno.chmod(launcher, 0o755);
@@ -83,7 +83,7 @@ function commands(dir: string): Cmd[] {
       key: "sources",
       label: "(diag) deno run main.ts exec (sources)",
       cmd: DENO,
-      args: ["run", "-A", COMPILE_HINTS_V8_FLAG, "main.ts", "exec", "print(1)"],
+      args: ["run", "-A", V8_FLAGS_ARG, "main.ts", "exec", "print(1)"],
       diagnostic: true,
     },
     {
@@ -119,7 +119,7 @@ async function breakdownRuns(mode: string, runs: number): Promise<Marks> {
     const r = await runRetry(DENO, [
       "run",
       "-A",
-      COMPILE_HINTS_V8_FLAG,
+      V8_FLAGS_ARG,
       "bench/startup_breakdown.ts",
       mode,
     ], {

@@ -6,14 +6,12 @@
  * threads as part of `WebAssembly.compile`, which the main thread starts before it creates
  * the worker (handle.ts): the work then overlaps with the worker's own start-up.
  *
- * V8 reads the section only with COMPILE_HINTS_V8_FLAG, which every way of running llmspell
- * passes (install.sh's launcher, `deno task compile`, the kernelspec). Without the flag the
- * section is ignored and the functions compile at their first call, as before.
+ * V8 reads the section only with `--experimental-wasm-compilation-hints`, one of the flags
+ * every way of running llmspell passes (v8_flags.ts). Without it the section is ignored and
+ * the functions compile at their first call.
  */
 import { STARTUP_HINTS_SECTION } from "./startup_functions.ts";
 import { readSections } from "./wasm_encode.ts";
-
-export const COMPILE_HINTS_V8_FLAG = "--v8-flags=--experimental-wasm-compilation-hints";
 
 const CODE = 10;
 

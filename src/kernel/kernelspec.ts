@@ -4,7 +4,7 @@
  */
 import { basename, join } from "../path.ts";
 import { LlmspellError } from "../errors.ts";
-import { COMPILE_HINTS_V8_FLAG } from "../engine/compile_hints.ts";
+import { V8_FLAGS_ARG } from "../engine/v8_flags.ts";
 
 export interface KernelSpec {
   argv: string[];
@@ -36,7 +36,7 @@ export function selfCommand(): string[] {
       "run",
       "-A",
       "--quiet",
-      COMPILE_HINTS_V8_FLAG,
+      V8_FLAGS_ARG,
       ...(bundled ? ["--no-config"] : []),
       main.pathname,
     ];

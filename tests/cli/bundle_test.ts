@@ -7,7 +7,7 @@
 import { assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 import { tempDir } from "../helpers/cli.ts";
 import { build } from "../../scripts/build.ts";
-import { COMPILE_HINTS_V8_FLAG } from "../../src/engine/compile_hints.ts";
+import { V8_FLAGS_ARG } from "../../src/engine/v8_flags.ts";
 
 const dist = await (async () => {
   const dir = `${await tempDir()}/dist`;
@@ -22,7 +22,7 @@ async function bundled(args: string[], stdin = "", cwd?: string) {
       "-A",
       "--quiet",
       "--no-config",
-      COMPILE_HINTS_V8_FLAG,
+      V8_FLAGS_ARG,
       `${dist}/cli/main.js`,
       ...args,
     ],
@@ -72,7 +72,7 @@ Deno.test("bundle: the kernelspec runs the bundle without a configuration file",
     "run",
     "-A",
     "--quiet",
-    COMPILE_HINTS_V8_FLAG,
+    V8_FLAGS_ARG,
     "--no-config",
     `${dist}/cli/main.js`,
   ]);

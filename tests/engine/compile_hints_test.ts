@@ -1,12 +1,10 @@
 /**
  * glue.wasm's compile hints (src/engine/compile_hints.ts): the committed list of start-up
- * functions is current, V8 compiles those functions before their first call when given the
- * flag, and every way of running llmspell gives it.
+ * functions is current, and V8 compiles those functions before their first call when given
+ * the flag (tests/engine/v8_flags_test.ts checks that every way of running llmspell does).
  */
-import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
+import { assert, assertEquals } from "../helpers/assert.ts";
 import { render, traceStartupFunctions } from "../../scripts/gen_compile_hints.ts";
-import { COMPILE_HINTS_V8_FLAG } from "../../src/engine/compile_hints.ts";
-import { selfCommand } from "../../src/kernel/kernelspec.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -33,7 +31,7 @@ async function compiledExports(kind: string, flags: string): Promise<Record<stri
 
 for (const kind of ["batch", "interruptible"]) {
   Deno.test(`with the flag, V8 compiles the ${kind} engine's start-up functions with the module, the others at first call`, async () => {
-    const hinted = await compiledExports(kind, COMPILE_HINTS_V8_FLAG.replace("--v8-flags=", ","));
+    const hinted = await compiledExports(kind, ",--experimental-wasm-compilation-hints");
     assert(hinted.hinted > 20, `too few exported start-up functions: ${hinted.hinted}`);
     assertEquals(hinted, {
       hinted: hinted.hinted,
@@ -45,16 +43,3 @@ for (const kind of ["batch", "interruptible"]) {
     assertEquals(lazy, { hinted: hinted.hinted, hintedCompiled: 0, otherCompiled: 0 });
   });
 }
-
-Deno.test("every way of running llmspell passes the compile hints flag to V8", async () => {
-  const install = await Deno.readTextFile(`${ROOT}install.sh`);
-  const flag = COMPILE_HINTS_V8_FLAG;
-  assertStringIncludes(install, `V8_FLAGS="${flag}"`);
-  assertStringIncludes(install, '--cached-only $V8_FLAGS "$ROOT/dist/cli/main.js"');
-  assertStringIncludes(install, 'compile -A "$V8_FLAGS"');
-  const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks;
-  assertStringIncludes(tasks.compile, `deno compile -A ${flag} `);
-  assertStringIncludes(tasks.start, `deno run -A ${flag} `);
-  // The kernelspec of a `deno run` install (this test runs under deno).
-  assert(selfCommand().includes(flag), selfCommand().join(" "));
-});

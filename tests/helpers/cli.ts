@@ -1,7 +1,7 @@
 /**
  * Runs the real CLI as a process (deno run main.ts), each test in its own LLMSPELL_HOME.
  */
-import { COMPILE_HINTS_V8_FLAG } from "../../src/engine/compile_hints.ts";
+import { V8_FLAGS_ARG } from "../../src/engine/v8_flags.ts";
 
 export const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 export const FIXTURES = new URL("../fixtures/", import.meta.url).pathname;
@@ -29,7 +29,7 @@ export function cliCommand(
 ): Deno.Command {
   const home = opts.env?.LLMSPELL_HOME ?? opts.cwd ?? Deno.cwd();
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", COMPILE_HINTS_V8_FLAG, MAIN, ...args],
+    args: ["run", "-A", "--quiet", V8_FLAGS_ARG, MAIN, ...args],
     cwd: opts.cwd,
     env: {
       NO_COLOR: "1",
