@@ -2,9 +2,10 @@
  * The JavaScript bundle that install.sh's launcher runs (scripts/build.ts): built into a
  * temporary directory, then run as a process like the launcher runs it, through each path
  * that finds a file by its place in dist/ (engine/assets.ts): the batch engine, the
- * interruptible one (the REPL), the debugger's chunk, and the kernelspec's command.
+ * interruptible one (the REPL), the debugger's chunk, and the kernelspec's command; and
+ * what Deno loads before the first line.
  */
-import { assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 import { tempDir } from "../helpers/cli.ts";
 import { build } from "../../scripts/build.ts";
 import { V8_FLAGS_ARG } from "../../src/engine/v8_flags.ts";
@@ -95,4 +96,28 @@ Deno.test("bundle: an engine that cannot start (glue.wasm missing) fails the cel
     stderr,
     /^error: engine failed: the Lua engine could not start: .*glue\.wasm.* \(reinstall llmspell: bash install\.sh\)\n$/,
   );
+});
+
+Deno.test("bundle: Deno's start-up graph holds the static imports only; a command's chunks load when it runs", async () => {
+  for (const entry of ["cli/main.js", "engine/worker.js"]) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json", "--no-config", `${dist}/${entry}`],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+    const graph = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+      modules: { specifier: string; dependencies?: { specifier: string; isDynamic?: boolean }[] }[];
+    };
+    const dynamic = graph.modules.flatMap((m) =>
+      (m.dependencies ?? []).filter((d) => d.isDynamic).map((d) =>
+        `${m.specifier} -> ${d.specifier}`
+      )
+    );
+    assertEquals(dynamic, [], entry);
+    assert(graph.modules.length < 10, `${entry}: ${graph.modules.length} modules at start-up`);
+  }
+  // The program still reaches every command's chunk.
+  const help = await bundled(["kernel", "--help"]);
+  assertEquals(help.code, 0, help.stderr);
 });
