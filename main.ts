@@ -1,8 +1,9 @@
 /**
  * llmspell entry: start the engine worker early when the command will run Lua, parse argv,
- * run the command, exit with its code.
+ * run the command, exit with its code. The common `exec` and `run` command lines run without
+ * commander (readScriptLine in src/cli/argv.ts); every other goes through the command tree.
  */
-import { readCommandLine } from "./src/cli/argv.ts";
+import { readCommandLine, readScriptLine } from "./src/cli/argv.ts";
 import { prestartEngine } from "./src/engine/prestart.ts";
 
 const LUA_COMMANDS = new Set(["run", "exec", "repl", "debug"]);
@@ -21,7 +22,9 @@ if (import.meta.main) {
   if (!wantsHelp && LUA_COMMANDS.has(word)) {
     prestartEngine({ interruptible: !BATCH_COMMANDS.has(word) });
   }
-  const { runCli } = await import("./src/cli/program.ts");
-  const code = await runCli(argv);
+  const line = readScriptLine(argv);
+  const code = line
+    ? await (await import("./src/cli/script_line.ts")).runScriptLine(line)
+    : await (await import("./src/cli/program.ts")).runCli(argv);
   Deno.exit(code);
 }

@@ -1,7 +1,10 @@
 /**
  * What the command line asks for, read before any command module loads: main.ts starts the
- * engine worker from it, and program.ts loads only the modules of the command named.
+ * engine worker from it, program.ts loads only the modules of the command named, and the
+ * common `exec` and `run` command lines run without commander (readScriptLine).
  */
+import { TRACE_LEVELS } from "../telemetry/log.ts";
+import { DEFAULT_GLOBALS, type GlobalOptions, OUTPUT_FORMATS } from "./context.ts";
 
 /** The global flags that take a value (see withGlobalOptions in command.ts). */
 const VALUE_FLAGS = new Set(["-c", "--config", "--trace", "--output"]);
@@ -22,4 +25,101 @@ export function readCommandLine(argv: string[]): CommandLine {
     if (VALUE_FLAGS.has(a)) i++;
   }
   return { flags };
+}
+
+/** An `exec` or `run` command line: what their commander actions (script_cmd.ts) receive. */
+export type ScriptLine =
+  | { command: "exec"; globals: GlobalOptions; connect: string | undefined; code: string }
+  | {
+    command: "run";
+    globals: GlobalOptions;
+    connect: string | undefined;
+    file: string;
+    /** The words after the file, as given (a leading `--` included). */
+    args: string[];
+  };
+
+type Flags = Partial<GlobalOptions> & { connect?: string };
+
+/**
+ * Reads the flag at argv[i] into `into`: the global flags, and `--connect` after the command
+ * word. Returns how many words it took, or 0 when it is not a flag read here, or not in a
+ * form read here exactly as commander reads it (`-cFILE`, a value that starts with `-`, a
+ * value outside the flag's choices, help, anything unknown).
+ */
+function readFlag(argv: string[], i: number, into: Flags, afterWord: boolean): number {
+  const a = argv[i];
+  if (a === "--no-color") {
+    into.color = false;
+    return 1;
+  }
+  const eq = a.startsWith("--") ? a.indexOf("=") : -1;
+  const name = eq > 0 ? a.slice(0, eq) : a;
+  if (!VALUE_FLAGS.has(name) && !(afterWord && name === "--connect")) return 0;
+  if (name === "-c" && eq > 0) return 0;
+  const value = eq > 0 ? a.slice(eq + 1) : argv[i + 1];
+  if (value === undefined || value === "" || (eq < 0 && value.startsWith("-"))) return 0;
+  if (name === "--trace") {
+    const level = TRACE_LEVELS.find((l) => l === value);
+    if (!level) return 0;
+    into.trace = level;
+  } else if (name === "--output") {
+    const format = OUTPUT_FORMATS.find((f) => f === value);
+    if (!format) return 0;
+    into.output = format;
+  } else if (name === "--connect") {
+    into.connect = value;
+  } else {
+    into.config = value;
+  }
+  return eq > 0 ? 1 : 2;
+}
+
+/**
+ * The common `exec` and `run` command lines, read without commander: loading commander,
+ * building the command tree and running its parser, all cold, cost every `exec` ~7% of its
+ * start-up (0.927x paired, bench/RESULTS.md). Only a command line that is read here exactly
+ * as commander reads it is taken (tests/cli/script_line_test.ts compares the two on a table
+ * of command lines); any other, including every wrong one, is left to commander, which also
+ * reports what is wrong with it. Flags before the command word are the program's, flags after
+ * it the command's, which win; `run` passes every word after its file to the script.
+ */
+export function readScriptLine(argv: string[]): ScriptLine | undefined {
+  const program: Flags = {};
+  let i = 0;
+  while (i < argv.length && argv[i].startsWith("-")) {
+    const taken = readFlag(argv, i, program, false);
+    if (taken === 0) return undefined;
+    i += taken;
+  }
+  const command = argv[i++];
+  if (command !== "exec" && command !== "run") return undefined;
+  const own: Flags = {};
+  const operands: string[] = [];
+  while (i < argv.length) {
+    const a = argv[i];
+    if (command === "run" && operands.length > 0) {
+      operands.push(a);
+      i++;
+    } else if (a.length > 1 && a.startsWith("-")) {
+      const taken = readFlag(argv, i, own, true);
+      if (taken === 0) return undefined;
+      i += taken;
+    } else {
+      operands.push(a);
+      i++;
+    }
+  }
+  const globals: GlobalOptions = {
+    config: own.config ?? program.config,
+    trace: own.trace ?? program.trace ?? DEFAULT_GLOBALS.trace,
+    output: own.output ?? program.output ?? DEFAULT_GLOBALS.output,
+    color: own.color ?? program.color ?? DEFAULT_GLOBALS.color,
+  };
+  if (command === "exec") {
+    if (operands.length !== 1) return undefined;
+    return { command, globals, connect: own.connect, code: operands[0] };
+  }
+  if (operands.length === 0) return undefined;
+  return { command, globals, connect: own.connect, file: operands[0], args: operands.slice(1) };
 }

@@ -13,7 +13,8 @@ import {
 } from "../config/mod.ts";
 import { ExitCode, LlmspellError } from "../errors.ts";
 import { paint, writeErr, writeOut } from "./context.ts";
-import { configFor, contextOf, example, setExit, withGlobalOptions } from "./command.ts";
+import { contextOf, example, setExit, withGlobalOptions } from "./command.ts";
+import { configFor } from "./load_config.ts";
 import { printData } from "./render.ts";
 
 export function registerConfigCommands(program: Command): void {

@@ -2,7 +2,7 @@
  * What every command receives: the global flags resolved (output format, colour, trace
  * level, config file) and the writers for results (stdout) and messages (stderr).
  */
-import { type TraceLevel } from "../telemetry/log.ts";
+import { setTraceLevel, type TraceLevel } from "../telemetry/log.ts";
 
 export const OUTPUT_FORMATS = ["text", "json", "yaml"] as const;
 export type OutputFormat = typeof OUTPUT_FORMATS[number];
@@ -13,6 +13,13 @@ export interface GlobalOptions {
   output: OutputFormat;
   color: boolean;
 }
+
+/** The global flags' values when none is given (command.ts declares them to commander). */
+export const DEFAULT_GLOBALS = {
+  trace: "warn",
+  output: "text",
+  color: true,
+} as const satisfies Omit<GlobalOptions, "config">;
 
 export interface CliContext extends GlobalOptions {
   /** Colour on stdout / stderr: only on a terminal, never with NO_COLOR or --no-color. */
@@ -56,6 +63,12 @@ export function makeContext(opts: GlobalOptions, env: Record<string, string>): C
     cwd: Deno.cwd(),
     env,
   };
+}
+
+/** The context of a command run with `globals`; sets the trace level. */
+export function contextFrom(globals: GlobalOptions): CliContext {
+  setTraceLevel(globals.trace);
+  return makeContext(globals, Deno.env.toObject());
 }
 
 const codes = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, dim: 2, bold: 1 };

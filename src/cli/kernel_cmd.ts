@@ -24,7 +24,8 @@ import {
   removeKernelFiles,
 } from "../kernel/registry.ts";
 import type { CliContext } from "./context.ts";
-import { configFor, contextOf, example, setExit, withGlobalOptions } from "./command.ts";
+import { contextOf, example, setExit, withGlobalOptions } from "./command.ts";
+import { configFor } from "./load_config.ts";
 import { writeErr } from "./context.ts";
 import { printData } from "./render.ts";
 import { engineOptions } from "./script.ts";

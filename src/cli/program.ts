@@ -8,12 +8,13 @@
 import { Command, CommanderError } from "commander";
 import { ExitCode } from "../errors.ts";
 import { VERSION } from "../version.ts";
-import { readCommandLine } from "./argv.ts";
+import { readCommandLine, type ScriptLine } from "./argv.ts";
 import { paint, writeErr } from "./context.ts";
 import { actionExit, example, setExit, withGlobalOptions } from "./command.ts";
 import { reportError } from "./render.ts";
 
-type Register = (program: Command) => void;
+/** Registers a module's commands; `exec` and `run` hand their command lines to `runLine`. */
+type Register = (program: Command, runLine?: (line: ScriptLine) => Promise<number>) => void;
 
 /** The command modules, in the order help lists their commands. */
 const MODULES: { commands: string[]; load: () => Promise<Register>; wholeTree?: true }[] = [
@@ -44,9 +45,12 @@ const MODULES: { commands: string[]; load: () => Promise<Register>; wholeTree?: 
 /**
  * The program with every command, or (`argv` given) with the commands it needs: those of the
  * module that declares the command named, unless that one needs the whole tree; none for
- * `--version`.
+ * `--version`. `runLine` runs `exec` and `run` (default: script_line.ts runScriptLine).
  */
-export async function buildProgram(argv?: string[]): Promise<Command> {
+export async function buildProgram(
+  argv?: string[],
+  runLine?: (line: ScriptLine) => Promise<number>,
+): Promise<Command> {
   const program = new Command("llmspell")
     .description(
       "Run Lua scripts that orchestrate LLM agents, tools and workflows.",
@@ -64,7 +68,7 @@ export async function buildProgram(argv?: string[]): Promise<Command> {
   const versionOnly = argv !== undefined && word === undefined && flags.includes("--version");
   const needed = versionOnly ? [] : named && !named.wholeTree ? [named] : MODULES;
   const registers = await Promise.all(needed.map((m) => m.load()));
-  for (const register of registers) register(program);
+  for (const register of registers) register(program, runLine);
   return program;
 }
 

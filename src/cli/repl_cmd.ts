@@ -11,7 +11,8 @@ import { resolveAddress } from "../kernel/registry.ts";
 import { Repl } from "../repl/session.ts";
 import { openStore, type SqliteStore } from "../store/mod.ts";
 import { log } from "../telemetry/log.ts";
-import { configFor, contextOf, example, setExit, withGlobalOptions } from "./command.ts";
+import { contextOf, example, setExit, withGlobalOptions } from "./command.ts";
+import { configFor } from "./load_config.ts";
 import type { CliContext } from "./context.ts";
 import { engineOptions } from "./script.ts";
 

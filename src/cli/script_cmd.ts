@@ -3,17 +3,22 @@
  * (src/cli/script.ts runs it).
  */
 import { Command } from "commander";
-import * as path from "../path.ts";
-import { configFor, contextOf, example, setExit, withGlobalOptions } from "./command.ts";
-import { runScript } from "./script.ts";
-import { parseScriptArgs } from "./script_args.ts";
-import { readScript } from "./script_file.ts";
+import type { ScriptLine } from "./argv.ts";
+import { example, globalsOf, setExit, withGlobalOptions } from "./command.ts";
+import { runScriptLine } from "./script_line.ts";
 
 const CONNECT_FLAG = "--connect <addr>";
 const CONNECT_HELP =
   "run on a kernel: its id, connection file, or host:port (see `llmspell kernel status`)";
 
-export function registerScriptCommands(program: Command): void {
+/**
+ * Registers `exec` and `run`; their actions hand what commander read to `runLine`
+ * (tests/cli/script_line_test.ts passes one that records it).
+ */
+export function registerScriptCommands(
+  program: Command,
+  runLine: (line: ScriptLine) => Promise<number> = runScriptLine,
+): void {
   const exec = withGlobalOptions(
     new Command("exec")
       .description("run a Lua chunk given on the command line; an expression prints its value")
@@ -27,10 +32,8 @@ export function registerScriptCommands(program: Command): void {
     "llmspell exec --output json 'print(1)'",
   );
   exec.action(async (code: string, opts: { connect?: string }, cmd: Command) => {
-    const ctx = contextOf(cmd);
-    const { config } = await configFor(ctx);
     setExit(
-      await runScript(ctx, config, { code, chunkName: "=exec", echo: true, connect: opts.connect }),
+      await runLine({ command: "exec", globals: globalsOf(cmd), connect: opts.connect, code }),
     );
   });
   program.addCommand(exec);
@@ -55,30 +58,13 @@ export function registerScriptCommands(program: Command): void {
     "llmspell run --output json report.lua",
   );
   run.action(async (file: string, args: string[], opts: { connect?: string }, cmd: Command) => {
-    const ctx = contextOf(cmd);
-    const { config } = await configFor(ctx);
-    const raw = args[0] === "--" ? args.slice(1) : args;
-    let code: string;
-    let scriptDir: string | undefined;
-    let chunkName: string;
-    if (file === "-") {
-      // A #! line is not Lua: blank it, keeping line numbers (readScript does it for files).
-      code = (await new Response(Deno.stdin.readable).text()).replace(/^#![^\n]*/, "");
-      chunkName = "=stdin";
-    } else {
-      const script = await readScript(file);
-      code = script.code;
-      scriptDir = path.dirname(script.path);
-      chunkName = "@" + file;
-    }
     setExit(
-      await runScript(ctx, config, {
-        code,
-        chunkName,
-        echo: false,
-        args: parseScriptArgs(file, raw),
-        scriptDir,
+      await runLine({
+        command: "run",
+        globals: globalsOf(cmd),
         connect: opts.connect,
+        file,
+        args,
       }),
     );
   });

@@ -10,11 +10,13 @@ import { assertEquals } from "../helpers/assert.ts";
 const ROOT = new URL("../../", import.meta.url);
 
 /**
- * What an embedded `exec` loads: main.ts, the command module program.ts imports for it, and
- * what script.ts imports for an embedded run.
+ * What an embedded `exec` loads: main.ts, the runner of the command lines it reads itself
+ * (script_line.ts), the command tree's way (program.ts and the command module it imports for
+ * `exec`), and what script.ts imports for an embedded run.
  */
 const ROOTS = [
   "main.ts",
+  "src/cli/script_line.ts",
   "src/cli/program.ts",
   "src/cli/script_cmd.ts",
   "src/client/in_process.ts",

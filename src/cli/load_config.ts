@@ -1,0 +1,12 @@
+/** Loading the configuration for a command (src/config), as every command does. */
+import { formatDiagnostic, loadConfig, type LoadedConfig } from "../config/mod.ts";
+import { log } from "../telemetry/log.ts";
+import { type CliContext, writeErr } from "./context.ts";
+
+/** Loads the configuration for a command, printing warnings (unknown keys) to stderr. */
+export async function configFor(ctx: CliContext): Promise<LoadedConfig> {
+  const loaded = await loadConfig({ file: ctx.config, cwd: ctx.cwd, env: ctx.env });
+  log.debug(`config: ${loaded.source ?? "defaults (no config file found)"}`);
+  for (const w of loaded.warnings) writeErr(formatDiagnostic(w, { color: ctx.colorErr }) + "\n");
+  return loaded;
+}

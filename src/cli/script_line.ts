@@ -1,0 +1,44 @@
+/**
+ * Runs an `exec` or `run` command line (argv.ts ScriptLine), whether readScriptLine or
+ * commander (script_cmd.ts) read it: the configuration, the chunk (the code given, the file,
+ * or stdin for `run -`), then src/cli/script.ts. A failure is reported as one line, like
+ * runCli reports one.
+ */
+import * as path from "../path.ts";
+import type { ScriptLine } from "./argv.ts";
+import { contextFrom } from "./context.ts";
+import { configFor } from "./load_config.ts";
+import { reportError } from "./render.ts";
+import { runScript, type ScriptInput } from "./script.ts";
+import { parseScriptArgs } from "./script_args.ts";
+import { readScript } from "./script_file.ts";
+
+export async function runScriptLine(line: ScriptLine): Promise<number> {
+  const ctx = contextFrom(line.globals);
+  try {
+    const { config } = await configFor(ctx);
+    return await runScript(ctx, config, await scriptInput(line));
+  } catch (e) {
+    return reportError(e, ctx.colorErr);
+  }
+}
+
+async function scriptInput(line: ScriptLine): Promise<ScriptInput> {
+  if (line.command === "exec") {
+    return { code: line.code, chunkName: "=exec", echo: true, connect: line.connect };
+  }
+  const raw = line.args[0] === "--" ? line.args.slice(1) : line.args;
+  const input = { echo: false, args: parseScriptArgs(line.file, raw), connect: line.connect };
+  if (line.file === "-") {
+    // A #! line is not Lua: blank it, keeping line numbers (readScript does it for files).
+    const code = (await new Response(Deno.stdin.readable).text()).replace(/^#![^\n]*/, "");
+    return { ...input, code, chunkName: "=stdin" };
+  }
+  const script = await readScript(line.file);
+  return {
+    ...input,
+    code: script.code,
+    chunkName: "@" + line.file,
+    scriptDir: path.dirname(script.path),
+  };
+}
