@@ -43,8 +43,8 @@ async function bundle(entry: string, outdir: string): Promise<void> {
 
 /**
  * Deno loads, before a program's first line, every module that its dynamic imports name with
- * a string literal, and theirs: for the CLI bundle that is every command's chunks (~50 files)
- * when `exec` needs ~30 (exec 0.973x paired, bench/RESULTS.md). A specifier it cannot read
+ * a string literal, and theirs: for the CLI bundle that is every command's chunks (45 modules)
+ * when main.js itself imports 6 (exec 0.970x paired, bench/RESULTS.md). A specifier it cannot read
  * statically is loaded when the import runs, so the bundle's own dynamic imports name their
  * chunk through `String(...)`.
  */
