@@ -1,12 +1,12 @@
 /**
  * POSIX paths for the main thread, without node:path: the first Node.js module a thread
  * loads starts Deno's Node.js compatibility layer (node:path alone ~6 ms of every command;
- * bench/RESULTS.md, start-up). The engine worker's helper, plus what only the main thread
+ * bench/RESULTS.md, start-up). The helpers of posix_path.ts, plus what only the main thread
  * needs.
  */
-import { resolve } from "./engine/posix_path.ts";
+import { resolve } from "./posix_path.ts";
 
-export { basename, dirname, join, resolve } from "./engine/posix_path.ts";
+export { basename, dirname, join, resolve } from "./posix_path.ts";
 
 export function isAbsolute(p: string): boolean {
   return p.startsWith("/");

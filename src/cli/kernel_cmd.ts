@@ -13,7 +13,7 @@ import {
 } from "../kernel/kernelspec.ts";
 import { resolvePaths } from "../config/mod.ts";
 import { LlmspellError } from "../errors.ts";
-import { readConnectionFile } from "../kernel/connection.ts";
+import { readConnectionFile } from "../protocol/jupyter/connection.ts";
 import { selfCommand } from "../kernel/kernelspec.ts";
 import {
   findKernel,

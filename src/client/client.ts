@@ -14,7 +14,7 @@ import {
 } from "../protocol/jupyter/mod.ts";
 import { DealerSocket, SubSocket } from "../protocol/zmtp/mod.ts";
 import { LlmspellError } from "../errors.ts";
-import { type ConnectionInfo, endpointOf } from "../kernel/connection.ts";
+import { type ConnectionInfo, endpointOf } from "../protocol/jupyter/connection.ts";
 import { type ExecuteHandlers, MessageRouter } from "./router.ts";
 
 export type { ExecuteHandlers } from "./router.ts";

@@ -19,7 +19,7 @@
 import { cString } from "../engine/libc_env.ts";
 import type { LuaModule } from "../engine/lua_wasm.ts";
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
-import * as path from "../engine/posix_path.ts";
+import * as path from "../posix_path.ts";
 import { type CApi, isLuaUnwind } from "../engine/capi.ts";
 import { HookMask, LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "../engine/lua_h.ts";
 import type { RingWriter } from "../engine/output_ring.ts";

@@ -3,7 +3,7 @@
  * (checked against the allowed paths in safe mode), module lookup, stdin, and in
  * unrestricted mode process execution and exit. Each is a Lua C function over CApi.
  */
-import * as path from "./posix_path.ts";
+import * as path from "../posix_path.ts";
 import type { CApi } from "./capi.ts";
 import type { EngineOptions } from "./protocol.ts";
 import type { RingWriter } from "./output_ring.ts";

@@ -6,7 +6,7 @@
  */
 import { basename, join } from "../path.ts";
 import { LlmspellError } from "../errors.ts";
-import { type ConnectionInfo, readConnectionFile } from "./connection.ts";
+import { type ConnectionInfo, readConnectionFile } from "../protocol/jupyter/connection.ts";
 
 export interface KernelMeta {
   id: string;

@@ -6,7 +6,12 @@
 import { decode, encode, type Message, ReplayGuard, Signer } from "../protocol/jupyter/mod.ts";
 import { PubSocket, RepSocket, RouterSocket, type ZmtpSocket } from "../protocol/zmtp/mod.ts";
 import { keyOf } from "../protocol/zmtp/socket.ts";
-import { type ChannelName, CHANNELS, type ConnectionInfo, endpointOf } from "./connection.ts";
+import {
+  type ChannelName,
+  CHANNELS,
+  type ConnectionInfo,
+  endpointOf,
+} from "../protocol/jupyter/connection.ts";
 import {
   type Channel,
   Kernel,

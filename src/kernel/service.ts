@@ -14,7 +14,7 @@ import {
   endpointOf,
   readConnectionFile,
   writeConnectionFile,
-} from "./connection.ts";
+} from "../protocol/jupyter/connection.ts";
 import { History } from "./history.ts";
 import type { KernelLogger } from "./kernel.ts";
 import {

@@ -2,8 +2,8 @@
  * Jupyter connection files: the five ports (or ipc paths), the address, the HMAC key.
  * Files we write are mode 0600 and carry a fresh 256-bit key.
  */
-import { dirname } from "../path.ts";
-import { LlmspellError } from "../errors.ts";
+import { dirname } from "../../path.ts";
+import { LlmspellError } from "../../errors.ts";
 
 export const CHANNELS = ["shell", "iopub", "stdin", "control", "hb"] as const;
 export type ChannelName = typeof CHANNELS[number];

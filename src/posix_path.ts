@@ -1,6 +1,7 @@
 /**
- * POSIX path helpers for the engine worker, which must not import node:path: the first
- * Node.js module a thread loads costs ~20 ms of start-up (see src/engine/worker.ts).
+ * POSIX path helpers for either thread, without node:path: the first Node.js module a thread
+ * loads starts Deno's Node.js compatibility layer (see src/engine/worker.ts). The engine
+ * worker imports this module; the main thread imports src/path.ts, which adds to it.
  */
 
 /** Removes ".", "..", and repeated slashes. */
