@@ -12,6 +12,8 @@ const VALUE_FLAGS = new Set(["-c", "--config", "--trace", "--output"]);
 export interface CommandLine {
   /** The first word that is not a flag (or a flag's value): it names the command. */
   word?: string;
+  /** Where the word is in argv (argv.length when there is none). */
+  at: number;
   /** The flags before it, without the values of those that take one. */
   flags: string[];
 }
@@ -20,11 +22,11 @@ export function readCommandLine(argv: string[]): CommandLine {
   const flags: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (!a.startsWith("-")) return { word: a, flags };
+    if (!a.startsWith("-")) return { word: a, at: i, flags };
     flags.push(a);
     if (VALUE_FLAGS.has(a)) i++;
   }
-  return { flags };
+  return { at: argv.length, flags };
 }
 
 /** An `exec` or `run` command line: what their commander actions (script_cmd.ts) receive. */

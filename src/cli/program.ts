@@ -81,6 +81,38 @@ function oneLine(message: string): string {
     .replace(/\n/g, " ").trim();
 }
 
+/** What is wrong with the command words of argv, before commander reads it. */
+type CommandPathProblem =
+  | { kind: "missing"; cmd: Command }
+  | { kind: "unknown"; end: number };
+
+const HELP_FLAGS = new Set(["-h", "--help", "--version"]);
+
+/**
+ * Walks the command words of argv down the tree. A group (a command with subcommands) needs
+ * one of them: none is a usage error that shows the group's help (as `git` does), and an
+ * unknown one is `unknown command` even with `--help` after it, where commander would print
+ * the group's help and exit 0.
+ */
+function commandPathProblem(program: Command, argv: string[]): CommandPathProblem | undefined {
+  let cmd = program;
+  let at = 0;
+  while (cmd.commands.length > 0) {
+    const line = readCommandLine(argv.slice(at));
+    const { word, flags } = line;
+    if (word === undefined) {
+      return flags.some((f) => HELP_FLAGS.has(f)) ? undefined : { kind: "missing", cmd };
+    }
+    // commander's implicit `help [command]` of every group.
+    if (word === "help") return undefined;
+    const sub = cmd.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    at += line.at + 1;
+    if (!sub) return { kind: "unknown", end: at };
+    cmd = sub;
+  }
+  return undefined;
+}
+
 /** Parses argv, runs the command and returns the exit code. */
 export async function runCli(argv: string[]): Promise<number> {
   const program = await buildProgram(argv);
@@ -95,8 +127,16 @@ export async function runCli(argv: string[]): Promise<number> {
     c.commands.forEach(quiet);
   });
   setExit(ExitCode.ok);
+  const problem = commandPathProblem(program, argv);
+  if (problem?.kind === "missing") {
+    writeErr(problem.cmd.helpInformation());
+    return ExitCode.usage;
+  }
+  // Up to the unknown word only, so that commander reports it (with its did-you-mean)
+  // instead of printing the help a later `--help` asks for.
+  const words = problem?.kind === "unknown" ? argv.slice(0, problem.end) : argv;
   try {
-    await program.parseAsync(argv, { from: "user" });
+    await program.parseAsync(words, { from: "user" });
     return actionExit();
   } catch (e) {
     if (e instanceof CommanderError) {
