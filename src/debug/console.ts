@@ -61,6 +61,13 @@ interface Bp {
 
 type State = "idle" | "running" | "stopped" | "ended";
 
+/**
+ * When an error stops the program: the names of the config's `debug.break_on_error`.
+ * `catch off` is accepted as `never`.
+ */
+const CATCH_MODES = ["all", "uncaught", "never"] as const;
+type CatchMode = typeof CATCH_MODES[number];
+
 const STEP_COMMANDS = new Set(["step", "s", "next", "n", "finish", "f", "continue", "c"]);
 
 /** The command words `command` knows (for completion and the REPL's `db:` lines). */
@@ -119,7 +126,8 @@ export const HELP = `Commands:
   delete|d [N...]              delete breakpoints (all without N)
   enable|disable N...          enable or disable breakpoints
   info breakpoints|b           list breakpoints
-  catch all|uncaught|off       stop on every error, on uncaught errors (default), or never
+  catch all|uncaught|never     stop on every error, on uncaught errors (default), or never
+                               (off = never)
   step|s  next|n  finish|f  continue|c   step in, step over, step out, continue
   pause                        (while running, or Ctrl+C) stop at the next line
   backtrace|bt  frame N  up  down          the stack, select a frame
@@ -143,7 +151,7 @@ export class DebugConsole {
   #bps: Bp[] = [];
   #nextBp = 1;
   #watches: string[] = [];
-  #catch: "all" | "uncaught" | "off" = "uncaught";
+  #catch: CatchMode = "uncaught";
   #stopOnEntry: boolean;
   #frames: DP.StackFrame[] = [];
   #frame = 0;
@@ -173,7 +181,7 @@ export class DebugConsole {
     this.#program = opts.program;
     this.#attach = opts.attach;
     // A REPL shows a cell's error itself: stopping on errors is asked for (`catch`).
-    if (opts.attach) this.#catch = "off";
+    if (opts.attach) this.#catch = "never";
     this.#io = opts.io;
     this.#cwd = opts.cwd;
     this.#watches = [...(opts.watches ?? [])];
@@ -404,7 +412,7 @@ export class DebugConsole {
   }
 
   async #syncExceptions(): Promise<void> {
-    const filters = this.#catch === "off" ? [] : [this.#catch];
+    const filters = this.#catch === "never" ? [] : [this.#catch];
     await this.#req("setExceptionBreakpoints", { filters });
   }
 
@@ -588,12 +596,11 @@ export class DebugConsole {
         if (/^w/.test(rest)) return await this.#showWatches(true);
         return this.#say("usage: info breakpoints|watch");
       case "catch": {
-        if (!["all", "uncaught", "off"].includes(rest)) {
-          return this.#say("usage: catch all|uncaught|off");
-        }
-        this.#catch = rest as "all" | "uncaught" | "off";
+        const mode = rest === "off" ? "never" : CATCH_MODES.find((m) => m === rest);
+        if (!mode) return this.#say(`usage: catch ${CATCH_MODES.join("|")}`);
+        this.#catch = mode;
         await this.#syncExceptions();
-        return this.#say(`stop on errors: ${rest}`);
+        return this.#say(`stop on errors: ${mode}`);
       }
       case "step":
       case "s":

@@ -117,6 +117,19 @@ Deno.test("debug: break on uncaught errors (default) and on all errors", async (
   });
 });
 
+Deno.test("debug: catch never (the config's word; off is the same) runs through errors", async () => {
+  await withDebug(["errors.lua"], async (d) => {
+    assertStringIncludes(await d.until(PROMPT), "Stopped (entry)");
+    assertEquals((await d.cmd("catch never")).trim(), "stop on errors: never");
+    const out = await d.cmd("c");
+    assertStringIncludes(out, "Program ended with an error: errors.lua:3: too big: 3");
+    assert(!out.includes("Stopped (error"), out);
+    assertEquals((await d.cmd("catch off")).trim(), "stop on errors: never");
+    assertEquals((await d.cmd("catch sometimes")).trim(), "usage: catch all|uncaught|never");
+    assertStringIncludes(await d.cmd("help"), "catch all|uncaught|never");
+  });
+});
+
 Deno.test("debug: an evaluate that changes a local; the run continues with it; watches", async () => {
   await withDebug(
     ["basic.lua", "--break-at", "basic.lua:3", "--watch", "s", "--watch", "a + b"],
