@@ -32,6 +32,7 @@ import {
 import { concat } from "../bytes.ts";
 import { VERSION } from "../version.ts";
 import { codePoints, codeUnitIndex, nameAt, nameBefore, nextIndent } from "./code.ts";
+import { DEBUGGER, debugUnavailableReply } from "./debugger_info.ts";
 import type { History, HistoryRow } from "./history.ts";
 import { FairQueue } from "./queue.ts";
 
@@ -352,6 +353,9 @@ export class Kernel {
       case "usage_request":
         this.#reply(req, this.#usage());
         return;
+      case "debug_request":
+        this.#reply(req, debugUnavailableReply(c));
+        return;
     }
     this.#publish("status", { execution_state: "busy" }, parent);
     try {
@@ -404,7 +408,7 @@ export class Kernel {
         { text: "Programming in Lua", url: "https://www.lua.org/pil/" },
       ],
       supported_features: [],
-      debugger: false,
+      debugger: DEBUGGER,
     };
   }
 

@@ -5,6 +5,7 @@
 import { basename, join } from "../path.ts";
 import { LlmspellError } from "../errors.ts";
 import { V8_FLAGS_ARG } from "../engine/v8_flags.ts";
+import { DEBUGGER } from "./debugger_info.ts";
 
 export interface KernelSpec {
   argv: string[];
@@ -50,7 +51,7 @@ export function kernelSpec(displayName: string): KernelSpec {
     display_name: displayName,
     language: "lua",
     interrupt_mode: "message",
-    metadata: { debugger: true },
+    metadata: { debugger: DEBUGGER },
   };
 }
 

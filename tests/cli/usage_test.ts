@@ -40,7 +40,7 @@ Deno.test("an unknown command with --help is 'unknown command' (exit 2) with a d
   assertMatch(value.stderr, /^error: unknown command 'frob'\n/);
 });
 
-Deno.test("ARGS as the README says: --flag value takes the value, a bare --flag is \"true\"", async () => {
+Deno.test('ARGS as the README says: --flag value takes the value, a bare --flag is "true"', async () => {
   const dir = await tempDir();
   await Deno.writeTextFile(
     `${dir}/greet.lua`,

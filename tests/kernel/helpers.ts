@@ -75,13 +75,14 @@ export interface PyResult {
   json: unknown;
 }
 
-/** Runs tests/kernel/driver.py (Debian's python3 with jupyter_client). */
+/** Runs tests/kernel/driver.py, or another `script` (Debian's python3 with jupyter_client). */
 export async function driver(
   args: string[],
   env: Record<string, string> = {},
+  script: string = DRIVER,
 ): Promise<PyResult> {
   const out = await new Deno.Command("/usr/bin/python3", {
-    args: [DRIVER, ...args],
+    args: [script, ...args],
     env,
     stdout: "piped",
     stderr: "piped",
