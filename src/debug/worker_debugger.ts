@@ -24,7 +24,7 @@ import { type CApi, isLuaUnwind } from "../engine/capi.ts";
 import { HookMask, LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "../engine/lua_h.ts";
 import type { RingWriter } from "../engine/output_ring.ts";
 import * as Lua from "../engine/lua_layout.ts";
-import { Control, pendingSignal, raiseSignal, Signal } from "../engine/protocol.ts";
+import { Control, ECHO_GUARD, pendingSignal, raiseSignal, Signal } from "../engine/protocol.ts";
 import { codeLines, nextCodeLine } from "./bytecode.ts";
 import { compileFastCondition, type FastCondition } from "./fast_condition.ts";
 import { HookFilter } from "./hook_filter.ts";
@@ -865,7 +865,7 @@ export class WorkerDebugger {
     const m = this.#m;
     m._lua_getinfo(L, this.#cstr("n"), ar);
     const namePtr = m.HEAP32[(ar + AR_NAME) >> 2];
-    // A tail call (`return f(x)`, as a REPL runs `f(21)`) has no name: compare the called
+    // A tail call (`return f(x)` in a script) has no name: compare the called
     // function with what each breakpoint's name holds in the globals.
     const name = namePtr === 0 ? undefined : this.#readCString(namePtr);
     for (const bp of this.#fnBps) {
@@ -1527,7 +1527,7 @@ export class WorkerDebugger {
           lua.lua_settop(L, -2);
           const n = this.#readCString(p);
           if (n === "(temporary)" || n === "(C temporary)") break;
-          if (!n.startsWith("(")) {
+          if (!n.startsWith("(") && n !== ECHO_GUARD) {
             byName.delete(n);
             byName.set(n, i);
           }

@@ -55,6 +55,9 @@ export interface ExecuteRequest {
   args?: ScriptArgs;
 }
 
+/** The local echo declares before its `return` (runtime.ts); the debugger hides it. */
+export const ECHO_GUARD = "__llmspell_echo";
+
 export type LuaErrorKind = "syntax" | "runtime" | "interrupted" | "timeout" | "memory";
 
 export interface LuaErrorInfo {

@@ -18,6 +18,7 @@ import { loadChunk } from "./lua/chunks.ts";
 import type { RingWriter } from "./output_ring.ts";
 import {
   Control,
+  ECHO_GUARD,
   type EngineOptions,
   type EngineQuery,
   type ExecOutcome,
@@ -278,7 +279,7 @@ export class LuaRuntime {
       lua.lua_rawgeti(T, REG, BigInt(this.#xpcallRef));
       let status: number = LuaStatus.errSyntax;
       if (req.echo) {
-        status = api.load(T, "return " + req.code, req.chunkName);
+        status = api.load(T, ECHO_RETURN + req.code, req.chunkName);
         if (status !== LuaStatus.ok) lua.lua_settop(T, -2);
         if (status !== LuaStatus.ok && req.echoLast) {
           const last = lastLineAsReturn(req.code);
@@ -443,7 +444,17 @@ export class LuaRuntime {
 }
 
 /**
- * The chunk with `return` before its last non-blank line (line numbers kept), or
+ * What echo puts before an expression: `return`, after a to-be-closed local in scope, which
+ * makes Lua compile `return f(x)` as a plain call (lparser.c makes no tail call inside a
+ * block with a to-be-closed variable). A tail call would drop the cell's frame from a
+ * traceback (`(...tail calls...)` instead of `In[4]:2: in main chunk`) and from the
+ * debugger's stack; every value is still returned. On the expression's line, so the cell's
+ * line numbers stay. The local is nil, so nothing is closed.
+ */
+const ECHO_RETURN = `local ${ECHO_GUARD} <close> = nil return `;
+
+/**
+ * The chunk with echo's `return` before its last non-blank line (line numbers kept), or
  * undefined when the chunk has a single line.
  */
 export function lastLineAsReturn(code: string): { chunk: string; line: string } | undefined {
@@ -451,7 +462,7 @@ export function lastLineAsReturn(code: string): { chunk: string; line: string } 
   const nl = trimmed.lastIndexOf("\n");
   if (nl < 0) return undefined;
   const line = trimmed.slice(nl + 1);
-  return { chunk: trimmed.slice(0, nl + 1) + "return " + line, line };
+  return { chunk: trimmed.slice(0, nl + 1) + ECHO_RETURN + line, line };
 }
 
 /** Drops the header line and the engine's own frames from a Lua traceback. */

@@ -75,6 +75,14 @@ def stdout_text(io):
     return "".join(m["content"]["text"] for m in io if m["msg_type"] == "stream")
 
 
+def error_traceback(io):
+    """The traceback lines of the cell's IOPub error message, or None."""
+    for m in io:
+        if m["msg_type"] == "error":
+            return m["content"]["traceback"]
+    return None
+
+
 def scenario_interrupt(cf):
     kc = client(cf)
     run(kc, "kept = 41")
@@ -400,6 +408,7 @@ def scenario_exec(cf, *cells):
             "status": r["content"]["status"],
             "stdout": stdout_text(io),
             "result": result_text(io),
+            "traceback": error_traceback(io),
         })
     kc.stop_channels()
     return {"transport": kc.transport, "cells": out}
