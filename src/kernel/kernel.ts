@@ -685,8 +685,9 @@ export class Kernel {
     if (!silent) this.#publish("execute_input", { code, execution_count: count }, parent);
     const history = storeHistory ? await this.#history() : undefined;
     const session = history?.session;
+    const ext = c.llmspell;
     try {
-      history?.add(count, code);
+      history?.add(count, typeof ext?.history_source === "string" ? ext.history_source : code);
     } catch (e) {
       this.#log.warn(`kernel: history not saved: ${e instanceof Error ? e.message : e}`);
     }

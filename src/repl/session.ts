@@ -177,7 +177,11 @@ export class Repl {
           continue;
         }
         if (input.trimStart().startsWith(".") && !/^\s*\.\.\./.test(input)) {
-          const done = await this.#meta(input.trim());
+          const line = input.trim();
+          const done = await this.#meta(line);
+          // After it ran: `.history search x` does not list itself; `.clear-history` leaves
+          // the history empty.
+          if (!line.startsWith(".clear-history")) this.#history.add(line);
           if (done) break;
           continue;
         }
@@ -256,8 +260,13 @@ export class Repl {
 
   // Running cells -------------------------------------------------------------------------
 
-  async #runCell(code: string, extra: JsonObject = {}): Promise<number> {
-    this.#history.add(code);
+  /**
+   * Runs a cell. `command` is the meta-command that ran a file (`.load FILE`): the history,
+   * the REPL's and the kernel's, records it instead of the file's contents.
+   */
+  async #runCell(code: string, extra: JsonObject = {}, command?: string): Promise<number> {
+    if (command === undefined) this.#history.add(code);
+    else extra = { ...extra, history_source: command };
     const renderer = new ScriptRenderer({ ...this.#o.ctx, output: "text" }, true);
     const started = performance.now();
     // The debugger attaches at the first db: command; until then cells run as without it.
@@ -286,6 +295,8 @@ export class Repl {
     if (!this.#editor) Deno.addSignalListener("SIGINT", onInt);
     // The kernel names the cell In[N] (its execution count): the debugger shows it by name.
     const cellName = extra.chunk_name === undefined;
+    /** How many values the echo showed (0: none), for .save. */
+    let shown = 0;
     let reply: Message;
     try {
       await dbg?.cellStarted();
@@ -302,7 +313,9 @@ export class Repl {
             this.#lastCell = `=In[${m.content.execution_count}]`;
             this.#cells.set(this.#lastCell, code);
           }
-          renderer.feed(iopubEvent(m));
+          const ev = iopubEvent(m);
+          if (ev.type === "result") shown = ev.types?.length || ev.values.length;
+          renderer.feed(ev);
         },
         onInput: (prompt) => this.#input(prompt),
       });
@@ -334,7 +347,7 @@ export class Repl {
     }
     const code_ = renderer.finish(performance.now() - started);
     if (reply.content.status === "ok" && extra.chunk_name === undefined) {
-      this.#inputs.push(await this.#asStatement(code));
+      this.#inputs.push(await this.#saved(code, shown));
     }
     if (this.#timing) {
       writeErr(
@@ -401,15 +414,31 @@ export class Repl {
   }
 
   /**
-   * An input as a line of a Lua file, for .save: an expression the REPL echoed (`x`, `1+2`)
-   * is not a statement, so it is saved as `print(...)`. Lua's own parser decides, through
-   * the kernel: a block is a statement list exactly when `do <block> end` compiles.
+   * An input as lines of a Lua file, for .save, so that running the file shows what the REPL
+   * showed. An input whose echo showed one value is saved as `display(...)`, which formats
+   * it as the echo does (tables with their contents); several values as `print(...)`, which
+   * shows them as the echo does (tab-separated) unless one is a table or a function. A block
+   * that ends in `return` runs as a function, since a `return` would end the file there. An
+   * expression that showed nothing (its values were all nil) is evaluated in a block of its
+   * own. Lua's parser decides, through the kernel's is_complete.
    */
-  async #asStatement(code: string): Promise<string> {
-    const r = await this.#o.conn.request("shell", "is_complete_request", {
-      code: `do ${code}\nend`,
-    });
-    return r.content.status === "complete" ? code : `print(${code})`;
+  async #saved(code: string, shown: number): Promise<string> {
+    if (shown > 0) {
+      const show = (e: string) => shown === 1 ? `display((${e}))` : `print(${e})`;
+      const expr = code.replace(/;?\s*$/, "");
+      if (await this.#compiles(`return ${expr}`)) return show(beforeClose(expr));
+      return show(`(function()\n${code}\nend)()`);
+    }
+    // A statement list that another statement may follow (it does not end in `return`).
+    if (await this.#compiles(`${code}\ndo end`)) return code;
+    if (await this.#compiles(`do ${code}\nend`)) return `(function()\n${code}\nend)()`;
+    return `do local _ = ${beforeClose(code)} end`;
+  }
+
+  /** Whether `code` compiles as a Lua chunk (or `return code` does: is_complete tries both). */
+  async #compiles(code: string): Promise<boolean> {
+    const r = await this.#o.conn.request("shell", "is_complete_request", { code });
+    return r.content.status === "complete";
   }
 
   /** A line for io.read / input() while a cell runs. */
@@ -489,19 +518,20 @@ export class Repl {
         return false;
       case ".history": {
         const entries = this.#history.entries;
+        // Numbered from 1, oldest first, so a search names the same numbers as the list.
+        const show = (e: string, i: number) =>
+          writeOut(`${String(i + 1).padStart(5)}  ${e.replaceAll("\n", "\n       ")}\n`);
         if (args[0] === "search") {
           const text = args.slice(1).join(" ");
-          entries.filter((e) => e.includes(text)).forEach((e) => writeOut(e + "\n"));
+          entries.forEach((e, i) => e.includes(text) && show(e, i));
           return false;
         }
         const n = args[0] ? Number(args[0]) : 20;
-        entries.slice(-n).forEach((e, i, all) => {
-          writeOut(
-            `${String(entries.length - all.length + i + 1).padStart(5)}  ${
-              e.replaceAll("\n", "\n       ")
-            }\n`,
-          );
-        });
+        if (!Number.isInteger(n) || n < 0) {
+          writeErr(`${paint(ctx.colorErr, "red", "error:")} usage: .history [N | search TEXT]\n`);
+          return false;
+        }
+        entries.forEach((e, i) => i >= entries.length - n && show(e, i));
         return false;
       }
       case ".clear-history":
@@ -535,8 +565,8 @@ export class Repl {
         }
         const extra: JsonObject = { chunk_name: "@" + args[0], echo: "none" };
         if (name === ".run") extra.args = parseScriptArgs(args[0], args.slice(1));
-        if (await this.#runCell(code, extra) === ExitCode.ok && name === ".load") {
-          this.#inputs.push(code);
+        if (await this.#runCell(code, extra, input) === ExitCode.ok && name === ".load") {
+          this.#inputs.push(code.replace(/\s+$/, ""));
         }
         return false;
       }
@@ -637,6 +667,11 @@ export class Repl {
       writeOut(`${k.padEnd(w0)}  ${(t ?? "").padEnd(w1)}  ${v ?? ""}\n`);
     }
   }
+}
+
+/** An expression to close with `)`: on a line of its own after a comment (`x -- note`). */
+function beforeClose(code: string): string {
+  return code.slice(code.lastIndexOf("\n") + 1).includes("--") ? code + "\n" : code;
 }
 
 function formatMs(ms: number): string {

@@ -71,6 +71,11 @@ export interface LlmspellExecuteOptions extends JsonObject {
   /** Lua chunk name ("=name" or "@path"). */
   chunk_name?: string;
   echo?: EchoMode;
+  /**
+   * What the history stores for this cell instead of its code: the REPL's `.load FILE`
+   * (IPython stores `%run FILE` the same way).
+   */
+  history_source?: string;
   /** ARGS and arg for the chunk. */
   args?: {
     script: string;
