@@ -75,7 +75,7 @@ Deno.test("every decision record named in the repository exists, and the index l
       for await (const e of Deno.readDir(new URL(folder, ROOT))) {
         if (!e.isFile || !/\.(ts|md|py)$/.test(e.name)) continue;
         const text = await Deno.readTextFile(new URL(`${folder}${e.name}`, ROOT));
-        for (const m of text.matchAll(/docs\/decisions\/(\d{4}-[\w-]+\.md)/g)) named.add(m[1]);
+        for (const m of text.matchAll(/decisions\/(\d{4}-[\w-]+\.md)/g)) named.add(m[1]);
       }
     }
   }
