@@ -11,7 +11,7 @@ import {
   resolvePaths,
   validateConfigFile,
 } from "../config/mod.ts";
-import { ExitCode, LlmspellError } from "../errors.ts";
+import { ExitCode } from "../errors.ts";
 import { paint, writeErr, writeOut } from "./context.ts";
 import { contextOf, example, setExit, withGlobalOptions } from "./command.ts";
 import { configFor } from "./load_config.ts";
@@ -57,21 +57,15 @@ export function registerConfigCommands(program: Command): void {
     const file = opts.file
       ? path.resolve(ctx.cwd, opts.file)
       : findConfigFile({ file: ctx.config, cwd: ctx.cwd, env: ctx.env });
-    if (file === null) {
-      throw new LlmspellError({
-        code: "config_not_found",
-        message: "no configuration file found (using defaults)",
-        hint: "create one with `llmspell config init`, or name one with --file",
-        exitCode: ExitCode.failure,
-      });
-    }
-    const diagnostics = await validateConfigFile(file);
+    // What every command would load: the file (or the defaults) and the LLMSPELL_* overrides.
+    const diagnostics = await validateConfigFile(file, ctx.env);
     const errors = diagnostics.filter((d) => d.severity === "error").length;
     printData(ctx, { file, valid: errors === 0, diagnostics }, () => "");
     if (ctx.output === "text") {
       for (const d of diagnostics) writeErr(formatDiagnostic(d, { color: ctx.colorErr }) + "\n");
-      if (errors === 0) writeOut(`${paint(ctx.colorOut, "green", "valid:")} ${file}\n`);
-      else writeErr(`${errors} error${errors === 1 ? "" : "s"} in ${file}\n`);
+      const what = file ?? "no configuration file found, the defaults";
+      if (errors === 0) writeOut(`${paint(ctx.colorOut, "green", "valid:")} ${what}\n`);
+      else writeErr(`${errors} error${errors === 1 ? "" : "s"} in ${what}\n`);
     }
     setExit(errors === 0 ? ExitCode.ok : ExitCode.failure);
   });

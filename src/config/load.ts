@@ -18,10 +18,10 @@
  *   case). Names may contain `_`: the key is matched from the end.
  * - Values: integers in decimal; booleans `true|false|1|0|yes|no|on|off`; lists
  *   comma-separated (`/a,/b`); an empty value counts as unset.
- * - A bad value is an error naming the variable. An unknown variable under a known
- *   section prefix (`LLMSPELL_KERNEL_PORT`) is a warning with a suggestion; other
- *   `LLMSPELL_*` variables (`LLMSPELL_CONFIG`, `LLMSPELL_HOME`, `LLMSPELL_TRACE`, …) are
- *   not overrides and are ignored here.
+ * - A bad value is an error naming the variable. Any other `LLMSPELL_*` variable that is
+ *   no override (`LLMSPELL_KERNEL_PORT`, `LLMSPELL_ENGINE_LUA_TIMEOUT_MS`) is a warning with
+ *   a did-you-mean, as an unknown key of the file is; `LLMSPELL_CONFIG`, `LLMSPELL_HOME`
+ *   and `LLMSPELL_DENO_HOME` (scripts/ensure_deno.sh) are not overrides.
  *
  * Errors are thrown together: one `ConfigError` (code `config_invalid`) whose
  * `diagnostics` lists every problem found, warnings included. Warnings alone are
@@ -118,13 +118,18 @@ export function findConfigFile(opts: LoadOptions): string | null {
 }
 
 /**
- * Every problem in one file, without environment overrides (for `config validate`).
+ * Every problem of a configuration (for `config validate`): the file's, or none for no file
+ * (the defaults), and with `env` those of the environment overrides, which every command
+ * applies on top.
  *
  * @throws LlmspellError `config_not_found` when the file does not exist
  */
-export async function validateConfigFile(path: string): Promise<ConfigDiagnostic[]> {
-  const text = await readConfigText(path, false);
-  return checkConfigText(text, { file: path }).diagnostics;
+export async function validateConfigFile(
+  path: string | null,
+  env?: Env,
+): Promise<ConfigDiagnostic[]> {
+  const text = path === null ? "" : await readConfigText(path, false);
+  return checkConfigText(text, { file: path, env }).diagnostics;
 }
 
 /**
@@ -436,7 +441,7 @@ interface EnvTarget {
 const ENV_PREFIX = "LLMSPELL_";
 const PROVIDERS_PREFIX = "LLMSPELL_PROVIDERS_";
 /** `LLMSPELL_*` variables that are not config overrides. */
-const NOT_OVERRIDES = new Set(["LLMSPELL_CONFIG", "LLMSPELL_HOME"]);
+const NOT_OVERRIDES = new Set(["LLMSPELL_CONFIG", "LLMSPELL_HOME", "LLMSPELL_DENO_HOME"]);
 
 function envName(path: readonly string[]): string {
   return ENV_PREFIX + path.join("_").toUpperCase().replace(/[^A-Z0-9_]/g, "_");
@@ -496,7 +501,6 @@ function applyEnv(config: Table, env: Env, ctx: Ctx): void {
   // command).
   if (names.length === 0) return;
   const fixed = new Map(fixedTargets().map((t) => [t.name, t]));
-  const sectionPrefixes = Object.keys(SCHEMA.fields).map((k) => envName([k]) + "_");
   const providers = config.providers as Table;
   const providerFields = Object.keys(providerSpec.entry.fields).sort((a, b) => b.length - a.length);
   for (const name of names.sort()) {
@@ -527,20 +531,21 @@ function applyEnv(config: Table, env: Env, ctx: Ctx): void {
       }
     }
     if (target === undefined) {
-      if (sectionPrefixes.some((p) => name.startsWith(p))) {
-        const guess = suggest(name, [...fixed.keys()]);
-        ctx.diags.push({
-          severity: "warning",
-          kind: "unknown_env",
-          file: null,
-          line: null,
-          col: null,
-          path: "",
-          env: name,
-          message: `${name} is not a configuration override, ignored`,
-          ...(guess !== undefined ? { hint: `did you mean ${guess}?` } : {}),
-        });
-      }
+      // Compared without the prefix they share, which would make any two names look alike.
+      const bare = (n: string) => n.slice(ENV_PREFIX.length);
+      const near = suggest(bare(name), [...fixed.keys(), ...NOT_OVERRIDES].map(bare));
+      const guess = near === undefined ? undefined : ENV_PREFIX + near;
+      ctx.diags.push({
+        severity: "warning",
+        kind: "unknown_env",
+        file: null,
+        line: null,
+        col: null,
+        path: "",
+        env: name,
+        message: `${name} is not a configuration override, ignored`,
+        ...(guess !== undefined ? { hint: `did you mean ${guess}?` } : {}),
+      });
       continue;
     }
     const r = checkValue(target.spec, envToRaw(target.spec, value));

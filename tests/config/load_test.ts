@@ -122,7 +122,7 @@ Deno.test("loadConfig: environment overrides beat the file, parsed by type", asy
       LLMSPELL_PROVIDERS_MY_LOCAL_API_KEY_ENV: "LOCAL_KEY",
       LLMSPELL_PROVIDERS_ANTHROPIC_DEFAULT_MODEL: "claude",
       LLMSPELL_REPL_PROMPT: "", // empty = unset
-      LLMSPELL_TRACE: "debug", // not a config section: ignored, no warning
+      LLMSPELL_DENO_HOME: "/opt/deno", // scripts/ensure_deno.sh's: not an override, no warning
     },
   });
   const c = r.config;
@@ -179,6 +179,24 @@ Deno.test("loadConfig: an unknown variable under a section prefix warns with a s
   assert.equal(r.warnings.length, 1);
   assert.equal(r.warnings[0].kind, "unknown_env");
   assert.equal(r.warnings[0].hint, "did you mean LLMSPELL_KERNEL_PORT_BASE?");
+});
+
+Deno.test("loadConfig: a misspelled variable outside every section prefix warns too", async () => {
+  await using t = await tempDir();
+  const { project, env } = await layout(t.dir);
+  const r = await loadConfig({
+    cwd: project,
+    env: { ...env, LLMSPELL_ENGINE_LUA_TIMEOUT_MS: "500", LLMSPELL_TRACE: "debug" },
+  });
+  assert.deepEqual(r.warnings.map((w) => [w.kind, w.env, w.hint]), [
+    [
+      "unknown_env",
+      "LLMSPELL_ENGINE_LUA_TIMEOUT_MS",
+      "did you mean LLMSPELL_ENGINES_LUA_TIMEOUT_MS?",
+    ],
+    ["unknown_env", "LLMSPELL_TRACE", undefined],
+  ]);
+  assert.equal(r.config.engines.lua.timeout_ms, 0);
 });
 
 const THREE_ERRORS = `# llmspell.toml
