@@ -182,3 +182,4 @@ complete -c llmspell -n 'test (__llmspell_path) = '\''completions'\''' -l trace 
 complete -c llmspell -n 'test (__llmspell_path) = '\''completions'\''' -l output -x -a 'text json yaml' -d 'output format'
 complete -c llmspell -n 'test (__llmspell_path) = '\''completions'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''completions'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''completions'\''' -x -a 'bash zsh fish'
