@@ -3,6 +3,14 @@
  * control keys, Alt+key, the CSI/SS3 sequences of arrows, Home/End, Delete, and bracketed
  * paste (`ESC [200~ … ESC [201~`, delivered as one `paste` event so a pasted block is never
  * executed line by line).
+ *
+ * Every byte of a chunk is decoded, whatever arrives in one read (a paste in a terminal
+ * without bracketed paste, a fast typist, a program driving the terminal): an escape
+ * sequence this editor has no key for is consumed whole (ECMA-48's CSI grammar), so the
+ * text after it is neither lost nor polluted with its tail. Two readings are specific to
+ * such bursts: CR LF is one Enter (not an Enter and an empty line), and a Tab with more
+ * input behind it in the same chunk is text (a pasted Tab), where a Tab typed alone
+ * completes.
  */
 
 export type KeyName =
@@ -27,7 +35,9 @@ export type KeyEvent =
   | { kind: "ctrl"; key: string }
   /** Alt+character (ESC followed by the character). */
   | { kind: "alt"; key: string }
-  | { kind: "paste"; text: string };
+  | { kind: "paste"; text: string }
+  /** An escape sequence that names no key here (F5, a mouse report): it does nothing. */
+  | { kind: "unknown"; sequence: string };
 
 const PASTE_START = "\x1b[200~";
 const PASTE_END = "\x1b[201~";
@@ -125,6 +135,9 @@ export class KeyDecoder {
       if (code === 13 || code === 10) {
         flushText();
         out.push({ kind: "key", name: "enter" });
+        if (code === 13 && s[1] === "\n") s = s.slice(1);
+      } else if (code === 9 && s.length > 1) {
+        text += c;
       } else if (code === 9) {
         flushText();
         out.push({ kind: "key", name: "tab" });
@@ -153,27 +166,48 @@ function partialSuffix(s: string, marker: string): number {
   return 0;
 }
 
+/**
+ * CSI (ECMA-48): ESC [, parameter bytes 0x30-0x3F, intermediate bytes 0x20-0x2F, one final
+ * byte 0x40-0x7E. Mouse reports (`ESC [<0;3;4M`), focus events and replies to queries
+ * (`ESC [?1;2c`) have this form too.
+ */
+// deno-lint-ignore no-control-regex
+const CSI = /^\x1b\[([\x30-\x3f]*)([\x20-\x2f]*)([\x40-\x7e])/;
+// deno-lint-ignore no-control-regex
+const CSI_PREFIX = /^\x1b\[[\x30-\x3f]*[\x20-\x2f]*$/;
+/** SS3: ESC O, then (xterm) modifier digits, then one final letter. */
+// deno-lint-ignore no-control-regex
+const SS3 = /^\x1bO([0-9;]*)([A-Za-z])/;
+// deno-lint-ignore no-control-regex
+const SS3_PREFIX = /^\x1bO[0-9;]*$/;
+
 /** Parses one escape sequence at the start of `s`; undefined when it is still incomplete. */
 function parseEscape(s: string): { event: KeyEvent; length: number } | undefined {
   if (s.length < 2) return undefined;
   const second = s[1];
   if (second === "[" || second === "O") {
-    // CSI: ESC [ params final   |  SS3: ESC O final
-    // deno-lint-ignore no-control-regex
-    const m = /^\x1b[[O]([0-9;]*)([A-Za-z~])/.exec(s);
+    const csi = second === "[";
+    const m = (csi ? CSI : SS3).exec(s);
     if (!m) {
-      // deno-lint-ignore no-control-regex
-      if (/^\x1b[[O][0-9;]*$/.test(s)) return undefined;
+      if ((csi ? CSI_PREFIX : SS3_PREFIX).test(s)) return undefined;
+      // Not a sequence after all: a lone Esc, then the rest as typed.
       return { event: { kind: "key", name: "escape" }, length: 1 };
     }
-    const [all, params, final] = m;
+    const all = m[0];
+    const params = m[1];
+    const final = csi ? m[3] : m[2];
+    const unknown: KeyEvent = { kind: "unknown", sequence: all };
+    // Private parameters (`?`, `<`) or intermediates: a report or reply, not a key.
+    if (csi && (m[2] !== "" || !/^[0-9;]*$/.test(params))) {
+      return { event: unknown, length: all.length };
+    }
     const parts = params.split(";");
     const mod = parts.length > 1 ? Number(parts[1]) - 1 : 0;
     const flags = { ctrl: (mod & 4) !== 0 || undefined, alt: (mod & 2) !== 0 || undefined };
     let name: KeyName | undefined;
     if (final === "~") name = CSI_TILDE[parts[0]];
     else name = CSI_FINAL[final];
-    if (!name) return { event: { kind: "key", name: "escape" }, length: all.length };
+    if (!name) return { event: unknown, length: all.length };
     return { event: { kind: "key", name, ...clean(flags) }, length: all.length };
   }
   if (second === "\x7f" || second === "\b") {

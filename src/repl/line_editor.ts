@@ -216,6 +216,7 @@ export class LineEditor {
   }
 
   async #handle(ev: KeyEvent): Promise<ReadResult | undefined> {
+    if (ev.kind === "unknown") return undefined;
     if (this.#search) {
       const consumed = this.#handleSearch(ev);
       if (consumed === "submit") return this.#submit();
@@ -334,6 +335,9 @@ export class LineEditor {
           case "backspace":
             b.killWordBack();
             break;
+          case "enter":
+            // Alt+Enter, or Esc and Enter in one burst: the Enter is not lost.
+            return this.#submit();
           default:
             break;
         }
@@ -525,15 +529,18 @@ export class LineEditor {
         col = contW;
         continue;
       }
-      const w = charWidth(ch);
-      if (col + w > cols) {
-        row++;
-        col = 0;
-      }
-      col += w;
-      if (col >= cols) {
-        row++;
-        col = 0;
+      // A Tab shows as TAB_SPACES (render), each a column of its own.
+      for (const c of ch === "\t" ? TAB_SPACES : ch) {
+        const w = charWidth(c);
+        if (col + w > cols) {
+          row++;
+          col = 0;
+        }
+        col += w;
+        if (col >= cols) {
+          row++;
+          col = 0;
+        }
       }
     }
     if (cursor >= chars.length) [cursorRow, cursorCol] = [row, col];
@@ -549,7 +556,7 @@ export class LineEditor {
     if (this.#search && this.#search.query !== "" && !this.#search.failing) {
       body = highlightMatch(text, this.#search.query, this.#opts.color);
     }
-    out += body.replaceAll("\n", "\r\n" + this.#contPrompt);
+    out += body.replaceAll("\t", TAB_SPACES).replaceAll("\n", "\r\n" + this.#contPrompt);
     const layout = this.#layout();
     // At the right margin the terminal holds the cursor in the last column: force the wrap.
     if (layout.endCol === 0 && layout.endRow > 0 && !text.endsWith("\n")) out += " \r";
@@ -561,6 +568,12 @@ export class LineEditor {
     this.#cursorRow = layout.cursorRow;
   }
 }
+
+/**
+ * How a Tab in the input is drawn: a terminal would move a raw Tab to its next tab stop,
+ * where the editor cannot follow the cursor.
+ */
+const TAB_SPACES = "  ";
 
 function highlightMatch(text: string, query: string, color: boolean): string {
   const i = text.indexOf(query);

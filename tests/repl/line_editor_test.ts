@@ -63,6 +63,54 @@ Deno.test("keys: UTF-8 split across chunks and a bracketed paste split across ch
   ]);
 });
 
+Deno.test("keys: a burst decodes whole: unknown sequences consumed, CR LF one Enter, a Tab in text", () => {
+  const d = new KeyDecoder();
+  assertEquals(d.feed(enc.encode("\x1b[<0;3;4Ma\x1b[?1;2c\x1b[15~b\x1b[Zc\x1bOPd")), [
+    { kind: "unknown", sequence: "\x1b[<0;3;4M" },
+    { kind: "text", text: "a" },
+    { kind: "unknown", sequence: "\x1b[?1;2c" },
+    { kind: "unknown", sequence: "\x1b[15~" },
+    { kind: "text", text: "b" },
+    { kind: "unknown", sequence: "\x1b[Z" },
+    { kind: "text", text: "c" },
+    { kind: "unknown", sequence: "\x1bOP" },
+    { kind: "text", text: "d" },
+  ]);
+  // An unfinished private sequence waits for the rest.
+  assertEquals(d.feed(enc.encode("\x1b[?1")), []);
+  assertEquals(d.feed(enc.encode(";2cx")), [
+    { kind: "unknown", sequence: "\x1b[?1;2c" },
+    { kind: "text", text: "x" },
+  ]);
+  assertEquals(d.feed(enc.encode("a\r\nb\n\r")), [
+    { kind: "text", text: "a" },
+    { kind: "key", name: "enter" },
+    { kind: "text", text: "b" },
+    { kind: "key", name: "enter" },
+    { kind: "key", name: "enter" },
+  ]);
+  assertEquals(d.feed(enc.encode("a\tb\t")), [
+    { kind: "text", text: "a\tb" },
+    { kind: "key", name: "tab" },
+  ]);
+  assertEquals(d.feed(enc.encode("x\x1b\r")), [
+    { kind: "text", text: "x" },
+    { kind: "alt", key: "enter" },
+  ]);
+});
+
+Deno.test("a burst with keys after escape sequences edits as typed; unknown ones do nothing", async () => {
+  const r = await edit(["print('ac')\x1b[D\x1b[D\x1b[Db\x1b[I\x1b[F!\r"]);
+  assertEquals(r.result, line("print('abc')!"));
+  // An unknown sequence keeps a search going; Alt+Enter submits.
+  const h = new History(["print(alpha)"]);
+  assertEquals((await edit(["\x12alp\x1b[O\x1b\r"], h)).result, line("print(alpha)"));
+  // A Tab inside a burst is text, drawn as two spaces.
+  const tab = await edit(["x = 'a\tb'\r"]);
+  assertEquals(tab.result, line("x = 'a\tb'"));
+  assertStringIncludes(tab.output, "x = 'a  b'");
+});
+
 Deno.test("editing: cursor motions, Emacs kills and yank", async () => {
   // type "hello world", Ctrl+A, Alt+F (after "hello"), Ctrl+K (kill " world"), Ctrl+E, Ctrl+Y
   const r = await edit(["hello world", "\x01", "\x1bf", "\x0b", "!", "\x05", "\x19", "\r"]);
