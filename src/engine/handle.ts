@@ -58,6 +58,8 @@ interface Pending {
   ended: Promise<void>;
   end: () => void;
   timer?: ReturnType<typeof setTimeout>;
+  /** The time limit the timer was armed with (setTimeoutMs may change it for later ones). */
+  limitMs?: number;
 }
 
 /** Decided when the worker starts, before its wasm is compiled. */
@@ -170,6 +172,14 @@ export class Engine {
       debug: options.debug ? this.debug.buffer : undefined,
     });
     return this.#ready;
+  }
+
+  /**
+   * Changes the time limit (0: none) of the executions armed from now on (a kernel's config
+   * reload): the limit is kept and enforced on this thread.
+   */
+  setTimeoutMs(ms: number): void {
+    this.#timeoutMs = ms;
   }
 
   #post(msg: ToWorker): void {
@@ -308,6 +318,10 @@ export class Engine {
     this.#pending.splice(i, 1);
     // Only a timer that exists: Deno's first clearTimeout call costs ~3.5 ms (exec start-up).
     if (p.timer !== undefined) clearTimeout(p.timer);
+    // The worker names the limit it was started with; the one in force is this thread's.
+    if (outcome.status === "error" && outcome.error.kind === "timeout" && p.limitMs) {
+      outcome = { ...outcome, error: { ...outcome.error, message: timedOutMessage(p.limitMs) } };
+    }
     p.outcome = outcome;
     p.end();
     const next = this.#pending[0];
@@ -321,6 +335,7 @@ export class Engine {
   /** The time limit of an execution runs from when it is the oldest pending one. */
   #armTimeout(p: Pending): void {
     if (this.#timeoutMs <= 0) return;
+    p.limitMs = this.#timeoutMs;
     p.timer = setTimeout(() => this.#signal(Signal.timeout, p.id), this.#timeoutMs);
   }
 

@@ -101,6 +101,12 @@ export interface KernelOptions {
   clients?: () => number;
   /** Called after a shutdown_request was answered (restart: false). */
   onShutdown?: () => void;
+  /**
+   * The engine options as they are now (service mode: the configuration read again), asked
+   * at each restart so that a restarted engine runs with the current configuration. Without
+   * it (or when it fails) a restart keeps the options it has.
+   */
+  currentEngineOptions?: () => Promise<EngineOptions>;
 }
 
 export interface KernelStats {
@@ -854,8 +860,30 @@ export class Kernel {
     this.#interrupting = undefined;
   }
 
-  /** A fresh Lua state on the same transport; queued cells are aborted. */
+  /**
+   * New engine options (a configuration reload): the time limit applies from the next
+   * execution; the others (sandbox, allowed paths, memory limit) are fixed for the life of an
+   * engine and apply from the next restart.
+   */
+  reconfigure(options: EngineOptions): void {
+    this.#options.engineOptions = options;
+    this.#engine.setTimeoutMs(options.timeoutMs);
+  }
+
+  async #reloadEngineOptions(): Promise<void> {
+    if (!this.#options.currentEngineOptions) return;
+    try {
+      this.reconfigure(await this.#options.currentEngineOptions());
+    } catch (e) {
+      this.#log.warn(
+        `kernel: restarting with the previous configuration: ${e instanceof Error ? e.message : e}`,
+      );
+    }
+  }
+
+  /** A fresh Lua state on the same transport, with the current configuration; queued cells are aborted. */
   async restart(): Promise<void> {
+    await this.#reloadEngineOptions();
     for (const r of this.#queue.clear()) this.#abort(r);
     const old = this.#engine;
     this.#stopInterrupting();

@@ -141,12 +141,23 @@ export async function runKernelService(opts: ServiceOptions): Promise<number> {
       }
     })();
 
+  /** The configuration as it is now, for SIGHUP and each restart. */
+  const reload = () => loadConfig({ file: opts.configFile, cwd: opts.cwd, env: opts.env });
+  const kernelEngineOptions = (c: Config): EngineOptions => ({
+    ...opts.engineOptions(c),
+    stdin: "kernel",
+  });
+
   let stop!: (code: number) => void;
   const stopped = new Promise<number>((resolve) => (stop = resolve));
   const server = await KernelServer.start({
     connection: info,
     portBase: opts.port ?? config.kernel.port_base,
-    engineOptions: { ...opts.engineOptions(config), stdin: "kernel" },
+    engineOptions: kernelEngineOptions(config),
+    currentEngineOptions: async () => {
+      config = (await reload()).config;
+      return kernelEngineOptions(config);
+    },
     // The engine starts once the first request is answered.
     deferEngineStart: true,
     kernelId: id,
@@ -193,12 +204,20 @@ export async function runKernelService(opts: ServiceOptions): Promise<number> {
     log.info("SIGTERM: shutting down");
     stop(0);
   };
+  // What applies to a running kernel applies now: the time limit from the next execution,
+  // the idle timeout; the engine's other settings with the next restart (kernel.ts
+  // reconfigure). Ports, address and transport stay until the kernel is started again.
   const onHup = async () => {
     try {
-      const loaded = await loadConfig({ file: opts.configFile, cwd: opts.cwd, env: opts.env });
+      const loaded = await reload();
       config = loaded.config;
       idle = opts.idleTimeoutS ?? config.kernel.idle_timeout_s;
-      log.info(`SIGHUP: configuration reloaded from ${loaded.source ?? "defaults"}`);
+      server.kernel.reconfigure(kernelEngineOptions(config));
+      log.info(
+        `SIGHUP: configuration reloaded from ${loaded.source ?? "defaults"}: ` +
+          `timeout_ms ${config.engines.lua.timeout_ms} and idle_timeout_s now, ` +
+          "security and memory limits at the next restart",
+      );
     } catch (e) {
       log.warn(`SIGHUP: configuration not reloaded: ${e instanceof Error ? e.message : e}`);
     }

@@ -4,12 +4,10 @@ usage: driver_control.py SCENARIO CONNECTION_FILE [ARGS...]
 Prints one JSON object (the scenario's findings) on the last line of stdout.
 """
 import json
-import os
-import signal
 import sys
 import time
 
-from driver import client, collect, reply_to, result_text, run, wait_running
+from driver import client, reply_to, result_text, run
 
 TIMEOUT = 30
 
@@ -35,6 +33,24 @@ def scenario_debug(cf):
         "elapsed": elapsed,
         "after": result_text(io),
     }
+
+
+def scenario_cells(cf, *cells):
+    """Runs cells in order; each one's status, error name and value, and how long it took."""
+    kc = client(cf)
+    out = []
+    for code in cells:
+        t0 = time.time()
+        r, io = run(kc, code)
+        out.append({
+            "status": r["content"]["status"],
+            "ename": r["content"].get("ename"),
+            "evalue": r["content"].get("evalue"),
+            "result": result_text(io),
+            "elapsed": time.time() - t0,
+        })
+    kc.stop_channels()
+    return {"cells": out}
 
 
 def main():
