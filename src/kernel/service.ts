@@ -213,10 +213,10 @@ export async function runKernelService(opts: ServiceOptions): Promise<number> {
       config = loaded.config;
       idle = opts.idleTimeoutS ?? config.kernel.idle_timeout_s;
       server.kernel.reconfigure(kernelEngineOptions(config));
+      log.info(`SIGHUP: configuration reloaded from ${loaded.source ?? "defaults"}`);
       log.info(
-        `SIGHUP: configuration reloaded from ${loaded.source ?? "defaults"}: ` +
-          `timeout_ms ${config.engines.lua.timeout_ms} and idle_timeout_s now, ` +
-          "security and memory limits at the next restart",
+        `SIGHUP: timeout_ms ${config.engines.lua.timeout_ms} applies from the next cell; ` +
+          "security_level, allowed_paths and max_memory_bytes from the next restart",
       );
     } catch (e) {
       log.warn(`SIGHUP: configuration not reloaded: ${e instanceof Error ? e.message : e}`);
