@@ -103,6 +103,10 @@ async function scenario(connect: string[], home: string): Promise<void> {
     await line(t2, "sq(5) .. ' ' .. kept", /^25 still here$/m);
     const screen = t2.screen();
     assert(prompts(screen) >= 2, screen);
+    // The history has the command that loaded the file, not the file's lines.
+    await t2.send("Up", "Up");
+    await t2.waitFor(`${PROMPT}.load session.lua`);
+    await t2.send("C-u");
     await t2.send("C-d");
     await t2.waitExit();
   } finally {
