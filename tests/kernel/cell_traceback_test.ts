@@ -9,7 +9,8 @@ import { driver, startKernel } from "./helpers.ts";
 interface Cell {
   status: string;
   result: string | null;
-  traceback: string[] | null;
+  /** Only for a cell that failed. */
+  traceback?: string[];
 }
 
 Deno.test("kernel: a cell ending in a call shows its caller line in the traceback", async () => {

@@ -404,12 +404,15 @@ def scenario_exec(cf, *cells):
     out = []
     for code in cells:
         r, io = run(kc, code)
-        out.append({
+        cell = {
             "status": r["content"]["status"],
             "stdout": stdout_text(io),
             "result": result_text(io),
-            "traceback": error_traceback(io),
-        })
+        }
+        tb = error_traceback(io)
+        if tb is not None:
+            cell["traceback"] = tb
+        out.append(cell)
     kc.stop_channels()
     return {"transport": kc.transport, "cells": out}
 
