@@ -89,6 +89,7 @@ export async function runCell(
       chunk_name: input.chunkName,
       echo: input.echo ? "chunk" : "none",
       args: input.args,
+      ...(input.scriptDir !== undefined ? { script_dir: input.scriptDir } : {}),
     },
   }, {
     onIopub: (m) => renderer.feed(iopubEvent(m)),

@@ -65,6 +65,8 @@ export class PathPolicy {
   readonly #cwd: string;
   readonly #enforced: boolean;
   readonly #granted = new Set<string>();
+  /** The directory of the script a kernel runs now (script_root.ts), allowed while it runs. */
+  #scriptRoot: string | undefined;
 
   constructor(options: EngineOptions) {
     this.#cwd = options.cwd;
@@ -81,10 +83,16 @@ export class PathPolicy {
     const abs = path.resolve(this.#cwd, p);
     if (!this.#enforced || this.#granted.has(abs)) return abs;
     const real = realish(abs);
-    for (const root of this.#roots) {
+    const roots = this.#scriptRoot ? [...this.#roots, this.#scriptRoot] : this.#roots;
+    for (const root of roots) {
       if (real === root || real.startsWith(root.endsWith("/") ? root : root + "/")) return abs;
     }
     throw new OutsideAllowedPaths(p);
+  }
+
+  /** Allows one more directory (the script's of one execution), or none (undefined). */
+  setScriptRoot(dir: string | undefined): void {
+    this.#scriptRoot = dir === undefined ? undefined : realish(path.resolve(this.#cwd, dir));
   }
 
   /** Lets a safe script use a file the host made for it (os.tmpname). */
@@ -93,14 +101,14 @@ export class PathPolicy {
   }
 }
 
-/** Builds the `host` table on the top of L's stack. */
+/** Builds the `host` table on the top of L's stack; returns its path policy. */
 export function pushHostTable(
   api: CApi,
   L: number,
   options: EngineOptions,
   out: RingWriter,
   hooks: HostHooks,
-): void {
+): PathPolicy {
   const lua = api.lua;
   const policy = new PathPolicy(options);
   const files = new Map<number, OpenFile>();
@@ -292,4 +300,5 @@ export function pushHostTable(
       return lua.lua_error(L);
     });
   }
+  return policy;
 }

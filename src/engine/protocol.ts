@@ -53,6 +53,11 @@ export interface ExecuteRequest {
    */
   echoLast?: boolean;
   args?: ScriptArgs;
+  /**
+   * The directory of the script this chunk is (a `run --connect` on a kernel): for this
+   * execution only, searched first by require and allowed like EngineOptions.scriptDir.
+   */
+  scriptDir?: string;
 }
 
 /** The local echo declares before its `return` (runtime.ts); the debugger hides it. */

@@ -11,7 +11,8 @@ import type { LuaWasm } from "./lua_wasm.ts";
 import { CApi } from "./capi.ts";
 import { HookMask, LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "./lua_h.ts";
 import type { WorkerDebugger } from "../debug/worker_debugger.ts";
-import { pushHostTable } from "./host.ts";
+import { type PathPolicy, pushHostTable } from "./host.ts";
+import { enterScriptDir } from "./script_root.ts";
 import { Introspector } from "./introspect.ts";
 import { installKernelApi } from "./kernel_api.ts";
 import { loadChunk } from "./lua/chunks.ts";
@@ -69,6 +70,7 @@ export class LuaRuntime {
   #xpcallRef = 0;
   #gcRef = 0;
   #envRef = 0;
+  #policy: PathPolicy | undefined;
   #hostRef = 0;
   #jsonRef = 0;
   #introspector: Introspector | undefined;
@@ -157,7 +159,7 @@ export class LuaRuntime {
 
     lua.lua_rawgeti(L, REG, BigInt(this.#preludeRef));
     lua.luaL_unref(L, REG, this.#preludeRef);
-    pushHostTable(api, L, this.#options, out, {
+    this.#policy = pushHostTable(api, L, this.#options, out, {
       // os.exit raises an error and arms the hook with count 1, so the error keeps
       // unwinding through any pcall until the chunk has ended.
       exit: (hL, code) => {
@@ -272,6 +274,9 @@ export class LuaRuntime {
     this.#exitCode = undefined;
     this.#traceback = "";
     const top = lua.lua_gettop(L0);
+    const leaveScriptDir = req.scriptDir && this.#policy
+      ? enterScriptDir(api, L0, this.#envRef, this.#policy, req.scriptDir)
+      : undefined;
     const T = lua.lua_newthread(L0);
     this.#debugger?.beginExecute(T);
     Atomics.store(this.#control, Control.running, T);
@@ -321,6 +326,7 @@ export class LuaRuntime {
       Atomics.store(this.#control, Control.running, 0);
       this.#debugger?.endExecute();
       lua.lua_settop(L0, top);
+      leaveScriptDir?.();
       Atomics.store(this.#control, Control.signal, Signal.none);
       Atomics.store(this.#control, Control.current, 0);
     }

@@ -639,6 +639,9 @@ export class Kernel {
       echo: echo !== "none",
       echoLast: echo === "last",
       args: ext.args,
+      scriptDir: typeof ext.script_dir === "string" && ext.script_dir !== ""
+        ? ext.script_dir
+        : undefined,
     };
   }
 

@@ -76,6 +76,11 @@ export interface LlmspellExecuteOptions extends JsonObject {
    * (IPython stores `%run FILE` the same way).
    */
   history_source?: string;
+  /**
+   * The directory of the script run as this cell (`run --connect`), as the client names it:
+   * require searches it first during this cell only. A path on the kernel's machine.
+   */
+  script_dir?: string;
   /** ARGS and arg for the chunk. */
   args?: {
     script: string;
