@@ -251,13 +251,21 @@ local io = {
   end,
   input = function(f)
     if f == nil then return default_in end
-    if type(f) == "string" then f = assert(open(f, "r")) end
+    if type(f) == "string" then
+      local opened, err = open(f, "r")
+      if not opened then error(err, 2) end -- the caller's line, not this one
+      f = opened
+    end
     default_in = f
     return f
   end,
   output = function(f)
     if f == nil then return default_out end
-    if type(f) == "string" then f = assert(open(f, "w")) end
+    if type(f) == "string" then
+      local opened, err = open(f, "w")
+      if not opened then error(err, 2) end -- the caller's line, not this one
+      f = opened
+    end
     default_out = f
     return f
   end,
@@ -340,15 +348,24 @@ local function user_load(chunk, name, mode, chunk_env)
   if chunk_env == nil then chunk_env = env end
   return real_load(chunk, name, mode or "bt", chunk_env)
 end
-local function loadfile(path, mode, chunk_env)
+local function read_source(path)
   local src, err
   if path == nil then src = read_all(stdin) else src, err = host.read_file(path) end
   if not src then return nil, err end
-  src = src:gsub("^#![^\n]*", "")
+  return (src:gsub("^#![^\n]*", ""))
+end
+local function loadfile(path, mode, chunk_env)
+  local src, err = read_source(path)
+  if not src then return nil, err end
   return user_load(src, "@" .. (path or "stdin"), mode, chunk_env)
 end
 local function dofile(path)
-  local f = assert(loadfile(path))
+  local src, err = read_source(path)
+  -- A file that cannot be read is an error at the caller's line; a syntax error names the
+  -- file's own line already (lua5.4 raises it as it is).
+  if not src then error(err, 2) end
+  local f, load_err = user_load(src, "@" .. (path or "stdin"))
+  if not f then error(load_err, 0) end
   return f()
 end
 
