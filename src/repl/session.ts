@@ -427,11 +427,11 @@ export class Repl {
       const show = (e: string) => shown === 1 ? `display((${e}))` : `print(${e})`;
       const expr = code.replace(/;?\s*$/, "");
       if (await this.#compiles(`return ${expr}`)) return show(beforeClose(expr));
-      return show(`(function()\n${code}\nend)()`);
+      return show(`(function(...)\n${code}\nend)(...)`);
     }
     // A statement list that another statement may follow (it does not end in `return`).
     if (await this.#compiles(`${code}\ndo end`)) return code;
-    if (await this.#compiles(`do ${code}\nend`)) return `(function()\n${code}\nend)()`;
+    if (await this.#compiles(`do ${code}\nend`)) return `(function(...)\n${code}\nend)(...)`;
     return `do local _ = ${beforeClose(code)} end`;
   }
 
@@ -545,7 +545,9 @@ export class Repl {
         return false;
       case ".save": {
         const file = path.resolve(ctx.cwd, args[0]);
-        await Deno.writeTextFile(file, this.#inputs.join("\n") + "\n");
+        // An input that starts with `(` would call the line before it: `;` ends that one.
+        const lines = this.#inputs.map((s) => /^\s*\(/.test(s) ? ";" + s : s);
+        await Deno.writeTextFile(file, lines.join("\n") + "\n");
         writeErr(`saved ${this.#inputs.length} input(s) to ${file}\n`);
         return false;
       }

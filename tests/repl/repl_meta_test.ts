@@ -78,9 +78,10 @@ Deno.test("repl: .save writes a file that shows, when run, what the REPL showed"
     "string.find('hello', 'l')",
     "nothing_here",
     "local y = 3 return y * 2",
+    "return nil",
     "function f() return 'from f' end",
     "f()",
-    "print('printed')",
+    "(print)('printed')",
     "t -- with a comment",
     "#t;",
   ];
