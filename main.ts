@@ -3,7 +3,7 @@
  * run the command, exit with its code. The common `exec` and `run` command lines run without
  * commander (readScriptLine in src/cli/argv.ts); every other goes through the command tree.
  */
-import { readCommandLine, readScriptLine } from "./src/cli/argv.ts";
+import { rawArgs, readCommandLine, readScriptLine } from "./src/cli/argv.ts";
 import { prestartEngine } from "./src/engine/prestart.ts";
 
 const LUA_COMMANDS = new Set(["run", "exec", "repl", "debug"]);
@@ -11,7 +11,7 @@ const LUA_COMMANDS = new Set(["run", "exec", "repl", "debug"]);
 const BATCH_COMMANDS = new Set(["run", "exec"]);
 
 if (import.meta.main) {
-  const argv = Deno.args;
+  const argv = rawArgs();
   // Help, the version and commands on a remote kernel (--connect) run no Lua here.
   const wantsHelp = argv.some((a) =>
     a === "-h" || a === "--help" || a === "--version" || a === "--connect" ||

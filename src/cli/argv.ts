@@ -5,9 +5,39 @@
  */
 import { TRACE_LEVELS } from "../telemetry/log.ts";
 import { DEFAULT_GLOBALS, type GlobalOptions, OUTPUT_FORMATS } from "./context.ts";
+import { decodeBytes } from "../byte_string.ts";
 
 /** The global flags that take a value (see withGlobalOptions in command.ts). */
 const VALUE_FLAGS = new Set(["-c", "--config", "--trace", "--output"]);
+
+/**
+ * The program's arguments with every byte kept (src/byte_string.ts): Deno.args has each
+ * byte that is not UTF-8 replaced by U+FFFD, so `exec` code, a script's ARGS and `arg`
+ * would lose them. Only then, on Linux, the arguments are read again from
+ * /proc/self/cmdline, whose last words are Deno.args as bytes; they are used only when each
+ * decodes to exactly what Deno gave, the proof that they are the same words.
+ */
+export function rawArgs(args: string[] = Deno.args): string[] {
+  if (!args.some((a) => a.includes("\ufffd"))) return args;
+  let cmdline: Uint8Array;
+  try {
+    cmdline = Deno.readFileSync("/proc/self/cmdline");
+  } catch {
+    return args;
+  }
+  const words: Uint8Array[] = [];
+  for (let start = 0; start < cmdline.length;) {
+    const end = cmdline.indexOf(0, start);
+    const stop = end < 0 ? cmdline.length : end;
+    words.push(cmdline.subarray(start, stop));
+    start = stop + 1;
+  }
+  if (words.length < args.length) return args;
+  const tail = words.slice(words.length - args.length);
+  const lossy = new TextDecoder();
+  if (tail.some((w, i) => lossy.decode(w) !== args[i])) return args;
+  return tail.map(decodeBytes);
+}
 
 export interface CommandLine {
   /** The first word that is not a flag (or a flag's value): it names the command. */

@@ -7,6 +7,7 @@ import type { LuaErrorInfo } from "../engine/protocol.ts";
 import type { KernelConnection } from "../client/in_process.ts";
 import type { Message } from "../protocol/jupyter/mod.ts";
 import type { CliContext } from "./context.ts";
+import { decodeBytes } from "../byte_string.ts";
 import { type ScriptEvent, type ScriptInput, ScriptRenderer } from "./script.ts";
 
 const encoder = new TextEncoder();
@@ -26,8 +27,9 @@ export function iopubEvent(m: Message): ScriptEvent {
       const data = (c.data ?? {}) as Record<string, unknown>;
       const meta = (c.metadata ?? {}) as { llmspell?: { types?: unknown } };
       const types = Array.isArray(meta.llmspell?.types) ? meta.llmspell.types.map(String) : [];
-      // One text/plain for all values: split it back only when the types say how many.
-      const text = String(data["text/plain"] ?? "");
+      // One text/plain for all values: split it back only when the types say how many. A
+      // kernel that had to escape bytes that are not UTF-8 attaches the exact text (kernel.ts).
+      const text = m.buffers[0] ? decodeBytes(m.buffers[0]) : String(data["text/plain"] ?? "");
       const parts = text.split("\t");
       return parts.length === types.length
         ? { type: "result", values: parts, types }
@@ -58,10 +60,8 @@ async function readLine(): Promise<string | null> {
   const bytes: number[] = [];
   for (;;) {
     const n = await Deno.stdin.read(buf);
-    if (n === null || n === 0) {
-      return bytes.length > 0 ? new TextDecoder().decode(new Uint8Array(bytes)) : null;
-    }
-    if (buf[0] === 10) return new TextDecoder().decode(new Uint8Array(bytes));
+    if (n === null || n === 0) return bytes.length > 0 ? decodeBytes(new Uint8Array(bytes)) : null;
+    if (buf[0] === 10) return decodeBytes(new Uint8Array(bytes));
     bytes.push(buf[0]);
   }
 }

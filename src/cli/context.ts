@@ -3,6 +3,7 @@
  * level, config file) and the writers for results (stdout) and messages (stderr).
  */
 import { setTraceLevel, type TraceLevel } from "../telemetry/log.ts";
+import { encodeText } from "../byte_string.ts";
 
 export const OUTPUT_FORMATS = ["text", "json", "yaml"] as const;
 export type OutputFormat = typeof OUTPUT_FORMATS[number];
@@ -29,14 +30,14 @@ export interface CliContext extends GlobalOptions {
   env: Record<string, string>;
 }
 
-const encoder = new TextEncoder();
-
+// Strings are written with encodeText: a Lua string that is not UTF-8 (an echoed value, an
+// error message) comes out as the bytes it is (src/byte_string.ts).
 export function writeOut(data: string | Uint8Array): void {
-  writeAll(Deno.stdout, typeof data === "string" ? encoder.encode(data) : data);
+  writeAll(Deno.stdout, typeof data === "string" ? encodeText(data) : data);
 }
 
 export function writeErr(data: string | Uint8Array): void {
-  writeAll(Deno.stderr, typeof data === "string" ? encoder.encode(data) : data);
+  writeAll(Deno.stderr, typeof data === "string" ? encodeText(data) : data);
 }
 
 /** The exit status of a process whose output pipe was closed (128 + SIGPIPE), as `yes | head`. */

@@ -57,7 +57,7 @@ export function registerReplCommand(program: Command): void {
         },
         kernelId: `repl-${Deno.pid}`,
         openHistory: () => Promise.resolve(history),
-        rawStreams: true,
+        byteExact: true,
         engine: takeEngine(),
       });
       where = "embedded";

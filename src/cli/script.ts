@@ -10,6 +10,7 @@ import { ExitCode } from "../errors.ts";
 import { type CliContext, paint, type Style, writeErr, writeOut } from "./context.ts";
 import { printData } from "./render.ts";
 import { enabled, log } from "../telemetry/log.ts";
+import { encodeText, escapeDeep, StreamDecoder } from "../byte_string.ts";
 
 export interface ScriptInput {
   code: string;
@@ -38,7 +39,7 @@ export class ScriptRenderer {
   readonly #ctx: CliContext;
   readonly #echo: boolean;
   readonly #collect: boolean;
-  readonly #decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
+  readonly #decoders = { stdout: new StreamDecoder(), stderr: new StreamDecoder() };
   readonly #captured = { stdout: "", stderr: "" };
   #result: string | null = null;
   /** The result as printed on a terminal: each value coloured by its Lua type. */
@@ -59,7 +60,7 @@ export class ScriptRenderer {
         break;
       case "display": {
         const text = ev.data["text/plain"];
-        if (typeof text === "string") this.#write("stdout", new TextEncoder().encode(text + "\n"));
+        if (typeof text === "string") this.#write("stdout", encodeText(text + "\n"));
         break;
       }
       case "result":
@@ -79,7 +80,7 @@ export class ScriptRenderer {
   }
 
   #write(name: "stdout" | "stderr", data: Uint8Array): void {
-    if (this.#collect) this.#captured[name] += this.#decoders[name].decode(data, { stream: true });
+    if (this.#collect) this.#captured[name] += this.#decoders[name].decode(data);
     else if (name === "stdout") writeOut(data);
     else writeErr(data);
   }
@@ -92,14 +93,15 @@ export class ScriptRenderer {
         status: error ? "error" : "ok",
         exit_code: this.exitCode,
         result: this.#result,
-        stdout: this.#captured.stdout + this.#decoders.stdout.decode(),
-        stderr: this.#captured.stderr + this.#decoders.stderr.decode(),
+        stdout: this.#captured.stdout + this.#decoders.stdout.end(),
+        stderr: this.#captured.stderr + this.#decoders.stderr.end(),
         error: error
           ? { kind: error.kind, message: error.message, traceback: error.traceback }
           : null,
         duration_ms: Math.round(durationMs * 100) / 100,
       };
-      printData(this.#ctx, report, () => "");
+      // JSON and YAML are text: bytes that are not UTF-8 are shown as \xNN (byte_string.ts).
+      printData(this.#ctx, escapeDeep(report), () => "");
       return this.exitCode;
     }
     if (this.#shown !== null && this.#echo) writeOut(this.#shown + "\n");
@@ -163,7 +165,7 @@ export async function runScript(
   const conn = await InProcessClient.start({
     engineOptions: options,
     kernelId: "embedded",
-    rawStreams: true,
+    byteExact: true,
     engine,
   }, false);
   const code = await runCell(conn, ctx, input, started, false);

@@ -1,8 +1,13 @@
 import { ExitCode, LlmspellError } from "../errors.ts";
+import { decodeBytes } from "../byte_string.ts";
+import { fileChunk } from "../engine/file_chunk.ts";
 
 /** A script read from disk for `run` and `debug`. */
 export interface ScriptFile {
-  /** The source, with a `#!` first line blanked (line numbers kept). */
+  /**
+   * The source as lua5.4 loads it (engine/file_chunk.ts: no BOM, a `#` first line blanked),
+   * every byte kept (src/byte_string.ts).
+   */
   code: string;
   /** The real absolute path (symlinks resolved). */
   path: string;
@@ -11,8 +16,8 @@ export interface ScriptFile {
 /** Reads a script; a missing or unreadable file is a usage error (exit 2) with a hint. */
 export async function readScript(file: string): Promise<ScriptFile> {
   try {
-    const code = await Deno.readTextFile(file);
-    return { code: code.replace(/^#![^\n]*/, ""), path: await Deno.realPath(file) };
+    const code = decodeBytes(fileChunk(await Deno.readFile(file)));
+    return { code, path: await Deno.realPath(file) };
   } catch (e) {
     throw new LlmspellError({
       code: "script_not_found",

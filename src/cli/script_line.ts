@@ -12,6 +12,8 @@ import { reportError } from "./render.ts";
 import { runScript, type ScriptInput } from "./script.ts";
 import { parseScriptArgs } from "./script_args.ts";
 import { readScript } from "./script_file.ts";
+import { decodeBytes } from "../byte_string.ts";
+import { fileChunk } from "../engine/file_chunk.ts";
 
 export async function runScriptLine(line: ScriptLine): Promise<number> {
   const ctx = contextFrom(line.globals);
@@ -30,8 +32,9 @@ async function scriptInput(line: ScriptLine): Promise<ScriptInput> {
   const raw = line.args[0] === "--" ? line.args.slice(1) : line.args;
   const input = { echo: false, args: parseScriptArgs(line.file, raw), connect: line.connect };
   if (line.file === "-") {
-    // A #! line is not Lua: blank it, keeping line numbers (readScript does it for files).
-    const code = (await new Response(Deno.stdin.readable).text()).replace(/^#![^\n]*/, "");
+    // Read as lua5.4 reads a file (readScript does the same): every byte, no BOM, no #! line.
+    const bytes = new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer());
+    const code = decodeBytes(fileChunk(bytes));
     return { ...input, code, chunkName: "=stdin" };
   }
   const script = await readScript(line.file);

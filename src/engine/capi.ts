@@ -1,13 +1,12 @@
 /**
  * Thin, binary-safe access to the Lua C API inside glue.wasm (lua_wasm.ts): raw bytes (print
- * of any string, file contents) and Lua values left where they are.
+ * of any string, file contents) and Lua values left where they are. Strings cross as JS
+ * strings that keep every byte (src/byte_string.ts), never as U+FFFD.
  */
 import type { LuaModule, LuaWasm } from "./lua_wasm.ts";
+import { decodeBytes, encodeText } from "../byte_string.ts";
 import { type Hook, Trampolines } from "./trampolines.ts";
 import { LuaTypeId } from "./lua_h.ts";
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /** Emscripten implements longjmp (Lua errors) as a thrown Infinity. */
 export function isLuaUnwind(e: unknown): boolean {
@@ -43,9 +42,10 @@ export class CApi {
     return this.#m.HEAPU8.subarray(p, p + len);
   }
 
+  /** The string at `idx` as decodeBytes gives it: its bytes survive encodeText. */
   str(L: number, idx: number): string | undefined {
     const v = this.bytesView(L, idx);
-    return v === undefined ? undefined : decoder.decode(v);
+    return v === undefined ? undefined : decodeBytes(v);
   }
 
   pushBytes(L: number, bytes: Uint8Array): void {
@@ -58,13 +58,14 @@ export class CApi {
     }
   }
 
+  /** Pushes the bytes of a string from decodeBytes (of any other: its UTF-8). */
   pushString(L: number, s: string): void {
-    this.pushBytes(L, encoder.encode(s));
+    this.pushBytes(L, encodeText(s));
   }
 
   /** Loads a chunk from bytes; leaves the function (or the error message) on the stack. */
   load(L: number, code: string | Uint8Array, chunkName: string, mode = "t"): number {
-    const bytes = typeof code === "string" ? encoder.encode(code) : code;
+    const bytes = typeof code === "string" ? encodeText(code) : code;
     const p = this.#m._malloc(bytes.length + 1);
     try {
       this.#m.HEAPU8.set(bytes, p);

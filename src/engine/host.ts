@@ -7,6 +7,7 @@ import * as path from "../posix_path.ts";
 import type { CApi } from "./capi.ts";
 import type { EngineOptions } from "./protocol.ts";
 import type { RingWriter } from "./output_ring.ts";
+import { fileChunk } from "./file_chunk.ts";
 
 /** Environment variables a safe script may not read: they usually hold credentials. */
 const SECRET_ENV = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i;
@@ -225,10 +226,12 @@ export function pushHostTable(
     return api.ret(L, p);
   });
 
+  // loadfile and dofile: the chunk in the file, as bytes (a Latin-1 file stays Latin-1).
   fn("read_file", (L) => {
     const p = api.str(L, 1) ?? "";
     try {
-      return api.ret(L, Deno.readTextFileSync(policy.check(p)));
+      api.pushBytes(L, fileChunk(Deno.readFileSync(policy.check(p))));
+      return 1;
     } catch (e) {
       const [msg] = describeFsError(e);
       return api.ret(L, undefined, `cannot open ${p}: ${msg}`);
@@ -243,8 +246,10 @@ export function pushHostTable(
     for (const t of templates) {
       const candidate = t.replaceAll("?", rel);
       try {
-        const src = Deno.readTextFileSync(policy.check(candidate));
-        return api.ret(L, candidate, src.replace(/^#[^\n]*/, ""));
+        const src = fileChunk(Deno.readFileSync(policy.check(candidate)));
+        api.pushString(L, candidate);
+        api.pushBytes(L, src);
+        return 2;
       } catch (e) {
         tried += e instanceof OutsideAllowedPaths
           ? `\n\tno file '${candidate}' (outside the allowed paths)`

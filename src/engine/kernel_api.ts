@@ -9,6 +9,7 @@ import { loadChunk } from "./lua/chunks.ts";
 import { awaitAnswer, MailState, resetMailbox } from "./mailbox.ts";
 import { type RingWriter, writeJson } from "./output_ring.ts";
 import { pendingSignal, RingRecord, Signal } from "./protocol.ts";
+import { decodeBytes } from "../byte_string.ts";
 
 const decoder = new TextDecoder();
 
@@ -63,7 +64,7 @@ export function installKernelApi(ctx: KernelApiContext): number {
         } catch (e) {
           throw new Error(`display: invalid JSON: ${e instanceof Error ? e.message : e}`);
         }
-      } else data[mime] = decoder.decode(bytes);
+      } else data[mime] = decodeBytes(bytes);
     }
     writeJson(out, RingRecord.event, { type: "display", data, metadata: {} });
     return 0;

@@ -4,8 +4,9 @@
  * Atomics.wait (checking the interrupt signal between waits); the main thread writes the
  * answer and notifies.
  *
- * Layout: Int32 [state, length], then the answer's UTF-8 bytes.
+ * Layout: Int32 [state, length], then the answer's bytes (src/byte_string.ts encodeText).
  */
+import { decodeBytes, encodeText } from "../byte_string.ts";
 
 const STATE = 0;
 const LENGTH = 1;
@@ -24,9 +25,6 @@ export function createMailbox(capacity = 1 << 20): SharedArrayBuffer {
   return new SharedArrayBuffer(HEADER + capacity);
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
 /** Main-thread side: answers the pending request. */
 export function postAnswer(
   sab: SharedArrayBuffer,
@@ -35,7 +33,7 @@ export function postAnswer(
 ): void {
   const h = new Int32Array(sab, 0, 2);
   const data = new Uint8Array(sab, HEADER);
-  let bytes = encoder.encode(text);
+  let bytes = encodeText(text);
   if (bytes.length > data.length) bytes = bytes.subarray(0, data.length);
   data.set(bytes);
   Atomics.store(h, LENGTH, bytes.length);
@@ -66,7 +64,7 @@ export function awaitAnswer(
     const state = Atomics.load(h, STATE);
     if (state !== MailState.waiting) {
       const len = Atomics.load(h, LENGTH);
-      const text = decoder.decode(new Uint8Array(sab, HEADER, len).slice());
+      const text = decodeBytes(new Uint8Array(sab, HEADER, len).slice());
       Atomics.store(h, STATE, MailState.waiting);
       return { state, text };
     }

@@ -30,6 +30,7 @@ import {
   PROTOCOL_VERSION,
 } from "../protocol/jupyter/wire.ts";
 import { concat } from "../bytes.ts";
+import { encodeText, escapeDeep, StreamDecoder } from "../byte_string.ts";
 import { VERSION } from "../version.ts";
 import { codePoints, codeUnitIndex, nameAt, nameBefore, nextIndent } from "./code.ts";
 import { DEBUGGER, debugUnavailableReply } from "./debugger_info.ts";
@@ -88,8 +89,13 @@ export interface KernelOptions {
    * reply, and gets it ~25 ms sooner (bench/RESULTS.md, Kernel).
    */
   deferEngineStart?: boolean;
-  /** Attach the raw bytes of stream output as buffers[0] (in-process clients). */
-  rawStreams?: boolean;
+  /**
+   * In-process clients: text stays as the engine gives it, with bytes that are not UTF-8
+   * kept (src/byte_string.ts), and stream messages carry their raw bytes as buffers[0].
+   * Otherwise (the wire: JSON) such bytes are shown as `\xNN`, and a stream or execute_result
+   * message that needed it carries the exact bytes as buffers[0].
+   */
+  byteExact?: boolean;
   /** Coalesce stream output into fewer messages (service mode). */
   coalesceStreams?: boolean;
   logger?: KernelLogger;
@@ -265,7 +271,9 @@ export class Kernel {
   // ---- outgoing ----
 
   #publish(type: string, content: JsonObject, parent?: Header, buffers: Uint8Array[] = []): void {
-    this.#transport.publish(newMessage(type, content, this.session, parent, {}, buffers));
+    this.#transport.publish(
+      newMessage(type, this.#text(content), this.session, parent, {}, buffers),
+    );
   }
 
   #reply(req: Pending, content: JsonObject, metadata: JsonObject = {}): void {
@@ -274,12 +282,26 @@ export class Kernel {
       req.identities,
       newMessage(
         replyType(req.message.header.msg_type),
-        content,
+        this.#text(content),
         this.session,
         req.message.header,
         metadata,
       ),
     );
+  }
+
+  /** Content as its client takes text: see KernelOptions.byteExact. */
+  #text(content: JsonObject): JsonObject {
+    return this.#options.byteExact ? content : escapeDeep(content);
+  }
+
+  /**
+   * A message's buffers: the raw bytes for an in-process client (`raw`, of a stream), or
+   * over the wire the exact bytes of `text` when it goes out escaped.
+   */
+  #exactBytes(text: string, raw?: Uint8Array): Uint8Array[] {
+    if (this.#options.byteExact) return raw ? [raw] : [];
+    return text.isWellFormed() ? [] : [encodeText(text)];
   }
 
   // ---- incoming ----
@@ -564,7 +586,12 @@ export class Kernel {
       engine.provideInput(null, "input is not available: the client is not connected on stdin");
       return;
     }
-    const msg = newMessage("input_request", { prompt, password }, this.session, req.message.header);
+    const msg = newMessage(
+      "input_request",
+      this.#text({ prompt, password }),
+      this.session,
+      req.message.header,
+    );
     const answered = new Promise<void>((resolve) => {
       this.#input = {
         msgId: msg.header.msg_id,
@@ -707,7 +734,7 @@ export class Kernel {
     const out = new StreamOut(
       (name, text, bytes) => {
         if (!silent) {
-          this.#publish("stream", { name, text }, parent, this.#options.rawStreams ? [bytes] : []);
+          this.#publish("stream", { name, text }, parent, this.#exactBytes(text, bytes));
         }
       },
       this.#options.coalesceStreams === true,
@@ -740,7 +767,7 @@ export class Kernel {
       };
       if (!silent) this.#publish("error", errorContent(error), parent);
     } finally {
-      out.flush();
+      out.end();
     }
 
     if (history && resultText !== undefined && session === history.session) {
@@ -781,11 +808,17 @@ export class Kernel {
     switch (ev.type) {
       case "result":
         if (ev.values.length > 0) {
-          this.#publish("execute_result", {
-            execution_count: count,
-            data: { "text/plain": ev.values.join("\t") },
-            metadata: { llmspell: { types: ev.types } },
-          }, parent);
+          const text = ev.values.join("\t");
+          this.#publish(
+            "execute_result",
+            {
+              execution_count: count,
+              data: { "text/plain": text },
+              metadata: { llmspell: { types: ev.types } },
+            },
+            parent,
+            this.#exactBytes(text),
+          );
         }
         break;
       case "error":
@@ -958,13 +991,14 @@ function docBundle(
 }
 
 /**
- * Stream output to messages: UTF-8 decoded per stream; with coalescing, consecutive
- * chunks of one stream become one message, sent at the latest after 2 ms.
+ * Stream output to messages: decoded per stream, bytes that are not UTF-8 kept
+ * (src/byte_string.ts); with coalescing, consecutive chunks of one stream become one
+ * message, sent at the latest after 2 ms.
  */
 class StreamOut {
   readonly #emit: (name: "stdout" | "stderr", text: string, bytes: Uint8Array) => void;
   readonly #coalesce: boolean;
-  readonly #decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
+  readonly #decoders = { stdout: new StreamDecoder(), stderr: new StreamDecoder() };
   #name: "stdout" | "stderr" | undefined;
   #chunks: Uint8Array[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -979,13 +1013,23 @@ class StreamOut {
 
   write(name: "stdout" | "stderr", data: Uint8Array): void {
     if (!this.#coalesce) {
-      this.#emit(name, this.#decoders[name].decode(data, { stream: true }), data);
+      this.#emit(name, this.#decoders[name].decode(data), data);
       return;
     }
     if (this.#name !== undefined && this.#name !== name) this.flush();
     this.#name = name;
     this.#chunks.push(data);
     this.#timer ??= setTimeout(() => this.flush(), 2);
+  }
+
+  /** Flushes, and sends what is left of a UTF-8 sequence the output cut short. */
+  end(): void {
+    this.flush();
+    for (const name of ["stdout", "stderr"] as const) {
+      const rest = this.#decoders[name].end();
+      // Its bytes went out with the chunks that held them.
+      if (rest !== "") this.#emit(name, rest, new Uint8Array());
+    }
   }
 
   flush(): void {
@@ -998,6 +1042,6 @@ class StreamOut {
     const bytes = this.#chunks.length === 1 ? this.#chunks[0] : concat(this.#chunks);
     this.#chunks = [];
     this.#name = undefined;
-    this.#emit(name, this.#decoders[name].decode(bytes, { stream: true }), bytes);
+    this.#emit(name, this.#decoders[name].decode(bytes), bytes);
   }
 }

@@ -16,6 +16,9 @@ import { type CliContext, paint, writeErr, writeOut } from "../cli/context.ts";
 import { ScriptRenderer } from "../cli/script.ts";
 import { parseScriptArgs } from "../cli/script_args.ts";
 import { ExitCode } from "../errors.ts";
+import { concat } from "../bytes.ts";
+import { decodeBytes } from "../byte_string.ts";
+import { fileChunk } from "../engine/file_chunk.ts";
 import { COMMANDS as DEBUG_COMMANDS, DebugConsole, HELP as DEBUG_HELP } from "../debug/console.ts";
 import type { Engine } from "../engine/handle.ts";
 import type { JsonObject, Message } from "../protocol/jupyter/mod.ts";
@@ -64,20 +67,24 @@ export function dbCommand(input: string): string | undefined {
   return (word + rest).trim();
 }
 
-/** Input lines from a pipe, without their newlines. */
+/**
+ * Input lines from a pipe, without their newlines (and a CR before one), each byte kept:
+ * Lua code may hold bytes that are not UTF-8 (src/byte_string.ts).
+ */
 async function* pipeLines(): AsyncGenerator<string> {
-  const dec = new TextDecoder();
-  let buf = "";
+  let buf = new Uint8Array(0);
   for await (const chunk of Deno.stdin.readable) {
-    buf += dec.decode(chunk, { stream: true });
+    buf = buf.length === 0 ? chunk : concat([buf, chunk]);
+    let start = 0;
     let nl;
-    while ((nl = buf.indexOf("\n")) >= 0) {
-      yield buf.slice(0, nl).replace(/\r$/, "");
-      buf = buf.slice(nl + 1);
+    while ((nl = buf.indexOf(10, start)) >= 0) {
+      const end = nl > start && buf[nl - 1] === 13 ? nl - 1 : nl;
+      yield decodeBytes(buf.subarray(start, end));
+      start = nl + 1;
     }
+    buf = buf.subarray(start);
   }
-  buf += dec.decode();
-  if (buf !== "") yield buf;
+  if (buf.length > 0) yield decodeBytes(buf);
 }
 
 /** The real terminal for the line editor. */
@@ -556,7 +563,7 @@ export class Repl {
         const file = path.resolve(ctx.cwd, args[0]);
         let code: string;
         try {
-          code = (await Deno.readTextFile(file)).replace(/^#![^\n]*/, "");
+          code = decodeBytes(fileChunk(await Deno.readFile(file)));
         } catch (e) {
           writeErr(
             `${paint(ctx.colorErr, "red", "error:")} cannot read ${file}: ${
