@@ -10,22 +10,22 @@
  * (encodeText); where a protocol needs real text (Jupyter messages over the wire,
  * `--output json|yaml`) they are shown with escapes (escapeText).
  *
- * Valid UTF-8 costs what it cost before: one strict decode, or one well-formedness check
- * and an encode. For either thread (no Node.js module).
+ * Valid UTF-8 costs what it cost before: one decode and a scan for U+FFFD, or one
+ * well-formedness check and an encode (docs/decisions/0020-byte-exact-strings.md). For either
+ * thread (no Node.js module).
  */
 
-const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+/** Deno's non-fatal decoder is about twice as fast as its fatal one (docs/decisions/0020). */
+const lax = new TextDecoder("utf-8", { ignoreBOM: true });
 const encoder = new TextEncoder();
 /** Lone surrogates that stand for a byte, and only those (the `u` flag skips valid pairs). */
 const ESCAPED_BYTE = /[\udc80-\udcff]/gu;
 
 /** The bytes as a string: UTF-8 decoded, any other byte as U+DC80 + (byte - 0x80). */
 export function decodeBytes(bytes: Uint8Array): string {
-  try {
-    return strict.decode(bytes);
-  } catch {
-    return decodeMixed(bytes);
-  }
+  const s = lax.decode(bytes);
+  // Without U+FFFD nothing was replaced; with one (replaced, or in the bytes), decode again.
+  return s.includes("\ufffd") ? decodeMixed(bytes) : s;
 }
 
 /** The bytes of a string made by decodeBytes (any other string: its UTF-8). */
@@ -157,11 +157,11 @@ function decodeMixed(b: Uint8Array): string {
       i += n;
       continue;
     }
-    if (run < i) parts.push(strict.decode(b.subarray(run, i)));
+    if (run < i) parts.push(lax.decode(b.subarray(run, i)));
     parts.push(String.fromCharCode(0xdc00 + b[i]));
     run = ++i;
   }
-  if (run < b.length) parts.push(strict.decode(b.subarray(run)));
+  if (run < b.length) parts.push(lax.decode(b.subarray(run)));
   return parts.join("");
 }
 
