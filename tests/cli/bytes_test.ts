@@ -219,3 +219,30 @@ Deno.test("require, dofile and loadfile load a module's bytes (a BOM, a #! line)
       assertSame(ours, await lua54(["main.lua"], { cwd: dir }), name);
     });
   }));
+
+Deno.test("io.read reads each input's bytes from stdin, as lua5.4's do", () =>
+  withHome(async (home) => {
+    const file = `${home}/read.lua`;
+    await Deno.writeTextFile(
+      file,
+      'local l = io.read("L") local rest = io.read("a")\n' +
+        'io.write(#(l or ""), "|", l or "", "|", #rest, "|", rest, "\\n")\n',
+    );
+    await eachInput(async ({ name, bytes }) => {
+      const stdin = src(bytes, "\n", bytes);
+      assertSame(
+        await llmspell(["run", file], home, { stdin }),
+        await lua54([file], { stdin }),
+        name,
+      );
+    });
+  }));
+
+Deno.test("display: a string's text/plain is written as its bytes", () =>
+  withHome(async (home) => {
+    await eachInput(async ({ name, bytes }) => {
+      const r = await llmspell(["exec", src("display(", asciiLit(bytes), ")")], home);
+      assertEquals(hex(r.stdout), hex(src(bytes, "\n")), name);
+      assertEquals(r.code, 0, new TextDecoder().decode(r.stderr));
+    });
+  }));

@@ -54,7 +54,7 @@ function isUtf8(b: Uint8Array): boolean {
 
 const ascii = (b: Uint8Array) => new TextDecoder().decode(asciiLit(b));
 
-Deno.test("kernel: stream, execute_result and error show bytes that are not UTF-8 as \\xNN, with the exact bytes as buffers[0]; exec --connect prints lua5.4's bytes", async () => {
+Deno.test("kernel: stream, execute_result and error show bytes that are not UTF-8 as \\xNN, with the exact bytes as buffers[0]; exec --connect and repl --connect print lua5.4's bytes", async () => {
   const k = await startKernel();
   try {
     const escaped = await backslashReplace(INPUTS.map((i) => i.bytes));
@@ -86,6 +86,25 @@ Deno.test("kernel: stream, execute_result and error show bytes that are not UTF-
       const native = await lua54(["-e", code.replace(/return (.*)$/, "print($1)")]);
       assertEquals(hex(ours.stdout), hex(native.stdout), `${name}: exec --connect stdout`);
       assertEquals(hex(ours.stderr), hex(native.stderr), `${name}: exec --connect stderr`);
+
+      // io.read on a kernel asks the client (input_request), which answers with its stdin.
+      const line = bytes.filter((x) => x !== 10);
+      const read = await llmspell(
+        ["exec", "--connect", k.connectionFile, "local l = io.read() io.write(#l, '|', l)"],
+        k.home,
+        { stdin: concat([line, encoder.encode("\n")]) },
+      );
+      assertEquals(
+        hex(read.stdout),
+        hex(concat([encoder.encode(`${line.length}|`), line])),
+        `${name}: io.read through input_request`,
+      );
+
+      const repl = await llmspell(["repl", "--connect", k.connectionFile], k.home, {
+        stdin: encoder.encode(`s = ${lit}\ns\n#s\n`),
+      });
+      const lines = await lua54(["-e", `s = ${lit} print(s) print(#s)`]);
+      assertEquals(hex(repl.stdout), hex(lines.stdout), `${name}: repl --connect`);
     }
   } finally {
     await k.stop();
