@@ -37,8 +37,12 @@ export function iopubEvent(m: Message): ScriptEvent {
     }
     case "display_data":
       return { type: "display", data: (c.data ?? {}) as Record<string, unknown> };
-    case "error":
-      return { type: "error", error: errorInfo(c) };
+    case "error": {
+      const error = errorInfo(c);
+      // The exact bytes of a message the kernel had to escape (kernel.ts).
+      if (m.buffers[0]) error.message = decodeBytes(m.buffers[0]);
+      return { type: "error", error };
+    }
   }
   return { type: "other" };
 }

@@ -92,8 +92,9 @@ export interface KernelOptions {
   /**
    * In-process clients: text stays as the engine gives it, with bytes that are not UTF-8
    * kept (src/byte_string.ts), and stream messages carry their raw bytes as buffers[0].
-   * Otherwise (the wire: JSON) such bytes are shown as `\xNN`, and a stream or execute_result
-   * message that needed it carries the exact bytes as buffers[0].
+   * Otherwise (the wire: JSON) such bytes are shown as `\xNN`, and a stream, execute_result or
+   * error message that needed it carries the exact bytes (of its text, text/plain or evalue) as
+   * buffers[0].
    */
   byteExact?: boolean;
   /** Coalesce stream output into fewer messages (service mode). */
@@ -822,7 +823,7 @@ export class Kernel {
         }
         break;
       case "error":
-        this.#publish("error", errorContent(ev.error), parent);
+        this.#publish("error", errorContent(ev.error), parent, this.#exactBytes(ev.error.message));
         break;
       case "display":
         this.#publish(

@@ -1,6 +1,6 @@
 """Runs cells on a running llmspell kernel with jupyter_client and reports, per cell, what
 its IOPub messages carried: stream texts with their buffers (hex), the execute_result's
-text/plain and buffers, the error's evalue and traceback (tests/kernel/bytes_test.ts).
+text/plain and buffers, the error's evalue, traceback and buffers (tests/kernel/bytes_test.ts).
 
 usage: bytes_driver.py CONNECTION_FILE CELLS_JSON
 Prints one JSON list (one object per cell) on stdout.
@@ -40,7 +40,8 @@ def main():
             elif t == "execute_result":
                 cell["result"] = {"text": c["data"]["text/plain"], "buffers": bufs}
             elif t == "error":
-                cell["error"] = {"evalue": c["evalue"], "traceback": c["traceback"]}
+                cell["error"] = {"evalue": c["evalue"], "traceback": c["traceback"],
+                                 "buffers": bufs}
             elif t == "status" and c["execution_state"] == "idle":
                 break
         else:

@@ -16,7 +16,7 @@ const encoder = new TextEncoder();
 interface Cell {
   streams: { name: string; text: string; buffers: string[] }[];
   result: { text: string; buffers: string[] } | null;
-  error: { evalue: string; traceback: string[] } | null;
+  error: { evalue: string; traceback: string[]; buffers: string[] } | null;
 }
 
 async function runCells(connectionFile: string, cells: string[]): Promise<Cell[]> {
@@ -80,12 +80,23 @@ Deno.test("kernel: stream, execute_result and error show bytes that are not UTF-
       assertEquals(echo.result?.buffers, utf8 ? [] : [hex(bytes)], `${name}: execute_result bytes`);
       assertEquals(error.error?.evalue, want, `${name}: evalue`);
       assertEquals(error.error?.traceback[0], want, `${name}: traceback`);
+      assertEquals(error.error?.buffers, utf8 ? [] : [hex(bytes)], `${name}: error bytes`);
 
       const code = `io.write(${lit}) io.stderr:write(${lit}) print(${lit}) return ${lit}, #${lit}`;
       const ours = await llmspell(["exec", "--connect", k.connectionFile, code], k.home);
       const native = await lua54(["-e", code.replace(/return (.*)$/, "print($1)")]);
       assertEquals(hex(ours.stdout), hex(native.stdout), `${name}: exec --connect stdout`);
       assertEquals(hex(ours.stderr), hex(native.stderr), `${name}: exec --connect stderr`);
+
+      const failed = await llmspell(
+        ["exec", "--connect", k.connectionFile, `error(${lit}, 0)`],
+        k.home,
+      );
+      assertEquals(
+        hex(failed.stderr.subarray(0, 8 + bytes.length)),
+        hex(concat([encoder.encode("error: "), bytes, encoder.encode("\n")])),
+        `${name}: exec --connect error message`,
+      );
 
       // io.read on a kernel asks the client (input_request), which answers with its stdin.
       const line = bytes.filter((x) => x !== 10);
