@@ -31,9 +31,11 @@ export function iopubEvent(m: Message): ScriptEvent {
       // kernel that had to escape bytes that are not UTF-8 attaches the exact text (kernel.ts).
       const text = m.buffers[0] ? decodeBytes(m.buffers[0]) : String(data["text/plain"] ?? "");
       const parts = text.split("\t");
-      return parts.length === types.length
+      const json = data["application/json"];
+      const ev: ScriptEvent = parts.length === types.length
         ? { type: "result", values: parts, types }
         : { type: "result", values: [text] };
+      return Array.isArray(json) ? { ...ev, json } : ev;
     }
     case "display_data":
       return { type: "display", data: (c.data ?? {}) as Record<string, unknown> };
@@ -93,6 +95,8 @@ export async function runCell(
       chunk_name: input.chunkName,
       echo: input.echo ? "chunk" : "none",
       args: input.args,
+      // The document of --output json|yaml gives the values as JSON.
+      json_values: ctx.output !== "text",
       ...(input.scriptDir !== undefined ? { script_dir: input.scriptDir } : {}),
     },
   }, {

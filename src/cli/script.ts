@@ -25,7 +25,7 @@ export interface ScriptInput {
 /** What a run produces, from an embedded engine or from a kernel's IOPub messages. */
 export type ScriptEvent =
   | { type: "stream"; name: "stdout" | "stderr"; data: Uint8Array }
-  | { type: "result"; values: string[]; types?: string[] }
+  | { type: "result"; values: string[]; types?: string[]; json?: unknown[] }
   | { type: "error"; error: LuaErrorInfo }
   | { type: "exit"; code: number }
   | { type: "display"; data: Record<string, unknown> }
@@ -42,6 +42,8 @@ export class ScriptRenderer {
   readonly #decoders = { stdout: new StreamDecoder(), stderr: new StreamDecoder() };
   readonly #captured = { stdout: "", stderr: "" };
   #result: string | null = null;
+  /** The values as JSON (`--output json|yaml`). */
+  #values: unknown[] = [];
   /** The result as printed on a terminal: each value coloured by its Lua type. */
   #shown: string | null = null;
   #error: LuaErrorInfo | null = null;
@@ -66,6 +68,7 @@ export class ScriptRenderer {
       case "result":
         if (ev.values.length > 0) {
           this.#result = ev.values.join("\t");
+          this.#values = ev.json ?? [];
           this.#shown = colorByType(ev.values, ev.types, this.#ctx.colorOut);
         }
         break;
@@ -92,7 +95,8 @@ export class ScriptRenderer {
       const report: ScriptReport = {
         status: error ? "error" : "ok",
         exit_code: this.exitCode,
-        result: this.#result,
+        result: this.#values,
+        display: this.#result,
         stdout: this.#captured.stdout + this.#decoders.stdout.end(),
         stderr: this.#captured.stderr + this.#decoders.stderr.end(),
         error: error
@@ -126,7 +130,10 @@ export function engineOptions(config: Config, cwd: string, scriptDir?: string): 
 export interface ScriptReport {
   status: "ok" | "error";
   exit_code: number;
-  result: string | null;
+  /** The returned values as JSON (see README: what JSON cannot hold becomes a string). */
+  result: unknown[];
+  /** The same values as the text output shows them (tab-separated); null for none. */
+  display: string | null;
   stdout: string;
   stderr: string;
   error: { kind: string; message: string; traceback: string[] } | null;

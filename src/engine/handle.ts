@@ -28,7 +28,7 @@ import { DebugLink } from "../debug/link.ts";
 
 export type EngineEvent =
   | { type: "stream"; name: "stdout" | "stderr"; data: Uint8Array }
-  | { type: "result"; values: string[]; types: string[] }
+  | { type: "result"; values: string[]; types: string[]; json?: string[] }
   | { type: "error"; error: LuaErrorInfo }
   | { type: "exit"; code: number }
   /** display(): a MIME bundle (binary types base64-encoded, JSON types parsed). */
@@ -293,8 +293,11 @@ export class Engine {
       waiting.cancelled = true;
     }
     const o = p.outcome;
-    if (o.status === "ok") yield { type: "result", values: o.values, types: o.types };
-    else if (o.status === "error") yield { type: "error", error: o.error };
+    if (o.status === "ok") {
+      yield o.json
+        ? { type: "result", values: o.values, types: o.types, json: o.json }
+        : { type: "result", values: o.values, types: o.types };
+    } else if (o.status === "error") yield { type: "error", error: o.error };
     else yield { type: "exit", code: o.code };
   }
 

@@ -58,6 +58,8 @@ export interface ExecuteRequest {
    * execution only, searched first by require and allowed like EngineOptions.scriptDir.
    */
   scriptDir?: string;
+  /** Also give each returned value as JSON (ExecOutcome json): `--output json|yaml`. */
+  jsonValues?: boolean;
 }
 
 /** The local echo declares before its `return` (runtime.ts); the debugger hides it. */
@@ -77,7 +79,13 @@ export interface LuaErrorInfo {
 
 export type ExecOutcome =
   /** `types`: the Lua type of each value, for colouring results. */
-  | { status: "ok"; values: string[]; types: string[] }
+  | {
+    status: "ok";
+    values: string[];
+    types: string[];
+    /** Each value as JSON text, when the request asked (jsonValues). */
+    json?: string[];
+  }
   | { status: "error"; error: LuaErrorInfo }
   | { status: "exit"; code: number };
 

@@ -321,7 +321,7 @@ export class LuaRuntime {
         nargs = req.args.raw.length;
       }
       const rc = lua.lua_resume(T, L0, 2 + nargs, this.#nresPtr);
-      return this.#outcome(T, rc);
+      return this.#outcome(T, rc, req.jsonValues === true);
     } finally {
       Atomics.store(this.#control, Control.running, 0);
       this.#debugger?.endExecute();
@@ -332,7 +332,7 @@ export class LuaRuntime {
     }
   }
 
-  #outcome(T: number, rc: number): ExecOutcome {
+  #outcome(T: number, rc: number, jsonValues: boolean): ExecOutcome {
     const api = this.#api;
     const lua = api.lua;
     const signal = pendingSignal(this.#control);
@@ -350,13 +350,15 @@ export class LuaRuntime {
         for (let i = 2; i <= n && allNil; i++) allNil = lua.lua_type(T, i) === LuaTypeId.nil;
         const values: string[] = [];
         const types: string[] = [];
+        const json: string[] = [];
         if (!allNil) {
           for (let i = 2; i <= n; i++) {
             types.push(LUA_TYPE_NAMES[lua.lua_type(T, i)] ?? "userdata");
             values.push(this.#format(T, i, false));
+            if (jsonValues) json.push(this.#json(T, i));
           }
         }
-        return { status: "ok", values, types };
+        return jsonValues ? { status: "ok", values, types, json } : { status: "ok", values, types };
       }
       errIndex = 2;
     } else if (rc === LuaStatus.yield) {
@@ -402,6 +404,19 @@ export class LuaRuntime {
       : `<value could not be shown: ${this.#api.str(T, -1)}>`;
     lua.lua_settop(T, -2);
     return s;
+  }
+
+  /** The value at `idx` as JSON text (kernel_api.ts, lenient: never fails on a value). */
+  #json(T: number, idx: number): string {
+    const lua = this.#api.lua;
+    lua.lua_rawgeti(T, REG, BigInt(this.#jsonRef));
+    lua.lua_pushvalue(T, idx);
+    lua.lua_pushboolean(T, 1);
+    const ok = lua.lua_pcallk(T, 2, 1, 0, 0, null) === LuaStatus.ok;
+    const text = this.#api.str(T, -1) ?? "";
+    lua.lua_settop(T, -2);
+    // Only a memory error can get here: say so as a value.
+    return ok ? text : JSON.stringify(`<value could not be encoded: ${text}>`);
   }
 
   /** Answers a completion, inspection or is-complete question (between executions). */

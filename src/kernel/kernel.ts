@@ -670,6 +670,7 @@ export class Kernel {
       scriptDir: typeof ext.script_dir === "string" && ext.script_dir !== ""
         ? ext.script_dir
         : undefined,
+      jsonValues: ext.json_values === true,
     };
   }
 
@@ -810,13 +811,12 @@ export class Kernel {
       case "result":
         if (ev.values.length > 0) {
           const text = ev.values.join("\t");
+          const data: JsonObject = { "text/plain": text };
+          // Asked for (json_values): the list of the values, beside their display text.
+          if (ev.json) data["application/json"] = ev.json.map((j) => JSON.parse(j));
           this.#publish(
             "execute_result",
-            {
-              execution_count: count,
-              data: { "text/plain": text },
-              metadata: { llmspell: { types: ev.types } },
-            },
+            { execution_count: count, data, metadata: { llmspell: { types: ev.types } } },
             parent,
             this.#exactBytes(text),
           );

@@ -88,7 +88,8 @@ Deno.test("an error object that is a table is shown as a table", async () => {
 Deno.test("--output json reports status, result, stdout, stderr, error, duration", async () => {
   const ok = JSON.parse((await cli(["exec", "--output", "json", "print('hi') return 7"])).stdout);
   assertEquals(ok.status, "ok");
-  assertEquals(ok.result, "7");
+  assertEquals(ok.result, [7]);
+  assertEquals(ok.display, "7");
   assertEquals(ok.stdout, "hi\n");
   assertEquals(ok.stderr, "");
   assertEquals(ok.error, null);
@@ -103,7 +104,7 @@ Deno.test("--output json reports status, result, stdout, stderr, error, duration
 
 Deno.test("--output yaml prints the same document as YAML", async () => {
   const r = await cli(["exec", "--output", "yaml", "return 1"]);
-  assertMatch(r.stdout, /^status: ok\nexit_code: 0\nresult: "1"\n/);
+  assertMatch(r.stdout, /^status: ok\nexit_code: 0\nresult:\n {2}- 1\ndisplay: "1"\n/);
 });
 
 Deno.test("SIGINT ends a batch run with exit code 130 in under 1 s", async () => {

@@ -19,51 +19,82 @@ local function quote(s)
   return '"' .. s:gsub('[%c"\\]', function(c) return ESC[c] or sfmt("\\u%04x", c:byte()) end) .. '"'
 end
 
+-- lenient (result values of --output json): what JSON cannot hold becomes a string instead
+-- of an error: a cycle "<cycle>", nesting past 100 "<nested too deep>", a function, userdata
+-- or thread "<function>" (its type), NaN and infinities "nan", "inf", "-inf", an integer
+-- beyond 2^53 its digits; keys that are not strings become their text ("1", "true").
+local LIMIT = 2 ^ 53
 local encode
-local function encode_table(t, seen, depth)
-  if seen[t] then error("cannot encode a table that contains itself as JSON", 0) end
-  if depth > 100 then error("table nested too deeply for JSON", 0) end
+local function key_text(key, lenient)
+  local kt = type(key)
+  if kt == "string" or kt == "number" then return tostring(key) end
+  if not lenient then error("cannot encode a table with " .. kt .. " keys as JSON", 0) end
+  if kt == "boolean" then return tostring(key) end
+  return "<" .. kt .. ">"
+end
+local function encode_table(t, seen, depth, lenient)
+  if seen[t] then
+    if lenient then return '"<cycle>"' end
+    error("cannot encode a table that contains itself as JSON", 0)
+  end
+  if depth > 100 then
+    if lenient then return '"<nested too deep>"' end
+    error("table nested too deeply for JSON", 0)
+  end
   seen[t] = true
   local n, count = rawlen(t), 0
   for _ in next, t do count = count + 1 end
   local parts = {}
   if count > 0 and count == n then
-    for i = 1, n do parts[i] = encode(rawget(t, i), seen, depth + 1) end
+    for i = 1, n do parts[i] = encode(rawget(t, i), seen, depth + 1, lenient) end
     seen[t] = nil
     return "[" .. concat(parts, ",") .. "]"
   end
-  local keys = {}
+  local keys, texts = {}, {}
   for key in next, t do
-    local kt = type(key)
-    if kt ~= "string" and kt ~= "number" then
-      error("cannot encode a table with " .. kt .. " keys as JSON", 0)
-    end
     keys[#keys + 1] = key
+    texts[key] = key_text(key, lenient)
   end
-  sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  sort(keys, function(a, b) return texts[a] < texts[b] end)
   for i, key in ipairs(keys) do
-    parts[i] = quote(tostring(key)) .. ":" .. encode(rawget(t, key), seen, depth + 1)
+    parts[i] = quote(texts[key]) .. ":" .. encode(rawget(t, key), seen, depth + 1, lenient)
   end
   seen[t] = nil
   return "{" .. concat(parts, ",") .. "}"
 end
 
-function encode(v, seen, depth)
+-- The shortest text that reads back as the same float (0.1, not 0.10000000000000001).
+local function float_text(v)
+  for digits = 14, 16 do
+    local s = sfmt("%." .. digits .. "g", v)
+    if tonumber(s) == v then return s end
+  end
+  return sfmt("%.17g", v)
+end
+
+function encode(v, seen, depth, lenient)
   local t = type(v)
   if v == nil then return "null"
   elseif t == "boolean" then return tostring(v)
   elseif t == "number" then
-    if mtype(v) == "integer" then return tostring(v) end
-    if v ~= v or v == huge or v == -huge then return "null" end
-    return sfmt("%.17g", v)
+    if mtype(v) == "integer" then
+      if lenient and (v > LIMIT or v < -LIMIT) then return quote(tostring(v)) end
+      return tostring(v)
+    end
+    if v ~= v or v == huge or v == -huge then
+      if not lenient then return "null" end
+      return v ~= v and '"nan"' or v > 0 and '"inf"' or '"-inf"'
+    end
+    return lenient and float_text(v) or sfmt("%.17g", v)
   elseif t == "string" then return quote(v)
-  elseif t == "table" then return encode_table(v, seen, depth)
+  elseif t == "table" then return encode_table(v, seen, depth, lenient)
   end
+  if lenient then return quote("<" .. t .. ">") end
   error("cannot encode a " .. t .. " as JSON", 0)
 end
 
-local function json(v)
-  return encode(v, {}, 0)
+local function json(v, lenient)
+  return encode(v, {}, 0, lenient)
 end
 
 local BINARY = { ["image/png"] = true, ["image/jpeg"] = true, ["image/gif"] = true, ["image/webp"] = true }

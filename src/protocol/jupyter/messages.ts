@@ -81,6 +81,8 @@ export interface LlmspellExecuteOptions extends JsonObject {
    * require searches it first during this cell only. A path on the kernel's machine.
    */
   script_dir?: string;
+  /** Put the returned values as JSON in the execute_result too (application/json). */
+  json_values?: boolean;
   /** ARGS and arg for the chunk. */
   args?: {
     script: string;
