@@ -194,7 +194,11 @@ Deno.test("--output json shows output that is not UTF-8 with \\xNN escapes (Pyth
       assertEquals(hex(lua.stdout), hex(bytes), `${name}: lua5.4 wrote the input`);
       const r = await llmspell(["exec", "--output", "json", code], home);
       const doc = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(r.stdout));
-      assertEquals([doc.stdout, doc.stderr, doc.result], [want, want, want], name);
+      assertEquals(
+        [doc.stdout, doc.stderr, doc.display, doc.result],
+        [want, want, want, [want]],
+        name,
+      );
       assertEquals(r.code, 0);
     });
   }));
