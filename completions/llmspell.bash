@@ -113,7 +113,7 @@ _llmspell_complete() {
         --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
         --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--ip --port --transport --connection-file --id --log-file --idle-timeout --daemon --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--ip --port --transport --connection-file --id --log-file --idle-timeout --daemon --insecure --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
       ;;
     'kernel install')
       case "$prev" in

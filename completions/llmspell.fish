@@ -116,6 +116,7 @@ complete -c llmspell -n 'test (__llmspell_path) = '\''kernel start'\''' -l id -x
 complete -c llmspell -n 'test (__llmspell_path) = '\''kernel start'\''' -l log-file -r -F -d 'write the kernel'\''s log here instead of stderr'
 complete -c llmspell -n 'test (__llmspell_path) = '\''kernel start'\''' -l idle-timeout -x -d 'shut down after this long without a request (0 = never)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''kernel start'\''' -l daemon -d 'run in the background (pid and log file); return once it answers'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel start'\''' -l insecure -d 'accept a --connection-file whose key is empty (messages unsigned; prints a warning)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''kernel start'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''kernel start'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
 complete -c llmspell -n 'test (__llmspell_path) = '\''kernel start'\''' -l output -x -a 'text json yaml' -d 'output format'

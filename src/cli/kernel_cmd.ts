@@ -13,15 +13,22 @@ import {
 } from "../kernel/kernelspec.ts";
 import { resolvePaths } from "../config/mod.ts";
 import { LlmspellError } from "../errors.ts";
-import { readConnectionFile } from "../protocol/jupyter/connection.ts";
+import {
+  type ConnectionInfo,
+  connectionWarnings,
+  readConnectionFile,
+} from "../protocol/jupyter/connection.ts";
 import { selfCommand } from "../kernel/kernelspec.ts";
 import {
+  claimableId,
   findKernel,
   isAlive,
   type KernelMeta,
   listKernels,
   newKernelId,
+  readMeta,
   removeKernelFiles,
+  staleNotice,
 } from "../kernel/registry.ts";
 import type { CliContext } from "./context.ts";
 import { contextOf, example, setExit, withGlobalOptions } from "./command.ts";
@@ -51,6 +58,7 @@ interface StartOpts {
   logFile?: string;
   idleTimeout?: number;
   daemon?: boolean;
+  insecure?: boolean;
 }
 
 // Each subcommand loads what it needs: `kernel start` is on a kernel's start-up path, which
@@ -62,24 +70,48 @@ async function connectTo(connectionFile: string, timeoutMs?: number) {
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The `[error]` lines a kernel logged after `offset` (service.ts logFailure), as an error. */
+async function startFailure(logFile: string, offset: number, code: number): Promise<LlmspellError> {
+  const text = await Deno.readFile(logFile).then(
+    (b) => new TextDecoder().decode(b.subarray(offset)),
+    () => "",
+  );
+  const lines = text.split("\n").map((l) => /^\S+ \[error\] (.*)$/.exec(l)?.[1])
+    .filter((l) => l !== undefined);
+  const hint = lines.find((l) => l.startsWith("hint: "))?.slice(6);
+  const reason = lines.filter((l) => !l.startsWith("hint: ")).join("\n");
+  return new LlmspellError({
+    code: "kernel_start_failed",
+    message: reason
+      ? `the kernel did not start: ${reason}`
+      : `the kernel exited with code ${code} before it was ready`,
+    hint: `${hint ? `${hint}; ` : ""}its log: ${logFile}`,
+  });
+}
+
 /** `kernel start --daemon`: starts a detached kernel and returns once it answers. */
-async function startDaemon(ctx: CliContext, opts: StartOpts, cmd: Command): Promise<void> {
+async function startDaemon(ctx: CliContext, opts: StartOpts): Promise<void> {
   const paths = resolvePaths(ctx.env, ctx.cwd);
   const id = opts.id ?? newKernelId();
+  // Refused here, before anything is spawned or written, when the id is taken.
+  const stale = await claimableId(paths.runtimeDir, id);
+  if (stale) writeErr(`${staleNotice(id, stale.pid)}\n`);
   await Deno.mkdir(paths.logDir, { recursive: true, mode: 0o700 });
   const logFile = opts.logFile
     ? path.resolve(ctx.cwd, opts.logFile)
     : path.join(paths.logDir, `kernel-${id}.log`);
-  const args = ["kernel", "start", "--id", id, "--log-file", logFile];
+  // The kernel appends: what it logs from here on is this start's.
+  const logOffset = await Deno.stat(logFile).then((s) => s.size, () => 0);
+  const args = ["kernel", "start", "--id", id, "--log-file", logFile, "--trace", ctx.trace];
   if (opts.ip) args.push("--ip", opts.ip);
   if (opts.port) args.push("--port", String(opts.port));
   if (opts.transport) args.push("--transport", opts.transport);
   if (opts.connectionFile) {
     args.push("--connection-file", path.resolve(ctx.cwd, opts.connectionFile));
   }
+  if (opts.insecure) args.push("--insecure");
   if (opts.idleTimeout !== undefined) args.push("--idle-timeout", String(opts.idleTimeout));
   if (ctx.config) args.push("--config", path.resolve(ctx.cwd, ctx.config));
-  if (cmd.getOptionValueSource("trace") === "cli") args.push("--trace", ctx.trace);
   const [exe, ...pre] = selfCommand();
   const child = new Deno.Command(exe, {
     args: [...pre, ...args, "--output", "json"],
@@ -92,30 +124,29 @@ async function startDaemon(ctx: CliContext, opts: StartOpts, cmd: Command): Prom
   child.unref();
   let exited: Deno.CommandStatus | undefined;
   child.status.then((s) => (exited = s));
-  // Wait (bounded) for its meta file, then for a kernel_info reply.
+  // Wait (bounded) for its meta and connection files, then for a kernel_info reply.
   const deadline = Date.now() + 30_000;
   let meta: KernelMeta | undefined;
-  while (!meta && Date.now() < deadline && !exited) {
-    meta = await findKernel(paths.runtimeDir, id).catch(() => undefined);
-    if (!meta) await delay(50);
+  let info: ConnectionInfo | undefined;
+  while (!info && Date.now() < deadline && !exited) {
+    meta = await readMeta(paths.runtimeDir, id);
+    // Ours, not a kernel that took the id meanwhile (then ours exits and says so).
+    if (meta?.pid !== child.pid) meta = undefined;
+    info = meta && await readConnectionFile(meta.connection_file).catch(() => undefined);
+    if (!info) await delay(50);
   }
-  if (!meta) {
-    const tail = await Deno.readTextFile(logFile).then(
-      (t) => t.trim().split("\n").slice(-5).join("\n"),
-      () => "",
-    );
+  if (exited && !info) throw await startFailure(logFile, logOffset, exited.code);
+  if (!meta || !info) {
     throw new LlmspellError({
       code: "kernel_start_failed",
-      message: exited
-        ? `the kernel exited with code ${exited.code} before it was ready${
-          tail ? `:\n${tail}` : ""
-        }`
-        : "the kernel was not ready within 30 s",
+      message: "the kernel was not ready within 30 s",
       hint: `see its log: ${logFile}`,
     });
   }
   const client = await connectTo(meta.connection_file, 30_000);
   await client.close();
+  // Its warnings went to its log; the user is here.
+  for (const w of connectionWarnings(info)) writeErr(`warning: ${w}\n`);
   const m = meta;
   printData(
     ctx,
@@ -253,7 +284,11 @@ export function registerKernelCommands(program: Command): void {
         "shut down after this long without a request (0 = never)",
         intArg("--idle-timeout", 0, 1e9),
       )
-      .option("--daemon", "run in the background (pid and log file); return once it answers"),
+      .option("--daemon", "run in the background (pid and log file); return once it answers")
+      .option(
+        "--insecure",
+        "accept a --connection-file whose key is empty (messages unsigned; prints a warning)",
+      ),
   );
   example(
     start,
@@ -272,7 +307,7 @@ export function registerKernelCommands(program: Command): void {
       );
     }
     if (opts.daemon) {
-      await startDaemon(ctx, opts, cmd);
+      await startDaemon(ctx, opts);
       return;
     }
     const connectionFile = opts.connectionFile
@@ -296,6 +331,8 @@ export function registerKernelCommands(program: Command): void {
       connectionFile,
       idleTimeoutS: opts.idleTimeout,
       logFile: opts.logFile ? path.resolve(ctx.cwd, opts.logFile) : undefined,
+      insecure: opts.insecure,
+      onNotice: (m) => writeErr(`warning: ${m}\n`),
       onReady: (id, file, info) => {
         if (launched) return;
         printData(

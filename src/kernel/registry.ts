@@ -6,7 +6,11 @@
  */
 import { basename, join } from "../path.ts";
 import { LlmspellError } from "../errors.ts";
-import { type ConnectionInfo, readConnectionFile } from "../protocol/jupyter/connection.ts";
+import {
+  CHANNELS,
+  type ConnectionInfo,
+  readConnectionFile,
+} from "../protocol/jupyter/connection.ts";
 
 export interface KernelMeta {
   id: string;
@@ -33,12 +37,77 @@ export function newKernelId(): string {
   return crypto.randomUUID().replaceAll("-", "").slice(0, 8);
 }
 
-export async function writeMeta(runtimeDir: string, meta: KernelMeta): Promise<void> {
+/**
+ * Writes a kernel's meta file atomically. `exclusive` (a kernel claiming its id): fails with
+ * `kernel_id_in_use` when the file exists, so that of two kernels started at once with one
+ * id, the second stops before it touches the first one's connection file.
+ */
+export async function writeMeta(
+  runtimeDir: string,
+  meta: KernelMeta,
+  opts: { exclusive?: boolean } = {},
+): Promise<void> {
   await Deno.mkdir(runtimeDir, { recursive: true, mode: 0o700 });
   const p = metaPath(runtimeDir, meta.id);
-  const tmp = `${p}.tmp`;
+  const tmp = `${p}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   await Deno.writeTextFile(tmp, JSON.stringify(meta, null, 2) + "\n", { mode: 0o600 });
-  await Deno.rename(tmp, p);
+  if (!opts.exclusive) {
+    await Deno.rename(tmp, p);
+    return;
+  }
+  try {
+    // link() creates the name only if it is free: the claim and the content are atomic.
+    await Deno.link(tmp, p);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    const holder = await readMeta(runtimeDir, meta.id);
+    throw idInUse(meta.id, holder?.pid);
+  } finally {
+    await Deno.remove(tmp).catch(() => {});
+  }
+}
+
+/** The meta file of kernel `id`, or undefined (absent or unreadable). */
+export async function readMeta(runtimeDir: string, id: string): Promise<KernelMeta | undefined> {
+  try {
+    return JSON.parse(await Deno.readTextFile(metaPath(runtimeDir, id))) as KernelMeta;
+  } catch {
+    return undefined;
+  }
+}
+
+function idInUse(id: string, pid: number | undefined): LlmspellError {
+  return new LlmspellError({
+    code: "kernel_id_in_use",
+    message: `kernel id ${id} is in use by a running kernel${pid ? ` (pid ${pid})` : ""}`,
+    hint: `stop it first (llmspell kernel stop ${id}), or choose another --id`,
+  });
+}
+
+/** What a kernel start says after removing the files of a dead kernel with its id. */
+export function staleNotice(id: string, pid: number | undefined): string {
+  return `removed the files of kernel ${id}${
+    pid ? ` (pid ${pid})` : ""
+  }, which is no longer running`;
+}
+
+/**
+ * Before a kernel takes `id`: throws `kernel_id_in_use` (touching nothing) when a running
+ * kernel has it; removes the files of a dead one and returns what is known of it (its pid),
+ * so that the caller can say so; undefined when the id was free.
+ */
+export async function claimableId(
+  runtimeDir: string,
+  id: string,
+): Promise<{ pid?: number } | undefined> {
+  const exists = await Deno.stat(metaPath(runtimeDir, id)).then(() => true, () => false);
+  if (!exists) return undefined;
+  const meta = await readMeta(runtimeDir, id);
+  if (meta && isAlive(meta)) throw idInUse(id, meta.pid);
+  if (meta) await removeKernelFiles(runtimeDir, meta);
+  // Unreadable (not ours, or damaged): it holds no kernel, but would block the claim.
+  else await Deno.remove(metaPath(runtimeDir, id)).catch(() => {});
+  return { pid: meta?.pid };
 }
 
 /** Every kernel that left a meta file, alive or not. */
@@ -79,9 +148,23 @@ export function isAlive(meta: KernelMeta): boolean {
   }
 }
 
-/** Removes a kernel's files (the connection file only if the kernel wrote it). */
+/**
+ * Removes a dead (or stopping) kernel's files: its meta file, its connection file if it
+ * wrote it, and with the ipc transport its five socket files, which a killed kernel leaves.
+ */
 export async function removeKernelFiles(runtimeDir: string, meta: KernelMeta): Promise<void> {
   const files = [metaPath(runtimeDir, meta.id)];
+  const info = meta.connection_file
+    ? await readConnectionFile(meta.connection_file).catch(() => undefined)
+    : undefined;
+  if (info?.transport === "ipc") {
+    for (const ch of CHANNELS) {
+      const sock = `${info.ip}-${info[`${ch}_port`]}`;
+      // Only sockets: the path comes from a file a user may have written.
+      const isSocket = await Deno.lstat(sock).then((s) => s.isSocket, () => false);
+      if (isSocket) files.push(sock);
+    }
+  }
   if (meta.owns_connection_file) files.push(meta.connection_file);
   for (const f of files) await Deno.remove(f).catch(() => {});
 }

@@ -10,18 +10,24 @@ import { newKey } from "../protocol/jupyter/sign.ts";
 import type { SqliteStore } from "../store/mod.ts";
 import { enabled } from "../telemetry/log.ts";
 import {
+  CHANNELS,
   type ConnectionInfo,
+  connectionWarnings,
   endpointOf,
+  isLoopback,
   readConnectionFile,
+  writeBackPorts,
   writeConnectionFile,
 } from "../protocol/jupyter/connection.ts";
 import { History } from "./history.ts";
 import type { KernelLogger } from "./kernel.ts";
 import {
+  claimableId,
   connectionPath,
   type KernelMeta,
   newKernelId,
   removeKernelFiles,
+  staleNotice,
   writeMeta,
 } from "./registry.ts";
 import { KernelServer } from "./server.ts";
@@ -41,22 +47,25 @@ export interface ServiceOptions {
   connectionFile?: string;
   idleTimeoutS?: number;
   logFile?: string;
+  /** A supplied connection file may have an empty key (no signing). */
+  insecure?: boolean;
+  /**
+   * What the user must read on the terminal (a non-loopback address, no signing, the files
+   * of a dead kernel with this id removed); also written to the log file, if any.
+   */
+  onNotice?: (message: string) => void;
   /** Called once the kernel serves, with its id and connection file. */
   onReady?: (id: string, connectionFile: string, info: ConnectionInfo) => void;
 }
 
-const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
-
-export function isLoopback(ip: string): boolean {
-  return LOOPBACK.has(ip) || ip.startsWith("127.");
-}
+type Logger = KernelLogger & { error(message: string): void; close(): void };
 
 /** A logger to a file (daemon) or stderr, honouring --trace. */
-export function kernelLogger(file?: string): KernelLogger & { close(): void } {
+export function kernelLogger(file?: string): Logger {
   const enc = new TextEncoder();
   let fd: Deno.FsFile | undefined;
   if (file) fd = Deno.openSync(file, { append: true, create: true, mode: 0o600 });
-  const line = (level: "debug" | "info" | "warn", msg: string) => {
+  const line = (level: "debug" | "info" | "warn" | "error", msg: string) => {
     if (!enabled(level)) return;
     const text = `${new Date().toISOString()} [${level}] ${msg}\n`;
     try {
@@ -69,15 +78,40 @@ export function kernelLogger(file?: string): KernelLogger & { close(): void } {
     debug: (m) => line("debug", m),
     info: (m) => line("info", m),
     warn: (m) => line("warn", m),
+    error: (m) => line("error", m),
     close: () => fd?.close(),
   };
 }
 
 /** Runs a kernel until it is shut down; returns the exit code. */
 export async function runKernelService(opts: ServiceOptions): Promise<number> {
-  const paths = resolvePaths(opts.env, opts.cwd);
   const log = kernelLogger(opts.logFile);
+  try {
+    return await serve(opts, log);
+  } catch (e) {
+    // A daemon's terminal is not ours: `kernel start --daemon` shows these lines of its log.
+    if (opts.logFile) logFailure(log, e);
+    throw e;
+  } finally {
+    log.close();
+  }
+}
+
+/** Why a kernel did not start, as `[error]` lines (the last one `hint: …`). */
+function logFailure(log: Logger, e: unknown): void {
+  const message = e instanceof Error ? e.message : String(e);
+  for (const line of message.split("\n")) log.error(line);
+  if (e instanceof LlmspellError && e.hint) log.error(`hint: ${e.hint}`);
+}
+
+async function serve(opts: ServiceOptions, log: Logger): Promise<number> {
+  const paths = resolvePaths(opts.env, opts.cwd);
   let config = opts.config;
+  const notice = (m: string) => {
+    opts.onNotice?.(m);
+    // Without a log file the log is the terminal, which has it already.
+    if (opts.logFile) log.warn(m);
+  };
 
   // Launched by Jupyter: its connection file decides ports, key and address.
   let info: ConnectionInfo | undefined;
@@ -87,10 +121,20 @@ export async function runKernelService(opts: ServiceOptions): Promise<number> {
     if (exists) {
       info = await readConnectionFile(opts.connectionFile);
       ownsFile = false;
+      if (info.key === "" && !opts.insecure) {
+        throw new LlmspellError({
+          code: "connection_file_insecure",
+          message: `${opts.connectionFile} has an empty key: messages would not be signed`,
+          hint: "put a random key in the file, or pass --insecure to run without signing",
+        });
+      }
     }
   }
   const id = opts.id ??
     (opts.connectionFile && !ownsFile ? idFromFile(opts.connectionFile) : newKernelId());
+  // Another kernel with this id would lose its files to this one (and be orphaned).
+  const stale = await claimableId(paths.runtimeDir, id);
+  if (stale) notice(staleNotice(id, stale.pid));
   const transport = opts.transport ?? config.kernel.transport;
   if (!info) {
     const ip = opts.ip ?? config.kernel.ip;
@@ -115,11 +159,7 @@ export async function runKernelService(opts: ServiceOptions): Promise<number> {
       kernel_name: "llmspell",
     };
   }
-  if (info.transport === "tcp" && !isLoopback(info.ip)) {
-    log.warn(
-      `kernel binds ${info.ip}: reachable from the network; messages are signed but not encrypted`,
-    );
-  }
+  for (const w of connectionWarnings(info)) notice(w);
   if (info.transport === "ipc") {
     await Deno.mkdir(paths.runtimeDir, { recursive: true, mode: 0o700 });
   }
@@ -176,9 +216,11 @@ export async function runKernelService(opts: ServiceOptions): Promise<number> {
     started_at: new Date().toISOString(),
     endpoint: endpointOf(server.connection, "shell"),
   };
+  // The files are this kernel's only once its meta file is written.
+  let claimed = false;
   const cleanup = async () => {
     await server.close().catch(() => {});
-    await removeKernelFiles(paths.runtimeDir, meta);
+    if (claimed) await removeKernelFiles(paths.runtimeDir, meta);
     await history;
     try {
       store?.close();
@@ -187,8 +229,13 @@ export async function runKernelService(opts: ServiceOptions): Promise<number> {
     }
   };
   try {
+    // The meta file first, exclusively: it claims the id (registry.ts writeMeta).
+    await writeMeta(paths.runtimeDir, meta, { exclusive: true });
+    claimed = true;
     if (ownsFile) await writeConnectionFile(connectionFile, server.connection);
-    await writeMeta(paths.runtimeDir, meta);
+    else if (CHANNELS.some((ch) => info[`${ch}_port`] === 0)) {
+      await writeBackPorts(connectionFile, server.connection);
+    }
     await server.kernel.ready();
   } catch (e) {
     await cleanup();
@@ -242,7 +289,6 @@ export async function runKernelService(opts: ServiceOptions): Promise<number> {
   for (const [s, f] of signals) Deno.removeSignalListener(s, f);
   await cleanup();
   log.info(`kernel ${id} stopped`);
-  log.close();
   return code;
 }
 

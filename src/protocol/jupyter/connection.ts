@@ -86,10 +86,52 @@ export function parseConnectionInfo(text: string, path = "connection file"): Con
 }
 
 /** Writes the file with mode 0600 (created so; never world-readable, even briefly). */
-export async function writeConnectionFile(path: string, info: ConnectionInfo): Promise<void> {
+export async function writeConnectionFile(
+  path: string,
+  info: ConnectionInfo | Record<string, unknown>,
+): Promise<void> {
   await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   await Deno.writeTextFile(tmp, JSON.stringify(info, null, 2) + "\n", { mode: 0o600 });
   await Deno.chmod(tmp, 0o600);
   await Deno.rename(tmp, path);
+}
+
+/**
+ * A supplied connection file with ports 0 asks the kernel to pick them (as ipykernel does):
+ * writes the bound ports back, keeping every other field of the file as it was.
+ */
+export async function writeBackPorts(path: string, bound: ConnectionInfo): Promise<void> {
+  const fields = JSON.parse(await Deno.readTextFile(path)) as Record<string, unknown>;
+  for (const ch of CHANNELS) fields[`${ch}_port`] = bound[`${ch}_port`];
+  await writeConnectionFile(path, fields);
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+
+export function isLoopback(ip: string): boolean {
+  return LOOPBACK.has(ip) || ip.startsWith("127.");
+}
+
+/**
+ * What a user must be told about a kernel's connection: an address other machines reach,
+ * an empty key (unsigned messages). The kernel says it on its terminal and in its log;
+ * `kernel start --daemon` says it on the terminal it returns to.
+ */
+export function connectionWarnings(info: ConnectionInfo): string[] {
+  const out = [];
+  if (info.transport === "tcp" && !isLoopback(info.ip)) {
+    out.push(
+      `kernel binds ${info.ip}: reachable from the network; messages are ${
+        info.key ? "signed but not encrypted" : "neither signed nor encrypted"
+      }`,
+    );
+  }
+  if (info.key === "") {
+    out.push(
+      "the connection file has an empty key (--insecure): messages are not signed, so " +
+        "anyone who can reach the ports can run code as you",
+    );
+  }
+  return out;
 }
