@@ -61,7 +61,9 @@ export async function writeMeta(
   } catch (e) {
     if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
     const holder = await readMeta(runtimeDir, meta.id);
-    throw idInUse(meta.id, holder?.pid);
+    // This process wrote it before it replaced its own image (execve, same pid): still ours.
+    if (holder?.pid !== Deno.pid) throw idInUse(meta.id, holder?.pid);
+    await Deno.rename(tmp, p);
   } finally {
     await Deno.remove(tmp).catch(() => {});
   }
@@ -103,6 +105,8 @@ export async function claimableId(
   const exists = await Deno.stat(metaPath(runtimeDir, id)).then(() => true, () => false);
   if (!exists) return undefined;
   const meta = await readMeta(runtimeDir, id);
+  // This very process in a new image (execve keeps the pid): the id and files are its own.
+  if (meta?.pid === Deno.pid) return undefined;
   if (meta && isAlive(meta)) throw idInUse(id, meta.pid);
   if (meta) await removeKernelFiles(runtimeDir, meta);
   // Unreadable (not ours, or damaged): it holds no kernel, but would block the claim.
