@@ -12,6 +12,7 @@
  * input behind it in the same chunk is text (a pasted Tab), where a Tab typed alone
  * completes.
  */
+import { StreamDecoder } from "../byte_string.ts";
 
 export type KeyName =
   | "enter"
@@ -68,11 +69,12 @@ const CSI_TILDE: Record<string, KeyName> = {
 export class KeyDecoder {
   #pending = "";
   #paste: string | undefined;
-  readonly #utf8 = new TextDecoder("utf-8", { fatal: false });
+  /** Bytes that are not UTF-8 (a pasted Latin-1 string) are kept (src/byte_string.ts). */
+  readonly #utf8 = new StreamDecoder();
 
   /** Decodes a chunk into the events it completes. */
   feed(bytes: Uint8Array): KeyEvent[] {
-    this.#pending += this.#utf8.decode(bytes, { stream: true });
+    this.#pending += this.#utf8.decode(bytes);
     return this.#drain(false);
   }
 
