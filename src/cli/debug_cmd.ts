@@ -88,6 +88,7 @@ async function debugScript(
     io,
     cwd,
     watches: opts.watch,
+    catchMode: config.debug.break_on_error,
     // Like pdb: with no breakpoint given, stop at the first line so the user can set some.
     stopOnEntry: opts.stopOnEntry ?? opts.breakAt.length === 0,
   });

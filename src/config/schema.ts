@@ -387,8 +387,9 @@ export const SCHEMA: SectionSpec = {
           kind: "field",
           type: "string",
           enum: ["never", "uncaught", "all"],
-          default: "never",
-          description: "Stop when a Lua error is raised: never, only when uncaught, or always.",
+          default: "uncaught",
+          description: "Where llmspell debug stops on a Lua error: never, only when uncaught, " +
+            "or at every error (its catch command changes it for the session).",
         },
         dap_port: {
           kind: "field",

@@ -66,7 +66,7 @@ type State = "idle" | "running" | "stopped" | "ended";
  * `catch off` is accepted as `never`.
  */
 const CATCH_MODES = ["all", "uncaught", "never"] as const;
-type CatchMode = typeof CATCH_MODES[number];
+export type CatchMode = typeof CATCH_MODES[number];
 
 const STEP_COMMANDS = new Set(["step", "s", "next", "n", "finish", "f", "continue", "c"]);
 
@@ -173,6 +173,8 @@ export class DebugConsole {
     cwd: string;
     watches?: string[];
     stopOnEntry?: boolean;
+    /** Launch mode: where errors stop (config debug.break_on_error); default uncaught. */
+    catchMode?: CatchMode;
   }) {
     if (!opts.attach && !(opts.createEngine && opts.program)) {
       throw new Error("DebugConsole needs createEngine and program, or attach");
@@ -182,6 +184,7 @@ export class DebugConsole {
     this.#attach = opts.attach;
     // A REPL shows a cell's error itself: stopping on errors is asked for (`catch`).
     if (opts.attach) this.#catch = "never";
+    else if (opts.catchMode) this.#catch = opts.catchMode;
     this.#io = opts.io;
     this.#cwd = opts.cwd;
     this.#watches = [...(opts.watches ?? [])];

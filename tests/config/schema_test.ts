@@ -15,7 +15,7 @@ Deno.test("schema: defaults match the Config interface's sections", () => {
   assert.deepEqual(Object.keys(c), Object.keys(SCHEMA.fields));
   assert.equal(c.engines.lua.timeout_ms, 0);
   assert.equal(c.kernel.transport, "tcp");
-  assert.equal(c.debug.break_on_error, "never");
+  assert.equal(c.debug.break_on_error, "uncaught");
   assert.equal(c.state.backend, "sqlite");
   // Defaults are fresh copies: mutating one config does not leak into the next.
   c.runtime.security.allowed_paths.push("/x");

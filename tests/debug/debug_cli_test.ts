@@ -130,6 +130,19 @@ Deno.test("debug: catch never (the config's word; off is the same) runs through 
   });
 });
 
+Deno.test("debug: [debug] break_on_error sets where errors stop (all: a caught one too)", async () => {
+  const env = { LLMSPELL_DEBUG_BREAK_ON_ERROR: "all" };
+  await withDebug(["errors.lua", "--no-stop-on-entry"], async (d) => {
+    // The pcall'd error (x = 5) stops first, which the default (uncaught) runs through.
+    assertMatch(await d.until(PROMPT), /Stopped \(error: errors\.lua:3: too big: 5\)/);
+  }, env);
+  await withDebug(["errors.lua", "--no-stop-on-entry"], async (d) => {
+    const out = await d.until("Program ended with an error");
+    assert(!out.includes("Stopped"), out);
+    await d.until(PROMPT);
+  }, { LLMSPELL_DEBUG_BREAK_ON_ERROR: "never" });
+});
+
 Deno.test("debug: an evaluate that changes a local; the run continues with it; watches", async () => {
   await withDebug(
     ["basic.lua", "--break-at", "basic.lua:3", "--watch", "s", "--watch", "a + b"],

@@ -19,10 +19,10 @@ export class DebugProcess {
     this.#writer = child.stdin.getWriter();
   }
 
-  static start(args: string[]): DebugProcess {
+  static start(args: string[], env: Record<string, string> = {}): DebugProcess {
     const cmd = cliCommand(["debug", ...args], {
       cwd: DEBUG_FIXTURES,
-      env: { LLMSPELL_HOME: Deno.makeTempDirSync({ prefix: "llmspell_dbg_" }) },
+      env: { LLMSPELL_HOME: Deno.makeTempDirSync({ prefix: "llmspell_dbg_" }), ...env },
       piped: true,
     });
     return new DebugProcess(cmd.spawn());
@@ -84,8 +84,9 @@ export class DebugProcess {
 export async function withDebug(
   args: string[],
   body: (d: DebugProcess) => Promise<void>,
+  env: Record<string, string> = {},
 ): Promise<void> {
-  const d = DebugProcess.start(args);
+  const d = DebugProcess.start(args, env);
   try {
     await body(d);
     const { code, stderr } = await d.quit();
