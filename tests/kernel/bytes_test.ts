@@ -5,7 +5,7 @@
  * and the CLI side are tests/cli/bytes_test.ts.
  */
 import { assertEquals } from "../helpers/assert.ts";
-import { asciiLit, INPUTS } from "../helpers/byte_inputs.ts";
+import { asciiLit, bytes as latin1, INPUTS, rawLit } from "../helpers/byte_inputs.ts";
 import { backslashReplace, hex, llmspell, lua54 } from "../helpers/raw_process.ts";
 import { concat } from "../../src/bytes.ts";
 import { killKernels, startKernel } from "./helpers.ts";
@@ -97,6 +97,22 @@ Deno.test("kernel: stream, execute_result and error show bytes that are not UTF-
         hex(concat([encoder.encode("error: "), bytes, encoder.encode("\n")])),
         `${name}: exec --connect error message`,
       );
+
+      // A script file with the input in its source, and the input as its argument.
+      const file = `${k.home}/script_${i}.lua`;
+      await Deno.writeFile(
+        file,
+        concat([
+          latin1("\xef\xbb\xbf#!/usr/bin/env lua\nio.write("),
+          rawLit(bytes),
+          latin1(', "|", #arg[1], "|", arg[1], "|", ARGS and ARGS[1] or arg[1])'),
+        ]),
+      );
+      const arg = bytes.filter((x) => x !== 0);
+      const script = await llmspell(["run", "--connect", k.connectionFile, file, arg], k.home);
+      const nativeRun = await lua54([file, arg]);
+      assertEquals(nativeRun.code, 0, `${name}: lua5.4 ran the script`);
+      assertEquals(hex(script.stdout), hex(nativeRun.stdout), `${name}: run --connect`);
 
       // io.read on a kernel asks the client (input_request), which answers with its stdin.
       const line = bytes.filter((x) => x !== 10);
