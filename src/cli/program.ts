@@ -84,7 +84,9 @@ function oneLine(message: string): string {
 /** What is wrong with the command words of argv, before commander reads it. */
 type CommandPathProblem =
   | { kind: "missing"; cmd: Command }
-  | { kind: "unknown"; end: number };
+  | { kind: "unknown"; end: number }
+  /** `help A B`: the same as `A B --help` (commander's own reads one word only). */
+  | { kind: "help"; argv: string[] };
 
 const HELP_FLAGS = new Set(["-h", "--help", "--version"]);
 
@@ -103,8 +105,10 @@ function commandPathProblem(program: Command, argv: string[]): CommandPathProble
     if (word === undefined) {
       return flags.some((f) => HELP_FLAGS.has(f)) ? undefined : { kind: "missing", cmd };
     }
-    // commander's implicit `help [command]` of every group.
-    if (word === "help") return undefined;
+    if (word === "help") {
+      const i = at + line.at;
+      return { kind: "help", argv: [...argv.slice(0, i), ...argv.slice(i + 1), "--help"] };
+    }
     const sub = cmd.commands.find((c) => c.name() === word || c.aliases().includes(word));
     at += line.at + 1;
     if (!sub) return { kind: "unknown", end: at };
@@ -127,14 +131,20 @@ export async function runCli(argv: string[]): Promise<number> {
     c.commands.forEach(quiet);
   });
   setExit(ExitCode.ok);
-  const problem = commandPathProblem(program, argv);
+  let args = argv;
+  let problem = commandPathProblem(program, args);
+  // Each turn takes one `help` word out: `help help` is `--help`.
+  while (problem?.kind === "help") {
+    args = problem.argv;
+    problem = commandPathProblem(program, args);
+  }
   if (problem?.kind === "missing") {
     writeErr(problem.cmd.helpInformation());
     return ExitCode.usage;
   }
   // Up to the unknown word only, so that commander reports it (with its did-you-mean)
   // instead of printing the help a later `--help` asks for.
-  const words = problem?.kind === "unknown" ? argv.slice(0, problem.end) : argv;
+  const words = problem?.kind === "unknown" ? args.slice(0, problem.end) : args;
   try {
     await program.parseAsync(words, { from: "user" });
     return actionExit();
