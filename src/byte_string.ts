@@ -49,17 +49,21 @@ export function escapeText(s: string): string {
  */
 export function escapeDeep<T>(value: T): T {
   if (typeof value === "string") return escapeText(value) as T;
-  if (typeof value !== "object" || value === null) return value;
-  if (ArrayBuffer.isView(value)) return value;
-  let copy: Record<string, unknown> | unknown[] | undefined;
-  const entries = Array.isArray(value)
-    ? value.map((v, i) => [i, v] as const)
-    : Object.entries(value as Record<string, unknown>);
-  for (const [k, v] of entries) {
-    const e = escapeDeep(v);
-    if (e === v) continue;
-    copy ??= Array.isArray(value) ? [...value] : { ...(value as Record<string, unknown>) };
-    (copy as Record<string | number, unknown>)[k] = e;
+  if (typeof value !== "object" || value === null || ArrayBuffer.isView(value)) return value;
+  // No Object.entries: a kernel runs this on every message, nearly always finding nothing.
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const e = escapeDeep(value[i]);
+      if (e !== value[i]) (copy ??= [...value])[i] = e;
+    }
+    return (copy ?? value) as T;
+  }
+  const obj = value as Record<string, unknown>;
+  let copy: Record<string, unknown> | undefined;
+  for (const k in obj) {
+    const e = escapeDeep(obj[k]);
+    if (e !== obj[k]) (copy ??= { ...obj })[k] = e;
   }
   return (copy ?? value) as T;
 }
