@@ -124,6 +124,7 @@ export interface KernelConfig {
   transport: "tcp" | "ipc";
   port_base: number;
   idle_timeout_s: number;
+  interrupt_grace_ms: number;
   heartbeat_interval_ms: number;
 }
 
@@ -362,6 +363,14 @@ export const SCHEMA: SectionSpec = {
           min: 0,
           default: 0,
           description: "Shut down after this many seconds without a client request. 0 = never.",
+        },
+        interrupt_grace_ms: {
+          kind: "field",
+          type: "integer",
+          min: 100,
+          default: 2000,
+          description:
+            "How long a running cell may take to stop after an interrupt or restart before the kernel process is replaced (its Lua state is lost).",
         },
         heartbeat_interval_ms: {
           kind: "field",

@@ -423,15 +423,37 @@ export class Engine {
    * the signal stands for, and the engine is unusable from now on (its process exits).
    */
   #abandon(signal: number): void {
-    const [kind, message] = signal === Signal.timeout
-      ? ["timeout", timedOutMessage(this.#timeoutMs)] as const
-      : ["interrupted", "interrupted"] as const;
+    this.abandon(
+      signal === Signal.timeout ? "timeout" : "interrupted",
+      signal === Signal.timeout ? timedOutMessage(this.#timeoutMs) : "interrupted",
+    );
+  }
+
+  /**
+   * Gives up on the worker: every pending execution ends now with this error, later ones
+   * fail, and the worker is told to end (a spinning one goes on until the process ends).
+   */
+  abandon(kind: LuaErrorInfo["kind"], message: string): void {
     const outcome: ExecOutcome = {
       status: "error",
       error: { kind, message, traceback: [], isObject: false },
     };
     this.#fatal = new Error("the engine was stopped while running a chunk");
     this.#endAll(outcome);
+    for (const resolve of this.#queries.values()) resolve({ kind: "error", message });
+    this.#queries.clear();
+    this.close();
+  }
+
+  /**
+   * True while the worker runs execution `id` with a signal for it still pending: the
+   * signal has not been honoured (the chunk has not ended) since it was sent.
+   */
+  signalPending(id: number): boolean {
+    const c = this.#control;
+    if (Atomics.load(c, Control.current) !== id) return false;
+    const target = Atomics.load(c, Control.target);
+    return Atomics.load(c, Control.signal) !== Signal.none && (target === 0 || target === id);
   }
 
   /**

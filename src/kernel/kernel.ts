@@ -114,7 +114,22 @@ export interface KernelOptions {
    * it (or when it fails) a restart keeps the options it has.
    */
   currentEngineOptions?: () => Promise<EngineOptions>;
+  /**
+   * How long a running cell may take to end after an interrupt or a restart before its
+   * engine counts as wedged (kernel.interrupt_grace_ms; default 2000).
+   */
+  interruptGraceMs?: number;
+  /**
+   * The engine did not honour an interrupt or a restart in time (a worker spinning in C code
+   * cannot be stopped in Deno): replaces the kernel's process (service.ts). The running cell
+   * has had its error reply and IOPub has said "restarting". Without it, or if it fails, the
+   * kernel starts a fresh engine in this process; the old worker spins until the process ends.
+   */
+  onWedged?: (message: string) => Promise<void>;
 }
+
+/** KernelOptions.interruptGraceMs by default. */
+export const INTERRUPT_GRACE_MS = 2000;
 
 export interface KernelStats {
   state: "starting" | "idle" | "busy";
@@ -209,6 +224,16 @@ export class Kernel {
   #prefetched: { req: Pending; exec: Execution; engine: Engine } | undefined;
   /** The cell whose interrupt is being repeated until it ends. */
   #interrupting: { cell: Pending; timer: ReturnType<typeof setInterval> } | undefined;
+  /** The cell an interrupt or restart waits for, and the timer that checks it (#watch). */
+  #watchdog: { cell: Pending; timer: ReturnType<typeof setTimeout> } | undefined;
+  /** An engine found wedged is being given up (#wedge) until this settles. */
+  #wedging: Promise<void> | undefined;
+  /** A restart is under way (it makes the fresh engine). */
+  #restarting = false;
+  /** A restart is under way: no cell starts until it is done. */
+  #paused: Promise<void> | undefined;
+  /** Called when the running cell has ended. */
+  #cellEnded: (() => void)[] = [];
   #draining = false;
   #iopubHeld = false;
   #count = 0;
@@ -625,7 +650,13 @@ export class Kernel {
       try {
         let next: Pending | undefined;
         let held = 0;
-        while (!this.#closed && (next = this.#prefetched?.req ?? this.#queue.shift())) {
+        while (!this.#closed) {
+          if (this.#paused) {
+            await this.#paused;
+            continue;
+          }
+          next = this.#prefetched?.req ?? this.#queue.shift();
+          if (!next) break;
           if (!this.#iopubHeld && this.#queue.size > 0) {
             this.#holdIopub(true);
             held = 0;
@@ -640,6 +671,7 @@ export class Kernel {
           } finally {
             this.#running = undefined;
             this.#runningExec = 0;
+            for (const f of this.#cellEnded.splice(0)) f();
           }
           if (this.#iopubHeld && (++held >= IOPUB_HOLD_CELLS || this.#queue.size === 0)) {
             this.#holdIopub(false);
@@ -875,15 +907,20 @@ export class Kernel {
 
   // ---- lifecycle ----
 
-  /** Interrupts the running cell (and a wait for input). */
-  interrupt(): void {
+  /**
+   * Interrupts the running cell (and a wait for input). If the cell has not ended within
+   * the grace time, its engine is wedged (#wedge).
+   */
+  interrupt(why: "interrupt" | "restart" = "interrupt"): void {
     this.#engine.interrupt(this.#runningExec || undefined);
     // Before the cell is handed to the engine its execution id is unknown, and the worker
     // drops a signal that is not for the chunk it starts: repeat the interrupt until this
     // cell has ended. Each names this cell's execution, so a late one never reaches a cell
     // handed over after it (#prefetch).
     const cell = this.#running;
-    if (!cell || this.#interrupting?.cell === cell) return;
+    if (!cell) return;
+    this.#watch(cell, why);
+    if (this.#interrupting?.cell === cell) return;
     this.#stopInterrupting();
     const timer = setInterval(() => {
       if (this.#running === cell) this.#engine.interrupt(this.#runningExec || undefined);
@@ -918,14 +955,114 @@ export class Kernel {
     }
   }
 
-  /** A fresh Lua state on the same transport, with the current configuration; queued cells are aborted. */
+  /**
+   * Checks, after the grace time, that `cell` has ended. It is wedged only if the worker
+   * still runs it with the signal pending: a cell not yet in the worker (an engine still
+   * starting on a loaded machine) or whose output is still being read is looked at again.
+   */
+  #watch(cell: Pending, why: "interrupt" | "restart"): void {
+    if (this.#watchdog?.cell === cell) return;
+    const grace = this.#options.interruptGraceMs ?? INTERRUPT_GRACE_MS;
+    const check = () => {
+      if (this.#running !== cell || this.#closed) {
+        this.#watchdog = undefined;
+      } else if (this.#runningExec !== 0 && this.#engine.signalPending(this.#runningExec)) {
+        this.#watchdog = undefined;
+        this.#wedging ??= this.#wedge(why, grace).finally(() => (this.#wedging = undefined));
+      } else {
+        this.#watchdog = { cell, timer: setTimeout(check, grace) };
+      }
+    };
+    this.#watchdog = { cell, timer: setTimeout(check, grace) };
+  }
+
+  /**
+   * The engine did not honour an interrupt or restart: the running cell ends with an error
+   * that says so, queued cells are aborted, and the kernel's process is replaced
+   * (KernelOptions.onWedged) or, embedded, the engine.
+   */
+  async #wedge(why: "interrupt" | "restart", graceMs: number): Promise<void> {
+    const resume = this.#pause();
+    try {
+      const lost = `the kernel did not respond to the ${why} within ${graceMs / 1000} s`;
+      const replace = this.#options.onWedged;
+      const message = replace
+        ? `${lost} and was restarted; Lua state was lost`
+        : `${lost}; its Lua state was lost and a fresh one started`;
+      this.#log.warn(`kernel: ${lost}: ${replace ? "replacing the process" : "new engine"}`);
+      this.#stopInterrupting();
+      for (const r of this.#queue.clear()) this.#abort(r);
+      if (this.#prefetched) this.#abort(this.#prefetched.req);
+      this.#prefetched = undefined;
+      this.#input?.resolve(null);
+      const ended = this.#whenCellEnds();
+      // The running cell's #execute reports this error (IOPub error, execute_reply).
+      this.#engine.abandon("interrupted", message);
+      await ended;
+      if (replace) {
+        this.#publish("status", { execution_state: "restarting" });
+        try {
+          await replace(message);
+          return;
+        } catch (e) {
+          this.#log.warn(`kernel: process not replaced: ${e instanceof Error ? e.message : e}`);
+        }
+      }
+      // Embedded (or the process could not be replaced): a fresh engine, unless a restart
+      // waiting for this cell makes one.
+      if (!this.#restarting) await this.#renew();
+    } finally {
+      resume();
+    }
+  }
+
+  /** Until the returned function is called, no cell starts. */
+  #pause(): () => void {
+    let done!: () => void;
+    const paused = new Promise<void>((r) => (done = r));
+    this.#paused = paused;
+    return () => {
+      if (this.#paused === paused) this.#paused = undefined;
+      done();
+    };
+  }
+
+  #whenCellEnds(): Promise<void> {
+    if (!this.#running) return Promise.resolve();
+    return new Promise((resolve) => this.#cellEnded.push(resolve));
+  }
+
+  /**
+   * A fresh Lua state on the same transport, with the current configuration; queued cells
+   * are aborted. A running cell is interrupted first and waited for: one that does not end
+   * in the grace time wedged its engine (#wedge), and the process is replaced.
+   */
   async restart(): Promise<void> {
-    await this.#reloadEngineOptions();
-    for (const r of this.#queue.clear()) this.#abort(r);
+    const resume = this.#pause();
+    this.#restarting = true;
+    try {
+      await this.#reloadEngineOptions();
+      for (const r of this.#queue.clear()) this.#abort(r);
+      this.#input?.resolve(null);
+      if (this.#running) {
+        const ended = this.#whenCellEnds();
+        this.interrupt("restart");
+        await ended;
+        // A wedged engine: the process is being replaced (or the engine, embedded).
+        await this.#wedging;
+      }
+      await this.#renew();
+    } finally {
+      this.#restarting = false;
+      resume();
+    }
+  }
+
+  /** Replaces the engine with a fresh one (a new Lua state) and waits until it is ready. */
+  async #renew(): Promise<void> {
     const old = this.#engine;
     this.#stopInterrupting();
     old.interrupt();
-    this.#input?.resolve(null);
     this.#endEngine();
     this.#engine = new Engine();
     this.#engineStarted = Promise.resolve();
@@ -936,7 +1073,7 @@ export class Kernel {
     } catch (e) {
       this.#log.warn(`kernel: history session not started: ${e instanceof Error ? e.message : e}`);
     }
-    // Give a running cell a moment to see the interrupt before its worker goes.
+    // A worker that has just ended its cell may still be busy for a moment.
     setTimeout(() => old.close(), 200);
     await this.ready();
   }
@@ -959,6 +1096,7 @@ export class Kernel {
       }
     }
     this.#stopInterrupting();
+    clearTimeout(this.#watchdog?.timer);
     clearTimeout(this.#startTimer);
     this.#startNow = undefined;
     this.#endEngine();

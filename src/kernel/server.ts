@@ -214,6 +214,38 @@ export class KernelServer implements KernelTransport {
     return identities.length > 0 && this.#stdinPeers.has(keyOf(identities[identities.length - 1]));
   }
 
+  /** IOPub peers that have subscribed. */
+  get subscribers(): number {
+    return this.#iopub.subscribers;
+  }
+
+  /**
+   * Resolves once `n` peers have subscribed to IOPub, or after `ms`: a new kernel image
+   * (reexec.ts) waits for its clients' SUB sockets to reconnect, so that they see its
+   * "starting".
+   */
+  async waitForSubscribers(n: number, ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (this.#iopub.subscribers < n && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /**
+   * Waits (at most `ms`) until every queued reply and IOPub message is written, then
+   * closes the sockets without stopping the kernel: its process is about to be replaced.
+   */
+  async closeSockets(ms: number): Promise<void> {
+    const sockets = [this.#shell, this.#control, this.#stdin, this.#iopub, this.#hb];
+    const deadline = Date.now() + ms;
+    while (sockets.some((s) => s.unsent > 0) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // The last batch may still be in the kernel's write call.
+    await new Promise((r) => setTimeout(r, 20));
+    await Promise.all(sockets.map((s) => s.close()));
+  }
+
   /** Stops the kernel and closes every socket (ipc paths are removed). */
   close(): Promise<void> {
     this.#closing ??= (async () => {

@@ -30,6 +30,7 @@ import {
   staleNotice,
   writeMeta,
 } from "./registry.ts";
+import { reexec, type ResumeState, takeResumeState } from "./reexec.ts";
 import { KernelServer } from "./server.ts";
 
 export interface ServiceOptions {
@@ -85,9 +86,11 @@ export function kernelLogger(file?: string): Logger {
 
 /** Runs a kernel until it is shut down; returns the exit code. */
 export async function runKernelService(opts: ServiceOptions): Promise<number> {
-  const log = kernelLogger(opts.logFile);
+  // This process image replaces a wedged one (reexec.ts): same id, files, ports and log.
+  const resumed = takeResumeState();
+  const log = kernelLogger(resumed ? resumed.logFile ?? undefined : opts.logFile);
   try {
-    return await serve(opts, log);
+    return await serve(opts, log, resumed);
   } catch (e) {
     // A daemon's terminal is not ours: `kernel start --daemon` shows these lines of its log.
     if (opts.logFile) logFailure(log, e);
@@ -104,8 +107,13 @@ function logFailure(log: Logger, e: unknown): void {
   if (e instanceof LlmspellError && e.hint) log.error(`hint: ${e.hint}`);
 }
 
-async function serve(opts: ServiceOptions, log: Logger): Promise<number> {
+async function serve(
+  opts: ServiceOptions,
+  log: Logger,
+  resumed: ResumeState | undefined,
+): Promise<number> {
   const paths = resolvePaths(opts.env, opts.cwd);
+  const logFile = resumed ? resumed.logFile ?? undefined : opts.logFile;
   let config = opts.config;
   const notice = (m: string) => {
     opts.onNotice?.(m);
@@ -116,7 +124,11 @@ async function serve(opts: ServiceOptions, log: Logger): Promise<number> {
   // Launched by Jupyter: its connection file decides ports, key and address.
   let info: ConnectionInfo | undefined;
   let ownsFile = true;
-  if (opts.connectionFile) {
+  if (resumed) {
+    info = await readConnectionFile(resumed.connectionFile);
+    ownsFile = resumed.ownsConnectionFile;
+    log.info(`kernel ${resumed.id} restarted in a new process image: ${resumed.reason}`);
+  } else if (opts.connectionFile) {
     const exists = await Deno.stat(opts.connectionFile).then(() => true, () => false);
     if (exists) {
       info = await readConnectionFile(opts.connectionFile);
@@ -130,10 +142,11 @@ async function serve(opts: ServiceOptions, log: Logger): Promise<number> {
       }
     }
   }
-  const id = opts.id ??
+  const id = resumed?.id ?? opts.id ??
     (opts.connectionFile && !ownsFile ? idFromFile(opts.connectionFile) : newKernelId());
-  // Another kernel with this id would lose its files to this one (and be orphaned).
-  const stale = await claimableId(paths.runtimeDir, id);
+  // Another kernel with this id would lose its files to this one (and be orphaned). A new
+  // image of this process holds the id already.
+  const stale = resumed ? undefined : await claimableId(paths.runtimeDir, id);
   if (stale) notice(staleNotice(id, stale.pid));
   const transport = opts.transport ?? config.kernel.transport;
   if (!info) {
@@ -205,15 +218,37 @@ async function serve(opts: ServiceOptions, log: Logger): Promise<number> {
     coalesceStreams: true,
     logger: log,
     onShutdown: () => stop(0),
+    interruptGraceMs: config.kernel.interrupt_grace_ms,
+    onWedged: async (reason) => {
+      // The worker cannot be stopped: a new image of this process (same pid) takes over.
+      const state = {
+        id,
+        connectionFile,
+        ownsConnectionFile: ownsFile,
+        logFile: logFile ?? null,
+        startedAt: meta.started_at,
+        subscribers: server.subscribers,
+        reason,
+      };
+      await server.closeSockets(1000);
+      try {
+        store?.close();
+      } catch {
+        // Closing is best effort.
+      }
+      log.close();
+      reexec(state);
+    },
   });
-  const connectionFile = opts.connectionFile ?? connectionPath(paths.runtimeDir, id);
+  const connectionFile = resumed?.connectionFile ?? opts.connectionFile ??
+    connectionPath(paths.runtimeDir, id);
   const meta: KernelMeta = {
     id,
     pid: Deno.pid,
     connection_file: connectionFile,
     owns_connection_file: ownsFile,
-    log_file: opts.logFile ?? null,
-    started_at: new Date().toISOString(),
+    log_file: logFile ?? null,
+    started_at: resumed?.startedAt ?? new Date().toISOString(),
     endpoint: endpointOf(server.connection, "shell"),
   };
   // The files are this kernel's only once its meta file is written.
@@ -229,13 +264,17 @@ async function serve(opts: ServiceOptions, log: Logger): Promise<number> {
     }
   };
   try {
-    // The meta file first, exclusively: it claims the id (registry.ts writeMeta).
-    await writeMeta(paths.runtimeDir, meta, { exclusive: true });
+    // The meta file first, exclusively: it claims the id (registry.ts writeMeta); a new
+    // image of this process rewrites its own.
+    await writeMeta(paths.runtimeDir, meta, { exclusive: !resumed });
     claimed = true;
     if (ownsFile) await writeConnectionFile(connectionFile, server.connection);
     else if (CHANNELS.some((ch) => info[`${ch}_port`] === 0)) {
       await writeBackPorts(connectionFile, server.connection);
     }
+    // The clients' SUB sockets reconnect by themselves (libzmq: every 100 ms): wait, so
+    // that they see this image's "starting".
+    if (resumed) await server.waitForSubscribers(resumed.subscribers, 2000);
     await server.kernel.ready();
   } catch (e) {
     await cleanup();
@@ -283,7 +322,8 @@ async function serve(opts: ServiceOptions, log: Logger): Promise<number> {
   }, 1000);
 
   log.info(`kernel ${id} serving on ${meta.endpoint} (connection file ${connectionFile})`);
-  opts.onReady?.(id, connectionFile, server.connection);
+  // A new image's stdout may be gone (a test or front end stopped reading it).
+  if (!resumed) opts.onReady?.(id, connectionFile, server.connection);
   const code = await stopped;
   clearInterval(idleTimer);
   for (const [s, f] of signals) Deno.removeSignalListener(s, f);

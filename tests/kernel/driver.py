@@ -450,6 +450,51 @@ def scenario_stream_topic(cf):
             "texts": sorted(set(texts))}
 
 
+def scenario_wedged(cf, code, how="interrupt"):
+    """A cell that never reaches a Lua hook: interrupt (or restart) it; what clients see.
+
+    Collects every IOPub message after the request (any parent) until the new kernel image
+    says idle; then runs `1+1` on the same client (same connection file and ports).
+    """
+    kc = client(cf)
+    run(kc, "kept = 41")
+    mid = kc.execute(code)
+    wait_running(kc, mid)
+    t0 = time.time()
+    msg = kc.session.msg("interrupt_request" if how == "interrupt" else "shutdown_request",
+                         {} if how == "interrupt" else {"restart": True})
+    kc.control_channel.send(msg)
+    r = reply_to(kc, mid)
+    elapsed = time.time() - t0
+    states, errors = [], []
+    deadline = time.time() + TIMEOUT
+    while time.time() < deadline:
+        try:
+            m = kc.get_iopub_msg(timeout=1)
+        except Empty:
+            continue
+        if m["msg_type"] == "status":
+            states.append(m["content"]["execution_state"])
+            if states[-2:] == ["starting", "idle"]:
+                break
+        elif m["msg_type"] == "error":
+            errors.append(m["content"]["evalue"])
+    restarted = time.time() - t0
+    r2, io2 = run(kc, "1+1")
+    _, io3 = run(kc, "kept")
+    return {
+        "status": r["content"]["status"],
+        "ename": r["content"].get("ename"),
+        "evalue": r["content"].get("evalue"),
+        "elapsed": elapsed,
+        "restarted_after": restarted,
+        "states": states,
+        "iopub_errors": errors,
+        "after": result_text(io2),
+        "kept": result_text(io3),
+    }
+
+
 def main():
     name, cf, *rest = sys.argv[1:]
     result = globals()[f"scenario_{name}"](cf, *rest)

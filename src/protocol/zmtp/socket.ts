@@ -182,6 +182,13 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
     return this.all.size;
   }
 
+  /** Data messages queued on this socket's connections and not yet written. */
+  get unsent(): number {
+    let n = 0;
+    for (const c of this.all) n += c.outLength;
+    return n;
+  }
+
   /** True after `close()` was called. */
   get closed(): boolean {
     return this.closing;

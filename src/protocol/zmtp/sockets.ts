@@ -235,6 +235,11 @@ export class PubSocket extends ZmtpSocket {
   readonly type: SocketType = "PUB";
   private droppedCount = 0;
 
+  /** Peers that have subscribed to something. */
+  get subscribers(): number {
+    return this.peers.filter((c) => (c.subscriptions?.size ?? 0) > 0).length;
+  }
+
   /** Messages not queued for some subscriber because its queue was full. */
   get dropped(): number {
     return this.droppedCount;
