@@ -224,6 +224,50 @@ async function stopKernel(
   return how;
 }
 
+/**
+ * shutdown_request with restart, then waits until the kernel runs code again: a kernel
+ * whose cell does not stop replaces its process (kernel.interrupt_grace_ms), which drops
+ * this connection, so each probe goes on a new one.
+ */
+async function restartKernel(meta: KernelMeta, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const left = () => Math.max(1, deadline - Date.now());
+  const failed = (why: string) =>
+    new LlmspellError({
+      code: "kernel_restart_failed",
+      message: `kernel ${meta.id} ${why}`,
+      hint: "see `llmspell kernel status`; `llmspell kernel stop` ends it",
+    });
+  try {
+    const client = await connectTo(meta.connection_file, left());
+    try {
+      await client.request("control", "shutdown_request", { restart: true }, left());
+    } finally {
+      await client.close();
+    }
+  } catch (e) {
+    throw failed(`did not accept the restart: ${e instanceof Error ? e.message : e}`);
+  }
+  // An empty cell: it runs only once the fresh Lua state is ready (a restart holds cells).
+  const probe = { code: "", silent: true, store_history: false, allow_stdin: false };
+  while (Date.now() < deadline) {
+    if (!isAlive(meta)) throw failed("exited during the restart");
+    try {
+      const client = await connectTo(meta.connection_file, Math.min(left(), 5000));
+      try {
+        const r = await client.request("shell", "execute_request", probe, Math.min(left(), 5000));
+        if (r.content.status === "ok") return;
+      } finally {
+        await client.close();
+      }
+    } catch {
+      // Not answering yet (its process may be being replaced): try again.
+    }
+    await delay(Math.min(100, left()));
+  }
+  throw failed(`did not run code again within ${timeoutMs / 1000} s after the restart`);
+}
+
 interface StatusRow {
   id: string;
   pid: number;
@@ -509,10 +553,16 @@ export function registerKernelCommands(program: Command): void {
   const restart = withGlobalOptions(
     new Command("restart")
       .description("restart a kernel: a fresh Lua state on the same ports and connection file")
-      .argument("<id>", "kernel id (or a unique prefix)"),
+      .argument("<id>", "kernel id (or a unique prefix)")
+      .option(
+        "--timeout <seconds>",
+        "how long to wait for the kernel to run code again",
+        intArg("--timeout", 1, 3600),
+        30,
+      ),
   );
   example(restart, "llmspell kernel restart 3f2a9c1e");
-  restart.action(async (id: string, _opts: unknown, cmd: Command) => {
+  restart.action(async (id: string, opts: { timeout: number }, cmd: Command) => {
     const ctx = contextOf(cmd);
     const { runtimeDir } = resolvePaths(ctx.env, ctx.cwd);
     const k = await findKernel(runtimeDir, id);
@@ -524,12 +574,7 @@ export function registerKernelCommands(program: Command): void {
         hint: "start one with `llmspell kernel start --daemon`",
       });
     }
-    const client = await connectTo(k.connection_file);
-    try {
-      await client.request("control", "shutdown_request", { restart: true }, 30_000);
-    } finally {
-      await client.close();
-    }
+    await restartKernel(k, opts.timeout * 1000);
     printData(ctx, { id: k.id, restarted: true }, () => "");
     if (ctx.output === "text") writeErr(`kernel ${k.id} restarted\n`);
   });
