@@ -239,12 +239,14 @@ async function restartKernel(meta: KernelMeta, timeoutMs: number): Promise<void>
       hint: "see `llmspell kernel status`; `llmspell kernel stop` ends it",
     });
   try {
-    const client = await connectTo(meta.connection_file, left());
-    try {
-      await client.request("control", "shutdown_request", { restart: true }, left());
-    } finally {
-      await client.close();
-    }
+    await bounded(left(), async () => {
+      const client = await connectTo(meta.connection_file, left());
+      try {
+        await client.request("control", "shutdown_request", { restart: true }, left());
+      } finally {
+        await client.close();
+      }
+    });
   } catch (e) {
     throw failed(`did not accept the restart: ${e instanceof Error ? e.message : e}`);
   }
@@ -253,19 +255,38 @@ async function restartKernel(meta: KernelMeta, timeoutMs: number): Promise<void>
   while (Date.now() < deadline) {
     if (!isAlive(meta)) throw failed("exited during the restart");
     try {
-      const client = await connectTo(meta.connection_file, Math.min(left(), 5000));
-      try {
-        const r = await client.request("shell", "execute_request", probe, Math.min(left(), 5000));
-        if (r.content.status === "ok") return;
-      } finally {
-        await client.close();
-      }
+      const ok = await bounded(Math.min(left(), 5000), async () => {
+        const client = await connectTo(meta.connection_file, left());
+        try {
+          const r = await client.request("shell", "execute_request", probe, left());
+          return r.content.status === "ok";
+        } finally {
+          await client.close();
+        }
+      });
+      if (ok) return;
     } catch {
       // Not answering yet (its process may be being replaced): try again.
     }
     await delay(Math.min(100, left()));
   }
   throw failed(`did not run code again within ${timeoutMs / 1000} s after the restart`);
+}
+
+/**
+ * `f()`, or a timeout error after `ms`: a kernel that accepts connections but never
+ * answers (stopped) must not hold the command longer than its --timeout.
+ */
+async function bounded<T>(ms: number, f: () => Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${Math.ceil(ms / 1000)} s`)), ms);
+  });
+  try {
+    return await Promise.race([f(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 interface StatusRow {

@@ -984,12 +984,14 @@ export class Kernel {
   async #wedge(why: "interrupt" | "restart", graceMs: number): Promise<void> {
     const resume = this.#pause();
     try {
-      const lost = `the kernel did not respond to the ${why} within ${graceMs / 1000} s`;
       const replace = this.#options.onWedged;
+      const within = `respond to the ${why} within ${graceMs / 1000} s`;
       const message = replace
-        ? `${lost} and was restarted; Lua state was lost`
-        : `${lost}; its Lua state was lost and a fresh one started`;
-      this.#log.warn(`kernel: ${lost}: ${replace ? "replacing the process" : "new engine"}`);
+        ? `the kernel did not ${within} and was restarted; Lua state was lost`
+        : `Lua did not ${within}; its state was lost and a fresh one started`;
+      this.#log.warn(
+        `kernel: Lua did not ${within}: ${replace ? "replacing the process" : "new engine"}`,
+      );
       this.#stopInterrupting();
       for (const r of this.#queue.clear()) this.#abort(r);
       if (this.#prefetched) this.#abort(this.#prefetched.req);

@@ -83,10 +83,10 @@ def error_traceback(io):
     return None
 
 
-def scenario_interrupt(cf):
+def scenario_interrupt(cf, code="while true do end"):
     kc = client(cf)
     run(kc, "kept = 41")
-    mid = kc.execute("while true do end")
+    mid = kc.execute(code)
     # Wait until the cell runs (execute_input is published when it starts).
     deadline = time.time() + TIMEOUT
     while time.time() < deadline:

@@ -1,0 +1,168 @@
+/**
+ * Cells that never reach a Lua hook (ARCHITECTURE.md §1): a loop in a `__gc` metamethod runs
+ * with hooks off, so an interrupt cannot stop it; the kernel replaces its process (same pid,
+ * same connection file and ports) after kernel.interrupt_grace_ms and says so. The pattern
+ * matcher checks for interrupts (engine/match_trap.ts), so a runaway pattern is interrupted
+ * like Lua code and the Lua state survives. Embedded, exec/run end at Ctrl+C and the REPL
+ * starts a fresh engine.
+ */
+import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
+import { cli, cliCommand, readUntil, tempDir } from "../helpers/cli.ts";
+import { driver, kernelMetas, killKernels, startKernel, until } from "./helpers.ts";
+
+const GC_LOOP = "setmetatable({}, {__gc = function() while true do end end}) collectgarbage()";
+const PATTERN = 'string.find(string.rep("a", 5000), ".-.-.-.-b")';
+const RESTARTED =
+  "the kernel did not respond to the interrupt within 2 s and was restarted; Lua state was lost";
+
+/** CPU time (clock ticks, 1/100 s) a process has used so far. */
+function cpuTicks(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(f[11]) + Number(f[12]);
+}
+
+Deno.test("wedge: an interrupted __gc loop restarts the kernel process: error reply, IOPub restarting → starting → idle, then 1+1 on the same connection file, pid and ports; no core left spinning", async () => {
+  const k = await startKernel();
+  try {
+    const before = await Deno.readTextFile(k.connectionFile);
+    const r = await driver(["wedged", k.connectionFile, GC_LOOP]);
+    assertEquals(r.code, 0, r.stderr + r.stdout);
+    const j = r.json as Record<string, unknown>;
+    assertEquals([j.status, j.ename, j.evalue], ["error", "Interrupted", RESTARTED]);
+    assertEquals(j.iopub_errors, [RESTARTED]);
+    // The cell's idle, then the restart, then the new process image's start.
+    assertEquals(j.states, ["idle", "restarting", "starting", "idle"]);
+    assertEquals(j.after, "2");
+    assertEquals(j.kept, null, "the Lua state is new");
+    assert((j.elapsed as number) < 10, `the reply took ${j.elapsed} s`);
+    // The same process (execve), files and ports: nothing for clients or tools to rediscover.
+    assertEquals(await Deno.readTextFile(k.connectionFile), before);
+    const metas = await kernelMetas(k.home);
+    assertEquals(metas.map((m) => [m.id, m.pid]), [[k.id, k.child.pid]]);
+    // The spinning worker went with the old image.
+    const t0 = cpuTicks(k.child.pid);
+    await new Promise((r) => setTimeout(r, 1000));
+    const used = cpuTicks(k.child.pid) - t0;
+    assert(used < 30, `the kernel used ${used} ticks of CPU in 1 s while idle`);
+  } finally {
+    const status = await k.stop();
+    assertEquals(status.code, 0, "SIGTERM still ends the kernel after the restart");
+    await killKernels(k.home, [k.child.pid]);
+  }
+});
+
+Deno.test("wedge: a runaway pattern is interrupted like Lua code and the Lua state survives", async () => {
+  const k = await startKernel();
+  try {
+    const r = await driver(["interrupt", k.connectionFile, PATTERN]);
+    assertEquals(r.code, 0, r.stderr + r.stdout);
+    const j = r.json as Record<string, unknown>;
+    assertEquals([j.status, j.ename, j.after], ["error", "Interrupted", "42"]);
+    assert((j.elapsed as number) < 1.5, `the interrupt took ${j.elapsed} s`);
+  } finally {
+    await k.stop();
+    await killKernels(k.home, [k.child.pid]);
+  }
+});
+
+Deno.test("wedge: `kernel restart` of a daemon kernel stuck in a __gc loop returns 0 once the kernel runs code again; the cell says what happened", async () => {
+  const home = await tempDir();
+  const env = { LLMSPELL_HOME: home };
+  const started = await cli(["kernel", "start", "--daemon", "--output", "json"], { env });
+  assertEquals(started.code, 0, started.stderr);
+  const k = JSON.parse(started.stdout) as { id: string; pid: number };
+  try {
+    const stuck = cliCommand(["exec", "--connect", k.id, GC_LOOP], { env }).spawn();
+    const busy = await until(async () => {
+      const st = await cli(["kernel", "status", k.id, "--output", "json"], { env });
+      return JSON.parse(st.stdout)[0]?.state === "busy";
+    }, 20_000);
+    assert(busy, "the cell runs");
+    const t0 = Date.now();
+    const restarted = await cli(["kernel", "restart", k.id], { env });
+    assertEquals(restarted.code, 0, restarted.stderr);
+    assertEquals(restarted.stderr, `kernel ${k.id} restarted\n`);
+    assert(Date.now() - t0 >= 2000, "it waited for the grace time and the new process");
+    // Answered at once: restart returned only when the kernel ran code again.
+    const after = await cli(["exec", "--connect", k.id, "1 + 1"], { env });
+    assertEquals([after.code, after.stdout], [0, "2\n"]);
+    const out = await stuck.output();
+    assertEquals(out.code, 1);
+    assertEquals(
+      new TextDecoder().decode(out.stderr),
+      "error: the kernel did not respond to the restart within 2 s and was restarted; " +
+        "Lua state was lost\n",
+    );
+    const metas = await kernelMetas(home);
+    assertEquals(metas.map((m) => m.pid), [k.pid]);
+  } finally {
+    const stop = await cli(["kernel", "stop", k.id], { env });
+    assertEquals(stop.code, 0, stop.stderr);
+    await killKernels(home, [k.pid]);
+  }
+});
+
+Deno.test("wedge: `kernel restart` of a kernel that does not answer fails (exit 1) within --timeout", async () => {
+  const home = await tempDir();
+  const env = { LLMSPELL_HOME: home };
+  const started = await cli(["kernel", "start", "--daemon", "--output", "json"], { env });
+  assertEquals(started.code, 0, started.stderr);
+  const k = JSON.parse(started.stdout) as { id: string; pid: number };
+  Deno.kill(k.pid, "SIGSTOP");
+  try {
+    const t0 = Date.now();
+    const r = await cli(["kernel", "restart", k.id, "--timeout", "2"], { env });
+    assertEquals(r.code, 1, r.stderr);
+    assertMatch(r.stderr, new RegExp(`^error: kernel ${k.id} did not accept the restart: `));
+    assert(!r.stderr.includes("restarted"), r.stderr);
+    assert(Date.now() - t0 < 15_000, "bounded by --timeout");
+  } finally {
+    Deno.kill(k.pid, "SIGCONT");
+    await cli(["kernel", "stop", k.id], { env });
+    await killKernels(home, [k.pid]);
+  }
+});
+
+Deno.test("wedge: Ctrl+C ends `exec` stuck in a __gc loop with 130 at once", async () => {
+  const home = await tempDir();
+  const child = cliCommand(["exec", `print("go") io.stdout:flush() ${GC_LOOP}`], {
+    env: { LLMSPELL_HOME: home },
+  }).spawn();
+  const reader = child.stdout.getReader();
+  await readUntil(reader, "go\n");
+  reader.releaseLock();
+  const t0 = Date.now();
+  child.kill("SIGINT");
+  const status = await child.status;
+  await child.stdout.cancel().catch(() => {});
+  await child.stderr.cancel().catch(() => {});
+  assertEquals(status.code, 130);
+  assert(Date.now() - t0 < 2000, `exit took ${Date.now() - t0} ms`);
+});
+
+Deno.test("wedge: the embedded REPL gives up a __gc loop after an interrupt and goes on with a fresh Lua state", async () => {
+  const home = await tempDir();
+  const child = cliCommand(["repl"], { env: { LLMSPELL_HOME: home }, piped: true }).spawn();
+  const w = child.stdin.getWriter();
+  const enc = new TextEncoder();
+  // The cell that prints "go" is the one that loops: it runs when "go" arrives.
+  await w.write(enc.encode(`x = 5\nprint("go") io.stdout:flush() ${GC_LOOP}\n`));
+  const reader = child.stdout.getReader();
+  let out = await readUntil(reader, "go\n");
+  reader.releaseLock();
+  const t0 = Date.now();
+  child.kill("SIGINT");
+  await w.write(enc.encode("print(x)\nprint(1 + 1)\n"));
+  await w.close();
+  const rest = await child.output();
+  out += new TextDecoder().decode(rest.stdout);
+  assertEquals(rest.code, 0);
+  assertEquals(out, "go\nnil\n2\n");
+  assertEquals(
+    new TextDecoder().decode(rest.stderr),
+    "error: Lua did not respond to the interrupt within 2 s; its state was lost and a fresh one " +
+      "started\n",
+  );
+  assert(Date.now() - t0 < 15_000);
+});
