@@ -339,8 +339,14 @@ export class Engine {
   #armTimeout(p: Pending): void {
     if (this.#timeoutMs <= 0) return;
     p.limitMs = this.#timeoutMs;
-    p.timer = setTimeout(() => this.#signal(Signal.timeout, p.id), this.#timeoutMs);
+    p.timer = setTimeout(() => {
+      this.#signal(Signal.timeout, p.id);
+      this.onTimeLimit?.(p.id);
+    }, this.#timeoutMs);
   }
+
+  /** Told when an execution reaches its time limit (a kernel watches that it ends). */
+  onTimeLimit: ((id: number) => void) | undefined;
 
   /** Turns an output ring record into an event (undefined for a part of a long one). */
   #event(chunk: StreamChunk): EngineEvent | undefined {
@@ -439,6 +445,8 @@ export class Engine {
       error: { kind, message, traceback: [], isObject: false },
     };
     this.#fatal = new Error("the engine was stopped while running a chunk");
+    // The message is final (#end would name the time limit in a "timeout" one).
+    for (const p of this.#pending) p.limitMs = undefined;
     this.#endAll(outcome);
     for (const resolve of this.#queries.values()) resolve({ kind: "error", message });
     this.#queries.clear();

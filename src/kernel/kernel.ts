@@ -128,6 +128,14 @@ export interface KernelOptions {
   onWedged?: (message: string) => Promise<void>;
 }
 
+/** What a running cell was asked to stop for, and what it then failed to do. */
+type Stop = "interrupt" | "restart" | "timeout";
+const STOPS: Record<Stop, string> = {
+  interrupt: "respond to the interrupt",
+  restart: "respond to the restart",
+  timeout: "stop at its time limit",
+};
+
 /** KernelOptions.interruptGraceMs by default. */
 export const INTERRUPT_GRACE_MS = 2000;
 
@@ -270,6 +278,10 @@ export class Kernel {
 
   #startEngine(): Promise<void> {
     this.#engineGone = new Promise((resolve) => (this.#endEngine = resolve));
+    // A cell at its time limit must end like an interrupted one (#watch).
+    this.#engine.onTimeLimit = (id) => {
+      if (this.#running && id === this.#runningExec) this.#watch(this.#running, "timeout");
+    };
     return this.#engine.init(this.#options.engineOptions);
   }
 
@@ -911,7 +923,7 @@ export class Kernel {
    * Interrupts the running cell (and a wait for input). If the cell has not ended within
    * the grace time, its engine is wedged (#wedge).
    */
-  interrupt(why: "interrupt" | "restart" = "interrupt"): void {
+  interrupt(why: Stop = "interrupt"): void {
     this.#engine.interrupt(this.#runningExec || undefined);
     // Before the cell is handed to the engine its execution id is unknown, and the worker
     // drops a signal that is not for the chunk it starts: repeat the interrupt until this
@@ -960,7 +972,7 @@ export class Kernel {
    * still runs it with the signal pending: a cell not yet in the worker (an engine still
    * starting on a loaded machine) or whose output is still being read is looked at again.
    */
-  #watch(cell: Pending, why: "interrupt" | "restart"): void {
+  #watch(cell: Pending, why: Stop): void {
     if (this.#watchdog?.cell === cell) return;
     const grace = this.#options.interruptGraceMs ?? INTERRUPT_GRACE_MS;
     const check = () => {
@@ -981,11 +993,11 @@ export class Kernel {
    * that says so, queued cells are aborted, and the kernel's process is replaced
    * (KernelOptions.onWedged) or, embedded, the engine.
    */
-  async #wedge(why: "interrupt" | "restart", graceMs: number): Promise<void> {
+  async #wedge(why: Stop, graceMs: number): Promise<void> {
     const resume = this.#pause();
     try {
       const replace = this.#options.onWedged;
-      const within = `respond to the ${why} within ${graceMs / 1000} s`;
+      const within = `${STOPS[why]} within ${graceMs / 1000} s`;
       const message = replace
         ? `the kernel did not ${within} and was restarted; Lua state was lost`
         : `Lua did not ${within}; its state was lost and a fresh one started`;
@@ -999,7 +1011,7 @@ export class Kernel {
       this.#input?.resolve(null);
       const ended = this.#whenCellEnds();
       // The running cell's #execute reports this error (IOPub error, execute_reply).
-      this.#engine.abandon("interrupted", message);
+      this.#engine.abandon(why === "timeout" ? "timeout" : "interrupted", message);
       await ended;
       if (replace) {
         this.#publish("status", { execution_state: "restarting" });

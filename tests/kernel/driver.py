@@ -461,9 +461,10 @@ def scenario_wedged(cf, code, how="interrupt"):
     mid = kc.execute(code)
     wait_running(kc, mid)
     t0 = time.time()
-    msg = kc.session.msg("interrupt_request" if how == "interrupt" else "shutdown_request",
-                         {} if how == "interrupt" else {"restart": True})
-    kc.control_channel.send(msg)
+    if how != "none":  # none: the kernel's time limit (timeout_ms) is what stops it
+        msg = kc.session.msg("interrupt_request" if how == "interrupt" else "shutdown_request",
+                             {} if how == "interrupt" else {"restart": True})
+        kc.control_channel.send(msg)
     r = reply_to(kc, mid)
     elapsed = time.time() - t0
     states, errors = [], []

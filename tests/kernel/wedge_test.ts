@@ -52,6 +52,25 @@ Deno.test("wedge: an interrupted __gc loop restarts the kernel process: error re
   }
 });
 
+Deno.test("wedge: a __gc loop that outlives its time limit (timeout_ms) restarts the kernel process the same way", async () => {
+  const home = await tempDir();
+  await Deno.writeTextFile(`${home}/llmspell.toml`, "[engines.lua]\ntimeout_ms = 300\n");
+  const k = await startKernel([], { home });
+  try {
+    const r = await driver(["wedged", k.connectionFile, GC_LOOP, "none"]);
+    assertEquals(r.code, 0, r.stderr + r.stdout);
+    const j = r.json as Record<string, unknown>;
+    const said = "the kernel did not stop at its time limit within 2 s and was restarted; " +
+      "Lua state was lost";
+    assertEquals([j.status, j.ename, j.evalue], ["error", "Timeout", said]);
+    assertEquals(j.states, ["idle", "restarting", "starting", "idle"]);
+    assertEquals(j.after, "2");
+  } finally {
+    await k.stop();
+    await killKernels(k.home, [k.child.pid]);
+  }
+});
+
 Deno.test("wedge: a runaway pattern is interrupted like Lua code and the Lua state survives", async () => {
   const k = await startKernel();
   try {
