@@ -155,11 +155,12 @@ _llmspell_complete() {
       ;;
     'kernel restart')
       case "$prev" in
+        --timeout) return ;;
         --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
         --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--timeout --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
       ;;
     'kernel connect')
       case "$prev" in

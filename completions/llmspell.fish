@@ -152,6 +152,7 @@ complete -c llmspell -n 'test (__llmspell_path) = '\''kernel status'\''' -l trac
 complete -c llmspell -n 'test (__llmspell_path) = '\''kernel status'\''' -l output -x -a 'text json yaml' -d 'output format'
 complete -c llmspell -n 'test (__llmspell_path) = '\''kernel status'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''kernel status'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''kernel restart'\''' -l timeout -x -d 'how long to wait for the kernel to run code again'
 complete -c llmspell -n 'test (__llmspell_path) = '\''kernel restart'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''kernel restart'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
 complete -c llmspell -n 'test (__llmspell_path) = '\''kernel restart'\''' -l output -x -a 'text json yaml' -d 'output format'

@@ -21,6 +21,8 @@
  *
  * luaD_hook is not exported: the patch calls it by its function index, which is checked
  * against luaG_traceexec's own call (HOOK_CALL), matched exactly like the patch point.
+ *
+ * See docs/decisions/0022-interruptible-pattern-matcher.md.
  */
 import { HookMask } from "./lua_h.ts";
 import * as Lua from "./lua_layout.ts";

@@ -10,6 +10,8 @@
  * image starts, which binds the same ports again from the connection file. What the new
  * image needs to know comes in one environment variable (RESUME_ENV), which it removes at
  * once, so neither Lua (`os.getenv`) nor a child process sees it.
+ *
+ * See docs/decisions/0021-kernel-replaces-its-process.md.
  */
 
 /** What a kernel image hands to the next one. */
