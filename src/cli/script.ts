@@ -123,6 +123,7 @@ export function engineOptions(config: Config, cwd: string, scriptDir?: string): 
     timeoutMs: lua.timeout_ms,
     cwd,
     scriptDir,
+    state: { enabled: config.state.enabled, maxValueBytes: config.state.max_value_bytes },
   };
 }
 

@@ -109,6 +109,7 @@ export interface ToolsConfig {
 export interface StateConfig {
   enabled: boolean;
   backend: "sqlite";
+  max_value_bytes: number;
 }
 
 /** `[sessions]` */
@@ -293,7 +294,8 @@ export const SCHEMA: SectionSpec = {
           kind: "field",
           type: "boolean",
           default: true,
-          description: "Whether the State global persists between runs.",
+          description:
+            "Whether the State global persists between runs (false: values last as long as the process).",
         },
         backend: {
           kind: "field",
@@ -301,6 +303,14 @@ export const SCHEMA: SectionSpec = {
           enum: ["sqlite"],
           default: "sqlite",
           description: "Storage backend.",
+        },
+        max_value_bytes: {
+          kind: "field",
+          type: "integer",
+          min: 1024,
+          max: 256 * MiB,
+          default: 1 * MiB,
+          description: "Largest value State stores, in bytes of its encoding.",
         },
       },
     },

@@ -25,6 +25,7 @@ import { compileEngineWasm } from "./wasm_module.ts";
 import { concat } from "../bytes.ts";
 import { LlmspellError } from "../errors.ts";
 import { DebugLink } from "../debug/link.ts";
+import type { HostServer } from "../api/host_server.ts";
 
 export type EngineEvent =
   | { type: "stream"; name: "stdout" | "stderr"; data: Uint8Array }
@@ -109,6 +110,9 @@ export class Engine {
   /** The worker's wasm memory, shared: see poke.ts (none in a batch engine). */
   #memory: WebAssembly.Memory | undefined;
   #repoke: ReturnType<typeof setInterval> | undefined;
+  #options: EngineOptions | undefined;
+  /** Serves the worker's host calls; loaded at the first one (host_channel.ts). */
+  #host: Promise<HostServer> | undefined;
   /** The debugger (`options.debug`): DAP requests to the worker, events back. */
   readonly debug: DebugLink = new DebugLink(
     (m) => this.#post(m),
@@ -160,6 +164,7 @@ export class Engine {
       return this.#ready;
     }
     this.#timeoutMs = options.timeoutMs;
+    this.#options = options;
     this.#ready = new Promise((resolve, reject) => {
       this.#onReady = { resolve, reject };
     });
@@ -202,6 +207,9 @@ export class Engine {
       case "dap":
         this.debug.receive(msg.message);
         break;
+      case "host":
+        this.#serveHost(msg.buffer);
+        break;
       case "answer": {
         const resolve = this.#queries.get(msg.id);
         this.#queries.delete(msg.id);
@@ -209,6 +217,17 @@ export class Engine {
         break;
       }
     }
+  }
+
+  /** The worker made a host call and this side was not listening. */
+  #serveHost(buffer: SharedArrayBuffer | undefined): void {
+    if (buffer && !this.#host) {
+      const options = this.#options;
+      this.#host = import("../api/host_server.ts").then(({ HostServer }) =>
+        new HostServer(buffer, { cwd: options?.cwd ?? Deno.cwd(), state: options?.state })
+      );
+    }
+    this.#host?.then((server) => server.serve(), (e) => this.#die(e));
   }
 
   /**
@@ -413,8 +432,9 @@ export class Engine {
    */
   interrupt(id?: number): void {
     this.#signal(Signal.interrupt, id);
-    // A chunk waiting for input checks the signal when woken.
+    // A chunk waiting for input or a host call checks the signal when woken.
     nudge(this.#mailbox);
+    this.#host?.then((server) => server.nudge(), () => {});
   }
 
   #signal(signal: number, id = this.#pending[0]?.id ?? 0): void {
@@ -487,5 +507,6 @@ export class Engine {
   close(): void {
     clearInterval(this.#repoke);
     this.#workerV?.terminate();
+    this.#host?.then((server) => server.close(), () => {});
   }
 }

@@ -56,6 +56,7 @@ interface LuaCalls {
   luaL_unref(L: number, t: number, ref: number): void;
   luaL_traceback(L: number, L1: number, msg: CStr, level: number): void;
   lua_callk(L: number, nargs: number, nres: number, ctx: number, k: number | null): void;
+  lua_checkstack(L: number, n: number): number;
   lua_pcallk(
     L: number,
     nargs: number,
@@ -118,6 +119,7 @@ const CALLS: Record<keyof LuaCalls, [result: "n" | "s", args: string]> = {
   luaL_unref: ["n", "nnn"],
   luaL_traceback: ["n", "nnsn"],
   lua_callk: ["n", "nnnnn"],
+  lua_checkstack: ["n", "nn"],
   lua_pcallk: ["n", "nnnnnn"],
   lua_createtable: ["n", "nnn"],
   lua_error: ["n", "n"],

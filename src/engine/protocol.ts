@@ -6,6 +6,8 @@
  * receive messages while Lua runs.
  */
 
+import type { StateOptions } from "../api/api.ts";
+
 export type SecurityLevel = "safe" | "unrestricted";
 
 /** How the engine is set up; fixed for the life of a worker. */
@@ -27,6 +29,8 @@ export interface EngineOptions {
   stdin?: "process" | "kernel";
   /** Attach the debugger (src/debug/): DAP requests through `Engine.debug`. */
   debug?: boolean;
+  /** The State global's settings (`[state]`); defaults when absent. */
+  state?: StateOptions;
 }
 
 /** Command-line arguments given to a script: ARGS and Lua's `arg`. */
@@ -113,7 +117,12 @@ export type FromWorker =
   | { type: "fatal"; message: string; stack?: string }
   | { type: "answer"; id: number; answer: QueryAnswer }
   /** A DAP response or event from the debugger. */
-  | { type: "dap"; message: unknown };
+  | { type: "dap"; message: unknown }
+  /**
+   * A host call waits in the channel (host_channel.ts) and the main thread is not
+   * listening; the first one brings the channel's buffer.
+   */
+  | { type: "host"; buffer?: SharedArrayBuffer };
 
 /** Questions about the Lua state, answered between executions (see introspect.ts). */
 export type EngineQuery =

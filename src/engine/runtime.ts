@@ -15,6 +15,7 @@ import { type PathPolicy, pushHostTable } from "./host.ts";
 import { enterScriptDir } from "./script_root.ts";
 import { Introspector } from "./introspect.ts";
 import { installKernelApi } from "./kernel_api.ts";
+import { installApiGlobals } from "./api_globals.ts";
 import { loadChunk } from "./lua/chunks.ts";
 import type { RingWriter } from "./output_ring.ts";
 import {
@@ -189,6 +190,15 @@ export class LuaRuntime {
       envRef: this.#envRef,
       formatRef: this.#formatRef,
       // An interrupt that ends an input wait keeps unwinding like one seen by the hook.
+      onInterrupt: (hL) => lua.lua_sethook(hL, this.#hookPtr, HookMask.count, 1),
+    });
+
+    installApiGlobals({
+      api,
+      L,
+      envRef: this.#envRef,
+      control: this.#control,
+      wake: (buffer) => self.postMessage({ type: "host", buffer }),
       onInterrupt: (hL) => lua.lua_sethook(hL, this.#hookPtr, HookMask.count, 1),
     });
 

@@ -51,4 +51,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT`);
     },
   },
+  {
+    version: 3,
+    name: "state",
+    // State: one row per (scope, key). The value is the host-call encoding of a Lua value
+    // (src/api/value.ts), stored as it is; `version` counts writes, so State.update can
+    // compare and swap.
+    up(db) {
+      db.exec(`CREATE TABLE state (
+        scope      TEXT NOT NULL,
+        key        TEXT NOT NULL,
+        value      BLOB NOT NULL,
+        version    INTEGER NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (scope, key)
+      ) STRICT, WITHOUT ROWID`);
+    },
+  },
 ];

@@ -6,3 +6,4 @@
 
 export * from "./store.ts";
 export * from "./migrations.ts";
+export * from "./state.ts";

@@ -13,6 +13,7 @@ import { DatabaseSync } from "node:sqlite";
 import { dirname } from "../path.ts";
 import { LlmspellError } from "../errors.ts";
 import { Migration, MIGRATIONS } from "./migrations.ts";
+import { SqliteStateRepository, type StateRepository } from "./state.ts";
 
 /** A row of `schema_migrations`. */
 export interface AppliedMigration {
@@ -37,6 +38,8 @@ export interface Store {
    * can be called from inside a larger transaction.
    */
   transaction<T>(fn: () => T): T;
+  /** Scoped key-value state (the State global, `llmspell state`). */
+  readonly state: StateRepository;
   /** Closes the connection. Further calls fail. */
   close(): void;
 }
@@ -60,6 +63,7 @@ export class SqliteStore implements Store {
   /** The connection, for the modules that own tables (state, sessions, history…). */
   readonly db: DatabaseSync;
   #depth = 0;
+  #state: StateRepository | undefined;
 
   private constructor(path: string, db: DatabaseSync) {
     this.path = path;
@@ -118,6 +122,10 @@ export class SqliteStore implements Store {
       else this.db.exec(`ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`);
       throw e;
     }
+  }
+
+  get state(): StateRepository {
+    return this.#state ??= new SqliteStateRepository(this.db, (fn) => this.transaction(fn));
   }
 
   close(): void {

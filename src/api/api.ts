@@ -1,0 +1,70 @@
+/**
+ * What a Lua global made of host calls declares (ARCHITECTURE.md §2): its name, its Lua
+ * side, and the host functions that side calls. The engine registers every module of
+ * registry.ts; the worker loads a module's Lua side the first time the script touches the
+ * global, and the main thread serves its host functions (host_server.ts).
+ *
+ * Modules here run on both threads: they import no Node.js module (the store is reached
+ * through `HostContext`, on the main thread only).
+ *
+ * @module
+ */
+import type { Store } from "../store/store.ts";
+import { type EncodedValues, type LuaValue, ValueWriter } from "./value.ts";
+
+/** What the engine was configured with, for host functions (EngineOptions.state). */
+export interface StateOptions {
+  /** False: State keeps values for the life of the process only (an in-memory database). */
+  enabled: boolean;
+  /** The largest encoded value State stores. */
+  maxValueBytes: number;
+}
+
+export const DEFAULT_STATE_OPTIONS: StateOptions = { enabled: true, maxValueBytes: 1 << 20 };
+
+/** What a host function can reach, on the main thread. */
+export interface HostContext {
+  /** The llmspell database, opened at the first call that needs it. */
+  store(): Store;
+  readonly state: StateOptions;
+  /** The engine's session: what the scope `session` means. */
+  readonly sessionId: string;
+}
+
+/** The results of a call, encoded (a sequence, src/api/value.ts). */
+export type HostResult = Uint8Array | Promise<Uint8Array>;
+
+/** A host function: the call's encoded arguments in, its encoded results out. */
+export type HostFunction = (args: EncodedValues, ctx: HostContext) => HostResult;
+
+/** A failure to report to the script as a Lua error with this message. */
+export class HostError extends Error {}
+
+export interface ApiModule {
+  /** The Lua global. */
+  readonly global: string;
+  /**
+   * The Lua side: a chunk called with (call, global table). `call(method, ...)` returns
+   * true and the results, or false and an error message; the chunk fills the table.
+   */
+  readonly lua: string;
+  /** Host functions by method name ("state.get"). */
+  readonly host: Readonly<Record<string, HostFunction>>;
+}
+
+/** Encodes results. */
+export function results(...values: LuaValue[]): Uint8Array {
+  const w = new ValueWriter(64);
+  w.uleb(values.length);
+  for (const v of values) w.value(v);
+  return w.bytes().slice();
+}
+
+/** One result that is already encoded (a stored value), or nil when undefined. */
+export function encodedResult(value: Uint8Array | undefined): Uint8Array {
+  if (value === undefined) return results(null);
+  const out = new Uint8Array(1 + value.length);
+  out[0] = 1;
+  out.set(value, 1);
+  return out;
+}

@@ -1,0 +1,11 @@
+/**
+ * The Lua globals made of host calls, each one module (api.ts `ApiModule`). The engine
+ * registers every one of them (src/engine/api_globals.ts), the main thread serves their
+ * host functions (host_server.ts).
+ *
+ * @module
+ */
+import type { ApiModule } from "./api.ts";
+import { STATE_API } from "./state.ts";
+
+export const API_MODULES: readonly ApiModule[] = [STATE_API];

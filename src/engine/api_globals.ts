@@ -1,0 +1,103 @@
+/**
+ * Worker side of the Lua globals made of host calls (src/api/registry.ts): each global is
+ * an empty table until the script first reads a field of it; then its module's Lua side
+ * is loaded into it, with `call`, the C function that makes a host call
+ * (host_channel.ts). A script that never touches one costs one table and one C function
+ * at start-up; the channel's buffer is made at the first call.
+ */
+import { type CApi } from "./capi.ts";
+import { LUA_REGISTRYINDEX, LuaStatus } from "./lua_h.ts";
+import { HostCaller, HostStatus } from "./host_channel.ts";
+import { pushLuaValue, UnstorableValue, writeLuaValue } from "./lua_values.ts";
+import { pendingSignal, Signal } from "./protocol.ts";
+import { ValueReader, ValueWriter } from "../api/value.ts";
+import { API_MODULES } from "../api/registry.ts";
+
+const decoder = new TextDecoder();
+/** lua_upvalueindex(1). */
+const UPVALUE_1 = LUA_REGISTRYINDEX - 1;
+
+export interface ApiGlobalsContext {
+  api: CApi;
+  L: number;
+  envRef: number;
+  control: Int32Array;
+  /** Posts the channel's wake-up message (with its buffer the first time). */
+  wake(buffer: SharedArrayBuffer | undefined): void;
+  /** Called when an interrupt ends a wait, to re-arm the hook (count 1). */
+  onInterrupt(L: number): void;
+}
+
+export function installApiGlobals(ctx: ApiGlobalsContext): void {
+  const { api, L } = ctx;
+  const lua = api.lua;
+  let callPtr = 0;
+  const callFunction = () => callPtr ||= api.cfunction(hostCall(ctx));
+
+  // __index of a global not loaded yet (t, k); upvalue 1: the module's index.
+  const loader = api.cfunction((L) => {
+    const m = API_MODULES[Number(lua.lua_tointegerx(L, UPVALUE_1, null))];
+    if (api.load(L, m.lua, `=[llmspell ${m.global}]`) !== LuaStatus.ok) {
+      throw new Error(`${m.global} failed to load: ${api.str(L, -1)}`);
+    }
+    lua.lua_pushcclosure(L, callFunction(), 0);
+    lua.lua_pushvalue(L, 1);
+    lua.lua_pushnil(L);
+    lua.lua_setmetatable(L, 1);
+    lua.lua_callk(L, 2, 0, 0, null);
+    lua.lua_pushvalue(L, 2);
+    lua.lua_rawget(L, 1);
+    return 1;
+  });
+
+  lua.lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(ctx.envRef));
+  API_MODULES.forEach((m, i) => {
+    lua.lua_createtable(L, 0, 0);
+    lua.lua_createtable(L, 0, 1);
+    lua.lua_pushinteger(L, BigInt(i));
+    lua.lua_pushcclosure(L, loader, 1);
+    lua.lua_setfield(L, -2, "__index");
+    lua.lua_setmetatable(L, -2);
+    lua.lua_setfield(L, -2, m.global);
+  });
+  lua.lua_settop(L, -2);
+}
+
+/**
+ * `call(method, ...)`: true and the results, or false and an error message (the Lua
+ * side raises it at the script's line). An interrupt while waiting raises "interrupted".
+ */
+function hostCall(ctx: ApiGlobalsContext): (L: number) => number {
+  const { api } = ctx;
+  const lua = api.lua;
+  const caller = new HostCaller(ctx.wake);
+  const stop = () => pendingSignal(ctx.control) !== Signal.none;
+  const w = new ValueWriter(1024);
+  return (L) => {
+    const n = lua.lua_gettop(L);
+    const method = api.str(L, 1) ?? "";
+    w.length = 0;
+    w.uleb(n - 1);
+    try {
+      for (let i = 2; i <= n; i++) writeLuaValue(api, L, i, w, "value");
+    } catch (e) {
+      if (e instanceof UnstorableValue) return api.ret(L, false, e.message);
+      throw e;
+    }
+    const answer = caller.call(method, w.bytes(), stop);
+    if (answer === null) {
+      ctx.onInterrupt(L);
+      api.pushString(L, "interrupted");
+      return lua.lua_error(L);
+    }
+    if (answer.status === HostStatus.error) {
+      return api.ret(L, false, decoder.decode(answer.data.slice()));
+    }
+    const r = new ValueReader(answer.data);
+    const count = r.uleb();
+    if (!lua.lua_checkstack(L, count + 1)) throw new Error("too many results for the Lua stack");
+    lua.lua_pushboolean(L, 1);
+    for (let i = 0; i < count; i++) pushLuaValue(api, L, r);
+    return count + 1;
+  };
+}
