@@ -13,6 +13,7 @@ _llmspell_complete() {
       ':kernel') cmdpath="kernel" ;;
       ':debug') cmdpath="debug" ;;
       ':repl') cmdpath="repl" ;;
+      ':state') cmdpath="state" ;;
       ':completions') cmdpath="completions" ;;
       'config:init') cmdpath="config init" ;;
       'config:validate') cmdpath="config validate" ;;
@@ -24,6 +25,13 @@ _llmspell_complete() {
       'kernel:status') cmdpath="kernel status" ;;
       'kernel:restart') cmdpath="kernel restart" ;;
       'kernel:connect') cmdpath="kernel connect" ;;
+      'state:list') cmdpath="state list" ;;
+      'state:get') cmdpath="state get" ;;
+      'state:set') cmdpath="state set" ;;
+      'state:delete') cmdpath="state delete" ;;
+      'state:clear') cmdpath="state clear" ;;
+      'state:export') cmdpath="state export" ;;
+      'state:import') cmdpath="state import" ;;
     esac
   done
   case "$cmdpath" in
@@ -34,7 +42,7 @@ _llmspell_complete() {
         --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--version --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
-      COMPREPLY=($(compgen -W 'exec run config kernel debug repl completions' -- "$cur"))
+      COMPREPLY=($(compgen -W 'exec run config kernel debug repl state completions' -- "$cur"))
       ;;
     'exec')
       case "$prev" in
@@ -189,6 +197,80 @@ _llmspell_complete() {
         --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--connect --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      ;;
+    'state')
+      case "$prev" in
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      COMPREPLY=($(compgen -W 'list get set delete clear export import' -- "$cur"))
+      ;;
+    'state list')
+      case "$prev" in
+        --scope) return ;;
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--scope --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      ;;
+    'state get')
+      case "$prev" in
+        --scope) return ;;
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--scope --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      ;;
+    'state set')
+      case "$prev" in
+        --scope) return ;;
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--scope --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      ;;
+    'state delete')
+      case "$prev" in
+        --scope) return ;;
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--scope --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      ;;
+    'state clear')
+      case "$prev" in
+        --scope) return ;;
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--scope --yes -y --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      ;;
+    'state export')
+      case "$prev" in
+        --scope) return ;;
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--scope --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      COMPREPLY=($(compgen -f -- "$cur"))
+      ;;
+    'state import')
+      case "$prev" in
+        --scope) return ;;
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--merge --scope --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      COMPREPLY=($(compgen -f -- "$cur"))
       ;;
     'completions')
       case "$prev" in

@@ -16,6 +16,8 @@ function __llmspell_path
                 set path debug
             case ':repl'
                 set path repl
+            case ':state'
+                set path state
             case ':completions'
                 set path completions
             case 'config:init'
@@ -38,6 +40,20 @@ function __llmspell_path
                 set path kernel restart
             case 'kernel:connect'
                 set path kernel connect
+            case 'state:list'
+                set path state list
+            case 'state:get'
+                set path state get
+            case 'state:set'
+                set path state set
+            case 'state:delete'
+                set path state delete
+            case 'state:clear'
+                set path state clear
+            case 'state:export'
+                set path state export
+            case 'state:import'
+                set path state import
         end
     end
     echo "$path"
@@ -49,6 +65,7 @@ complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a config -d 'create
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a kernel -d 'run llmspell as a Jupyter kernel and manage running kernels'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a debug -d 'debug a Lua script in the terminal (breakpoints, stepping, inspection)'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a repl -d 'an interactive Lua session: completion, history search (Ctrl+R), multi-line input'
+complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a state -d 'read and change the State global'\''s values (the same database scripts and kernels use)'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a completions -d 'print a shell completion script'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -l version -d 'print the version'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
@@ -179,6 +196,64 @@ complete -c llmspell -n 'test (__llmspell_path) = '\''repl'\''' -l trace -x -a '
 complete -c llmspell -n 'test (__llmspell_path) = '\''repl'\''' -l output -x -a 'text json yaml' -d 'output format'
 complete -c llmspell -n 'test (__llmspell_path) = '\''repl'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''repl'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state'\''' -a list -d 'list the keys of a scope, sorted (those starting with PREFIX)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state'\''' -a get -d 'print a value (a string as it is; --output json: exact JSON of any value)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state'\''' -a set -d 'store a value given as JSON (2 is an integer, 2.0 a float, {"$bytes": "<base64>"} any bytes)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state'\''' -a delete -d 'delete a key'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state'\''' -a clear -d 'delete every key of a scope (asks first on a terminal)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state'\''' -a export -d 'write every scope (or --scope'\''s) to a file: JSON, or YAML for .yaml/.yml'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state'\''' -a import -d 'read a file written by export: each scope in it is replaced, or with --merge updated'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state list'\''' -l scope -x -d 'global (default), session:<id>, agent:<name>, workflow:<name>, tool:<name>, user:<id>, custom:<name>'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state list'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state list'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state list'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state list'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state list'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state get'\''' -l scope -x -d 'global (default), session:<id>, agent:<name>, workflow:<name>, tool:<name>, user:<id>, custom:<name>'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state get'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state get'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state get'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state get'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state get'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state set'\''' -l scope -x -d 'global (default), session:<id>, agent:<name>, workflow:<name>, tool:<name>, user:<id>, custom:<name>'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state set'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state set'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state set'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state set'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state set'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state delete'\''' -l scope -x -d 'global (default), session:<id>, agent:<name>, workflow:<name>, tool:<name>, user:<id>, custom:<name>'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state delete'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state delete'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state delete'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state delete'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state delete'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state clear'\''' -l scope -x -d 'global (default), session:<id>, agent:<name>, workflow:<name>, tool:<name>, user:<id>, custom:<name>'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state clear'\''' -l yes -s y -d 'do not ask'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state clear'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state clear'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state clear'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state clear'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state clear'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state export'\''' -l scope -x -d 'global (default), session:<id>, agent:<name>, workflow:<name>, tool:<name>, user:<id>, custom:<name>'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state export'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state export'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state export'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state export'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state export'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state export'\''' -F
+complete -c llmspell -n 'test (__llmspell_path) = '\''state import'\''' -l merge -d 'keep the keys the file does not have'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state import'\''' -l scope -x -d 'global (default), session:<id>, agent:<name>, workflow:<name>, tool:<name>, user:<id>, custom:<name>'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state import'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state import'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state import'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state import'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state import'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''state import'\''' -F
 complete -c llmspell -n 'test (__llmspell_path) = '\''completions'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''completions'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
 complete -c llmspell -n 'test (__llmspell_path) = '\''completions'\''' -l output -x -a 'text json yaml' -d 'output format'

@@ -36,6 +36,10 @@ const MODULES: { commands: string[]; load: () => Promise<Register>; wholeTree?: 
   },
   { commands: ["repl"], load: async () => (await import("./repl_cmd.ts")).registerReplCommand },
   {
+    commands: ["state"],
+    load: async () => (await import("./state_cmd.ts")).registerStateCommands,
+  },
+  {
     commands: ["completions"],
     load: async () => (await import("./completions_cmd.ts")).registerCompletionsCommand,
     wholeTree: true, // it prints the tree
