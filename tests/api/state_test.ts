@@ -84,7 +84,10 @@ Deno.test("State: unstorable values are errors that name the path, at the script
       ['local t = {} t.me = {up = t} State.set("k", t)', /:1: value\.me\.up: cannot store a cycle/],
       ['State.set("k", {coroutine.create(print)})', /:1: value\[1\]: cannot store a thread/],
       ['State.set("k", {[{}] = 1})', /:1: value: cannot store a table as a table key/],
-      ['State.set("k", {["a b"] = {string.len}})', /:1: value\["a b"\]\[1\]: cannot store a function/],
+      [
+        'State.set("k", {["a b"] = {string.len}})',
+        /:1: value\["a b"\]\[1\]: cannot store a function/,
+      ],
     ];
     for (const [code, want] of cases) {
       const r = await cli(["exec", code], { cwd: home, env: { LLMSPELL_HOME: home } });
