@@ -3,8 +3,20 @@
  * integers plain, floats always with a fraction (`2.0`), strings that are not UTF-8 as
  * `!!binary`, maps with any keys. On the yaml package (eemeli/yaml: YAML 1.2, keeps
  * integers as BigInt and maps as Map when asked, which a JSON-shaped emitter cannot).
+ *
+ * Imported from the package's ES module build: its Node.js build is CommonJS, which the
+ * bundle (scripts/build.ts) can only load through node:module's createRequire, in a chunk
+ * every command would then load at start-up (~20 ms for the first Node.js module).
  */
-import { Document, Pair, parseDocument, Scalar, YAMLMap, YAMLSeq } from "yaml";
+// @ts-types="../../node_modules/yaml/dist/index.d.ts"
+import {
+  Document,
+  Pair,
+  parseDocument,
+  Scalar,
+  YAMLMap,
+  YAMLSeq,
+} from "../../node_modules/yaml/browser/dist/index.js";
 import { type LuaValue, MAX_DEPTH } from "../api/value.ts";
 import { asText, NotAValue } from "../api/value_text.ts";
 
