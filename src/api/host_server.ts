@@ -9,13 +9,9 @@
 import {
   HOST_BURST_MS,
   HOST_LISTEN_MS,
+  HostChannel,
   type HostRequest,
   HostStatus,
-  listen,
-  nudgeCaller,
-  postAnswer,
-  stopListening,
-  takeRequest,
 } from "../engine/host_channel.ts";
 import { isLlmspellError } from "../errors.ts";
 import { resolvePaths } from "../config/paths.ts";
@@ -52,7 +48,7 @@ function errorMessage(e: unknown): string {
 }
 
 export class HostServer implements HostContext {
-  readonly #sab: SharedArrayBuffer;
+  readonly #channel: HostChannel;
   readonly #methods = methodTable();
   readonly #cwd: string;
   readonly state: StateOptions;
@@ -62,7 +58,7 @@ export class HostServer implements HostContext {
   #waiting = false;
 
   constructor(sab: SharedArrayBuffer, options: HostServerOptions) {
-    this.#sab = sab;
+    this.#channel = new HostChannel(sab);
     this.#cwd = options.cwd;
     this.state = options.state ?? DEFAULT_STATE_OPTIONS;
   }
@@ -83,7 +79,7 @@ export class HostServer implements HostContext {
     if (this.#waiting) return;
     const start = performance.now();
     for (;;) {
-      const req = takeRequest(this.#sab);
+      const req = this.#channel.take();
       if (req) {
         if (!this.#answer(req)) return;
         continue;
@@ -93,8 +89,8 @@ export class HostServer implements HostContext {
         setTimeout(() => this.serve(), 0);
         return;
       }
-      if (listen(this.#sab, HOST_LISTEN_MS)) continue;
-      if (stopListening(this.#sab)) continue;
+      if (this.#channel.listen(HOST_LISTEN_MS)) continue;
+      if (this.#channel.stopListening()) continue;
       return;
     }
   }
@@ -107,17 +103,17 @@ export class HostServer implements HostContext {
       if (!fn) throw new HostError(`unknown host call '${req.method}'`);
       result = fn(new EncodedValues(req.args), this);
     } catch (e) {
-      postAnswer(this.#sab, req.id, HostStatus.error, errorMessage(e));
+      this.#channel.answer(req.id, HostStatus.error, errorMessage(e));
       return true;
     }
     if (result instanceof Uint8Array) {
-      postAnswer(this.#sab, req.id, HostStatus.ok, result);
+      this.#channel.answer(req.id, HostStatus.ok, result);
       return true;
     }
     this.#waiting = true;
     result.then(
-      (r) => postAnswer(this.#sab, req.id, HostStatus.ok, r),
-      (e) => postAnswer(this.#sab, req.id, HostStatus.error, errorMessage(e)),
+      (r) => this.#channel.answer(req.id, HostStatus.ok, r),
+      (e) => this.#channel.answer(req.id, HostStatus.error, errorMessage(e)),
     ).finally(() => {
       this.#waiting = false;
       this.serve();
@@ -127,7 +123,7 @@ export class HostServer implements HostContext {
 
   /** Wakes the worker if it waits for an answer (an interrupt). */
   nudge(): void {
-    nudgeCaller(this.#sab);
+    this.#channel.nudge();
   }
 
   close(): void {

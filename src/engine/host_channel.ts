@@ -73,6 +73,10 @@ export interface HostAnswer {
 export class HostCaller {
   #sab: SharedArrayBuffer | undefined;
   #h: Int32Array | undefined;
+  /** The data area; tracks the buffer's length as it grows. */
+  #data: Uint8Array | undefined;
+  /** Method names with their length prefix, encoded once. */
+  readonly #names = new Map<string, Uint8Array>();
   #nextId = 1;
   readonly #wake: (buffer: SharedArrayBuffer | undefined) => void;
 
@@ -90,26 +94,22 @@ export class HostCaller {
     if (!this.#sab) {
       this.#sab = new SharedArrayBuffer(INITIAL_BYTES, { maxByteLength: MAX_BYTES });
       this.#h = header(this.#sab);
+      this.#data = new Uint8Array(this.#sab, HEADER);
       Atomics.store(this.#h, NEEDS_WAKE, 1);
       first = true;
     }
     const sab = this.#sab;
     const h = this.#h!;
     this.#settlePrevious(h);
-    const name = encoder.encode(method);
-    ensureRoom(sab, name.length + 5 + args.length);
-    const data = new Uint8Array(sab, HEADER);
-    let pos = 0;
-    let n = name.length;
-    do {
-      data[pos++] = (n & 0x7f) | (n >= 0x80 ? 0x80 : 0);
-      n >>>= 7;
-    } while (n > 0);
-    data.set(name, pos);
-    data.set(args, pos + name.length);
+    let name = this.#names.get(method);
+    if (!name) this.#names.set(method, name = methodName(method));
+    ensureRoom(sab, name.length + args.length);
+    const data = this.#data!;
+    data.set(name);
+    data.set(args, name.length);
     const id = this.#nextId++;
     Atomics.store(h, ID, id);
-    Atomics.store(h, LENGTH, pos + name.length + args.length);
+    Atomics.store(h, LENGTH, name.length + args.length);
     Atomics.store(h, STATE, REQUEST);
     Atomics.notify(h, STATE);
     if (Atomics.compareExchange(h, NEEDS_WAKE, 1, 0) === 1) this.#wake(first ? sab : undefined);
@@ -118,7 +118,7 @@ export class HostCaller {
       if (state === ANSWER && Atomics.load(h, ID) === id) {
         const len = Atomics.load(h, LENGTH);
         const status = Atomics.load(h, STATUS);
-        const answer = { status, data: new Uint8Array(sab, HEADER, len) };
+        const answer = { status, data: this.#data!.subarray(0, len) };
         Atomics.store(h, STATE, IDLE);
         return answer;
       }
@@ -146,79 +146,109 @@ export class HostCaller {
   }
 }
 
-/** Wakes a worker waiting for an answer (it re-checks the interrupt signal). */
-export function nudgeCaller(sab: SharedArrayBuffer): void {
-  Atomics.notify(header(sab), STATE);
+/** A method name as a request starts with it: its length (LEB128), its UTF-8 bytes. */
+function methodName(method: string): Uint8Array {
+  const bytes = encoder.encode(method);
+  const out: number[] = [];
+  let n = bytes.length;
+  do {
+    out.push((n & 0x7f) | (n >= 0x80 ? 0x80 : 0));
+    n >>>= 7;
+  } while (n > 0);
+  return new Uint8Array([...out, ...bytes]);
 }
 
 /** A call as the main thread reads it. */
 export interface HostRequest {
   id: number;
   method: string;
-  /** The encoded arguments (a copy: the buffer is reused). */
+  /** The encoded arguments: a view, valid until the call is answered. */
   args: Uint8Array;
 }
 
-/** Main side: takes the waiting call, if any. */
-export function takeRequest(sab: SharedArrayBuffer): HostRequest | undefined {
-  const h = header(sab);
-  if (Atomics.compareExchange(h, STATE, REQUEST, TAKEN) !== REQUEST) return undefined;
-  const id = Atomics.load(h, ID);
-  const len = Atomics.load(h, LENGTH);
-  const data = new Uint8Array(sab, HEADER, len);
-  let n = 0;
-  let shift = 0;
-  let pos = 0;
-  for (;;) {
-    const b = data[pos++];
-    n |= (b & 0x7f) << shift;
-    if ((b & 0x80) === 0) break;
-    shift += 7;
+/** Main side of one channel. */
+export class HostChannel {
+  readonly #sab: SharedArrayBuffer;
+  readonly #h: Int32Array;
+  /** The data area; tracks the buffer's length as it grows. */
+  readonly #data: Uint8Array;
+  /** Method names by their encoded bytes, decoded once. */
+  readonly #names = new Map<string, string>();
+
+  constructor(sab: SharedArrayBuffer) {
+    this.#sab = sab;
+    this.#h = header(sab);
+    this.#data = new Uint8Array(sab, HEADER);
   }
-  const method = decoder.decode(data.slice(pos, pos + n));
-  return { id, method, args: data.slice(pos + n) };
-}
 
-/** Main side: answers call `id` with encoded results or an error message. */
-export function postAnswer(
-  sab: SharedArrayBuffer,
-  id: number,
-  status: number,
-  payload: Uint8Array | string,
-): void {
-  const h = header(sab);
-  const bytes = typeof payload === "string" ? encoder.encode(payload) : payload;
-  ensureRoom(sab, bytes.length);
-  new Uint8Array(sab, HEADER).set(bytes);
-  Atomics.store(h, ID, id);
-  Atomics.store(h, LENGTH, bytes.length);
-  Atomics.store(h, STATUS, status);
-  Atomics.store(h, STATE, ANSWER);
-  Atomics.notify(h, STATE);
-}
-
-/**
- * Main side: waits up to `ms` for the next call (true when one is there). Blocks this
- * thread for at most `ms`: see HOST_LISTEN_MS.
- */
-export function listen(sab: SharedArrayBuffer, ms: number): boolean {
-  const h = header(sab);
-  const end = performance.now() + ms;
-  for (;;) {
-    const state = Atomics.load(h, STATE);
-    if (state === REQUEST) return true;
-    const left = end - performance.now();
-    if (left <= 0) return false;
-    Atomics.wait(h, STATE, state, left);
+  /** Takes the waiting call, if any. */
+  take(): HostRequest | undefined {
+    const h = this.#h;
+    if (Atomics.compareExchange(h, STATE, REQUEST, TAKEN) !== REQUEST) return undefined;
+    const id = Atomics.load(h, ID);
+    const len = Atomics.load(h, LENGTH);
+    const data = this.#data;
+    let n = 0;
+    let shift = 0;
+    let pos = 0;
+    for (;;) {
+      const b = data[pos++];
+      n |= (b & 0x7f) << shift;
+      if ((b & 0x80) === 0) break;
+      shift += 7;
+    }
+    // Names are short ASCII: a key of their char codes finds the decoded name.
+    let key = "";
+    for (let i = pos; i < pos + n; i++) key += String.fromCharCode(data[i]);
+    let method = this.#names.get(key);
+    if (method === undefined) {
+      this.#names.set(key, method = decoder.decode(data.slice(pos, pos + n)));
+    }
+    return { id, method, args: data.subarray(pos + n, len) };
   }
-}
 
-/**
- * Main side: stops listening. True when a call came in meanwhile and is this side's to
- * serve (the worker saw it listening and posted no wake-up).
- */
-export function stopListening(sab: SharedArrayBuffer): boolean {
-  const h = header(sab);
-  Atomics.store(h, NEEDS_WAKE, 1);
-  return Atomics.load(h, STATE) === REQUEST && Atomics.compareExchange(h, NEEDS_WAKE, 1, 0) === 1;
+  /** Answers call `id` with encoded results or an error message. */
+  answer(id: number, status: number, payload: Uint8Array | string): void {
+    const h = this.#h;
+    const bytes = typeof payload === "string" ? encoder.encode(payload) : payload;
+    ensureRoom(this.#sab, bytes.length);
+    this.#data.set(bytes);
+    Atomics.store(h, ID, id);
+    Atomics.store(h, LENGTH, bytes.length);
+    Atomics.store(h, STATUS, status);
+    Atomics.store(h, STATE, ANSWER);
+    Atomics.notify(h, STATE);
+  }
+
+  /**
+   * Waits up to `ms` for the next call (true when one is there). Blocks this thread for at
+   * most `ms`: see HOST_LISTEN_MS.
+   */
+  listen(ms: number): boolean {
+    const h = this.#h;
+    const end = performance.now() + ms;
+    for (;;) {
+      const state = Atomics.load(h, STATE);
+      if (state === REQUEST) return true;
+      const left = end - performance.now();
+      if (left <= 0) return false;
+      Atomics.wait(h, STATE, state, left);
+    }
+  }
+
+  /**
+   * Stops listening. True when a call came in meanwhile and is this side's to serve (the
+   * worker saw it listening and posted no wake-up).
+   */
+  stopListening(): boolean {
+    const h = this.#h;
+    Atomics.store(h, NEEDS_WAKE, 1);
+    return Atomics.load(h, STATE) === REQUEST &&
+      Atomics.compareExchange(h, NEEDS_WAKE, 1, 0) === 1;
+  }
+
+  /** Wakes the worker if it waits for an answer (an interrupt). */
+  nudge(): void {
+    Atomics.notify(this.#h, STATE);
+  }
 }
