@@ -5,6 +5,7 @@
  */
 import { rawArgs, readCommandLine, readScriptLine } from "./src/cli/argv.ts";
 import { prestartEngine } from "./src/engine/prestart.ts";
+import { provideApi } from "./src/api/globals.ts";
 
 const LUA_COMMANDS = new Set(["run", "exec", "repl", "debug"]);
 /** Commands whose engine need not be interruptible (see EngineStart in engine/handle.ts). */
@@ -18,6 +19,8 @@ if (import.meta.main) {
     a.startsWith("--connect=")
   );
   const word = readCommandLine(argv).word ?? "";
+  // State and the other globals of src/api/, served on this thread (loaded at first use).
+  provideApi();
   // `kernel start` starts its engine itself, after its first reply (kernel/kernel.ts).
   if (!wantsHelp && LUA_COMMANDS.has(word)) {
     prestartEngine({ interruptible: !BATCH_COMMANDS.has(word) });

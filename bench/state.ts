@@ -14,7 +14,8 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { Engine } from "../src/engine/handle.ts";
-import { encodeValue } from "../src/api/value.ts";
+import { encodeValue } from "../src/engine/host_values.ts";
+import { provideApi } from "../src/api/globals.ts";
 import { flagValue, fmt, loadAvg, machine, median, table, verdict } from "./lib.ts";
 
 const ROUNDS = flagValue("--rounds", 5);
@@ -25,6 +26,7 @@ const SET_GOAL = 0.3;
 const home = await Deno.makeTempDir({ prefix: "llmspell-bench-state-" });
 Deno.env.set("LLMSPELL_HOME", home);
 
+provideApi();
 const engine = new Engine({ interruptible: false });
 await engine.init({
   securityLevel: "safe",

@@ -1,24 +1,15 @@
 /**
  * What a Lua global made of host calls declares (ARCHITECTURE.md §2): its name, its Lua
- * side, and the host functions that side calls. The engine registers every module of
- * registry.ts; the worker loads a module's Lua side the first time the script touches the
- * global, and the main thread serves its host functions (host_server.ts).
- *
- * Modules here run on both threads: they import no Node.js module (the store is reached
- * through `HostContext`, on the main thread only).
+ * side, and the host functions that side calls. main.ts hands the globals of registry.ts
+ * to the engine (src/engine/host_link.ts); the worker asks for a global's Lua side the
+ * first time the script touches it (the host call `api.lua`), and the main thread serves
+ * its host functions (host_server.ts). None of this runs in the worker.
  *
  * @module
  */
 import type { Store } from "../store/store.ts";
-import { type EncodedValues, type LuaValue, ValueWriter } from "./value.ts";
-
-/** What the engine was configured with, for host functions (EngineOptions.state). */
-export interface StateOptions {
-  /** False: State keeps values for the life of the process only (an in-memory database). */
-  enabled: boolean;
-  /** The largest encoded value State stores. */
-  maxValueBytes: number;
-}
+import type { StateOptions } from "../engine/protocol.ts";
+import { type EncodedValues, type LuaValue, ValueWriter } from "../engine/host_values.ts";
 
 export const DEFAULT_STATE_OPTIONS: StateOptions = { enabled: true, maxValueBytes: 1 << 20 };
 
@@ -31,7 +22,7 @@ export interface HostContext {
   readonly sessionId: string;
 }
 
-/** The results of a call, encoded (a sequence, src/api/value.ts). */
+/** The results of a call, encoded (a sequence, src/engine/host_values.ts). */
 export type HostResult = Uint8Array | Promise<Uint8Array>;
 
 /** A host function: the call's encoded arguments in, its encoded results out. */

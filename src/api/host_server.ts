@@ -16,25 +16,30 @@ import {
 import { isLlmspellError } from "../errors.ts";
 import { resolvePaths } from "../config/paths.ts";
 import { openStore, type Store } from "../store/mod.ts";
+import type { EngineOptions, StateOptions } from "../engine/protocol.ts";
+import type { HostSide } from "../engine/host_link.ts";
 import {
   DEFAULT_STATE_OPTIONS,
   type HostContext,
   HostError,
   type HostFunction,
-  type StateOptions,
+  results,
 } from "./api.ts";
 import { API_MODULES } from "./registry.ts";
-import { EncodedValues } from "./value.ts";
+import { EncodedValues } from "../engine/host_values.ts";
 
-export interface HostServerOptions {
-  /** Resolves a relative LLMSPELL_HOME. */
-  cwd: string;
-  state?: StateOptions;
-}
-
-/** Every module's host functions by method name. */
+/** Every module's host functions by method name, and `api.lua`: a global's Lua side. */
 function methodTable(): Map<string, HostFunction> {
   const table = new Map<string, HostFunction>();
+  const sources = new Map(API_MODULES.map((m) => [m.global, new TextEncoder().encode(m.lua)]));
+  table.set("api.lua", (args) => {
+    const name = args.value(0);
+    const source = name instanceof Uint8Array
+      ? sources.get(new TextDecoder().decode(name))
+      : undefined;
+    if (!source) throw new HostError("no such global");
+    return results(source);
+  });
   for (const m of API_MODULES) {
     for (const [name, fn] of Object.entries(m.host)) table.set(name, fn);
   }
@@ -47,7 +52,7 @@ function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-export class HostServer implements HostContext {
+export class HostServer implements HostContext, HostSide {
   readonly #channel: HostChannel;
   readonly #methods = methodTable();
   readonly #cwd: string;
@@ -57,7 +62,8 @@ export class HostServer implements HostContext {
   /** A call whose host function is asynchronous is being served. */
   #waiting = false;
 
-  constructor(sab: SharedArrayBuffer, options: HostServerOptions) {
+  /** `options.cwd` resolves a relative LLMSPELL_HOME. */
+  constructor(sab: SharedArrayBuffer, options: EngineOptions) {
     this.#channel = new HostChannel(sab);
     this.#cwd = options.cwd;
     this.state = options.state ?? DEFAULT_STATE_OPTIONS;

@@ -1,5 +1,5 @@
 /**
- * Lua values (value.ts) as JSON and YAML text, for `llmspell state` and its files. Both
+ * Lua values (src/engine/host_values.ts) as JSON and YAML text, for `llmspell state` and its files. Both
  * keep every value exact:
  *
  * - integers are written as integers (all 64 bits), floats always with a point or an
@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { type LuaValue, MAX_DEPTH } from "./value.ts";
+import { type LuaValue, MAX_DEPTH } from "../engine/host_values.ts";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
@@ -174,5 +174,4 @@ function checkKey(k: LuaValue): void {
   if (typeof k === "number" && Number.isNaN(k)) throw new NotAValue("a table key cannot be NaN");
 }
 
-/** The value as a plain JS tree for the yaml package (see yaml_value.ts). */
-export { asText, base64 };
+export { asText };

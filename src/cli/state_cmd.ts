@@ -10,7 +10,7 @@ import { resolvePaths } from "../config/mod.ts";
 import { ExitCode, LlmspellError, usageError } from "../errors.ts";
 import { openStore, type SqliteStore } from "../store/mod.ts";
 import { keyProblem, resolveScope } from "../api/state.ts";
-import { decodeValue, encodeValue, type LuaValue } from "../api/value.ts";
+import { decodeValue, encodeValue, type LuaValue } from "../engine/host_values.ts";
 import { NotAValue, valueFromJson, valueToJson } from "../api/value_text.ts";
 import { type CliContext, writeErr, writeOut } from "./context.ts";
 import { contextOf, example, setExit, withGlobalOptions } from "./command.ts";

@@ -1,17 +1,17 @@
 /**
- * Worker side of the Lua globals made of host calls (src/api/registry.ts): each global is
- * an empty table until the script first reads a field of it; then its module's Lua side
- * is loaded into it, with `call`, the C function that makes a host call
- * (host_channel.ts). A script that never touches one costs one table and one C function
- * at start-up; the channel's buffer is made at the first call.
+ * Worker side of the Lua globals made of host calls (host_link.ts): each global is an
+ * empty table until the script first reads a field of it; then its Lua side, asked from
+ * the main thread (the host call `api.lua`), is loaded into it with `call`, the C
+ * function that makes a host call (host_channel.ts). A script that never touches one
+ * costs one table and one C function at start-up; the channel's buffer is made at the
+ * first call.
  */
 import { type CApi } from "./capi.ts";
 import { LUA_REGISTRYINDEX, LuaStatus } from "./lua_h.ts";
 import { HostCaller, HostStatus } from "./host_channel.ts";
 import { pushLuaValue, UnstorableValue, writeLuaValue } from "./lua_values.ts";
 import { pendingSignal, Signal } from "./protocol.ts";
-import { ValueReader, ValueWriter } from "../api/value.ts";
-import { API_MODULES } from "../api/registry.ts";
+import { ValueReader, ValueWriter } from "./host_values.ts";
 
 const decoder = new TextDecoder();
 /** lua_upvalueindex(1). */
@@ -22,6 +22,8 @@ export interface ApiGlobalsContext {
   L: number;
   envRef: number;
   control: Int32Array;
+  /** The globals' names (EngineOptions.globals). */
+  globals: readonly string[];
   /** Posts the channel's wake-up message (with its buffer the first time). */
   wake(buffer: SharedArrayBuffer | undefined): void;
   /** Called when an interrupt ends a wait, to re-arm the hook (count 1). */
@@ -31,14 +33,22 @@ export interface ApiGlobalsContext {
 export function installApiGlobals(ctx: ApiGlobalsContext): void {
   const { api, L } = ctx;
   const lua = api.lua;
+  if (ctx.globals.length === 0) return;
   let callPtr = 0;
   const callFunction = () => callPtr ||= api.cfunction(hostCall(ctx));
 
-  // __index of a global not loaded yet (t, k); upvalue 1: the module's index.
+  // __index of a global not loaded yet (t, k); upvalue 1: the global's index.
   const loader = api.cfunction((L) => {
-    const m = API_MODULES[Number(lua.lua_tointegerx(L, UPVALUE_1, null))];
-    if (api.load(L, m.lua, `=[llmspell ${m.global}]`) !== LuaStatus.ok) {
-      throw new Error(`${m.global} failed to load: ${api.str(L, -1)}`);
+    const name = ctx.globals[Number(lua.lua_tointegerx(L, UPVALUE_1, null))];
+    lua.lua_pushcclosure(L, callFunction(), 0);
+    api.pushString(L, "api.lua");
+    api.pushString(L, name);
+    lua.lua_callk(L, 2, 2, 0, null);
+    if (!lua.lua_toboolean(L, -2)) throw new Error(`${name}: ${api.str(L, -1)}`);
+    const source = api.bytes(L, -1) ?? new Uint8Array();
+    lua.lua_settop(L, -3);
+    if (api.load(L, source, `=[llmspell ${name}]`) !== LuaStatus.ok) {
+      throw new Error(`${name} failed to load: ${api.str(L, -1)}`);
     }
     lua.lua_pushcclosure(L, callFunction(), 0);
     lua.lua_pushvalue(L, 1);
@@ -51,14 +61,14 @@ export function installApiGlobals(ctx: ApiGlobalsContext): void {
   });
 
   lua.lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(ctx.envRef));
-  API_MODULES.forEach((m, i) => {
+  ctx.globals.forEach((name, i) => {
     lua.lua_createtable(L, 0, 0);
     lua.lua_createtable(L, 0, 1);
     lua.lua_pushinteger(L, BigInt(i));
     lua.lua_pushcclosure(L, loader, 1);
     lua.lua_setfield(L, -2, "__index");
     lua.lua_setmetatable(L, -2);
-    lua.lua_setfield(L, -2, m.global);
+    lua.lua_setfield(L, -2, name);
   });
   lua.lua_settop(L, -2);
 }

@@ -25,7 +25,7 @@ import { compileEngineWasm } from "./wasm_module.ts";
 import { concat } from "../bytes.ts";
 import { LlmspellError } from "../errors.ts";
 import { DebugLink } from "../debug/link.ts";
-import type { HostServer } from "../api/host_server.ts";
+import { hostProvider, type HostSide } from "./host_link.ts";
 
 export type EngineEvent =
   | { type: "stream"; name: "stdout" | "stderr"; data: Uint8Array }
@@ -112,7 +112,7 @@ export class Engine {
   #repoke: ReturnType<typeof setInterval> | undefined;
   #options: EngineOptions | undefined;
   /** Serves the worker's host calls; loaded at the first one (host_channel.ts). */
-  #host: Promise<HostServer> | undefined;
+  #host: Promise<HostSide> | undefined;
   /** The debugger (`options.debug`): DAP requests to the worker, events back. */
   readonly debug: DebugLink = new DebugLink(
     (m) => this.#post(m),
@@ -168,9 +168,10 @@ export class Engine {
     this.#ready = new Promise((resolve, reject) => {
       this.#onReady = { resolve, reject };
     });
+    const globals = hostProvider()?.globals;
     this.#post({
       type: "init",
-      options,
+      options: globals ? { ...options, globals: [...globals] } : options,
       control: this.#controlBuf,
       output: this.#ringBuf,
       mailbox: this.#mailbox,
@@ -221,11 +222,10 @@ export class Engine {
 
   /** The worker made a host call and this side was not listening. */
   #serveHost(buffer: SharedArrayBuffer | undefined): void {
-    if (buffer && !this.#host) {
-      const options = this.#options;
-      this.#host = import("../api/host_server.ts").then(({ HostServer }) =>
-        new HostServer(buffer, { cwd: options?.cwd ?? Deno.cwd(), state: options?.state })
-      );
+    const provider = hostProvider();
+    // The worker defines host-call globals only when a provider gave their names.
+    if (buffer && !this.#host && provider && this.#options) {
+      this.#host = provider.start(buffer, this.#options);
     }
     this.#host?.then((server) => server.serve(), (e) => this.#die(e));
   }

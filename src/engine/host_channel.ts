@@ -22,7 +22,7 @@
  * dropped.
  *
  * Layout: Int32 [state, needsWake, id, length, status], then the data: a request is the
- * method name (LEB128 length, UTF-8) and the arguments (src/api/value.ts, a sequence); an
+ * method name (LEB128 length, UTF-8) and the arguments (src/engine/host_values.ts, a sequence); an
  * answer is the results (a sequence) or, for an error, the message in UTF-8.
  */
 

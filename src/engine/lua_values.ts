@@ -1,11 +1,11 @@
 /**
- * Worker side of the value encoding of src/api/value.ts: Lua values on the stack written
+ * Worker side of the value encoding of src/engine/host_values.ts: Lua values on the stack written
  * straight into encoded bytes, and encoded bytes pushed straight onto the stack, with no
  * JS objects in between. Strings are copied as bytes; integers and floats stay distinct.
  */
 import type { CApi } from "./capi.ts";
 import { LuaTypeId } from "./lua_h.ts";
-import { MAX_DEPTH, Tag, ValueReader, type ValueWriter } from "../api/value.ts";
+import { MAX_DEPTH, Tag, ValueReader, type ValueWriter } from "./host_values.ts";
 
 /** A value that cannot leave Lua; the message names where it is (`value.a.b: ...`). */
 export class UnstorableValue extends Error {}

@@ -6,8 +6,6 @@
  * receive messages while Lua runs.
  */
 
-import type { StateOptions } from "../api/api.ts";
-
 export type SecurityLevel = "safe" | "unrestricted";
 
 /** How the engine is set up; fixed for the life of a worker. */
@@ -31,6 +29,19 @@ export interface EngineOptions {
   debug?: boolean;
   /** The State global's settings (`[state]`); defaults when absent. */
   state?: StateOptions;
+  /**
+   * Lua globals made of host calls (host_link.ts), each loaded at first use. Set by the
+   * engine handle from its host provider.
+   */
+  globals?: string[];
+}
+
+/** `[state]` as the engine's host functions read it. */
+export interface StateOptions {
+  /** False: State keeps values for the life of the process only (an in-memory database). */
+  enabled: boolean;
+  /** The largest encoded value State stores. */
+  maxValueBytes: number;
 }
 
 /** Command-line arguments given to a script: ARGS and Lua's `arg`. */

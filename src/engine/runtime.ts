@@ -198,6 +198,7 @@ export class LuaRuntime {
       L,
       envRef: this.#envRef,
       control: this.#control,
+      globals: options.globals ?? [],
       wake: (buffer) => self.postMessage({ type: "host", buffer }),
       onInterrupt: (hL) => lua.lua_sethook(hL, this.#hookPtr, HookMask.count, 1),
     });
