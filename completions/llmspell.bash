@@ -12,6 +12,7 @@ _llmspell_complete() {
       ':config') cmdpath="config" ;;
       ':kernel') cmdpath="kernel" ;;
       ':debug') cmdpath="debug" ;;
+      ':dap') cmdpath="dap" ;;
       ':repl') cmdpath="repl" ;;
       ':state') cmdpath="state" ;;
       ':completions') cmdpath="completions" ;;
@@ -42,7 +43,7 @@ _llmspell_complete() {
         --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--version --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
-      COMPREPLY=($(compgen -W 'exec run config kernel debug repl state completions' -- "$cur"))
+      COMPREPLY=($(compgen -W 'exec run config kernel debug dap repl state completions' -- "$cur"))
       ;;
     'exec')
       case "$prev" in
@@ -188,6 +189,16 @@ _llmspell_complete() {
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--break-at --watch --stop-on-entry --no-stop-on-entry --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
       COMPREPLY=($(compgen -f -- "$cur"))
+      ;;
+    'dap')
+      case "$prev" in
+        --port) return ;;
+        --host) return ;;
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--port --host --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
       ;;
     'repl')
       case "$prev" in

@@ -14,6 +14,8 @@ function __llmspell_path
                 set path kernel
             case ':debug'
                 set path debug
+            case ':dap'
+                set path dap
             case ':repl'
                 set path repl
             case ':state'
@@ -64,6 +66,7 @@ complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a run -d 'run a Lua
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a config -d 'create, check and show the configuration'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a kernel -d 'run llmspell as a Jupyter kernel and manage running kernels'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a debug -d 'debug a Lua script in the terminal (breakpoints, stepping, inspection)'
+complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a dap -d 'serve the Debug Adapter Protocol (for editors) on stdio, or on TCP with --port'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a repl -d 'an interactive Lua session: completion, history search (Ctrl+R), multi-line input'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a state -d 'read and change the State global'\''s values (the same database scripts and kernels use)'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a completions -d 'print a shell completion script'
@@ -190,6 +193,13 @@ complete -c llmspell -n 'test (__llmspell_path) = '\''debug'\''' -l output -x -a
 complete -c llmspell -n 'test (__llmspell_path) = '\''debug'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''debug'\''' -l help -s h -d 'show help'
 complete -c llmspell -n 'test (__llmspell_path) = '\''debug'\''' -F
+complete -c llmspell -n 'test (__llmspell_path) = '\''dap'\''' -l port -x -d 'listen on TCP port N instead of stdio (no N: the config'\''s debug.dap_port; 0 = any free port, printed on stderr)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''dap'\''' -l host -x -d 'the address --port listens on (default 127.0.0.1; another one is reachable from the network, without authentication)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''dap'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''dap'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''dap'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''dap'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''dap'\''' -l help -s h -d 'show help'
 complete -c llmspell -n 'test (__llmspell_path) = '\''repl'\''' -l connect -x -d 'use a running kernel (id, connection file, or host:port)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''repl'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''repl'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'

@@ -34,6 +34,7 @@ const MODULES: { commands: string[]; load: () => Promise<Register>; wholeTree?: 
     commands: ["debug"],
     load: async () => (await import("./debug_cmd.ts")).registerDebugCommand,
   },
+  { commands: ["dap"], load: async () => (await import("./dap_cmd.ts")).registerDapCommand },
   { commands: ["repl"], load: async () => (await import("./repl_cmd.ts")).registerReplCommand },
   {
     commands: ["state"],

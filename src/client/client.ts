@@ -28,6 +28,7 @@ export class KernelClient {
   readonly #iopub: SubSocket;
   readonly #router = new MessageRouter();
   #anyIopub: (() => void) | undefined;
+  readonly #iopubListeners = new Set<(m: Message) => void>();
   #closed = false;
 
   private constructor(signer: Signer) {
@@ -106,6 +107,7 @@ export class KernelClient {
         if (!d.ok) continue;
         this.#anyIopub?.();
         this.#router.iopub(d.message);
+        for (const fn of this.#iopubListeners) fn(d.message);
       }
     } catch {
       // Closed.
@@ -124,6 +126,15 @@ export class KernelClient {
     } catch {
       // Closed.
     }
+  }
+
+  /**
+   * Every IOPub message, whichever request it belongs to (a debugger's debug_event, other
+   * clients' output); returns the unsubscribe function.
+   */
+  onIopub(fn: (m: Message) => void): () => void {
+    this.#iopubListeners.add(fn);
+    return () => this.#iopubListeners.delete(fn);
   }
 
   /** Sends a request and resolves with its reply. */

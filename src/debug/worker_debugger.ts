@@ -200,6 +200,8 @@ export class WorkerDebugger {
     this.#filter.forwardAll = this.#everyEvent;
   }
   #terminate = false;
+  /** Logpoints as output events (a DAP session) instead of the program's stdout. */
+  #logEvents = false;
 
   /** Line breakpoints in some file: the line mask is then on (see #threadMask). */
   get #hasLineBps(): boolean {
@@ -675,6 +677,25 @@ export class WorkerDebugger {
     return { breakpoints: out };
   }
 
+  #breakpointLocations(
+    L: number,
+    args: DP.BreakpointLocationsArguments,
+  ): DP.BreakpointLocationsResponse["body"] {
+    if (!args.source?.path) return { breakpoints: [] };
+    const lines = this.#codeLinesOf(this.#normPath(args.source.path), L);
+    if (typeof lines === "string") throw new Error(lines);
+    const end = args.endLine ?? args.line;
+    const out = [...lines].filter((l) => l >= args.line && l <= end).sort((a, b) => a - b);
+    return { breakpoints: out.map((line) => ({ line })) };
+  }
+
+  /** The DAP source of the function running at `ar`. */
+  #lineSource(L: number, ar: number): DP.Source | undefined {
+    this.#m._lua_getinfo(L, this.#cstr("S"), ar);
+    const src = this.#readCString(this.#m.HEAP32[(ar + AR_SOURCE) >> 2]);
+    return this.#dapSource(src);
+  }
+
   #checkSyntax(L: number, bp: LineBp): string | undefined {
     const api = this.#api;
     const exprs = bp.log ? bp.log.exprs : bp.condition ? [bp.condition] : [];
@@ -780,7 +801,14 @@ export class WorkerDebugger {
         text = bp.log.text[0];
         for (let i = 0; i < bp.log.exprs.length; i++) text += r[i] + bp.log.text[i + 1];
       }
-      this.#h.out.write(1, encoder.encode(text + "\n"));
+      if (this.#logEvents) {
+        const src = this.#lineSource(L, ar);
+        this.#post({
+          type: "event",
+          event: "output",
+          body: { category: "console", output: text + "\n", source: src, line: bp.line },
+        });
+      } else this.#h.out.write(1, encoder.encode(text + "\n"));
       return;
     }
     this.#stop(L, 0, "breakpoint", [bp.id]);
@@ -1183,6 +1211,13 @@ export class WorkerDebugger {
         return { body: { threads: [{ id: 1, name: "main" }] } };
       case "configurationDone":
         return { body: {} };
+      case "breakpointLocations":
+        return { body: this.#breakpointLocations(L, args) };
+      case "logpointOutput":
+        // A DAP session wants logpoints as output events (with their source and line);
+        // the terminal debugger keeps them in the program's stdout, in order with it.
+        this.#logEvents = args.events === true;
+        return { body: {} };
     }
     return undefined;
   }
@@ -1203,11 +1238,15 @@ export class WorkerDebugger {
         this.#entryPending = false;
         return { allThreadsContinued: true };
       case "evaluate":
+        if (args.frameId !== undefined) throw new Error(`no frame ${args.frameId} (not stopped)`);
         return this.#evaluateRequest(L, args, undefined);
       case "variables":
         return { variables: this.#variables(L, args) };
+      case "terminate":
+      case "disconnect":
+        return {};
     }
-    return {};
+    throw new Error(`${req.command}: the program is not stopped`);
   }
 
   /** A request arrived while Lua runs (seen by the count or call hook). */
@@ -1218,7 +1257,13 @@ export class WorkerDebugger {
     if (!req) return;
     this.#inHook = true;
     try {
-      const common = this.#handleCommon(L, req);
+      let common: { body?: unknown; error?: string } | undefined;
+      try {
+        common = this.#handleCommon(L, req);
+      } catch (e) {
+        if (isLuaUnwind(e)) throw e;
+        common = { error: e instanceof Error ? e.message : String(e) };
+      }
       if (common) {
         this.#respond(req, common.body, common.error);
         return;
@@ -1323,6 +1368,9 @@ export class WorkerDebugger {
           const f = args.frameId !== undefined
             ? stopped.frames.find((x) => x.id === args.frameId)
             : stopped.frames.find((x) => !x.isC);
+          if (args.frameId !== undefined && !f) {
+            return { error: `no frame ${args.frameId}`, resume: false };
+          }
           return { body: this.#evaluateRequest(L, args, f), resume: false };
         }
         case "setVariable":

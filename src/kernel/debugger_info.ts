@@ -16,17 +16,20 @@ export const DEBUGGER_UNAVAILABLE = "the Jupyter debugger protocol is not availa
  * The debug_reply to `request` (a DAP request): a failed DAP response for its command, with
  * Jupyter's error fields beside it (status, ename, evalue, traceback).
  */
-export function debugUnavailableReply(request: JsonObject): JsonObject {
+export function debugUnavailableReply(
+  request: JsonObject,
+  why = DEBUGGER_UNAVAILABLE,
+): JsonObject {
   return {
     status: "error",
     ename: "DebuggerUnavailable",
-    evalue: DEBUGGER_UNAVAILABLE,
+    evalue: why,
     traceback: [],
     type: "response",
     seq: 0,
     request_seq: typeof request.seq === "number" ? request.seq : 0,
     success: false,
     command: typeof request.command === "string" ? request.command : "",
-    message: DEBUGGER_UNAVAILABLE,
+    message: why,
   };
 }

@@ -34,6 +34,7 @@ import { encodeText, escapeDeep, StreamDecoder } from "../byte_string.ts";
 import { VERSION } from "../version.ts";
 import { codePoints, codeUnitIndex, nameAt, nameBefore, nextIndent } from "./code.ts";
 import { DEBUGGER, debugUnavailableReply } from "./debugger_info.ts";
+import { DEBUG_DISABLED, KernelDebugger } from "./kernel_debugger.ts";
 import type { History, HistoryRow } from "./history.ts";
 import { FairQueue } from "./queue.ts";
 
@@ -250,6 +251,11 @@ export class Kernel {
   #input: InputWait | undefined;
   #closed = false;
   readonly #startedAt = new Date();
+  /** The debug session (debug_request, debug_event): kernel_debugger.ts. */
+  readonly #debugger = new KernelDebugger({
+    engine: () => this.#engine,
+    publish: (content) => this.#publish("debug_event", content),
+  });
 
   constructor(transport: KernelTransport, options: KernelOptions) {
     this.#transport = transport;
@@ -420,7 +426,11 @@ export class Kernel {
         this.#reply(req, this.#usage());
         return;
       case "debug_request":
-        this.#reply(req, debugUnavailableReply(c));
+        if (this.#options.engineOptions.debug !== true) {
+          this.#reply(req, debugUnavailableReply(c, DEBUG_DISABLED));
+        } else {
+          this.#reply(req, await this.#debugger.handle(req.message.header.session, c));
+        }
         return;
     }
     this.#publish("status", { execution_state: "busy" }, parent);
@@ -1081,6 +1091,7 @@ export class Kernel {
     this.#engine = new Engine();
     this.#engineStarted = Promise.resolve();
     this.#engineReady = this.#startEngine();
+    this.#debugger.engineReplaced();
     this.#count = 0;
     try {
       (await this.#history())?.newSession();

@@ -199,6 +199,9 @@ async function serve(
   const kernelEngineOptions = (c: Config): EngineOptions => ({
     ...opts.engineOptions(c),
     stdin: "kernel",
+    // debug_request (a DAP client attached to this kernel) needs the engine's debugger,
+    // which costs nothing until a client sets a breakpoint or pauses.
+    debug: c.debug.enabled,
   });
 
   let stop!: (code: number) => void;

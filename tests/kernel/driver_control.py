@@ -12,12 +12,12 @@ from driver import client, reply_to, result_text, run
 TIMEOUT = 30
 
 
-def scenario_debug(cf):
+def scenario_debug(cf, command="initialize"):
     """kernel_info's debugger flag, and the reply to a debug_request on control."""
     kc = client(cf)
     info = kc.kernel_info(reply=True, timeout=TIMEOUT)
     msg = kc.session.msg("debug_request", {
-        "type": "request", "seq": 7, "command": "initialize",
+        "type": "request", "seq": 7, "command": command,
         "arguments": {"clientID": "test", "adapterID": "llmspell"},
     })
     t0 = time.time()
