@@ -2,23 +2,23 @@
  * `run`/`exec --connect ADDR`: the chunk runs on a kernel over ZMTP (connected.ts renders
  * the cell as for an embedded run).
  */
-import { KernelClient } from "../client/client.ts";
-import { resolvePaths } from "../config/paths.ts";
 import { ExitCode } from "../errors.ts";
-import { resolveAddress } from "../kernel/registry.ts";
+import { attachKernel } from "./attach.ts";
 import { runCell } from "./connected.ts";
-import type { CliContext } from "./context.ts";
-import type { ScriptInput } from "./script.ts";
+import { type CliContext, writeErr } from "./context.ts";
+import { formatLuaError, INTERRUPTED, type ScriptInput } from "./script.ts";
 
 export async function runConnected(ctx: CliContext, input: ScriptInput): Promise<number> {
   const started = performance.now();
-  const paths = resolvePaths(ctx.env, ctx.cwd);
-  const { info } = await resolveAddress(paths.runtimeDir, input.connect!, ctx.cwd);
-  const client = await KernelClient.connect(info);
+  // A kernel that dies fails the cell with `kernel died` (exit 1).
+  const client = await attachKernel(ctx, input.connect!);
   // Ctrl+C interrupts the cell on the kernel; a second one leaves.
   let interrupted = false;
   const onInt = () => {
-    if (interrupted) Deno.exit(ExitCode.interrupted);
+    if (interrupted) {
+      writeErr(formatLuaError(INTERRUPTED, ctx.colorErr));
+      Deno.exit(ExitCode.interrupted);
+    }
     interrupted = true;
     client.request("control", "interrupt_request", {}).catch(() => {});
   };

@@ -3,17 +3,17 @@
  */
 import { Command } from "commander";
 import { InProcessClient } from "../client/in_process.ts";
-import { KernelClient } from "../client/client.ts";
 import { type Config, resolvePaths } from "../config/mod.ts";
 import { takeEngine } from "../engine/prestart.ts";
 import { History } from "../kernel/history.ts";
-import { resolveAddress } from "../kernel/registry.ts";
 import { Repl } from "../repl/session.ts";
 import { openStore, type SqliteStore } from "../store/mod.ts";
 import { log } from "../telemetry/log.ts";
 import { contextOf, example, setExit, withGlobalOptions } from "./command.ts";
 import { configFor } from "./load_config.ts";
-import type { CliContext } from "./context.ts";
+import { type CliContext, writeOut } from "./context.ts";
+import { attachKernel } from "./attach.ts";
+import { reportError } from "./render.ts";
 import { engineOptions } from "./script.ts";
 
 export function registerReplCommand(program: Command): void {
@@ -88,9 +88,15 @@ export async function runConnectedRepl(
   config: Config,
   addr: string,
 ): Promise<number> {
-  const { runtimeDir } = resolvePaths(ctx.env, ctx.cwd);
-  const { info } = await resolveAddress(runtimeDir, addr, ctx.cwd);
-  const conn = await KernelClient.connect(info);
+  const conn = await attachKernel(ctx, addr, (reason) => {
+    // The REPL may wait for a key, which nothing would end: leave from here, with the
+    // terminal as the REPL leaves it (session.ts run).
+    if (Deno.stdin.isTerminal() && Deno.stdout.isTerminal()) {
+      writeOut("\x1b[?2004l\n");
+      Deno.stdin.setRaw(false);
+    }
+    Deno.exit(reportError(reason, ctx.colorErr));
+  });
   try {
     return await new Repl({
       ctx,

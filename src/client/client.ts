@@ -15,6 +15,7 @@ import {
 import { DealerSocket, SubSocket } from "../protocol/zmtp/mod.ts";
 import { LlmspellError } from "../errors.ts";
 import { type ConnectionInfo, endpointOf } from "../protocol/jupyter/connection.ts";
+import { HeartbeatWatch } from "./heartbeat.ts";
 import { type ExecuteHandlers, MessageRouter } from "./router.ts";
 
 export type { ExecuteHandlers } from "./router.ts";
@@ -27,11 +28,14 @@ export class KernelClient {
   readonly #stdin: DealerSocket;
   readonly #iopub: SubSocket;
   readonly #router = new MessageRouter();
+  readonly #info: ConnectionInfo;
+  #watch: HeartbeatWatch | undefined;
   #anyIopub: (() => void) | undefined;
   readonly #iopubListeners = new Set<(m: Message) => void>();
   #closed = false;
 
-  private constructor(signer: Signer) {
+  private constructor(info: ConnectionInfo, signer: Signer) {
+    this.#info = info;
     this.#signer = signer;
     this.#shell = new DealerSocket({ identity: this.session });
     this.#control = new DealerSocket();
@@ -41,7 +45,7 @@ export class KernelClient {
 
   /** Connects to the kernel of `info` and waits until it answers kernel_info (IOPub included). */
   static async connect(info: ConnectionInfo, timeoutMs = 10_000): Promise<KernelClient> {
-    const c = new KernelClient(await Signer.forScheme(info.key, info.signature_scheme));
+    const c = new KernelClient(info, await Signer.forScheme(info.key, info.signature_scheme));
     c.#iopub.subscribe("");
     await c.#shell.connect(endpointOf(info, "shell"));
     await c.#control.connect(endpointOf(info, "control"));
@@ -146,7 +150,10 @@ export class KernelClient {
   ): Promise<Message> {
     const msg = newMessage(msgType, content, this.session);
     const reply = this.#router.awaitReply(msg.header.msg_id);
-    await (channel === "shell" ? this.#shell : this.#control).send(encode(msg, this.#signer));
+    // The time limit covers the send too: it waits for a peer, which a dead kernel never is.
+    const sent = (channel === "shell" ? this.#shell : this.#control).send(
+      encode(msg, this.#signer),
+    );
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -161,7 +168,7 @@ export class KernelClient {
       }, timeoutMs);
     });
     try {
-      return await Promise.race([reply, timeout]);
+      return await Promise.race([this.#router.guard(sent.then(() => reply)), timeout]);
     } finally {
       clearTimeout(timer);
     }
@@ -176,9 +183,30 @@ export class KernelClient {
     return this.#router.execute(msg, handlers, () => this.#shell.send(encode(msg, this.#signer)));
   }
 
+  /**
+   * Watches the kernel (heartbeat, and its process when `processAlive` is given, see
+   * heartbeat.ts): once it is dead, every pending and later request fails with
+   * `kernel_died`, and `onDied` is called with that error.
+   */
+  watch(opts: {
+    processAlive?: () => boolean;
+    pid?: number;
+    onDied?: (reason: LlmspellError) => void;
+  } = {}): void {
+    this.#watch ??= HeartbeatWatch.start(this.#info, {
+      processAlive: opts.processAlive,
+      pid: opts.pid,
+      onDead: (reason) => {
+        this.#router.fail(reason);
+        opts.onDied?.(reason);
+      },
+    });
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#watch?.close();
     await Promise.all([this.#shell, this.#control, this.#stdin, this.#iopub].map((s) => s.close()));
   }
 }

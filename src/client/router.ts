@@ -2,7 +2,8 @@
  * What a client keeps per request, whichever transport carries the messages (client.ts over
  * ZMTP, in_process.ts in this process): replies, IOPub messages and input requests are routed
  * to the request they answer by their parent msg_id, and an execution ends when both its
- * reply and its `idle` status have arrived.
+ * reply and its `idle` status have arrived. When the kernel dies, `fail` ends everything that
+ * waits with the reason.
  */
 import type { JsonObject, Message } from "../protocol/jupyter/wire.ts";
 
@@ -22,10 +23,34 @@ export class MessageRouter {
   readonly #replies = new Map<string, (m: Message) => void>();
   readonly #iopub = new Map<string, (m: Message) => void>();
   readonly #inputs = new Map<string, ExecuteHandlers>();
+  /** What `guard`ed promises wait on, rejected by `fail`. */
+  readonly #failers = new Set<(e: Error) => void>();
+  #failure: Error | undefined;
 
   /** The reply to the request `id`; register before sending it. */
   awaitReply(id: string): Promise<Message> {
-    return new Promise<Message>((resolve) => this.#replies.set(id, resolve));
+    return this.guard(new Promise<Message>((resolve) => this.#replies.set(id, resolve)));
+  }
+
+  /**
+   * `p`, or a rejection with the reason once the connection has failed (`fail`). A guarded
+   * promise nobody awaits any more (its request's send failed) is no unhandled rejection.
+   */
+  guard<T>(p: Promise<T>): Promise<T> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    let fail!: (e: Error) => void;
+    const failed = new Promise<never>((_, reject) => (fail = reject));
+    this.#failers.add(fail);
+    const guarded = Promise.race([p, failed]).finally(() => this.#failers.delete(fail));
+    guarded.catch(() => {});
+    return guarded;
+  }
+
+  /** The kernel is gone: every pending and later request fails with `reason`. */
+  fail(reason: Error): void {
+    this.#failure ??= reason;
+    for (const f of this.#failers) f(this.#failure);
+    this.#failers.clear();
   }
 
   /** Stops waiting for the reply to `id` (a timeout). */
@@ -73,9 +98,10 @@ export class MessageRouter {
     this.#inputs.set(id, handlers);
     const reply = this.awaitReply(id);
     try {
-      await send();
+      // A send waits for a peer, which a dead kernel never is again.
+      await this.guard(Promise.resolve(send()));
       const r = await reply;
-      await idleSeen;
+      await this.guard(idleSeen);
       return r;
     } finally {
       this.#iopub.delete(id);

@@ -192,16 +192,18 @@ export async function findKernel(runtimeDir: string, id: string): Promise<Kernel
 /**
  * Resolves a --connect address: a kernel id, a connection file, or host:port /
  * tcp://host:port of a running kernel's shell channel (matched against the connection
- * files in the runtime directory).
+ * files in the runtime directory). `meta`: the kernel's meta file when it was started on
+ * this machine by this user (its pid tells whether it runs).
  */
 export async function resolveAddress(
   runtimeDir: string,
   addr: string,
   cwd: string,
-): Promise<{ info: ConnectionInfo; file: string }> {
+): Promise<{ info: ConnectionInfo; file: string; meta?: KernelMeta }> {
   const asPath = addr.startsWith("/") ? addr : join(cwd, addr);
   if (addr.endsWith(".json") || (await Deno.stat(asPath).then((s) => s.isFile, () => false))) {
-    return { info: await readConnectionFile(asPath), file: asPath };
+    const meta = (await listKernels(runtimeDir)).find((k) => k.connection_file === asPath);
+    return { info: await readConnectionFile(asPath), file: asPath, meta };
   }
   const hp = /^(?:tcp:\/\/)?\[?([^\]]*?)\]?:(\d+)$/.exec(addr);
   if (hp) {
@@ -212,7 +214,9 @@ export async function resolveAddress(
         const info = await readConnectionFile(k.connection_file);
         const sameHost = host === info.ip || (host === "localhost" && info.ip === "127.0.0.1") ||
           info.ip === "0.0.0.0";
-        if (sameHost && info.shell_port === Number(port)) return { info, file: k.connection_file };
+        if (sameHost && info.shell_port === Number(port)) {
+          return { info, file: k.connection_file, meta: k };
+        }
       } catch {
         // Skip unreadable files.
       }
@@ -224,7 +228,7 @@ export async function resolveAddress(
     });
   }
   const k = await findKernel(runtimeDir, addr);
-  return { info: await readConnectionFile(k.connection_file), file: k.connection_file };
+  return { info: await readConnectionFile(k.connection_file), file: k.connection_file, meta: k };
 }
 
 export function idFromConnectionFile(file: string): string | undefined {
