@@ -153,7 +153,11 @@ export async function runScript(
   }
   // Batch mode: Ctrl+C ends the process, as with any command-line tool, so the engine need
   // not be interruptible (its memory is not shared: faster, see EngineStart).
-  Deno.addSignalListener("SIGINT", () => Deno.exit(ExitCode.interrupted));
+  Deno.addSignalListener("SIGINT", () => {
+    // The line a cell interrupted on a kernel ends with (`--connect`), so both say the same.
+    writeErr(formatLuaError(INTERRUPTED, ctx.colorErr));
+    Deno.exit(ExitCode.interrupted);
+  });
   const started = performance.now();
   const options = engineOptions(config, ctx.cwd, input.scriptDir);
   // The worker creates the Lua state while this thread loads the kernel's modules. A
@@ -187,6 +191,14 @@ export async function runScript(
   }
   return code;
 }
+
+/** Ctrl+C: the error a kernel reports for an interrupted cell. */
+export const INTERRUPTED: LuaErrorInfo = {
+  kind: "interrupted",
+  message: "interrupted",
+  traceback: [],
+  isObject: false,
+};
 
 /** An engine error for a terminal: message, then the Lua traceback like lua5.4 prints it. */
 export function formatLuaError(error: LuaErrorInfo, color: boolean): string {

@@ -97,6 +97,14 @@ export function findConfigFile(opts: LoadOptions): string | null {
     const path = resolve(opts.cwd, explicit);
     if (!isFile(path)) {
       const via = opts.file !== undefined ? "-c" : "LLMSPELL_CONFIG";
+      if (isDirectory(path)) {
+        throw new LlmspellError({
+          code: "config_is_directory",
+          message: `config file ${path} is a directory (from ${via})`,
+          hint: "give the path of a file, e.g. DIR/llmspell.toml",
+          exitCode: 2,
+        });
+      }
       throw new LlmspellError({
         code: "config_not_found",
         message: `config file not found: ${path} (from ${via})`,
@@ -606,6 +614,14 @@ function isFile(path: string): boolean {
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return false;
     throw e;
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
   }
 }
 
