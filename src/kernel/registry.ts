@@ -140,7 +140,8 @@ export function isAlive(meta: KernelMeta): boolean {
     const stat = Deno.readTextFileSync(`/proc/${meta.pid}/stat`);
     // A zombie (Z) has exited.
     const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && cmdline.includes("kernel");
+    // An empty command line: the kernel replacing its process image (execve) right now.
+    return state !== "Z" && (cmdline === "" || cmdline.includes("kernel"));
   } catch {
     if (Deno.build.os === "linux") return false;
   }

@@ -60,6 +60,7 @@ async function killMidCell(
   return { code: status.code, stderr: await stderr, seconds };
 }
 
+const GC_LOOP = "setmetatable({}, {__gc = function() while true do end end}) collectgarbage()";
 const FOREVER = 'print("started") io.stdout:flush() while true do end';
 
 Deno.test("exec --connect and run --connect end with `kernel died` (exit 1) within seconds of kill -9", async () => {
@@ -114,7 +115,7 @@ Deno.test("exec --connect FILE of a kernel known only by its connection file: a 
   }
 });
 
-Deno.test("repl --connect in a terminal: a kernel killed at the prompt or during a cell ends it with `kernel died`", async () => {
+Deno.test("repl --connect in a terminal: a kernel that replaces its process is not dead; one killed at the prompt or during a cell ends it with `kernel died`", async () => {
   const home = await tempDir();
   try {
     for (const during of ["prompt", "cell"]) {
@@ -131,6 +132,19 @@ Deno.test("repl --connect in a terminal: a kernel killed at the prompt or during
         await t.type("x");
         await t.send("Enter");
         await t.waitFor(/^42$/m);
+        if (during === "prompt") {
+          // A kernel that replaces its process (a wedged cell, Ctrl+C not honoured) is silent
+          // for a moment: its clients stay (the REPL gets the cell's error reply, and goes on).
+          await t.type(GC_LOOP);
+          await t.send("Enter");
+          await t.send("C-c");
+          await t.waitFor(/was restarted/, 30_000);
+          await t.type("y = 6 * 7");
+          await t.send("Enter");
+          await t.type("y + 1");
+          await t.send("Enter");
+          await t.waitFor(/^43$/m);
+        }
         if (during === "cell") {
           await t.type(FOREVER);
           await t.send("Enter");
