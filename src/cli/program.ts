@@ -41,6 +41,10 @@ const MODULES: { commands: string[]; load: () => Promise<Register>; wholeTree?: 
     load: async () => (await import("./state_cmd.ts")).registerStateCommands,
   },
   {
+    commands: ["validate"],
+    load: async () => (await import("./validate_cmd.ts")).registerValidateCommand,
+  },
+  {
     commands: ["completions"],
     load: async () => (await import("./completions_cmd.ts")).registerCompletionsCommand,
     wholeTree: true, // it prints the tree

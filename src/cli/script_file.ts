@@ -13,8 +13,11 @@ export interface ScriptFile {
   path: string;
 }
 
-/** Reads a script; a missing or unreadable file is a usage error (exit 2) with a hint. */
-export async function readScript(file: string): Promise<ScriptFile> {
+/**
+ * Reads a script; a missing or unreadable file is a usage error (exit 2) with a hint that
+ * names `command`'s way of reading stdin.
+ */
+export async function readScript(file: string, command = "run"): Promise<ScriptFile> {
   try {
     const code = decodeBytes(fileChunk(await Deno.readFile(file)));
     return { code, path: await Deno.realPath(file) };
@@ -26,7 +29,7 @@ export async function readScript(file: string): Promise<ScriptFile> {
         : e instanceof Deno.errors.IsADirectory
         ? `${file} is a directory, not a Lua script`
         : `cannot read script ${file}: ${e instanceof Error ? e.message : e}`,
-      hint: "check the path (`llmspell run -` reads a script from stdin)",
+      hint: `check the path (\`llmspell ${command} -\` reads a script from stdin)`,
       exitCode: ExitCode.usage,
     });
   }
