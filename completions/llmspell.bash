@@ -15,6 +15,7 @@ _llmspell_complete() {
       ':dap') cmdpath="dap" ;;
       ':repl') cmdpath="repl" ;;
       ':state') cmdpath="state" ;;
+      ':validate') cmdpath="validate" ;;
       ':completions') cmdpath="completions" ;;
       'config:init') cmdpath="config init" ;;
       'config:validate') cmdpath="config validate" ;;
@@ -43,7 +44,7 @@ _llmspell_complete() {
         --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--version --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
-      COMPREPLY=($(compgen -W 'exec run config kernel debug dap repl state completions' -- "$cur"))
+      COMPREPLY=($(compgen -W 'exec run config kernel debug dap repl state validate completions' -- "$cur"))
       ;;
     'exec')
       case "$prev" in
@@ -282,6 +283,14 @@ _llmspell_complete() {
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--merge --scope --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
       COMPREPLY=($(compgen -f -- "$cur"))
+      ;;
+    'validate')
+      case "$prev" in
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
       ;;
     'completions')
       case "$prev" in

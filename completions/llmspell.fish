@@ -20,6 +20,8 @@ function __llmspell_path
                 set path repl
             case ':state'
                 set path state
+            case ':validate'
+                set path validate
             case ':completions'
                 set path completions
             case 'config:init'
@@ -69,6 +71,7 @@ complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a debug -d 'debug a
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a dap -d 'serve the Debug Adapter Protocol (for editors) on stdio, or on TCP with --port'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a repl -d 'an interactive Lua session: completion, history search (Ctrl+R), multi-line input'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a state -d 'read and change the State global'\''s values (the same database scripts and kernels use)'
+complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a validate -d 'check Lua scripts without running them: syntax, undefined globals, llmspell API calls, unused locals, common mistakes'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a completions -d 'print a shell completion script'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -l version -d 'print the version'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
@@ -264,6 +267,11 @@ complete -c llmspell -n 'test (__llmspell_path) = '\''state import'\''' -l outpu
 complete -c llmspell -n 'test (__llmspell_path) = '\''state import'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''state import'\''' -l help -s h -d 'show help'
 complete -c llmspell -n 'test (__llmspell_path) = '\''state import'\''' -F
+complete -c llmspell -n 'test (__llmspell_path) = '\''validate'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''validate'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''validate'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''validate'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''validate'\''' -l help -s h -d 'show help'
 complete -c llmspell -n 'test (__llmspell_path) = '\''completions'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''completions'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
 complete -c llmspell -n 'test (__llmspell_path) = '\''completions'\''' -l output -x -a 'text json yaml' -d 'output format'

@@ -353,8 +353,9 @@ class Analyzer implements Context {
       if (seen.has(key)) continue;
       seen.add(key);
       const replaced = REPLACED_GLOBALS[name];
-      // One or two letters are too short to guess from.
-      const near = name.length > 2
+      // One or two letters are too short to guess from, and an upper-case name is a flag
+      // the script expects from elsewhere, not a misspelt standard name.
+      const near = name.length > 2 && name !== name.toUpperCase()
         ? suggest(name, [...r.visible, ...KNOWN_GLOBALS, ...defined])
         : undefined;
       const hint = replaced ? `Lua 5.4 has ${replaced}` : near ? `did you mean '${near}'?` : null;

@@ -1,7 +1,7 @@
 /**
  * Lua 5.4 source to a syntax tree, with luaparse (npm; Lua 5.3 grammar: goto and labels,
  * `//`, bitwise operators) and a pre-pass for what 5.4 added to it, the attribs `<const>`
- * and `<close>` (docs/decisions/0021-lua-parser-for-validate.md). Loaded only by `validate`.
+ * and `<close>` (docs/decisions/0024-lua-parser-for-validate.md). Loaded only by `validate`.
  *
  * A syntax error that is a known mistake from another language (`!=`, `+=`, a `//`
  * comment) is reported with a hint, rewritten in place to its Lua form (same length, so
@@ -32,8 +32,6 @@ interface Token {
 
 interface LuaParseError extends Error {
   index: number;
-  line: number;
-  column: number;
 }
 
 interface LuaParse {
@@ -72,18 +70,20 @@ export async function parseLua(text: string): Promise<Parsed> {
       return { chunk: lp.parse(source, OPTIONS) as Chunk, findings, attribs };
     } catch (e) {
       if (!isParseError(e)) throw e;
-      const known = knownMistake(source, e);
+      const message = e.message.replace(/^\[\d+:\d+\] /, "");
+      const known = knownMistake(source, e.index, message);
+      // luaparse's own column is sometimes the token's end: count from the offset.
+      const at = positionOf(source, known?.index ?? e.index);
       findings.push({
-        line: e.line,
-        column: e.column + 1,
+        ...at,
         severity: "error",
         code: "syntax",
-        message: known?.message ?? e.message.replace(/^\[\d+:\d+\] /, ""),
+        message: known?.message ?? message,
         hint: known?.hint ?? null,
       });
       if (!known?.repair) return { chunk: null, findings, attribs };
-      source = source.slice(0, e.index) + known.repair +
-        source.slice(e.index + known.repair.length);
+      source = source.slice(0, known.index) + known.repair +
+        source.slice(known.index + known.repair.length);
     }
   }
   return { chunk: null, findings, attribs };
@@ -94,17 +94,55 @@ function isParseError(e: unknown): e is LuaParseError {
 }
 
 interface Mistake {
+  /** Where the mistake starts (the parser may fail a little after it). */
+  index: number;
   message: string;
   hint: string;
   /** The same-length Lua text that replaces the mistake, when the parse can go on. */
   repair?: string;
 }
 
+/** 1-based line and column of an offset. */
+function positionOf(source: string, index: number): { line: number; column: number } {
+  const before = source.slice(0, index);
+  const lineStart = before.lastIndexOf("\n") + 1;
+  return { line: before.split("\n").length, column: index - lineStart + 1 };
+}
+
+/**
+ * A `//` that starts the error's line, or the last non-blank line before it: Lua reads it
+ * as integer division, and fails a little after it.
+ */
+function slashComment(source: string, index: number): number | undefined {
+  const end = source.indexOf("\n", index);
+  const lines = source.slice(0, end < 0 ? source.length : end).split("\n");
+  let offset = source.slice(0, end < 0 ? source.length : end).length;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    offset -= lines[i].length;
+    const m = /^[ \t]*\/\//.exec(lines[i]);
+    if (m) return offset + m[0].length - 2;
+    if (i < lines.length - 1 && lines[i].trim() !== "") return undefined;
+    offset -= 1;
+  }
+  return undefined;
+}
+
 /** Syntax errors that are habits from other languages. */
-function knownMistake(source: string, e: LuaParseError): Mistake | undefined {
-  const at = source.slice(e.index);
+function knownMistake(source: string, index: number, message: string): Mistake | undefined {
+  const at = source.slice(index);
+  const before = source.slice(0, index);
+  const comment = slashComment(source, index);
+  if (comment !== undefined) {
+    return {
+      index: comment,
+      message: "'//' does not start a comment in Lua",
+      hint: "comments start with --",
+      repair: "--",
+    };
+  }
   if (at.startsWith("!=")) {
     return {
+      index,
       message: "'!=' is not a Lua operator",
       hint: "Lua writes not-equal as ~=",
       repair: "~=",
@@ -114,40 +152,41 @@ function knownMistake(source: string, e: LuaParseError): Mistake | undefined {
   if (compound) {
     const op = compound[1];
     return {
+      index,
       message: `Lua has no compound assignment '${op}='`,
       hint: `write x = x ${op} y`,
       repair: " ".repeat(op.length) + "=",
     };
   }
-  const lineStart = source.lastIndexOf("\n", e.index - 1) + 1;
-  if (at.startsWith("//") && source.slice(lineStart, e.index).trim() === "") {
+  // `a && b` fails at the second & (the first is Lua's bitwise and).
+  for (const [op, word] of [["&&", "and"], ["||", "or"]]) {
+    const start = at.startsWith(op)
+      ? index
+      : before.endsWith(op[0]) && at.startsWith(op[0])
+      ? index - 1
+      : -1;
+    if (start < 0) continue;
     return {
-      message: "'//' does not start a comment in Lua",
-      hint: "comments start with --",
-      repair: "--",
-    };
-  }
-  if (at.startsWith("&&") || at.startsWith("||")) {
-    const word = at.startsWith("&&") ? "and" : "or";
-    return {
-      message: `'${at.slice(0, 2)}' is not a Lua operator`,
+      index: start,
+      message: `'${op}' is not a Lua operator`,
       hint: `Lua writes it as ${word}`,
+      // `or` has the length of `||`; `and` is longer than `&&`.
+      repair: word.length === 2 ? word : undefined,
     };
   }
   if (at.startsWith("!")) {
-    return { message: "'!' is not a Lua operator", hint: "Lua writes negation as not" };
+    return { index, message: "'!' is not a Lua operator", hint: "Lua writes negation as not" };
   }
-  if (/^continue\b/.test(at)) {
+  const cont = /\bcontinue\s*$/.exec(before);
+  if (cont || /^continue\b/.test(at)) {
     return {
+      index: cont ? cont.index : index,
       message: "Lua has no continue statement",
       hint: "use goto continue, with ::continue:: just before the loop's end",
     };
   }
-  if (/^'(then|do)' expected near '='/.test(e.message.replace(/^\[\d+:\d+\] /, ""))) {
-    return {
-      message: e.message.replace(/^\[\d+:\d+\] /, ""),
-      hint: "a comparison is written ==; = only assigns",
-    };
+  if (/^'(then|do)' expected near '='/.test(message)) {
+    return { index, message, hint: "a comparison is written ==; = only assigns" };
   }
   return undefined;
 }
