@@ -99,11 +99,7 @@ export function checkMember(ctx: Context, m: MemberExpression, called: boolean):
     called ? "error" : "warning",
     r.kind === "object" ? "unknown-method" : "unknown-field",
     `${what} '${name}'${called ? " (calling it fails)" : ""}`,
-    replaced
-      ? `Lua 5.4 has ${replaced} instead`
-      : near
-      ? `did you mean '${near}'?`
-      : `it has: ${names.join(", ")}`,
+    replaced ?? (near ? `did you mean '${near}'?` : `it has: ${names.join(", ")}`),
   );
 }
 

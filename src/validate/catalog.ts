@@ -158,12 +158,21 @@ export const API_VALUES: readonly string[] = ["ARGS", "arg"];
 const STD_EXTRA: Record<string, readonly string[]> = {
   math: ["pi", "huge", "maxinteger", "mininteger"],
   utf8: ["charpattern"],
-  io: ["stdin", "stdout", "stderr", "flush"],
+  io: ["stdin", "stdout", "stderr"],
   os: ["setlocale"],
   package: ["path", "cpath", "loaded", "preload", "searchers", "searchpath", "config", "loadlib"],
   coroutine: [],
   string: [],
   table: [],
+};
+
+/**
+ * Standard functions llmspell's io (written over host functions) does not have: calling
+ * them fails. Each with what to use instead.
+ */
+const NOT_IN_LLMSPELL: Record<string, string> = {
+  "io.flush": "not needed: llmspell's io.write is not buffered",
+  "io.tmpfile": "use os.tmpname() and io.open",
 };
 
 /** The standard library's tables (debug is left open: it is there in unrestricted mode only). */
@@ -174,7 +183,7 @@ export const STD_TABLES: Record<string, ApiTable> = (() => {
   }
   for (const [key, [signature]] of Object.entries(LUA_DOCS)) {
     const dot = key.indexOf(".");
-    if (dot < 0) continue;
+    if (dot < 0 || key in NOT_IN_LLMSPELL) continue;
     const lib = key.slice(0, dot);
     tables[lib] ??= { functions: {}, fields: [] };
     tables[lib].functions[key.slice(dot + 1)] = parseSignature(signature);
@@ -205,17 +214,21 @@ export const REPLACED_GLOBALS: Record<string, string> = {
   self: "a method defined with ':' (function T:m() … end), which receives self",
 };
 
-/** Fields of the standard tables that Lua 5.4 dropped (without its 5.3 compatibility). */
+/**
+ * Fields of the standard tables that Lua 5.4 dropped (without its 5.3 compatibility), or
+ * that llmspell lacks, with the hint for each.
+ */
 export const REPLACED_FIELDS: Record<string, string> = {
-  "math.pow": "x ^ y",
-  "math.atan2": "math.atan(y, x)",
-  "math.log10": "math.log(x, 10)",
-  "math.mod": "math.fmod",
-  "math.cosh": "(math.exp(x) + math.exp(-x)) / 2",
-  "math.ldexp": "m * 2 ^ e",
-  "table.getn": "#t",
-  "table.maxn": "#t for a list",
-  "string.gfind": "string.gmatch",
+  ...NOT_IN_LLMSPELL,
+  "math.pow": "use x ^ y",
+  "math.atan2": "use math.atan(y, x)",
+  "math.log10": "use math.log(x, 10)",
+  "math.mod": "use math.fmod",
+  "math.cosh": "use (math.exp(x) + math.exp(-x)) / 2",
+  "math.ldexp": "use m * 2 ^ e",
+  "table.getn": "use #t",
+  "table.maxn": "use #t for a list",
+  "string.gfind": "use string.gmatch",
 };
 
 /** Every global name a script may read without defining it. */

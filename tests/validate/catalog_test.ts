@@ -1,0 +1,68 @@
+/**
+ * src/validate/catalog.ts against the runtime: every global a script sees, in both sandbox
+ * levels, and every key of each global table, is in the catalog (the standard library's or
+ * llmspell's). A global added to the runtime without its catalog entry fails here.
+ */
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { cli, tempDir } from "../helpers/cli.ts";
+import {
+  API_TABLES,
+  KNOWN_GLOBALS,
+  STD_FUNCTIONS,
+  STD_TABLES,
+} from "../../src/validate/catalog.ts";
+
+/** `name` for each global, `name.key` for each key of a global table, one a line. */
+const LIST_GLOBALS = (names: string[]) => `
+local seen, out = {}, {}
+local function add(name, value)
+  if seen[name] then return end
+  seen[name] = true
+  out[#out + 1] = name
+  if type(value) == "table" and name ~= "_G" and name ~= "debug" then
+    for k in pairs(value) do out[#out + 1] = name .. "." .. tostring(k) end
+  end
+end
+for k, v in pairs(_G) do add(k, v) end
+-- Globals made at first use are not in pairs(_G) before it.
+for _, k in ipairs({ ${names.map((n) => JSON.stringify(n)).join(", ")} }) do
+  local v = _G[k]
+  if v ~= nil then add(k, v) end
+end
+table.sort(out)
+print(table.concat(out, "\\n"))`;
+
+async function runtimeNames(level: "safe" | "unrestricted"): Promise<string[]> {
+  const dir = await tempDir();
+  await Deno.writeTextFile(`${dir}/llmspell.toml`, `[engines.lua]\nsecurity_level = "${level}"\n`);
+  const r = await cli(["exec", LIST_GLOBALS(Object.keys(API_TABLES))], { cwd: dir });
+  assertEquals(r.code, 0, r.stderr);
+  return r.stdout.split("\n").filter((l) => l !== "");
+}
+
+function known(entry: string): boolean {
+  const dot = entry.indexOf(".");
+  if (dot < 0) return KNOWN_GLOBALS.includes(entry);
+  const [name, key] = [entry.slice(0, dot), entry.slice(dot + 1)];
+  const table = API_TABLES[name] ?? STD_TABLES[name];
+  return table !== undefined && (key in table.functions || table.fields.includes(key));
+}
+
+for (const level of ["safe", "unrestricted"] as const) {
+  Deno.test(`catalog: every global and global table key of a ${level} engine is in it`, async () => {
+    const names = await runtimeNames(level);
+    assert(names.includes("print") && names.includes("string.format"), names.join(" "));
+    assertEquals(names.filter((n) => !known(n)), []);
+  });
+}
+
+Deno.test("catalog: each standard function and field it lists is there in an unrestricted engine", async () => {
+  const names = new Set(await runtimeNames("unrestricted"));
+  const listed = [
+    ...Object.keys(STD_FUNCTIONS),
+    ...Object.entries(STD_TABLES).flatMap(([t, v]) =>
+      [...Object.keys(v.functions), ...v.fields].map((k) => `${t}.${k}`)
+    ),
+  ];
+  assertEquals(listed.filter((n) => !names.has(n)), []);
+});
