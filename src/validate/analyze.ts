@@ -15,7 +15,7 @@ import type {
   MemberExpression,
   Statement,
 } from "./ast.ts";
-import { callArguments } from "./ast.ts";
+import { callArguments, forEachNode } from "./ast.ts";
 import type { DiagnosticCode, Finding, Severity } from "./diagnostic.ts";
 import type { Attrib } from "./parse.ts";
 import { Scope, type Variable, type VariableKind } from "./scope.ts";
@@ -47,6 +47,8 @@ export interface Context {
   local(name: string): Variable | undefined;
   /** Names of the Lua tools the script registers (`Tool.register("name", …)`). */
   registeredTools: Set<string>;
+  /** `T.name` the script defines on a global table (`function string.trim(s) … end`). */
+  definedFields: Set<string>;
 }
 
 export function analyze(chunk: Chunk, source: string, attribs: Map<number, Attrib>): Finding[] {
@@ -56,6 +58,9 @@ export function analyze(chunk: Chunk, source: string, attribs: Map<number, Attri
 class Analyzer implements Context {
   readonly findings: Finding[] = [];
   readonly registeredTools = new Set<string>();
+  readonly definedFields = new Set<string>();
+  /** The script runs other code (dofile, load…), which may define globals. */
+  #runsCode = false;
   #scope = new Scope(null, 0);
   #reads: GlobalRead[] = [];
   /** Global names assigned anywhere, and whether at the chunk's top level. */
@@ -65,6 +70,7 @@ class Analyzer implements Context {
 
   run(chunk: Chunk): Finding[] {
     this.#collectTools();
+    this.#collectDefinitions(chunk);
     this.#block(chunk.body);
     this.#closeScope(this.#scope);
     this.#globals();
@@ -359,14 +365,14 @@ class Analyzer implements Context {
         ? suggest(name, [...r.visible, ...KNOWN_GLOBALS, ...defined])
         : undefined;
       const hint = replaced ? `Lua 5.4 has ${replaced}` : near ? `did you mean '${near}'?` : null;
-      const fails = r.usage === "call"
-        ? "calling it fails"
-        : r.usage === "index"
-        ? "indexing it fails"
-        : "it is nil";
+      const fails = r.usage === "value"
+        ? "it is nil"
+        : `${r.usage === "call" ? "calling" : "indexing"} it fails${
+          this.#runsCode ? " unless the code this script runs with dofile or load defines it" : ""
+        }`;
       this.report(
         r.node,
-        r.usage === "value" ? "warning" : "error",
+        r.usage === "value" || this.#runsCode ? "warning" : "error",
         "undefined-global",
         `undefined global '${name}' (${fails})`,
         hint ?? "define it, or declare it local",
@@ -386,12 +392,38 @@ class Analyzer implements Context {
     }
   }
 
+  /**
+   * Before the walk, because a use may come before its definition: fields the script puts
+   * on global tables (`T.name = …`, `function T.name() … end`), globals it sets through
+   * `_G`, and whether it runs code (dofile, loadfile, load) that may define globals.
+   */
+  #collectDefinitions(chunk: Chunk): void {
+    const define = (target: Expression) => {
+      if (target.type !== "MemberExpression" || target.base.type !== "Identifier") return;
+      const base = target.base.name;
+      const name = target.identifier.name;
+      if (base === "_G") {
+        const w = this.#writes.get(name) ?? { topLevel: true, inFunction: [] };
+        w.topLevel = true;
+        this.#writes.set(name, w);
+      } else this.definedFields.add(`${base}.${name}`);
+    };
+    forEachNode(chunk, (n) => {
+      const node = n as Statement | Expression;
+      if (node.type === "AssignmentStatement") node.variables.forEach(define);
+      else if (node.type === "FunctionDeclaration" && node.identifier) define(node.identifier);
+      else if (node.type === "Identifier" && RUNS_CODE.has(node.name)) this.#runsCode = true;
+    });
+  }
+
   /** `Tool.register("name", …)` anywhere: those tools exist as `Tool.name`. */
   #collectTools(): void {
     const re = /\bTool\s*\.\s*register\s*\(\s*(["'])([\w-]+)\1/g;
     for (const m of this.source.matchAll(re)) this.registeredTools.add(m[2]);
   }
 }
+
+const RUNS_CODE = new Set(["dofile", "loadfile", "load"]);
 
 function isZero(e: Expression): boolean {
   return e.type === "NumericLiteral" && e.value === 0;

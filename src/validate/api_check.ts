@@ -75,6 +75,7 @@ export function checkMember(ctx: Context, m: MemberExpression, called: boolean):
   const name = m.identifier.name;
   const { table } = r;
   if (name in table.functions || table.fields.includes(name)) return;
+  if (r.kind === "global" && ctx.definedFields.has(`${r.label}.${name}`)) return;
   const names = [...Object.keys(table.functions), ...table.fields];
   if (table.dynamic) {
     const tools = [...table.dynamic.names, ...ctx.registeredTools];

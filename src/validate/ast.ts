@@ -156,3 +156,21 @@ export function isMultiValue(e: Expression | undefined): boolean {
     (e.type === "CallExpression" || e.type === "TableCallExpression" ||
       e.type === "StringCallExpression" || e.type === "VarargLiteral");
 }
+
+/** Calls `visit` on every node under `node` (itself included), in no particular order. */
+export function forEachNode(node: unknown, visit: (n: { type: string }) => void): void {
+  if (Array.isArray(node)) {
+    for (const n of node) forEachNode(n, visit);
+    return;
+  }
+  if (
+    typeof node !== "object" || node === null ||
+    typeof (node as { type?: unknown }).type !== "string"
+  ) {
+    return;
+  }
+  visit(node as { type: string });
+  for (const [key, value] of Object.entries(node)) {
+    if (key !== "loc" && key !== "range" && typeof value === "object") forEachNode(value, visit);
+  }
+}

@@ -197,6 +197,8 @@ export const STD_FUNCTIONS: Record<string, Signature> = Object.fromEntries(
     .filter(([k, [sig]]) => !k.includes(".") && sig.includes("(") && !(k in API_FUNCTIONS))
     .map(([k, [sig]]) => [k, parseSignature(sig)]),
 );
+// `error()` raises nil: its message is optional in practice, though the manual names it.
+STD_FUNCTIONS.error = { ...STD_FUNCTIONS.error, min: 0 };
 
 /** Other standard globals. */
 export const STD_VALUES: readonly string[] = ["_G", "_VERSION", "_ENV", "debug"];
