@@ -21,7 +21,14 @@ import type { Attrib } from "./parse.ts";
 import { Scope, type Variable, type VariableKind } from "./scope.ts";
 import { KNOWN_GLOBALS, REPLACED_GLOBALS } from "./catalog.ts";
 import { checkCall, checkMember, typeOf } from "./api_check.ts";
-import { checkBinary, checkNumericFor, checkTable } from "./patterns.ts";
+import {
+  checkBinary,
+  checkIterator,
+  checkNumericFor,
+  checkStringIndex,
+  checkTable,
+  valueKind,
+} from "./patterns.ts";
 import { suggest } from "../suggest.ts";
 
 /** How a global is used where it is read: calling or indexing nil fails at once. */
@@ -59,6 +66,8 @@ class Analyzer implements Context {
   readonly findings: Finding[] = [];
   readonly registeredTools = new Set<string>();
   readonly definedFields = new Set<string>();
+  /** Where each local name is declared, for an undefined global that is one out of scope. */
+  #declared = new Map<string, number>();
   /** The script runs other code (dofile, load…), which may define globals. */
   #runsCode = false;
   #scope = new Scope(null, 0);
@@ -153,12 +162,14 @@ class Analyzer implements Context {
       attrib: this.attribs.get(node.range[0]),
       reads: 0,
       type: init ? typeOf(this, init) : undefined,
+      holds: valueKind(init),
       list: init?.type === "TableConstructorExpression" &&
         init.fields.some((f) => f.type === "TableValue"),
       zeroAssigned: false,
       zeroReads: [],
     };
     this.#scope.vars.set(name, v);
+    if (!this.#declared.has(name)) this.#declared.set(name, node.loc.start.line);
     return v;
   }
 
@@ -217,6 +228,7 @@ class Analyzer implements Context {
         this.#block(s.body);
         return this.#close();
       case "ForGenericStatement":
+        checkIterator(this, s);
         s.iterators.forEach((e) => this.#expr(e));
         this.#open();
         s.variables.forEach((v) => this.#declare(v, "loop"));
@@ -267,6 +279,7 @@ class Analyzer implements Context {
           );
         }
         v.type = value ? typeOf(this, value) : undefined;
+        v.holds = valueKind(value);
         v.list = value?.type === "TableConstructorExpression" &&
           value.fields.some((f) => f.type === "TableValue");
         return;
@@ -325,6 +338,7 @@ class Analyzer implements Context {
         if (isZero(e.index) && e.base.type === "Identifier") {
           this.#scope.lookup(e.base.name)?.zeroReads.push(e.base);
         }
+        checkStringIndex(this, e);
         return;
       case "CallExpression":
       case "TableCallExpression":
@@ -364,7 +378,14 @@ class Analyzer implements Context {
       const near = name.length > 2 && name !== name.toUpperCase()
         ? suggest(name, [...r.visible, ...KNOWN_GLOBALS, ...defined])
         : undefined;
-      const hint = replaced ? `Lua 5.4 has ${replaced}` : near ? `did you mean '${near}'?` : null;
+      const local = this.#declared.get(name);
+      const hint = local !== undefined
+        ? `a local '${name}' is declared on line ${local}, but it is not in scope here: declare it before this use, in an enclosing block`
+        : replaced
+        ? `Lua 5.4 has ${replaced}`
+        : near
+        ? `did you mean '${near}'?`
+        : null;
       const fails = r.usage === "value"
         ? "it is nil"
         : `${r.usage === "call" ? "calling" : "indexing"} it fails${

@@ -21,6 +21,8 @@ export type DiagnosticCode =
   | "unused-local"
   | "shadowing"
   | "zero-index"
+  | "string-index"
+  | "missing-iterator"
   | "string-arithmetic"
   | "not-precedence"
   | "format-arguments"

@@ -185,6 +185,16 @@ function knownMistake(source: string, index: number, message: string): Mistake |
       hint: "use goto continue, with ::continue:: just before the loop's end",
     };
   }
+  const elseIf = /\belse[ \t]+if\b/.exec(source);
+  if (/^'end' expected/.test(message) && elseIf) {
+    return {
+      index,
+      message,
+      hint: `'else if' on line ${
+        positionOf(source, elseIf.index).line
+      } opens a new if that needs its own end: write elseif`,
+    };
+  }
   if (/^'(then|do)' expected near '='/.test(message)) {
     return { index, message, hint: "a comparison is written ==; = only assigns" };
   }

@@ -10,6 +10,7 @@ import type {
   BinaryExpression,
   Call,
   Expression,
+  IndexExpression,
   Statement,
   StringLiteral,
   TableConstructor,
@@ -141,4 +142,54 @@ export function checkFormat(
       "add a % directive for each value",
     );
   }
+}
+
+/** What a literal value is, when the expression says so. */
+export function valueKind(e: Expression | undefined): "table" | "string" | undefined {
+  if (e?.type === "TableConstructorExpression") return "table";
+  if (e?.type === "StringLiteral") return "string";
+  if (e?.type === "BinaryExpression" && e.operator === "..") return "string";
+  return undefined;
+}
+
+/** `for k, v in t do`: a table is not an iterator. */
+export function checkIterator(
+  ctx: Context,
+  s: Extract<Statement, { type: "ForGenericStatement" }>,
+): void {
+  if (s.iterators.length !== 1) return;
+  const it = s.iterators[0];
+  const v = it.type === "Identifier" ? ctx.local(it.name) : undefined;
+  if (it.type !== "TableConstructorExpression" && v?.holds !== "table") return;
+  const t = ctx.source.slice(it.range[0], it.range[1]);
+  const fn = v?.list || (it.type === "TableConstructorExpression" &&
+      it.fields.every((f) => f.type === "TableValue"))
+    ? "ipairs"
+    : "pairs";
+  ctx.report(
+    it,
+    "error",
+    "missing-iterator",
+    `for ... in ${t}: a table is not an iterator (calling it fails)`,
+    `for ${s.variables.map((x) => x.name).join(", ")} in ${fn}(${t}) do`,
+  );
+}
+
+/** `s[1]` on a string: strings are not indexed by position. */
+export function checkStringIndex(ctx: Context, e: IndexExpression): void {
+  if (e.index.type !== "NumericLiteral") return;
+  const base = e.base;
+  const isString = base.type === "StringLiteral" ||
+    (base.type === "Identifier" && ctx.local(base.name)?.holds === "string");
+  if (!isString) return;
+  const s = ctx.source.slice(base.range[0], base.range[1]);
+  // Positions start at 1 in strings too.
+  const i = e.index.value === 0 ? "1" : e.index.raw;
+  ctx.report(
+    e,
+    "warning",
+    "string-index",
+    `${s}[${e.index.raw}] is nil: a string is not indexed by position`,
+    `${base.type === "Identifier" ? s : `(${s})`}:sub(${i}, ${i}) is the character`,
+  );
 }

@@ -17,6 +17,8 @@ export interface Variable {
   reads: number;
   /** The llmspell object type it holds (catalog.ts API_TYPES), while known. */
   type?: string;
+  /** What it was last given, when a literal says: a table or a string. */
+  holds?: "table" | "string";
   /** Made by a table constructor with list items, so `t[0]` is likely a mistake. */
   list: boolean;
   /** `t[0] = …` somewhere: the script uses index 0 on purpose. */

@@ -96,6 +96,8 @@ Deno.test("validate --output json: the same diagnostics as objects, each with a 
       "unused-local",
       "shadowing",
       "zero-index",
+      "string-index",
+      "missing-iterator",
       "string-arithmetic",
       "not-precedence",
       "format-arguments",
