@@ -253,7 +253,12 @@ async function restartKernel(meta: KernelMeta, timeoutMs: number): Promise<void>
   // An empty cell: it runs only once the fresh Lua state is ready (a restart holds cells).
   const probe = { code: "", silent: true, store_history: false, allow_stdin: false };
   while (Date.now() < deadline) {
-    if (!isAlive(meta)) throw failed("exited during the restart");
+    // Looked at twice: while its process image is being replaced (execve), /proc can show
+    // it without its command line for a moment.
+    if (!isAlive(meta)) {
+      await delay(200);
+      if (!isAlive(meta)) throw failed("exited during the restart");
+    }
     try {
       const ok = await bounded(Math.min(left(), 5000), async () => {
         const client = await connectTo(meta.connection_file, left());

@@ -120,6 +120,8 @@ export interface KernelOptions {
    * engine counts as wedged (kernel.interrupt_grace_ms; default 2000).
    */
   interruptGraceMs?: number;
+  /** When the kernel started (its uptime): a new process image of it goes on counting. */
+  startedAt?: Date;
   /**
    * The engine did not honour an interrupt or a restart in time (a worker spinning in C code
    * cannot be stopped in Deno): replaces the kernel's process (service.ts). The running cell
@@ -250,7 +252,7 @@ export class Kernel {
   #executions = 0;
   #input: InputWait | undefined;
   #closed = false;
-  readonly #startedAt = new Date();
+  readonly #startedAt: Date;
   /** The debug session (debug_request, debug_event): kernel_debugger.ts. */
   readonly #debugger = new KernelDebugger({
     engine: () => this.#engine,
@@ -261,6 +263,7 @@ export class Kernel {
     this.#transport = transport;
     this.#options = options;
     this.kernelId = options.kernelId;
+    this.#startedAt = options.startedAt ?? new Date();
     this.session = options.session ?? crypto.randomUUID();
     this.#log = options.logger ?? silentLogger;
     this.#engine = options.engine ?? new Engine({ deferWorker: options.deferEngineStart });

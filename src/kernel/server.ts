@@ -220,14 +220,21 @@ export class KernelServer implements KernelTransport {
   }
 
   /**
-   * Resolves once `n` peers have subscribed to IOPub, or after `ms`: a new kernel image
-   * (reexec.ts) waits for its clients' SUB sockets to reconnect, so that they see its
-   * "starting".
+   * Resolves once `n` peers have subscribed to IOPub, or when none has come for `quietMs`,
+   * or after `ms`: a new kernel image (reexec.ts) waits for its clients' SUB sockets to
+   * reconnect (they retry every 100 ms), so that they see its "starting". Some never come
+   * back: the client of the cell that wedged often leaves with its error reply.
    */
-  async waitForSubscribers(n: number, ms: number): Promise<void> {
+  async waitForSubscribers(n: number, ms: number, quietMs = 300): Promise<void> {
     const deadline = Date.now() + ms;
-    while (this.#iopub.subscribers < n && Date.now() < deadline) {
+    let seen = this.#iopub.subscribers;
+    let changed = Date.now();
+    while (seen < n && Date.now() < deadline && Date.now() - changed < quietMs) {
       await new Promise((r) => setTimeout(r, 10));
+      if (this.#iopub.subscribers !== seen) {
+        seen = this.#iopub.subscribers;
+        changed = Date.now();
+      }
     }
   }
 

@@ -222,6 +222,7 @@ async function serve(
     logger: log,
     onShutdown: () => stop(0),
     interruptGraceMs: config.kernel.interrupt_grace_ms,
+    startedAt: resumed ? new Date(resumed.startedAt) : undefined,
     onWedged: async (reason) => {
       // The worker cannot be stopped: a new image of this process (same pid) takes over.
       const state = {
@@ -277,7 +278,7 @@ async function serve(
     }
     // The clients' SUB sockets reconnect by themselves (libzmq: every 100 ms): wait, so
     // that they see this image's "starting".
-    if (resumed) await server.waitForSubscribers(resumed.subscribers, 2000);
+    if (resumed) await server.waitForSubscribers(resumed.subscribers, 1500);
     await server.kernel.ready();
   } catch (e) {
     await cleanup();

@@ -83,16 +83,16 @@ def error_traceback(io):
     return None
 
 
-def scenario_interrupt(cf, code="while true do end"):
+def scenario_interrupt(cf, code="while true do end", ready=""):
+    """`ready`: interrupt once the cell has printed this (it is where it loops)."""
     kc = client(cf)
     run(kc, "kept = 41")
     mid = kc.execute(code)
     # Wait until the cell runs (execute_input is published when it starts).
-    deadline = time.time() + TIMEOUT
-    while time.time() < deadline:
-        m = kc.get_iopub_msg(timeout=TIMEOUT)
-        if m["parent_header"].get("msg_id") == mid and m["msg_type"] == "execute_input":
-            break
+    if ready:
+        wait_output(kc, mid, ready)
+    else:
+        wait_running(kc, mid)
     t0 = time.time()
     msg = kc.session.msg("interrupt_request", {})
     kc.control_channel.send(msg)
@@ -450,16 +450,29 @@ def scenario_stream_topic(cf):
             "texts": sorted(set(texts))}
 
 
-def scenario_wedged(cf, code, how="interrupt"):
+def wait_output(kc, mid, text):
+    """Waits until the cell has printed `text`."""
+    deadline = time.time() + TIMEOUT
+    out = ""
+    while text not in out and time.time() < deadline:
+        m = kc.get_iopub_msg(timeout=TIMEOUT)
+        if m["parent_header"].get("msg_id") == mid and m["msg_type"] == "stream":
+            out += m["content"]["text"]
+    if text not in out:
+        raise TimeoutError(f"{mid} did not print {text!r}")
+
+
+def scenario_wedged(cf, code, how="interrupt", ready=""):
     """A cell that never reaches a Lua hook: interrupt (or restart) it; what clients see.
 
-    Collects every IOPub message after the request (any parent) until the new kernel image
-    says idle; then runs `1+1` on the same client (same connection file and ports).
+    `ready`: the text the cell prints where it loops (then it is past any Lua hook). Collects
+    every IOPub message after the request (any parent) until the new kernel image says idle;
+    then runs `1+1` on the same client (same connection file and ports).
     """
     kc = client(cf)
     run(kc, "kept = 41")
     mid = kc.execute(code)
-    wait_running(kc, mid)
+    wait_output(kc, mid, ready) if ready else wait_running(kc, mid)
     t0 = time.time()
     if how != "none":  # none: the kernel's time limit (timeout_ms) is what stops it
         msg = kc.session.msg("interrupt_request" if how == "interrupt" else "shutdown_request",
