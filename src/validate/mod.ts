@@ -5,7 +5,7 @@
  * @module
  */
 import { analyze } from "./analyze.ts";
-import { byPosition, type Diagnostic } from "./diagnostic.ts";
+import { byPosition, type Diagnostic, type Finding } from "./diagnostic.ts";
 import { parseLua } from "./parse.ts";
 
 export type { Diagnostic } from "./diagnostic.ts";
@@ -13,9 +13,23 @@ export { formatDiagnostic } from "./diagnostic.ts";
 
 /** The diagnostics of `text`, named `file` in them, sorted by position. */
 export async function validateSource(text: string, file: string): Promise<Diagnostic[]> {
-  const parsed = await parseLua(text);
-  const findings = parsed.chunk
-    ? [...parsed.findings, ...analyze(parsed.chunk, text, parsed.attribs)]
-    : parsed.findings;
+  let findings: Finding[];
+  try {
+    const parsed = await parseLua(text);
+    findings = parsed.chunk
+      ? [...parsed.findings, ...analyze(parsed.chunk, text, parsed.attribs)]
+      : parsed.findings;
+  } catch (e) {
+    // The parser and the walk recurse; Lua itself refuses a script nested ~200 levels deep.
+    if (!(e instanceof RangeError)) throw e;
+    findings = [{
+      line: 1,
+      column: 1,
+      severity: "error",
+      code: "syntax",
+      message: "the script nests too deeply to check (lua5.4 refuses it too: C stack overflow)",
+      hint: null,
+    }];
+  }
   return findings.sort(byPosition).map((f) => ({ file, ...f }));
 }
