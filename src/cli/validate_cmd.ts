@@ -17,17 +17,21 @@ export function registerValidateCommand(program: Command): void {
       .description(
         "check Lua scripts without running them: syntax, undefined globals, llmspell API calls, unused locals, common mistakes",
       )
-      .argument("<files...>", "Lua scripts to check (- reads one from stdin)"),
+      .argument(
+        "<files...>",
+        "Lua scripts to check; a directory: its *.lua files, recursively; - reads stdin",
+      ),
   );
   example(
     cmd,
     "llmspell validate agent.lua",
-    "llmspell validate examples/*.lua --output json",
+    "llmspell validate examples/ --output json",
   );
   cmd.action(async (files: string[], _opts: unknown, self: Command) => {
     const ctx = contextOf(self);
     // Every file is read before any is checked: a wrong path is a usage error (exit 2).
-    const sources = await Promise.all(files.map(readSource));
+    const paths = (await Promise.all(files.map(expand))).flat();
+    const sources = await Promise.all(paths.map(readSource));
     const { validateSource, formatDiagnostic } = await import("../validate/mod.ts");
     const diagnostics = (await Promise.all(
       sources.map(({ name, text }) => validateSource(text, name)),
@@ -51,6 +55,22 @@ export function registerValidateCommand(program: Command): void {
     setExit(errors > 0 ? ExitCode.failure : ExitCode.ok);
   });
   program.addCommand(cmd);
+}
+
+/** A directory's `*.lua` files, recursively and sorted (hidden directories skipped). */
+async function expand(file: string): Promise<string[]> {
+  const info = file === "-" ? undefined : await Deno.stat(file).catch(() => undefined);
+  if (!info?.isDirectory) return [file];
+  const found: string[] = [];
+  const walk = async (dir: string) => {
+    for await (const e of Deno.readDir(dir)) {
+      const p = `${dir.replace(/\/$/, "")}/${e.name}`;
+      if (e.isDirectory && !e.name.startsWith(".")) await walk(p);
+      else if (e.isFile && e.name.endsWith(".lua")) found.push(p);
+    }
+  };
+  await walk(file);
+  return found.sort();
 }
 
 /** A script as lua5.4 loads it (readScript; stdin the same way). */

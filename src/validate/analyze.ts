@@ -58,8 +58,14 @@ export interface Context {
   definedFields: Set<string>;
 }
 
-export function analyze(chunk: Chunk, source: string, attribs: Map<number, Attrib>): Finding[] {
-  return new Analyzer(source, attribs).run(chunk);
+/** `globals`: names the script declares defined elsewhere (directives.ts). */
+export function analyze(
+  chunk: Chunk,
+  source: string,
+  attribs: Map<number, Attrib>,
+  globals: ReadonlySet<string> = new Set(),
+): Finding[] {
+  return new Analyzer(source, attribs, globals).run(chunk);
 }
 
 class Analyzer implements Context {
@@ -75,7 +81,11 @@ class Analyzer implements Context {
   /** Global names assigned anywhere, and whether at the chunk's top level. */
   #writes = new Map<string, { topLevel: boolean; inFunction: Identifier[] }>();
 
-  constructor(readonly source: string, readonly attribs: Map<number, Attrib>) {}
+  constructor(
+    readonly source: string,
+    readonly attribs: Map<number, Attrib>,
+    readonly declaredGlobals: ReadonlySet<string>,
+  ) {}
 
   run(chunk: Chunk): Finding[] {
     this.#collectTools();
@@ -363,7 +373,7 @@ class Analyzer implements Context {
   // Globals --------------------------------------------------------------------------------
 
   #globals(): void {
-    const known = new Set(KNOWN_GLOBALS);
+    const known = new Set([...KNOWN_GLOBALS, ...this.declaredGlobals]);
     const defined = [...this.#writes.keys()];
     const seen = new Set<string>();
     for (const r of this.#reads) {

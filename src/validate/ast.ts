@@ -138,9 +138,16 @@ export type Statement =
     body: Statement[];
   });
 
+export interface Comment extends Base {
+  type: "Comment";
+  /** The text after `--` (or inside `--[[ ]]`). */
+  value: string;
+}
+
 export interface Chunk {
   type: "Chunk";
   body: Statement[];
+  comments: Comment[];
 }
 
 /** A call's arguments as a list, whatever its syntax (`f(a)`, `f{…}`, `f"…"`). */

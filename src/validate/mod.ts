@@ -7,6 +7,7 @@
 import { analyze } from "./analyze.ts";
 import { byPosition, type Diagnostic, type Finding } from "./diagnostic.ts";
 import { parseLua } from "./parse.ts";
+import { isIgnored, readDirectives } from "./directives.ts";
 
 export type { Diagnostic } from "./diagnostic.ts";
 export { formatDiagnostic } from "./diagnostic.ts";
@@ -16,9 +17,15 @@ export async function validateSource(text: string, file: string): Promise<Diagno
   let findings: Finding[];
   try {
     const parsed = await parseLua(text);
-    findings = parsed.chunk
-      ? [...parsed.findings, ...analyze(parsed.chunk, text, parsed.attribs)]
-      : parsed.findings;
+    findings = parsed.findings;
+    if (parsed.chunk) {
+      const directives = readDirectives(parsed.chunk.comments);
+      findings = [
+        ...findings,
+        ...analyze(parsed.chunk, text, parsed.attribs, directives.globals)
+          .filter((f) => !isIgnored(directives, f)),
+      ];
+    }
   } catch (e) {
     // The parser and the walk recurse; Lua itself refuses a script nested ~200 levels deep.
     if (!(e instanceof RangeError)) throw e;

@@ -45,7 +45,7 @@ const OPTIONS = {
   luaVersion: "5.3",
   locations: true,
   ranges: true,
-  comments: false,
+  comments: true,
   encodingMode: "none",
 };
 

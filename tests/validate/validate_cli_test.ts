@@ -153,6 +153,25 @@ Deno.test("validate: exit 0 with warnings only, 1 with an error, 2 on usage", as
   assertMatch(missing.stderr, /^error: script not found: nope\.lua\nhint: .*llmspell validate -/);
 });
 
+Deno.test("validate DIR checks the directory's *.lua files, recursively and sorted", async () => {
+  const names = await corpus();
+  const dir = await cli(["validate", "validate"], { cwd: FIXTURES });
+  const files = await cli(["validate", ...names.map((n) => `validate/${n}`)], { cwd: FIXTURES });
+  assertStringIncludes(dir.stdout, "validate/mixed.lua:3:29: error: ");
+  assertEquals([dir.code, dir.stdout, dir.stderr], [files.code, files.stdout, files.stderr]);
+  let all = 0;
+  const walk = async (d: string): Promise<void> => {
+    for await (const e of Deno.readDir(d)) {
+      if (e.isDirectory) await walk(`${d}/${e.name}`);
+      else if (e.name.endsWith(".lua")) all++;
+    }
+  };
+  await walk(FIXTURES);
+  const tree = await cli(["validate", "."], { cwd: FIXTURES });
+  assertMatch(tree.stderr, new RegExp(`^${all} files checked: `));
+  assertStringIncludes(tree.stdout, "./validate/mixed.lua:3:29: error: ");
+});
+
 Deno.test("validate - reads stdin; --help shows an example", async () => {
   const r = await cli(["validate", "-"], { cwd: DIR, stdin: "local x = 1\nprint(y)\n" });
   assertEquals(r.stdout.split("\n").filter((l) => l !== ""), [
