@@ -50,7 +50,6 @@ if (inWorker) {
   const { Control, RingRecord } = await import("../src/engine/protocol.ts");
   const { createRingBuffer, RingReader } = await import("../src/engine/output_ring.ts");
   const output = createRingBuffer();
-  const { createMailbox } = await import("../src/engine/mailbox.ts");
   const scope = self as unknown as {
     postMessage(m: FromWorker | Marks): void;
     onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
@@ -78,7 +77,6 @@ if (inWorker) {
     },
     control: new SharedArrayBuffer(Control.size * 4),
     output,
-    mailbox: createMailbox(),
   });
   if (ready.type !== "ready") throw new Error(JSON.stringify(ready));
   marks.worker_prelude_done = epochNow();

@@ -14,9 +14,9 @@ export const API_GLOBALS: readonly string[] = ["State"];
 export function provideApi(): void {
   provideHost({
     globals: API_GLOBALS,
-    start: async (buffer, options) => {
-      const { HostServer } = await import("./host_server.ts");
-      return new HostServer(buffer, options);
+    start: async (options) => {
+      const { HostFunctions } = await import("./host_functions.ts");
+      return new HostFunctions(options);
     },
   });
 }

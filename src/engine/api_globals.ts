@@ -30,12 +30,13 @@ export interface ApiGlobalsContext {
   onInterrupt(L: number): void;
 }
 
-export function installApiGlobals(ctx: ApiGlobalsContext): void {
+/** Defines the globals; returns `call` (a C function pointer), for the kernel API's input. */
+export function installApiGlobals(ctx: ApiGlobalsContext): number {
   const { api, L } = ctx;
   const lua = api.lua;
-  if (ctx.globals.length === 0) return;
-  let callPtr = 0;
-  const callFunction = () => callPtr ||= api.cfunction(hostCall(ctx));
+  const callPtr = api.cfunction(hostCall(ctx));
+  if (ctx.globals.length === 0) return callPtr;
+  const callFunction = () => callPtr;
 
   // __index of a global not loaded yet (t, k); upvalue 1: the global's index.
   const loader = api.cfunction((L) => {
@@ -71,6 +72,7 @@ export function installApiGlobals(ctx: ApiGlobalsContext): void {
     lua.lua_setfield(L, -2, name);
   });
   lua.lua_settop(L, -2);
+  return callPtr;
 }
 
 /**
@@ -82,8 +84,9 @@ function hostCall(ctx: ApiGlobalsContext): (L: number) => number {
   const lua = api.lua;
   const caller = new HostCaller(ctx.wake);
   const stop = () => pendingSignal(ctx.control) !== Signal.none;
-  const w = new ValueWriter(1024);
+  let w: ValueWriter | undefined;
   return (L) => {
+    w ??= new ValueWriter(1024);
     const n = lua.lua_gettop(L);
     const method = api.str(L, 1) ?? "";
     w.length = 0;

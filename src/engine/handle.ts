@@ -3,7 +3,6 @@
  * streams as they are written and then its outcome: values, an error, or an exit code.
  */
 import { WORKER_URL } from "./assets.ts";
-import { createMailbox, MailState, nudge, postAnswer } from "./mailbox.ts";
 import { createRingBuffer, RingReader, type StreamChunk } from "./output_ring.ts";
 import {
   Control,
@@ -25,7 +24,9 @@ import { compileEngineWasm } from "./wasm_module.ts";
 import { concat } from "../bytes.ts";
 import { LlmspellError } from "../errors.ts";
 import { DebugLink } from "../debug/link.ts";
-import { hostProvider, type HostSide } from "./host_link.ts";
+import { type HostDispatcher, hostProvider } from "./host_link.ts";
+import type { HostServer } from "./host_server.ts";
+import { encodeText } from "../byte_string.ts";
 
 export type EngineEvent =
   | { type: "stream"; name: "stdout" | "stderr"; data: Uint8Array }
@@ -95,7 +96,6 @@ export class Engine {
    */
   readonly #pending: Pending[] = [];
   readonly #queries = new Map<number, (a: QueryAnswer) => void>();
-  readonly #mailbox = createMailbox();
   /** Parts of a long JSON record (RingRecord.part), until the record itself. */
   #parts: Uint8Array[] = [];
   #ready: Promise<void> | undefined;
@@ -112,7 +112,14 @@ export class Engine {
   #repoke: ReturnType<typeof setInterval> | undefined;
   #options: EngineOptions | undefined;
   /** Serves the worker's host calls; loaded at the first one (host_channel.ts). */
-  #host: Promise<HostSide> | undefined;
+  #host: Promise<HostServer> | undefined;
+  /** The host functions (host_link.ts), made at the first call of one. */
+  #functions: HostDispatcher | undefined;
+  #functionsLoading: Promise<HostDispatcher> | undefined;
+  /** The host call of an input request, waiting for `provideInput`. */
+  #input: { resolve: (line: string | null) => void; reject: (e: Error) => void } | undefined;
+  /** An answer given before the worker's call for it arrived. */
+  #earlyInput: { line: string | null } | Error | undefined;
   /** The debugger (`options.debug`): DAP requests to the worker, events back. */
   readonly debug: DebugLink = new DebugLink(
     (m) => this.#post(m),
@@ -174,7 +181,6 @@ export class Engine {
       options: globals ? { ...options, globals: [...globals] } : options,
       control: this.#controlBuf,
       output: this.#ringBuf,
-      mailbox: this.#mailbox,
       debug: options.debug ? this.debug.buffer : undefined,
     });
     return this.#ready;
@@ -222,12 +228,38 @@ export class Engine {
 
   /** The worker made a host call and this side was not listening. */
   #serveHost(buffer: SharedArrayBuffer | undefined): void {
-    const provider = hostProvider();
-    // The worker defines host-call globals only when a provider gave their names.
-    if (buffer && !this.#host && provider && this.#options) {
-      this.#host = provider.start(buffer, this.#options);
+    if (buffer && !this.#host) {
+      this.#host = import("./host_server.ts").then(({ HostServer }) =>
+        new HostServer(buffer, (method, args) => this.#dispatch(method, args))
+      );
     }
     this.#host?.then((server) => server.serve(), (e) => this.#die(e));
+  }
+
+  /** A host call: the engine's own (`io.input`), or a host function of the provider. */
+  #dispatch(method: string, args: Uint8Array): Uint8Array | Promise<Uint8Array> {
+    if (method === "io.input") {
+      return this.#awaitInput().then(async (line) => {
+        // Loaded here, not at start-up: the answer is one result, the line or nil.
+        const { encodeValues } = await import("./host_values.ts");
+        return encodeValues([line === null ? null : encodeText(line)]);
+      });
+    }
+    if (this.#functions) return this.#functions.dispatch(method, args);
+    const provider = hostProvider();
+    if (!provider || !this.#options) throw new Error(`no host functions here (${method})`);
+    this.#functionsLoading ??= provider.start(this.#options);
+    // The arguments stay valid until the call is answered.
+    return this.#functionsLoading.then((f) => (this.#functions = f).dispatch(method, args));
+  }
+
+  /** The worker waits for the answer to the input request it put on the ring. */
+  #awaitInput(): Promise<string | null> {
+    const early = this.#earlyInput;
+    this.#earlyInput = undefined;
+    if (early instanceof Error) return Promise.reject(early);
+    if (early) return Promise.resolve(early.line);
+    return new Promise((resolve, reject) => this.#input = { resolve, reject });
   }
 
   /**
@@ -246,6 +278,7 @@ export class Engine {
 
   #die(e: Error): void {
     this.#fatal = e;
+    this.#dropInput(`engine failed: ${e.message}`);
     this.debug.fail(`engine failed: ${e.message}`);
     this.#onReady?.reject(e);
     this.#endAll(failedOutcome(e));
@@ -384,6 +417,8 @@ export class Engine {
           : { type: "display", data: ev.data ?? {}, metadata: ev.metadata ?? {} };
       }
       case RingRecord.input: {
+        // A new request: an answer left from an earlier one (after an interrupt) is stale.
+        this.#earlyInput = undefined;
         const ev = this.#json(chunk.data);
         return { type: "input", prompt: String(ev.prompt ?? ""), password: ev.password === true };
       }
@@ -407,9 +442,18 @@ export class Engine {
    * input. `error` refuses it: io.read/input() raise that message.
    */
   provideInput(value: string | null, error?: string): void {
-    if (error !== undefined) postAnswer(this.#mailbox, MailState.error, error);
-    else if (value === null) postAnswer(this.#mailbox, MailState.eof);
-    else postAnswer(this.#mailbox, MailState.value, value);
+    const input = this.#input;
+    this.#input = undefined;
+    if (!input) this.#earlyInput = error !== undefined ? new Error(error) : { line: value };
+    else if (error !== undefined) input.reject(new Error(error));
+    else input.resolve(value);
+  }
+
+  /** Ends a wait for input that no answer will end (the worker has stopped waiting). */
+  #dropInput(why: string): void {
+    this.#input?.reject(new Error(why));
+    this.#input = undefined;
+    this.#earlyInput = undefined;
   }
 
   /** Completion, inspection, is-complete: answered after the running chunk, if any. */
@@ -432,8 +476,9 @@ export class Engine {
    */
   interrupt(id?: number): void {
     this.#signal(Signal.interrupt, id);
-    // A chunk waiting for input or a host call checks the signal when woken.
-    nudge(this.#mailbox);
+    // A chunk waiting for input or a host call checks the signal when woken; it no longer
+    // waits for the input it asked for.
+    if (id === undefined || id === this.#pending[0]?.id) this.#dropInput("interrupted");
     this.#host?.then((server) => server.nudge(), () => {});
   }
 
@@ -507,6 +552,6 @@ export class Engine {
   close(): void {
     clearInterval(this.#repoke);
     this.#workerV?.terminate();
-    this.#host?.then((server) => server.close(), () => {});
+    this.#functions?.close();
   }
 }

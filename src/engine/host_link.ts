@@ -5,20 +5,18 @@
  */
 import type { EngineOptions } from "./protocol.ts";
 
-/** The main-thread side of one engine's channel. */
-export interface HostSide {
-  /** Serves the calls waiting (at each wake-up message from the worker). */
-  serve(): void;
-  /** Wakes the worker if it waits for an answer (an interrupt). */
-  nudge(): void;
+/** The host functions of one engine (its host server calls them, host_server.ts). */
+export interface HostDispatcher {
+  /** The call's encoded results (see host_server.ts HostDispatch). */
+  dispatch(method: string, args: Uint8Array): Uint8Array | Promise<Uint8Array>;
   close(): void;
 }
 
 export interface HostProvider {
   /** The Lua globals the worker defines; each loads its Lua side at first use. */
   globals: readonly string[];
-  /** Starts serving the channel whose buffer the worker sent with its first call. */
-  start(buffer: SharedArrayBuffer, options: EngineOptions): Promise<HostSide>;
+  /** The host functions of an engine, made at its first call of one. */
+  start(options: EngineOptions): Promise<HostDispatcher>;
 }
 
 let provider: HostProvider | undefined;

@@ -1,14 +1,14 @@
 /**
  * Worker side of display(), clear_output() and input(): C functions that put display
- * events and input requests on the output ring (in order with print output), and wait in
- * the mailbox for an answer to an input request.
+ * events and input requests on the output ring (in order with print output). The Lua side
+ * then waits for an input request's answer with the host call `io.input`
+ * (host_channel.ts).
  */
 import { type CApi } from "./capi.ts";
 import { LUA_REGISTRYINDEX, LuaStatus } from "./lua_h.ts";
 import { loadChunk } from "./lua/chunks.ts";
-import { awaitAnswer, MailState, resetMailbox } from "./mailbox.ts";
 import { type RingWriter, writeJson } from "./output_ring.ts";
-import { pendingSignal, RingRecord, Signal } from "./protocol.ts";
+import { RingRecord } from "./protocol.ts";
 import { decodeBytes } from "../byte_string.ts";
 
 const decoder = new TextDecoder();
@@ -25,14 +25,12 @@ export interface KernelApiContext {
   api: CApi;
   L: number;
   out: RingWriter;
-  control: Int32Array;
-  mailbox?: SharedArrayBuffer;
+  /** `call(method, ...)`, the C function of host calls (api_globals.ts). */
+  hostCall: number;
   kernelStdin: boolean;
   hostRef: number;
   envRef: number;
   formatRef: number;
-  /** Called when an interrupt ends a wait, to re-arm the hook (count 1). */
-  onInterrupt(L: number): void;
 }
 
 /** Loads the Lua part over the environment; returns a registry ref of the JSON encoder. */
@@ -75,26 +73,13 @@ export function installKernelApi(ctx: KernelApiContext): number {
     return 0;
   });
 
-  fn("ask", (L) => {
-    const mailbox = ctx.mailbox;
-    if (!mailbox) throw new Error("input is not available here");
+  fn("request_input", (L) => {
     const prompt = api.str(L, 1) ?? "";
     const password = lua.lua_toboolean(L, 2) !== 0;
-    resetMailbox(mailbox);
     writeJson(out, RingRecord.input, { prompt, password });
-    const answer = awaitAnswer(
-      mailbox,
-      () => pendingSignal(ctx.control) !== Signal.none,
-    );
-    if (answer === null) {
-      ctx.onInterrupt(L);
-      api.pushString(L, "interrupted");
-      return lua.lua_error(L);
-    }
-    if (answer.state === MailState.eof) return api.ret(L, undefined);
-    if (answer.state === MailState.error) throw new Error(answer.text);
-    return api.ret(L, answer.text);
+    return 0;
   });
+  api.setFunction(L, "call", ctx.hostCall);
 
   lua.lua_pushboolean(L, ctx.kernelStdin ? 1 : 0);
   if (lua.lua_pcallk(L, 5, 1, 0, 0, null) !== LuaStatus.ok) {

@@ -112,8 +112,6 @@ export type ToWorker =
     options: EngineOptions;
     control: SharedArrayBuffer;
     output: SharedArrayBuffer;
-    /** Where the main thread puts the answer to an input request (see mailbox.ts). */
-    mailbox?: SharedArrayBuffer;
     /** The debugger's request channel (src/debug/channel.ts), when `options.debug`. */
     debug?: SharedArrayBuffer;
   }
@@ -220,7 +218,10 @@ export const WORKER_NAME = "llmspell-engine";
 export const RingRecord = {
   /** JSON `{type: "display", data, metadata}` or `{type: "clear_output", wait}`. */
   event: 3,
-  /** JSON `{prompt, password}`: the worker waits in the mailbox for the answer. */
+  /**
+   * JSON `{prompt, password}`: the worker then waits for the answer with the host call
+   * `io.input` (host_channel.ts); the request travels here, in order with the output.
+   */
   input: 4,
   /** A part of a long JSON record; the parts up to the next JSON record form one. */
   part: 5,

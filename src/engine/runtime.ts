@@ -49,8 +49,6 @@ const LUA_TYPE_NAMES = [
 
 /** What the worker shares with the main thread besides the control and output buffers. */
 interface SharedParts {
-  /** Where answers to input requests arrive (mailbox.ts). */
-  mailbox?: SharedArrayBuffer;
   /** The debugger's request channel, for a debugging engine. */
   debugChannel?: SharedArrayBuffer;
   /** The wasm memory, when shared (worker.ts): pokes and the debugger's hook filter. */
@@ -179,28 +177,27 @@ export class LuaRuntime {
     this.#envRef = lua.luaL_ref(L, REG);
     lua.lua_settop(L, -2);
 
-    this.#jsonRef = installKernelApi({
-      api,
-      L,
-      out,
-      control: this.#control,
-      mailbox: shared.mailbox,
-      kernelStdin: this.#options.stdin === "kernel",
-      hostRef: this.#hostRef,
-      envRef: this.#envRef,
-      formatRef: this.#formatRef,
-      // An interrupt that ends an input wait keeps unwinding like one seen by the hook.
-      onInterrupt: (hL) => lua.lua_sethook(hL, this.#hookPtr, HookMask.count, 1),
-    });
-
-    installApiGlobals({
+    const hostCall = installApiGlobals({
       api,
       L,
       envRef: this.#envRef,
       control: this.#control,
       globals: options.globals ?? [],
       wake: (buffer) => self.postMessage({ type: "host", buffer }),
+      // An interrupt that ends a wait (a host call, input) keeps unwinding like one seen by
+      // the hook.
       onInterrupt: (hL) => lua.lua_sethook(hL, this.#hookPtr, HookMask.count, 1),
+    });
+
+    this.#jsonRef = installKernelApi({
+      api,
+      L,
+      out,
+      hostCall,
+      kernelStdin: this.#options.stdin === "kernel",
+      hostRef: this.#hostRef,
+      envRef: this.#envRef,
+      formatRef: this.#formatRef,
     });
 
     if (debuggerClass && shared.debugChannel) {

@@ -69,7 +69,7 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
         const ring = out = new RingWriter(msg.output);
         initDone = prepared.then(async (rt) => {
           // `memory` is here once the state is: it came with the wasm.
-          const shared = { mailbox: msg.mailbox, debugChannel: msg.debug, memory };
+          const shared = { debugChannel: msg.debug, memory };
           await rt.configure(msg.options, new Int32Array(msg.control), ring, shared);
           runtime = rt;
         });

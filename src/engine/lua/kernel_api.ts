@@ -4,8 +4,8 @@
  * `input([prompt [, password]])`, and (kernel stdin) io.read through the client.
  *
  * `k` holds the host functions of kernel_api.ts: `emit(mime, data, ...)` sends one
- * display_data bundle, `clear(wait)`, and `ask(prompt, password)` asks the kernel client
- * for a line (nil at end of input).
+ * display_data bundle, `clear(wait)`, `request_input(prompt, password)` asks the kernel
+ * client for a line, and `call`, the host call that waits for its answer.
  */
 export const KERNEL_API_LUA = String.raw`
 local host, env, format, k, kernel_stdin = ...
@@ -130,15 +130,23 @@ function env.clear_output(wait)
   k.clear(wait and true or false)
 end
 
+-- A line from the kernel client (nil at end of input).
+local function ask(prompt, password)
+  k.request_input(prompt, password)
+  local ok, line = k.call("io.input")
+  if not ok then error(line, 0) end
+  return line
+end
+
 if kernel_stdin then
   function env.input(prompt, password)
     if prompt ~= nil and type(prompt) ~= "string" and type(prompt) ~= "number" then
       error("bad argument #1 to 'input' (string expected, got " .. type(prompt) .. ")", 2)
     end
-    return k.ask(prompt and tostring(prompt) or "", password and true or false)
+    return ask(prompt and tostring(prompt) or "", password and true or false)
   end
   host.stdin_read = function()
-    local line = k.ask("", false)
+    local line = ask("", false)
     if line == nil then return nil end
     return line .. "\n"
   end
