@@ -3,7 +3,7 @@
  * side, and the host functions that side calls. main.ts hands the globals of registry.ts
  * to the engine (src/engine/host_link.ts); the worker asks for a global's Lua side the
  * first time the script touches it (the host call `api.lua`), and the main thread serves
- * its host functions (host_server.ts). None of this runs in the worker.
+ * its host functions (host_functions.ts). None of this runs in the worker.
  *
  * @module
  */

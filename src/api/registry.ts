@@ -1,7 +1,7 @@
 /**
  * The Lua globals made of host calls, each one module (api.ts `ApiModule`). The engine
  * registers every one of them (src/engine/api_globals.ts), the main thread serves their
- * host functions (host_server.ts).
+ * host functions (host_functions.ts).
  *
  * @module
  */
