@@ -7,7 +7,7 @@
  */
 import { isLlmspellError } from "../errors.ts";
 import { resolvePaths } from "../config/paths.ts";
-import { openStore, type Store } from "../store/mod.ts";
+import { openStore, type Store, storeFailure } from "../store/mod.ts";
 import type { EngineOptions, StateOptions } from "../engine/protocol.ts";
 import type { HostDispatcher } from "../engine/host_link.ts";
 import {
@@ -69,13 +69,17 @@ export class HostFunctions implements HostContext, HostDispatcher {
   dispatch(method: string, args: Uint8Array): Uint8Array | Promise<Uint8Array> {
     const fn = this.#methods.get(method);
     if (!fn) throw new HostError(`unknown host call '${method}'`);
+    // A failure of the database is the script's error, named for the function it called.
+    const fail = (e: unknown) => {
+      const store = this.#store && storeFailure(this.#store.path, e);
+      const label = method.replace(/^\w/, (c) => c.toUpperCase());
+      return new Error(store ? `${label}: ${errorMessage(store)}` : errorMessage(e));
+    };
     try {
       const result = fn(new EncodedValues(args), this);
-      return result instanceof Uint8Array
-        ? result
-        : result.catch((e) => Promise.reject(new Error(errorMessage(e))));
+      return result instanceof Uint8Array ? result : result.catch((e) => Promise.reject(fail(e)));
     } catch (e) {
-      throw new Error(errorMessage(e));
+      throw fail(e);
     }
   }
 

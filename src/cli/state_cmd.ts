@@ -8,7 +8,7 @@ import { Command, Option } from "commander";
 import * as path from "../path.ts";
 import { resolvePaths } from "../config/mod.ts";
 import { ExitCode, LlmspellError, usageError } from "../errors.ts";
-import { openStore, type SqliteStore } from "../store/mod.ts";
+import { openStore, type SqliteStore, storeFailure } from "../store/mod.ts";
 import { keyProblem, resolveScope } from "../api/state.ts";
 import { decodeValue, encodeValue, type LuaValue } from "../engine/host_values.ts";
 import { NotAValue, valueFromJson, valueToJson } from "../api/value_text.ts";
@@ -51,6 +51,8 @@ function withStore<T>(ctx: CliContext, fn: (store: SqliteStore) => T): T {
   const store = open(ctx);
   try {
     return fn(store);
+  } catch (e) {
+    throw storeFailure(store.path, e) ?? e;
   } finally {
     store.close();
   }

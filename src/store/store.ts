@@ -50,6 +50,11 @@ export const BUSY_TIMEOUT_MS = 5000;
 /** SQLite result codes that mean "this file is not a healthy database". */
 const SQLITE_CORRUPT = 11;
 const SQLITE_NOTADB = 26;
+/** SQLite result codes of a read or write that failed for a reason outside llmspell. */
+const SQLITE_BUSY = 5;
+const SQLITE_READONLY = 8;
+const SQLITE_IOERR = 10;
+const SQLITE_FULL = 13;
 
 /** Options of `openStore`. */
 export interface OpenStoreOptions {
@@ -226,4 +231,50 @@ function storeError(path: string, e: unknown): LlmspellError {
     hint: "check that the data directory is writable, or set LLMSPELL_HOME",
     cause: e,
   });
+}
+
+/**
+ * A read or write of the database at `path` that failed for a reason the user can act on
+ * (a full disk, a lock held too long, a read-only file) as a clear error; undefined for
+ * anything else. SQLite rolls the statement back, so the database stays as it was.
+ */
+export function storeFailure(path: string, e: unknown): LlmspellError | undefined {
+  if (e instanceof LlmspellError) return e;
+  const errcode = (e as { errcode?: unknown }).errcode;
+  if (typeof errcode !== "number") return undefined;
+  // Extended result codes carry the primary code in their low byte.
+  const primary = errcode & 0xff;
+  const detail = e instanceof Error ? e.message : String(e);
+  const fail = (code: string, message: string, hint: string) =>
+    new LlmspellError({ code, message, hint, cause: e });
+  if (primary === SQLITE_FULL) {
+    return fail(
+      "store_full",
+      `the disk holding ${path} is full (${detail})`,
+      "free some space there: nothing was written, and the database is usable as it was",
+    );
+  }
+  if (primary === SQLITE_BUSY) {
+    return fail(
+      "store_busy",
+      `${path} stayed locked by another process for ${BUSY_TIMEOUT_MS / 1000} s`,
+      "try again; a process holding a long write transaction blocks the others",
+    );
+  }
+  if (primary === SQLITE_READONLY) {
+    return fail(
+      "store_read_only",
+      `${path} cannot be written (${detail})`,
+      "check the permissions of the file and of its directory",
+    );
+  }
+  if (primary === SQLITE_IOERR) {
+    return fail(
+      "store_io",
+      `reading or writing ${path} failed (${detail})`,
+      "check the disk; the database is unchanged",
+    );
+  }
+  if (primary === SQLITE_CORRUPT || primary === SQLITE_NOTADB) return storeError(path, e);
+  return undefined;
 }

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { BUSY_TIMEOUT_MS, Migration, MIGRATIONS, openStore } from "../../src/store/mod.ts";
+import {
+  BUSY_TIMEOUT_MS,
+  Migration,
+  MIGRATIONS,
+  openStore,
+  storeFailure,
+} from "../../src/store/mod.ts";
 import { LlmspellError } from "../../src/errors.ts";
 
 async function tempDir() {
@@ -207,4 +213,18 @@ Deno.test("openStore: a directory in the way is a clear open failure", async () 
     () => openStore(join(t.dir, "llmspell.db")),
     (e) => e instanceof LlmspellError && e.code === "store_open_failed",
   );
+});
+
+Deno.test("storeFailure: a full disk, a lock held too long and a read-only file are clear errors", () => {
+  const sqlite = (errcode: number, message: string) =>
+    Object.assign(new Error(message), { errcode });
+  const full = storeFailure("/d/llmspell.db", sqlite(13, "database or disk is full"));
+  assert.equal(full?.code, "store_full");
+  assert.match(full!.message, /the disk holding \/d\/llmspell\.db is full/);
+  assert.equal(storeFailure("/d/x.db", sqlite(5, "database is locked"))?.code, "store_busy");
+  // Extended codes carry the primary one in their low byte (SQLITE_READONLY_DBMOVED).
+  assert.equal(storeFailure("/d/x.db", sqlite(8 | (4 << 8), "readonly"))?.code, "store_read_only");
+  assert.equal(storeFailure("/d/x.db", sqlite(10 | (3 << 8), "disk I/O error"))?.code, "store_io");
+  assert.equal(storeFailure("/d/x.db", sqlite(19, "constraint")), undefined);
+  assert.equal(storeFailure("/d/x.db", new Error("no code")), undefined);
 });
