@@ -64,8 +64,9 @@ export async function parseLua(text: string): Promise<Parsed> {
   let source = text;
   const findings: Finding[] = [];
   const attribs = new Map<number, Attrib>();
-  source = stripAttribs(lp, source, attribs, findings);
   for (let repairs = 0; repairs <= MAX_REPAIRS; repairs++) {
+    // Again after each repair: the lexer stops at a mistake such as `!=`.
+    source = stripAttribs(lp, source, attribs, findings);
     try {
       return { chunk: lp.parse(source, OPTIONS) as Chunk, findings, attribs };
     } catch (e) {
@@ -204,7 +205,6 @@ function knownMistake(source: string, index: number, message: string): Mistake |
 /**
  * Replaces each `<name>` after a local's name with spaces and records it, so that the
  * 5.3 grammar reads the declaration. Only tokens are looked at, never strings or comments.
- * A source the lexer cannot read is left as it is: the parse reports the error.
  */
 function stripAttribs(
   lp: LuaParse,
@@ -218,7 +218,8 @@ function stripAttribs(
     lp.parse(source, { ...OPTIONS, wait: true });
     for (let t = lp.lex(); t.type !== TOKEN.eof; t = lp.lex()) tokens.push(t);
   } catch {
-    return source;
+    // Not a token (`!=`, an unfinished string): the attribs before it are still read; the
+    // parse reports the error, and after a repair this runs again.
   }
   const is = (t: Token | undefined, type: number, value?: string) =>
     t !== undefined && t.type === type && (value === undefined || t.value === value);

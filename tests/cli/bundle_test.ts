@@ -62,6 +62,17 @@ Deno.test("bundle: the REPL's interruptible engine and the debugger load from di
   assertStringIncludes(dbg.stdout, "a = 1");
 });
 
+Deno.test("bundle: validate loads its Lua parser (an npm package) from dist/", async () => {
+  const dir = await tempDir();
+  await Deno.writeTextFile(`${dir}/v.lua`, "local x <const> = 1\nif x != 2 then pritn(x) end\n");
+  const r = await bundled(["validate", "v.lua"], "", dir);
+  assertEquals(r.stdout.split("\n").filter((l) => l !== "").map((l) => l.split(" (hint")[0]), [
+    "v.lua:2:6: error: '!=' is not a Lua operator",
+    "v.lua:2:16: error: undefined global 'pritn' (calling it fails)",
+  ]);
+  assertEquals(r.code, 1);
+});
+
 Deno.test("bundle: the kernelspec runs the bundle without a configuration file", async () => {
   const prefix = await tempDir();
   const r = await bundled(["kernel", "install", "--prefix", prefix]);
