@@ -28,6 +28,10 @@ export class KernelClient {
   readonly #stdin: DealerSocket;
   readonly #iopub: SubSocket;
   readonly #router = new MessageRouter();
+  /** Requests (not executions) sent and not answered yet: see #resend. */
+  readonly #unanswered = new Set<
+    { socket: DealerSocket; frames: Uint8Array[]; written: boolean }
+  >();
   readonly #info: ConnectionInfo;
   #watch: HeartbeatWatch | undefined;
   #anyIopub: (() => void) | undefined;
@@ -53,6 +57,9 @@ export class KernelClient {
     await c.#iopub.connect(endpointOf(info, "iopub"));
     c.#read(c.#shell);
     c.#read(c.#control);
+    for (const s of [c.#shell, c.#control]) {
+      s.onPeer((ev) => ev.type === "disconnect" && c.#resend(s));
+    }
     c.#readStdin();
     c.#readIopub();
     try {
@@ -133,6 +140,21 @@ export class KernelClient {
   }
 
   /**
+   * The connection of `socket` dropped: a request written into it and not answered may
+   * never have been read (a kernel replacing its process stops reading a moment before its
+   * sockets close), so it goes again on the next connection. Requests other than
+   * execute_request only: they change nothing, and a kernel that did read one rejects the
+   * copy as a replay.
+   */
+  #resend(socket: DealerSocket): void {
+    for (const p of this.#unanswered) {
+      if (p.socket !== socket || !p.written) continue;
+      p.written = false;
+      socket.send(p.frames).then(() => (p.written = true), () => {});
+    }
+  }
+
+  /**
    * Every IOPub message, whichever request it belongs to (a debugger's debug_event, other
    * clients' output); returns the unsubscribe function.
    */
@@ -150,10 +172,14 @@ export class KernelClient {
   ): Promise<Message> {
     const msg = newMessage(msgType, content, this.session);
     const reply = this.#router.awaitReply(msg.header.msg_id);
+    const socket = channel === "shell" ? this.#shell : this.#control;
+    const frames = encode(msg, this.#signer);
+    const pending = { socket, frames, written: false };
+    this.#unanswered.add(pending);
     // The time limit covers the send too: it waits for a peer, which a dead kernel never is.
-    const sent = (channel === "shell" ? this.#shell : this.#control).send(
-      encode(msg, this.#signer),
-    );
+    const sent = socket.send(frames).then(() => {
+      pending.written = true;
+    });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -171,6 +197,7 @@ export class KernelClient {
       return await Promise.race([this.#router.guard(sent.then(() => reply)), timeout]);
     } finally {
       clearTimeout(timer);
+      this.#unanswered.delete(pending);
     }
   }
 
