@@ -61,7 +61,7 @@ async function luaparse(): Promise<LuaParse> {
 /** Parses a chunk as lua5.4 loads it (a `#` first line already removed: file_chunk.ts). */
 export async function parseLua(text: string): Promise<Parsed> {
   const lp = await luaparse();
-  let source = text;
+  let source = lua54Literals(text);
   const findings: Finding[] = [];
   const attribs = new Map<number, Attrib>();
   for (let repairs = 0; repairs <= MAX_REPAIRS; repairs++) {
@@ -88,6 +88,20 @@ export async function parseLua(text: string): Promise<Parsed> {
     }
   }
   return { chunk: null, findings, attribs };
+}
+
+/**
+ * Two literals that Lua 5.4 reads and luaparse's 5.3 lexer does not, rewritten to ones it
+ * does, of the same length: a hex float with no digit before its point (`0x.8p1`), and a
+ * `\u{…}` escape above U+10FFFF (5.4 takes up to 2^31 - 1). Their values do not matter here.
+ */
+function lua54Literals(source: string): string {
+  return source
+    .replace(/\b(0[xX])\.(?=[\da-fA-F])/g, (_, prefix: string) => prefix + "0")
+    .replace(/\\u\{([\da-fA-F]+)\}/g, (all, hex: string) => {
+      const n = parseInt(hex, 16);
+      return n > 0x10ffff && n <= 0x7fffffff ? `\\u{${"0".repeat(hex.length - 2)}41}` : all;
+    });
 }
 
 function isParseError(e: unknown): e is LuaParseError {

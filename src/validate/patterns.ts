@@ -21,28 +21,37 @@ import type { Context } from "./analyze.ts";
 const ARITHMETIC = new Set(["+", "-", "*", "/", "//", "%", "^"]);
 const COMPARISON = new Set(["==", "~=", "<", ">", "<=", ">="]);
 
-/** The text of a short string literal, or undefined for a long one with escapes. */
-function literalText(s: StringLiteral): string | undefined {
-  const raw = s.raw;
+/**
+ * A string literal as written (from the source: parse.ts may have rewritten a literal the
+ * parser saw).
+ */
+function written(ctx: Context, s: StringLiteral): string {
+  return ctx.source.slice(s.range[0], s.range[1]);
+}
+
+/** The text of a string literal, or undefined for a short one with escapes. */
+function literalText(ctx: Context, s: StringLiteral): string | undefined {
+  const raw = written(ctx, s);
   if (raw.startsWith("[")) return raw.replace(/^\[=*\[\n?/, "").replace(/\]=*\]$/, "");
   if (raw.includes("\\")) return undefined;
   return raw.slice(1, -1);
 }
 
-const NUMERAL = /^\s*-?\s*(0[xX][\da-fA-F.]+([pP][-+]?\d+)?|(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)\s*$/;
+const NUMERAL = /^\s*[-+]?(0[xX][\da-fA-F.]+([pP][-+]?\d+)?|(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)\s*$/;
 
 export function checkBinary(ctx: Context, e: BinaryExpression): void {
   if (ARITHMETIC.has(e.operator)) {
     for (const side of [e.left, e.right]) {
       if (side.type !== "StringLiteral") continue;
-      const value = literalText(side);
+      const value = literalText(ctx, side);
       if (value === undefined || NUMERAL.test(value)) continue; // "10" + 1 is 11
+      const shown = written(ctx, side);
       ctx.report(
         side,
         "error",
         "string-arithmetic",
         `arithmetic '${e.operator}' on the string ${
-          side.raw.length > 30 ? side.raw.slice(0, 27) + "..." : side.raw
+          shown.length > 30 ? shown.slice(0, 27) + "..." : shown
         }, which is not a number`,
         e.operator === "+" ? "Lua joins strings with .., as in a .. b" : null,
       );
@@ -92,7 +101,7 @@ export function checkTable(ctx: Context, t: TableConstructor): void {
   for (const f of t.fields) {
     let key: string | undefined;
     if (f.type === "TableKeyString") key = f.key.name;
-    else if (f.type === "TableKey" && f.key.type === "StringLiteral") key = literalText(f.key);
+    else if (f.type === "TableKey" && f.key.type === "StringLiteral") key = literalText(ctx, f.key);
     if (key === undefined) continue;
     const first = seen.get(key);
     if (first !== undefined) {
@@ -114,7 +123,7 @@ export function checkFormat(
   format: StringLiteral,
   values: Expression[],
 ): void {
-  const text = literalText(format);
+  const text = literalText(ctx, format);
   if (text === undefined) return;
   const wanted =
     [...text.matchAll(/%[-+ #0]*\d*(?:\.\d*)?([a-zA-Z%])/g)].filter((m) => m[1] !== "%")
