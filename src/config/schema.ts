@@ -127,6 +127,9 @@ export interface KernelConfig {
   idle_timeout_s: number;
   interrupt_grace_ms: number;
   heartbeat_interval_ms: number;
+  max_connections: number;
+  max_message_bytes: number;
+  max_unauthenticated_bytes: number;
 }
 
 /** `[debug]` */
@@ -388,7 +391,30 @@ export const SCHEMA: SectionSpec = {
           min: 0,
           default: 3000,
           description:
-            "How often connected clients ping the heartbeat channel in ms. 0 = don't check.",
+            "The kernel PINGs (ZMTP 3.1) a connection silent this long, in ms, and drops one silent for 3 intervals or still in its handshake after 3. 0 = never.",
+        },
+        max_connections: {
+          kind: "field",
+          type: "integer",
+          min: 1,
+          default: 256,
+          description:
+            "Most connections on each of the five ports; one more drops the oldest still in its handshake, else the longest idle not yet signed in.",
+        },
+        max_message_bytes: {
+          kind: "field",
+          type: "integer",
+          min: 4096,
+          default: 67108864,
+          description: "Largest message a client may send; a larger one drops its connection.",
+        },
+        max_unauthenticated_bytes: {
+          kind: "field",
+          type: "integer",
+          min: 4096,
+          default: 33554432,
+          description:
+            "Most bytes the peers that have not sent a signed message yet may hold, together; beyond, the largest holder is dropped.",
         },
       },
     },

@@ -2,9 +2,22 @@
  * The ZMTP transport of a kernel: shell and control ROUTER, stdin ROUTER, iopub PUB and
  * heartbeat REP, bound on the connection's ports. Every message is checked (HMAC,
  * replay, shape) before the Kernel sees it; refused messages are logged and dropped.
+ *
+ * What a peer without the key can hold is bounded (README "What a kernel guarantees"): a
+ * connection count per port that evicts instead of refusing, ZMTP heartbeats that drop silent
+ * peers, one byte budget for everything unauthenticated peers have sent, a message size
+ * limit, and a subscription limit on IOPub. A peer is authenticated once it sent a correctly
+ * signed message; heartbeat and IOPub peers never sign, so they are judged by idleness only.
  */
 import { decode, encode, type Message, ReplayGuard, Signer } from "../protocol/jupyter/mod.ts";
-import { PubSocket, RepSocket, RouterSocket, type ZmtpSocket } from "../protocol/zmtp/mod.ts";
+import {
+  ByteBudget,
+  PubSocket,
+  RepSocket,
+  RouterSocket,
+  type SocketOptions,
+  type ZmtpSocket,
+} from "../protocol/zmtp/mod.ts";
 import { keyOf } from "../protocol/zmtp/socket.ts";
 import {
   type ChannelName,
@@ -20,16 +33,96 @@ import {
   type KernelTransport,
 } from "./kernel.ts";
 
+/** Limits on peers, from the `[kernel]` configuration (schema.ts says what each means). */
+export interface TransportLimits {
+  /** ZMTP PING interval; a peer silent for 3 is dropped. 0: no heartbeats. */
+  heartbeatIntervalMs: number;
+  /** Most connections per port (lowered to fit the open-file limit). */
+  maxConnections: number;
+  /** Largest message accepted. */
+  maxMessageBytes: number;
+  /** Budget of everything not-yet-authenticated peers have sent and is still buffered. */
+  maxUnauthenticatedBytes: number;
+}
+
 export interface ServerOptions extends Omit<KernelOptions, "connectInfo"> {
   /** Where to bind; ports 0 are picked (tcp: by the system; ipc: 1..5). */
   connection: ConnectionInfo;
   /** First port when ports are 0 (tcp). 0: any free ports. */
   portBase?: number;
+  limits: TransportLimits;
   logger: KernelLogger;
 }
 
-/** Refused messages are logged, at most this many per second. */
-const DROP_LOG_PER_S = 20;
+/** Refused messages and dropped peers are logged, at most this many lines per second each. */
+const WARN_LINES_PER_S = 20;
+/** IOPub: prefixes one subscriber may hold, and their total bytes (clients use one or two). */
+export const IOPUB_MAX_SUBSCRIPTIONS = 100;
+export const IOPUB_MAX_SUBSCRIPTION_BYTES = 16 * 1024;
+/** File descriptors kept free of peers, for the kernel's own files, pipes and sockets. */
+const RESERVED_FDS = 100;
+
+/** Passes at most `perSecond` lines a second on; says how many it held back. */
+export class LineLimiter {
+  #window = 0;
+  #count = 0;
+
+  constructor(
+    private readonly out: (line: string) => void,
+    private readonly perSecond: number,
+    private readonly what: string,
+  ) {}
+
+  line(text: string): void {
+    const now = Math.floor(Date.now() / 1000);
+    if (now !== this.#window) {
+      if (this.#count > this.perSecond) {
+        this.out(`kernel: ${this.#count - this.perSecond} more ${this.what} (not logged)`);
+      }
+      this.#window = now;
+      this.#count = 0;
+    }
+    if (++this.#count <= this.perSecond) this.out(text);
+  }
+}
+
+/** The soft open-file limit (Linux /proc), or null when unknown. */
+function openFileLimit(): number | null {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(Deno.readTextFileSync("/proc/self/limits"));
+    return m && m[1] !== "unlimited" ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Socket options every kernel socket shares: limits, heartbeats, the budget, logging. */
+function socketOptions(limits: TransportLimits, log: KernelLogger): SocketOptions {
+  const peerLog = new LineLimiter(
+    (m) => log.warn(`kernel: ${m}`),
+    WARN_LINES_PER_S,
+    "peers dropped",
+  );
+  const ivl = limits.heartbeatIntervalMs;
+  const files = openFileLimit();
+  let maxPeers = limits.maxConnections;
+  if (files !== null && 5 * maxPeers > files - RESERVED_FDS) {
+    maxPeers = Math.max(1, Math.floor((files - RESERVED_FDS) / 5));
+    log.info(
+      `kernel.max_connections lowered to ${maxPeers} per port: the open-file limit is ${files}`,
+    );
+  }
+  return {
+    logger: { debug: (m) => log.debug(m), warn: (m) => peerLog.line(m) },
+    maxPeers,
+    maxFrameSize: limits.maxMessageBytes,
+    maxMessageSize: limits.maxMessageBytes,
+    budget: new ByteBudget(limits.maxUnauthenticatedBytes),
+    heartbeatIvlMs: ivl,
+    heartbeatTimeoutMs: 3 * ivl,
+    handshakeTimeoutMs: ivl > 0 ? 3 * ivl : undefined,
+  };
+}
 
 export class KernelServer implements KernelTransport {
   readonly kernel: Kernel;
@@ -44,8 +137,7 @@ export class KernelServer implements KernelTransport {
   readonly #hb: RepSocket;
   readonly #stdinPeers = new Set<string>();
   readonly #loops: Promise<void>[] = [];
-  #dropWindow = 0;
-  #dropCount = 0;
+  readonly #dropLog: LineLimiter;
   #dropped = 0;
   #closing: Promise<void> | undefined;
   #lastRequest = Date.now();
@@ -60,6 +152,7 @@ export class KernelServer implements KernelTransport {
     this.connection = connection;
     this.#signer = signer;
     this.#log = opts.logger;
+    this.#dropLog = new LineLimiter((m) => this.#log.warn(m), WARN_LINES_PER_S, "messages dropped");
     this.#shell = sockets.shell;
     this.#control = sockets.control;
     this.#stdin = sockets.stdin;
@@ -81,14 +174,18 @@ export class KernelServer implements KernelTransport {
   /** Binds the five sockets and starts serving. */
   static async start(opts: ServerOptions): Promise<KernelServer> {
     const signer = await Signer.forScheme(opts.connection.key, opts.connection.signature_scheme);
-    const log = opts.logger;
-    const zlog = { debug: (m: string) => log.debug(m) };
-    const shell = new RouterSocket({ logger: zlog });
-    const control = new RouterSocket({ logger: zlog });
-    const stdin = new RouterSocket({ logger: zlog });
+    const common = socketOptions(opts.limits, opts.logger);
+    const shell = new RouterSocket(common);
+    const control = new RouterSocket(common);
+    const stdin = new RouterSocket(common);
     // Output must reach every client: a deep queue per subscriber.
-    const iopub = new PubSocket({ logger: zlog, highWaterMark: 1_000_000 });
-    const hb = new RepSocket({ logger: zlog });
+    const iopub = new PubSocket({
+      ...common,
+      highWaterMark: 1_000_000,
+      maxSubscriptions: IOPUB_MAX_SUBSCRIPTIONS,
+      maxSubscriptionBytes: IOPUB_MAX_SUBSCRIPTION_BYTES,
+    });
+    const hb = new RepSocket(common);
     const sockets: Record<ChannelName, ZmtpSocket> = { shell, iopub, stdin, control, hb };
     const info: ConnectionInfo = { ...opts.connection };
     try {
@@ -156,6 +253,8 @@ export class KernelServer implements KernelTransport {
           this.#drop(channel, d.reason, d.detail);
           continue;
         }
+        // Signed by a key holder: this peer no longer counts as unauthenticated.
+        socket.trust(frames[0]);
         this.#lastRequest = Date.now();
         this.kernel.receive(channel, d.identities, d.message);
       }
@@ -166,19 +265,9 @@ export class KernelServer implements KernelTransport {
 
   #drop(channel: string, reason: string, detail: string): void {
     this.#dropped++;
-    const now = Math.floor(Date.now() / 1000);
-    if (now !== this.#dropWindow) {
-      if (this.#dropCount > DROP_LOG_PER_S) {
-        this.#log.warn(`kernel: ${this.#dropCount - DROP_LOG_PER_S} more messages dropped`);
-      }
-      this.#dropWindow = now;
-      this.#dropCount = 0;
-    }
-    if (++this.#dropCount <= DROP_LOG_PER_S) {
-      this.#log.warn(
-        `kernel: dropped a message on ${channel}: ${reason.replace("_", " ")} (${detail})`,
-      );
-    }
+    this.#dropLog.line(
+      `kernel: dropped a message on ${channel}: ${reason.replace("_", " ")} (${detail})`,
+    );
   }
 
   // ---- KernelTransport ----

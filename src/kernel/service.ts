@@ -219,6 +219,12 @@ async function serve(
     kernelId: id,
     openHistory,
     coalesceStreams: true,
+    limits: {
+      heartbeatIntervalMs: config.kernel.heartbeat_interval_ms,
+      maxConnections: config.kernel.max_connections,
+      maxMessageBytes: config.kernel.max_message_bytes,
+      maxUnauthenticatedBytes: config.kernel.max_unauthenticated_bytes,
+    },
     logger: log,
     onShutdown: () => stop(0),
     interruptGraceMs: config.kernel.interrupt_grace_ms,

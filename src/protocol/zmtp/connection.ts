@@ -25,14 +25,22 @@ import {
   text,
   utf8,
   writeFrameHeader,
+  ZmtpLimitError,
   ZmtpProtocolError,
 } from "./wire.ts";
+import type { BudgetHolder, ByteBudget } from "./budget.ts";
 import { Deque } from "./queue.ts";
 
-/** Minimal logger; only `debug` is used. */
+/** Minimal logger. */
 export interface ZmtpLogger {
   /** Receives one debug line. */
   debug(msg: string): void;
+  /**
+   * Receives a line about a peer dropped for going over a limit (size, budget, count,
+   * eviction). Absent: such lines go to `debug`. Peers control how often this is called:
+   * rate-limit it when it reaches a file.
+   */
+  warn?(msg: string): void;
 }
 
 /** Settings a connection inherits from its socket. */
@@ -45,6 +53,8 @@ export interface ConnectionConfig {
   heartbeatIvlMs: number;
   heartbeatTimeoutMs: number;
   handshakeTimeoutMs: number;
+  /** Shared budget for what untrusted peers buffer; null: no accounting. */
+  budget: ByteBudget | null;
   logger: ZmtpLogger;
 }
 
@@ -73,9 +83,10 @@ const SCRATCH_SIZE = 64 * 1024;
 const INLINE_MAX = 256 * 1024;
 const BATCH_BYTES = 1024 * 1024;
 const EMPTY = new Uint8Array(0);
-/** Bytes charged per received frame against maxMessageSize (object overhead). */
-const FRAME_OVERHEAD = 64;
-/** Frames per multipart message; far above any real protocol, bounds a peer's memory. */
+/**
+ * Frames per multipart message; far above any real protocol, bounds what empty frames (which
+ * maxMessageSize does not see) cost.
+ */
 export const MAX_FRAMES = 4096;
 
 let nextConnectionId = 1;
@@ -85,7 +96,7 @@ function errText(e: unknown): string {
 }
 
 /** A live ZMTP connection to one peer. */
-export class Connection {
+export class Connection implements BudgetHolder {
   /** Process-unique id, stable for the connection's life. */
   readonly id = nextConnectionId++;
   /** Peer's Socket-Type from READY. */
@@ -108,6 +119,19 @@ export class Connection {
   remote = "";
   /** True once the handshake completed at least once (resets reconnect backoff). */
   everReady = false;
+  /** PUB: total bytes of this subscriber's prefixes. */
+  subscriptionBytes = 0;
+  /** Bytes of the messages in `inbound` (maintained by the socket). */
+  inboundBytes = 0;
+  /** Bytes charged to the budget (maintained by the budget). */
+  charged = 0;
+  /**
+   * Set by the socket's owner once the peer proved who it is (a kernel: a correctly signed
+   * message). Trusted peers no longer draw on the budget and are evicted last.
+   */
+  trusted = false;
+  /** When bytes last arrived from the peer (ms since the epoch). */
+  lastRecv = Date.now();
 
   private state: "greeting" | "handshake" | "ready" | "closed" = "greeting";
   private greetBuf = new Uint8Array(GREETING_SIZE);
@@ -128,7 +152,6 @@ export class Connection {
   private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private refuseTimer: ReturnType<typeof setTimeout> | undefined;
-  private lastRecv = Date.now();
 
   /** Wraps a transport connection; call `start()` to begin the handshake. */
   constructor(
@@ -137,7 +160,10 @@ export class Connection {
     private readonly cfg: ConnectionConfig,
     private readonly hooks: ConnectionHooks,
   ) {
-    this.decoder = new FrameDecoder(cfg.maxFrameSize, (f, b) => this.onFrame(f, b));
+    this.decoder = new FrameDecoder(
+      Math.min(cfg.maxFrameSize, cfg.maxMessageSize),
+      (f, b) => this.onFrame(f, b),
+    );
   }
 
   /** True once READY was exchanged and until close. */
@@ -215,11 +241,35 @@ export class Connection {
     this.refuseTimer = setTimeout(() => this.close(`refused: ${reason}`), 1000);
   }
 
+  /** Marks the peer trusted: its buffered bytes leave the budget, its reads may grow. */
+  trust(): void {
+    if (this.trusted) return;
+    this.trusted = true;
+    this.cfg.budget?.settle(this, 0);
+  }
+
+  /** Closes the connection for going over a limit, with a warning line. */
+  evict(reason: string): void {
+    if (this.state === "closed") return;
+    const warn = this.cfg.logger.warn ?? this.cfg.logger.debug;
+    warn.call(this.cfg.logger, `zmtp ${this.label}: dropped: ${reason}`);
+    this.close(`dropped: ${reason}`);
+  }
+
+  /** Recomputes this connection's charge after the socket took a message from `inbound`. */
+  settleBudget(): void {
+    if (this.cfg.budget && !this.trusted && this.state !== "closed") {
+      this.cfg.budget.settle(this, this.bufferedBytes());
+    }
+  }
+
   /** Closes the connection; idempotent. */
   close(reason: string): void {
     if (this.state === "closed") return;
     const wasReady = this.state === "ready";
     this.state = "closed";
+    this.cfg.budget?.settle(this, 0);
+    this.current = [];
     clearTimeout(this.handshakeTimer);
     clearInterval(this.heartbeatTimer);
     clearTimeout(this.refuseTimer);
@@ -266,11 +316,18 @@ export class Connection {
     }
   }
 
+  /** What this peer sent that is still buffered here: partial frame and message, queue. */
+  private bufferedBytes(): number {
+    return this.decoder.pending + this.currentBytes + this.inboundBytes;
+  }
+
   /** Reads until close, honouring pauseRead; never rejects. */
   private async readLoop(): Promise<void> {
     // Start small and grow while reads fill the buffer: idle or chatty peers cost 8 KiB,
-    // bulk transfers get 256 KiB reads.
+    // bulk transfers get 256 KiB reads. Under a budget only trusted peers grow theirs: a
+    // thousand untrusted peers would otherwise hold 256 MiB of read buffers.
     let buf = new Uint8Array(8 * 1024);
+    const budget = this.cfg.budget;
     try {
       while (this.state !== "closed") {
         if (this.paused) {
@@ -286,13 +343,32 @@ export class Connection {
         if (this.state === "greeting") {
           this.onGreetingBytes(buf.subarray(0, n));
         } else if (!this.closed) {
+          // Charge the worst case (every byte read is kept) before the decoder copies it.
+          const untrusted = budget !== null && !this.trusted;
+          if (untrusted && !budget.settle(this, this.bufferedBytes() + n)) {
+            this.evict(
+              `would hold ${this.bufferedBytes() + n} bytes unauthenticated; the budget of ` +
+                `${budget.limit} bytes is exhausted`,
+            );
+            break;
+          }
           this.decoder.feed(buf.subarray(0, n));
+          if (untrusted && !this.trusted) this.settleBudget();
         }
         // The decoder copied what it keeps, so the buffer can be replaced freely.
-        if (n === buf.length && buf.length < READ_SIZE) buf = new Uint8Array(buf.length * 4);
+        if (
+          n === buf.length && buf.length < READ_SIZE && (budget === null || this.trusted)
+        ) buf = new Uint8Array(buf.length * 4);
       }
     } catch (e) {
-      if (e instanceof ZmtpProtocolError) {
+      if (e instanceof ZmtpLimitError) {
+        // Within a multipart message the decoder's limit is what is left of the message's.
+        this.evict(
+          this.currentBytes > 0
+            ? `message of more than ${this.cfg.maxMessageSize} bytes (the limit): ${e.message}`
+            : e.message,
+        );
+      } else if (e instanceof ZmtpProtocolError) {
         this.close(`protocol error: ${e.message}`);
       } else {
         this.close(`read failed${this.decoder.midFrame ? " mid-frame" : ""}: ${errText(e)}`);
@@ -330,19 +406,21 @@ export class Connection {
       return;
     }
     if (this.state !== "ready") throw new ZmtpProtocolError("message before READY");
-    // Each frame costs memory beyond its bytes, so empty frames are not free either.
-    this.currentBytes += body.length + FRAME_OVERHEAD;
-    if (this.currentBytes > this.cfg.maxMessageSize) {
-      throw new ZmtpProtocolError("message exceeds maxMessageSize");
-    }
+    this.currentBytes += body.length;
+    const max = this.cfg.maxMessageSize;
     if (this.current.length >= MAX_FRAMES) {
       throw new ZmtpProtocolError(`message has more than ${MAX_FRAMES} frames`);
     }
     this.current.push(body);
-    if (flags & FLAG_MORE) return;
+    if (flags & FLAG_MORE) {
+      // The next frame may only be as large as what is left of the message limit.
+      this.decoder.limit = Math.min(this.cfg.maxFrameSize, max - this.currentBytes);
+      return;
+    }
     const msg = this.current;
     this.current = [];
     this.currentBytes = 0;
+    this.decoder.limit = Math.min(this.cfg.maxFrameSize, max);
     this.hooks.message(this, msg);
   }
 
@@ -401,16 +479,25 @@ export class Connection {
     if (this.cfg.heartbeatIvlMs > 0) this.startHeartbeat();
   }
 
-  /** PINGs idle peers and drops silent ones. */
+  /**
+   * PINGs idle peers and drops silent ones. ZMTP 3.0 peers know no PING, so they must send
+   * something within the timeout by themselves.
+   */
   private startHeartbeat(): void {
     const ivl = this.cfg.heartbeatIvlMs;
     const timeout = this.cfg.heartbeatTimeoutMs;
     const ttl = Math.min(0xffff, Math.ceil(timeout / 100));
+    let lastTick = Date.now();
     this.heartbeatTimer = setInterval(() => {
-      const idle = Date.now() - this.lastRecv;
-      if (idle >= timeout) {
-        this.close(`heartbeat timeout after ${idle} ms`);
-      } else if (idle >= ivl) {
+      const now = Date.now();
+      // A tick far too late means this process was stalled, and the peer's answers may be
+      // waiting unread: judge it at the next tick, not now.
+      const stalled = now - lastTick > 2 * ivl;
+      lastTick = now;
+      const idle = now - this.lastRecv;
+      if (idle >= timeout && !stalled) {
+        this.close(`heartbeat timeout: nothing received for ${idle} ms`);
+      } else if (idle >= ivl && this.peerMinor >= 1) {
         const ping = new Uint8Array(2);
         ping[0] = ttl >> 8;
         ping[1] = ttl & 0xff;

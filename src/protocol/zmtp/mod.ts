@@ -11,6 +11,7 @@
  * @module
  */
 
+export { ByteBudget } from "./budget.ts";
 export type { Connection, ZmtpLogger } from "./connection.ts";
 export { type Endpoint, formatEndpoint, parseEndpoint } from "./endpoint.ts";
 export type {
@@ -24,6 +25,7 @@ export type {
 export { ZmtpSocket } from "./socket.ts";
 export {
   DealerSocket,
+  type PubOptions,
   PubSocket,
   RepSocket,
   ReqSocket,

@@ -4,6 +4,7 @@
  */
 
 import { LlmspellError } from "../../errors.ts";
+import type { ByteBudget } from "./budget.ts";
 import {
   Connection,
   type ConnectionConfig,
@@ -23,6 +24,12 @@ export interface SocketOptions {
   maxFrameSize?: number;
   /** Largest multipart message (sum of frames) accepted. Default 256 MiB. */
   maxMessageSize?: number;
+  /**
+   * Budget for what untrusted peers have sent and the socket has not consumed; may be shared
+   * by several sockets (see budget.ts). A peer becomes trusted through `trust` (ROUTER).
+   * Default: none (no accounting, every peer reads with large buffers).
+   */
+  budget?: ByteBudget;
   /** Per-peer queue length, in messages, for each direction. Default 1000. */
   highWaterMark?: number;
   /** Identity sent in READY (ROUTER peers use it as routing id). Default empty. */
@@ -37,7 +44,11 @@ export interface SocketOptions {
   reconnectIvlMs?: number;
   /** Reconnect delay doubles up to this. Default 5000. */
   reconnectIvlMaxMs?: number;
-  /** Connections beyond this many (handshaking or ready) are closed at once. Default 1000. */
+  /**
+   * Most connections (handshaking or ready) on this socket. A new one beyond it is accepted
+   * and an older one dropped: the oldest still in its handshake, else the untrusted peer idle
+   * longest, else the trusted peer idle longest. Default 1000.
+   */
   maxPeers?: number;
   /** Debug logging of peer errors and disconnects; silent by default. */
   logger?: ZmtpLogger;
@@ -319,6 +330,10 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
     if (c) {
       const frames = c.inbound.shift()!;
       if (c.inbound.length > 0) this.ring.push(c);
+      if (this.options.budget) {
+        c.inboundBytes -= frameBytes(frames);
+        c.settleBudget();
+      }
       if (c.inbound.length < this.hwm) c.resumeRead();
       return Promise.resolve({ conn: c, frames });
     }
@@ -333,6 +348,8 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
       return;
     }
     c.inbound.push(frames);
+    // Charged to the budget when the connection settles after this read.
+    if (this.options.budget) c.inboundBytes += frameBytes(frames);
     if (c.inbound.length === 1) this.ring.push(c);
     // Per-peer receive high-water mark: stop reading this peer; others carry on.
     if (c.inbound.length >= this.hwm) c.pauseRead();
@@ -441,6 +458,7 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
       heartbeatIvlMs: ivl,
       heartbeatTimeoutMs: o.heartbeatTimeoutMs ?? ivl * 3,
       handshakeTimeoutMs: o.handshakeTimeoutMs ?? 30_000,
+      budget: o.budget ?? null,
       logger: this.logger,
     };
     return this.cfgCache;
@@ -452,11 +470,16 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
       conn.close();
       return null;
     }
-    const max = this.options.maxPeers ?? 1000;
+    const max = Math.max(1, this.options.maxPeers ?? 1000);
     if (this.all.size >= max) {
-      this.logger.debug(`zmtp ${this.type} ${endpoint}: refusing ${remote}: maxPeers (${max})`);
-      conn.close();
-      return null;
+      // Never lock new peers out: make room by dropping the least valuable connection.
+      const v = evictionVictim(this.all);
+      v?.evict(
+        `${max} connections on ${endpoint} (maxPeers) and ${remote} connected: this one was ` +
+          (v.ready
+            ? `${v.trusted ? "" : "unauthenticated and "}idle for ${Date.now() - v.lastRecv} ms`
+            : "the oldest still in its handshake"),
+      );
     }
     if (conn.localAddr.transport === "tcp") {
       try {
@@ -561,6 +584,35 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
       this.sleepers.add(done);
     });
   }
+}
+
+/** Bytes of a message's frames. */
+function frameBytes(frames: Uint8Array[]): number {
+  let n = 0;
+  for (const f of frames) n += f.length;
+  return n;
+}
+
+/**
+ * The connection to drop when a socket is full: the oldest one still in its handshake, else
+ * the untrusted peer idle longest, else the trusted peer idle longest. Honest peers finish
+ * the handshake at once and answer PINGs, so they are rarely the ones chosen; peers that
+ * proved themselves go last.
+ */
+function evictionVictim(all: Set<Connection>): Connection | null {
+  let untrusted: Connection | null = null;
+  let trusted: Connection | null = null;
+  for (const c of all) {
+    if (c.closed) continue;
+    // A Set iterates in insertion order, so the first one in its handshake is the oldest.
+    if (!c.ready) return c;
+    if (c.trusted) {
+      if (!trusted || c.lastRecv < trusted.lastRecv) trusted = c;
+    } else if (!untrusted || c.lastRecv < untrusted.lastRecv) {
+      untrusted = c;
+    }
+  }
+  return untrusted ?? trusted;
 }
 
 async function removeStaleIpc(path: string): Promise<void> {

@@ -1,7 +1,15 @@
 /** The six socket types, with libzmq semantics. */
 
 import type { Connection } from "./connection.ts";
-import { closedError, type Frame, keyOf, stateError, toFrames, ZmtpSocket } from "./socket.ts";
+import {
+  closedError,
+  type Frame,
+  keyOf,
+  type SocketOptions,
+  stateError,
+  toFrames,
+  ZmtpSocket,
+} from "./socket.ts";
 import type { SocketType } from "./wire.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -35,6 +43,14 @@ export class RouterSocket extends ZmtpSocket {
     }
     while (c.outLength >= this.hwm && !c.closed) await this.waitWritable();
     if (!c.closed) c.send(f.slice(1));
+  }
+
+  /**
+   * Marks the peer with this routing id trusted (its owner checked a message of it, e.g. its
+   * signature): it leaves the budget and is evicted last. Unknown ids are ignored.
+   */
+  trust(routingId: Uint8Array): void {
+    this.routes.get(keyOf(routingId))?.trust();
   }
 
   /** Type-specific receive; see the class comment. */
@@ -224,16 +240,34 @@ function startsWith(b: Uint8Array, prefix: Uint8Array): boolean {
   return true;
 }
 
+/** Options of a PUB socket. */
+export interface PubOptions extends SocketOptions {
+  /** Most distinct prefixes one subscriber may hold; beyond, it is dropped. Default 1000. */
+  maxSubscriptions?: number;
+  /** Most bytes all of one subscriber's prefixes may total; beyond, dropped. Default 64 KiB. */
+  maxSubscriptionBytes?: number;
+}
+
 /**
  * PUB: sends each message to every peer subscribed to a prefix of frame 0. A subscriber whose
  * queue is at the high-water mark misses the message; `send` never waits. Subscriptions come
  * as SUBSCRIBE/CANCEL commands (ZMTP 3.1) or as messages starting 0x01/0x00 (ZMTP 3.0).
- * Receiving is not supported.
+ * A subscriber going over maxSubscriptions or maxSubscriptionBytes is dropped: every publish
+ * scans its prefixes, and nobody needs thousands. Receiving is not supported.
  */
 export class PubSocket extends ZmtpSocket {
   /** Socket-Type announced in READY. */
   readonly type: SocketType = "PUB";
   private droppedCount = 0;
+  private readonly maxSubs: number;
+  private readonly maxSubBytes: number;
+
+  /** Creates an unbound PUB socket. */
+  constructor(options: PubOptions = {}) {
+    super(options);
+    this.maxSubs = options.maxSubscriptions ?? 1000;
+    this.maxSubBytes = options.maxSubscriptionBytes ?? 64 * 1024;
+  }
 
   /** Peers that have subscribed to something. */
   get subscribers(): number {
@@ -300,11 +334,26 @@ export class PubSocket extends ZmtpSocket {
     const key = keyOf(prefix);
     const s = subs.get(key);
     if (on) {
-      if (s) s.count++;
-      else subs.set(key, { prefix, count: 1 });
+      if (s) {
+        s.count++;
+      } else {
+        if (subs.size >= this.maxSubs) {
+          c.evict(`more than ${this.maxSubs} subscriptions (maxSubscriptions)`);
+          return;
+        }
+        if (c.subscriptionBytes + prefix.length > this.maxSubBytes) {
+          c.evict(`subscriptions of more than ${this.maxSubBytes} bytes (maxSubscriptionBytes)`);
+          return;
+        }
+        subs.set(key, { prefix, count: 1 });
+        c.subscriptionBytes += prefix.length;
+      }
     } else {
       if (!s) return;
-      if (--s.count === 0) subs.delete(key);
+      if (--s.count === 0) {
+        subs.delete(key);
+        c.subscriptionBytes -= prefix.length;
+      }
     }
     this.emit({ type: on ? "subscribe" : "unsubscribe", peer: this.info(c), topic: prefix });
   }

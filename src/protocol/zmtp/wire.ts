@@ -38,6 +38,14 @@ export class ZmtpProtocolError extends Error {
   }
 }
 
+/** A peer went over a configured limit (size, count); dropped and logged as a warning. */
+export class ZmtpLimitError extends ZmtpProtocolError {
+  constructor(message: string) {
+    super(message);
+    this.name = "ZmtpLimitError";
+  }
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -213,9 +221,9 @@ export function parseMetadata(data: Uint8Array): Map<string, Uint8Array> {
  * Streaming frame decoder. Feed it whatever the socket returned; it calls `onFrame` for every
  * complete frame with a body it owns (copied out of the read buffer, which is reused).
  *
- * The announced size is checked against `maxFrameSize` before any body byte is buffered, and
- * large bodies are collected chunk by chunk as they arrive: a peer announcing 2^62 bytes or
- * trickling a huge frame never makes us allocate more than it actually sent.
+ * The announced size is checked against `limit` before any body byte is buffered, and large
+ * bodies are collected chunk by chunk as they arrive: a peer announcing 2^62 bytes or trickling
+ * a huge frame never makes us allocate more than it actually sent.
  */
 export class FrameDecoder {
   private head = new Uint8Array(9);
@@ -225,14 +233,23 @@ export class FrameDecoder {
   private chunks: Uint8Array[] = [];
   private got = 0;
 
+  /**
+   * `limit`: the largest frame accepted. The owner may lower it between frames (a connection
+   * does, to what is left of its message size limit).
+   */
   constructor(
-    private readonly maxFrameSize: number,
+    public limit: number,
     private readonly onFrame: (flags: number, body: Uint8Array) => void,
   ) {}
 
   /** True while part of a frame has been received but not all of it. */
   get midFrame(): boolean {
     return this.headLen > 0 || this.bodyLen >= 0;
+  }
+
+  /** Body bytes of the frame in progress held so far. */
+  get pending(): number {
+    return this.got;
   }
 
   /** Consumes bytes; throws ZmtpProtocolError on malformed input. */
@@ -249,7 +266,7 @@ export class FrameDecoder {
               throw new ZmtpProtocolError("reserved frame flags");
             }
             const size = buf[pos + 1];
-            if (size > this.maxFrameSize) throw new ZmtpProtocolError("frame too large");
+            if (size > this.limit) this.tooLarge(size);
             if (end - pos - 2 >= size) {
               this.onFrame(f, buf.slice(pos + 2, pos + 2 + size));
               pos += 2 + size;
@@ -278,9 +295,7 @@ export class FrameDecoder {
           if (hi >= 0x200000) throw new ZmtpProtocolError("frame size exceeds 2^53");
           size = hi * 0x100000000 + lo;
         }
-        if (size > this.maxFrameSize) {
-          throw new ZmtpProtocolError(`frame of ${size} bytes exceeds maxFrameSize`);
-        }
+        if (size > this.limit) this.tooLarge(size);
         this.flags = f & ~FLAG_LONG;
         this.headLen = 0;
         if (size === 0) {
@@ -297,6 +312,7 @@ export class FrameDecoder {
           const body = buf.slice(pos, pos + take);
           pos += take;
           this.bodyLen = -1;
+          this.got = 0;
           this.onFrame(this.flags, body);
           continue;
         }
@@ -311,10 +327,15 @@ export class FrameDecoder {
             o += c.length;
           }
           this.chunks = [];
+          this.got = 0;
           this.bodyLen = -1;
           this.onFrame(this.flags, body);
         }
       }
     }
+  }
+
+  private tooLarge(size: number): never {
+    throw new ZmtpLimitError(`frame of ${size} bytes exceeds the limit of ${this.limit} bytes`);
   }
 }

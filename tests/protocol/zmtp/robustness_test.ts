@@ -196,7 +196,7 @@ Deno.test("robustness: a frame above maxFrameSize is refused before its body arr
     await r.write(longHeader(0, 0, 1024 * 1024 + 1));
     await within(r.closedByPeer(), 5000, "oversized frame");
     await r.close();
-    await f.waitLogs("exceeds maxFrameSize", 1);
+    await f.waitLogs("exceeds the limit of 1048576 bytes", 1);
     // A frame of exactly maxFrameSize still goes through.
     const ok = await RawPeer.connect(f.endpoint);
     await ok.handshake("DEALER", 1, "big");
@@ -317,23 +317,6 @@ Deno.test("robustness: 100 peers trickling huge frames keep memory bounded", asy
     await f.waitLogs("peer closed mid-frame", 100);
     assert.equal(f.router.connectionCount, 1);
     await f.roundTrip("after-trickling");
-  } finally {
-    await f.close();
-  }
-});
-
-Deno.test("robustness: connections beyond maxPeers are closed at once", async () => {
-  const f = await fixture({ maxPeers: 3 });
-  try {
-    const a = await RawPeer.connect(f.endpoint);
-    await a.handshake("DEALER");
-    const b = await RawPeer.connect(f.endpoint);
-    await b.handshake("DEALER");
-    const c = await RawPeer.connect(f.endpoint); // 4th connection
-    await within(c.closedByPeer(), 5000, "over maxPeers");
-    await f.waitLogs("maxPeers", 1);
-    await Promise.all([a.close(), b.close(), c.close()]);
-    await f.roundTrip("after-maxPeers");
   } finally {
     await f.close();
   }
