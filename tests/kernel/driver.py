@@ -509,6 +509,49 @@ def scenario_wedged(cf, code, how="interrupt", ready=""):
     }
 
 
+def scenario_alive(cf, seconds):
+    """Gets in, is answered, and watches the heartbeat for `seconds` (jupyter_client pings
+    every second and counts a reply missing after 1 s as a failure)."""
+    kc = client(cf)
+    failures = []
+    kc.hb_channel.call_handlers = lambda since: failures.append(since)
+    r, io = run(kc, "return 1 + 1")
+    deadline = time.monotonic() + float(seconds)
+    beating = True
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        beating = beating and kc.hb_channel.is_beating()
+    kc.stop_channels()
+    return {"status": r["content"]["status"], "result": result_text(io),
+            "beating": beating, "hb_failures": len(failures)}
+
+
+def scenario_pulse(cf, stop_file):
+    """An honest client timing round trips (execute_reply and idle) until `stop_file`
+    exists; prints "pulse" lines while it runs so a test knows it is answered."""
+    kc = client(cf)
+    failures = []
+    kc.hb_channel.call_handlers = lambda since: failures.append(since)
+    times, errors = [], []
+    while not times or not os.path.exists(stop_file):
+        t = time.monotonic()
+        try:
+            r, io = run(kc, "n = (n or 0) + 1 return n")
+            if r["content"]["status"] != "ok":
+                errors.append(r["content"])
+        except TimeoutError as e:
+            errors.append(str(e))
+        times.append(time.monotonic() - t)
+        if len(times) % 20 == 1:
+            print(f"pulse {len(times)}", flush=True)
+        time.sleep(0.01)
+    kc.stop_channels()
+    times.sort()
+    return {"n": len(times), "p50": times[len(times) // 2],
+            "p99": times[min(len(times) - 1, int(len(times) * 0.99))], "max": times[-1],
+            "errors": errors[:5], "hb_failures": len(failures)}
+
+
 def main():
     name, cf, *rest = sys.argv[1:]
     result = globals()[f"scenario_{name}"](cf, *rest)

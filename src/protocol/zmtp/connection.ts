@@ -164,6 +164,7 @@ export class Connection implements BudgetHolder {
       Math.min(cfg.maxFrameSize, cfg.maxMessageSize),
       (f, b) => this.onFrame(f, b),
     );
+    if (cfg.budget) this.decoder.reserveBody = (size) => this.reserveBody(size);
   }
 
   /** True once READY was exchanged and until close. */
@@ -269,7 +270,10 @@ export class Connection implements BudgetHolder {
     const wasReady = this.state === "ready";
     this.state = "closed";
     this.cfg.budget?.settle(this, 0);
+    // The socket may keep this object a while (queued messages): not what the peer sent.
+    this.decoder.reset();
     this.current = [];
+    this.currentBytes = 0;
     clearTimeout(this.handshakeTimer);
     clearInterval(this.heartbeatTimer);
     clearTimeout(this.refuseTimer);
@@ -316,6 +320,29 @@ export class Connection implements BudgetHolder {
     }
   }
 
+  /**
+   * An untrusted peer's large frame is charged whole before a byte of it is kept (and then
+   * allocated once): one bigger than the whole budget is refused at its header.
+   */
+  private reserveBody(size: number): boolean {
+    const budget = this.cfg.budget!;
+    if (this.trusted) return false;
+    if (size > budget.limit) {
+      throw new ZmtpLimitError(
+        `frame of ${size} bytes from an unauthenticated peer exceeds the budget of ` +
+          `${budget.limit} bytes for them`,
+      );
+    }
+    const want = this.currentBytes + this.inboundBytes + size;
+    if (!budget.settle(this, Math.max(want, this.charged))) {
+      throw new ZmtpLimitError(
+        `would hold ${want} bytes unauthenticated; the budget of ${budget.limit} bytes is ` +
+          "exhausted",
+      );
+    }
+    return true;
+  }
+
   /** What this peer sent that is still buffered here: partial frame and message, queue. */
   private bufferedBytes(): number {
     return this.decoder.pending + this.currentBytes + this.inboundBytes;
@@ -344,11 +371,13 @@ export class Connection implements BudgetHolder {
           this.onGreetingBytes(buf.subarray(0, n));
         } else if (!this.closed) {
           // Charge the worst case (every byte read is kept) before the decoder copies it.
+          // Bytes that go into an already reserved body need no more.
           const untrusted = budget !== null && !this.trusted;
-          if (untrusted && !budget.settle(this, this.bufferedBytes() + n)) {
+          const want = this.bufferedBytes() + Math.max(0, n - this.decoder.room);
+          if (untrusted && !budget.settle(this, want)) {
             this.evict(
-              `would hold ${this.bufferedBytes() + n} bytes unauthenticated; the budget of ` +
-                `${budget.limit} bytes is exhausted`,
+              `would hold ${want} bytes unauthenticated; the budget of ${budget.limit} bytes ` +
+                "is exhausted",
             );
             break;
           }

@@ -223,7 +223,10 @@ export function parseMetadata(data: Uint8Array): Map<string, Uint8Array> {
  *
  * The announced size is checked against `limit` before any body byte is buffered, and large
  * bodies are collected chunk by chunk as they arrive: a peer announcing 2^62 bytes or trickling
- * a huge frame never makes us allocate more than it actually sent.
+ * a huge frame never makes us allocate more than it actually sent. Unless the owner's
+ * `reserveBody` accepts the size (it charged it to a budget): then the body is allocated once,
+ * whole, and filled as bytes arrive. A budget bounds what that reserves, and one allocation
+ * per frame, instead of thousands of small ones, goes back to the system once dropped.
  */
 export class FrameDecoder {
   private head = new Uint8Array(9);
@@ -232,6 +235,10 @@ export class FrameDecoder {
   private bodyLen = -1; // -1: reading a header
   private chunks: Uint8Array[] = [];
   private got = 0;
+  /** The whole body being filled, when reserveBody accepted its size. */
+  private body: Uint8Array | null = null;
+  /** Asked before a body that did not arrive whole is buffered; true: allocate it whole. */
+  reserveBody: ((size: number) => boolean) | null = null;
 
   /**
    * `limit`: the largest frame accepted. The owner may lower it between frames (a connection
@@ -247,9 +254,23 @@ export class FrameDecoder {
     return this.headLen > 0 || this.bodyLen >= 0;
   }
 
-  /** Body bytes of the frame in progress held so far. */
+  /** Bytes the frame in progress holds: its whole size once reserved, else what arrived. */
   get pending(): number {
-    return this.got;
+    return this.body ? this.body.length : this.got;
+  }
+
+  /** Bytes the reserved body can still take (0 without one): they need no new memory. */
+  get room(): number {
+    return this.body ? this.body.length - this.got : 0;
+  }
+
+  /** Drops a partial frame (its owner is closing): nothing it sent stays referenced. */
+  reset(): void {
+    this.chunks = [];
+    this.body = null;
+    this.got = 0;
+    this.bodyLen = -1;
+    this.headLen = 0;
   }
 
   /** Consumes bytes; throws ZmtpProtocolError on malformed input. */
@@ -316,17 +337,25 @@ export class FrameDecoder {
           this.onFrame(this.flags, body);
           continue;
         }
-        this.chunks.push(buf.slice(pos, pos + take));
+        if (this.got === 0 && this.reserveBody?.(this.bodyLen)) {
+          this.body = new Uint8Array(this.bodyLen);
+        }
+        if (this.body) this.body.set(buf.subarray(pos, pos + take), this.got);
+        else this.chunks.push(buf.slice(pos, pos + take));
         this.got += take;
         pos += take;
         if (this.got === this.bodyLen) {
-          const body = new Uint8Array(this.bodyLen);
-          let o = 0;
-          for (const c of this.chunks) {
-            body.set(c, o);
-            o += c.length;
+          let body = this.body;
+          if (!body) {
+            body = new Uint8Array(this.bodyLen);
+            let o = 0;
+            for (const c of this.chunks) {
+              body.set(c, o);
+              o += c.length;
+            }
           }
           this.chunks = [];
+          this.body = null;
           this.got = 0;
           this.bodyLen = -1;
           this.onFrame(this.flags, body);

@@ -160,20 +160,26 @@ Deno.test("budget: the largest unauthenticated holder is dropped, small requests
   const untilUsed = (atLeast: number) =>
     waitFor(() => budget.used >= atLeast, `budget use ≥ ${atLeast}`);
   try {
-    // A holds 3 MiB of an announced 10 MiB frame.
+    // A announces a 3 MiB frame: it is charged whole before its bytes arrive.
     const a = await raw("a");
-    await a.write(concat(longHeader(10 << 20), new Uint8Array(3 << 20)));
+    await a.write(concat(longHeader(3 << 20), new Uint8Array(1)));
     await untilUsed(3 << 20);
-    // B needs 2 MiB more than fits: A, the bigger holder, goes.
+    // B's 2 MiB do not fit beside it: A, the bigger holder, goes.
     const b = await raw("b");
-    await b.write(concat(longHeader(10 << 20), new Uint8Array(2 << 20)));
+    await b.write(concat(longHeader(2 << 20), new Uint8Array(1)));
     await within(a.closedByPeer(), 10_000, "largest holder dropped");
     assert.match(await log.waitWarn("budget of 4194304 bytes is exhausted"), /holds \d+ bytes/);
     await untilUsed(2 << 20);
     // C would hold more than anyone else: C itself goes, B stays.
     const c = await raw("c");
-    await c.write(concat(longHeader(10 << 20), new Uint8Array(3 << 20))).catch(() => {});
+    await c.write(concat(longHeader(3 << 20), new Uint8Array(1)));
     await within(c.closedByPeer(), 10_000, "would-be largest refused");
+    assert.match(await log.waitWarn("would hold 3145728 bytes"), /exhausted/);
+    // A frame larger than the whole budget is refused at its header.
+    const d = await raw("d");
+    await d.write(concat(longHeader(5 << 20), new Uint8Array(1)));
+    await within(d.closedByPeer(), 10_000, "frame above the budget");
+    assert.match(await log.waitWarn("frame of 5242880 bytes"), /exceeds the budget/);
     assert.ok(!b.isClosed);
     assert.ok(budget.used <= budget.limit, `used ${budget.used}`);
     // A small request still fits and is answered.
@@ -187,8 +193,9 @@ Deno.test("budget: the largest unauthenticated holder is dropped, small requests
     await t.send([new Uint8Array(6 << 20).fill(5)]);
     const big = await within(t.message(), 10_000, "big trusted echo");
     assert.equal(big[0].length, 6 << 20);
-    assert.ok(!b.isClosed, "B's 2 MiB stayed within the budget");
-    await b.close();
+    // B's frame, within the budget, completes and is answered.
+    await b.write(new Uint8Array((2 << 20) - 1));
+    assert.equal((await within(b.message(), 10_000, "B's echo"))[0].length, 2 << 20);
     await waitFor(() => budget.used === 0, "budget released");
   } finally {
     await Promise.all(raws.map((p) => p.close()));
