@@ -552,6 +552,15 @@ def scenario_pulse(cf, stop_file):
             "errors": errors[:5], "hb_failures": len(failures)}
 
 
+def scenario_victim(cf):
+    """Sends a cell with output and says "sent"; the test kills it mid-request."""
+    kc = client(cf)
+    kc.execute("for i = 1, 2000 do print(i) end")
+    print("sent", flush=True)
+    time.sleep(TIMEOUT)
+    return {"killed": False}
+
+
 def main():
     name, cf, *rest = sys.argv[1:]
     result = globals()[f"scenario_{name}"](cf, *rest)

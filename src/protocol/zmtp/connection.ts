@@ -350,10 +350,10 @@ export class Connection implements BudgetHolder {
 
   /** Reads until close, honouring pauseRead; never rejects. */
   private async readLoop(): Promise<void> {
-    // Start small and grow while reads fill the buffer: idle or chatty peers cost 8 KiB,
+    // Start small and grow while reads fill the buffer: idle or chatty peers cost 2 KiB,
     // bulk transfers get 256 KiB reads. Under a budget only trusted peers grow theirs: a
     // thousand untrusted peers would otherwise hold 256 MiB of read buffers.
-    let buf = new Uint8Array(8 * 1024);
+    let buf = new Uint8Array(2 * 1024);
     const budget = this.cfg.budget;
     try {
       while (this.state !== "closed") {
@@ -387,7 +387,7 @@ export class Connection implements BudgetHolder {
         // The decoder copied what it keeps, so the buffer can be replaced freely.
         if (
           n === buf.length && buf.length < READ_SIZE && (budget === null || this.trusted)
-        ) buf = new Uint8Array(buf.length * 4);
+        ) buf = new Uint8Array(Math.min(READ_SIZE, buf.length * 4));
       }
     } catch (e) {
       if (e instanceof ZmtpLimitError) {
@@ -576,8 +576,17 @@ export class Connection implements BudgetHolder {
         total += h + f.length;
       }
     }
-    this.scratchBuf ??= new Uint8Array(SCRATCH_SIZE);
-    const out = copyBytes <= SCRATCH_SIZE ? this.scratchBuf : new Uint8Array(copyBytes);
+    let out: Uint8Array;
+    if (copyBytes > SCRATCH_SIZE) {
+      out = new Uint8Array(copyBytes);
+    } else {
+      // Grown to what this peer's writes need: most peers only ever get a greeting and PONGs,
+      // and 64 KiB for each of a thousand idle peers was most of a flooded kernel's memory.
+      if (!this.scratchBuf || this.scratchBuf.length < copyBytes) {
+        this.scratchBuf = new Uint8Array(Math.min(SCRATCH_SIZE, Math.max(512, 2 * copyBytes)));
+      }
+      out = this.scratchBuf;
+    }
     const parts: Uint8Array[] = [];
     let start = 0;
     let pos = 0;
