@@ -391,7 +391,7 @@ export const SCHEMA: SectionSpec = {
           min: 0,
           default: 3000,
           description:
-            "The kernel PINGs (ZMTP 3.1) a connection silent this long, in ms, and drops one silent for 3 intervals or still in its handshake after 3. 0 = never.",
+            "The kernel sends a ZMTP PING on a connection silent this long (ms) and closes one silent for 3 intervals, or still in its handshake after 3. 0 = never.",
         },
         max_connections: {
           kind: "field",
@@ -399,7 +399,7 @@ export const SCHEMA: SectionSpec = {
           min: 1,
           default: 256,
           description:
-            "Most connections on each of the five ports; one more drops the oldest still in its handshake, else the longest idle not yet signed in.",
+            "Most connections on each of the kernel's five ports; one more closes the oldest still in its handshake, else the unauthenticated one silent longest.",
         },
         max_message_bytes: {
           kind: "field",
@@ -414,7 +414,7 @@ export const SCHEMA: SectionSpec = {
           min: 4096,
           default: 33554432,
           description:
-            "Most bytes the peers that have not sent a signed message yet may hold, together; beyond, the largest holder is dropped.",
+            "Most bytes all peers that have not sent a signed message yet may have buffered in the kernel; beyond, the one holding most is dropped.",
         },
       },
     },
