@@ -10,6 +10,7 @@ import { paint, writeErr } from "./context.ts";
 import { contextOf, example, setExit, withGlobalOptions } from "./command.ts";
 import { printData } from "./render.ts";
 import { readScript } from "./script_file.ts";
+import { configFor } from "./load_config.ts";
 
 export function registerValidateCommand(program: Command): void {
   const cmd = withGlobalOptions(
@@ -32,9 +33,12 @@ export function registerValidateCommand(program: Command): void {
     // Every file is read before any is checked: a wrong path is a usage error (exit 2).
     const paths = (await Promise.all(files.map(expand))).flat();
     const sources = await Promise.all(paths.map(readSource));
+    // The sandbox the scripts would run in: what "safe" leaves out is an error.
+    const { config } = await configFor(ctx);
+    const safe = config.engines.lua.security_level === "safe";
     const { validateSource, formatDiagnostic } = await import("../validate/mod.ts");
     const diagnostics = (await Promise.all(
-      sources.map(({ name, text }) => validateSource(text, name)),
+      sources.map(({ name, text }) => validateSource(text, name, { safe })),
     )).flat();
     const errors = diagnostics.filter((d) => d.severity === "error").length;
     const warnings = diagnostics.length - errors;

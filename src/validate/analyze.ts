@@ -19,8 +19,8 @@ import { callArguments, forEachNode } from "./ast.ts";
 import type { DiagnosticCode, Finding, Severity } from "./diagnostic.ts";
 import type { Attrib } from "./parse.ts";
 import { Scope, type Variable, type VariableKind } from "./scope.ts";
-import { KNOWN_GLOBALS, REPLACED_GLOBALS } from "./catalog.ts";
-import { checkCall, checkMember, typeOf } from "./api_check.ts";
+import { KNOWN_GLOBALS, REPLACED_GLOBALS, UNRESTRICTED_ONLY } from "./catalog.ts";
+import { checkCall, checkMember, sandboxed, typeOf } from "./api_check.ts";
 import {
   checkBinary,
   checkIterator,
@@ -56,16 +56,25 @@ export interface Context {
   registeredTools: Set<string>;
   /** `T.name` the script defines on a global table (`function string.trim(s) … end`). */
   definedFields: Set<string>;
+  /** The script runs in the safe sandbox, without UNRESTRICTED_ONLY (catalog.ts). */
+  safe: boolean;
 }
 
-/** `globals`: names the script declares defined elsewhere (directives.ts). */
+export interface AnalyzeOptions {
+  /** Names the script declares defined elsewhere (directives.ts). */
+  globals?: ReadonlySet<string>;
+  /** security_level = "safe": what the sandbox leaves out is an error. */
+  safe?: boolean;
+}
+
 export function analyze(
   chunk: Chunk,
   source: string,
   attribs: Map<number, Attrib>,
-  globals: ReadonlySet<string> = new Set(),
+  options: AnalyzeOptions = {},
 ): Finding[] {
-  return new Analyzer(source, attribs, globals).run(chunk);
+  return new Analyzer(source, attribs, options.globals ?? new Set(), options.safe ?? false)
+    .run(chunk);
 }
 
 class Analyzer implements Context {
@@ -85,6 +94,7 @@ class Analyzer implements Context {
     readonly source: string,
     readonly attribs: Map<number, Attrib>,
     readonly declaredGlobals: ReadonlySet<string>,
+    readonly safe: boolean,
   ) {}
 
   run(chunk: Chunk): Finding[] {
@@ -378,7 +388,13 @@ class Analyzer implements Context {
     const seen = new Set<string>();
     for (const r of this.#reads) {
       const name = r.node.name;
-      if (known.has(name) || this.#writes.has(name)) continue;
+      if (this.#writes.has(name) || this.declaredGlobals.has(name)) continue;
+      if (this.safe && UNRESTRICTED_ONLY.includes(name)) {
+        if (!seen.has(name)) sandboxed(this, r.node, name);
+        seen.add(name);
+        continue;
+      }
+      if (known.has(name)) continue;
       const key = `${name}:${r.usage === "value" ? "v" : "u"}`;
       if (seen.has(key)) continue;
       seen.add(key);

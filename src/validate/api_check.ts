@@ -10,6 +10,7 @@ import {
   type Call,
   callArguments,
   type Expression,
+  type Identifier,
   isMultiValue,
   type MemberExpression,
 } from "./ast.ts";
@@ -22,6 +23,7 @@ import {
   type Signature,
   STD_FUNCTIONS,
   STD_TABLES,
+  UNRESTRICTED_ONLY,
 } from "./catalog.ts";
 import type { Context } from "./analyze.ts";
 import { checkFormat } from "./patterns.ts";
@@ -74,6 +76,9 @@ export function checkMember(ctx: Context, m: MemberExpression, called: boolean):
   if (!r) return;
   const name = m.identifier.name;
   const { table } = r;
+  if (ctx.safe && r.kind === "global" && UNRESTRICTED_ONLY.includes(`${r.label}.${name}`)) {
+    return sandboxed(ctx, m.identifier, `${r.label}.${name}`);
+  }
   if (name in table.functions || table.fields.includes(name)) return;
   if (r.kind === "global" && ctx.definedFields.has(`${r.label}.${name}`)) return;
   const names = [...Object.keys(table.functions), ...table.fields];
@@ -101,6 +106,17 @@ export function checkMember(ctx: Context, m: MemberExpression, called: boolean):
     r.kind === "object" ? "unknown-method" : "unknown-field",
     `${what} '${name}'${called ? " (calling it fails)" : ""}`,
     replaced ?? (near ? `did you mean '${near}'?` : `it has: ${names.join(", ")}`),
+  );
+}
+
+/** What the safe sandbox leaves out, used. */
+export function sandboxed(ctx: Context, at: Identifier, name: string): void {
+  ctx.report(
+    at,
+    "error",
+    "sandbox",
+    `${name} is not available with security_level = "safe" (it is nil)`,
+    `set security_level = "unrestricted" under [engines.lua] if this script needs it`,
   );
 }
 

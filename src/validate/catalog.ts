@@ -200,6 +200,24 @@ export const STD_FUNCTIONS: Record<string, Signature> = Object.fromEntries(
 // `error()` raises nil: its message is optional in practice, though the manual names it.
 STD_FUNCTIONS.error = { ...STD_FUNCTIONS.error, min: 0 };
 
+/**
+ * What the safe sandbox (security_level = "safe", the default) leaves out of the standard
+ * library (src/engine/lua/prelude.ts).
+ */
+export const UNRESTRICTED_ONLY: readonly string[] = [
+  "debug",
+  "io.popen",
+  "os.execute",
+  "os.exit",
+  "os.setlocale",
+  "package.cpath",
+  "package.loadlib",
+  "package.preload",
+  "package.searchers",
+  "package.searchpath",
+  "string.dump",
+];
+
 /** Other standard globals. */
 export const STD_VALUES: readonly string[] = ["_G", "_VERSION", "_ENV", "debug"];
 

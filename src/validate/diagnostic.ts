@@ -15,6 +15,7 @@ export type DiagnosticCode =
   | "global-in-function"
   | "unknown-field"
   | "unknown-method"
+  | "sandbox"
   | "argument-count"
   | "dot-call"
   | "colon-call"

@@ -12,8 +12,15 @@ import { isIgnored, readDirectives } from "./directives.ts";
 export type { Diagnostic } from "./diagnostic.ts";
 export { formatDiagnostic } from "./diagnostic.ts";
 
-/** The diagnostics of `text`, named `file` in them, sorted by position. */
-export async function validateSource(text: string, file: string): Promise<Diagnostic[]> {
+/**
+ * The diagnostics of `text`, named `file` in them, sorted by position. `safe`: the script
+ * runs with security_level = "safe".
+ */
+export async function validateSource(
+  text: string,
+  file: string,
+  options: { safe?: boolean } = {},
+): Promise<Diagnostic[]> {
   let findings: Finding[];
   try {
     const parsed = await parseLua(text);
@@ -22,7 +29,7 @@ export async function validateSource(text: string, file: string): Promise<Diagno
       const directives = readDirectives(parsed.chunk.comments);
       findings = [
         ...findings,
-        ...analyze(parsed.chunk, text, parsed.attribs, directives.globals)
+        ...analyze(parsed.chunk, text, parsed.attribs, { ...options, globals: directives.globals })
           .filter((f) => !isIgnored(directives, f)),
       ];
     }

@@ -5,7 +5,7 @@
  * scripts whose expected diagnostics include a syntax error.
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
-import { cli, FIXTURES } from "../helpers/cli.ts";
+import { cli, FIXTURES, tempDir } from "../helpers/cli.ts";
 
 const DIR = `${FIXTURES}validate/`;
 const EXAMPLES = new URL("../../examples/", import.meta.url).pathname;
@@ -95,6 +95,7 @@ Deno.test("validate --output json: the same diagnostics as objects, each with a 
       "colon-call",
       "unused-local",
       "shadowing",
+      "sandbox",
       "zero-index",
       "string-index",
       "missing-iterator",
@@ -170,6 +171,20 @@ Deno.test("validate DIR checks the directory's *.lua files, recursively and sort
   const tree = await cli(["validate", "."], { cwd: FIXTURES });
   assertMatch(tree.stderr, new RegExp(`^${all} files checked: `));
   assertStringIncludes(tree.stdout, "./validate/mixed.lua:3:29: error: ");
+});
+
+Deno.test("validate: what the safe sandbox leaves out is an error only with security_level = safe", async () => {
+  const safe = await cli(["validate", "--output", "json", "sandbox.lua"], { cwd: DIR });
+  const codes = (JSON.parse(safe.stdout) as JsonDiagnostic[]).map((d) => d.code);
+  assertEquals([safe.code, codes], [1, ["sandbox", "sandbox", "sandbox", "sandbox"]]);
+  const dir = await tempDir();
+  await Deno.copyFile(`${DIR}sandbox.lua`, `${dir}/sandbox.lua`);
+  await Deno.writeTextFile(
+    `${dir}/llmspell.toml`,
+    '[engines.lua]\nsecurity_level = "unrestricted"\n',
+  );
+  const unrestricted = await cli(["validate", "sandbox.lua"], { cwd: dir });
+  assertEquals([unrestricted.code, unrestricted.stdout], [0, ""]);
 });
 
 Deno.test("validate - reads stdin; --help shows an example", async () => {
