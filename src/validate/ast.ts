@@ -20,9 +20,9 @@ export interface Identifier extends Base {
   type: "Identifier";
   name: string;
 }
+/** Its text is read from the source by its range: parse.ts may have rewritten what luaparse saw. */
 export interface StringLiteral extends Base {
   type: "StringLiteral";
-  raw: string;
 }
 export interface NumericLiteral extends Base {
   type: "NumericLiteral";
