@@ -298,10 +298,16 @@ class Analyzer implements Context {
             `it is declared <${v.attrib}> on line ${v.node.loc.start.line}`,
           );
         }
-        v.type = value ? typeOf(this, value) : undefined;
-        v.holds = valueKind(value);
-        v.list = value?.type === "TableConstructorExpression" &&
+        // What is known of a local holds only where it is sure: an assignment in a nested
+        // block (a branch, a loop) may not run, so there the old and new must agree.
+        const type = value ? typeOf(this, value) : undefined;
+        const holds = valueKind(value);
+        const list = value?.type === "TableConstructorExpression" &&
           value.fields.some((f) => f.type === "TableValue");
+        const sure = this.#scope.vars.get(v.name) === v;
+        v.type = sure || type === v.type ? type : undefined;
+        v.holds = sure || holds === v.holds ? holds : undefined;
+        v.list = (sure || list === v.list) && list;
         return;
       }
       const w = this.#writes.get(target.name) ?? { topLevel: false, inFunction: [] };
