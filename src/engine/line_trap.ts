@@ -51,7 +51,7 @@
 import { HookMask } from "./lua_h.ts";
 import * as Lua from "./lua_layout.ts";
 import { concat } from "../bytes.ts";
-import { HOOK_CALL, MATCH } from "./match_trap.ts";
+import { COUNT_IN_FINALIZER, HOOK_CALL, MATCH } from "./interrupt_trap.ts";
 import { op, readSections, readUleb, sleb, uleb } from "./wasm_encode.ts";
 
 const SECTION_CODE = 10;
@@ -166,10 +166,18 @@ const RETURN0 = returnPatch([0x36, 0x02, 0x0c], 195883);
 const RETURN1 = returnPatch([0x41, 0x10, 0x6a], 196149);
 
 /**
- * Later patch points first, so that the earlier ones' known offsets stay right. MATCH makes
- * the pattern matcher interruptible (match_trap.ts).
+ * Later patch points first, so that the earlier ones' known offsets stay right. MATCH and
+ * COUNT_IN_FINALIZER let interrupts reach the pattern matcher and finalizers
+ * (interrupt_trap.ts).
  */
-export const PATCHES: readonly Patch[] = [RETURN1, RETURN0, RETURNING, MATCH, TRACEEXEC];
+export const PATCHES: readonly Patch[] = [
+  RETURN1,
+  RETURN0,
+  RETURNING,
+  MATCH,
+  COUNT_IN_FINALIZER,
+  TRACEEXEC,
+];
 
 /** Returns glue.wasm with the patches applied (a new array; `wasm` is not changed). */
 export function patchLineTrap(wasm: Uint8Array): Uint8Array<ArrayBuffer> {

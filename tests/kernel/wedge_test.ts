@@ -1,16 +1,19 @@
 /**
- * Cells that never reach a Lua hook (ARCHITECTURE.md §1): a loop in a `__gc` metamethod runs
- * with hooks off, so an interrupt cannot stop it; the kernel replaces its process (same pid,
- * same connection file and ports) after kernel.interrupt_grace_ms and says so. The pattern
- * matcher checks for interrupts (engine/match_trap.ts), so a runaway pattern is interrupted
- * like Lua code and the Lua state survives. Embedded, exec/run end at Ctrl+C and the REPL
- * starts a fresh engine.
+ * Cells that never reach a Lua hook (ARCHITECTURE.md §1): C code that never returns to Lua
+ * (`table.move` over 2^40 empty slots) cannot be stopped inside the process, so the kernel
+ * replaces its process (same pid, same connection file and ports) after
+ * kernel.interrupt_grace_ms and says so. The pattern matcher and Lua code in a `__gc`
+ * metamethod (where Lua turns hooks off) reach the interrupt check (engine/interrupt_trap.ts):
+ * they are interrupted like Lua code and the Lua state survives. Embedded, exec/run end at
+ * Ctrl+C and the REPL starts a fresh engine.
  */
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { cli, cliCommand, readUntil, tempDir } from "../helpers/cli.ts";
 import { driver, kernelMetas, killKernels, startKernel } from "./helpers.ts";
 
-/** Prints "looping" from inside the finalizer, where hooks are off, then never returns. */
+/** Prints "looping", then stays in C for hours (moving nils does not allocate). */
+const C_LOOP = 'print("looping") io.stdout:flush() table.move({}, 1, 1 << 40, 2)';
+/** Prints "looping" from inside the finalizer, where Lua turns hooks off, then loops. */
 const GC_LOOP = 'setmetatable({}, {__gc = function() print("looping") io.stdout:flush() ' +
   "while true do end end}) collectgarbage()";
 /** Prints "matching", then runs a pattern that backtracks for hours. */
@@ -26,11 +29,11 @@ function cpuTicks(pid: number): number {
   return Number(f[11]) + Number(f[12]);
 }
 
-Deno.test("wedge: an interrupted __gc loop restarts the kernel process: error reply, IOPub restarting → starting → idle, then 1+1 on the same connection file, pid and ports; no core left spinning", async () => {
+Deno.test("wedge: an interrupted C loop restarts the kernel process: error reply, IOPub restarting → starting → idle, then 1+1 on the same connection file, pid and ports; no core left spinning", async () => {
   const k = await startKernel();
   try {
     const before = await Deno.readTextFile(k.connectionFile);
-    const r = await driver(["wedged", k.connectionFile, GC_LOOP, "interrupt", "looping"]);
+    const r = await driver(["wedged", k.connectionFile, C_LOOP, "interrupt", "looping"]);
     assertEquals(r.code, 0, r.stderr + r.stdout);
     const j = r.json as Record<string, unknown>;
     assertEquals([j.status, j.ename, j.evalue], ["error", "Interrupted", RESTARTED]);
@@ -56,12 +59,12 @@ Deno.test("wedge: an interrupted __gc loop restarts the kernel process: error re
   }
 });
 
-Deno.test("wedge: a __gc loop that outlives its time limit (timeout_ms) restarts the kernel process the same way", async () => {
+Deno.test("wedge: a C loop that outlives its time limit (timeout_ms) restarts the kernel process the same way", async () => {
   const home = await tempDir();
   await Deno.writeTextFile(`${home}/llmspell.toml`, "[engines.lua]\ntimeout_ms = 300\n");
   const k = await startKernel([], { home });
   try {
-    const r = await driver(["wedged", k.connectionFile, GC_LOOP, "none", "looping"]);
+    const r = await driver(["wedged", k.connectionFile, C_LOOP, "none", "looping"]);
     assertEquals(r.code, 0, r.stderr + r.stdout);
     const j = r.json as Record<string, unknown>;
     const said = "the kernel did not stop at its time limit within 2 s and was restarted; " +
@@ -75,28 +78,37 @@ Deno.test("wedge: a __gc loop that outlives its time limit (timeout_ms) restarts
   }
 });
 
-Deno.test("wedge: a runaway pattern is interrupted like Lua code and the Lua state survives", async () => {
+Deno.test("wedge: a runaway pattern and a loop in a __gc metamethod are interrupted like Lua code and the Lua state survives", async () => {
   const k = await startKernel();
   try {
-    const r = await driver(["interrupt", k.connectionFile, PATTERN, "matching"]);
-    assertEquals(r.code, 0, r.stderr + r.stdout);
-    const j = r.json as Record<string, unknown>;
-    assertEquals([j.status, j.ename, j.after], ["error", "Interrupted", "42"]);
-    assert((j.elapsed as number) < 1.5, `the interrupt took ${j.elapsed} s`);
+    for (const [code, ready] of [[PATTERN, "matching"], [GC_LOOP, "looping"]]) {
+      const r = await driver(["interrupt", k.connectionFile, code, ready]);
+      assertEquals(r.code, 0, r.stderr + r.stdout);
+      const j = r.json as Record<string, unknown>;
+      assertEquals([j.status, j.ename, j.after], ["error", "Interrupted", "42"], code);
+      assert((j.elapsed as number) < 1.5, `the interrupt took ${j.elapsed} s: ${code}`);
+    }
+    // Finalizers still run (hooks in them were let through only for pokes).
+    const r = await driver([
+      "exec",
+      k.connectionFile,
+      "x = 0 setmetatable({}, {__gc = function() x = 1 end}) collectgarbage() return x",
+    ]);
+    assertEquals((r.json as { cells: { result: string }[] }).cells[0].result, "1");
   } finally {
     await k.stop();
     await killKernels(k.home, [k.child.pid]);
   }
 });
 
-Deno.test("wedge: `kernel restart` of a daemon kernel stuck in a __gc loop returns 0 once the kernel runs code again; the cell says what happened", async () => {
+Deno.test("wedge: `kernel restart` of a daemon kernel stuck in a C loop returns 0 once the kernel runs code again; the cell says what happened", async () => {
   const home = await tempDir();
   const env = { LLMSPELL_HOME: home };
   const started = await cli(["kernel", "start", "--daemon", "--output", "json"], { env });
   assertEquals(started.code, 0, started.stderr);
   const k = JSON.parse(started.stdout) as { id: string; pid: number };
   try {
-    const stuck = cliCommand(["exec", "--connect", k.id, GC_LOOP], { env }).spawn();
+    const stuck = cliCommand(["exec", "--connect", k.id, C_LOOP], { env }).spawn();
     const stuckErr = new Response(stuck.stderr).text();
     const reader = stuck.stdout.getReader();
     await readUntil(reader, "looping\n");
@@ -150,9 +162,9 @@ Deno.test("wedge: `kernel restart` of a kernel that does not answer fails (exit 
   }
 });
 
-Deno.test("wedge: Ctrl+C ends `exec` stuck in a __gc loop with 130 at once", async () => {
+Deno.test("wedge: Ctrl+C ends `exec` stuck in a C loop with 130 at once", async () => {
   const home = await tempDir();
-  const child = cliCommand(["exec", GC_LOOP], {
+  const child = cliCommand(["exec", C_LOOP], {
     env: { LLMSPELL_HOME: home },
   }).spawn();
   const reader = child.stdout.getReader();
@@ -167,12 +179,12 @@ Deno.test("wedge: Ctrl+C ends `exec` stuck in a __gc loop with 130 at once", asy
   assert(Date.now() - t0 < 2000, `exit took ${Date.now() - t0} ms`);
 });
 
-Deno.test("wedge: the embedded REPL gives up a __gc loop after an interrupt and goes on with a fresh Lua state", async () => {
+Deno.test("wedge: the embedded REPL gives up a C loop after an interrupt and goes on with a fresh Lua state", async () => {
   const home = await tempDir();
   const child = cliCommand(["repl"], { env: { LLMSPELL_HOME: home }, piped: true }).spawn();
   const w = child.stdin.getWriter();
   const enc = new TextEncoder();
-  await w.write(enc.encode(`x = 5\n${GC_LOOP}\n`));
+  await w.write(enc.encode(`x = 5\n${C_LOOP}\n`));
   const reader = child.stdout.getReader();
   let out = await readUntil(reader, "looping\n");
   reader.releaseLock();
