@@ -320,7 +320,7 @@ export class KernelServer implements KernelTransport {
    * reconnect (they retry every 100 ms), so that they see its "starting". Some never come
    * back: the client of the cell that wedged often leaves with its error reply.
    */
-  async waitForSubscribers(n: number, ms: number, quietMs = 300): Promise<void> {
+  async waitForSubscribers(n: number, ms: number, quietMs = 1000): Promise<void> {
     const deadline = Date.now() + ms;
     let seen = this.#iopub.subscribers;
     let changed = Date.now();

@@ -284,7 +284,7 @@ async function serve(
     }
     // The clients' SUB sockets reconnect by themselves (libzmq: every 100 ms): wait, so
     // that they see this image's "starting".
-    if (resumed) await server.waitForSubscribers(resumed.subscribers, 1500);
+    if (resumed) await server.waitForSubscribers(resumed.subscribers, 3000);
     await server.kernel.ready();
   } catch (e) {
     await cleanup();
