@@ -15,6 +15,7 @@ _llmspell_complete() {
       ':dap') cmdpath="dap" ;;
       ':repl') cmdpath="repl" ;;
       ':state') cmdpath="state" ;;
+      ':session') cmdpath="session" ;;
       ':validate') cmdpath="validate" ;;
       ':completions') cmdpath="completions" ;;
       'config:init') cmdpath="config init" ;;
@@ -34,6 +35,8 @@ _llmspell_complete() {
       'state:clear') cmdpath="state clear" ;;
       'state:export') cmdpath="state export" ;;
       'state:import') cmdpath="state import" ;;
+      'session:list') cmdpath="session list" ;;
+      'session:show') cmdpath="session show" ;;
     esac
   done
   case "$cmdpath" in
@@ -44,7 +47,7 @@ _llmspell_complete() {
         --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--version --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
-      COMPREPLY=($(compgen -W 'exec run config kernel debug dap repl state validate completions' -- "$cur"))
+      COMPREPLY=($(compgen -W 'exec run config kernel debug dap repl state session validate completions' -- "$cur"))
       ;;
     'exec')
       case "$prev" in
@@ -283,6 +286,32 @@ _llmspell_complete() {
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--merge --scope --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
       COMPREPLY=($(compgen -f -- "$cur"))
+      ;;
+    'session')
+      case "$prev" in
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      COMPREPLY=($(compgen -W 'list show' -- "$cur"))
+      ;;
+    'session list')
+      case "$prev" in
+        --limit) return ;;
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--limit --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      ;;
+    'session show')
+      case "$prev" in
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
       ;;
     'validate')
       case "$prev" in

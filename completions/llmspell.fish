@@ -20,6 +20,8 @@ function __llmspell_path
                 set path repl
             case ':state'
                 set path state
+            case ':session'
+                set path session
             case ':validate'
                 set path validate
             case ':completions'
@@ -58,6 +60,10 @@ function __llmspell_path
                 set path state export
             case 'state:import'
                 set path state import
+            case 'session:list'
+                set path session list
+            case 'session:show'
+                set path session show
         end
     end
     echo "$path"
@@ -71,6 +77,7 @@ complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a debug -d 'debug a
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a dap -d 'serve the Debug Adapter Protocol (for editors) on stdio, or on TCP with --port'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a repl -d 'an interactive Lua session: completion, history search (Ctrl+R), multi-line input'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a state -d 'read and change the State global'\''s values (the same database scripts and kernels use)'
+complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a session -d 'the sessions runs, REPLs and kernels recorded: their executions and state writes'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a validate -d 'check Lua scripts without running them: syntax, undefined globals, llmspell API calls, unused locals, common mistakes'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a completions -d 'print a shell completion script'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -l version -d 'print the version'
@@ -267,6 +274,24 @@ complete -c llmspell -n 'test (__llmspell_path) = '\''state import'\''' -l outpu
 complete -c llmspell -n 'test (__llmspell_path) = '\''state import'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''state import'\''' -l help -s h -d 'show help'
 complete -c llmspell -n 'test (__llmspell_path) = '\''state import'\''' -F
+complete -c llmspell -n 'test (__llmspell_path) = '\''session'\''' -a list -d 'list the recorded sessions, newest first'
+complete -c llmspell -n 'test (__llmspell_path) = '\''session'\''' -a show -d 'a session'\''s timeline: each execution (code, output, result) and state write'
+complete -c llmspell -n 'test (__llmspell_path) = '\''session'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''session'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''session'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''session'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''session'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''session list'\''' -l limit -x -d 'at most this many'
+complete -c llmspell -n 'test (__llmspell_path) = '\''session list'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''session list'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''session list'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''session list'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''session list'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''session show'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''session show'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''session show'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''session show'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''session show'\''' -l help -s h -d 'show help'
 complete -c llmspell -n 'test (__llmspell_path) = '\''validate'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''validate'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
 complete -c llmspell -n 'test (__llmspell_path) = '\''validate'\''' -l output -x -a 'text json yaml' -d 'output format'

@@ -20,6 +20,8 @@ export interface HostContext {
   readonly state: StateOptions;
   /** The engine's session: what the scope `session` means. */
   readonly sessionId: string;
+  /** Whether the session is recorded (`[sessions] enabled`); it exists once the store is open. */
+  recording(): boolean;
 }
 
 /** The results of a call, encoded (a sequence, src/engine/host_values.ts). */

@@ -9,7 +9,9 @@ import { isLlmspellError } from "../errors.ts";
 import { resolvePaths } from "../config/paths.ts";
 import { openStore, type Store, storeFailure } from "../store/mod.ts";
 import type { EngineOptions, StateOptions } from "../engine/protocol.ts";
-import type { HostDispatcher } from "../engine/host_link.ts";
+import type { ExecutionReport, HostDispatcher } from "../engine/host_link.ts";
+import { decodeBytes } from "../byte_string.ts";
+import { valueToJson } from "./value_text.ts";
 import {
   DEFAULT_STATE_OPTIONS,
   type HostContext,
@@ -19,6 +21,11 @@ import {
 } from "./api.ts";
 import { API_MODULES } from "./registry.ts";
 import { EncodedValues } from "../engine/host_values.ts";
+
+/** Host calls that reach outside Lua, recorded in the session. */
+const RECORDED = new Set(["state.set", "state.delete", "state.increment", "state.swap"]);
+/** The longest code an execution record keeps. */
+const RECORDED_CODE_CHARS = 64 * 1024;
 
 /** Every module's host functions by method name, and `api.lua`: a global's Lua side. */
 function methodTable(): Map<string, HostFunction> {
@@ -50,12 +57,14 @@ export class HostFunctions implements HostContext, HostDispatcher {
   readonly #cwd: string;
   readonly state: StateOptions;
   readonly sessionId: string = crypto.randomUUID();
+  readonly #record: boolean;
   #store: Store | undefined;
 
   /** `options.cwd` resolves a relative LLMSPELL_HOME. */
   constructor(options: EngineOptions) {
     this.#cwd = options.cwd;
     this.state = options.state ?? DEFAULT_STATE_OPTIONS;
+    this.#record = options.recordSessions ?? true;
   }
 
   store(): Store {
@@ -63,7 +72,48 @@ export class HostFunctions implements HostContext, HostDispatcher {
     const path = this.state.enabled
       ? resolvePaths(Deno.env.toObject(), this.#cwd).dbPath
       : ":memory:";
-    return this.#store = openStore(path);
+    const store = this.#store = openStore(path);
+    // The session is recorded from here on: this is the engine's first host call that
+    // needed the store.
+    if (this.#record) store.sessions.open(this.sessionId);
+    return store;
+  }
+
+  recording(): boolean {
+    this.store();
+    return this.#record;
+  }
+
+  /** Adds a record to the session, if it is recorded; recording never fails a call. */
+  #append(kind: "execution" | "host_call", data: () => string): void {
+    if (!this.#record || !this.#store) return;
+    try {
+      this.#store.sessions.record(this.sessionId, kind, data());
+    } catch {
+      // A full disk fails the next State call with a clear error; not this record.
+    }
+  }
+
+  executed(e: ExecutionReport): void {
+    this.#append("execution", () => {
+      const o = e.outcome;
+      const code = e.request.code.length > RECORDED_CODE_CHARS
+        ? e.request.code.slice(0, RECORDED_CODE_CHARS)
+        : e.request.code;
+      return JSON.stringify({
+        chunk: e.request.chunkName,
+        code,
+        code_truncated: code.length < e.request.code.length,
+        args: e.request.args?.raw ?? [],
+        stdout: decodeBytes(e.stdout),
+        stderr: decodeBytes(e.stderr),
+        status: o.status,
+        values: o.status === "ok" ? o.values : undefined,
+        error: o.status === "error" ? { kind: o.error.kind, message: o.error.message } : undefined,
+        exit_code: o.status === "exit" ? o.code : undefined,
+        duration_ms: Math.round(e.durationMs * 100) / 100,
+      });
+    });
   }
 
   dispatch(method: string, args: Uint8Array): Uint8Array | Promise<Uint8Array> {
@@ -76,14 +126,35 @@ export class HostFunctions implements HostContext, HostDispatcher {
       return new Error(store ? `${label}: ${errorMessage(store)}` : errorMessage(e));
     };
     try {
-      const result = fn(new EncodedValues(args), this);
-      return result instanceof Uint8Array ? result : result.catch((e) => Promise.reject(fail(e)));
+      const values = new EncodedValues(args);
+      const result = fn(values, this);
+      if (!(result instanceof Uint8Array)) return result.catch((e) => Promise.reject(fail(e)));
+      if (RECORDED.has(method)) this.#recordCall(method, values, result);
+      return result;
     } catch (e) {
       throw fail(e);
     }
   }
 
+  /** A host call that reached outside Lua, with its arguments and results (exact JSON). */
+  #recordCall(method: string, args: EncodedValues, result: Uint8Array): void {
+    this.#append("host_call", () => {
+      const json = (values: EncodedValues) =>
+        Array.from({ length: values.length }, (_, i) => valueToJson(values.value(i))).join(", ");
+      return `{"method": ${JSON.stringify(method)}, "args": [${json(args)}], "results": [${
+        json(new EncodedValues(result))
+      }]}`;
+    });
+  }
+
   close(): void {
+    if (this.#record && this.#store) {
+      try {
+        this.#store.sessions.setStatus(this.sessionId, "completed");
+      } catch {
+        // The session stays "active"; nothing else depends on it.
+      }
+    }
     this.#store?.close();
     this.#store = undefined;
   }

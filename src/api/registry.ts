@@ -7,5 +7,6 @@
  */
 import type { ApiModule } from "./api.ts";
 import { STATE_API } from "./state.ts";
+import { SESSION_API } from "./session.ts";
 
-export const API_MODULES: readonly ApiModule[] = [STATE_API];
+export const API_MODULES: readonly ApiModule[] = [STATE_API, SESSION_API];

@@ -41,6 +41,10 @@ const MODULES: { commands: string[]; load: () => Promise<Register>; wholeTree?: 
     load: async () => (await import("./state_cmd.ts")).registerStateCommands,
   },
   {
+    commands: ["session"],
+    load: async () => (await import("./session_cmd.ts")).registerSessionCommands,
+  },
+  {
     commands: ["validate"],
     load: async () => (await import("./validate_cmd.ts")).registerValidateCommand,
   },

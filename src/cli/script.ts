@@ -124,6 +124,7 @@ export function engineOptions(config: Config, cwd: string, scriptDir?: string): 
     cwd,
     scriptDir,
     state: { enabled: config.state.enabled, maxValueBytes: config.state.max_value_bytes },
+    recordSessions: config.sessions.enabled,
   };
 }
 

@@ -24,7 +24,7 @@ import { compileEngineWasm } from "./wasm_module.ts";
 import { concat } from "../bytes.ts";
 import { LlmspellError } from "../errors.ts";
 import { DebugLink } from "../debug/link.ts";
-import { type HostDispatcher, hostProvider } from "./host_link.ts";
+import { EXECUTION_OUTPUT_BYTES, type HostDispatcher, hostProvider } from "./host_link.ts";
 import type { HostServer } from "./host_server.ts";
 import { encodeText } from "../byte_string.ts";
 
@@ -53,6 +53,11 @@ function failedOutcome(e: Error): ExecOutcome {
 /** What the main thread knows of an execution the worker has been given. */
 interface Pending {
   id: number;
+  request: ExecuteRequest;
+  /** When it was handed to the worker (performance.now). */
+  started: number;
+  /** Its output so far, up to EXECUTION_OUTPUT_BYTES a stream, for the session record. */
+  output: { stdout: Uint8Array[]; stderr: Uint8Array[]; bytes: [number, number] };
   /** Events routed from the output ring, not yet taken by the consumer. */
   events: EngineEvent[];
   outcome?: ExecOutcome;
@@ -305,7 +310,15 @@ export class Engine {
     }
     let end!: () => void;
     const ended = new Promise<void>((resolve) => (end = resolve));
-    const p: Pending = { id: this.#nextId++, events: [], ended, end };
+    const p: Pending = {
+      id: this.#nextId++,
+      request,
+      started: performance.now(),
+      output: { stdout: [], stderr: [], bytes: [0, 0] },
+      events: [],
+      ended,
+      end,
+    };
     this.#pending.push(p);
     const failed = (e: Error) => this.#end(p, failedOutcome(e));
     // Posted now, not at "ready": the worker runs it once its init is done, which saves a
@@ -365,6 +378,14 @@ export class Engine {
     const p = this.#pending[0];
     if (!ev || !p) return;
     p.events.push(ev);
+    if (ev.type === "stream") {
+      const n = ev.name === "stdout" ? 0 : 1;
+      const room = EXECUTION_OUTPUT_BYTES - p.output.bytes[n];
+      if (room > 0) {
+        p.output[ev.name].push(ev.data.length > room ? ev.data.subarray(0, room) : ev.data);
+        p.output.bytes[n] += Math.min(room, ev.data.length);
+      }
+    }
   }
 
   #end(p: Pending, outcome: ExecOutcome): void {
@@ -379,12 +400,29 @@ export class Engine {
     }
     p.outcome = outcome;
     p.end();
+    this.#report(p, outcome);
     const next = this.#pending[0];
     if (next && next.timer === undefined) this.#armTimeout(next);
   }
 
   #endAll(outcome: ExecOutcome): void {
     for (const p of [...this.#pending]) this.#end(p, outcome);
+  }
+
+  /** Tells the host functions (the session record) that `p` ended. */
+  #report(p: Pending, outcome: ExecOutcome): void {
+    if (!this.#functions) return;
+    try {
+      this.#functions.executed({
+        request: p.request,
+        stdout: concat(p.output.stdout),
+        stderr: concat(p.output.stderr),
+        outcome,
+        durationMs: performance.now() - p.started,
+      });
+    } catch {
+      // Recording is best effort: it never fails the execution it records.
+    }
   }
 
   /** The time limit of an execution runs from when it is the oldest pending one. */

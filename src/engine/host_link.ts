@@ -3,12 +3,27 @@
  * (main.ts: the Lua globals of src/api/ and their host functions), so the engine knows
  * nothing of State or the store. An engine without a provider has no such globals.
  */
-import type { EngineOptions } from "./protocol.ts";
+import type { EngineOptions, ExecOutcome, ExecuteRequest } from "./protocol.ts";
+
+/** An execution that has ended, for the session record (see HostDispatcher.executed). */
+export interface ExecutionReport {
+  request: ExecuteRequest;
+  /** Its output, up to EXECUTION_OUTPUT_BYTES of each stream. */
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+  outcome: ExecOutcome;
+  durationMs: number;
+}
+
+/** How much of an execution's output a report keeps, per stream. */
+export const EXECUTION_OUTPUT_BYTES = 64 * 1024;
 
 /** The host functions of one engine (its host server calls them, host_server.ts). */
 export interface HostDispatcher {
   /** The call's encoded results (see host_server.ts HostDispatch). */
   dispatch(method: string, args: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  /** An execution of the engine ended (once the host functions exist). */
+  executed(report: ExecutionReport): void;
   close(): void;
 }
 

@@ -29,6 +29,8 @@ export interface EngineOptions {
   debug?: boolean;
   /** The State global's settings (`[state]`); defaults when absent. */
   state?: StateOptions;
+  /** `[sessions] enabled`: record the engine's session (default true). */
+  recordSessions?: boolean;
   /**
    * Lua globals made of host calls (host_link.ts), each loaded at first use. Set by the
    * engine handle from its host provider.

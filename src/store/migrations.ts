@@ -68,4 +68,27 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID`);
     },
   },
+  {
+    version: 4,
+    name: "sessions",
+    // A session per engine (a run, an exec, a REPL, a kernel's Lua state), recorded from its
+    // first host call: its executions and its host calls that reach outside Lua, in order.
+    // `data` is JSON whose Lua values are in the exact form of src/api/value_text.ts.
+    up(db) {
+      db.exec(`CREATE TABLE sessions (
+        id         TEXT PRIMARY KEY,
+        status     TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      ) STRICT`);
+      db.exec(`CREATE TABLE session_records (
+        session TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        seq     INTEGER NOT NULL,
+        kind    TEXT NOT NULL,
+        at      TEXT NOT NULL,
+        data    TEXT NOT NULL,
+        PRIMARY KEY (session, seq)
+      ) STRICT`);
+    },
+  },
 ];

@@ -7,3 +7,4 @@
 export * from "./store.ts";
 export * from "./migrations.ts";
 export * from "./state.ts";
+export * from "./sessions.ts";

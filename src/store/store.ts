@@ -14,6 +14,7 @@ import { dirname } from "../path.ts";
 import { LlmspellError } from "../errors.ts";
 import { Migration, MIGRATIONS } from "./migrations.ts";
 import { SqliteStateRepository, type StateRepository } from "./state.ts";
+import { type SessionRepository, SqliteSessionRepository } from "./sessions.ts";
 
 /** A row of `schema_migrations`. */
 export interface AppliedMigration {
@@ -40,6 +41,8 @@ export interface Store {
   transaction<T>(fn: () => T): T;
   /** Scoped key-value state (the State global, `llmspell state`). */
   readonly state: StateRepository;
+  /** Sessions and their records (the Session global, `llmspell session`). */
+  readonly sessions: SessionRepository;
   /** Closes the connection. Further calls fail. */
   close(): void;
 }
@@ -69,6 +72,7 @@ export class SqliteStore implements Store {
   readonly db: DatabaseSync;
   #depth = 0;
   #state: StateRepository | undefined;
+  #sessions: SessionRepository | undefined;
 
   private constructor(path: string, db: DatabaseSync) {
     this.path = path;
@@ -131,6 +135,10 @@ export class SqliteStore implements Store {
 
   get state(): StateRepository {
     return this.#state ??= new SqliteStateRepository(this.db, (fn) => this.transaction(fn));
+  }
+
+  get sessions(): SessionRepository {
+    return this.#sessions ??= new SqliteSessionRepository(this.db, (fn) => this.transaction(fn));
   }
 
   close(): void {

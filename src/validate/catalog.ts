@@ -108,6 +108,7 @@ export const API_TABLES: Record<string, ApiTable> = {
     "list_keys([scope])",
     "scope(name) -> StateScope",
   ]),
+  Session: table(["current()"]),
   Tool: table(
     [
       "list()",

@@ -1,0 +1,139 @@
+/**
+ * `llmspell session list | show`: the sessions engines recorded (src/api/session.ts) in
+ * the llmspell database, newest first, and one session's timeline.
+ */
+import { Command, Option } from "commander";
+import { resolvePaths } from "../config/mod.ts";
+import { LlmspellError, usageError } from "../errors.ts";
+import { openStore, type SessionRecord, type SqliteStore } from "../store/mod.ts";
+import { type CliContext, writeOut } from "./context.ts";
+import { contextOf, example, withGlobalOptions } from "./command.ts";
+import { toYaml } from "../yaml.ts";
+
+function withStore<T>(ctx: CliContext, fn: (store: SqliteStore) => T): T {
+  const store = openStore(resolvePaths(ctx.env, ctx.cwd).dbPath);
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+function print(ctx: CliContext, data: unknown, text: () => string): void {
+  if (ctx.output === "json") writeOut(JSON.stringify(data, null, 2) + "\n");
+  else if (ctx.output === "yaml") writeOut(toYaml(data));
+  else {
+    const s = text();
+    if (s) writeOut(s.endsWith("\n") ? s : s + "\n");
+  }
+}
+
+/** The full id of the session `id` names (a unique prefix will do). */
+function resolveId(store: SqliteStore, id: string): string {
+  const found = store.sessions.find(id);
+  if (found.includes(id)) return id;
+  if (found.length === 1) return found[0];
+  if (found.length > 1) throw usageError(`'${id}' names ${found.length} sessions: give more of it`);
+  throw new LlmspellError({
+    code: "session_not_found",
+    message: `no session '${id}'`,
+    hint: "llmspell session list shows them",
+  });
+}
+
+/** One line (and its output) of a record in a readable timeline. */
+function timelineEntry(r: SessionRecord): string {
+  const time = r.at.slice(11, 23);
+  const d = JSON.parse(r.data);
+  if (r.kind === "host_call") {
+    const args = (d.args as unknown[]).map((a) => JSON.stringify(a)).join(", ");
+    const res = (d.results as unknown[]).map((a) => JSON.stringify(a)).join(", ");
+    return `${String(r.seq).padStart(4)}  ${time}  call ${d.method}(${args})${
+      res ? ` -> ${res}` : ""
+    }`;
+  }
+  const outcome = d.status === "ok"
+    ? (d.values?.length ? `-> ${d.values.join(", ")}` : "ok")
+    : d.status === "error"
+    ? `error: ${d.error.message}`
+    : `exit ${d.exit_code}`;
+  const where = String(d.chunk).replace(/^[@=]/, "");
+  const lines = [
+    `${String(r.seq).padStart(4)}  ${time}  run ${where} (${d.duration_ms} ms) ${outcome}`,
+  ];
+  const indent = (label: string, text: string) => {
+    if (!text) return;
+    const body = text.replace(/\n$/, "").split("\n").map((l) => `          ${l}`).join("\n");
+    lines.push(`        ${label}:\n${body}`);
+  };
+  if (!String(d.chunk).startsWith("@")) indent("code", d.code);
+  indent("stdout", d.stdout);
+  indent("stderr", d.stderr);
+  return lines.join("\n");
+}
+
+export function registerSessionCommands(program: Command): void {
+  const session = withGlobalOptions(
+    new Command("session").description(
+      "the sessions runs, REPLs and kernels recorded: their executions and state writes",
+    ),
+  );
+  example(session, "llmspell session list", "llmspell session show 3f2a9c1e");
+
+  const list = withGlobalOptions(
+    new Command("list")
+      .description("list the recorded sessions, newest first")
+      .addOption(new Option("--limit <n>", "at most this many").default("50")),
+  );
+  example(list, "llmspell session list", "llmspell session list --limit 5 --output json");
+  list.action((opts: { limit: string }, cmd: Command) => {
+    const ctx = contextOf(cmd);
+    const limit = Number(opts.limit);
+    if (!Number.isInteger(limit) || limit < 1) throw usageError("--limit is a positive integer");
+    const rows = withStore(ctx, (s) => s.sessions.list(limit));
+    const data = rows.map((r) => ({
+      id: r.id,
+      name: null,
+      status: r.status,
+      created: r.created,
+      executions: r.executions,
+    }));
+    print(
+      ctx,
+      data,
+      () =>
+        rows.map((r) =>
+          `${r.id}  ${r.created.replace("T", " ").slice(0, 19)}  ${
+            r.status.padEnd(9)
+          }  ${r.executions} execution${r.executions === 1 ? "" : "s"}`
+        ).join("\n"),
+    );
+  });
+  session.addCommand(list);
+
+  const show = withGlobalOptions(
+    new Command("show")
+      .description("a session's timeline: each execution (code, output, result) and state write")
+      .argument("<id>", "the session's id, or a unique start of it"),
+  );
+  example(show, "llmspell session show 3f2a9c1e", "llmspell session show 3f2a --output json");
+  show.action((id: string, _opts: unknown, cmd: Command) => {
+    const ctx = contextOf(cmd);
+    const { row, records } = withStore(ctx, (s) => {
+      const full = resolveId(s, id);
+      return { row: s.sessions.get(full)!, records: s.sessions.records(full) };
+    });
+    const data = {
+      ...row,
+      records: records.map((r) => ({ seq: r.seq, kind: r.kind, at: r.at, ...JSON.parse(r.data) })),
+    };
+    print(ctx, data, () =>
+      [
+        `session ${row.id} (${row.status}), created ${row.created}`,
+        ...records.map(timelineEntry),
+      ].join("\n"));
+  });
+  session.addCommand(show);
+
+  program.addCommand(session);
+}
