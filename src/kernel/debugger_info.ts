@@ -1,16 +1,13 @@
 /**
- * What the kernel says about the Jupyter debugger (debug_request: DAP over the control
- * channel), which is not implemented yet. The kernelspec's `metadata.debugger` and
- * kernel_info's `debugger` both come from DEBUGGER, so they cannot disagree; and every
- * debug_request is answered at once with an error, so that a client that asks anyway
- * (JupyterLab does when a user toggles the debugger) is not left waiting for a reply.
+ * What the kernel says about JupyterLab's debugger. The kernel serves DAP over debug_request
+ * (kernel_debugger.ts) but not JupyterLab's own requests (debugInfo, dumpCell), so it does not
+ * advertise a debugger: the kernelspec's `metadata.debugger` and kernel_info's `debugger` both
+ * come from DEBUGGER, so they cannot disagree. A debug_request the kernel cannot serve is
+ * answered at once with an error, so that a client is not left waiting for a reply.
  */
 import type { JsonObject } from "../protocol/jupyter/wire.ts";
 
 export const DEBUGGER = false;
-
-export const DEBUGGER_UNAVAILABLE = "the Jupyter debugger protocol is not available yet " +
-  "in llmspell (use `llmspell debug FILE` in a terminal)";
 
 /**
  * The debug_reply to `request` (a DAP request): a failed DAP response for its command, with
@@ -18,7 +15,7 @@ export const DEBUGGER_UNAVAILABLE = "the Jupyter debugger protocol is not availa
  */
 export function debugUnavailableReply(
   request: JsonObject,
-  why = DEBUGGER_UNAVAILABLE,
+  why: string,
 ): JsonObject {
   return {
     status: "error",
