@@ -84,13 +84,13 @@ export class HostFunctions implements HostContext, HostDispatcher {
     return this.#record;
   }
 
-  /** Adds a record to the session, if it is recorded; recording never fails a call. */
+  /** Adds a record to the session, if it is recorded; this never fails an execution. */
   #append(kind: "execution" | "host_call", data: () => string): void {
     if (!this.#record || !this.#store) return;
     try {
       this.#store.sessions.record(this.sessionId, kind, data());
     } catch {
-      // A full disk fails the next State call with a clear error; not this record.
+      // A full disk fails the next State call with a clear error; not the execution.
     }
   }
 
@@ -127,24 +127,37 @@ export class HostFunctions implements HostContext, HostDispatcher {
     };
     try {
       const values = new EncodedValues(args);
+      if (RECORDED.has(method) && this.#record) {
+        // The write and its record commit together: one commit, and never one without
+        // the other.
+        return this.store().transaction(() => {
+          const result = fn(values, this) as Uint8Array;
+          this.#recordCall(method, values, result);
+          return result;
+        });
+      }
       const result = fn(values, this);
       if (!(result instanceof Uint8Array)) return result.catch((e) => Promise.reject(fail(e)));
-      if (RECORDED.has(method)) this.#recordCall(method, values, result);
       return result;
     } catch (e) {
       throw fail(e);
     }
   }
 
-  /** A host call that reached outside Lua, with its arguments and results (exact JSON). */
+  /**
+   * A host call that reached outside Lua, with its arguments and results (exact JSON), in
+   * the call's transaction: a failure here fails the call.
+   */
   #recordCall(method: string, args: EncodedValues, result: Uint8Array): void {
-    this.#append("host_call", () => {
-      const json = (values: EncodedValues) =>
-        Array.from({ length: values.length }, (_, i) => valueToJson(values.value(i))).join(", ");
-      return `{"method": ${JSON.stringify(method)}, "args": [${json(args)}], "results": [${
+    const json = (values: EncodedValues) =>
+      Array.from({ length: values.length }, (_, i) => valueToJson(values.value(i))).join(", ");
+    this.store().sessions.record(
+      this.sessionId,
+      "host_call",
+      `{"method": ${JSON.stringify(method)}, "args": [${json(args)}], "results": [${
         json(new EncodedValues(result))
-      }]}`;
-    });
+      }]}`,
+    );
   }
 
   close(): void {
