@@ -6,6 +6,7 @@ Prints one JSON object (the scenario's findings) on the last line of stdout.
 import json
 import sys
 import time
+from queue import Empty
 
 from driver import client, reply_to, result_text, run
 
@@ -32,6 +33,56 @@ def scenario_debug(cf, command="initialize"):
         "content": rep["content"],
         "elapsed": elapsed,
         "after": result_text(io),
+    }
+
+
+def scenario_debug_cell(cf, code, who_continues):
+    """Runs a cell that a debugger (attached through debug_request) stops: the debug_event
+    `stopped` seen on IOPub; then, once the debugger set a new breakpoint (its sign that it
+    is done), this client continues it (who_continues == "jupyter"), or it waits for the
+    other client's `continued` event; then the cell's reply and result."""
+    kc = client(cf)
+    mid = kc.execute(code)
+    stopped = None
+    continued = None
+    io = []
+    idle = False
+    deadline = time.time() + TIMEOUT
+    while time.time() < deadline and (continued is None or not idle):
+        try:
+            m = kc.get_iopub_msg(timeout=1)
+        except Empty:
+            continue
+        if m["msg_type"] != "debug_event":
+            if m["parent_header"].get("msg_id") == mid:
+                io.append(m)
+                if m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
+                    idle = True
+            continue
+        ev = m["content"]
+        if ev.get("event") == "stopped" and stopped is None:
+            stopped = ev
+        elif (ev.get("event") == "breakpoint" and stopped is not None
+              and ev["body"].get("reason") == "new"):
+            # The other client's sign that it is done looking (a breakpoint it set).
+            if who_continues == "jupyter":
+                req = kc.session.msg("debug_request", {
+                    "type": "request", "seq": 1, "command": "continue",
+                    "arguments": {"threadId": 1},
+                })
+                kc.control_channel.send(req)
+                rep = reply_to(kc, req["header"]["msg_id"], "control")
+                if not rep["content"].get("success"):
+                    raise RuntimeError(f"continue failed: {rep['content']}")
+        elif ev.get("event") == "continued" and stopped is not None:
+            continued = ev
+    r = reply_to(kc, mid)
+    kc.stop_channels()
+    return {
+        "stopped": stopped,
+        "continued": continued,
+        "status": r["content"]["status"],
+        "result": result_text(io),
     }
 
 
