@@ -4,13 +4,17 @@
  *   (a) debugger attached, no breakpoints;
  *   (b) a breakpoint in a function that is never called;
  *   (c) a conditional breakpoint in the hot loop that is never true;
- * and step latency (step request → stopped event), median of 200 steps.
+ * and step latency (step request → stopped event), median of 200 steps: on the main thread
+ * (the DebugLink), and through `llmspell dap` over stdio (a DAP client's round trip: `next`
+ * request out, `stopped` event back, Content-Length framing both ways).
  *
  * `deno run -A bench/debug.ts [--rounds N] [--skip-c]`
  */
 import * as path from "node:path";
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
 import { Engine } from "../src/engine/handle.ts";
+import { V8_FLAGS_ARG } from "../src/engine/v8_flags.ts";
+import { frame, readMessages } from "../src/debug/session/framing.ts";
 import type { EngineOptions } from "../src/engine/protocol.ts";
 import { flagValue, hasFlag, median, ROOT } from "./lib.ts";
 
@@ -124,6 +128,58 @@ async function stepLatency(): Promise<{ median: number; p90: number; n: number }
   };
 }
 
+/** `next` → `stopped` through `llmspell dap` on stdio, as an editor sees it. */
+async function dapStepLatency(): Promise<{ median: number; p90: number; n: number }> {
+  const file = path.join(dir, "steps.lua");
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", V8_FLAGS_ARG, path.join(ROOT, "main.ts"), "dap"],
+    cwd: dir,
+    env: { LLMSPELL_HOME: dir },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const w = child.stdin.getWriter();
+  let seq = 1;
+  const send = (command: string, args: unknown = {}) =>
+    w.write(frame({ seq: seq++, type: "request", command, arguments: args }));
+  const messages = readMessages(child.stdout);
+  const until = async (pred: (m: DP.ProtocolMessage) => boolean) => {
+    for (;;) {
+      const { value, done } = await messages.next();
+      if (done) throw new Error("llmspell dap ended");
+      const m = value as DP.ProtocolMessage;
+      if (pred(m)) return m;
+    }
+  };
+  const isEvent = (name: string) => (m: DP.ProtocolMessage) =>
+    m.type === "event" && (m as DP.Event).event === name;
+  await send("initialize", { adapterID: "bench" });
+  await send("launch", { program: file });
+  await until(isEvent("initialized"));
+  await send("setBreakpoints", { source: { path: file }, breakpoints: [{ line: 3 }] });
+  await send("configurationDone");
+  await until(isEvent("stopped"));
+  await send("setBreakpoints", { source: { path: file }, breakpoints: [] });
+  const times: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const t0 = performance.now();
+    await send("next", { threadId: 1 });
+    await until(isEvent("stopped"));
+    times.push(performance.now() - t0);
+  }
+  await send("disconnect", { terminateDebuggee: true });
+  await until((m) => m.type === "response" && (m as DP.Response).command === "disconnect");
+  await w.close();
+  await child.status;
+  times.sort((a, b) => a - b);
+  return {
+    median: times[times.length >> 1],
+    p90: times[Math.floor(times.length * 0.9)],
+    n: times.length,
+  };
+}
+
 for (const name of Object.keys(SCRIPTS)) {
   const src = await Deno.readTextFile(path.join(ROOT, "bench/lua", `${name}.lua`));
   await Deno.writeTextFile(path.join(dir, `${name}.lua`), src);
@@ -167,5 +223,11 @@ console.log(
   `\nstep latency (next → stopped), ${lat.n} steps: median ${lat.median.toFixed(3)} ms, p90 ${
     lat.p90.toFixed(3)
   } ms`,
+);
+const dapLat = await dapStepLatency();
+console.log(
+  `DAP step round trip through llmspell dap (stdio), ${dapLat.n} steps: median ${
+    dapLat.median.toFixed(3)
+  } ms, p90 ${dapLat.p90.toFixed(3)} ms (goal: median ≤ 2 ms)`,
 );
 await Deno.remove(dir, { recursive: true });
