@@ -66,6 +66,13 @@ async function debugScript(
   raw: string[],
   opts: { breakAt: string[]; watch: string[]; stopOnEntry?: boolean },
 ): Promise<number> {
+  if (!config.debug.enabled) {
+    throw new LlmspellError({
+      code: "debug_disabled",
+      message: "debugging is disabled by the configuration (debug.enabled = false)",
+      hint: "set [debug] enabled = true, or run the script with `llmspell run`",
+    });
+  }
   const { code, path: abs } = await readScript(file);
   const options = {
     ...engineOptions(config, cwd, path.dirname(abs)),

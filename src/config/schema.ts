@@ -426,7 +426,8 @@ export const SCHEMA: SectionSpec = {
           kind: "field",
           type: "boolean",
           default: true,
-          description: "Whether kernels accept debug requests.",
+          description: "Whether debugging is allowed: false refuses llmspell debug, a launch of " +
+            "llmspell dap (unless noDebug) and a kernel's debug_request.",
         },
         break_on_error: {
           kind: "field",

@@ -2,7 +2,8 @@
  * `llmspell debug` driven through stdin, over the fixtures in tests/fixtures/debug/.
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
-import { PROMPT, withDebug } from "./helpers.ts";
+import { cli, tempDir } from "../helpers/cli.ts";
+import { DEBUG_FIXTURES, PROMPT, withDebug } from "./helpers.ts";
 
 Deno.test("debug: recursion — step in, over and out by depth", async () => {
   await withDebug(["recursion.lua", "--break-at", "recursion.lua:2"], async (d) => {
@@ -273,4 +274,16 @@ Deno.test("debug: conditions on numbers in a hot loop (evaluated in the hook fil
     await d.cmd("delete");
     assertStringIncludes(await d.cmd("c"), "total\t5005.0");
   });
+});
+
+Deno.test("debug: debug.enabled = false refuses to debug, with one clear line", async () => {
+  const home = await tempDir();
+  await Deno.writeTextFile(`${home}/llmspell.toml`, "[debug]\nenabled = false\n");
+  const r = await cli(["debug", `${DEBUG_FIXTURES}basic.lua`], { cwd: home });
+  assertEquals(r.code, 1);
+  assertStringIncludes(
+    r.stderr,
+    "debugging is disabled by the configuration (debug.enabled = false)",
+  );
+  assertEquals(r.stdout, "");
 });
