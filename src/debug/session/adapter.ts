@@ -85,7 +85,11 @@ export class DapConnection {
         continue;
       }
       this.#chain = this.#chain.then(() => this.#handle(req));
-      if (req.command === "disconnect") break;
+      if (req.command === "disconnect") {
+        // Answered before the loop ends: leaving it cancels the input, which closes a socket.
+        await this.#chain;
+        break;
+      }
     }
     await this.#chain;
     if (!this.#ended) await this.#backend?.disconnect(undefined).catch(() => {});
