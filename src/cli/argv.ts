@@ -3,9 +3,26 @@
  * engine worker from it, program.ts loads only the modules of the command named, and the
  * common `exec` and `run` command lines run without commander (readScriptLine).
  */
-import { TRACE_LEVELS } from "../telemetry/log.ts";
-import { DEFAULT_GLOBALS, type GlobalOptions, OUTPUT_FORMATS } from "./context.ts";
+import { TRACE_LEVELS, type TraceLevel } from "../telemetry/log.ts";
+import { OUTPUT_FORMATS, type OutputFormat } from "../frontend/output.ts";
 import { decodeBytes } from "../byte_string.ts";
+
+/** The global flags' values (context.ts resolves them into a command's context). */
+export interface GlobalOptions {
+  config?: string;
+  trace: TraceLevel;
+  output: OutputFormat;
+  color: boolean;
+}
+
+// Here, not in context.ts, so that main.ts reads the command line without loading the
+// context's module (one module fewer at start-up).
+/** The global flags' values when none is given (command.ts declares them to commander). */
+export const DEFAULT_GLOBALS = {
+  trace: "warn",
+  output: "text",
+  color: true,
+} as const satisfies Omit<GlobalOptions, "config">;
 
 /** The global flags that take a value (see withGlobalOptions in command.ts). */
 const VALUE_FLAGS = new Set(["-c", "--config", "--trace", "--output"]);

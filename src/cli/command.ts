@@ -5,14 +5,9 @@
 import { type Command, Option } from "commander";
 import { ExitCode } from "../errors.ts";
 import { TRACE_LEVELS, type TraceLevel } from "../telemetry/log.ts";
-import {
-  type CliContext,
-  contextFrom,
-  DEFAULT_GLOBALS,
-  type GlobalOptions,
-  OUTPUT_FORMATS,
-  type OutputFormat,
-} from "./context.ts";
+import { type CliContext, contextFrom } from "./context.ts";
+import { DEFAULT_GLOBALS, type GlobalOptions } from "./argv.ts";
+import { OUTPUT_FORMATS, type OutputFormat } from "../frontend/output.ts";
 
 /** Adds the global flags to a command; every command accepts them, before or after its args. */
 export function withGlobalOptions(cmd: Command): Command {

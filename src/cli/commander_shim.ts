@@ -8,7 +8,7 @@
  * run as another program, the only users of fs, child_process and path in commander) are
  * not: llmspell declares none, and their stand-ins throw.
  */
-import { writeErr, writeOut } from "./context.ts";
+import { writeErr, writeOut } from "../frontend/output.ts";
 import { stripAnsi } from "../repl/width.ts";
 
 type Listener = (...args: unknown[]) => void;

@@ -3,7 +3,7 @@
  */
 import { Argument, Command } from "commander";
 import { example, withGlobalOptions } from "./command.ts";
-import { writeOut } from "./context.ts";
+import { writeOut } from "../frontend/output.ts";
 import { generate, type Shell, SHELLS } from "./completions.ts";
 
 export function registerCompletionsCommand(program: Command): void {

@@ -12,10 +12,10 @@ import {
   validateConfigFile,
 } from "../config/mod.ts";
 import { ExitCode } from "../errors.ts";
-import { paint, writeErr, writeOut } from "./context.ts";
+import { paint, writeErr, writeOut } from "../frontend/output.ts";
 import { contextOf, example, setExit, withGlobalOptions } from "./command.ts";
 import { configFor } from "./load_config.ts";
-import { printData } from "./render.ts";
+import { printData } from "../frontend/print.ts";
 
 export function registerConfigCommands(program: Command): void {
   const config = withGlobalOptions(

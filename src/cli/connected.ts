@@ -3,62 +3,13 @@
  * (`--connect`, remote_run.ts): its IOPub messages are turned into the events of a run and
  * printed by the same renderer. Nothing here loads the ZMTP client.
  */
-import type { LuaErrorInfo } from "../engine/protocol.ts";
 import type { KernelConnection } from "../client/in_process.ts";
-import type { Message } from "../protocol/jupyter/mod.ts";
 import type { CliContext } from "./context.ts";
 import { decodeBytes } from "../byte_string.ts";
-import { type ScriptEvent, type ScriptInput, ScriptRenderer } from "./script.ts";
+import { iopubEvent, ScriptRenderer } from "../frontend/cell.ts";
+import type { ScriptInput } from "./script.ts";
 
 const encoder = new TextEncoder();
-
-/** An IOPub message as a renderer event. */
-export function iopubEvent(m: Message): ScriptEvent {
-  const c = m.content;
-  switch (m.header.msg_type) {
-    case "stream":
-      return {
-        type: "stream",
-        name: c.name === "stderr" ? "stderr" : "stdout",
-        // An in-process kernel attaches the raw bytes: output that is not UTF-8 survives.
-        data: m.buffers[0] ?? encoder.encode(String(c.text ?? "")),
-      };
-    case "execute_result": {
-      const data = (c.data ?? {}) as Record<string, unknown>;
-      const meta = (c.metadata ?? {}) as { llmspell?: { types?: unknown } };
-      const types = Array.isArray(meta.llmspell?.types) ? meta.llmspell.types.map(String) : [];
-      // One text/plain for all values: split it back only when the types say how many. A
-      // kernel that had to escape bytes that are not UTF-8 attaches the exact text (kernel.ts).
-      const text = m.buffers[0] ? decodeBytes(m.buffers[0]) : String(data["text/plain"] ?? "");
-      const parts = text.split("\t");
-      const json = data["application/json"];
-      const ev: ScriptEvent = parts.length === types.length
-        ? { type: "result", values: parts, types }
-        : { type: "result", values: [text] };
-      return Array.isArray(json) ? { ...ev, json } : ev;
-    }
-    case "display_data":
-      return { type: "display", data: (c.data ?? {}) as Record<string, unknown> };
-    case "error": {
-      const error = errorInfo(c);
-      // The exact bytes of a message the kernel had to escape (kernel.ts).
-      if (m.buffers[0]) error.message = decodeBytes(m.buffers[0]);
-      return { type: "error", error };
-    }
-  }
-  return { type: "other" };
-}
-
-export function errorInfo(c: Record<string, unknown>): LuaErrorInfo {
-  const kinds = ["syntax", "runtime", "interrupted", "timeout", "memory"];
-  const kind = typeof c.kind === "string" && kinds.includes(c.kind) ? c.kind : "runtime";
-  return {
-    kind: kind as LuaErrorInfo["kind"],
-    message: String(c.evalue ?? c.ename ?? "error"),
-    traceback: Array.isArray(c.lua_traceback) ? c.lua_traceback.map(String) : [],
-    isObject: false,
-  };
-}
 
 /** Reads one line of this process's stdin (for the kernel's input_request). */
 async function readLine(): Promise<string | null> {

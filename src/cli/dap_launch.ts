@@ -10,7 +10,7 @@ import { DapError, DebugSession } from "../debug/session/session.ts";
 import { Engine } from "../engine/handle.ts";
 import type { EngineOptions, ScriptArgs } from "../engine/protocol.ts";
 import { engineOptions } from "./script.ts";
-import { parseScriptArgs } from "./script_args.ts";
+import { parseScriptArgs } from "../frontend/script_args.ts";
 import { readScript } from "./script_file.ts";
 
 const CLIENT = "dap";

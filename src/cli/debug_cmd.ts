@@ -11,9 +11,9 @@ import { takeEngine } from "../engine/prestart.ts";
 import { ExitCode, LlmspellError } from "../errors.ts";
 import { contextOf, example, setExit, withGlobalOptions } from "./command.ts";
 import { configFor } from "./load_config.ts";
-import { writeErr, writeOut } from "./context.ts";
+import { writeErr, writeOut } from "../frontend/output.ts";
 import { engineOptions } from "./script.ts";
-import { parseScriptArgs } from "./script_args.ts";
+import { parseScriptArgs } from "../frontend/script_args.ts";
 import { readScript } from "./script_file.ts";
 
 export function registerDebugCommand(program: Command): void {

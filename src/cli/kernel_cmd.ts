@@ -33,8 +33,8 @@ import {
 import type { CliContext } from "./context.ts";
 import { contextOf, example, setExit, withGlobalOptions } from "./command.ts";
 import { configFor } from "./load_config.ts";
-import { writeErr } from "./context.ts";
-import { printData } from "./render.ts";
+import { writeErr } from "../frontend/output.ts";
+import { printData } from "../frontend/print.ts";
 import { engineOptions } from "./script.ts";
 
 function intArg(name: string, min: number, max: number) {

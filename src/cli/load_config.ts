@@ -1,7 +1,8 @@
 /** Loading the configuration for a command (src/config), as every command does. */
 import { formatDiagnostic, loadConfig, type LoadedConfig } from "../config/mod.ts";
 import { log } from "../telemetry/log.ts";
-import { type CliContext, writeErr } from "./context.ts";
+import type { CliContext } from "./context.ts";
+import { writeErr } from "../frontend/output.ts";
 
 /** Loads the configuration for a command, printing warnings (unknown keys) to stderr. */
 export async function configFor(ctx: CliContext): Promise<LoadedConfig> {

@@ -9,9 +9,9 @@ import { Command, CommanderError } from "commander";
 import { ExitCode } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { readCommandLine, type ScriptLine } from "./argv.ts";
-import { paint, writeErr } from "./context.ts";
+import { paint, writeErr } from "../frontend/output.ts";
 import { actionExit, example, setExit, withGlobalOptions } from "./command.ts";
-import { reportError } from "./render.ts";
+import { reportError } from "../frontend/print.ts";
 
 /** Registers a module's commands; `exec` and `run` hand their command lines to `runLine`. */
 type Register = (program: Command, runLine?: (line: ScriptLine) => Promise<number>) => void;

@@ -5,8 +5,10 @@
 import { ExitCode } from "../errors.ts";
 import { attachKernel } from "./attach.ts";
 import { runCell } from "./connected.ts";
-import { type CliContext, writeErr } from "./context.ts";
-import { formatLuaError, INTERRUPTED, type ScriptInput } from "./script.ts";
+import type { CliContext } from "./context.ts";
+import { writeErr } from "../frontend/output.ts";
+import { formatLuaError, INTERRUPTED } from "../frontend/cell.ts";
+import type { ScriptInput } from "./script.ts";
 
 export async function runConnected(ctx: CliContext, input: ScriptInput): Promise<number> {
   const started = performance.now();

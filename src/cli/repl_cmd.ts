@@ -11,9 +11,10 @@ import { openStore, type SqliteStore } from "../store/mod.ts";
 import { log } from "../telemetry/log.ts";
 import { contextOf, example, setExit, withGlobalOptions } from "./command.ts";
 import { configFor } from "./load_config.ts";
-import { type CliContext, writeOut } from "./context.ts";
+import type { CliContext } from "./context.ts";
+import { writeOut } from "../frontend/output.ts";
 import { attachKernel } from "./attach.ts";
-import { reportError } from "./render.ts";
+import { reportError } from "../frontend/print.ts";
 import { engineOptions } from "./script.ts";
 
 export function registerReplCommand(program: Command): void {

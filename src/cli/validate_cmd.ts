@@ -6,9 +6,9 @@ import { Command } from "commander";
 import { decodeBytes } from "../byte_string.ts";
 import { fileChunk } from "../engine/file_chunk.ts";
 import { ExitCode } from "../errors.ts";
-import { paint, writeErr } from "./context.ts";
+import { paint, writeErr } from "../frontend/output.ts";
 import { contextOf, example, setExit, withGlobalOptions } from "./command.ts";
-import { printData } from "./render.ts";
+import { printData } from "../frontend/print.ts";
 import { readScript } from "./script_file.ts";
 import { configFor } from "./load_config.ts";
 

@@ -11,10 +11,9 @@
  */
 import * as path from "../path.ts";
 import type { KernelConnection } from "../client/in_process.ts";
-import { iopubEvent } from "../cli/connected.ts";
-import { type CliContext, paint, writeErr, writeOut } from "../cli/context.ts";
-import { ScriptRenderer } from "../cli/script.ts";
-import { parseScriptArgs } from "../cli/script_args.ts";
+import { type OutputContext, paint, writeErr, writeOut } from "../frontend/output.ts";
+import { iopubEvent, ScriptRenderer } from "../frontend/cell.ts";
+import { parseScriptArgs } from "../frontend/script_args.ts";
 import { ExitCode } from "../errors.ts";
 import { concat } from "../bytes.ts";
 import { decodeBytes } from "../byte_string.ts";
@@ -27,7 +26,8 @@ import { type Completion, LineEditor, type Terminal } from "./line_editor.ts";
 import { META_COMMANDS, parseMeta } from "./meta.ts";
 
 export interface ReplOptions {
-  ctx: CliContext;
+  /** Colour, and the working directory that `.cd` changes. */
+  ctx: OutputContext & { cwd: string };
   conn: KernelConnection;
   /** "embedded" or the kernel's address, for .info. */
   where: string;

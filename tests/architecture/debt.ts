@@ -6,28 +6,16 @@
 import type { Debt } from "./boundaries.ts";
 
 const ENGINE_DEBUG = "engine ↔ debug: the engine should reach the debugger through an interface";
-const REPL_CLI =
-  "repl → cli: the REPL renders cells with the CLI's renderer, writers and ARGS parser; " +
-  "terminal rendering belongs in a folder below both";
 
 export const KNOWN_DEBT: Debt = {
   edges: [
     { from: "src/engine/handle.ts", to: "src/debug/link.ts", why: ENGINE_DEBUG },
     { from: "src/engine/runtime.ts", to: "src/debug/worker_debugger.ts", why: ENGINE_DEBUG },
-    { from: "src/repl/session.ts", to: "src/cli/connected.ts", why: REPL_CLI },
-    { from: "src/repl/session.ts", to: "src/cli/context.ts", why: REPL_CLI },
-    { from: "src/repl/session.ts", to: "src/cli/script.ts", why: REPL_CLI },
-    { from: "src/repl/session.ts", to: "src/cli/script_args.ts", why: REPL_CLI },
     {
       from: "src/kernel/history.ts",
       to: "node:sqlite",
       why: "kernel history reaches past the store interface into SqliteStore.db",
     },
   ],
-  cycles: [
-    {
-      modules: ["src/cli/connected.ts", "src/cli/remote_run.ts", "src/cli/script.ts"],
-      why: "the cell renderer lives in script.ts, the orchestrator that its callees import",
-    },
-  ],
+  cycles: [],
 };

@@ -2,12 +2,12 @@
  * Printing data in the chosen output format, and errors as one clear line.
  */
 import { toYaml } from "../yaml.ts";
-import { type CliContext, paint, writeErr, writeOut } from "./context.ts";
+import { type OutputContext, paint, writeErr, writeOut } from "./output.ts";
 import { ExitCode, isLlmspellError } from "../errors.ts";
 import { enabled } from "../telemetry/log.ts";
 
 /** Prints `data` as JSON or YAML, or through `text` in text mode. */
-export function printData(ctx: CliContext, data: unknown, text: () => string): void {
+export function printData(ctx: OutputContext, data: unknown, text: () => string): void {
   if (ctx.output === "json") writeOut(JSON.stringify(data, null, 2) + "\n");
   else if (ctx.output === "yaml") writeOut(toYaml(data));
   else {
