@@ -6,7 +6,8 @@ import { Command, Option } from "commander";
 import { resolvePaths } from "../config/mod.ts";
 import { LlmspellError, usageError } from "../errors.ts";
 import { openStore, type SessionRecord, type SqliteStore } from "../store/mod.ts";
-import { type CliContext, writeOut } from "./context.ts";
+import type { CliContext } from "./context.ts";
+import { writeOut } from "../frontend/output.ts";
 import { contextOf, example, withGlobalOptions } from "./command.ts";
 import { toYaml } from "../yaml.ts";
 
