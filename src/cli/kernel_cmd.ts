@@ -14,6 +14,7 @@ import {
 import { resolvePaths } from "../config/mod.ts";
 import { LlmspellError } from "../errors.ts";
 import {
+  CHANNELS,
   type ConnectionInfo,
   connectionWarnings,
   readConnectionFile,
@@ -133,6 +134,10 @@ async function startDaemon(ctx: CliContext, opts: StartOpts): Promise<void> {
     // Ours, not a kernel that took the id meanwhile (then ours exits and says so).
     if (meta?.pid !== child.pid) meta = undefined;
     info = meta && await readConnectionFile(meta.connection_file).catch(() => undefined);
+    // A supplied file asking for ports 0 is ready once the kernel wrote the bound ports back.
+    if (info && info.transport === "tcp" && CHANNELS.some((ch) => info![`${ch}_port`] === 0)) {
+      info = undefined;
+    }
     if (!info) await delay(50);
   }
   if (exited && !info) throw await startFailure(logFile, logOffset, exited.code);
