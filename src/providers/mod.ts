@@ -1,0 +1,95 @@
+/**
+ * The providers' entry point, on the main thread, loaded at the first LLM call (the host
+ * functions import it dynamically, so that start-up never pays for it). `chat` resolves the
+ * provider and model, sends the call through that provider's API and adds the cost.
+ *
+ * @module
+ */
+import { ANTHROPIC } from "./anthropic.ts";
+import { OPENAI } from "./openai.ts";
+import { costOf } from "./prices.ts";
+import {
+  BUILT_IN,
+  isBuiltIn,
+  providerNames,
+  type ProviderSettings,
+  resolveProvider,
+  splitModel,
+} from "./resolve.ts";
+import {
+  type ChatRequest,
+  type ChatResult,
+  type OnText,
+  type ProviderApi,
+  ProviderError,
+} from "./types.ts";
+
+export { ProviderError };
+export type { ChatRequest, ChatResult, ProviderSettings };
+
+const APIS: Record<string, ProviderApi> = { openai: OPENAI, ollama: OPENAI, anthropic: ANTHROPIC };
+
+export interface ChatCall extends Omit<ChatRequest, "model"> {
+  /** `"<provider>/<model>"`, or a model of `provider`. */
+  model?: string;
+  provider?: string;
+}
+
+export interface ChatOutcome extends ChatResult {
+  provider: string;
+  cost_usd: number | undefined;
+}
+
+export type Env = (name: string) => string | undefined;
+
+/** Sends one chat call. Throws ProviderError. */
+export async function chat(
+  providers: Record<string, ProviderSettings>,
+  env: Env,
+  call: ChatCall,
+  signal: AbortSignal,
+  onText?: OnText,
+): Promise<ChatOutcome> {
+  const target = splitModel(call.model, call.provider, providers);
+  const p = resolveProvider(target.provider, providers, env);
+  const model = target.model ?? p.defaultModel;
+  if (!model) {
+    throw new ProviderError("config", `${p.name}: no model named and no default_model set`);
+  }
+  const { provider: _p, model: _m, ...rest } = call;
+  const result = await APIS[p.type].chat(p, { ...rest, model }, signal, onText);
+  return { ...result, provider: p.name, cost_usd: costOf(p, result.model, result.usage) };
+}
+
+export interface ProviderInfo {
+  name: string;
+  provider_type: string;
+  base_url: string;
+  default_model: string | undefined;
+  models: string[];
+  capabilities: { streaming: boolean; tools: boolean; structured_output: boolean; images: boolean };
+  configured: boolean;
+}
+
+/** What `Provider.get` shows: no key, only whether one is configured. */
+export function providerInfo(
+  name: string,
+  providers: Record<string, ProviderSettings>,
+): ProviderInfo | undefined {
+  const s = providers[name] ?? (isBuiltIn(name) ? { provider_type: name } : undefined);
+  if (!s) return undefined;
+  const b = BUILT_IN[s.provider_type];
+  return {
+    name,
+    provider_type: s.provider_type,
+    base_url: providers[name]?.base_url ?? b.baseUrl,
+    default_model: providers[name]?.default_model ?? b.defaultModel,
+    models: b.models,
+    capabilities: { streaming: true, tools: true, structured_output: true, images: true },
+    configured: name in providers,
+  };
+}
+
+export function listProviders(providers: Record<string, ProviderSettings>): string[] {
+  return providerNames(providers);
+}

@@ -1,0 +1,153 @@
+/**
+ * Which provider a call goes to, with every setting: `[providers.<name>]` over the built-in
+ * defaults of `openai`, `anthropic` and `ollama`. The key is looked up in this order:
+ * `api_key` in the configuration, the variable `api_key_env` names, the service's standard
+ * variable (OPENAI_API_KEY, ANTHROPIC_API_KEY). A message never contains a key, only where
+ * it was looked for.
+ *
+ * @module
+ */
+import { ProviderError, type ResolvedProvider } from "./types.ts";
+
+export type ProviderType = "openai" | "anthropic" | "ollama";
+
+/** `[providers.<name>]` as the configuration gives it (src/config/schema.ts ProviderConfig). */
+export interface ProviderSettings {
+  provider_type: ProviderType;
+  base_url?: string;
+  api_key?: string;
+  api_key_env?: string;
+  default_model?: string;
+  timeout_ms: number;
+  max_retries: number;
+  max_concurrency: number;
+  input_price?: number;
+  output_price?: number;
+}
+
+interface BuiltIn {
+  baseUrl: string;
+  keyEnv?: string;
+  defaultModel: string;
+  models: string[];
+}
+
+export const BUILT_IN: Readonly<Record<ProviderType, BuiltIn>> = {
+  openai: {
+    baseUrl: "https://api.openai.com/v1",
+    keyEnv: "OPENAI_API_KEY",
+    defaultModel: "gpt-4o-mini",
+    models: ["gpt-4o-mini", "gpt-4o", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "o4-mini"],
+  },
+  anthropic: {
+    baseUrl: "https://api.anthropic.com",
+    keyEnv: "ANTHROPIC_API_KEY",
+    defaultModel: "claude-haiku-4-5",
+    models: ["claude-haiku-4-5", "claude-sonnet-4-5", "claude-opus-4-1", "claude-3-5-haiku-latest"],
+  },
+  ollama: {
+    baseUrl: "http://localhost:11434/v1",
+    defaultModel: "llama3.2",
+    models: [],
+  },
+};
+
+export const DEFAULT_SETTINGS = { timeout_ms: 60_000, max_retries: 3, max_concurrency: 8 };
+
+export function isBuiltIn(name: string): name is ProviderType {
+  return name === "openai" || name === "anthropic" || name === "ollama";
+}
+
+/** Every provider a script can name: the configured ones and the built-in ones. */
+export function providerNames(configured: Record<string, ProviderSettings>): string[] {
+  return [...new Set([...Object.keys(configured), ...Object.keys(BUILT_IN)])].sort();
+}
+
+/** The provider `name`, with its key; throws a ProviderError (config, auth). */
+export function resolveProvider(
+  name: string,
+  configured: Record<string, ProviderSettings>,
+  env: (name: string) => string | undefined,
+): ResolvedProvider {
+  const s: ProviderSettings | undefined = configured[name] ??
+    (isBuiltIn(name) ? { provider_type: name, ...DEFAULT_SETTINGS } : undefined);
+  if (!s) {
+    throw new ProviderError(
+      "config",
+      `unknown provider '${name}': use one of ${
+        providerNames(configured).join(", ")
+      }, or add [providers.${name}] to the configuration`,
+    );
+  }
+  const b = BUILT_IN[s.provider_type];
+  let apiKey: string | undefined;
+  let keySource: string | undefined;
+  if (s.api_key) {
+    apiKey = s.api_key;
+    keySource = `[providers.${name}] api_key`;
+  } else if (s.api_key_env) {
+    apiKey = env(s.api_key_env) || undefined;
+    keySource = s.api_key_env;
+    if (!apiKey) {
+      throw new ProviderError(
+        "auth",
+        `${name}: no API key: [providers.${name}] api_key_env names ${s.api_key_env}, which is not set`,
+      );
+    }
+  } else if (b.keyEnv) {
+    apiKey = env(b.keyEnv) || undefined;
+    keySource = b.keyEnv;
+  }
+  const baseUrl = s.base_url ?? b.baseUrl;
+  // The services themselves need a key; a self-hosted server (base_url) may not.
+  if (!apiKey && b.keyEnv && s.base_url === undefined) {
+    throw new ProviderError(
+      "auth",
+      `${name}: no API key: set ${b.keyEnv} or [providers.${name}] api_key_env`,
+    );
+  }
+  return {
+    name,
+    type: s.provider_type,
+    baseUrl,
+    apiKey,
+    keySource,
+    defaultModel: s.default_model ?? b.defaultModel,
+    timeoutMs: s.timeout_ms,
+    maxRetries: s.max_retries,
+    maxConcurrency: Math.max(1, s.max_concurrency),
+    inputPrice: s.input_price,
+    outputPrice: s.output_price,
+  };
+}
+
+/**
+ * Splits `"<provider>/<model>"`; a model without a provider goes to `fallback` (the agent's
+ * `:provider`), else to the only configured provider.
+ */
+export function splitModel(
+  model: string | undefined,
+  provider: string | undefined,
+  configured: Record<string, ProviderSettings>,
+): { provider: string; model: string | undefined } {
+  if (provider) return { provider, model };
+  if (model !== undefined) {
+    const slash = model.indexOf("/");
+    if (slash > 0) {
+      const head = model.slice(0, slash);
+      if (head in configured || isBuiltIn(head)) {
+        return { provider: head, model: model.slice(slash + 1) };
+      }
+    }
+  }
+  const names = Object.keys(configured);
+  if (names.length === 1) return { provider: names[0], model };
+  throw new ProviderError(
+    "config",
+    model === undefined
+      ? 'the agent names no model: use :model("<provider>/<model>"), e.g. "openai/gpt-4o-mini"'
+      : `model '${model}' names no known provider: write "<provider>/<model>" (${
+        providerNames(configured).join(", ")
+      })`,
+  );
+}
