@@ -8,10 +8,12 @@
  * @module
  */
 import type { Store } from "../store/store.ts";
-import type { StateOptions } from "../engine/protocol.ts";
+import type { LlmOptions, StateOptions } from "../engine/protocol.ts";
 import { type EncodedValues, type LuaValue, ValueWriter } from "../engine/host_values.ts";
 
 export const DEFAULT_STATE_OPTIONS: StateOptions = { enabled: true, maxValueBytes: 1 << 20 };
+
+export const DEFAULT_LLM_OPTIONS: LlmOptions = { providers: {}, toolSettings: {} };
 
 /** What a host function can reach, on the main thread. */
 export interface HostContext {
@@ -22,6 +24,19 @@ export interface HostContext {
   readonly sessionId: string;
   /** Whether the session is recorded (`[sessions] enabled`); it exists once the store is open. */
   recording(): boolean;
+  readonly llm: LlmOptions;
+  /** The engine's sandbox: what file tools may touch. */
+  readonly security: {
+    level: "safe" | "unrestricted";
+    allowedPaths: string[];
+    cwd: string;
+    scriptDir?: string;
+  };
+  /**
+   * Aborted when the script is interrupted: host functions that wait (an HTTP request)
+   * pass it on, so that an interrupt ends them at once. A fresh one after each interrupt.
+   */
+  readonly signal: AbortSignal;
 }
 
 /** The results of a call, encoded (a sequence, src/engine/host_values.ts). */
@@ -37,8 +52,9 @@ export interface ApiModule {
   /** The Lua global. */
   readonly global: string;
   /**
-   * The Lua side: a chunk called with (call, global table). `call(method, ...)` returns
-   * true and the results, or false and an error message; the chunk fills the table.
+   * The Lua side: a chunk called with (call, global table, the script's globals).
+   * `call(method, ...)` returns true and the results, or false and an error message; the
+   * chunk fills the table.
    */
   readonly lua: string;
   /** Host functions by method name ("state.get"). */

@@ -8,7 +8,7 @@
 import { provideHost } from "../engine/host_link.ts";
 
 /** The globals of registry.ts's modules (a test keeps the two in step). */
-export const API_GLOBALS: readonly string[] = ["State", "Session"];
+export const API_GLOBALS: readonly string[] = ["State", "Session", "Agent", "Provider", "JSON"];
 
 /** Makes every engine of this process define the globals and serve their host calls. */
 export function provideApi(): void {

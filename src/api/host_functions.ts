@@ -8,11 +8,12 @@
 import { isLlmspellError } from "../errors.ts";
 import { resolvePaths } from "../config/paths.ts";
 import { openStore, type Store, storeFailure } from "../store/mod.ts";
-import type { EngineOptions, StateOptions } from "../engine/protocol.ts";
+import type { EngineOptions, LlmOptions, StateOptions } from "../engine/protocol.ts";
 import type { ExecutionReport, HostDispatcher } from "../engine/host_link.ts";
 import { decodeBytes } from "../byte_string.ts";
 import { valueToJson } from "./value_text.ts";
 import {
+  DEFAULT_LLM_OPTIONS,
   DEFAULT_STATE_OPTIONS,
   type HostContext,
   HostError,
@@ -58,6 +59,9 @@ export class HostFunctions implements HostContext, HostDispatcher {
   readonly state: StateOptions;
   readonly sessionId: string = crypto.randomUUID();
   readonly #record: boolean;
+  readonly llm: LlmOptions;
+  readonly security: HostContext["security"];
+  #abort = new AbortController();
   #store: Store | undefined;
 
   /** `options.cwd` resolves a relative LLMSPELL_HOME. */
@@ -65,6 +69,23 @@ export class HostFunctions implements HostContext, HostDispatcher {
     this.#cwd = options.cwd;
     this.state = options.state ?? DEFAULT_STATE_OPTIONS;
     this.#record = options.recordSessions ?? true;
+    this.llm = options.llm ?? DEFAULT_LLM_OPTIONS;
+    this.security = {
+      level: options.securityLevel,
+      allowedPaths: options.allowedPaths,
+      cwd: options.cwd,
+      scriptDir: options.scriptDir,
+    };
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  /** An interrupt: what host functions wait for (an HTTP request) ends at once. */
+  interrupt(): void {
+    this.#abort.abort();
+    this.#abort = new AbortController();
   }
 
   store(): Store {

@@ -8,5 +8,14 @@
 import type { ApiModule } from "./api.ts";
 import { STATE_API } from "./state.ts";
 import { SESSION_API } from "./session.ts";
+import { AGENT_API } from "./agent.ts";
+import { PROVIDER_API } from "./provider.ts";
+import { JSON_API } from "./json.ts";
 
-export const API_MODULES: readonly ApiModule[] = [STATE_API, SESSION_API];
+export const API_MODULES: readonly ApiModule[] = [
+  STATE_API,
+  SESSION_API,
+  AGENT_API,
+  PROVIDER_API,
+  JSON_API,
+];

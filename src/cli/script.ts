@@ -33,7 +33,17 @@ export function engineOptions(config: Config, cwd: string, scriptDir?: string): 
     scriptDir,
     state: { enabled: config.state.enabled, maxValueBytes: config.state.max_value_bytes },
     recordSessions: config.sessions.enabled,
+    llm: llmOptions(config),
   };
+}
+
+/** Providers and tools for the engine's host functions (src/api/api.ts LlmOptions). */
+export function llmOptions(config: Config): NonNullable<EngineOptions["llm"]> {
+  const toolSettings: NonNullable<EngineOptions["llm"]>["toolSettings"] = {};
+  for (const [name, v] of Object.entries(config.tools)) {
+    if (name !== "enabled" && v !== undefined && !Array.isArray(v)) toolSettings[name] = v;
+  }
+  return { providers: config.providers, enabledTools: config.tools.enabled, toolSettings };
 }
 
 export async function runScript(

@@ -352,6 +352,12 @@ export function expectedText(spec: FieldSpec): string {
       if (spec.min !== undefined) return `an integer >= ${spec.min}`;
       if (spec.max !== undefined) return `an integer <= ${spec.max}`;
       return "an integer";
+    case "number":
+      if (spec.min !== undefined && spec.max !== undefined) {
+        return `a number from ${spec.min} to ${spec.max}`;
+      }
+      if (spec.min === 0) return "a non-negative number";
+      return "a number";
     case "boolean":
       return "true or false";
     case "string":
@@ -374,6 +380,13 @@ function checkValue(spec: FieldSpec, v: unknown): { value?: FieldValue; problems
       if (typeof v !== "bigint") return bad();
       const n = Number(v);
       if (!Number.isSafeInteger(n)) return bad("range");
+      if (spec.min !== undefined && n < spec.min) return bad("range");
+      if (spec.max !== undefined && n > spec.max) return bad("range");
+      return { value: n, problems: [] };
+    }
+    case "number": {
+      const n = typeof v === "bigint" ? Number(v) : v;
+      if (typeof n !== "number" || !Number.isFinite(n)) return bad();
       if (spec.min !== undefined && n < spec.min) return bad("range");
       if (spec.max !== undefined && n > spec.max) return bad("range");
       return { value: n, problems: [] };
@@ -490,6 +503,8 @@ function envToRaw(spec: FieldSpec, s: string): unknown {
   switch (spec.type) {
     case "integer":
       return /^[+-]?\d+$/.test(s.trim()) ? BigInt(s.trim()) : s;
+    case "number":
+      return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s.trim()) ? Number(s.trim()) : s;
     case "boolean": {
       const l = s.trim().toLowerCase();
       if (["true", "1", "yes", "on"].includes(l)) return true;

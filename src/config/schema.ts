@@ -7,7 +7,7 @@
  */
 
 /** The value types a configuration key can hold. */
-export type FieldType = "string" | "integer" | "boolean" | "string[]";
+export type FieldType = "string" | "integer" | "number" | "boolean" | "string[]";
 
 /** A value a schema field can hold after validation. */
 export type FieldValue = string | number | boolean | string[];
@@ -27,7 +27,7 @@ export interface FieldSpec {
   readonly default?: FieldValue;
   /** Allowed strings (for `string[]`, allowed items). */
   readonly enum?: readonly string[];
-  /** Inclusive integer bounds. */
+  /** Inclusive bounds of an integer or a number. */
   readonly min?: number;
   readonly max?: number;
   /** Extra syntactic check for strings. */
@@ -94,6 +94,10 @@ export interface ProviderConfig {
   api_key_env?: string;
   default_model?: string;
   timeout_ms: number;
+  max_retries: number;
+  max_concurrency: number;
+  input_price?: number;
+  output_price?: number;
 }
 
 /** Per-tool settings from `[tools.<name>]`, free-form. */
@@ -271,7 +275,38 @@ export const SCHEMA: SectionSpec = {
             type: "integer",
             min: 0,
             default: 60000,
-            description: "Time limit of one request in ms. 0 = none.",
+            description:
+              "Time limit of one request in ms: for its answer to start, then between two pieces of a streamed answer. 0 = none.",
+          },
+          max_retries: {
+            kind: "field",
+            type: "integer",
+            min: 0,
+            max: 20,
+            default: 3,
+            description:
+              "Retries of a request that failed with 429, 5xx or a network error, with exponential backoff and jitter; a Retry-After header sets the wait.",
+          },
+          max_concurrency: {
+            kind: "field",
+            type: "integer",
+            min: 1,
+            default: 8,
+            description: "Requests to this provider in flight at once; more wait their turn.",
+          },
+          input_price: {
+            kind: "field",
+            type: "number",
+            min: 0,
+            description:
+              "USD per million input tokens for every model of this provider, instead of the built-in price table.",
+          },
+          output_price: {
+            kind: "field",
+            type: "number",
+            min: 0,
+            description:
+              "USD per million output tokens for every model of this provider, instead of the built-in price table.",
           },
         },
       },

@@ -55,7 +55,9 @@ export function installApiGlobals(ctx: ApiGlobalsContext): number {
     lua.lua_pushvalue(L, 1);
     lua.lua_pushnil(L);
     lua.lua_setmetatable(L, 1);
-    lua.lua_callk(L, 2, 0, 0, null);
+    // The script's global table: a module reaches the others' globals through it.
+    lua.lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(ctx.envRef));
+    lua.lua_callk(L, 3, 0, 0, null);
     lua.lua_pushvalue(L, 2);
     lua.lua_rawget(L, 1);
     return 1;

@@ -515,8 +515,9 @@ export class Engine {
   interrupt(id?: number): void {
     this.#signal(Signal.interrupt, id);
     // A chunk waiting for input or a host call checks the signal when woken; it no longer
-    // waits for the input it asked for.
+    // waits for the input it asked for, and what host functions wait for is cancelled.
     if (id === undefined || id === this.#pending[0]?.id) this.#dropInput("interrupted");
+    this.#functions?.interrupt();
     this.#host?.then((server) => server.nudge(), () => {});
   }
 

@@ -24,6 +24,8 @@ export interface HostDispatcher {
   dispatch(method: string, args: Uint8Array): Uint8Array | Promise<Uint8Array>;
   /** An execution of the engine ended (once the host functions exist). */
   executed(report: ExecutionReport): void;
+  /** An interrupt: cancels what host functions wait for (an HTTP request ends at once). */
+  interrupt(): void;
   close(): void;
 }
 

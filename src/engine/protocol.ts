@@ -36,6 +36,8 @@ export interface EngineOptions {
    * engine handle from its host provider.
    */
   globals?: string[];
+  /** Providers and tools (`[providers.*]`, `[tools]`); none configured when absent. */
+  llm?: LlmOptions;
 }
 
 /** `[state]` as the engine's host functions read it. */
@@ -44,6 +46,29 @@ export interface StateOptions {
   enabled: boolean;
   /** The largest encoded value State stores. */
   maxValueBytes: number;
+}
+
+/** `[providers.<name>]` as host functions read it (src/config/schema.ts ProviderConfig). */
+export interface ProviderOptions {
+  provider_type: "openai" | "anthropic" | "ollama";
+  base_url?: string;
+  api_key?: string;
+  api_key_env?: string;
+  default_model?: string;
+  timeout_ms: number;
+  max_retries: number;
+  max_concurrency: number;
+  input_price?: number;
+  output_price?: number;
+}
+
+/** What the LLM and tool globals were configured with. */
+export interface LlmOptions {
+  providers: Record<string, ProviderOptions>;
+  /** `[tools] enabled`: the built-in tools scripts may use; undefined = all. */
+  enabledTools?: string[];
+  /** `[tools.<name>]` tables, free-form. */
+  toolSettings: Record<string, Record<string, unknown>>;
 }
 
 /** Command-line arguments given to a script: ARGS and Lua's `arg`. */
