@@ -11,6 +11,7 @@ import { SESSION_API } from "./session.ts";
 import { AGENT_API } from "./agent.ts";
 import { PROVIDER_API } from "./provider.ts";
 import { JSON_API } from "./json.ts";
+import { TOOL_API } from "./tool.ts";
 
 export const API_MODULES: readonly ApiModule[] = [
   STATE_API,
@@ -18,4 +19,5 @@ export const API_MODULES: readonly ApiModule[] = [
   AGENT_API,
   PROVIDER_API,
   JSON_API,
+  TOOL_API,
 ];

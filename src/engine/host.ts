@@ -69,7 +69,9 @@ export class PathPolicy {
   /** The directory of the script a kernel runs now (script_root.ts), allowed while it runs. */
   #scriptRoot: string | undefined;
 
-  constructor(options: EngineOptions) {
+  constructor(
+    options: Pick<EngineOptions, "cwd" | "securityLevel" | "allowedPaths" | "scriptDir">,
+  ) {
     this.#cwd = options.cwd;
     this.#enforced = options.securityLevel === "safe";
     // The script's own directory is always allowed: its modules and data files live there.
