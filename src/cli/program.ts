@@ -49,6 +49,10 @@ const MODULES: { commands: string[]; load: () => Promise<Register>; wholeTree?: 
     load: async () => (await import("./validate_cmd.ts")).registerValidateCommand,
   },
   {
+    commands: ["tool"],
+    load: async () => (await import("./tool_cmd.ts")).registerToolCommands,
+  },
+  {
     commands: ["completions"],
     load: async () => (await import("./completions_cmd.ts")).registerCompletionsCommand,
     wholeTree: true, // it prints the tree

@@ -18,12 +18,16 @@ export function problems(schema: JsonObject, value: Json): string[] {
   const r = v.validate(value);
   if (r.valid) return [];
   // The leaves: the errors that say what is wrong rather than where it is nested.
-  const leaves = r.errors.filter((e) =>
-    !["properties", "items", "allOf", "$ref"].includes(e.keyword)
-  );
-  const shown = (leaves.length > 0 ? leaves : r.errors).map((e) => {
-    const at = e.instanceLocation.replace(/^#\/?/, "");
-    return at ? `${at}: ${e.error}` : e.error;
+  const at = (e: { instanceLocation: string }) => e.instanceLocation.replace(/^#\/?/, "");
+  const shown = r.errors.flatMap((e) => {
+    if (e.keyword === "false") return [`unknown parameter '${at(e)}'`];
+    if (["properties", "items", "allOf", "$ref", "additionalProperties"].includes(e.keyword)) {
+      return [];
+    }
+    const required = /^Instance does not have required property "(.*)"\.?$/.exec(e.error);
+    if (required) return [`missing required parameter '${at(e) ? at(e) + "/" : ""}${required[1]}'`];
+    const msg = e.error.replace(/^Instance /, "").replace(/\.$/, "");
+    return [at(e) ? `${at(e)}: ${msg}` : msg];
   });
-  return [...new Set(shown)];
+  return [...new Set(shown.length > 0 ? shown : r.errors.map((e) => e.error))];
 }

@@ -136,6 +136,8 @@ Deno.test("loadConfig: environment overrides beat the file, parsed by type", asy
     provider_type: "anthropic",
     default_model: "claude",
     timeout_ms: 60000,
+    max_retries: 3,
+    max_concurrency: 8,
   });
   assert.equal(c.repl.prompt, "llmspell> ");
   assert.deepEqual(r.warnings, []);

@@ -10,6 +10,8 @@ function sample(): Config {
     api_key: "sk-1234567890",
     api_key_env: "OPENAI_API_KEY",
     timeout_ms: 1000,
+    max_retries: 3,
+    max_concurrency: 8,
   };
   c.tools.web = { auth_token: "tok-1", db_password: "pw", retries: 2, user: "me" };
   return c;
@@ -37,6 +39,8 @@ Deno.test("renderConfig: json shows the section's value, masked", () => {
     api_key: MASK,
     api_key_env: "OPENAI_API_KEY",
     timeout_ms: 1000,
+    max_retries: 3,
+    max_concurrency: 8,
   });
   const tools = JSON.parse(renderConfig(sample(), { format: "json", section: "tools" }));
   assert.deepEqual(tools, {

@@ -36,6 +36,8 @@ Deno.test("renderInitTemplate: every commented default is valid and equals the d
     api_key_env: "OPENAI_API_KEY",
     default_model: "gpt-4o-mini",
     timeout_ms: 60000,
+    max_retries: 3,
+    max_concurrency: 8,
   };
   assert.deepEqual(config, expected);
 });
