@@ -11,6 +11,12 @@
 // deno-lint-ignore no-explicit-any
 export type Body = any;
 
+/**
+ * In a stream's events: wait here until released (`release()`, or a request to /release),
+ * so that a test proves each token arrived before the next was sent.
+ */
+export const GATE = "\u0000gate";
+
 /** One reply. A function gets the request's body (to answer by what was asked). */
 export type Reply =
   | { json: Body; status?: number; headers?: Record<string, string> }
@@ -60,7 +66,36 @@ export class ScriptedServer {
     return this;
   }
 
+  /** Lets a gated stream send its next event. */
+  release(): void {
+    const w = this.#gate.shift();
+    if (w) w();
+    else this.#released++;
+  }
+
+  #gate: (() => void)[] = [];
+  #released = 0;
+  /** Times of requests to /mark (a client saying "now"). */
+  readonly marks: number[] = [];
+
+  #gateWait(): Promise<void> {
+    if (this.#released > 0) {
+      this.#released--;
+      return Promise.resolve();
+    }
+    return new Promise((r) => this.#gate.push(r));
+  }
+
   async #handle(req: Request): Promise<Response> {
+    const control = new URL(req.url).pathname;
+    if (control === "/release") {
+      this.release();
+      return new Response("ok");
+    }
+    if (control === "/mark") {
+      this.marks.push(performance.now());
+      return new Response("ok");
+    }
     const text = await req.text();
     let body: Body = text;
     try {
@@ -91,7 +126,9 @@ export class ScriptedServer {
     return this.#stream(reply);
   }
 
-  #stream(reply: { sse: (string | Body)[]; delayMs?: number; hang?: boolean }): Response {
+  #stream(
+    reply: { sse: (string | Body)[]; delayMs?: number; hang?: boolean },
+  ): Response {
     const enc = new TextEncoder();
     const events = [...reply.sse];
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -117,7 +154,10 @@ export class ScriptedServer {
             controller.enqueue(enc.encode(frame));
             resolve();
           };
-          if (reply.delayMs) timer = setTimeout(next, reply.delayMs);
+          if (events[0] === GATE) {
+            events.shift();
+            this.#gateWait().then(next);
+          } else if (reply.delayMs) timer = setTimeout(next, reply.delayMs);
           else next();
         }),
       cancel: () => {
@@ -216,11 +256,20 @@ function oaChunk(delta: Body, finish: string | null = null): Body {
 /** A streamed answer: role chunk, one chunk per token, finish, usage chunk, [DONE]. */
 export function openaiStream(
   tokens: string[],
-  opts: { delayMs?: number; hang?: boolean; usage?: { prompt: number; completion: number } } = {},
+  opts: {
+    delayMs?: number;
+    hang?: boolean;
+    /** Each token after the first waits for a release (GATE). */
+    gated?: boolean;
+    usage?: { prompt: number; completion: number };
+  } = {},
 ): Reply {
   const u = opts.usage ?? { prompt: 10, completion: tokens.length };
   const sse: Body[] = [oaChunk({ role: "assistant", content: "" })];
-  for (const t of tokens) sse.push(oaChunk({ content: t }));
+  tokens.forEach((t, i) => {
+    if (opts.gated && i > 0) sse.push(GATE);
+    sse.push(oaChunk({ content: t }));
+  });
   if (!opts.hang) {
     sse.push(oaChunk({}, "stop"));
     sse.push({
