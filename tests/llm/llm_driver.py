@@ -1,0 +1,80 @@
+"""jupyter_client scenarios of LLM calls on a running llmspell kernel.
+
+usage: llm_driver.py SCENARIO CONNECTION_FILE SERVER_URL
+Prints one JSON object on the last line of stdout.
+"""
+import json
+import os
+import sys
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "kernel"))
+from driver import TIMEOUT, client, collect, reply_to, result_text, run  # noqa: E402
+
+SETUP = 'agent = Agent.builder():model("openai/gpt-4o-mini"):build()'
+
+
+def poke(url, path):
+    urllib.request.urlopen(url + path, timeout=TIMEOUT).read()
+
+
+def scenario_stream(cf, url):
+    """Each token's IOPub stream message arrives before the server sends the next token."""
+    kc = client(cf)
+    run(kc, SETUP)
+    mid = kc.execute('r = agent:stream("story", function(t) io.write(t) end)\nr.text')
+    pieces = []
+    deadline = time.time() + TIMEOUT
+    result = None
+    while time.time() < deadline:
+        m = kc.get_iopub_msg(timeout=TIMEOUT)
+        if m["parent_header"].get("msg_id") != mid:
+            continue
+        if m["msg_type"] == "stream":
+            pieces.append(m["content"]["text"])
+            poke(url, "/release")
+        elif m["msg_type"] == "execute_result":
+            result = m["content"]["data"]["text/plain"]
+        elif m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
+            break
+    reply = reply_to(kc, mid)
+    return {"pieces": pieces, "result": result, "status": reply["content"]["status"]}
+
+
+def scenario_interrupt(cf, url):
+    """Interrupt a stream after its first token: the cell fails, the state stays."""
+    kc = client(cf)
+    run(kc, "kept = 41\n" + SETUP)
+    mid = kc.execute('agent:stream("x", function(t) io.write(t) end)')
+    deadline = time.time() + TIMEOUT
+    first = None
+    while time.time() < deadline:
+        m = kc.get_iopub_msg(timeout=TIMEOUT)
+        if m["parent_header"].get("msg_id") == mid and m["msg_type"] == "stream":
+            first = m["content"]["text"]
+            break
+    poke(url, "/mark")
+    msg = kc.session.msg("interrupt_request", {})
+    kc.control_channel.send(msg)
+    ireply = reply_to(kc, msg["header"]["msg_id"], "control")
+    r = reply_to(kc, mid)
+    collect(kc, mid)
+    _, io2 = run(kc, "kept + 1")
+    return {
+        "first": first,
+        "interrupt_reply": ireply["content"]["status"],
+        "status": r["content"]["status"],
+        "evalue": r["content"].get("evalue"),
+        "after": result_text(io2),
+    }
+
+
+def main():
+    name, cf, url = sys.argv[1], sys.argv[2], sys.argv[3]
+    out = globals()["scenario_" + name](cf, url)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
