@@ -82,8 +82,13 @@ function chatCall(v: LuaValue): ChatCall {
   };
 }
 
-function outcome(r: ChatOutcome): LuaValue {
+/** Milliseconds on the host's clock, to the µs. */
+const clock = () => Math.round(performance.now() * 1000) / 1000;
+
+function outcome(r: ChatOutcome, startedMs: number): LuaValue {
   return fromJson({
+    started_ms: startedMs,
+    ended_ms: clock(),
     text: r.text,
     data: r.data ?? (r.tool_calls.length === 0 ? jsonOrNull(r.text) : null),
     tool_calls: r.tool_calls,
@@ -165,25 +170,26 @@ export const AGENT_API: ApiModule = {
   global: "Agent",
   lua: AGENT_LUA,
   host: {
-    "llm.clock": () => results(Math.round(performance.now() * 1000) / 1000),
     "llm.chat": async (args, ctx) => {
+      const started = clock();
       const call = chatCall(args.value(0));
       const { chat } = await load();
       try {
         const r = await chat(ctx.llm.providers, env, call, ctx.signal);
-        return results(true, outcome(r));
+        return results(true, outcome(r, started));
       } catch (e) {
         return results(false, ...await failure(e));
       }
     },
     "llm.stream_start": async (args, ctx) => {
+      const started = clock();
       const call = chatCall(args.value(0));
       const { chat } = await load();
       const id = nextStream++;
       const s = new Stream(ctx.signal);
       streamsOf(ctx).set(id, s);
       chat(ctx.llm.providers, env, call, s.abort.signal, (t) => s.push(t)).then(
-        (r) => s.finish(results(luaString("done"), outcome(r))),
+        (r) => s.finish(results(luaString("done"), outcome(r, started))),
         async (e) => {
           const [code, message] = await failure(e).catch((err) => [
             fromJson("invalid_response"),

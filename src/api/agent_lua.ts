@@ -16,11 +16,6 @@ local ERROR = { __name = "llmspell.error" }
 ERROR.__index = ERROR
 function ERROR.__tostring(e) return e.code .. ": " .. e.message end
 
-local function now()
-  local _, t = call("llm.clock")
-  return t
-end
-
 local function raise(code, message, level)
   error(setmetatable({ code = code, message = message }, ERROR), level and level + 1 or 2)
 end
@@ -171,7 +166,7 @@ end
 local function run(self, input, fn)
   if getmetatable(self) ~= AGENT then error("Agent: call its methods with a colon (agent:execute(...))", 3) end
   local c = self.config
-  local started = now()
+  local started
   local user = user_message(input)
   local messages = {}
   for _, m in ipairs(self._history) do messages[#messages + 1] = m end
@@ -196,6 +191,8 @@ local function run(self, input, fn)
   local answer
   while true do
     answer = turn(req, fn)
+    -- The host's clock: from the first request's start to the last answer's end.
+    started = started or answer.started_ms
     usage.input_tokens = usage.input_tokens + answer.usage.input_tokens
     usage.output_tokens = usage.output_tokens + answer.usage.output_tokens
     if answer.cost_usd == nil or usage.cost_usd == nil then usage.cost_usd = nil
@@ -237,7 +234,7 @@ local function run(self, input, fn)
   return {
     text = answer.text, data = answer.data, tool_calls = calls, usage = usage,
     model = answer.model, provider = answer.provider,
-    duration_ms = now() - started,
+    duration_ms = answer.ended_ms - started,
   }
 end
 
