@@ -8,7 +8,14 @@
 import { provideHost } from "../engine/host_link.ts";
 
 /** The globals of registry.ts's modules (a test keeps the two in step). */
-export const API_GLOBALS: readonly string[] = ["State", "Session", "Agent", "Provider", "JSON"];
+export const API_GLOBALS: readonly string[] = [
+  "State",
+  "Session",
+  "Agent",
+  "Provider",
+  "JSON",
+  "Tool",
+];
 
 /** Makes every engine of this process define the globals and serve their host calls. */
 export function provideApi(): void {

@@ -9,7 +9,7 @@
  */
 import { type ApiModule, type HostContext, HostError, results } from "./api.ts";
 import { fromJson, type Json, toJson } from "./json_value.ts";
-import type { EncodedValues } from "./value.ts";
+import type { EncodedValues } from "../engine/host_values.ts";
 import type { ToolRegistry } from "../tools/mod.ts";
 
 type Tools = typeof import("../tools/mod.ts");
@@ -45,7 +45,7 @@ function schemaOf(v: Json): Json {
 }
 
 /** Runs `fn`, turning a tool's failure into a Lua error with its message. */
-async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+async function guarded<T>(fn: () => T | Promise<T>): Promise<T> {
   const { ToolError } = await load();
   try {
     return await fn();
@@ -154,7 +154,7 @@ export const TOOL_API: ApiModule = {
       const params = args.value(2);
       const category = args.value(3);
       const r = await registry(ctx);
-      await guarded(async () =>
+      await guarded(() =>
         r.register({
           name,
           description: text(args, 1, "Tool.register: description"),
@@ -169,7 +169,7 @@ export const TOOL_API: ApiModule = {
     "tool.validate": async (args, ctx) => {
       const name = text(args, 0, "Tool.invoke: name");
       const r = await registry(ctx);
-      await guarded(async () => r.validate(name, toJson(args.value(1))));
+      await guarded(() => r.validate(name, toJson(args.value(1))));
       return results();
     },
     "tool.invoke": async (args, ctx) => {

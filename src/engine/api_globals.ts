@@ -59,7 +59,8 @@ export function installApiGlobals(ctx: ApiGlobalsContext): number {
     lua.lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(ctx.envRef));
     lua.lua_callk(L, 3, 0, 0, null);
     lua.lua_pushvalue(L, 2);
-    lua.lua_rawget(L, 1);
+    // Not raw: a global may answer some fields through its own __index (Tool.<name>).
+    lua.lua_gettable(L, 1);
     return 1;
   });
 

@@ -1,7 +1,7 @@
 /**
  * Parameters checked against a tool's JSON schema with @cfworker/json-schema: drafts 4 to
  * 2020-12, no code generation, and it loads in ~9 ms where ajv takes ~90 ms
- * (docs/decisions/0021-llm-providers-and-tools.md). Validators are kept per schema text.
+ * (docs/decisions/0023-llm-providers-and-tools.md). Validators are kept per schema text.
  *
  * @module
  */

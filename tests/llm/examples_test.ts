@@ -1,0 +1,87 @@
+/**
+ * examples/getting-started/ run as the README says, through the real CLI, against the
+ * scripted servers (the same scripts work with a real API key).
+ */
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { cli, tempDir } from "../helpers/cli.ts";
+import {
+  openaiStream,
+  openaiText,
+  openaiToolCalls,
+  rateLimited,
+  ScriptedServer,
+} from "./servers.ts";
+
+const DIR = new URL("../../examples/getting-started/", import.meta.url).pathname;
+
+async function example(
+  file: string,
+  s: ScriptedServer,
+  args: string[] = [],
+  env: Record<string, string> = {},
+) {
+  const home = await tempDir();
+  try {
+    return await cli(["run", DIR + file, ...args], {
+      cwd: home,
+      env: { OPENAI_API_KEY: "sk-test", LLMSPELL_PROVIDERS_OPENAI_BASE_URL: s.url + "/v1", ...env },
+    });
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+}
+
+Deno.test("getting started: hello and first tool run with no server", async () => {
+  const s = new ScriptedServer();
+  try {
+    const hello = await example("01_hello.lua", s, ["--", "--name", "Ada"]);
+    assertEquals(hello.stderr, "");
+    assertEquals(hello.stdout.split("\n")[0], "Hello, Ada!");
+    const tool = await example("02_first_tool.lua", s);
+    assertEquals(tool.stderr, "");
+    const lines = tool.stdout.split("\n");
+    assertEquals(lines.slice(0, 2), ["98", "4"]);
+    assert(lines[2].startsWith("false\ttool 'word_count': invalid parameters: text:"), lines[2]);
+    assertEquals(s.requests.length, 0);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("getting started: first agent, streaming, tool calling, errors", async () => {
+  const s = new ScriptedServer().script(
+    openaiText("Lua is a small scripting language.", { prompt: 20, completion: 8 }),
+    openaiStream(["Waves ", "fold ", "on sand"]),
+    openaiToolCalls([{ name: "get_temperature", arguments: { city: "Oslo" } }]),
+    openaiToolCalls([{ name: "calculator", arguments: { expression: "4 * 9 / 5 + 32" } }]),
+    openaiText("It is 39.2 °F in Oslo."),
+    rateLimited(0),
+  );
+  try {
+    const agent = await example("03_first_agent.lua", s);
+    assertEquals(agent.stderr, "");
+    assertEquals(
+      agent.stdout,
+      "Lua is a small scripting language.\n20 tokens in, 8 out, $0.000008\n",
+    );
+    const stream = await example("04_streaming.lua", s);
+    assertEquals(stream.stdout, "Waves fold on sand\n(3 tokens)\n");
+    const tools = await example("05_tool_calling.lua", s);
+    assertEquals(tools.stderr, "");
+    assertEquals(
+      tools.stdout,
+      'called get_temperature {"city":"Oslo"}\ncalled calculator {"expression":"4 * 9 / 5 + 32"}\nIt is 39.2 °F in Oslo.\n',
+    );
+    assertEquals(JSON.parse(s.requests[4].body.messages.at(-1).content), {
+      result: 39.2,
+      expression: "4 * 9 / 5 + 32",
+    });
+    const errors = await example("06_errors.lua", s, [], {
+      LLMSPELL_PROVIDERS_OPENAI_MAX_RETRIES: "0",
+    });
+    assertEquals(errors.stderr, "");
+    assertEquals(errors.stdout, "slow down: openai: HTTP 429: Rate limit reached\nconfig\n");
+  } finally {
+    await s.close();
+  }
+});
