@@ -314,13 +314,15 @@ export const SCHEMA: SectionSpec = {
     tools: {
       kind: "section",
       description: "Built-in tools that scripts can call.",
-      extraTables: "Settings of one tool: [tools.<name>], keys as documented by that tool.",
+      extraTables:
+        "Settings of one tool: [tools.<name>], keys as documented by that tool (http_request: allowed_hosts, blocked_hosts).",
       fields: {
         enabled: {
           kind: "field",
           type: "string[]",
-          example: ["web_fetch", "file_read"],
-          description: "Tools scripts may use. Unset = all built-in tools.",
+          example: ["calculator", "http_request"],
+          description:
+            "Built-in tools scripts may use (llmspell tool list shows them). Unset = all; tools a script registers are always available.",
         },
       },
     },

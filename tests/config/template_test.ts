@@ -30,7 +30,7 @@ Deno.test("renderInitTemplate: every commented default is valid and equals the d
   assert.deepEqual(diagnostics, []);
   // Uncommenting changed nothing but adding the examples: the provider and the lists.
   const expected = defaultConfig();
-  expected.tools.enabled = ["web_fetch", "file_read"];
+  expected.tools.enabled = ["calculator", "http_request"];
   expected.providers.openai = {
     provider_type: "openai",
     api_key_env: "OPENAI_API_KEY",
