@@ -6,7 +6,7 @@
 import { assertEquals } from "../helpers/assert.ts";
 import { cli, tempDir } from "../helpers/cli.ts";
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
@@ -19,7 +19,7 @@ Deno.test("mock-llm: an agent's answer and a streamed answer in several chunks",
     `${dir}/mock-llm.yaml`,
     'streaming:\n  chunkSize: 4\n  chunkIntervalMs: 1\nrules:\n  - path: "/v1/chat/completions"\n    match: "@"\n    response:\n      status: 200\n      content: |\n        {"id": "chatcmpl-echo", "object": "chat.completion", "model": "{{jmes request body.model}}",\n         "choices": [{"message": {"role": "assistant", "content": "{{jmes request body.messages[-1].content}}"}, "finish_reason": "stop"}]}\n',
   );
-  const port = await freePort();
+  const port = freePort();
   const server = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "npm:@dwmkerr/mock-llm@0.1.29", "--config", `${dir}/mock-llm.yaml`],
     cwd: dir,
