@@ -72,7 +72,7 @@ export const BUILT_IN_TOOLS: readonly ToolSpec[] = [
     name: "date_time_handler",
     category: "utility",
     description:
-      "Dates and times: now, parse a date, format it (YYYY-MM-DD HH:mm:ss tokens), add an amount of a unit, or the difference between two dates in a unit.",
+      "Dates and times: now, parse a date, format it (YYYY-MM-DD HH:mm:ss tokens, MMMM, dddd, Z), add an amount of a unit, or the difference between two dates in a unit.",
     parameters: obj({
       operation: oneOf(["now", "parse", "format", "add", "diff"], "What to do"),
       date: str("An ISO 8601 date (parse, format, add, diff); default now"),

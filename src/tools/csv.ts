@@ -1,11 +1,23 @@
 /**
- * `csv_analyzer` on Papa Parse: rows keyed by the header, and per numeric column its min,
- * max, mean and sum.
+ * `csv_analyzer` on csv-parse (its synchronous ES module API): rows keyed by the header, and
+ * per numeric column its min, max, mean and sum. Without a delimiter, the one of `, ; TAB |`
+ * that the header line holds most of.
  *
  * @module
  */
-import Papa from "papaparse";
+import { parse } from "csv-parse/sync";
 import { type Json, type JsonObject, type ToolContext, ToolError } from "./types.ts";
+
+function guessDelimiter(text: string): string {
+  const header = text.split(/\r?\n/, 1)[0];
+  let best = ",";
+  let most = 0;
+  for (const d of [",", ";", "\t", "|"]) {
+    const n = header.split(d).length - 1;
+    if (n > most) [best, most] = [d, n];
+  }
+  return best;
+}
 
 export async function run(params: JsonObject, ctx: ToolContext): Promise<JsonObject> {
   let text: string;
@@ -13,22 +25,20 @@ export async function run(params: JsonObject, ctx: ToolContext): Promise<JsonObj
   else if (typeof params.path === "string") {
     text = await Deno.readTextFile(ctx.checkPath(params.path));
   } else throw new ToolError("csv_analyzer: give input or path");
-  const parsed = Papa.parse<Record<string, string>>(text.trim(), {
-    header: true,
-    skipEmptyLines: true,
-    delimiter: typeof params.delimiter === "string" ? params.delimiter : "",
-  });
-  const columns: string[] = parsed.meta.fields ?? [];
-  const rows = parsed.data as Record<string, string>[];
+  const delimiter = typeof params.delimiter === "string" ? params.delimiter : guessDelimiter(text);
+  let rows: Record<string, string>[];
+  try {
+    rows = parse(text, { columns: true, skip_empty_lines: true, trim: true, delimiter });
+  } catch (e) {
+    throw new ToolError(`csv_analyzer: ${e instanceof Error ? e.message : e}`);
+  }
+  const columns = rows.length > 0 ? Object.keys(rows[0]) : [];
   const stats: JsonObject = {};
   for (const c of columns) {
-    const nums = rows.map((r) => r[c]).filter((v: string | undefined) =>
-      v !== undefined && v.trim() !== ""
-    ).map(
-      Number,
-    );
+    const cells = rows.map((r) => r[c]).filter((v) => v !== undefined && v !== "");
+    const nums = cells.map(Number);
     if (nums.length === 0 || nums.some(Number.isNaN)) continue;
-    const sum = nums.reduce((a: number, b: number) => a + b, 0);
+    const sum = nums.reduce((a, b) => a + b, 0);
     stats[c] = { min: Math.min(...nums), max: Math.max(...nums), mean: sum / nums.length, sum };
   }
   return { columns, row_count: rows.length, rows: rows as Json, stats };

@@ -1,7 +1,9 @@
 /**
  * A second, independent OpenAI-compatible server: npm:@dwmkerr/mock-llm (Express on Node's
  * http, run here by Deno's npm support). It echoes the user's message; its streaming sends the
- * answer in chunks of `chunkSize` characters.
+ * answer in chunks of `chunkSize` characters. It runs from Deno's npm cache rather than
+ * deno.json's imports: its dependencies bring @types/node 18, which would replace Deno's own
+ * Node.js types (node:sqlite) when the project is type-checked.
  */
 import { assertEquals } from "../helpers/assert.ts";
 import { cli, tempDir } from "../helpers/cli.ts";
