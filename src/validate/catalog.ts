@@ -89,12 +89,15 @@ export const BUILTIN_TOOLS: readonly string[] = [
 
 /** llmspell's global tables. */
 export const API_TABLES: Record<string, ApiTable> = {
-  Agent: table([
-    "builder() -> AgentBuilder",
-    "register(config) -> Agent",
-    "get(name) -> Agent",
-    "list()",
-  ]),
+  Agent: table(
+    [
+      "builder() -> AgentBuilder",
+      "register(config) -> Agent",
+      "get(name) -> Agent",
+      "list()",
+    ],
+    ["Error"],
+  ),
   State: table([
     "get(key [, scope])",
     "set(key, value [, scope])",
@@ -123,7 +126,12 @@ export const API_TABLES: Record<string, ApiTable> = {
     { what: "tool", names: BUILTIN_TOOLS },
   ),
   Provider: table(["list()", "get(name)"]),
-  JSON: table(["parse(text)", "stringify(value [, indent])"]),
+  JSON: table([
+    "parse(text)",
+    "stringify(value [, indent])",
+    "decode(text)",
+    "encode(value [, indent])",
+  ]),
 };
 
 /** The methods of the objects llmspell's functions return, by the type their signature names. */
