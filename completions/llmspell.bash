@@ -17,6 +17,7 @@ _llmspell_complete() {
       ':state') cmdpath="state" ;;
       ':session') cmdpath="session" ;;
       ':validate') cmdpath="validate" ;;
+      ':tool') cmdpath="tool" ;;
       ':completions') cmdpath="completions" ;;
       'config:init') cmdpath="config init" ;;
       'config:validate') cmdpath="config validate" ;;
@@ -37,6 +38,9 @@ _llmspell_complete() {
       'state:import') cmdpath="state import" ;;
       'session:list') cmdpath="session list" ;;
       'session:show') cmdpath="session show" ;;
+      'tool:list') cmdpath="tool list" ;;
+      'tool:info') cmdpath="tool info" ;;
+      'tool:invoke') cmdpath="tool invoke" ;;
     esac
   done
   case "$cmdpath" in
@@ -47,7 +51,7 @@ _llmspell_complete() {
         --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--version --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
-      COMPREPLY=($(compgen -W 'exec run config kernel debug dap repl state session validate completions' -- "$cur"))
+      COMPREPLY=($(compgen -W 'exec run config kernel debug dap repl state session validate tool completions' -- "$cur"))
       ;;
     'exec')
       case "$prev" in
@@ -314,6 +318,40 @@ _llmspell_complete() {
       if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
       ;;
     'validate')
+      case "$prev" in
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      ;;
+    'tool')
+      case "$prev" in
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      COMPREPLY=($(compgen -W 'list info invoke' -- "$cur"))
+      ;;
+    'tool list')
+      case "$prev" in
+        --category) return ;;
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--category --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      ;;
+    'tool info')
+      case "$prev" in
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      ;;
+    'tool invoke')
       case "$prev" in
         --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;

@@ -24,6 +24,8 @@ function __llmspell_path
                 set path session
             case ':validate'
                 set path validate
+            case ':tool'
+                set path tool
             case ':completions'
                 set path completions
             case 'config:init'
@@ -64,6 +66,12 @@ function __llmspell_path
                 set path session list
             case 'session:show'
                 set path session show
+            case 'tool:list'
+                set path tool list
+            case 'tool:info'
+                set path tool info
+            case 'tool:invoke'
+                set path tool invoke
         end
     end
     echo "$path"
@@ -79,6 +87,7 @@ complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a repl -d 'an inter
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a state -d 'read and change the State global'\''s values (the same database scripts and kernels use)'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a session -d 'the sessions runs, REPLs and kernels recorded: their executions and state writes'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a validate -d 'check Lua scripts without running them: syntax, undefined globals, llmspell API calls, unused locals, common mistakes'
+complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a tool -d 'list, describe and run the built-in tools'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a completions -d 'print a shell completion script'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -l version -d 'print the version'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
@@ -297,6 +306,30 @@ complete -c llmspell -n 'test (__llmspell_path) = '\''validate'\''' -l trace -x 
 complete -c llmspell -n 'test (__llmspell_path) = '\''validate'\''' -l output -x -a 'text json yaml' -d 'output format'
 complete -c llmspell -n 'test (__llmspell_path) = '\''validate'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''validate'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''tool'\''' -a list -d 'list the built-in tools (name, category, description)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''tool'\''' -a info -d 'describe a tool: its description and parameter schema'
+complete -c llmspell -n 'test (__llmspell_path) = '\''tool'\''' -a invoke -d 'run a tool with parameters given as a JSON object; prints its result'
+complete -c llmspell -n 'test (__llmspell_path) = '\''tool'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''tool'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''tool'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''tool'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''tool'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''tool list'\''' -l category -x -d 'only this category'
+complete -c llmspell -n 'test (__llmspell_path) = '\''tool list'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''tool list'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''tool list'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''tool list'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''tool list'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''tool info'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''tool info'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''tool info'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''tool info'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''tool info'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''tool invoke'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''tool invoke'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''tool invoke'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''tool invoke'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''tool invoke'\''' -l help -s h -d 'show help'
 complete -c llmspell -n 'test (__llmspell_path) = '\''completions'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''completions'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
 complete -c llmspell -n 'test (__llmspell_path) = '\''completions'\''' -l output -x -a 'text json yaml' -d 'output format'
