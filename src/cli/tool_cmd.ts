@@ -8,10 +8,11 @@ import * as path from "../path.ts";
 import { LlmspellError, usageError } from "../errors.ts";
 import { PathPolicy } from "../engine/host.ts";
 import type { Json } from "../tools/types.ts";
-import { type CliContext, writeOut } from "./context.ts";
+import type { CliContext } from "./context.ts";
+import { writeOut } from "../frontend/output.ts";
+import { printData } from "../frontend/print.ts";
 import { contextOf, example, withGlobalOptions } from "./command.ts";
 import { configFor } from "./load_config.ts";
-import { printData } from "./render.ts";
 import { llmOptions } from "./script.ts";
 
 async function registry(ctx: CliContext) {
