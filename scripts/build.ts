@@ -2,7 +2,7 @@
  * Builds dist/: llmspell as JavaScript bundles, which the launcher that install.sh writes
  * runs. Deno loads ~90 TypeScript modules for a command from the sources, each looked up in
  * its transpile and code caches; from the bundle it loads a few JavaScript files
- * (`llmspell --version` 30 → 20 ms, bench/RESULTS.md).
+ * (docs/decisions/0014-bundle-launcher.md).
  *
  *   dist/cli/main.js      the program (main.ts), code-split so a command loads only its part
  *   dist/engine/worker.js the engine worker (src/engine/worker.ts), its own bundle
@@ -44,9 +44,9 @@ async function bundle(entry: string, outdir: string): Promise<void> {
 /**
  * Deno loads, before a program's first line, every module that its dynamic imports name with
  * a string literal, and theirs: for the CLI bundle that is every command's chunks (45 modules)
- * when main.js itself imports 6 (exec 0.970x paired, bench/RESULTS.md). A specifier it cannot read
- * statically is loaded when the import runs, so the bundle's own dynamic imports name their
- * chunk through `String(...)`.
+ * when main.js itself imports 6. A specifier it cannot read statically is loaded when the import
+ * runs, so the bundle's own dynamic imports name their chunk through `String(...)`.
+ * See docs/decisions/0015-deferred-dynamic-imports.md.
  */
 export function deferDynamicImports(js: string): string {
   return js.replaceAll(/\bimport\("(\.\/[\w.-]+\.js)"\)/g, 'import(String("$1"))');

@@ -3,9 +3,9 @@
  * deno.json maps as "commander-upstream") as one ES module whose Node.js imports come from
  * src/cli/commander_shim.ts instead. Importing the npm package makes Deno load it through
  * its npm resolver and start its Node.js compatibility layer (node:process, node:events,
- * node:child_process, node:fs, node:util) on the main thread: ~30 ms of every command,
- * `llmspell --version` included (bench/RESULTS.md, start-up). deno.json maps "commander" to
- * this copy, so every module (and the completions generated from the command tree) uses it.
+ * node:child_process, node:fs, node:util) on the main thread, in every command, `llmspell
+ * --version` included (docs/decisions/0012-vendored-commander.md). deno.json maps "commander"
+ * to this copy, so every module (and the completions generated from the command tree) uses it.
  *
  *   deno run -A scripts/vendor_commander.ts          (writes the files)
  *   deno run -A scripts/vendor_commander.ts --check  (exit 1 if they are out of date)
@@ -56,8 +56,8 @@ const NODE_IMPORTS: { file: string; line: string; name: string }[] = [
 /**
  * Changes to the package's code, each of which must occur exactly once. `\p{ID_Continue}`
  * makes V8 build a Unicode property class when the regex is first used, at the first option
- * of every command's start-up (~0.7 ms, bench/RESULTS.md); flag names are ASCII, for which
- * `\w` is the same class.
+ * of every command's start-up (docs/decisions/0012-vendored-commander.md); flag names are
+ * ASCII, for which `\w` is the same class.
  */
 const SOURCE_PATCHES: { file: string; from: string; to: string }[] = [
   {

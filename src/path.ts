@@ -1,8 +1,7 @@
 /**
  * POSIX paths for the main thread, without node:path: the first Node.js module a thread
- * loads starts Deno's Node.js compatibility layer (node:path alone ~6 ms of every command;
- * bench/RESULTS.md, start-up). The helpers of posix_path.ts, plus what only the main thread
- * needs.
+ * loads starts Deno's Node.js compatibility layer. The helpers of posix_path.ts, plus what only
+ * the main thread needs. See docs/decisions/0001-no-node-modules-on-start-up.md.
  */
 import { resolve } from "./posix_path.ts";
 

@@ -1,7 +1,8 @@
 /**
  * POSIX path helpers for either thread, without node:path: the first Node.js module a thread
- * loads starts Deno's Node.js compatibility layer (see src/engine/worker.ts). The engine
- * worker imports this module; the main thread imports src/path.ts, which adds to it.
+ * loads starts Deno's Node.js compatibility layer. The engine worker imports this module; the
+ * main thread imports src/path.ts, which adds to it.
+ * See docs/decisions/0001-no-node-modules-on-start-up.md.
  */
 
 /** Removes ".", "..", and repeated slashes. */

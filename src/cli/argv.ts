@@ -127,7 +127,7 @@ function readFlag(argv: string[], i: number, into: Flags, afterWord: boolean): n
 /**
  * The common `exec` and `run` command lines, read without commander: loading commander,
  * building the command tree and running its parser, all cold, cost every `exec` ~7% of its
- * start-up (0.927x paired, bench/RESULTS.md). Only a command line that is read here exactly
+ * start-up (docs/decisions/0013-fast-argv-path.md). Only a command line that is read here exactly
  * as commander reads it is taken (tests/cli/script_line_test.ts compares the two on a table
  * of command lines); any other, including every wrong one, is left to commander, which also
  * reports what is wrong with it. Flags before the command word are the program's, flags after

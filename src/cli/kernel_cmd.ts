@@ -63,7 +63,7 @@ interface StartOpts {
 }
 
 // Each subcommand loads what it needs: `kernel start` is on a kernel's start-up path, which
-// Jupyter front ends wait for (bench/RESULTS.md, Kernel).
+// Jupyter front ends wait for (docs/decisions/0001-no-node-modules-on-start-up.md).
 async function connectTo(connectionFile: string, timeoutMs?: number) {
   const { KernelClient } = await import("../client/client.ts");
   return KernelClient.connect(await readConnectionFile(connectionFile), timeoutMs);

@@ -74,7 +74,8 @@ export async function runScript(
     readyMs = performance.now() - started;
   }, () => {});
   // Embedded mode: a kernel in this process, spoken to with the same messages as a remote
-  // one (ARCHITECTURE.md §2), so both render through the same code.
+  // one (docs/decisions/0019-embedded-runs-through-in-process-kernel.md), so both render
+  // through the same code.
   const [{ InProcessClient }, { runCell }] = await Promise.all([
     import("../client/in_process.ts"),
     import("./connected.ts"),

@@ -1,8 +1,9 @@
 /**
- * The in-process transport (ARCHITECTURE.md §2): a Kernel inside the CLI process, spoken to
+ * The in-process transport: a Kernel inside the CLI process, spoken to
  * with the same Jupyter messages and the same client API as a kernel over ZMTP, minus the
  * sockets and the signing. The REPL uses it in embedded mode, so a REPL behaves the same
  * embedded and with `--connect`.
+ * See docs/decisions/0019-embedded-runs-through-in-process-kernel.md.
  */
 import { Kernel, type KernelOptions, type KernelTransport } from "../kernel/kernel.ts";
 // The message and wire modules only: an in-process kernel never signs.

@@ -1,5 +1,5 @@
 /**
- * Where llmspell keeps its files (ARCHITECTURE §5).
+ * Where llmspell keeps its files (README.md, Configuration).
  *
  * Without `LLMSPELL_HOME` (XDG base directories; relative XDG values are ignored, as the
  * XDG spec requires):

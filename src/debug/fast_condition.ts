@@ -2,8 +2,8 @@
  * Breakpoint conditions that compare numbers held in locals (`i == 500`, `n < 0`,
  * `a >= b`), evaluated by reading the frame's registers in wasm memory: no call into Lua.
  * A conditional breakpoint in a hot loop runs its condition on every pass, and a call into
- * Lua per pass costs about 1 µs (bench/debug.ts (c)). Anything else, or a value that is not
- * a number when read, goes to the general path (a compiled Lua function), which also gives
+ * Lua per pass is costly (docs/decisions/0006-hook-filter.md). Anything else, or a value that
+ * is not a number when read, goes to the general path (a compiled Lua function), which also gives
  * Lua's own errors and semantics for the other cases.
  */
 

@@ -4,7 +4,8 @@
  * debugger needs to see it. With line breakpoints set, Lua calls the hook at every new line
  * of the functions that trap (engine/line_trap.ts): those whose prototype is not marked
  * plain yet, and those with a breakpoint; almost all of those events need nothing, and a
- * call into JavaScript for each costs more than the event itself (bench/debug.ts (c)).
+ * call into JavaScript for each costs more than the event itself.
+ * See docs/decisions/0006-hook-filter.md.
  *
  * The filter passes an event on to the JavaScript hook when:
  * - the configuration says so (`forwardAll`: steps, pauses, function breakpoints);

@@ -1,7 +1,7 @@
 /**
- * The debugger core, in the engine worker (ARCHITECTURE.md §3). It speaks DAP: requests
- * arrive through a shared-memory channel (channel.ts) and responses and events leave with
- * postMessage.
+ * The debugger core, in the engine worker (docs/architecture.md, The debugger). It speaks DAP:
+ * requests arrive through a shared-memory channel (channel.ts) and responses and events leave
+ * with postMessage.
  *
  * Hooks are C-level: a wasm filter (hook_filter.ts) in the function table, which passes
  * on to #hook only the events that need the debugger:

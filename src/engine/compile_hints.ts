@@ -1,10 +1,11 @@
 /**
  * Compile hints for glue.wasm. V8 compiles a wasm function at its first call, on the thread
  * that calls it; the ~230 functions that start-up runs (startup_functions.ts) cost the
- * engine's worker ~8 ms that way. With a `metadata.code.compilation_priority` section naming
+ * engine's worker time that way. With a `metadata.code.compilation_priority` section naming
  * them (the WebAssembly compilation-hints proposal), V8 compiles them on its background
  * threads as part of `WebAssembly.compile`, which the main thread starts before it creates
  * the worker (handle.ts): the work then overlaps with the worker's own start-up.
+ * See docs/decisions/0007-compile-hints.md.
  *
  * V8 reads the section only with `--experimental-wasm-compilation-hints`, one of the flags
  * every way of running llmspell passes (v8_flags.ts). Without it the section is ignored and

@@ -73,8 +73,8 @@ interface Pending {
 export interface EngineStart {
   /**
    * Default true: the running chunk can be interrupted, timed out or paused by a poke
-   * (poke.ts), which needs the wasm memory shared. Shared memory costs up to 8% on
-   * allocation-heavy Lua (bench/RESULTS.md), so batch `run`/`exec` start with false:
+   * (poke.ts), which needs the wasm memory shared. Shared memory slows allocation-heavy Lua
+   * (docs/decisions/0004-shared-memory-and-poke.md), so batch `run`/`exec` start with false:
    * Ctrl+C ends their process, and a time limit ends the execution from this side
    * (the engine is unusable afterwards). The debugger needs true.
    */
@@ -82,7 +82,8 @@ export interface EngineStart {
   /**
    * Start the worker at `init` (or the first message) instead of now. Creating a worker
    * blocks this thread ~10 ms and its wasm compile keeps both cores busy for ~15 ms more:
-   * a kernel answers its first requests before that (kernel.ts).
+   * a kernel answers its first requests before that.
+   * See docs/decisions/0018-kernel-defers-its-engine.md.
    */
   deferWorker?: boolean;
 }

@@ -1,9 +1,10 @@
 /**
  * The functions glue.wasm imports from JavaScript (its C library's system calls, time zone
- * and clock), in place of emscripten's generated JS runtime, which took ~10 ms of every
+ * and clock), in place of emscripten's generated JS runtime, which took much of every
  * engine start to set up (an in-memory file system, TTYs, run-dependency tracking) for what
  * the engine never uses: Lua's io, os.getenv, os.remove, os.execute and os.exit reach the
  * host through src/engine/host.ts, not through C.
+ * See docs/decisions/0002-own-libc-for-glue-wasm.md.
  *
  * What C still does itself, and what it gets here: os.time, os.date, os.clock and
  * os.difftime (the time functions below), the C stdio streams (fd 1 and 2 write to the

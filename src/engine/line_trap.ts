@@ -5,8 +5,8 @@
  * Why: with a breakpoint set, Lua 5.4 makes every function trap every instruction once the
  * line mask is on (`trap = L->hookmask` at each call). The way around that with the C API
  * alone, a call hook that switches line events on only inside functions with breakpoints,
- * still costs a hook call per Lua call and return: 1.6-1.7x on call-heavy code (bench/debug.ts
- * (b)). With this patch the debugger sets the line mask alone and marks each prototype
+ * still costs a hook call per Lua call and return (docs/decisions/0005-vm-line-trap.md).
+ * With this patch the debugger sets the line mask alone and marks each prototype
  * without breakpoints once (lua_layout.ts PROTO_PLAIN_BIT, debug/worker_debugger.ts); those
  * functions then run as if no hook were set, at the cost of a compare per call and return.
  *

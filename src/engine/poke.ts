@@ -2,7 +2,8 @@
  * Poking the running Lua state from the main thread: makes the engine worker call its count
  * hook at the next Lua instruction, while it is busy in Lua and cannot read messages. An
  * interrupt, a timeout or a debugger request uses it, so no hook needs to run while none of
- * them is pending (a count hook makes Lua 5.4 trap every instruction: 1.4-2x).
+ * them is pending (a count hook makes Lua 5.4 trap every instruction). See
+ * docs/decisions/0004-shared-memory-and-poke.md.
  *
  * This is what Lua's own `lua.c` does from a signal handler (`lua_sethook` is documented as
  * safe to call asynchronously): set the hook, count 1 and the count mask in the lua_State,

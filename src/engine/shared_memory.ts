@@ -2,7 +2,7 @@
  * Makes the Lua wasm module's memory shared, so that the main thread can write into the
  * running Lua state (see poke.ts) while the worker is busy in Lua: an interrupt, a timeout
  * or a debugger request then costs nothing until it happens, instead of a count hook that
- * makes Lua 5.4 trap every instruction (1.4-1.7x on call-heavy code, bench/RESULTS.md).
+ * makes Lua 5.4 trap every instruction (docs/decisions/0004-shared-memory-and-poke.md).
  *
  * glue.wasm defines its memory; a memory can only be shared if the module imports it as
  * shared. This rewrites the binary: the memory section's one entry becomes an import

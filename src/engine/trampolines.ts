@@ -1,12 +1,12 @@
 /**
  * Table entries for JavaScript functions that Lua calls: C functions (host functions, the
  * message handler) and hooks. A wasm table holds only wasm functions; emscripten's
- * `addFunction` compiled a small module for each JS function, synchronously (~0.3 ms each,
- * ~6 ms of every engine start with the host table's twenty). Here one module of `BLOCK`
+ * `addFunction` compiled a small module for each JS function, synchronously, at every engine
+ * start (docs/decisions/0008-trampolines-ahead-of-time.md). Here one module of `BLOCK`
  * C-function and hook trampolines is compiled once, and instantiated for each block of
  * slots; each trampoline is an exported wasm function that calls one JS import with its
  * slot number. The module is built ahead of time (scripts/gen_trampolines.ts): building it
- * here took the engine's worker ~3 ms of start-up, in code that runs once and cold.
+ * here cost the engine's worker start-up time, in code that runs once and cold.
  */
 import { TRAMPOLINE_WASM } from "./trampoline_wasm.ts";
 

@@ -10,10 +10,10 @@
  *   recompiles it with its optimizing compiler. Each Lua instruction spends a large share of
  *   Lua's VM loop (luaV_execute, 22 KB of wasm), so at V8's default (13 000 000) the engine's
  *   own start-up (the prelude and the sandbox, ~1 000 Lua instructions) already sends the
- *   VM loop to the optimizing compiler: ~15 ms of CPU on V8's threads while the worker and
- *   the main thread run `exec`'s critical path, on a 2-core machine the difference between
- *   ~0.92x and 1x of its time (bench/RESULTS.md). Start-up alone reaches 30-35 M; at 50 M a
- *   script that computes still reaches it within well under a millisecond of Lua.
+ *   VM loop to the optimizing compiler, on V8's threads, while the worker and the main thread
+ *   run `exec`'s critical path (docs/decisions/0009-v8-tiering-budget.md). Start-up alone
+ *   reaches 30-35 M; at 50 M a script that computes still reaches it within well under a
+ *   millisecond of Lua.
  */
 export const V8_FLAGS: readonly string[] = [
   "--experimental-wasm-compilation-hints",

@@ -1,12 +1,12 @@
 /**
- * Engine worker entry. Lua runs here, never on the main thread (ARCHITECTURE.md §1).
+ * Engine worker entry. Lua runs here, never on the main thread (docs/architecture.md, Threads).
  *
  * Start-up is on the critical path of every `exec`: glue.wasm compiles on V8's background
  * threads, started by the main thread before it created this worker (wasm_module.ts), while
  * this worker starts and loads the runtime's modules; the Lua state is prepared as soon as
  * both are here, and `init`, which brings the configuration the main thread has read,
  * completes it. Nothing here may import a Node.js module (node:*, or an npm package that
- * does): the first one costs ~20 ms in each thread.
+ * does): see docs/decisions/0001-no-node-modules-on-start-up.md.
  */
 /// <reference lib="deno.worker" />
 import { type EngineWasm, instantiateLua, openState } from "./lua_wasm.ts";
@@ -26,7 +26,8 @@ let memory: WebAssembly.Memory | undefined;
  * The memory limit: the wasm heap may not grow past it, so Lua's allocator fails and Lua
  * raises "not enough memory" (the runtime reports "memory limit exceeded"). The heap never
  * shrinks, but Lua frees into it, so the engine stays usable after a failed cell. This
- * costs nothing per allocation, unlike wasmoon's allocation tracing (up to 1.7x measured).
+ * costs nothing per allocation, unlike wasmoon's allocation tracing. See
+ * docs/decisions/0003-memory-limit-by-heap-cap.md.
  */
 let heapCap = 0;
 

@@ -2,7 +2,7 @@
  * The Kernel: Jupyter messaging 5.3 dispatch by msg_type over one engine. It does not
  * know where messages come from: a transport (ZMTP server, in-process) hands it decoded
  * messages with the client's routing identities and carries its replies and IOPub
- * broadcasts (ARCHITECTURE.md §2).
+ * broadcasts (docs/architecture.md, The kernel).
  *
  * Execution: execute_requests go to a fair queue (round-robin across clients) and run one
  * at a time; everything else is answered at once (completion, inspection and is-complete
@@ -62,8 +62,8 @@ export interface KernelLogger {
 /**
  * While cells wait in the queue, IOPub's writes are held for up to this many cells and sent
  * together: with many subscribers, one write per message and subscriber is most of a busy
- * kernel's time (bench/RESULTS.md, Kernel, 50 clients). A client's output then arrives up
- * to this many (queued) cells later; with no backlog nothing is held.
+ * kernel's time (bench/history/2026-11-22.md, Kernel, 50 clients). A client's output then
+ * arrives up to this many (queued) cells later; with no backlog nothing is held.
  */
 const IOPUB_HOLD_CELLS = 4;
 
@@ -87,7 +87,7 @@ export interface KernelOptions {
    * after the kernel is created if none comes (`kernel start`, whose kernel creates its own
    * engine). Creating the worker blocks the main thread ~10 ms and its wasm compile
    * keeps both cores busy for ~15 ms more: every front end waits for the first kernel_info
-   * reply, and gets it ~25 ms sooner (bench/RESULTS.md, Kernel).
+   * reply, and gets it sooner (docs/decisions/0018-kernel-defers-its-engine.md).
    */
   deferEngineStart?: boolean;
   /**

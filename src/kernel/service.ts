@@ -178,8 +178,8 @@ async function serve(
   }
 
   // The store (node:sqlite) opens at the first execution or history request: loading
-  // Node.js compatibility costs ~20 ms, which every client would otherwise wait for at
-  // every kernel start (kernel.ts `openHistory`).
+  // Node.js compatibility, which every client would otherwise wait for at every kernel start
+  // (kernel.ts `openHistory`; docs/decisions/0001-no-node-modules-on-start-up.md).
   let store: SqliteStore | undefined;
   let history: Promise<History | undefined> | undefined;
   const openHistory = () =>

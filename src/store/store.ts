@@ -1,6 +1,6 @@
 /**
- * The llmspell database (ARCHITECTURE §4): one SQLite file under the data directory
- * holding state, sessions, events, artifact metadata and history.
+ * The llmspell database (docs/architecture.md, Configuration, store, logs): one SQLite file
+ * under the data directory holding state, sessions, events, artifact metadata and history.
  *
  * Connections use WAL (readers never block the writer, so a kernel and a CLI command can
  * share the file), a 5 s busy timeout (writers queue instead of failing with "database

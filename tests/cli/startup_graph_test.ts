@@ -1,8 +1,7 @@
 /**
  * `exec`, `run` and `kernel start` load no Node.js module on the main thread before they
  * run Lua or answer a client: the first one starts Deno's Node.js compatibility layer there
- * (node:path ~6 ms, node:crypto ~17 ms, npm:commander ~30 ms of every command;
- * bench/RESULTS.md, start-up and Kernel). The engine worker has its own test
+ * (docs/decisions/0001-no-node-modules-on-start-up.md). The engine worker has its own test
  * (tests/engine/vendor_test.ts).
  */
 import { assertEquals } from "../helpers/assert.ts";

@@ -106,7 +106,8 @@ Deno.test("interrupt reaches loops in coroutines (resume, wrap, nested) and loop
 Deno.test("an engine runs Lua with no hook set until it is poked, even with a time limit", async () => {
   const e = await engine({ securityLevel: "unrestricted", timeoutMs: 60_000 });
   try {
-    // A count hook would make Lua trap every instruction (bench/RESULTS.md (c)).
+    // A count hook would make Lua trap every instruction.
+    // See docs/decisions/0004-shared-memory-and-poke.md.
     assertEquals(last(await run(e, "tostring(debug.gethook())")), {
       type: "result",
       values: ["nil"],

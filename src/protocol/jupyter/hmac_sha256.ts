@@ -1,7 +1,7 @@
 /**
  * HMAC-SHA256 (RFC 2104, FIPS 180-4) in TypeScript, for signing Jupyter messages without
  * node:crypto: the first Node.js module a process loads starts Deno's Node.js compatibility
- * layer (~16-20 ms), which would be most of a kernel's start-up (bench/RESULTS.md, Kernel).
+ * layer, which would be most of a kernel's start-up (docs/decisions/0017-hmac-in-typescript.md).
  * WebCrypto has HMAC but only asynchronously, and every message is signed on the hot path.
  *
  * The key's inner and outer padded blocks are hashed once per key; a message then costs the

@@ -3,7 +3,7 @@
  * "hmac-sha256"). An empty key disables signing, as the protocol specifies.
  *
  * hmac-sha256, the scheme of every connection file Jupyter and llmspell write, is signed in
- * TypeScript (hmac_sha256.ts): loading node:crypto would cost a kernel ~16-20 ms of start-up.
+ * TypeScript (hmac_sha256.ts), not with node:crypto: docs/decisions/0017-hmac-in-typescript.md.
  * The other schemes the protocol allows load node:crypto when a connection file asks for one.
  *
  * @module
