@@ -24,7 +24,16 @@ import { API_MODULES } from "./registry.ts";
 import { EncodedValues } from "../engine/host_values.ts";
 
 /** Host calls that reach outside Lua, recorded in the session. */
-const RECORDED = new Set(["state.set", "state.delete", "state.increment", "state.swap"]);
+const RECORDED = new Set([
+  "state.set",
+  "state.delete",
+  "state.increment",
+  "state.swap",
+  "session.create",
+  "session.suspend",
+  "session.resume",
+  "session.complete",
+]);
 /** The longest code an execution record keeps. */
 const RECORDED_CODE_CHARS = 64 * 1024;
 
@@ -62,6 +71,7 @@ export class HostFunctions implements HostContext, HostDispatcher {
   readonly llm: LlmOptions;
   readonly security: HostContext["security"];
   #abort = new AbortController();
+  readonly #retention: EngineOptions["sessionRetention"];
   #store: Store | undefined;
 
   /** `options.cwd` resolves a relative LLMSPELL_HOME. */
@@ -69,6 +79,7 @@ export class HostFunctions implements HostContext, HostDispatcher {
     this.#cwd = options.cwd;
     this.state = options.state ?? DEFAULT_STATE_OPTIONS;
     this.#record = options.recordSessions ?? true;
+    this.#retention = options.sessionRetention;
     this.llm = options.llm ?? DEFAULT_LLM_OPTIONS;
     this.security = {
       level: options.securityLevel,
@@ -96,8 +107,26 @@ export class HostFunctions implements HostContext, HostDispatcher {
     const store = this.#store = openStore(path);
     // The session is recorded from here on: this is the engine's first host call that
     // needed the store.
-    if (this.#record) store.sessions.open(this.sessionId);
+    if (this.#record) {
+      store.sessions.open(this.sessionId);
+      this.#prune(store);
+    }
     return store;
+  }
+
+  /** Retention (`[sessions] max_sessions`, `retention_days`): best effort, never fails a call. */
+  #prune(store: Store): void {
+    const r = this.#retention;
+    if (!r || (!r.maxSessions && !r.retentionDays)) return;
+    try {
+      store.sessions.prune({
+        keep: r.maxSessions,
+        before: r.retentionDays ? new Date(Date.now() - r.retentionDays * 86_400_000) : undefined,
+        spare: this.sessionId,
+      });
+    } catch {
+      // Busy or full: the next engine prunes.
+    }
   }
 
   recording(): boolean {
@@ -181,10 +210,13 @@ export class HostFunctions implements HostContext, HostDispatcher {
     );
   }
 
-  close(): void {
+  close(outcome: "completed" | "failed" = "completed"): void {
     if (this.#record && this.#store) {
       try {
-        this.#store.sessions.setStatus(this.sessionId, "completed");
+        // A session the script suspended or ended itself keeps its status.
+        if (this.#store.sessions.get(this.sessionId)?.status === "active") {
+          this.#store.sessions.setStatus(this.sessionId, outcome);
+        }
       } catch {
         // The session stays "active"; nothing else depends on it.
       }

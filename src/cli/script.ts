@@ -34,6 +34,10 @@ export function engineOptions(config: Config, cwd: string, scriptDir?: string): 
     state: { enabled: config.state.enabled, maxValueBytes: config.state.max_value_bytes },
     recordSessions: config.sessions.enabled,
     llm: llmOptions(config),
+    sessionRetention: {
+      maxSessions: config.sessions.max_sessions,
+      retentionDays: config.sessions.retention_days,
+    },
   };
 }
 
@@ -87,6 +91,8 @@ export async function runScript(
     engine,
   }, false);
   const code = await runCell(conn, ctx, input, started, false);
+  // The process exits without closing the engine: end its session here.
+  engine.endSession(code === 0 ? "completed" : "failed");
   if (enabled("debug")) {
     // The worker said "ready" before it ran the cell; the message may still be on its way.
     await ready;

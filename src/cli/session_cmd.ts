@@ -1,15 +1,23 @@
 /**
- * `llmspell session list | show`: the sessions engines recorded (src/api/session.ts) in
- * the llmspell database, newest first, and one session's timeline.
+ * `llmspell session list | show | export | delete`: the sessions engines recorded
+ * (src/api/session.ts) in the llmspell database, newest first, one session's timeline,
+ * its full record as JSON, and removing sessions.
  */
 import { Command, Option } from "commander";
 import { resolvePaths } from "../config/mod.ts";
 import { LlmspellError, usageError } from "../errors.ts";
-import { openStore, type SessionRecord, type SqliteStore } from "../store/mod.ts";
+import {
+  openStore,
+  SESSION_STATUSES,
+  type SessionRecord,
+  type SessionStatus,
+  type SqliteStore,
+} from "../store/mod.ts";
 import type { CliContext } from "./context.ts";
 import { writeOut } from "../frontend/output.ts";
 import { contextOf, example, withGlobalOptions } from "./command.ts";
 import { toYaml } from "../yaml.ts";
+import * as path from "../path.ts";
 
 function withStore<T>(ctx: CliContext, fn: (store: SqliteStore) => T): T {
   const store = openStore(resolvePaths(ctx.env, ctx.cwd).dbPath);
@@ -40,6 +48,13 @@ function resolveId(store: SqliteStore, id: string): string {
     message: `no session '${id}'`,
     hint: "llmspell session list shows them",
   });
+}
+
+/** An age such as 30d, 12h, 45m in milliseconds. */
+function ageMs(age: string): number {
+  const m = /^(\d+)([dhm])$/.exec(age);
+  if (!m) throw usageError(`--older-than takes an age such as 30d, 12h or 45m, not '${age}'`);
+  return Number(m[1]) * { d: 86_400_000, h: 3_600_000, m: 60_000 }[m[2] as "d" | "h" | "m"];
 }
 
 /** One line (and its output) of a record in a readable timeline. */
@@ -84,20 +99,37 @@ export function registerSessionCommands(program: Command): void {
   const list = withGlobalOptions(
     new Command("list")
       .description("list the recorded sessions, newest first")
-      .addOption(new Option("--limit <n>", "at most this many").default("50")),
+      .addOption(new Option("--limit <n>", "at most this many").default("50"))
+      .addOption(new Option("--status <status>", "only sessions in this status")
+        .choices([...SESSION_STATUSES]))
+      .addOption(
+        new Option("--tag <tag>", "only sessions with this tag (repeat: all of them)")
+          .argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]),
+      ),
   );
-  example(list, "llmspell session list", "llmspell session list --limit 5 --output json");
-  list.action((opts: { limit: string }, cmd: Command) => {
+  example(
+    list,
+    "llmspell session list",
+    "llmspell session list --status completed --tag nightly --limit 5 --output json",
+  );
+  list.action((opts: { limit: string; status?: string; tag?: string[] }, cmd: Command) => {
     const ctx = contextOf(cmd);
     const limit = Number(opts.limit);
     if (!Number.isInteger(limit) || limit < 1) throw usageError("--limit is a positive integer");
-    const rows = withStore(ctx, (s) => s.sessions.list(limit));
+    const rows = withStore(ctx, (s) =>
+      s.sessions.list({
+        limit,
+        status: opts.status as SessionStatus | undefined,
+        tags: opts.tag,
+      }));
     const data = rows.map((r) => ({
       id: r.id,
-      name: null,
+      name: r.name,
       status: r.status,
       created: r.created,
       executions: r.executions,
+      tags: r.tags,
+      parent: r.parent,
     }));
     print(
       ctx,
@@ -106,7 +138,9 @@ export function registerSessionCommands(program: Command): void {
         rows.map((r) =>
           `${r.id}  ${r.created.replace("T", " ").slice(0, 19)}  ${
             r.status.padEnd(9)
-          }  ${r.executions} execution${r.executions === 1 ? "" : "s"}`
+          }  ${r.executions} execution${r.executions === 1 ? "" : "s"}${
+            r.name ? `  ${r.name}` : ""
+          }${r.tags.length ? `  [${r.tags.join(", ")}]` : ""}`
         ).join("\n"),
     );
   });
@@ -130,11 +164,72 @@ export function registerSessionCommands(program: Command): void {
     };
     print(ctx, data, () =>
       [
-        `session ${row.id} (${row.status}), created ${row.created}`,
+        `session ${row.id}${
+          row.name ? ` "${row.name}"` : ""
+        } (${row.status}), created ${row.created}`,
         ...records.map(timelineEntry),
       ].join("\n"));
   });
   session.addCommand(show);
+
+  const exp = withGlobalOptions(
+    new Command("export")
+      .description("a session and every record of it, as JSON (to stdout, or -o FILE)")
+      .argument("<id>", "the session's id, or a unique start of it")
+      .addOption(new Option("--format <format>", "the format").choices(["json"]).default("json"))
+      .addOption(new Option("-o, --out <file>", "write it to this file")),
+  );
+  example(
+    exp,
+    "llmspell session export 3f2a9c1e > run.json",
+    "llmspell session export 3f2a -o run.json",
+  );
+  exp.action(async (id: string, opts: { out?: string }, cmd: Command) => {
+    const ctx = contextOf(cmd);
+    const data = withStore(ctx, (s) => {
+      const full = resolveId(s, id);
+      return {
+        format: "llmspell-session/1",
+        session: s.sessions.get(full)!,
+        records: s.sessions.records(full).map((r) => ({
+          seq: r.seq,
+          kind: r.kind,
+          at: r.at,
+          ...JSON.parse(r.data),
+        })),
+      };
+    });
+    const json = JSON.stringify(data, null, 2) + "\n";
+    if (opts.out === undefined) writeOut(json);
+    else await Deno.writeTextFile(path.resolve(ctx.cwd, opts.out), json);
+  });
+  session.addCommand(exp);
+
+  const del = withGlobalOptions(
+    new Command("delete")
+      .description("delete a session (its records and its session-scope state), or the old ones")
+      .argument("[id]", "the session's id, or a unique start of it")
+      .addOption(
+        new Option("--older-than <age>", "every session that ended before this age (30d, 12h)"),
+      ),
+  );
+  example(del, "llmspell session delete 3f2a9c1e", "llmspell session delete --older-than 30d");
+  del.action((id: string | undefined, opts: { olderThan?: string }, cmd: Command) => {
+    const ctx = contextOf(cmd);
+    if ((id === undefined) === (opts.olderThan === undefined)) {
+      throw usageError("give a session id or --older-than AGE (not both)");
+    }
+    const deleted = withStore(ctx, (s) => {
+      if (id !== undefined) {
+        const full = resolveId(s, id);
+        s.sessions.delete(full);
+        return [full];
+      }
+      return s.sessions.prune({ before: new Date(Date.now() - ageMs(opts.olderThan!)) });
+    });
+    print(ctx, { deleted }, () => deleted.map((d) => `deleted ${d}`).join("\n"));
+  });
+  session.addCommand(del);
 
   program.addCommand(session);
 }

@@ -588,6 +588,15 @@ export class Engine {
     }, 20);
   }
 
+  /**
+   * Ends the engine's session as `outcome` (a run or exec about to exit without closing
+   * the engine: the process ends sooner than the worker would).
+   */
+  endSession(outcome: "completed" | "failed"): void {
+    this.#functions?.close(outcome);
+    this.#functions = undefined;
+  }
+
   /** Ends the worker. Only reliable while it is idle (a spinning worker ignores it). */
   close(): void {
     clearInterval(this.#repoke);

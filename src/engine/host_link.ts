@@ -26,7 +26,8 @@ export interface HostDispatcher {
   executed(report: ExecutionReport): void;
   /** An interrupt: cancels what host functions wait for (an HTTP request ends at once). */
   interrupt(): void;
-  close(): void;
+  /** Ends the session: "completed" unless told it failed (a run or exec that failed). */
+  close(outcome?: "completed" | "failed"): void;
 }
 
 export interface HostProvider {

@@ -31,6 +31,8 @@ export interface EngineOptions {
   state?: StateOptions;
   /** `[sessions] enabled`: record the engine's session (default true). */
   recordSessions?: boolean;
+  /** `[sessions] max_sessions` and `retention_days` (0: no limit), applied when a session opens. */
+  sessionRetention?: { maxSessions: number; retentionDays: number };
   /**
    * Lua globals made of host calls (host_link.ts), each loaded at first use. Set by the
    * engine handle from its host provider.

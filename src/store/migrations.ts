@@ -91,4 +91,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT`);
     },
   },
+  {
+    version: 5,
+    name: "session_details",
+    // Sessions a script creates (Session.create) carry a name, a description, tags (a JSON
+    // array of strings) and a parent session; a session can also be suspended or failed.
+    up(db) {
+      db.exec("ALTER TABLE sessions ADD COLUMN name TEXT");
+      db.exec("ALTER TABLE sessions ADD COLUMN description TEXT");
+      db.exec("ALTER TABLE sessions ADD COLUMN tags TEXT NOT NULL DEFAULT '[]'");
+      db.exec("ALTER TABLE sessions ADD COLUMN parent TEXT");
+      db.exec("CREATE INDEX sessions_created ON sessions (created_at)");
+    },
+  },
 ];

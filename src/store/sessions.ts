@@ -6,10 +6,37 @@
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 
-export type SessionStatus = "active" | "completed";
+export type SessionStatus = "active" | "suspended" | "completed" | "failed";
+
+export const SESSION_STATUSES: readonly SessionStatus[] = [
+  "active",
+  "suspended",
+  "completed",
+  "failed",
+];
+
+/** What a created session carries besides its id (Session.create). */
+export interface SessionDetails {
+  name?: string;
+  description?: string;
+  tags?: string[];
+  parent?: string;
+}
+
+/** Which sessions `list` returns. */
+export interface SessionFilter {
+  status?: SessionStatus;
+  /** Sessions carrying every one of these tags. */
+  tags?: string[];
+  limit?: number;
+}
 
 export interface SessionRow {
   id: string;
+  name: string | null;
+  description: string | null;
+  tags: string[];
+  parent: string | null;
   status: SessionStatus;
   /** ISO 8601, UTC. */
   created: string;
@@ -29,19 +56,27 @@ export interface SessionRecord {
 
 export interface SessionRepository {
   /** Creates the session unless it exists. */
-  open(id: string): void;
+  open(id: string, details?: SessionDetails): void;
   /** Appends a record; its sequence number. */
   record(id: string, kind: SessionRecord["kind"], data: string): number;
   setStatus(id: string, status: SessionStatus): void;
   /** Newest first. */
-  list(limit?: number): SessionRow[];
+  list(filter?: SessionFilter): SessionRow[];
+  /** Deletes a session and its records; whether it existed. */
+  delete(id: string): boolean;
+  /**
+   * Deletes the sessions that ended (completed or failed) before `before`, and the oldest
+   * beyond the newest `keep` (0: no limit), never `spare`; the ids deleted.
+   */
+  prune(options: { before?: Date; keep?: number; spare?: string }): string[];
   get(id: string): SessionRow | undefined;
   /** The sessions whose id starts with `prefix`. */
   find(prefix: string): string[];
   records(id: string): SessionRecord[];
 }
 
-const ROW = `SELECT id, status, created_at AS created, updated_at AS updated,
+const ROW =
+  `SELECT id, name, description, tags, parent, status, created_at AS created, updated_at AS updated,
   (SELECT COUNT(*) FROM session_records r WHERE r.session = s.id AND r.kind = 'execution')
     AS executions
   FROM sessions s`;
@@ -58,7 +93,8 @@ export class SqliteSessionRepository implements SessionRepository {
     this.#db = db;
     this.#transaction = transaction;
     this.#open = db.prepare(
-      "INSERT OR IGNORE INTO sessions (id, status, created_at, updated_at) VALUES (?, 'active', ?, ?)",
+      `INSERT OR IGNORE INTO sessions (id, status, created_at, updated_at, name, description, tags,
+        parent) VALUES (?, 'active', ?, ?, ?, ?, ?, ?)`,
     );
     this.#next = db.prepare(
       "SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM session_records WHERE session = ?",
@@ -69,9 +105,17 @@ export class SqliteSessionRepository implements SessionRepository {
     this.#touch = db.prepare("UPDATE sessions SET updated_at = ? WHERE id = ?");
   }
 
-  open(id: string): void {
+  open(id: string, d: SessionDetails = {}): void {
     const now = new Date().toISOString();
-    this.#open.run(id, now, now);
+    this.#open.run(
+      id,
+      now,
+      now,
+      d.name ?? null,
+      d.description ?? null,
+      JSON.stringify(d.tags ?? []),
+      d.parent ?? null,
+    );
   }
 
   record(id: string, kind: SessionRecord["kind"], data: string): number {
@@ -89,9 +133,51 @@ export class SqliteSessionRepository implements SessionRepository {
       .run(status, new Date().toISOString(), id);
   }
 
-  list(limit = 1000): SessionRow[] {
-    return this.#db.prepare(`${ROW} ORDER BY created_at DESC, id LIMIT ?`).all(limit)
-      .map(toRow);
+  list(filter: SessionFilter = {}): SessionRow[] {
+    const tags = filter.tags ?? [];
+    // Tags are a JSON array: json_each matches each wanted tag exactly.
+    const where = [
+      ...(filter.status ? ["status = ?"] : []),
+      ...tags.map(() => "EXISTS (SELECT 1 FROM json_each(s.tags) WHERE value = ?)"),
+    ];
+    const params = [...(filter.status ? [filter.status] : []), ...tags, filter.limit ?? 1000];
+    return this.#db.prepare(
+      `${ROW} ${
+        where.length ? `WHERE ${where.join(" AND ")}` : ""
+      } ORDER BY created_at DESC, rowid DESC LIMIT ?`,
+    ).all(...params).map(toRow);
+  }
+
+  delete(id: string): boolean {
+    return this.#transaction(() => {
+      this.#db.prepare("DELETE FROM session_records WHERE session = ?").run(id);
+      // Its session-scope state (State's scope `session`) goes with it.
+      this.#db.prepare("DELETE FROM state WHERE scope = ?").run(`session:${id}`);
+      return Number(this.#db.prepare("DELETE FROM sessions WHERE id = ?").run(id).changes) > 0;
+    });
+  }
+
+  prune(options: { before?: Date; keep?: number; spare?: string }): string[] {
+    return this.#transaction(() => {
+      const ids = new Set<string>();
+      if (options.before) {
+        for (
+          const r of this.#db.prepare(
+            "SELECT id FROM sessions WHERE status IN ('completed', 'failed') AND updated_at < ?",
+          ).all(options.before.toISOString())
+        ) ids.add(r.id as string);
+      }
+      if (options.keep) {
+        for (
+          const r of this.#db.prepare(
+            "SELECT id FROM sessions ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?",
+          ).all(options.keep)
+        ) ids.add(r.id as string);
+      }
+      if (options.spare) ids.delete(options.spare);
+      for (const id of ids) this.delete(id);
+      return [...ids];
+    });
   }
 
   get(id: string): SessionRow | undefined {
@@ -119,6 +205,10 @@ export class SqliteSessionRepository implements SessionRepository {
 function toRow(r: Record<string, unknown>): SessionRow {
   return {
     id: r.id as string,
+    name: (r.name as string | null) ?? null,
+    description: (r.description as string | null) ?? null,
+    tags: JSON.parse((r.tags as string | null) ?? "[]"),
+    parent: (r.parent as string | null) ?? null,
     status: r.status as SessionStatus,
     created: r.created as string,
     updated: r.updated as string,

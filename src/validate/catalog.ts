@@ -111,7 +111,17 @@ export const API_TABLES: Record<string, ApiTable> = {
     "list_keys([scope])",
     "scope(name) -> StateScope",
   ]),
-  Session: table(["current()"]),
+  Session: table([
+    "current()",
+    "create({name, description, tags, parent}) -> id",
+    "get(id)",
+    "list({tags, status, limit})",
+    "suspend([id])",
+    "resume([id])",
+    "complete([id])",
+    "set(key, value)",
+    "value(key)",
+  ]),
   Tool: table(
     [
       "list()",
