@@ -5,23 +5,14 @@
  */
 import type { KernelConnection } from "../client/in_process.ts";
 import type { CliContext } from "./context.ts";
-import { decodeBytes } from "../byte_string.ts";
+import { LineReader } from "../frontend/line_reader.ts";
 import { iopubEvent, ScriptRenderer } from "../frontend/cell.ts";
 import type { ScriptInput } from "./script.ts";
 
 const encoder = new TextEncoder();
 
-/** Reads one line of this process's stdin (for the kernel's input_request). */
-async function readLine(): Promise<string | null> {
-  const buf = new Uint8Array(1);
-  const bytes: number[] = [];
-  for (;;) {
-    const n = await Deno.stdin.read(buf);
-    if (n === null || n === 0) return bytes.length > 0 ? decodeBytes(new Uint8Array(bytes)) : null;
-    if (buf[0] === 10) return decodeBytes(new Uint8Array(bytes));
-    bytes.push(buf[0]);
-  }
-}
+/** This process's stdin, for the kernel's input_requests (made at the first). */
+let stdinLines: LineReader | undefined;
 
 /**
  * Runs `input` as one cell on a kernel connection (in-process or remote) and renders what
@@ -54,7 +45,7 @@ export async function runCell(
     onIopub: (m) => renderer.feed(iopubEvent(m)),
     onInput: async (prompt) => {
       if (prompt) Deno.stdout.writeSync(encoder.encode(prompt));
-      return await readLine();
+      return await (stdinLines ??= new LineReader({ stripCr: false })).read();
     },
   });
   if (typeof reply.content.exit_code === "number") {

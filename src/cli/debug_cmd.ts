@@ -14,6 +14,7 @@ import { configFor } from "./load_config.ts";
 import { writeErr, writeOut } from "../frontend/output.ts";
 import { engineOptions } from "./script.ts";
 import { parseScriptArgs } from "../frontend/script_args.ts";
+import { LineReader } from "../frontend/line_reader.ts";
 import { readScript } from "./script_file.ts";
 
 export function registerDebugCommand(program: Command): void {
@@ -111,9 +112,9 @@ async function debugScript(
     }
   }
 
-  const lines = readLines();
+  const lines = new LineReader({ stripCr: true });
   let pending: Promise<string | null> | undefined;
-  const nextLine = () => (pending ??= lines.next().then((r) => (r.done ? null : r.value)));
+  const nextLine = () => (pending ??= lines.read());
   const onSigint = () => {
     if (con.state === "running") void con.pause();
     else writeOut("\n(debug) ");
@@ -158,18 +159,4 @@ async function debugScript(
     Deno.removeSignalListener("SIGINT", onSigint);
     con.close();
   }
-}
-
-async function* readLines(): AsyncGenerator<string> {
-  const dec = new TextDecoder();
-  let buf = "";
-  for await (const chunk of Deno.stdin.readable) {
-    buf += dec.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = buf.indexOf("\n")) >= 0) {
-      yield buf.slice(0, nl).replace(/\r$/, "");
-      buf = buf.slice(nl + 1);
-    }
-  }
-  if (buf) yield buf;
 }

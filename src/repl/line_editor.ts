@@ -4,7 +4,7 @@
  * wrapping. It owns no terminal itself: input chunks and output go through `Terminal`, so
  * the REPL drives it over Deno.stdin/stdout and the tests over plain buffers.
  */
-import type { History } from "./history.ts";
+import type { InputHistory } from "./input_history.ts";
 import { KeyDecoder, type KeyEvent } from "./keys.ts";
 import { LineBuffer } from "./line_buffer.ts";
 import { highlightLua } from "./highlight.ts";
@@ -28,7 +28,7 @@ export type Completer = (text: string, cursor: number) => Promise<Completion>;
 
 /** Per-read settings: another prompt's history and completion (the REPL's `(debug)`). */
 export interface ReadOptions {
-  history?: History;
+  history?: InputHistory;
   completer?: Completer;
   /** Highlight the input as Lua (default: the editor's `color`). */
   highlight?: boolean;
@@ -60,8 +60,8 @@ interface SearchState {
 
 export class LineEditor {
   readonly #term: Terminal;
-  readonly #mainHistory: History;
-  #history: History;
+  readonly #mainHistory: InputHistory;
+  #history: InputHistory;
   #completer: Completer | undefined;
   #highlight = false;
   readonly #opts: Required<Omit<EditorOptions, "completer">> & { completer?: Completer };
@@ -84,7 +84,7 @@ export class LineEditor {
   #histSaved = "";
   #search: SearchState | undefined;
 
-  constructor(term: Terminal, history: History, opts: EditorOptions) {
+  constructor(term: Terminal, history: InputHistory, opts: EditorOptions) {
     this.#term = term;
     this.#mainHistory = history;
     this.#history = history;

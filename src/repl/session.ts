@@ -14,14 +14,14 @@ import type { KernelConnection } from "../client/in_process.ts";
 import { type OutputContext, paint, writeErr, writeOut } from "../frontend/output.ts";
 import { iopubEvent, ScriptRenderer } from "../frontend/cell.ts";
 import { parseScriptArgs } from "../frontend/script_args.ts";
+import { LineReader } from "../frontend/line_reader.ts";
 import { ExitCode } from "../errors.ts";
-import { concat } from "../bytes.ts";
 import { decodeBytes } from "../byte_string.ts";
 import { fileChunk } from "../engine/file_chunk.ts";
 import { COMMANDS as DEBUG_COMMANDS, DebugConsole, HELP as DEBUG_HELP } from "../debug/console.ts";
 import type { Engine } from "../engine/handle.ts";
 import type { JsonObject, Message } from "../protocol/jupyter/mod.ts";
-import { History } from "./history.ts";
+import { InputHistory } from "./input_history.ts";
 import { type Completion, LineEditor, type Terminal } from "./line_editor.ts";
 import { META_COMMANDS, parseMeta } from "./meta.ts";
 
@@ -67,26 +67,6 @@ export function dbCommand(input: string): string | undefined {
   return (word + rest).trim();
 }
 
-/**
- * Input lines from a pipe, without their newlines (and a CR before one), each byte kept:
- * Lua code may hold bytes that are not UTF-8 (src/byte_string.ts).
- */
-async function* pipeLines(): AsyncGenerator<string> {
-  let buf = new Uint8Array(0);
-  for await (const chunk of Deno.stdin.readable) {
-    buf = buf.length === 0 ? chunk : concat([buf, chunk]);
-    let start = 0;
-    let nl;
-    while ((nl = buf.indexOf(10, start)) >= 0) {
-      const end = nl > start && buf[nl - 1] === 13 ? nl - 1 : nl;
-      yield decodeBytes(buf.subarray(start, end));
-      start = nl + 1;
-    }
-    buf = buf.subarray(start);
-  }
-  if (buf.length > 0) yield decodeBytes(buf);
-}
-
 /** The real terminal for the line editor. */
 function stdinTerminal(): Terminal {
   const buf = new Uint8Array(4096);
@@ -114,9 +94,10 @@ function stdinTerminal(): Terminal {
 export class Repl {
   readonly #o: ReplOptions;
   readonly #tty = Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
-  readonly #history: History;
+  readonly #history: InputHistory;
   readonly #editor: LineEditor | undefined;
-  readonly #lines: AsyncGenerator<string> | undefined;
+  /** Input lines from a pipe (no line editor). */
+  readonly #lines: LineReader | undefined;
   /** Inputs of this session that ran, for .save. */
   readonly #inputs: string[] = [];
   #timing = false;
@@ -128,20 +109,20 @@ export class Repl {
   /** Cells by chunk name (`=In[3]` → its code), for the debugger's listings. */
   readonly #cells = new Map<string, string>();
   #lastCell: string | undefined;
-  readonly #dbgHistory = new History([], 1000);
+  readonly #dbgHistory = new InputHistory([], 1000);
   /** A `db:` command was given: Ctrl+C then pauses a running cell instead of ending it. */
   #dbgUsed = false;
 
   constructor(options: ReplOptions) {
     this.#o = options;
-    this.#history = new History([], options.historySize);
+    this.#history = new InputHistory([], options.historySize);
     if (this.#tty) {
       this.#editor = new LineEditor(stdinTerminal(), this.#history, {
         color: options.ctx.colorOut && options.highlight,
         completer: (text, cursor) => this.#complete(text, cursor),
       });
     } else {
-      this.#lines = pipeLines();
+      this.#lines = new LineReader({ stripCr: true });
     }
     const engine = options.engine;
     if (engine) {
@@ -242,8 +223,7 @@ export class Repl {
       if (r.kind === "cancel") return undefined;
       return r.text;
     }
-    const next = await (this.#lines as AsyncGenerator<string>).next();
-    return next.done ? null : next.value;
+    return await this.#lines!.read();
   }
 
   #paintPrompt(prompt: string): string {
@@ -404,8 +384,7 @@ export class Repl {
         );
         line = r.kind === "line" ? r.text : r.kind === "eof" ? null : undefined;
       } else {
-        const next = await (this.#lines as AsyncGenerator<string>).next();
-        line = next.done ? null : next.value;
+        line = await this.#lines!.read();
       }
       if (line === undefined) continue; // Ctrl+C: a fresh (debug) prompt
       if (line === null) {
@@ -455,8 +434,7 @@ export class Repl {
       return r.kind === "line" ? r.text : null;
     }
     if (prompt) writeOut(prompt);
-    const next = await (this.#lines as AsyncGenerator<string>).next();
-    return next.done ? null : next.value;
+    return await this.#lines!.read();
   }
 
   // Completion ------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { History } from "../../src/repl/history.ts";
+import { InputHistory } from "../../src/repl/input_history.ts";
 import { KeyDecoder } from "../../src/repl/keys.ts";
 import {
   type Completer,
@@ -27,7 +27,7 @@ function term(chunks: string[], columns = 80): Terminal & { output: string } {
   return t;
 }
 
-async function edit(chunks: string[], history = new History(), completer?: Completer) {
+async function edit(chunks: string[], history = new InputHistory(), completer?: Completer) {
   const t = term(chunks);
   const ed = new LineEditor(t, history, { color: false, completer });
   return { result: await ed.readLine("> "), output: t.output };
@@ -103,7 +103,7 @@ Deno.test("a burst with keys after escape sequences edits as typed; unknown ones
   const r = await edit(["print('ac')\x1b[D\x1b[D\x1b[Db\x1b[I\x1b[F!\r"]);
   assertEquals(r.result, line("print('abc')!"));
   // An unknown sequence keeps a search going; Alt+Enter submits.
-  const h = new History(["print(alpha)"]);
+  const h = new InputHistory(["print(alpha)"]);
   assertEquals((await edit(["\x12alp\x1b[O\x1b\r"], h)).result, line("print(alpha)"));
   // A Tab inside a burst is text, drawn as two spaces.
   const tab = await edit(["x = 'a\tb'\r"]);
@@ -138,7 +138,7 @@ Deno.test("a pasted multi-line block is one input", async () => {
 });
 
 Deno.test("history: Up/Down filtered by the typed prefix, restoring the typed text", async () => {
-  const h = new History(["print(1)", "x = 1", "print(2)", "y = 2"]);
+  const h = new InputHistory(["print(1)", "x = 1", "print(2)", "y = 2"]);
   assertEquals((await edit(["pr", "\x1b[A", "\r"], h)).result, line("print(2)"));
   assertEquals((await edit(["pr", "\x1b[A\x1b[A", "\r"], h)).result, line("print(1)"));
   assertEquals((await edit(["pr", "\x1b[A\x1b[A\x1b[B\x1b[B", "\r"], h)).result, line("pr"));
@@ -146,13 +146,13 @@ Deno.test("history: Up/Down filtered by the typed prefix, restoring the typed te
 });
 
 Deno.test("history: duplicates collapse, size is bounded, blanks are not kept", () => {
-  const h = new History([], 3);
+  const h = new InputHistory([], 3);
   for (const e of ["a", "b", "a", " ", "c", "d"]) h.add(e);
   assertEquals([...h.entries], ["a", "c", "d"]);
 });
 
 Deno.test("Ctrl+R finds older matches, Ctrl+R again goes further back, Enter runs it", async () => {
-  const h = new History(["local alpha = 1", "print(alpha)", "local beta = 2", "print(beta)"]);
+  const h = new InputHistory(["local alpha = 1", "print(alpha)", "local beta = 2", "print(beta)"]);
   const first = await edit(["\x12", "print", "\r"], h);
   assertEquals(first.result, line("print(beta)"));
   assertStringIncludes(first.output, "(reverse-i-search)'print': print(beta)");
@@ -163,7 +163,7 @@ Deno.test("Ctrl+R finds older matches, Ctrl+R again goes further back, Enter run
 });
 
 Deno.test("Ctrl+R: Esc and Ctrl+G abort and restore the input; other keys accept for editing", async () => {
-  const h = new History(["print(alpha)"]);
+  const h = new InputHistory(["print(alpha)"]);
   assertEquals((await edit(["typed", "\x12", "alp", "\x07", "\r"], h)).result, line("typed"));
   // Esc as the last input: nothing follows it, so it is a lone Esc, not Alt+key.
   assertEquals((await edit(["typed", "\x12", "alp", "\x1b"], h)).result, line("typed"));
@@ -208,7 +208,7 @@ Deno.test("width: wide characters take two columns; wrapping keeps the cursor in
   assertEquals(stringWidth("日本語"), 6);
   assertEquals(stringWidth("e\u0301"), 1);
   const t = term(["x".repeat(25), "\r"], 10);
-  const ed = new LineEditor(t, new History(), { color: false });
+  const ed = new LineEditor(t, new InputHistory(), { color: false });
   assertEquals(await ed.readLine("> "), line("x".repeat(25)));
   // 27 columns on a 10-column terminal: the redraw climbs back 2 rows.
   assertStringIncludes(t.output, "\x1b[2A");

@@ -3,7 +3,7 @@
  * (Ctrl+R backwards, Ctrl+S forwards). Entries are oldest first; adding an entry removes an
  * earlier identical one, so duplicates collapse and the list keeps its most recent order.
  */
-export class History {
+export class InputHistory {
   #entries: string[];
   readonly maxSize: number;
 
