@@ -8,6 +8,8 @@ export * from "./schema.ts";
 export * from "./paths.ts";
 export * from "./diagnostics.ts";
 export * from "./load.ts";
+export { expectedText, formatKeyPath } from "./check.ts";
+export { envOverrideNames } from "./env.ts";
 export * from "./template.ts";
 export * from "./show.ts";
 export { KeyLocator } from "./locate.ts";
