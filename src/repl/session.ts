@@ -22,8 +22,11 @@ import { COMMANDS as DEBUG_COMMANDS, DebugConsole, HELP as DEBUG_HELP } from "..
 import type { Engine } from "../engine/handle.ts";
 import type { JsonObject, Message } from "../protocol/jupyter/mod.ts";
 import { InputHistory } from "./input_history.ts";
-import { type Completion, LineEditor, type Terminal } from "./line_editor.ts";
+import { type Completion, LineEditor } from "./line_editor.ts";
 import { META_COMMANDS, parseMeta } from "./meta.ts";
+import { completeDebug, completePath } from "./completion.ts";
+import { globalNames, printVars } from "./globals.ts";
+import { stdinTerminal } from "./terminal.ts";
 
 export interface ReplOptions {
   /** Colour, and the working directory that `.cd` changes. */
@@ -65,30 +68,6 @@ export function dbCommand(input: string): string | undefined {
   if (rest !== "" && !/^\s/.test(rest)) return undefined;
   if (!DEBUG_COMMANDS.includes(word) && CALL_ARG.test(rest.trim())) return undefined;
   return (word + rest).trim();
-}
-
-/** The real terminal for the line editor. */
-function stdinTerminal(): Terminal {
-  const buf = new Uint8Array(4096);
-  const enc = new TextEncoder();
-  return {
-    read: async () => {
-      const n = await Deno.stdin.read(buf);
-      return n === null ? null : buf.slice(0, n);
-    },
-    write: (s) => {
-      const bytes = enc.encode(s);
-      let off = 0;
-      while (off < bytes.length) off += Deno.stdout.writeSync(bytes.subarray(off));
-    },
-    columns: () => {
-      try {
-        return Deno.consoleSize().columns;
-      } catch {
-        return 80;
-      }
-    },
-  };
 }
 
 export class Repl {
@@ -145,7 +124,7 @@ export class Repl {
   /** Runs until .exit or end of input; returns the exit code. */
   async run(): Promise<number> {
     await this.#loadHistory();
-    this.#baseline = new Set(await this.#globalNames());
+    this.#baseline = new Set(await globalNames(this.#o.conn));
     if (this.#tty) {
       // Raw for the whole session: keys typed while a cell runs are kept for the next
       // prompt, and Ctrl+C reaches the editor (which interrupts the running cell).
@@ -558,7 +537,7 @@ export class Repl {
         return false;
       }
       case ".vars":
-        await this.#vars();
+        await printVars(this.#o.conn, this.#baseline ?? new Set());
         return false;
       case ".reset": {
         const r = await this.#o.conn.request("control", "shutdown_request", { restart: true });
@@ -610,50 +589,6 @@ export class Repl {
     }
     return false;
   }
-
-  /** Global names now, through user_expressions (no output, no history). */
-  async #globalNames(): Promise<string[]> {
-    const r = await this.#o.conn.execute({
-      code: "",
-      silent: true,
-      store_history: false,
-      user_expressions: {
-        names:
-          "(function() local t = {} for k in pairs(_G) do t[#t + 1] = tostring(k) end return table.concat(t, ' ') end)()",
-      },
-    });
-    const data = ((r.content.user_expressions as JsonObject)?.names as JsonObject)
-      ?.data as JsonObject;
-    return String(data?.["text/plain"] ?? "").split(" ").filter((s) => s !== "");
-  }
-
-  async #vars(): Promise<void> {
-    const baseline = this.#baseline ?? new Set<string>();
-    const names = (await this.#globalNames()).filter((n) => !baseline.has(n)).sort();
-    if (names.length === 0) {
-      writeOut("(no user globals)\n");
-      return;
-    }
-    const list = names.map((n) => JSON.stringify(n)).join(", ");
-    const expr = `(function() local out = {} for _, k in ipairs({${list}}) do ` +
-      `local v = _G[k] local s = type(v) == 'string' and string.format('%q', v) or tostring(v) ` +
-      `if #s > 60 then s = s:sub(1, 57) .. '...' end ` +
-      `out[#out + 1] = k .. '\\t' .. type(v) .. '\\t' .. s:gsub('\\n', ' ') end return table.concat(out, '\\n') end)()`;
-    const r = await this.#o.conn.execute({
-      code: "",
-      silent: true,
-      store_history: false,
-      user_expressions: { vars: expr },
-    });
-    const data = ((r.content.user_expressions as JsonObject)?.vars as JsonObject)
-      ?.data as JsonObject;
-    const rows = String(data?.["text/plain"] ?? "").split("\n").map((l) => l.split("\t"));
-    const w0 = Math.max(...rows.map((r) => r[0].length));
-    const w1 = Math.max(...rows.map((r) => (r[1] ?? "").length));
-    for (const [k, t, v] of rows) {
-      writeOut(`${k.padEnd(w0)}  ${(t ?? "").padEnd(w1)}  ${v ?? ""}\n`);
-    }
-  }
 }
 
 /** An expression to close with `)`: on a line of its own after a comment (`x -- note`). */
@@ -663,35 +598,4 @@ function beforeClose(code: string): string {
 
 function formatMs(ms: number): string {
   return ms < 1000 ? `${ms.toFixed(1)} ms` : `${(ms / 1000).toFixed(2)} s`;
-}
-
-/** File names for .load/.save/.run. */
-async function completePath(partial: string, cursor: number): Promise<Completion> {
-  const dir = partial.includes("/") ? partial.slice(0, partial.lastIndexOf("/") + 1) : "";
-  const base = partial.slice(dir.length);
-  const matches: string[] = [];
-  try {
-    for await (const e of Deno.readDir(dir === "" ? "." : dir)) {
-      if (e.name.startsWith(base) && (base.startsWith(".") || !e.name.startsWith("."))) {
-        matches.push(dir + e.name + (e.isDirectory ? "/" : ""));
-      }
-    }
-  } catch {
-    // No such directory: nothing to offer.
-  }
-  matches.sort();
-  return { matches, start: cursor - Array.from(partial).length, end: cursor };
-}
-
-/** Completion at the (debug) prompt: the command word. */
-function completeDebug(text: string, cursor: number): Completion {
-  const before = Array.from(text).slice(0, cursor).join("");
-  const m = /^\s*(?:db:)?([A-Za-z]*)$/.exec(before);
-  if (!m) return { matches: [], start: cursor, end: cursor };
-  const word = m[1];
-  return {
-    matches: DEBUG_COMMANDS.filter((c) => c.length > 1 && c.startsWith(word)),
-    start: cursor - word.length,
-    end: cursor,
-  };
 }
