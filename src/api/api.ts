@@ -25,6 +25,8 @@ export interface HostContext {
   /** Whether the session is recorded (`[sessions] enabled`); it exists once the store is open. */
   recording(): boolean;
   readonly llm: LlmOptions;
+  /** `[sessions] max_artifact_bytes`. */
+  readonly maxArtifactBytes: number;
   /** The engine's sandbox: what file tools may touch. */
   readonly security: {
     level: "safe" | "unrestricted";

@@ -15,6 +15,7 @@ export const API_GLOBALS: readonly string[] = [
   "Provider",
   "JSON",
   "Tool",
+  "Artifact",
 ];
 
 /** Makes every engine of this process define the globals and serve their host calls. */

@@ -33,6 +33,9 @@ const RECORDED = new Set([
   "session.suspend",
   "session.resume",
   "session.complete",
+  "artifact.store",
+  "artifact.store_file",
+  "artifact.delete",
 ]);
 /** The longest code an execution record keeps. */
 const RECORDED_CODE_CHARS = 64 * 1024;
@@ -69,6 +72,7 @@ export class HostFunctions implements HostContext, HostDispatcher {
   readonly sessionId: string = crypto.randomUUID();
   readonly #record: boolean;
   readonly llm: LlmOptions;
+  readonly maxArtifactBytes: number;
   readonly security: HostContext["security"];
   #abort = new AbortController();
   readonly #retention: EngineOptions["sessionRetention"];
@@ -80,6 +84,7 @@ export class HostFunctions implements HostContext, HostDispatcher {
     this.state = options.state ?? DEFAULT_STATE_OPTIONS;
     this.#record = options.recordSessions ?? true;
     this.#retention = options.sessionRetention;
+    this.maxArtifactBytes = options.maxArtifactBytes ?? 64 * 1024 * 1024;
     this.llm = options.llm ?? DEFAULT_LLM_OPTIONS;
     this.security = {
       level: options.securityLevel,
@@ -178,13 +183,19 @@ export class HostFunctions implements HostContext, HostDispatcher {
     try {
       const values = new EncodedValues(args);
       if (RECORDED.has(method) && this.#record) {
-        // The write and its record commit together: one commit, and never one without
-        // the other.
-        return this.store().transaction(() => {
-          const result = fn(values, this) as Uint8Array;
-          this.#recordCall(method, values, result);
-          return result;
+        // A synchronous write and its record commit together: one commit, and never one
+        // without the other. An asynchronous call (a file, a request) is recorded when it
+        // has succeeded.
+        const result = this.store().transaction(() => {
+          const r = fn(values, this);
+          if (r instanceof Uint8Array) this.#recordCall(method, values, r);
+          return r;
         });
+        if (result instanceof Uint8Array) return result;
+        return result.then((r) => {
+          this.#recordCall(method, values, r);
+          return r;
+        }).catch((e) => Promise.reject(fail(e)));
       }
       const result = fn(values, this);
       if (!(result instanceof Uint8Array)) return result.catch((e) => Promise.reject(fail(e)));

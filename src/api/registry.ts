@@ -8,6 +8,7 @@
 import type { ApiModule } from "./api.ts";
 import { STATE_API } from "./state.ts";
 import { SESSION_API } from "./session.ts";
+import { ARTIFACT_API } from "./artifact.ts";
 import { AGENT_API } from "./agent.ts";
 import { PROVIDER_API } from "./provider.ts";
 import { JSON_API } from "./json.ts";
@@ -20,4 +21,5 @@ export const API_MODULES: readonly ApiModule[] = [
   PROVIDER_API,
   JSON_API,
   TOOL_API,
+  ARTIFACT_API,
 ];

@@ -38,6 +38,7 @@ export function engineOptions(config: Config, cwd: string, scriptDir?: string): 
       maxSessions: config.sessions.max_sessions,
       retentionDays: config.sessions.retention_days,
     },
+    maxArtifactBytes: config.sessions.max_artifact_bytes,
   };
 }
 

@@ -205,6 +205,77 @@ export function registerSessionCommands(program: Command): void {
   });
   session.addCommand(exp);
 
+  const arts = withGlobalOptions(
+    new Command("artifacts")
+      .description("the artifacts a session stored (Artifact.store), newest first")
+      .argument("<id>", "the session's id, or a unique start of it"),
+  );
+  example(
+    arts,
+    "llmspell session artifacts 3f2a9c1e",
+    "llmspell session artifacts 3f2a --output json",
+  );
+  arts.action((id: string, _opts: unknown, cmd: Command) => {
+    const ctx = contextOf(cmd);
+    const rows = withStore(ctx, (s) => s.artifacts.list({ session: resolveId(s, id) }));
+    print(
+      ctx,
+      rows,
+      () =>
+        rows.map((a) =>
+          `${a.id}  ${a.created.replace("T", " ").slice(0, 19)}  ${
+            String(a.size).padStart(9)
+          } B  ${a.name}${a.mime_type ? `  ${a.mime_type}` : ""}${a.kind ? `  (${a.kind})` : ""}${
+            a.tags.length ? `  [${a.tags.join(", ")}]` : ""
+          }`
+        ).join("\n"),
+    );
+  });
+  session.addCommand(arts);
+
+  const art = withGlobalOptions(
+    new Command("artifact")
+      .description("write one artifact's content to a file (or to stdout)")
+      .argument("<id>", "the session's id, or a unique start of it")
+      .argument("<artifact>", "the artifact's id, or a unique start of it")
+      .addOption(new Option("-o, --out <file>", "write it to this file")),
+  );
+  example(art, "llmspell session artifact 3f2a9c1e 7b01 -o report.md");
+  art.action(async (id: string, artId: string, opts: { out?: string }, cmd: Command) => {
+    const ctx = contextOf(cmd);
+    const store = openStore(resolvePaths(ctx.env, ctx.cwd).dbPath);
+    try {
+      const session = resolveId(store, id);
+      const found = store.artifacts.list({ session }).filter((a) => a.id.startsWith(artId));
+      const meta = found.find((a) => a.id === artId) ?? (found.length === 1 ? found[0] : undefined);
+      if (!meta) {
+        if (found.length > 1) {
+          throw usageError(`'${artId}' names ${found.length} artifacts: give more of it`);
+        }
+        throw new LlmspellError({
+          code: "artifact_not_found",
+          message: `session ${session} has no artifact '${artId}'`,
+          hint: `llmspell session artifacts ${id} lists them`,
+        });
+      }
+      const content = await store.artifacts.content(meta);
+      if (content === undefined) {
+        throw new LlmspellError({
+          code: "artifact_missing",
+          message: `the content of artifact ${meta.id} (sha256 ${meta.sha256}) is missing`,
+          hint: "its file under the data directory's artifacts/ was removed",
+        });
+      }
+      if (opts.out === undefined) {
+        // write() may take part of it: go on until all is written.
+        for (let at = 0; at < content.length;) at += await Deno.stdout.write(content.subarray(at));
+      } else await Deno.writeFile(path.resolve(ctx.cwd, opts.out), content);
+    } finally {
+      store.close();
+    }
+  });
+  session.addCommand(art);
+
   const del = withGlobalOptions(
     new Command("delete")
       .description("delete a session (its records and its session-scope state), or the old ones")

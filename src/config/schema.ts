@@ -121,6 +121,7 @@ export interface SessionsConfig {
   enabled: boolean;
   max_sessions: number;
   retention_days: number;
+  max_artifact_bytes: number;
 }
 
 /** `[kernel]` */
@@ -377,6 +378,13 @@ export const SCHEMA: SectionSpec = {
           min: 0,
           default: 30,
           description: "Days a finished session is kept. 0 = forever.",
+        },
+        max_artifact_bytes: {
+          kind: "field",
+          type: "integer",
+          min: 1,
+          default: 64 * MiB,
+          description: "Largest artifact Artifact.store and Artifact.store_file keep, in bytes.",
         },
       },
     },

@@ -33,6 +33,8 @@ export interface EngineOptions {
   recordSessions?: boolean;
   /** `[sessions] max_sessions` and `retention_days` (0: no limit), applied when a session opens. */
   sessionRetention?: { maxSessions: number; retentionDays: number };
+  /** `[sessions] max_artifact_bytes`: the largest artifact kept (default 64 MiB). */
+  maxArtifactBytes?: number;
   /**
    * Lua globals made of host calls (host_link.ts), each loaded at first use. Set by the
    * engine handle from its host provider.

@@ -104,4 +104,25 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec("CREATE INDEX sessions_created ON sessions (created_at)");
     },
   },
+  {
+    version: 6,
+    name: "artifacts",
+    // Artifact metadata; the content lives once per SHA-256 in files under the data
+    // directory (src/store/artifacts.ts). `tags` is a JSON array of strings.
+    up(db) {
+      db.exec(`CREATE TABLE artifacts (
+        id         TEXT PRIMARY KEY,
+        session    TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        name       TEXT NOT NULL,
+        kind       TEXT,
+        mime_type  TEXT,
+        tags       TEXT NOT NULL DEFAULT '[]',
+        sha256     TEXT NOT NULL,
+        size       INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+      ) STRICT`);
+      db.exec("CREATE INDEX artifacts_session ON artifacts (session, created_at)");
+      db.exec("CREATE INDEX artifacts_sha256 ON artifacts (sha256)");
+    },
+  },
 ];

@@ -8,3 +8,4 @@ export * from "./store.ts";
 export * from "./migrations.ts";
 export * from "./state.ts";
 export * from "./sessions.ts";
+export * from "./artifacts.ts";

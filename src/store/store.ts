@@ -15,6 +15,7 @@ import { LlmspellError } from "../errors.ts";
 import { Migration, MIGRATIONS } from "./migrations.ts";
 import { SqliteStateRepository, type StateRepository } from "./state.ts";
 import { type SessionRepository, SqliteSessionRepository } from "./sessions.ts";
+import { type ArtifactRepository, SqliteArtifactRepository } from "./artifacts.ts";
 
 /** A row of `schema_migrations`. */
 export interface AppliedMigration {
@@ -43,6 +44,8 @@ export interface Store {
   readonly state: StateRepository;
   /** Sessions and their records (the Session global, `llmspell session`). */
   readonly sessions: SessionRepository;
+  /** Artifacts: metadata here, content files beside the database (the Artifact global). */
+  readonly artifacts: ArtifactRepository;
   /** Closes the connection. Further calls fail. */
   close(): void;
 }
@@ -73,6 +76,7 @@ export class SqliteStore implements Store {
   #depth = 0;
   #state: StateRepository | undefined;
   #sessions: SessionRepository | undefined;
+  #artifacts: ArtifactRepository | undefined;
 
   private constructor(path: string, db: DatabaseSync) {
     this.path = path;
@@ -139,6 +143,10 @@ export class SqliteStore implements Store {
 
   get sessions(): SessionRepository {
     return this.#sessions ??= new SqliteSessionRepository(this.db, (fn) => this.transaction(fn));
+  }
+
+  get artifacts(): ArtifactRepository {
+    return this.#artifacts ??= new SqliteArtifactRepository(this.db, this.path);
   }
 
   close(): void {

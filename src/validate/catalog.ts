@@ -122,6 +122,13 @@ export const API_TABLES: Record<string, ApiTable> = {
     "set(key, value)",
     "value(key)",
   ]),
+  Artifact: table([
+    "store(name, content [, {mime_type, tags, kind}]) -> id",
+    "store_file(path [, meta]) -> id",
+    "get(id)",
+    "list({session, kind, name, tags, limit})",
+    "delete(id)",
+  ]),
   Tool: table(
     [
       "list()",

@@ -1,0 +1,184 @@
+/**
+ * Artifacts: metadata in the database (linked to a session), content in files named by
+ * their SHA-256 under `<data dir>/artifacts/`, so the same content is kept once. A file
+ * is written to a temporary name and renamed, so a reader never sees half of one.
+ *
+ * @module
+ */
+import type { DatabaseSync } from "node:sqlite";
+import { dirname, join } from "../path.ts";
+
+export interface ArtifactMeta {
+  id: string;
+  session: string;
+  name: string;
+  kind: string | null;
+  mime_type: string | null;
+  tags: string[];
+  sha256: string;
+  size: number;
+  /** ISO 8601, UTC. */
+  created: string;
+}
+
+export interface ArtifactFilter {
+  session?: string;
+  kind?: string;
+  name?: string;
+  /** Artifacts carrying every one of these tags. */
+  tags?: string[];
+  limit?: number;
+}
+
+export interface ArtifactRepository {
+  /** Keeps `content` (once per SHA-256) and its metadata; the new artifact. */
+  store(
+    session: string,
+    name: string,
+    content: Uint8Array,
+    meta: { kind?: string; mime_type?: string; tags?: string[] },
+  ): Promise<ArtifactMeta>;
+  get(id: string): ArtifactMeta | undefined;
+  /** The artifact's content (undefined when its file is gone). */
+  content(meta: ArtifactMeta): Promise<Uint8Array | undefined>;
+  /** Newest first. */
+  list(filter?: ArtifactFilter): ArtifactMeta[];
+  /** Deletes the metadata, and the content once no artifact uses it; whether it existed. */
+  delete(id: string): Promise<boolean>;
+}
+
+async function sha256(content: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", content as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+const SELECT = `SELECT id, session, name, kind, mime_type, tags, sha256, size,
+  created_at AS created FROM artifacts`;
+
+export class SqliteArtifactRepository implements ArtifactRepository {
+  readonly #db: DatabaseSync;
+  /** Where content files live; undefined for an in-memory database (no data directory). */
+  readonly #dir: string | undefined;
+
+  constructor(db: DatabaseSync, dbPath: string) {
+    this.#db = db;
+    this.#dir = dbPath === ":memory:" ? undefined : join(dirname(dbPath), "artifacts");
+  }
+
+  #file(sha: string): string {
+    if (!this.#dir) {
+      throw new Error("artifacts need a database on disk ([state] enabled = true)");
+    }
+    return join(this.#dir, sha.slice(0, 2), sha);
+  }
+
+  async store(
+    session: string,
+    name: string,
+    content: Uint8Array,
+    meta: { kind?: string; mime_type?: string; tags?: string[] },
+  ): Promise<ArtifactMeta> {
+    const sha = await sha256(content);
+    const file = this.#file(sha);
+    try {
+      await Deno.lstat(file);
+    } catch {
+      await Deno.mkdir(dirname(file), { recursive: true, mode: 0o700 });
+      const tmp = `${file}.${crypto.randomUUID()}.tmp`;
+      await Deno.writeFile(tmp, content, { mode: 0o600 });
+      await Deno.rename(tmp, file);
+    }
+    const row: ArtifactMeta = {
+      id: crypto.randomUUID(),
+      session,
+      name,
+      kind: meta.kind ?? null,
+      mime_type: meta.mime_type ?? null,
+      tags: meta.tags ?? [],
+      sha256: sha,
+      size: content.length,
+      created: new Date().toISOString(),
+    };
+    this.#db.prepare(
+      `INSERT INTO artifacts (id, session, name, kind, mime_type, tags, sha256, size, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      row.id,
+      session,
+      name,
+      row.kind,
+      row.mime_type,
+      JSON.stringify(row.tags),
+      sha,
+      row.size,
+      row.created,
+    );
+    return row;
+  }
+
+  get(id: string): ArtifactMeta | undefined {
+    const r = this.#db.prepare(`${SELECT} WHERE id = ?`).get(id);
+    return r ? toMeta(r) : undefined;
+  }
+
+  async content(meta: ArtifactMeta): Promise<Uint8Array | undefined> {
+    try {
+      return await Deno.readFile(this.#file(meta.sha256));
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return undefined;
+      throw e;
+    }
+  }
+
+  list(f: ArtifactFilter = {}): ArtifactMeta[] {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    for (const [column, value] of [["session", f.session], ["kind", f.kind], ["name", f.name]]) {
+      if (value === undefined) continue;
+      where.push(`${column} = ?`);
+      params.push(value);
+    }
+    for (const t of f.tags ?? []) {
+      where.push("EXISTS (SELECT 1 FROM json_each(artifacts.tags) WHERE value = ?)");
+      params.push(t);
+    }
+    params.push(f.limit ?? 1000);
+    return this.#db.prepare(
+      `${SELECT} ${
+        where.length ? `WHERE ${where.join(" AND ")}` : ""
+      } ORDER BY created_at DESC, rowid DESC LIMIT ?`,
+    ).all(...params).map(toMeta);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const meta = this.get(id);
+    if (!meta) return false;
+    this.#db.prepare("DELETE FROM artifacts WHERE id = ?").run(id);
+    await this.#collect(meta.sha256);
+    return true;
+  }
+
+  /** Removes the content file of `sha` when no artifact refers to it any more. */
+  async #collect(sha: string): Promise<void> {
+    if (this.#db.prepare("SELECT 1 FROM artifacts WHERE sha256 = ?").get(sha)) return;
+    try {
+      await Deno.remove(this.#file(sha));
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+function toMeta(r: Record<string, unknown>): ArtifactMeta {
+  return {
+    id: r.id as string,
+    session: r.session as string,
+    name: r.name as string,
+    kind: (r.kind as string | null) ?? null,
+    mime_type: (r.mime_type as string | null) ?? null,
+    tags: JSON.parse(r.tags as string),
+    sha256: r.sha256 as string,
+    size: Number(r.size),
+    created: r.created as string,
+  };
+}
