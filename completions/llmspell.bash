@@ -38,6 +38,10 @@ _llmspell_complete() {
       'state:import') cmdpath="state import" ;;
       'session:list') cmdpath="session list" ;;
       'session:show') cmdpath="session show" ;;
+      'session:export') cmdpath="session export" ;;
+      'session:artifacts') cmdpath="session artifacts" ;;
+      'session:artifact') cmdpath="session artifact" ;;
+      'session:delete') cmdpath="session delete" ;;
       'tool:list') cmdpath="tool list" ;;
       'tool:info') cmdpath="tool info" ;;
       'tool:invoke') cmdpath="tool invoke" ;;
@@ -298,16 +302,18 @@ _llmspell_complete() {
         --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
-      COMPREPLY=($(compgen -W 'list show' -- "$cur"))
+      COMPREPLY=($(compgen -W 'list show export artifacts artifact delete' -- "$cur"))
       ;;
     'session list')
       case "$prev" in
         --limit) return ;;
+        --status) COMPREPLY=($(compgen -W 'active suspended completed failed' -- "$cur")); return ;;
+        --tag) return ;;
         --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
         --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--limit --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--limit --status --tag --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
       ;;
     'session show')
       case "$prev" in
@@ -316,6 +322,42 @@ _llmspell_complete() {
         --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      ;;
+    'session export')
+      case "$prev" in
+        --format) COMPREPLY=($(compgen -W 'json' -- "$cur")); return ;;
+        --out|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--format --out -o --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      ;;
+    'session artifacts')
+      case "$prev" in
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      ;;
+    'session artifact')
+      case "$prev" in
+        --out|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--out -o --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      ;;
+    'session delete')
+      case "$prev" in
+        --older-than) return ;;
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--older-than --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
       ;;
     'validate')
       case "$prev" in
