@@ -11,6 +11,7 @@
  */
 import * as path from "node:path";
 import { Engine } from "../src/engine/handle.ts";
+import { provideApi } from "../src/api/globals.ts";
 import { flagValue, fmt, loadAvg, machine, median, ROOT, table, verdict } from "./lib.ts";
 
 const calls = flagValue("--calls", 40);
@@ -34,6 +35,7 @@ const port = Number(new TextDecoder().decode((await reader.read()).value).trim()
 reader.releaseLock();
 const base = `http://127.0.0.1:${port}/v1`;
 
+provideApi();
 const engine = new Engine({ interruptible: true });
 await engine.init({
   securityLevel: "safe",

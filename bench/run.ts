@@ -1,10 +1,10 @@
 /**
  * Runs every benchmark and prints its table: (a) start-up (bench/startup.ts), (b) and (c)
  * Lua CPU with and without the interrupt hook (bench/lua_cpu.ts), then the zmtp, kernel,
- * debug and repl benches, each as a subprocess. `deno task bench` calls this.
+ * debug, repl and llm benches, each as a subprocess. `deno task bench` calls this.
  *
  * Usage: deno run -A bench/run.ts [--quick] [--hyperfine] [--skip-startup] [--skip-lua]
- *        [--skip-zmtp] [--skip-kernel] [--skip-debug] [--skip-repl]
+ *        [--skip-zmtp] [--skip-kernel] [--skip-debug] [--skip-repl] [--skip-llm]
  */
 import * as path from "node:path";
 import { runLuaCpu } from "./lua_cpu.ts";
@@ -39,6 +39,7 @@ const SUBPROCESS_BENCHES: [string, string, boolean][] = [
   ["kernel", "kernel.ts", false],
   ["debug", "debug.ts", false],
   ["repl", "repl.ts", true],
+  ["llm", "llm.ts", false],
 ];
 for (const [name, file, takesQuick] of SUBPROCESS_BENCHES) {
   if (hasFlag(`--skip-${name}`)) continue;
