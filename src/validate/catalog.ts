@@ -12,6 +12,7 @@
  * @module
  */
 import { LUA_DOCS } from "../kernel/lua_docs.ts";
+import { BUILT_IN_TOOLS } from "../tools/catalog.ts";
 
 /** How many arguments a function takes, and the type of object it returns, if any. */
 export interface Signature {
@@ -70,22 +71,8 @@ const AGENT_SETTINGS = [
   "max_tool_calls",
 ];
 
-/** The built-in tools (src/tools/), each also reachable as `Tool.<name>{…}`. */
-export const BUILTIN_TOOLS: readonly string[] = [
-  "calculator",
-  "hash_calculator",
-  "uuid_generator",
-  "base64_encoder",
-  "date_time_handler",
-  "json_processor",
-  "text_manipulator",
-  "template_engine",
-  "diff_calculator",
-  "csv_analyzer",
-  "file_operations",
-  "http_request",
-  "environment_reader",
-];
+/** The built-in tools (src/tools/catalog.ts), each also reachable as `Tool.<name>{…}`. */
+export const BUILTIN_TOOLS: readonly string[] = BUILT_IN_TOOLS.map((t) => t.name);
 
 /** llmspell's global tables. */
 export const API_TABLES: Record<string, ApiTable> = {
