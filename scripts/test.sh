@@ -6,7 +6,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 source "$ROOT/scripts/ensure_deno.sh"
 
-PACKAGES=(lua5.4 tzdata tmux zsh fish python3-zmq jupyter-client jupyter-console python3-jupyter-kernel-test)
+# chromium and libkrb5-dev: the real VS Code test (tests/vscode/code_server_test.ts) shows
+# code-server in Chromium, and code-server's native modules build against Kerberos.
+PACKAGES=(lua5.4 tzdata tmux zsh fish python3-zmq jupyter-client jupyter-console python3-jupyter-kernel-test
+  chromium libkrb5-dev)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -23,6 +26,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 "$DENO" install --quiet
+
+# code-server (npm, with the Node 24 it needs) for the real VS Code test: installed into
+# ~/.cache/llmspell/ the first time (~6 minutes, ~600 MB), found there at once later.
+echo "code-server: $(bash "$ROOT/scripts/ensure_code_server.sh")" >&2
 
 # Static checks first: formatting, lint and types are part of the standard.
 echo "static checks: deno fmt --check, deno lint, deno check" >&2
