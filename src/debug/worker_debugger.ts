@@ -1330,7 +1330,8 @@ export class WorkerDebugger {
             name: f.name,
             source: f.source,
             line: f.line,
-            column: 0,
+            // Lua knows no column: the line's start (DAP: 0 when there is no source).
+            column: f.source ? 1 : 0,
             presentationHint: f.isC ? "subtle" : "normal",
           } as DP.StackFrame));
           return {

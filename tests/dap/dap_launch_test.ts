@@ -80,6 +80,8 @@ for (const transport of ["stdio", "tcp"] as Transport[]) {
       assertEquals(trace.body.totalFrames, 5);
       assertEquals(trace.body.stackFrames.map((f) => f.name).slice(0, 2), ["fact", "fact"]);
       assertEquals(trace.body.stackFrames[0].line, 3);
+      // columnsStartAt1: a Lua frame's column is the line's start, 1 (0 would be no column).
+      assertEquals(trace.body.stackFrames[0].column, 1);
       assertEquals(trace.body.stackFrames[4].name, "main chunk");
       const page = await dc.stackTraceRequest({ threadId: 1, startFrame: 3, levels: 1 });
       assertEquals(page.body.stackFrames.length, 1);
