@@ -25,6 +25,7 @@ import { HookMask, LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "../engine/lua
 import type { RingWriter } from "../engine/output_ring.ts";
 import * as Lua from "../engine/lua_layout.ts";
 import { Control, ECHO_GUARD, pendingSignal, raiseSignal, Signal } from "../engine/protocol.ts";
+import { lastLineAsReturn } from "../engine/echo.ts";
 import { codeLines, nextCodeLine } from "./bytecode.ts";
 import { compileFastCondition, type FastCondition } from "./fast_condition.ts";
 import { HookFilter } from "./hook_filter.ts";
@@ -107,7 +108,7 @@ interface Frame {
 type Handle =
   | { kind: "locals"; frame: Frame }
   | { kind: "upvalues"; frame: Frame }
-  | { kind: "globals"; frame: Frame }
+  | { kind: "globals"; frame: Frame; userOnly?: boolean }
   | { kind: "value"; slot: number };
 
 const StepMode = { none: 0, over: 1, out: 2 } as const;
@@ -599,7 +600,19 @@ export class WorkerDebugger {
     const lua = api.lua;
     const top = lua.lua_gettop(L);
     try {
-      if (api.load(L, src.replace(/^#![^\n]*/, ""), "@" + key) !== LuaStatus.ok) {
+      let status = api.load(L, src.replace(/^#![^\n]*/, ""), "@" + key);
+      const last = status !== LuaStatus.ok ? lastLineAsReturn(src) : undefined;
+      if (last !== undefined) {
+        // A kernel cell's dumped file that ends in an expression: compiled as the kernel
+        // runs it (the last line returned), whose code lines are the same.
+        const asRun = api.load(L, last.chunk, "@" + key);
+        if (asRun === LuaStatus.ok) {
+          lua.lua_rotate(L, -2, 1);
+          lua.lua_settop(L, -2);
+          status = asRun;
+        } else lua.lua_settop(L, -2);
+      }
+      if (status !== LuaStatus.ok) {
         result = `syntax error: ${api.str(L, -1)}`;
       } else {
         lua.lua_getglobal(L, "string");
@@ -1213,6 +1226,12 @@ export class WorkerDebugger {
         return { body: {} };
       case "breakpointLocations":
         return { body: this.#breakpointLocations(L, args) };
+      case "inspectVariables": {
+        // Jupyter's request: the user's globals, without the standard library's names.
+        const frame: Frame = { id: 0, ar: 0, level: 0, name: "", line: 0, isC: true };
+        const ref = this.#handle({ kind: "globals", frame, userOnly: true });
+        return { body: { variables: this.#variables(L, { variablesReference: ref }) } };
+      }
       case "logpointOutput":
         // A DAP session wants logpoints as output events (with their source and line);
         // the terminal debugger keeps them in the program's stdout, in order with it.
@@ -1612,7 +1631,7 @@ export class WorkerDebugger {
         }
         keys.sort();
         for (const k of keys) (this.#builtins.has(k) ? builtin : user).push([k, 0]);
-        const page = this.#page([...user, ...builtin], args);
+        const page = this.#page(h.userOnly ? user : [...user, ...builtin], args);
         return page.map(([k]) => {
           this.#api.pushString(L, k);
           lua.lua_rawget(L, env);

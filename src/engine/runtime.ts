@@ -17,10 +17,10 @@ import { Introspector } from "./introspect.ts";
 import { installKernelApi } from "./kernel_api.ts";
 import { installApiGlobals } from "./api_globals.ts";
 import { loadChunk } from "./lua/chunks.ts";
+import { ECHO_RETURN, lastLineAsReturn } from "./echo.ts";
 import type { RingWriter } from "./output_ring.ts";
 import {
   Control,
-  ECHO_GUARD,
   type EngineOptions,
   type EngineQuery,
   type ExecOutcome,
@@ -470,28 +470,6 @@ export class LuaRuntime {
     lua.lua_setfield(T, -2, "arg");
     lua.lua_settop(T, -2);
   }
-}
-
-/**
- * What echo puts before an expression: `return`, after a to-be-closed local in scope, which
- * makes Lua compile `return f(x)` as a plain call (lparser.c makes no tail call inside a
- * block with a to-be-closed variable). A tail call would drop the cell's frame from a
- * traceback (`(...tail calls...)` instead of `In[4]:2: in main chunk`) and from the
- * debugger's stack; every value is still returned. On the expression's line, so the cell's
- * line numbers stay. The local is nil, so nothing is closed.
- */
-const ECHO_RETURN = `local ${ECHO_GUARD} <close> = nil return `;
-
-/**
- * The chunk with echo's `return` before its last non-blank line (line numbers kept), or
- * undefined when the chunk has a single line.
- */
-export function lastLineAsReturn(code: string): { chunk: string; line: string } | undefined {
-  const trimmed = code.replace(/\s+$/, "");
-  const nl = trimmed.lastIndexOf("\n");
-  if (nl < 0) return undefined;
-  const line = trimmed.slice(nl + 1);
-  return { chunk: trimmed.slice(0, nl + 1) + ECHO_RETURN + line, line };
 }
 
 /** Drops the header line and the engine's own frames from a Lua traceback. */

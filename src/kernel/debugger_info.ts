@@ -1,13 +1,13 @@
 /**
- * What the kernel says about JupyterLab's debugger. The kernel serves DAP over debug_request
- * (kernel_debugger.ts) but not JupyterLab's own requests (debugInfo, dumpCell), so it does not
- * advertise a debugger: the kernelspec's `metadata.debugger` and kernel_info's `debugger` both
- * come from DEBUGGER, so they cannot disagree. A debug_request the kernel cannot serve is
- * answered at once with an error, so that a client is not left waiting for a reply.
+ * What the kernel says about JupyterLab's debugger. The kernel serves DAP and JupyterLab's
+ * own requests (debugInfo, dumpCell, ...) over debug_request (kernel_debugger.ts), so it
+ * advertises a debugger: the kernelspec's `metadata.debugger` and kernel_info's `debugger`
+ * both come from DEBUGGER, so they cannot disagree. A debug_request the kernel cannot serve
+ * is answered at once with an error, so that a client is not left waiting for a reply.
  */
 import type { JsonObject } from "../protocol/jupyter/wire.ts";
 
-export const DEBUGGER = false;
+export const DEBUGGER = true;
 
 /**
  * The debug_reply to `request` (a DAP request): a failed DAP response for its command, with

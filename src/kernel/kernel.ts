@@ -720,7 +720,7 @@ export class Kernel {
     if (echo === "last" && /;\s*$/.test(code)) echo = "none";
     return {
       code,
-      chunkName: ext.chunk_name ?? `=In[${count}]`,
+      chunkName: ext.chunk_name ?? this.#debugger.cellChunkName(code) ?? `=In[${count}]`,
       echo: echo !== "none",
       echoLast: echo === "last",
       args: ext.args,
@@ -1124,6 +1124,7 @@ export class Kernel {
       }
     }
     this.#stopInterrupting();
+    this.#debugger.dispose();
     clearTimeout(this.#watchdog?.timer);
     clearTimeout(this.#startTimer);
     this.#startNow = undefined;

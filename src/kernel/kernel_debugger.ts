@@ -5,18 +5,29 @@
  * the one `llmspell dap --attach` (through this channel) and every other client share; each
  * Jupyter session is one client of it (its own breakpoints).
  *
+ * JupyterLab's own requests are served here too: debugInfo (how it names cells' files),
+ * dumpCell (writes a cell's code to that file), inspectVariables, richInspectVariables and
+ * copyToGlobals. While a client is attached every cell runs under its dumped file's path as
+ * its chunk name (cellChunkName), so breakpoints JupyterLab sets on that path hit, as with
+ * ipykernel.
+ *
  * Only a kernel whose engine runs with the debugger (config `debug.enabled`) serves them;
  * otherwise, and for commands the session does not know, the reply is an error at once.
  */
 import type { Engine } from "../engine/handle.ts";
 import type { JsonObject } from "../protocol/jupyter/wire.ts";
 import { DapError, DebugSession, SESSION_CAPABILITIES } from "../debug/session/session.ts";
+import { murmur2 } from "./murmur2.ts";
 
 /** The sink id of IOPub: every event goes there once. */
 const IOPUB = "iopub";
 
 export const DEBUG_DISABLED = "debugging is disabled in this kernel's configuration " +
   "(debug.enabled = false)";
+
+/** debugInfo's hashSeed (ipykernel's value: any fixed number does). */
+export const HASH_SEED = 3339675911;
+export const CELL_SUFFIX = ".lua";
 
 export class KernelDebugger {
   readonly #session = new DebugSession();
@@ -27,6 +38,9 @@ export class KernelDebugger {
   #ready: Promise<void> | undefined;
   readonly #attached = new Set<string>();
   #seq = 1;
+  /** The directory of dumped cells (made at the first need; removed by dispose). */
+  #cellDir: string | undefined;
+  readonly #dumped = new Set<string>();
 
   constructor(opts: { engine: () => Engine; publish: (content: JsonObject) => void }) {
     this.#engine = opts.engine;
@@ -47,6 +61,91 @@ export class KernelDebugger {
       this.#ready = this.#session.setRuntime(engine.debug);
     }
     return this.#ready!;
+  }
+
+  /** Where a cell of `code` is dumped: JupyterLab's DebuggerConfig.getCodeId. */
+  cellPath(code: string): string {
+    this.#cellDir ??= Deno.makeTempDirSync({ prefix: "llmspell_cells_" });
+    return `${this.#cellDir}/${murmur2(code, HASH_SEED)}${CELL_SUFFIX}`;
+  }
+
+  /** Writes a cell's code to its path (once per content); the path. */
+  #dump(code: string): string {
+    const p = this.cellPath(code);
+    if (!this.#dumped.has(p)) {
+      Deno.writeTextFileSync(p, code);
+      this.#dumped.add(p);
+    }
+    return p;
+  }
+
+  /**
+   * The chunk name a cell of `code` runs under: its dumped file while a debugger client is
+   * attached (so breakpoints on that path hit, and frames show it), otherwise none (the
+   * kernel's In[N]).
+   */
+  cellChunkName(code: string): string | undefined {
+    if (this.#attached.size === 0) return undefined;
+    return "@" + this.#dump(code);
+  }
+
+  /** Removes the dumped cells (kernel shutdown). */
+  dispose(): void {
+    if (this.#cellDir) {
+      try {
+        Deno.removeSync(this.#cellDir, { recursive: true });
+      } catch { /* already gone */ }
+    }
+  }
+
+  /** JupyterLab's debugInfo: how cells are named, the breakpoints, whether stopped. */
+  #debugInfo(): JsonObject {
+    const prefix = this.cellPath("").replace(/[^/]*$/, "");
+    return {
+      isStarted: this.#attached.size > 0,
+      hashMethod: "Murmur2",
+      hashSeed: HASH_SEED,
+      tmpFilePrefix: prefix,
+      tmpFileSuffix: CELL_SUFFIX,
+      breakpoints: this.#session.breakpointsBySource() as unknown as JsonObject[],
+      stoppedThreads: this.#session.stopped ? [1] : [],
+      richRendering: true,
+      exceptionPaths: [],
+      copyToGlobals: true,
+    };
+  }
+
+  /**
+   * richInspectVariables: a variable's value as a mime bundle (in a stopped frame when
+   * frameId is given, else the globals), its text as the debugger's evaluate shows it.
+   */
+  async #richInspect(owner: string, args: Record<string, unknown>): Promise<JsonObject> {
+    const name = String(args.variableName ?? "");
+    const r = await this.#session.request(owner, "evaluate", {
+      expression: name,
+      context: "repl",
+      ...(typeof args.frameId === "number" ? { frameId: args.frameId } : {}),
+    }) as { result?: string };
+    return { data: { "text/plain": r.result ?? "" }, metadata: {} };
+  }
+
+  /**
+   * copyToGlobals: a stopped frame's variable copied to a global (Lua's frame-local
+   * assignment, evaluated in that frame, reaches the globals through _ENV).
+   */
+  async #copyToGlobals(owner: string, args: Record<string, unknown>): Promise<JsonObject> {
+    const src = String(args.srcVariableName ?? "");
+    const dst = String(args.dstVariableName ?? "");
+    const ident = /^[A-Za-z_][A-Za-z0-9_]*$/;
+    if (!ident.test(src) || !ident.test(dst)) {
+      throw new DapError("copyToGlobals: the variable names must be Lua names");
+    }
+    await this.#session.request(owner, "evaluate", {
+      expression: `(function(v) _ENV[${JSON.stringify(dst)}] = v end)(${src})`,
+      context: "repl",
+      ...(typeof args.srcFrameId === "number" ? { frameId: args.srcFrameId } : {}),
+    });
+    return {};
   }
 
   /** The kernel's engine was replaced (restart): breakpoints move to the new one. */
@@ -82,6 +181,17 @@ export class KernelDebugger {
           this.#attached.delete(owner);
           await this.#session.removeOwner(owner, this.#attached.size === 0);
           return reply({});
+        case "debugInfo":
+          return reply(this.#debugInfo());
+        case "dumpCell":
+          return reply({ sourcePath: this.#dump(String(args.code ?? "")) });
+        case "richInspectVariables":
+          return reply(await this.#richInspect(owner, args));
+        case "copyToGlobals":
+          return reply(await this.#copyToGlobals(owner, args));
+        case "modules":
+          // Lua has no module list a debugger could use; JupyterLab asks, an empty one does.
+          return reply({ modules: [], totalModules: 0 });
       }
       return reply(await this.#session.request(owner, command, args));
     } catch (e) {

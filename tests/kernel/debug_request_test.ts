@@ -1,9 +1,11 @@
 /**
  * debug_request on the control channel (kernel/kernel_debugger.ts): the kernel serves DAP to
- * an attached debugger (`llmspell dap` attach; tests/dap/ drives that). JupyterLab's own
- * protocol (debugInfo, dumpCell) is not served, so the kernelspec and kernel_info still say
- * `debugger: false`. A command the session does not know, and any command when the config
- * turns debugging off (debug.enabled = false), get an error debug_reply at once.
+ * an attached debugger (`llmspell dap` attach; tests/dap/ drives that) and JupyterLab's own
+ * protocol (debugInfo, dumpCell, inspectVariables, richInspectVariables, copyToGlobals), so
+ * the kernelspec and kernel_info say `debugger: true`; the JupyterLab test drives the flow
+ * its debugger does through jupyter_client. A command the session does not know, and any
+ * command when the config turns debugging off (debug.enabled = false), get an error
+ * debug_reply at once.
  */
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { cli, tempDir } from "../helpers/cli.ts";
@@ -19,6 +21,30 @@ interface DebugFindings {
   after: string;
 }
 
+interface LabFindings {
+  kernel_info_debugger: boolean;
+  debugInfo: Record<string, unknown>;
+  debugInfo_after: { breakpoints: { source: string; breakpoints: { line: number }[] }[] };
+  sourcePath: string;
+  expected_path: string;
+  dumped: string;
+  breakpoints: { verified: boolean; line: number }[];
+  stopped: { event: string; body: { reason: string; threadId: number } } | null;
+  stoppedThreads: number[];
+  frames: { name: string; line: number; source: { path?: string } }[];
+  scopes: string[];
+  locals: Record<string, string>;
+  evaluate: string;
+  rich_frame: { data: Record<string, string> };
+  kernel_info_while_stopped: string;
+  hb_beating: boolean;
+  kernel_info_elapsed: number;
+  status: string;
+  inspect: Record<string, string>;
+  rich: { data: Record<string, string> };
+  copied: string;
+}
+
 async function debugRequest(args: string[], opts: { home?: string } = {}) {
   const k = await startKernel([], opts);
   try {
@@ -30,7 +56,7 @@ async function debugRequest(args: string[], opts: { home?: string } = {}) {
   }
 }
 
-Deno.test("kernelspec and kernel_info agree: debugger false", async () => {
+Deno.test("kernelspec and kernel_info agree: debugger true", async () => {
   const dir = await tempDir();
   const install = await cli(
     ["kernel", "install", "--prefix", `${dir}/prefix`, "--output", "json"],
@@ -38,9 +64,60 @@ Deno.test("kernelspec and kernel_info agree: debugger false", async () => {
   );
   assertEquals(install.code, 0, install.stderr);
   const spec = JSON.parse(await Deno.readTextFile(JSON.parse(install.stdout).path));
-  assertEquals(spec.metadata.debugger, false);
+  assertEquals(spec.metadata.debugger, true);
   const j = await debugRequest([]);
-  assertEquals(j.kernel_info_debugger, false);
+  assertEquals(j.kernel_info_debugger, true);
+});
+
+const CELL = [
+  "local function f(x)",
+  "  local y = x + 1",
+  "  return y",
+  "end",
+  "result = f(20) -- ü, so that the hash covers UTF-8",
+  "result",
+].join("\n");
+
+Deno.test("JupyterLab's debugger flow: dumpCell's path, a breakpoint in it hits, inspection", async () => {
+  const k = await startKernel([]);
+  let j: LabFindings;
+  try {
+    const r = await driver(["jupyterlab", k.connectionFile, CELL, "2"], {}, CONTROL);
+    assertEquals(r.code, 0, r.stderr);
+    j = r.json as LabFindings;
+  } finally {
+    await k.stop();
+  }
+  assertEquals(j.kernel_info_debugger, true);
+  assertEquals(j.debugInfo.isStarted, true);
+  assertEquals(j.debugInfo.hashMethod, "Murmur2");
+  assertEquals(j.debugInfo.tmpFileSuffix, ".lua");
+  assertEquals(j.debugInfo.richRendering, true);
+  assertEquals(j.debugInfo.stoppedThreads, []);
+  // The path JupyterLab computes itself (murmur2 ported to Python in the driver).
+  assertEquals(j.sourcePath, j.expected_path);
+  assertEquals(j.dumped, CELL);
+  assertEquals(j.breakpoints.map((b) => [b.verified, b.line]), [[true, 2]]);
+  assertEquals(j.debugInfo_after.breakpoints, [{
+    source: j.sourcePath,
+    breakpoints: [{ line: 2 }],
+  }]);
+  assert(j.stopped, "no stopped debug_event on IOPub");
+  assertEquals(j.stopped.body.reason, "breakpoint");
+  assertEquals(j.stoppedThreads, [1]);
+  assertEquals(j.frames[0].line, 2);
+  assertEquals(j.frames[0].source.path, j.sourcePath);
+  assertEquals(j.scopes, ["Locals", "Upvalues", "Globals"]);
+  assertEquals(j.locals.x, "20");
+  assertEquals(j.evaluate, "40");
+  assertEquals(j.rich_frame.data["text/plain"], "20");
+  assertEquals(j.kernel_info_while_stopped, "ok");
+  assert(j.hb_beating, "no heartbeat while stopped");
+  assertEquals(j.status, "ok");
+  assertEquals(j.inspect.result, "21");
+  assert(!("string" in j.inspect) && !("print" in j.inspect), JSON.stringify(j.inspect));
+  assertEquals(j.rich.data["text/plain"], "21");
+  assertEquals(j.copied, "20");
 });
 
 Deno.test("debug_request initialize: the session's capabilities, at once", async () => {

@@ -86,6 +86,116 @@ def scenario_debug_cell(cf, code, who_continues):
     }
 
 
+def murmur2(text, seed):
+    """32-bit MurmurHash2 of the UTF-8 bytes, ported from @jupyterlab/debugger's hash.ts
+    independently of the kernel's (src/kernel/murmur2.ts)."""
+    data = text.encode("utf-8")
+    m = 0x5BD1E995
+    mask = 0xFFFFFFFF
+    n = len(data)
+    h = (seed ^ n) & mask
+    i = 0
+    while n - i >= 4:
+        k = int.from_bytes(data[i:i + 4], "little")
+        k = (k * m) & mask
+        k ^= k >> 24
+        k = (k * m) & mask
+        h = ((h * m) & mask) ^ k
+        i += 4
+    rest = n - i
+    if rest == 3:
+        h ^= data[i + 2] << 16
+    if rest >= 2:
+        h ^= data[i + 1] << 8
+    if rest >= 1:
+        h ^= data[i]
+        h = (h * m) & mask
+    h ^= h >> 13
+    h = (h * m) & mask
+    h ^= h >> 15
+    return h
+
+
+def scenario_jupyterlab(cf, code, line):
+    """What JupyterLab's debugger does: kernel_info, initialize, attach, debugInfo, dumpCell,
+    setBreakpoints on the dumped path, configurationDone, the cell run (stopped on IOPub),
+    stackTrace, scopes, variables, evaluate, richInspectVariables and kernel_info while
+    stopped, continue, the cell's reply; then inspectVariables, richInspectVariables."""
+    kc = client(cf)
+    info = kc.kernel_info(reply=True, timeout=TIMEOUT)
+    seq = [0]
+    out = {"kernel_info_debugger": info["content"]["debugger"]}
+
+    def dap(command, **arguments):
+        seq[0] += 1
+        msg = kc.session.msg("debug_request", {
+            "type": "request", "seq": seq[0], "command": command, "arguments": arguments,
+        })
+        kc.control_channel.send(msg)
+        rep = reply_to(kc, msg["header"]["msg_id"], "control")["content"]
+        if not rep.get("success"):
+            raise RuntimeError(f"{command} failed: {rep}")
+        return rep.get("body", {})
+
+    dap("initialize", clientID="jupyterlab", adapterID="llmspell", pathFormat="path",
+        linesStartAt1=True, columnsStartAt1=True, supportsVariableType=True)
+    dap("attach")
+    di = dap("debugInfo")
+    out["debugInfo"] = di
+    path = dap("dumpCell", code=code)["sourcePath"]
+    out["sourcePath"] = path
+    out["expected_path"] = (di["tmpFilePrefix"] + str(murmur2(code, di["hashSeed"]))
+                            + di["tmpFileSuffix"])
+    with open(path) as f:
+        out["dumped"] = f.read()
+    bps = dap("setBreakpoints", source={"path": path},
+              breakpoints=[{"line": int(line)}], sourceModified=False)
+    out["breakpoints"] = bps["breakpoints"]
+    out["debugInfo_after"] = dap("debugInfo")
+    dap("configurationDone")
+    mid = kc.execute(code)
+    stopped = None
+    deadline = time.time() + TIMEOUT
+    while stopped is None and time.time() < deadline:
+        try:
+            m = kc.get_iopub_msg(timeout=1)
+        except Empty:
+            continue
+        if m["msg_type"] == "debug_event" and m["content"].get("event") == "stopped":
+            stopped = m["content"]
+    out["stopped"] = stopped
+    out["stoppedThreads"] = dap("debugInfo")["stoppedThreads"]
+    frames = dap("stackTrace", threadId=1)["stackFrames"]
+    out["frames"] = frames
+    scopes = dap("scopes", frameId=frames[0]["id"])["scopes"]
+    out["scopes"] = [s["name"] for s in scopes]
+    locals_ = dap("variables", variablesReference=scopes[0]["variablesReference"])
+    out["locals"] = {v["name"]: v["value"] for v in locals_["variables"]}
+    out["evaluate"] = dap("evaluate", expression="x * 2", frameId=frames[0]["id"],
+                          context="watch")["result"]
+    out["rich_frame"] = dap("richInspectVariables", variableName="x",
+                            frameId=frames[0]["id"])
+    dap("copyToGlobals", srcVariableName="x", dstVariableName="copied",
+        srcFrameId=frames[0]["id"])
+    # The control channel answers while the cell is stopped; so does the shell's kernel_info
+    # (it is not queued behind the running cell) and the heartbeat.
+    t0 = time.time()
+    out["kernel_info_while_stopped"] = kc.kernel_info(reply=True, timeout=10)["content"]["status"]
+    out["hb_beating"] = kc.hb_channel.is_beating()
+    out["kernel_info_elapsed"] = time.time() - t0
+    dap("continue", threadId=1)
+    r = reply_to(kc, mid)
+    out["status"] = r["content"]["status"]
+    out["inspect"] = {v["name"]: v["value"]
+                      for v in dap("inspectVariables")["variables"]}
+    out["rich"] = dap("richInspectVariables", variableName="result")
+    _, io = run(kc, "copied")
+    out["copied"] = result_text(io)
+    dap("disconnect", restart=False, terminateDebuggee=False)
+    kc.stop_channels()
+    return out
+
+
 def scenario_cells(cf, *cells):
     """Runs cells in order; each one's status, error name and value, and how long it took."""
     kc = client(cf)

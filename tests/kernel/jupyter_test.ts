@@ -26,7 +26,7 @@ Deno.test("kernel install writes a kernelspec; jupyter_kernel_test passes every 
   const spec = JSON.parse(await Deno.readTextFile(specFile));
   assertEquals(spec.language, "lua");
   assertEquals(spec.interrupt_mode, "message");
-  assertEquals(spec.metadata, { debugger: false });
+  assertEquals(spec.metadata, { debugger: true });
   assertEquals(spec.argv.slice(-4), ["kernel", "start", "--connection-file", "{connection_file}"]);
 
   const out = await new Deno.Command("/usr/bin/python3", {

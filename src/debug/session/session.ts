@@ -50,6 +50,8 @@ const FORWARDED: Record<string, string[]> = {
   stepOut: ["threadId"],
   pause: ["threadId"],
   exceptionInfo: ["threadId"],
+  /** Jupyter's: the user's globals (not the standard library's). */
+  inspectVariables: [],
 };
 
 /** The commands the session serves itself. */
@@ -219,6 +221,14 @@ export class DebugSession {
       this.#stopped = false;
       this.#broadcast("continued", { threadId: 1, allThreadsContinued: true });
     }
+  }
+
+  /** Every source's breakpoints (the union of the clients'), as JupyterLab's debugInfo lists them. */
+  breakpointsBySource(): { source: string; breakpoints: DP.SourceBreakpoint[] }[] {
+    return [...this.#sources.entries()].map(([key, s]) => ({
+      source: key,
+      breakpoints: this.#merged(s),
+    }));
   }
 
   /** Sends an event to every client (`except` one). */
