@@ -151,3 +151,23 @@ Deno.test("debug.enabled = false: every debug_request gets an error reply", asyn
   assertStringIncludes(String(j.content.message), "debug.enabled = false");
   assertEquals(j.after, "2");
 });
+
+Deno.test("a cell stopped in JupyterLab's debugger: interrupt ends it", async () => {
+  const k = await startKernel([]);
+  try {
+    const r = await driver(
+      ["interrupt_stopped", k.connectionFile, "local a = 1\na = a + 1\nreturn a", "2"],
+      {},
+      CONTROL,
+    );
+    assertEquals(r.code, 0, r.stderr);
+    const j = r.json as Record<string, unknown>;
+    assertEquals(j.stopped, true);
+    assertEquals(j.interrupt_status, "ok");
+    assertEquals(j.status, "error");
+    assert((j.elapsed as number) < 10, `the cell ended ${j.elapsed}s after the interrupt`);
+    assertEquals(j.after, "2");
+  } finally {
+    await k.stop();
+  }
+});

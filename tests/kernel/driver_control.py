@@ -196,6 +196,53 @@ def scenario_jupyterlab(cf, code, line):
     return out
 
 
+def scenario_interrupt_stopped(cf, code, line):
+    """A cell stopped at a breakpoint in its dumped file, then interrupt_request on control:
+    the interrupt's reply, and the cell's reply (how long after the interrupt)."""
+    kc = client(cf)
+    seq = [0]
+
+    def dap(command, **arguments):
+        seq[0] += 1
+        msg = kc.session.msg("debug_request", {
+            "type": "request", "seq": seq[0], "command": command, "arguments": arguments,
+        })
+        kc.control_channel.send(msg)
+        return reply_to(kc, msg["header"]["msg_id"], "control")["content"]
+
+    dap("initialize", clientID="jupyterlab", adapterID="llmspell")
+    dap("attach")
+    path = dap("dumpCell", code=code)["body"]["sourcePath"]
+    dap("setBreakpoints", source={"path": path}, breakpoints=[{"line": int(line)}])
+    dap("configurationDone")
+    mid = kc.execute(code)
+    stopped = None
+    deadline = time.time() + TIMEOUT
+    while stopped is None and time.time() < deadline:
+        try:
+            m = kc.get_iopub_msg(timeout=1)
+        except Empty:
+            continue
+        if m["msg_type"] == "debug_event" and m["content"].get("event") == "stopped":
+            stopped = m["content"]
+    msg = kc.session.msg("interrupt_request", {})
+    t0 = time.time()
+    kc.control_channel.send(msg)
+    irep = reply_to(kc, msg["header"]["msg_id"], "control", timeout=10)
+    r = reply_to(kc, mid)
+    elapsed = time.time() - t0
+    _, io = run(kc, "1 + 1")
+    kc.stop_channels()
+    return {
+        "stopped": stopped is not None,
+        "interrupt_status": irep["content"]["status"],
+        "status": r["content"]["status"],
+        "ename": r["content"].get("ename"),
+        "elapsed": elapsed,
+        "after": result_text(io),
+    }
+
+
 def scenario_cells(cf, *cells):
     """Runs cells in order; each one's status, error name and value, and how long it took."""
     kc = client(cf)
