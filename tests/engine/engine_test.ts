@@ -39,14 +39,22 @@ async function interruptAfterStart(
   return { ms: performance.now() - sent, end: end as EngineEvent };
 }
 
-Deno.test("interrupt stops `while true do end` within 100 ms and keeps globals", async () => {
+/**
+ * An interrupt lands at the next Lua instruction (a poke: docs/decisions/0004), in about a
+ * millisecond on an idle machine. The bound only tells "at once" from "at a time limit or
+ * never" on a loaded CI machine running the whole suite on two cores; the latency itself is
+ * a benchmark's business, not a test's.
+ */
+const PROMPT_MS = 1000;
+
+Deno.test("interrupt stops `while true do end` promptly and keeps globals", async () => {
   const e = await engine();
   try {
     await run(e, "kept = 41");
     const { ms, end } = await interruptAfterStart(e, "print('spinning') while true do end");
     assertEquals(end.type, "error");
     assertEquals(end.type === "error" && end.error.kind, "interrupted");
-    assert(ms < 100, `interrupt took ${ms} ms`);
+    assert(ms < PROMPT_MS, `interrupt took ${ms} ms`);
     assertEquals(last(await run(e, "kept + 1")), {
       type: "result",
       values: ["42"],
@@ -57,7 +65,7 @@ Deno.test("interrupt stops `while true do end` within 100 ms and keeps globals",
   }
 });
 
-Deno.test("interrupt escapes pcall loops within 100 ms", async () => {
+Deno.test("interrupt escapes pcall loops promptly", async () => {
   const e = await engine();
   try {
     await run(e, "kept = 'yes'");
@@ -66,7 +74,7 @@ Deno.test("interrupt escapes pcall loops within 100 ms", async () => {
       "print('spinning') while true do pcall(function() while true do end end) end",
     );
     assertEquals(end.type === "error" && end.error.kind, "interrupted");
-    assert(ms < 100, `interrupt took ${ms} ms`);
+    assert(ms < PROMPT_MS, `interrupt took ${ms} ms`);
     assertEquals(last(await run(e, "kept")), {
       type: "result",
       values: ["yes"],
@@ -95,7 +103,7 @@ Deno.test("interrupt reaches loops in coroutines (resume, wrap, nested) and loop
       const { ms, end } = await interruptAfterStart(e, code);
       // A coroutine's error is returned by resume; the main chunk is interrupted after it.
       assertEquals(end.type === "error" && end.error.kind, "interrupted", name);
-      assert(ms < 100, `${name}: interrupt took ${ms} ms`);
+      assert(ms < PROMPT_MS, `${name}: interrupt took ${ms} ms`);
       assertEquals(last(await run(e, "kept")).type, "result", name);
     }
   } finally {
