@@ -41,6 +41,7 @@ _llmspell_complete() {
       'session:export') cmdpath="session export" ;;
       'session:artifacts') cmdpath="session artifacts" ;;
       'session:artifact') cmdpath="session artifact" ;;
+      'session:replay') cmdpath="session replay" ;;
       'session:delete') cmdpath="session delete" ;;
       'tool:list') cmdpath="tool list" ;;
       'tool:info') cmdpath="tool info" ;;
@@ -302,7 +303,7 @@ _llmspell_complete() {
         --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
-      COMPREPLY=($(compgen -W 'list show export artifacts artifact delete' -- "$cur"))
+      COMPREPLY=($(compgen -W 'list show export artifacts artifact replay delete' -- "$cur"))
       ;;
     'session list')
       case "$prev" in
@@ -349,6 +350,16 @@ _llmspell_complete() {
         --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--out -o --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      ;;
+    'session replay')
+      case "$prev" in
+        --from-step) return ;;
+        --to-step) return ;;
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--from-step --to-step --live --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
       ;;
     'session delete')
       case "$prev" in

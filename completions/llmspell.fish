@@ -72,6 +72,8 @@ function __llmspell_path
                 set path session artifacts
             case 'session:artifact'
                 set path session artifact
+            case 'session:replay'
+                set path session replay
             case 'session:delete'
                 set path session delete
             case 'tool:list'
@@ -296,6 +298,7 @@ complete -c llmspell -n 'test (__llmspell_path) = '\''session'\''' -a show -d 'a
 complete -c llmspell -n 'test (__llmspell_path) = '\''session'\''' -a export -d 'a session and every record of it, as JSON (to stdout, or -o FILE)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''session'\''' -a artifacts -d 'the artifacts a session stored (Artifact.store), newest first'
 complete -c llmspell -n 'test (__llmspell_path) = '\''session'\''' -a artifact -d 'write one artifact'\''s content to a file (or to stdout)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''session'\''' -a replay -d 'run a session'\''s executions again with every recorded outside call answered from the record, and report where the run diverges'
 complete -c llmspell -n 'test (__llmspell_path) = '\''session'\''' -a delete -d 'delete a session (its records and its session-scope state), or the old ones'
 complete -c llmspell -n 'test (__llmspell_path) = '\''session'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''session'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
@@ -333,6 +336,14 @@ complete -c llmspell -n 'test (__llmspell_path) = '\''session artifact'\''' -l t
 complete -c llmspell -n 'test (__llmspell_path) = '\''session artifact'\''' -l output -x -a 'text json yaml' -d 'output format'
 complete -c llmspell -n 'test (__llmspell_path) = '\''session artifact'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''session artifact'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''session replay'\''' -l from-step -x -d 'start at this step (a number of session show)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''session replay'\''' -l to-step -x -d 'stop after this step'
+complete -c llmspell -n 'test (__llmspell_path) = '\''session replay'\''' -l live -d 'call the real services and show where they answer differently'
+complete -c llmspell -n 'test (__llmspell_path) = '\''session replay'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''session replay'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''session replay'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''session replay'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''session replay'\''' -l help -s h -d 'show help'
 complete -c llmspell -n 'test (__llmspell_path) = '\''session delete'\''' -l older-than -x -d 'every session that ended before this age (30d, 12h)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''session delete'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''session delete'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'

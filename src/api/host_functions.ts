@@ -24,7 +24,7 @@ import { API_MODULES } from "./registry.ts";
 import { EncodedValues } from "../engine/host_values.ts";
 
 /** Host calls that reach outside Lua, recorded in the session. */
-const RECORDED = new Set([
+export const RECORDED: ReadonlySet<string> = new Set([
   "state.set",
   "state.delete",
   "state.increment",
@@ -69,7 +69,7 @@ export class HostFunctions implements HostContext, HostDispatcher {
   readonly #methods = methodTable();
   readonly #cwd: string;
   readonly state: StateOptions;
-  readonly sessionId: string = crypto.randomUUID();
+  readonly sessionId: string;
   readonly #record: boolean;
   readonly llm: LlmOptions;
   readonly maxArtifactBytes: number;
@@ -78,8 +78,12 @@ export class HostFunctions implements HostContext, HostDispatcher {
   readonly #retention: EngineOptions["sessionRetention"];
   #store: Store | undefined;
 
-  /** `options.cwd` resolves a relative LLMSPELL_HOME. */
-  constructor(options: EngineOptions) {
+  /**
+   * `options.cwd` resolves a relative LLMSPELL_HOME. `sessionId` is the session's id (a
+   * replay acts as the session it replays); a new one by default.
+   */
+  constructor(options: EngineOptions, sessionId: string = crypto.randomUUID()) {
+    this.sessionId = sessionId;
     this.#cwd = options.cwd;
     this.state = options.state ?? DEFAULT_STATE_OPTIONS;
     this.#record = options.recordSessions ?? true;

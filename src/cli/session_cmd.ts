@@ -276,6 +276,71 @@ export function registerSessionCommands(program: Command): void {
   });
   session.addCommand(art);
 
+  const rep = withGlobalOptions(
+    new Command("replay")
+      .description(
+        "run a session's executions again with every recorded outside call answered from the record, and report where the run diverges",
+      )
+      .argument("<id>", "the session's id, or a unique start of it")
+      .addOption(new Option("--from-step <n>", "start at this step (a number of session show)"))
+      .addOption(new Option("--to-step <n>", "stop after this step"))
+      .addOption(
+        new Option("--live", "call the real services and show where they answer differently"),
+      ),
+  );
+  example(
+    rep,
+    "llmspell session replay 3f2a9c1e",
+    "llmspell session replay 3f2a --from-step 4 --to-step 9",
+  );
+  rep.action(
+    async (
+      id: string,
+      opts: { fromStep?: string; toStep?: string; live?: boolean },
+      cmd: Command,
+    ) => {
+      const ctx = contextOf(cmd);
+      const step = (v: string | undefined, name: string) => {
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1) throw usageError(`${name} is a positive integer`);
+        return n;
+      };
+      const from = step(opts.fromStep, "--from-step");
+      const to = step(opts.toStep, "--to-step");
+      const full = withStore(ctx, (s) => resolveId(s, id));
+      const [{ configFor }, { replay, sessionRecords }] = await Promise.all([
+        import("./load_config.ts"),
+        import("./session_replay.ts"),
+      ]);
+      const { config } = await configFor(ctx);
+      const report = await replay(ctx, config, full, sessionRecords(ctx, full), {
+        from,
+        to,
+        live: opts.live ?? false,
+      });
+      const d = report.divergence;
+      print(
+        ctx,
+        report,
+        () =>
+          d
+            ? `step ${d.step}: the replay diverges (${d.kind})\n  recorded: ${d.expected}\n  replayed: ${d.actual}`
+            : `replayed ${report.executions} execution${
+              report.executions === 1 ? "" : "s"
+            }: no divergence`,
+      );
+      if (d) {
+        throw new LlmspellError({
+          code: "replay_diverged",
+          message: `the replay of session ${full} diverges from the record at step ${d.step}`,
+          hint: `llmspell session show ${full.slice(0, 8)} shows the recorded steps`,
+        });
+      }
+    },
+  );
+  session.addCommand(rep);
+
   const del = withGlobalOptions(
     new Command("delete")
       .description("delete a session (its records and its session-scope state), or the old ones")

@@ -588,6 +588,11 @@ export class Engine {
     }, 20);
   }
 
+  /** Serves this engine's host calls with `functions` instead of the provider's (a replay). */
+  useHostFunctions(functions: HostDispatcher): void {
+    this.#functions = functions;
+  }
+
   /**
    * Ends the engine's session as `outcome` (a run or exec about to exit without closing
    * the engine: the process ends sooner than the worker would).
