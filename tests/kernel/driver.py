@@ -552,9 +552,30 @@ def scenario_pulse(cf, stop_file):
             "errors": errors[:5], "hb_failures": len(failures)}
 
 
+def client_beside_traffic(cf):
+    """A client for a kernel whose IOPub never goes quiet (another client runs cells
+    back to back): wait_for_ready flushes IOPub until 0.2 s pass without a message,
+    which then never happens. Ready here is a kernel_info reply on shell."""
+    kc = BlockingKernelClient(connection_file=cf)
+    kc.load_connection_file()
+    kc.start_channels()
+    deadline = time.time() + TIMEOUT
+    while time.time() < deadline:
+        msg_id = kc.kernel_info()
+        try:
+            while True:
+                m = kc.get_shell_msg(timeout=1)
+                if m["parent_header"].get("msg_id") == msg_id:
+                    return kc
+        except Empty:
+            continue
+    raise TimeoutError("no kernel_info reply")
+
+
 def scenario_victim(cf):
-    """Sends a cell with output and says "sent"; the test kills it mid-request."""
-    kc = client(cf)
+    """Sends a cell with output and says "sent"; the test kills it mid-request. The soak's
+    pulse client keeps IOPub busy meanwhile."""
+    kc = client_beside_traffic(cf)
     kc.execute("for i = 1, 2000 do print(i) end")
     print("sent", flush=True)
     time.sleep(TIMEOUT)

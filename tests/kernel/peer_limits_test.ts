@@ -267,13 +267,22 @@ function sockets(pid: number): number {
 }
 
 /** Reads a child's stdout until it matches, then drains the rest in the background. */
-async function waitLine(child: Deno.ChildProcess, re: RegExp): Promise<void> {
+/** Reads the driver's stdout until `re` matches; a driver silent past `ms` fails the test. */
+async function waitLine(child: Deno.ChildProcess, re: RegExp, ms = 60_000): Promise<void> {
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let buf = "";
-  while (!re.test(buf)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`driver ended: ${buf}`);
-    buf += value;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no ${re} from the driver in ${ms} ms: ${buf}`)), ms);
+  });
+  try {
+    while (!re.test(buf)) {
+      const { value, done } = await Promise.race([reader.read(), late]);
+      if (done) throw new Error(`driver ended: ${buf}`);
+      buf += value;
+    }
+  } finally {
+    clearTimeout(timer);
   }
   // Keep draining so the child never blocks on a full pipe.
   (async () => {
