@@ -241,7 +241,9 @@ Tool.register("shout", {
 local a = Agent.register{name = "claude", model = "anthropic/claude-haiku-4-5", tools = {"shout"}, memory = 5}
 local pieces = {}
 local r = a:stream("shout hi", function(p) pieces[#pieces + 1] = p end)
-print(table.concat(pieces, "|"), r.text, r.tool_calls[1].result, r.usage.input_tokens, r.usage.output_tokens)
+-- Pieces that arrive together may come as one (token-by-token delivery is the gated test's):
+-- the text of both turns, in order, from at least one piece per turn.
+print(table.concat(pieces), #pieces >= 2, r.text, r.tool_calls[1].result, r.usage.input_tokens, r.usage.output_tokens)
 print(a:execute("and now?").text, #a:history())
 a:reset()
 print(#a:history(), Agent.get("claude") == a, Agent.list()[1])
@@ -255,7 +257,7 @@ print(d.city, d.temp, math.type(d.temp), #s:history())
     assertEquals(r.stderr, "");
     assertEquals(
       r.stdout,
-      "Let me |check.|Done: HI\tDone: HI\tHI\t50\t11\n" +
+      "Let me check.Done: HI\ttrue\tDone: HI\tHI\t50\t11\n" +
         "I remember.\t6\n" +
         "0\ttrue\tclaude\n" +
         "Oslo\t3\tinteger\t0\n",
