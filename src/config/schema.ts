@@ -7,6 +7,11 @@
  */
 
 /** The value types a configuration key can hold. */
+import { PROVIDER_TYPES, type ProviderConfig } from "../provider_config.ts";
+
+export { PROVIDER_TYPES };
+export type { ProviderConfig };
+
 export type FieldType = "string" | "integer" | "number" | "boolean" | "string[]";
 
 /** A value a schema field can hold after validation. */
@@ -65,9 +70,6 @@ export interface MapSpec {
 /** Any node of the schema. */
 export type Spec = FieldSpec | SectionSpec | MapSpec;
 
-/** Provider types the runtime knows how to talk to. */
-export const PROVIDER_TYPES = ["openai", "anthropic", "ollama"] as const;
-
 /** `[engines.lua]` */
 export interface LuaEngineConfig {
   security_level: "safe" | "unrestricted";
@@ -83,21 +85,6 @@ export interface SecurityConfig {
 /** `[runtime]` */
 export interface RuntimeConfig {
   security: SecurityConfig;
-}
-
-/** `[providers.<name>]` */
-export interface ProviderConfig {
-  /** Always set after loading: defaults to the table name when that is a known type. */
-  provider_type: typeof PROVIDER_TYPES[number];
-  base_url?: string;
-  api_key?: string;
-  api_key_env?: string;
-  default_model?: string;
-  timeout_ms: number;
-  max_retries: number;
-  max_concurrency: number;
-  input_price?: number;
-  output_price?: number;
 }
 
 /** Per-tool settings from `[tools.<name>]`, free-form. */

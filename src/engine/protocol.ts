@@ -6,6 +6,8 @@
  * receive messages while Lua runs.
  */
 
+import type { ProviderConfig } from "../provider_config.ts";
+
 export type SecurityLevel = "safe" | "unrestricted";
 
 /** How the engine is set up; fixed for the life of a worker. */
@@ -52,23 +54,9 @@ export interface StateOptions {
   maxValueBytes: number;
 }
 
-/** `[providers.<name>]` as host functions read it (src/config/schema.ts ProviderConfig). */
-export interface ProviderOptions {
-  provider_type: "openai" | "anthropic" | "ollama";
-  base_url?: string;
-  api_key?: string;
-  api_key_env?: string;
-  default_model?: string;
-  timeout_ms: number;
-  max_retries: number;
-  max_concurrency: number;
-  input_price?: number;
-  output_price?: number;
-}
-
 /** What the LLM and tool globals were configured with. */
 export interface LlmOptions {
-  providers: Record<string, ProviderOptions>;
+  providers: Record<string, ProviderConfig>;
   /** `[tools] enabled`: the built-in tools scripts may use; undefined = all. */
   enabledTools?: string[];
   /** `[tools.<name>]` tables, free-form. */

@@ -11,8 +11,8 @@ import { costOf } from "./prices.ts";
 import {
   BUILT_IN,
   isBuiltIn,
+  type ProviderConfig,
   providerNames,
-  type ProviderSettings,
   resolveProvider,
   splitModel,
 } from "./resolve.ts";
@@ -25,7 +25,7 @@ import {
 } from "./types.ts";
 
 export { ProviderError };
-export type { ChatRequest, ChatResult, ProviderSettings };
+export type { ChatRequest, ChatResult, ProviderConfig };
 
 const APIS: Record<string, ProviderApi> = { openai: OPENAI, ollama: OPENAI, anthropic: ANTHROPIC };
 
@@ -44,7 +44,7 @@ export type Env = (name: string) => string | undefined;
 
 /** Sends one chat call. Throws ProviderError. */
 export async function chat(
-  providers: Record<string, ProviderSettings>,
+  providers: Record<string, ProviderConfig>,
   env: Env,
   call: ChatCall,
   signal: AbortSignal,
@@ -74,7 +74,7 @@ export interface ProviderInfo {
 /** What `Provider.get` shows: no key, only whether one is configured. */
 export function providerInfo(
   name: string,
-  providers: Record<string, ProviderSettings>,
+  providers: Record<string, ProviderConfig>,
 ): ProviderInfo | undefined {
   const s = providers[name] ?? (isBuiltIn(name) ? { provider_type: name } : undefined);
   if (!s) return undefined;
@@ -90,6 +90,6 @@ export function providerInfo(
   };
 }
 
-export function listProviders(providers: Record<string, ProviderSettings>): string[] {
+export function listProviders(providers: Record<string, ProviderConfig>): string[] {
   return providerNames(providers);
 }

@@ -7,23 +7,10 @@
  *
  * @module
  */
+import type { ProviderConfig, ProviderType } from "../provider_config.ts";
 import { ProviderError, type ResolvedProvider } from "./types.ts";
 
-export type ProviderType = "openai" | "anthropic" | "ollama";
-
-/** `[providers.<name>]` as the configuration gives it (src/config/schema.ts ProviderConfig). */
-export interface ProviderSettings {
-  provider_type: ProviderType;
-  base_url?: string;
-  api_key?: string;
-  api_key_env?: string;
-  default_model?: string;
-  timeout_ms: number;
-  max_retries: number;
-  max_concurrency: number;
-  input_price?: number;
-  output_price?: number;
-}
+export type { ProviderConfig, ProviderType };
 
 interface BuiltIn {
   baseUrl: string;
@@ -59,17 +46,17 @@ export function isBuiltIn(name: string): name is ProviderType {
 }
 
 /** Every provider a script can name: the configured ones and the built-in ones. */
-export function providerNames(configured: Record<string, ProviderSettings>): string[] {
+export function providerNames(configured: Record<string, ProviderConfig>): string[] {
   return [...new Set([...Object.keys(configured), ...Object.keys(BUILT_IN)])].sort();
 }
 
 /** The provider `name`, with its key; throws a ProviderError (config, auth). */
 export function resolveProvider(
   name: string,
-  configured: Record<string, ProviderSettings>,
+  configured: Record<string, ProviderConfig>,
   env: (name: string) => string | undefined,
 ): ResolvedProvider {
-  const s: ProviderSettings | undefined = configured[name] ??
+  const s: ProviderConfig | undefined = configured[name] ??
     (isBuiltIn(name) ? { provider_type: name, ...DEFAULT_SETTINGS } : undefined);
   if (!s) {
     throw new ProviderError(
@@ -128,7 +115,7 @@ export function resolveProvider(
 export function splitModel(
   model: string | undefined,
   provider: string | undefined,
-  configured: Record<string, ProviderSettings>,
+  configured: Record<string, ProviderConfig>,
 ): { provider: string; model: string | undefined } {
   if (provider) return { provider, model };
   if (model !== undefined) {

@@ -4,7 +4,7 @@
  * retries (Retry-After), error codes, cancellation.
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { chat, type ProviderSettings } from "../../src/providers/mod.ts";
+import { chat, type ProviderConfig } from "../../src/providers/mod.ts";
 import { ProviderError } from "../../src/providers/types.ts";
 import {
   anthropicStream,
@@ -29,8 +29,8 @@ const env = (n: string) =>
 
 function settings(
   server: ScriptedServer,
-  extra: Partial<ProviderSettings> = {},
-): Record<string, ProviderSettings> {
+  extra: Partial<ProviderConfig> = {},
+): Record<string, ProviderConfig> {
   return {
     openai: {
       provider_type: "openai",
