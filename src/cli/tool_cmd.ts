@@ -131,7 +131,7 @@ export function registerToolCommands(program: Command): void {
         throw new LlmspellError({
           code: "tool_failed",
           message: e.message,
-          hint: `llmspell tool info ${name} shows its parameters`,
+          hint: e.hint ?? `llmspell tool info ${name} shows its parameters`,
         });
       }
       throw e;

@@ -303,7 +303,7 @@ export const SCHEMA: SectionSpec = {
       kind: "section",
       description: "Built-in tools that scripts can call.",
       extraTables:
-        "Settings of one tool: [tools.<name>], keys as documented by that tool (http_request: allowed_hosts, blocked_hosts).",
+        "Settings of one tool: [tools.<name>], keys as documented by that tool (http_request: allowed_hosts, blocked_hosts; archive_handler: max_bytes).",
       fields: {
         enabled: {
           kind: "field",

@@ -190,6 +190,90 @@ export const BUILT_IN_TOOLS: readonly ToolSpec[] = [
     load: () => import("./http.ts"),
   },
   {
+    name: "file_search",
+    category: "filesystem",
+    description:
+      "Finds files under a directory by glob pattern (**/*.lua) and, with content, the lines that contain a text or match a regular expression, inside the sandbox's allowed paths.",
+    parameters: obj({
+      path: str("The directory to search; default the current one"),
+      pattern: str("A glob on the path relative to it, e.g. '**/*.md'; default every file"),
+      content: str("Find lines containing this text (or matching it, with regex)"),
+      regex: { type: "boolean", description: "content is a regular expression" },
+      ignore_case: { type: "boolean", description: "Match content ignoring case" },
+      include_hidden: {
+        type: "boolean",
+        description: "Also walk hidden entries and .git/node_modules",
+      },
+      max_results: { type: "integer", minimum: 1, maximum: 10000, description: "Default 100" },
+    }),
+    load: () => import("./file_search.ts"),
+  },
+  {
+    name: "archive_handler",
+    category: "filesystem",
+    description:
+      "Lists, extracts or creates zip, tar and tar.gz archives inside the sandbox's allowed paths; entries that would escape the destination are refused.",
+    parameters: obj({
+      operation: oneOf(["list", "extract", "create"], "What to do"),
+      path: str("The archive"),
+      format: oneOf(["zip", "tar", "tar.gz"], "Default: from the archive's name"),
+      destination: str("For extract: the directory; default the current one"),
+      files: {
+        type: "array",
+        items: { type: "string" },
+        description: "For create: files and directories, relative to base",
+      },
+      base: str("For create: the directory files are relative to; default the current one"),
+    }, ["operation", "path"]),
+    load: () => import("./archive.ts"),
+  },
+  {
+    name: "process_executor",
+    category: "system",
+    description:
+      "Runs a program with arguments (no shell) and returns its exit code, stdout and stderr; only with security_level = unrestricted.",
+    parameters: obj({
+      command: str("The program, on PATH or as a path"),
+      args: { type: "array", items: { type: "string" }, description: "Its arguments" },
+      cwd: str("The directory to run in"),
+      env: {
+        type: "object",
+        additionalProperties: { type: "string" },
+        description: "Variables added to the environment",
+      },
+      stdin: str("Text written to its standard input"),
+      timeout_ms: { type: "integer", minimum: 1, description: "Default 30000" },
+    }, ["command"]),
+    load: () => import("./process.ts"),
+  },
+  {
+    name: "system_monitor",
+    category: "system",
+    description:
+      "The machine's load average, memory, uptime and the free space of a disk, and this process's memory.",
+    parameters: obj({
+      path: str("A path whose disk is measured; default the current directory"),
+    }),
+    load: () => import("./system_monitor.ts"),
+  },
+  {
+    name: "database_connector",
+    category: "data",
+    description:
+      "SQL on a SQLite database file: query (read-only, rows as objects), execute (statements in one transaction), tables, schema of a table.",
+    parameters: obj({
+      database: str("The database file (inside the allowed paths)"),
+      operation: oneOf(["query", "execute", "tables", "schema"], "Default query"),
+      sql: str("For query and execute"),
+      params: {
+        description: "Values bound to ? (a list) or to :name (an object)",
+        type: ["array", "object"],
+      },
+      table: str("For schema"),
+    }, ["database"]),
+    load: () => import("./database.ts"),
+  },
+  {
     name: "environment_reader",
     category: "system",
     description:

@@ -30,5 +30,9 @@ export interface ToolSpec {
   load(): Promise<{ run: ToolRun }>;
 }
 
-/** A failure of a tool with a message meant for the script (and the model). */
-export class ToolError extends Error {}
+/** A failure of a tool with a message meant for the script (and the model), and what to do. */
+export class ToolError extends Error {
+  constructor(message: string, readonly hint?: string) {
+    super(message);
+  }
+}
