@@ -5,7 +5,8 @@
  * embedded and with `--connect`.
  * See docs/decisions/0019-embedded-runs-through-in-process-kernel.md.
  */
-import { Kernel, type KernelOptions, type KernelTransport } from "../kernel/kernel.ts";
+import { Kernel } from "../kernel/kernel.ts";
+import type { KernelOptions, KernelTransport } from "../kernel/kernel_options.ts";
 // The message and wire modules only: an in-process kernel never signs.
 import { type ExecuteRequestContent, newMessage } from "../protocol/jupyter/messages.ts";
 import type { JsonObject, Message } from "../protocol/jupyter/wire.ts";

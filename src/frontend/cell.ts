@@ -134,7 +134,7 @@ export function iopubEvent(m: Message): ScriptEvent {
       const meta = (c.metadata ?? {}) as { llmspell?: { types?: unknown } };
       const types = Array.isArray(meta.llmspell?.types) ? meta.llmspell.types.map(String) : [];
       // One text/plain for all values: split it back only when the types say how many. A
-      // kernel that had to escape bytes that are not UTF-8 attaches the exact text (kernel.ts).
+      // kernel that had to escape bytes that are not UTF-8 attaches the exact text (src/kernel/outbox.ts).
       const text = m.buffers[0] ? decodeBytes(m.buffers[0]) : String(data["text/plain"] ?? "");
       const parts = text.split("\t");
       const json = data["application/json"];
@@ -147,7 +147,7 @@ export function iopubEvent(m: Message): ScriptEvent {
       return { type: "display", data: (c.data ?? {}) as Record<string, unknown> };
     case "error": {
       const error = errorInfo(c);
-      // The exact bytes of a message the kernel had to escape (kernel.ts).
+      // The exact bytes of a message the kernel had to escape (src/kernel/outbox.ts).
       if (m.buffers[0]) error.message = decodeBytes(m.buffers[0]);
       return { type: "error", error };
     }

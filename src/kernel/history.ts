@@ -6,6 +6,8 @@
  */
 import type { StatementSync } from "node:sqlite";
 import type { SqliteStore } from "../store/mod.ts";
+import type { JsonObject } from "../protocol/jupyter/wire.ts";
+import { num, str } from "./request.ts";
 
 /** One row: [session, line, source] or [session, line, [source, output]]. */
 export type HistoryRow = [number, number, string | [string, string | null]];
@@ -100,4 +102,28 @@ export class History {
          ORDER BY session DESC, line DESC${limit}`;
     return this.#rows(sql, [pattern], output).reverse();
   }
+}
+
+/** history_reply's content (no history: an empty list). */
+export function historyReply(h: History | undefined, c: JsonObject): JsonObject {
+  if (!h) return { status: "ok", history: [] };
+  const output = c.output === true;
+  let rows: HistoryRow[] = [];
+  switch (c.hist_access_type) {
+    case "tail":
+      rows = h.tail(num(c.n, 10), output);
+      break;
+    case "range":
+      rows = h.range(num(c.session, 0), num(c.start, 1), num(c.stop, 0), output);
+      break;
+    case "search":
+      rows = h.search(
+        str(c.pattern, "*"),
+        typeof c.n === "number" ? c.n : undefined,
+        c.unique === true,
+        output,
+      );
+      break;
+  }
+  return { status: "ok", history: rows };
 }

@@ -25,13 +25,9 @@ import {
   type ConnectionInfo,
   endpointOf,
 } from "../protocol/jupyter/connection.ts";
-import {
-  type Channel,
-  Kernel,
-  type KernelLogger,
-  type KernelOptions,
-  type KernelTransport,
-} from "./kernel.ts";
+import { Kernel } from "./kernel.ts";
+import type { KernelLogger, KernelOptions, KernelTransport } from "./kernel_options.ts";
+import type { Channel } from "./request.ts";
 
 /** Limits on peers, from the `[kernel]` configuration (schema.ts says what each means). */
 export interface TransportLimits {

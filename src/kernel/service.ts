@@ -20,7 +20,7 @@ import {
   writeConnectionFile,
 } from "../protocol/jupyter/connection.ts";
 import { History } from "./history.ts";
-import type { KernelLogger } from "./kernel.ts";
+import type { KernelLogger } from "./kernel_options.ts";
 import {
   claimableId,
   connectionPath,
@@ -179,7 +179,7 @@ async function serve(
 
   // The store (node:sqlite) opens at the first execution or history request: loading
   // Node.js compatibility, which every client would otherwise wait for at every kernel start
-  // (kernel.ts `openHistory`; docs/decisions/0001-no-node-modules-on-start-up.md).
+  // (kernel_options.ts `openHistory`; docs/decisions/0001-no-node-modules-on-start-up.md).
   let store: SqliteStore | undefined;
   let history: Promise<History | undefined> | undefined;
   const openHistory = () =>

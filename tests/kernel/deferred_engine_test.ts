@@ -4,7 +4,7 @@
  * the start by a first request (jupyter_client sends kernel_info first).
  */
 import { InProcessClient } from "../../src/client/in_process.ts";
-import type { KernelOptions } from "../../src/kernel/kernel.ts";
+import type { KernelOptions } from "../../src/kernel/kernel_options.ts";
 import { assertEquals } from "../helpers/assert.ts";
 import { tempDir } from "../helpers/cli.ts";
 
