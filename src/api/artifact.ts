@@ -191,7 +191,7 @@ function Artifact.delete(id) return check(call("artifact.delete", id)) end
     "artifact.store_file": storeFile,
     "artifact.get": get,
     "artifact.list": list,
-    "artifact.delete": async (args, ctx) =>
-      results(await ctx.store().artifacts.delete(required("Artifact.delete", "id", args.value(0)))),
+    "artifact.delete": (args, ctx) =>
+      results(ctx.store().artifacts.delete(required("Artifact.delete", "id", args.value(0)))),
   },
 };

@@ -3,6 +3,13 @@
  * their SHA-256 under `<data dir>/artifacts/`, so the same content is kept once. A file
  * is written to a temporary name and renamed, so a reader never sees half of one.
  *
+ * A content file goes with the last artifact that uses it (`Artifact.delete`, a deleted
+ * or pruned session: `collect`). Both sides hold the database's write lock where they
+ * meet: `collect` checks that no artifact uses a file and removes it in one transaction,
+ * and `store` inserts its row and makes sure the file is there in one, so a file is never
+ * removed under an artifact that another process is storing. A crash between a commit
+ * and the removal leaves a file no artifact uses (space), never an artifact without one.
+ *
  * @module
  */
 import type { DatabaseSync } from "node:sqlite";
@@ -44,7 +51,12 @@ export interface ArtifactRepository {
   /** Newest first. */
   list(filter?: ArtifactFilter): ArtifactMeta[];
   /** Deletes the metadata, and the content once no artifact uses it; whether it existed. */
-  delete(id: string): Promise<boolean>;
+  delete(id: string): boolean;
+  /**
+   * Removes the content files of `shas` that no artifact uses any more (their artifacts
+   * were deleted with a session). Call it once the deletion has committed.
+   */
+  collect(shas: Iterable<string>): void;
 }
 
 async function sha256(content: Uint8Array): Promise<string> {
@@ -57,11 +69,21 @@ const SELECT = `SELECT id, session, name, kind, mime_type, tags, sha256, size,
 
 export class SqliteArtifactRepository implements ArtifactRepository {
   readonly #db: DatabaseSync;
+  readonly #transaction: <T>(fn: () => T) => T;
+  readonly #afterCommit: (fn: () => void) => void;
   /** Where content files live; undefined for an in-memory database (no data directory). */
   readonly #dir: string | undefined;
 
-  constructor(db: DatabaseSync, dbPath: string) {
+  /** `afterCommit` runs a function once the transaction in progress (if any) has committed. */
+  constructor(
+    db: DatabaseSync,
+    dbPath: string,
+    transaction: <T>(fn: () => T) => T,
+    afterCommit: (fn: () => void) => void,
+  ) {
     this.#db = db;
+    this.#transaction = transaction;
+    this.#afterCommit = afterCommit;
     this.#dir = dbPath === ":memory:" ? undefined : join(dirname(dbPath), "artifacts");
   }
 
@@ -80,9 +102,8 @@ export class SqliteArtifactRepository implements ArtifactRepository {
   ): Promise<ArtifactMeta> {
     const sha = await sha256(content);
     const file = this.#file(sha);
-    try {
-      await Deno.lstat(file);
-    } catch {
+    if (!exists(file)) {
+      // Written before the lock is taken: a large file does not hold up other writers.
       await Deno.mkdir(dirname(file), { recursive: true, mode: 0o700 });
       const tmp = `${file}.${crypto.randomUUID()}.tmp`;
       await Deno.writeFile(tmp, content, { mode: 0o600 });
@@ -99,20 +120,25 @@ export class SqliteArtifactRepository implements ArtifactRepository {
       size: content.length,
       created: new Date().toISOString(),
     };
-    this.#db.prepare(
-      `INSERT INTO artifacts (id, session, name, kind, mime_type, tags, sha256, size, created_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      row.id,
-      session,
-      name,
-      row.kind,
-      row.mime_type,
-      JSON.stringify(row.tags),
-      sha,
-      row.size,
-      row.created,
-    );
+    this.#transaction(() => {
+      this.#db.prepare(
+        `INSERT INTO artifacts (id, session, name, kind, mime_type, tags, sha256, size, created_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        row.id,
+        session,
+        name,
+        row.kind,
+        row.mime_type,
+        JSON.stringify(row.tags),
+        sha,
+        row.size,
+        row.created,
+      );
+      // Another process's collect may have removed the file since it was found above (its
+      // last artifact went meanwhile); with the row in, none can remove it again.
+      if (!exists(file)) writeAtomically(file, content);
+    });
     return row;
   }
 
@@ -150,23 +176,50 @@ export class SqliteArtifactRepository implements ArtifactRepository {
     ).all(...params).map(toMeta);
   }
 
-  async delete(id: string): Promise<boolean> {
-    const meta = this.get(id);
-    if (!meta) return false;
-    this.#db.prepare("DELETE FROM artifacts WHERE id = ?").run(id);
-    await this.#collect(meta.sha256);
+  delete(id: string): boolean {
+    const row = this.#db.prepare("DELETE FROM artifacts WHERE id = ? RETURNING sha256").get(id);
+    if (!row) return false;
+    // After the commit: a deletion rolled back must find its file still there.
+    this.#afterCommit(() => this.collect([row.sha256 as string]));
     return true;
   }
 
-  /** Removes the content file of `sha` when no artifact refers to it any more. */
-  async #collect(sha: string): Promise<void> {
-    if (this.#db.prepare("SELECT 1 FROM artifacts WHERE sha256 = ?").get(sha)) return;
+  collect(shas: Iterable<string>): void {
+    if (!this.#dir) return;
+    const used = this.#db.prepare("SELECT 1 FROM artifacts WHERE sha256 = ? LIMIT 1");
     try {
-      await Deno.remove(this.#file(sha));
+      this.#transaction(() => {
+        for (const sha of new Set(shas)) {
+          if (used.get(sha)) continue;
+          try {
+            Deno.removeSync(this.#file(sha));
+          } catch (e) {
+            if (!(e instanceof Deno.errors.NotFound)) throw e;
+          }
+        }
+      });
     } catch {
-      // Already gone.
+      // The deletion that asked has committed: a file left (a busy database, a file that
+      // cannot be removed) costs space, not correctness.
     }
   }
+}
+
+function exists(file: string): boolean {
+  try {
+    Deno.lstatSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Writes `content` to `file` through a temporary file, so no reader sees half of it. */
+function writeAtomically(file: string, content: Uint8Array): void {
+  Deno.mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${crypto.randomUUID()}.tmp`;
+  Deno.writeFileSync(tmp, content, { mode: 0o600 });
+  Deno.renameSync(tmp, file);
 }
 
 function toMeta(r: Record<string, unknown>): ArtifactMeta {

@@ -84,14 +84,24 @@ const ROW =
 export class SqliteSessionRepository implements SessionRepository {
   readonly #db: DatabaseSync;
   readonly #transaction: <T>(fn: () => T) => T;
+  readonly #dropArtifacts: (shas: string[]) => void;
   readonly #open: StatementSync;
   readonly #next: StatementSync;
   readonly #insert: StatementSync;
   readonly #touch: StatementSync;
 
-  constructor(db: DatabaseSync, transaction: <T>(fn: () => T) => T) {
+  /**
+   * `dropArtifacts` gets the content hashes of a deleted session's artifacts (which go with
+   * it: ON DELETE CASCADE), for their files (src/store/artifacts.ts `collect`).
+   */
+  constructor(
+    db: DatabaseSync,
+    transaction: <T>(fn: () => T) => T,
+    dropArtifacts: (shas: string[]) => void,
+  ) {
     this.#db = db;
     this.#transaction = transaction;
+    this.#dropArtifacts = dropArtifacts;
     this.#open = db.prepare(
       `INSERT OR IGNORE INTO sessions (id, status, created_at, updated_at, name, description, tags,
         parent) VALUES (?, 'active', ?, ?, ?, ?, ?, ?)`,
@@ -150,6 +160,9 @@ export class SqliteSessionRepository implements SessionRepository {
 
   delete(id: string): boolean {
     return this.#transaction(() => {
+      const shas = this.#db.prepare("SELECT DISTINCT sha256 FROM artifacts WHERE session = ?")
+        .all(id).map((r) => r.sha256 as string);
+      if (shas.length) this.#dropArtifacts(shas);
       this.#db.prepare("DELETE FROM session_records WHERE session = ?").run(id);
       // Its session-scope state (State's scope `session`) goes with it.
       this.#db.prepare("DELETE FROM state WHERE scope = ?").run(`session:${id}`);

@@ -74,6 +74,8 @@ export class SqliteStore implements Store {
   /** The connection, for the modules that own tables (state, sessions, history…). */
   readonly db: DatabaseSync;
   #depth = 0;
+  /** What runs once the outermost transaction commits, with the depth that asked. */
+  #afterCommit: { depth: number; fn: () => void }[] = [];
   #state: StateRepository | undefined;
   #sessions: SessionRepository | undefined;
   #artifacts: ArtifactRepository | undefined;
@@ -124,17 +126,33 @@ export class SqliteStore implements Store {
     // instead of one failing with SQLITE_BUSY when it upgrades a read lock.
     this.db.exec(this.#depth === 0 ? "BEGIN IMMEDIATE" : `SAVEPOINT ${savepoint}`);
     this.#depth++;
+    let result: T;
     try {
-      const result = fn();
+      result = fn();
       this.#depth--;
       this.db.exec(this.#depth === 0 ? "COMMIT" : `RELEASE ${savepoint}`);
-      return result;
     } catch (e) {
       this.#depth--;
       if (this.#depth === 0) this.db.exec("ROLLBACK");
       else this.db.exec(`ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`);
+      // What the rolled-back part asked for must not happen.
+      this.#afterCommit = this.#afterCommit.filter((a) => a.depth <= this.#depth);
       throw e;
     }
+    if (this.#depth === 0) this.#runAfterCommit();
+    return result;
+  }
+
+  /** Runs `fn` once the transaction in progress has committed; at once outside of one. */
+  afterCommit(fn: () => void): void {
+    if (this.#depth === 0) fn();
+    else this.#afterCommit.push({ depth: this.#depth, fn });
+  }
+
+  #runAfterCommit(): void {
+    const due = this.#afterCommit;
+    this.#afterCommit = [];
+    for (const a of due) a.fn();
   }
 
   get state(): StateRepository {
@@ -142,11 +160,21 @@ export class SqliteStore implements Store {
   }
 
   get sessions(): SessionRepository {
-    return this.#sessions ??= new SqliteSessionRepository(this.db, (fn) => this.transaction(fn));
+    return this.#sessions ??= new SqliteSessionRepository(
+      this.db,
+      (fn) => this.transaction(fn),
+      // A deleted session's artifacts: their content files go once the deletion commits.
+      (shas) => this.afterCommit(() => this.artifacts.collect(shas)),
+    );
   }
 
   get artifacts(): ArtifactRepository {
-    return this.#artifacts ??= new SqliteArtifactRepository(this.db, this.path);
+    return this.#artifacts ??= new SqliteArtifactRepository(
+      this.db,
+      this.path,
+      (fn) => this.transaction(fn),
+      (fn) => this.afterCommit(fn),
+    );
   }
 
   close(): void {

@@ -1,7 +1,9 @@
 /**
  * Artifacts through the real CLI and a kernel: Artifact.store/store_file/get/list/delete,
  * content kept once per SHA-256 under the data directory, the sandbox's allowed paths,
- * `[sessions] max_artifact_bytes`, and `session artifacts` / `session artifact -o`.
+ * `[sessions] max_artifact_bytes`, and `session artifacts` / `session artifact -o`; a
+ * content file goes with the last artifact that uses it (Artifact.delete, `session delete`,
+ * retention).
  */
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { cli, tempDir } from "../helpers/cli.ts";
@@ -81,6 +83,51 @@ print(Session.current().id)`,
     const d = await run(["exec", `print(Artifact.delete("${arts[0].id}"))`]);
     assertEquals(d.stdout, "true\n", d.stderr);
     assertEquals(await contentFiles(home), 1);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("artifact: session delete and retention remove the content files no artifact uses any more", async () => {
+  const home = await tempDir();
+  const run: typeof cli = (args, opts) =>
+    cli(args, { cwd: home, env: { LLMSPELL_HOME: home }, ...opts });
+  const store = async (...contents: string[]) => {
+    const r = await run([
+      "exec",
+      contents.map((c, i) => `Artifact.store("a${i}", "${c}")`).join(" ") +
+      " print(Session.current().id)",
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    return r.stdout.trim();
+  };
+  try {
+    const a = await store("only in a", "shared");
+    const b = await store("shared");
+    assertEquals(await contentFiles(home), 2);
+
+    // b still uses "shared": only a's own content goes.
+    const del = await run(["session", "delete", a]);
+    assertEquals(del.code, 0, del.stderr);
+    assertEquals(await contentFiles(home), 1);
+    const kept = await run(["session", "artifacts", b, "--output", "json"]);
+    const art = JSON.parse(kept.stdout)[0].id;
+    assertEquals((await run(["session", "artifact", b, art])).stdout, "shared");
+
+    // Retention: the next session to open keeps only itself, and b's artifacts go with b.
+    await Deno.writeTextFile(`${home}/llmspell.toml`, "[sessions]\nmax_sessions = 1\n");
+    const c = await run(["exec", 'State.set("x", 1)']);
+    assertEquals(c.code, 0, c.stderr);
+    assertEquals((await run(["session", "artifacts", b])).code, 1);
+    assertEquals(await contentFiles(home), 0);
+
+    // --older-than too.
+    await Deno.remove(`${home}/llmspell.toml`);
+    await store("old");
+    assertEquals(await contentFiles(home), 1);
+    const old = await run(["session", "delete", "--older-than", "0d"]);
+    assertEquals(old.code, 0, old.stderr);
+    assertEquals(await contentFiles(home), 0);
   } finally {
     await Deno.remove(home, { recursive: true });
   }
