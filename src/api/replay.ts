@@ -5,7 +5,8 @@
  * other host calls (reads) go to a scratch in-memory database. `live` calls the real
  * services instead and reports where their answers differ from the record.
  *
- * A step is a record's sequence number, as `session show` prints it.
+ * A step is a record's sequence number, as `session show` prints it. A replay finds every
+ * divergence: the run goes on past each (see ReplayFunctions).
  *
  * @module
  */
@@ -13,7 +14,7 @@ import type { EngineOptions } from "../engine/protocol.ts";
 import type { ExecutionReport, HostDispatcher } from "../engine/host_link.ts";
 import { EncodedValues, type LuaValue } from "../engine/host_values.ts";
 import type { SessionRecord } from "../store/sessions.ts";
-import { HostError, results } from "./api.ts";
+import { results } from "./api.ts";
 import { HostFunctions, RECORDED } from "./host_functions.ts";
 import { valueFromJson, valueToJson } from "./value_text.ts";
 
@@ -41,6 +42,7 @@ function field(m: LuaValue, name: string): LuaValue {
 }
 
 const compact = (v: LuaValue) => valueToJson(v).replace(/\n\s*/g, " ");
+const show = (c: Call) => `${c.method}(${c.args.map(compact).join(", ")})`;
 
 /** A recorded host call, its values exact (integers and floats distinct). */
 export function recordedCall(r: SessionRecord): Call {
@@ -54,13 +56,24 @@ export function recordedCall(r: SessionRecord): Call {
   };
 }
 
-/** The host functions of a replay: recorded calls answered from the record, in order. */
+/**
+ * The host functions of a replay: recorded calls answered from the record, in order.
+ *
+ * A run that departs from the record goes on, so that every divergence is found, not only
+ * the first: a call with the same method but other arguments takes the recorded call's
+ * place; a call the record has later in the same execution skips the ones before it (each
+ * a divergence, "no call"); any other call is one the record does not have. A call that
+ * does not match is served as it is now (without --live, by the scratch database), since
+ * the recorded answer belongs to another call.
+ */
 export class ReplayFunctions implements HostDispatcher {
   readonly #inner: HostFunctions;
   readonly #calls: Call[];
   readonly #live: boolean;
   readonly #end: number;
   #next = 0;
+  /** The step of the execution running: its calls are the recorded ones before it. */
+  #execution = Infinity;
   readonly divergences: Divergence[] = [];
 
   constructor(
@@ -80,33 +93,54 @@ export class ReplayFunctions implements HostDispatcher {
     this.#end = opts.endStep;
   }
 
-  /** Skips the calls before `step` (a replay from a later step). */
-  skipTo(step: number): void {
-    while (this.#next < this.#calls.length && this.#calls[this.#next].seq < step) this.#next++;
+  /** The execution recorded at `step` starts: the calls it made are recorded before it. */
+  beginExecution(step: number): void {
+    this.#execution = step;
+  }
+
+  /** The recorded call at `i`, if the running execution made it. */
+  #recorded(i: number): Call | undefined {
+    const c = this.#calls[i];
+    return c && c.seq < this.#execution ? c : undefined;
   }
 
   dispatch(method: string, args: Uint8Array): Uint8Array | Promise<Uint8Array> {
     if (!RECORDED.has(method)) return this.#inner.dispatch(method, args);
     const values = new EncodedValues(args);
     const actual = Array.from({ length: values.length }, (_, i) => values.value(i));
-    const expected = this.#calls[this.#next];
     const shown = `${method}(${actual.map(compact).join(", ")})`;
-    if (
-      !expected || expected.method !== method ||
-      compact(expected.args) !== compact(actual)
-    ) {
-      const step = expected?.seq ?? this.#end + 1;
+    const same = (c: Call) => c.method === method && compact(c.args) === compact(actual);
+    let at = this.#next;
+    while (this.#recorded(at) && !same(this.#recorded(at)!)) at++;
+    const match = this.#recorded(at);
+    if (match) {
+      // The calls the run skipped to reach this one.
+      for (let i = this.#next; i < at; i++) this.#missed(this.#calls[i]);
+      this.#next = at + 1;
+      return this.#answer(method, args, match);
+    }
+    const expected = this.#recorded(this.#next);
+    if (expected && expected.method === method) {
+      this.#next++;
       this.divergences.push({
-        step,
+        step: expected.seq,
         kind: "call",
-        expected: expected
-          ? `${expected.method}(${expected.args.map(compact).join(", ")})`
-          : "no more calls",
+        expected: show(expected),
         actual: shown,
       });
-      throw new HostError(`replay: the run diverges from the record at step ${step}`);
+    } else {
+      this.divergences.push({
+        step: expected?.seq ?? Math.min(this.#execution, this.#end + 1),
+        kind: "call",
+        expected: "no call",
+        actual: shown,
+      });
     }
-    this.#next++;
+    return this.#inner.dispatch(method, args);
+  }
+
+  /** The answer to a call that matches the record. */
+  #answer(method: string, args: Uint8Array, expected: Call): Uint8Array | Promise<Uint8Array> {
     if (!this.#live) {
       // The write also reaches the scratch database, so that the run reads what it wrote;
       // the answer is the recorded one. A write the scratch database refuses (a session or
@@ -136,17 +170,15 @@ export class ReplayFunctions implements HostDispatcher {
     return r instanceof Uint8Array ? compare(r) : r.then(compare);
   }
 
-  /** A recorded call before `step` the run did not make: a divergence at it. */
-  missedBefore(step: number): boolean {
-    const expected = this.#calls[this.#next];
-    if (!expected || expected.seq >= step) return false;
-    this.divergences.push({
-      step: expected.seq,
-      kind: "call",
-      expected: `${expected.method}(${expected.args.map(compact).join(", ")})`,
-      actual: "no call",
-    });
-    return true;
+  #missed(c: Call): void {
+    this.divergences.push({ step: c.seq, kind: "call", expected: show(c), actual: "no call" });
+  }
+
+  /** The recorded calls before `step` the run did not make: a divergence at each. */
+  missedBefore(step: number): void {
+    while (this.#next < this.#calls.length && this.#calls[this.#next].seq < step) {
+      this.#missed(this.#calls[this.#next++]);
+    }
   }
 
   executed(_report: ExecutionReport): void {}

@@ -319,21 +319,25 @@ export function registerSessionCommands(program: Command): void {
         to,
         live: opts.live ?? false,
       });
-      const d = report.divergence;
+      const ds = report.divergences;
+      const executions = `${report.executions} execution${report.executions === 1 ? "" : "s"}`;
       print(
         ctx,
         report,
         () =>
-          d
-            ? `step ${d.step}: the replay diverges (${d.kind})\n  recorded: ${d.expected}\n  replayed: ${d.actual}`
-            : `replayed ${report.executions} execution${
-              report.executions === 1 ? "" : "s"
-            }: no divergence`,
+          ds.length
+            ? ds.map((d) =>
+              `step ${d.step}: the replay diverges (${d.kind})\n  recorded: ${d.expected}\n  replayed: ${d.actual}`
+            ).join("\n")
+            : `replayed ${executions}: no divergence`,
       );
-      if (d) {
+      if (ds.length) {
+        const steps = [...new Set(ds.map((d) => d.step))];
         throw new LlmspellError({
           code: "replay_diverged",
-          message: `the replay of session ${full} diverges from the record at step ${d.step}`,
+          message: `the replay of session ${full} diverges from the record at step${
+            steps.length === 1 ? "" : "s"
+          } ${steps.join(", ")}`,
           hint: `llmspell session show ${full.slice(0, 8)} shows the recorded steps`,
         });
       }

@@ -1,8 +1,8 @@
 /**
  * `llmspell session replay ID`: the session's executions run again on a fresh engine, with
- * every recorded outside call answered from the record (src/api/replay.ts), and the first
+ * every recorded outside call answered from the record (src/api/replay.ts), and every
  * place the new run differs from the record: a different call, a different answer
- * (`--live`) or a different output, at its step (a record's number in `session show`).
+ * (`--live`) or a different output, each at its step (a record's number in `session show`).
  */
 import type { Config } from "../config/mod.ts";
 import * as path from "../path.ts";
@@ -23,7 +23,8 @@ export interface ReplayOptions {
 export interface ReplayReport {
   session: string;
   executions: number;
-  divergence: Divergence | null;
+  /** In the order of their steps. */
+  divergences: Divergence[];
 }
 
 interface RecordedExecution {
@@ -36,7 +37,7 @@ interface RecordedExecution {
   exit_code?: number;
 }
 
-/** Runs `records` (the session `id`'s) again; the first divergence, if any. */
+/** Runs `records` (the session `id`'s) again; every divergence. */
 export async function replay(
   ctx: CliContext,
   config: Config,
@@ -54,24 +55,22 @@ export async function replay(
   const engine = new Engine();
   const fns = new ReplayFunctions(options, id, calls, { live: opts.live, endStep: last });
   engine.useHostFunctions(fns);
-  const report: ReplayReport = { session: id, executions: 0, divergence: null };
+  const report: ReplayReport = { session: id, executions: 0, divergences: [] };
   try {
     await engine.init(options);
     for (const r of executions) {
       const rec = JSON.parse(r.data) as RecordedExecution;
+      fns.beginExecution(r.seq);
       const got = await run(engine, { ...rec, code: await currentCode(ctx, rec) });
       report.executions++;
-      if (fns.divergences.length || fns.missedBefore(r.seq)) break;
+      fns.missedBefore(r.seq);
       const differs = compare(rec, got);
-      if (differs) {
-        fns.divergences.push({ step: r.seq, kind: "output", ...differs });
-        break;
-      }
+      if (differs) fns.divergences.push({ step: r.seq, kind: "output", ...differs });
     }
   } finally {
     engine.close();
   }
-  report.divergence = fns.divergences[0] ?? null;
+  report.divergences = fns.divergences.toSorted((a, b) => a.step - b.step);
   return report;
 }
 

@@ -1,7 +1,7 @@
 /**
  * `session replay` through the real CLI and a kernel: a recorded session replays with its
  * State calls answered from the record (no divergence, even though the database has moved
- * on); a changed script is reported at the step where its calls or output first differ;
+ * on); a changed script is reported at every step where its calls or output differ;
  * `--from-step`/`--to-step`; `--live` shows where the real services answer differently.
  */
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
@@ -15,7 +15,7 @@ print("n", n, State.get("k")[2])
 State.set("last", n)
 return n`;
 
-Deno.test("replay: a run replays deterministically; a changed script diverges at the right step", async () => {
+Deno.test("replay: a run replays deterministically; a changed script reports every divergence, each at its step", async () => {
   const home = await tempDir();
   const run: typeof cli = (args, opts) =>
     cli(args, { cwd: home, env: { LLMSPELL_HOME: home }, ...opts });
@@ -29,7 +29,7 @@ Deno.test("replay: a run replays deterministically; a changed script diverges at
 
     const ok = await run(["session", "replay", id, "--output", "json"]);
     assertEquals(ok.code, 0, ok.stderr);
-    assertEquals(JSON.parse(ok.stdout), { session: id, executions: 1, divergence: null });
+    assertEquals(JSON.parse(ok.stdout), { session: id, executions: 1, divergences: [] });
     assertEquals(
       (await run(["session", "replay", id])).stdout,
       "replayed 1 execution: no divergence\n",
@@ -37,20 +37,36 @@ Deno.test("replay: a run replays deterministically; a changed script diverges at
     // The replay touched nothing: the state is as the exec left it.
     assertEquals((await run(["state", "get", "n"])).stdout.trim(), "2");
 
-    // Steps: 1 state.set k, 2 state.increment, 3 state.set last, 4 the execution.
+    // Steps: 1 state.set k, 2 state.increment, 3 state.set last, 4 the execution. The run
+    // goes on past a divergence: the changed increment answers 3 now (not the recorded 2),
+    // which changes the printed line and the value stored under "last" too.
     await Deno.writeTextFile(
       `${home}/s.lua`,
       SCRIPT.replace('State.increment("n", 2)', 'State.increment("n", 3)'),
     );
     const call = await run(["session", "replay", id, "--output", "json"]);
     assertEquals(call.code, 1);
-    assertMatch(call.stderr, /diverges from the record at step 2/);
-    assertEquals(JSON.parse(call.stdout).divergence, {
-      step: 2,
-      kind: "call",
-      expected: 'state.increment(null, "n", 2)',
-      actual: 'state.increment(null, "n", 3)',
-    });
+    assertMatch(call.stderr, /diverges from the record at steps 2, 3, 4/);
+    assertEquals(JSON.parse(call.stdout).divergences, [
+      {
+        step: 2,
+        kind: "call",
+        expected: 'state.increment(null, "n", 2)',
+        actual: 'state.increment(null, "n", 3)',
+      },
+      {
+        step: 3,
+        kind: "call",
+        expected: 'state.set(null, "last", 2)',
+        actual: 'state.set(null, "last", 3)',
+      },
+      {
+        step: 4,
+        kind: "output",
+        expected: 'stdout "start\\nn\\t2\\t2.0\\n"',
+        actual: 'stdout "start\\nn\\t3\\t2.0\\n"',
+      },
+    ]);
 
     await Deno.writeTextFile(`${home}/s.lua`, SCRIPT.replace('print("n", n', 'print("N", n'));
     const out = await run(["session", "replay", id]);
@@ -65,16 +81,43 @@ Deno.test("replay: a run replays deterministically; a changed script diverges at
       ].join("\n"),
     );
 
+    // A call the record does not have, and later an output change: both, each at its
+    // step; the calls after the extra one still match the record.
+    await Deno.writeTextFile(
+      `${home}/s.lua`,
+      SCRIPT.replace("local n", 'State.set("extra", true) local n')
+        .replace('print("n", n', 'print("N", n'),
+    );
+    const extra = JSON.parse((await run(["session", "replay", id, "--output", "json"])).stdout);
+    assertEquals(
+      extra.divergences.map((
+        d: { step: number; expected: string; actual: string },
+      ) => [d.step, d.expected, d.actual.slice(0, 30)]),
+      [
+        [2, "no call", 'state.set(null, "extra", true)'],
+        [4, 'stdout "start\\nn\\t2\\t2.0\\n"', 'stdout "start\\nN\\t2\\t2.0\\n"'],
+      ],
+    );
+
     await Deno.writeTextFile(`${home}/s.lua`, SCRIPT.replace('State.set("last", n)', ""));
     const missed = JSON.parse((await run(["session", "replay", id, "--output", "json"])).stdout);
-    assertEquals([missed.divergence.step, missed.divergence.actual], [3, "no call"]);
+    assertEquals(
+      missed.divergences.map((d: { step: number; actual: string }) => [d.step, d.actual]),
+      [[3, "no call"]],
+    );
 
-    // --live calls the real State: increment answers 4, not the recorded 2.
+    // --live calls the real State: increment answers 4, not the recorded 2, and what
+    // follows from it differs too.
     await Deno.writeTextFile(`${home}/s.lua`, SCRIPT);
     const live = JSON.parse(
       (await run(["session", "replay", id, "--live", "--output", "json"])).stdout,
     );
-    assertEquals(live.divergence, { step: 2, kind: "result", expected: "2", actual: "4" });
+    assertEquals(live.divergences.map((d: { step: number; kind: string }) => [d.step, d.kind]), [
+      [2, "result"],
+      [3, "call"],
+      [4, "output"],
+    ]);
+    assertEquals(live.divergences[0], { step: 2, kind: "result", expected: "2", actual: "4" });
     assertEquals((await run(["session", "replay", id, "--from-step", "x"])).code, 2);
   } finally {
     await Deno.remove(home, { recursive: true });
@@ -115,8 +158,8 @@ Deno.test("replay: a kernel session's cells replay in order; --from-step and --t
     assertEquals((await cli(["state", "set", "a", "100"], { cwd: k.home, env })).code, 0);
     const all = await replay();
     assertEquals(
-      [all.code, all.report.executions, all.report.divergence],
-      [0, 4, null],
+      [all.code, all.report.executions, all.report.divergences],
+      [0, 4, []],
       all.stderr,
     );
     // Steps: 1 execution, 2 state.set, 3 execution, 4 state.increment, 5 execution, 6 execution.
