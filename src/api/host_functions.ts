@@ -77,6 +77,8 @@ export class HostFunctions implements HostContext, HostDispatcher {
   #abort = new AbortController();
   readonly #retention: EngineOptions["sessionRetention"];
   #store: Store | undefined;
+  /** The session's row exists. */
+  #opened = false;
 
   /**
    * `options.cwd` resolves a relative LLMSPELL_HOME. `sessionId` is the session's id (a
@@ -117,10 +119,24 @@ export class HostFunctions implements HostContext, HostDispatcher {
     // The session is recorded from here on: this is the engine's first host call that
     // needed the store.
     if (this.#record) {
-      store.sessions.open(this.sessionId);
+      this.#openSession(store);
       this.#prune(store);
     }
     return store;
+  }
+
+  /**
+   * Creates the session's row, unless done. On a full disk this fails; reads go on
+   * without it, and the next write (which needs it for its record) tries again.
+   */
+  #openSession(store: Store, required = false): void {
+    if (this.#opened) return;
+    try {
+      store.sessions.open(this.sessionId);
+      this.#opened = true;
+    } catch (e) {
+      if (required || !storeFailure(store.path, e)) throw e;
+    }
   }
 
   /** Retention (`[sessions] max_sessions`, `retention_days`): best effort, never fails a call. */
@@ -147,6 +163,7 @@ export class HostFunctions implements HostContext, HostDispatcher {
   #append(kind: "execution" | "host_call", data: () => string): void {
     if (!this.#record || !this.#store) return;
     try {
+      this.#openSession(this.#store, true);
       this.#store.sessions.record(this.sessionId, kind, data());
     } catch {
       // A full disk fails the next State call with a clear error; not the execution.
@@ -178,11 +195,16 @@ export class HostFunctions implements HostContext, HostDispatcher {
   dispatch(method: string, args: Uint8Array): Uint8Array | Promise<Uint8Array> {
     const fn = this.#methods.get(method);
     if (!fn) throw new HostError(`unknown host call '${method}'`);
-    // A failure of the database is the script's error, named for the function it called.
+    // A failure of the database is the script's error, named for the function it called,
+    // with its code and what to do.
     const fail = (e: unknown) => {
       const store = this.#store && storeFailure(this.#store.path, e);
       const label = method.replace(/^\w/, (c) => c.toUpperCase());
-      return new Error(store ? `${label}: ${errorMessage(store)}` : errorMessage(e));
+      return new Error(
+        store
+          ? `${label}: ${store.message} [${store.code}]${store.hint ? ` (${store.hint})` : ""}`
+          : errorMessage(e),
+      );
     };
     try {
       const values = new EncodedValues(args);
@@ -190,7 +212,10 @@ export class HostFunctions implements HostContext, HostDispatcher {
         // A synchronous write and its record commit together: one commit, and never one
         // without the other. An asynchronous call (a file, a request) is recorded when it
         // has succeeded.
-        const result = this.store().transaction(() => {
+        const store = this.store();
+        // Committed on its own, before: a write rolled back must not take the row along.
+        this.#openSession(store, true);
+        const result = store.transaction(() => {
           const r = fn(values, this);
           if (r instanceof Uint8Array) this.#recordCall(method, values, r);
           return r;

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { dirname } from "../path.ts";
 import { LlmspellError } from "../errors.ts";
 import { Migration, MIGRATIONS } from "./migrations.ts";
@@ -76,6 +76,8 @@ export class SqliteStore implements Store {
   #depth = 0;
   /** What runs once the outermost transaction commits, with the depth that asked. */
   #afterCommit: { depth: number; fn: () => void }[] = [];
+  /** Statements of transaction control by their SQL (see #run). */
+  readonly #control = new Map<string, StatementSync>();
   #state: StateRepository | undefined;
   #sessions: SessionRepository | undefined;
   #artifacts: ArtifactRepository | undefined;
@@ -121,26 +123,57 @@ export class SqliteStore implements Store {
   }
 
   transaction<T>(fn: () => T): T {
+    const outer = this.#depth === 0;
     const savepoint = `sp_${this.#depth}`;
     // IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout
     // instead of one failing with SQLITE_BUSY when it upgrades a read lock.
-    this.db.exec(this.#depth === 0 ? "BEGIN IMMEDIATE" : `SAVEPOINT ${savepoint}`);
+    this.#run(outer ? "BEGIN IMMEDIATE" : `SAVEPOINT ${savepoint}`);
     this.#depth++;
     let result: T;
     try {
       result = fn();
-      this.#depth--;
-      this.db.exec(this.#depth === 0 ? "COMMIT" : `RELEASE ${savepoint}`);
     } catch (e) {
       this.#depth--;
-      if (this.#depth === 0) this.db.exec("ROLLBACK");
-      else this.db.exec(`ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`);
-      // What the rolled-back part asked for must not happen.
-      this.#afterCommit = this.#afterCommit.filter((a) => a.depth <= this.#depth);
+      // A statement that failed on a full disk may have rolled the whole transaction back
+      // already: then there is nothing left to roll back.
+      if (this.db.isTransaction) {
+        if (outer) this.#run("ROLLBACK");
+        else {
+          this.#run(`ROLLBACK TO ${savepoint}`);
+          this.#run(`RELEASE ${savepoint}`);
+        }
+      }
+      this.#dropAfterCommit();
       throw e;
     }
-    if (this.#depth === 0) this.#runAfterCommit();
+    this.#depth--;
+    try {
+      this.#run(outer ? "COMMIT" : `RELEASE ${savepoint}`);
+    } catch (e) {
+      // A COMMIT that failed (a full disk) can leave the transaction open: end it, so
+      // that the connection stays usable and nothing of it is half written.
+      if (outer && this.db.isTransaction) this.#run("ROLLBACK");
+      this.#dropAfterCommit();
+      throw e;
+    }
+    if (outer) this.#runAfterCommit();
     return result;
+  }
+
+  /**
+   * Runs a statement of transaction control, prepared once: a prepared statement's error
+   * carries SQLite's result code (errcode), which `exec`'s does not, and storeFailure
+   * needs it to tell a full disk from a busy database.
+   */
+  #run(sql: string): void {
+    let stmt = this.#control.get(sql);
+    if (!stmt) this.#control.set(sql, stmt = this.db.prepare(sql));
+    stmt.run();
+  }
+
+  /** What a rolled-back part of a transaction asked for must not happen. */
+  #dropAfterCommit(): void {
+    this.#afterCommit = this.#afterCommit.filter((a) => a.depth <= this.#depth);
   }
 
   /** Runs `fn` once the transaction in progress has committed; at once outside of one. */

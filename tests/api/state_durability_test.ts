@@ -4,7 +4,7 @@
  * writes leaves a sound database holding every write it had acknowledged.
  */
 import { DatabaseSync } from "node:sqlite";
-import { assert, assertEquals } from "../helpers/assert.ts";
+import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { cli, cliCommand, tempDir } from "../helpers/cli.ts";
 import { until } from "../kernel/helpers.ts";
 
@@ -86,6 +86,96 @@ end`,
     const r = await cli(["exec", 'State.set("after", 1) print(#State.list())'], { cwd: home, env });
     assertEquals(r.code, 0, r.stderr);
   } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+/**
+ * Mounts a tmpfs of `size` at `dir` (CI runs as root: .ci/run). Not being able to is a
+ * failure, not a reason to skip: the full-disk path must be tested.
+ */
+async function mountSmallDisk(dir: string, size: string): Promise<void> {
+  if (Deno.uid() !== 0) {
+    throw new Error(
+      "the full-disk test mounts a small tmpfs and needs root (CI runs as root: .ci/run); run the tests as root",
+    );
+  }
+  const r = await new Deno.Command("mount", {
+    args: ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (r.code !== 0) {
+    throw new Error(
+      `mount -t tmpfs -o size=${size} failed (${new TextDecoder().decode(r.stderr).trim()}): ` +
+        "the full-disk test needs to mount a small tmpfs (root with CAP_SYS_ADMIN)",
+    );
+  }
+}
+
+Deno.test("State: a full disk is a clear error, and the database stays usable: reads work, earlier writes kept, writes work again once space is freed", async () => {
+  const home = await tempDir();
+  const disk = `${home}/disk`;
+  await Deno.mkdir(disk);
+  await mountSmallDisk(disk, "1m");
+  const env = { LLMSPELL_HOME: disk };
+  const run = (args: string[]) => cli(args, { cwd: home, env });
+  try {
+    const early = await run(["exec", 'State.set("early", "kept") State.set("n", 41)']);
+    assertEquals(early.code, 0, early.stderr);
+    // Room to give back later: the disk is full once the writes below have taken the rest.
+    await Deno.writeFile(`${disk}/ballast`, new Uint8Array(256 * 1024));
+
+    // Each write is logged after State.set returned: every logged one was acknowledged.
+    await Deno.writeTextFile(
+      `${home}/fill.lua`,
+      `for i = 1, 1e6 do
+  State.set("fill:" .. i, string.rep("x", 3000))
+  io.write(i, "\\n")
+end`,
+    );
+    const fill = await run(["run", "fill.lua"]);
+    assertEquals(fill.code, 1, fill.stdout.slice(-200));
+    assertMatch(
+      fill.stderr,
+      /fill\.lua:2: State\.set: the disk holding \S+llmspell\.db is full \(database or disk is full\) \[store_full\] \(free some space there: nothing was written, and the database is usable as it was\)/,
+    );
+    const acked = fill.stdout.split("\n").filter((l) => l !== "").map(Number);
+    assert(acked.length > 10, `only ${acked.length} writes before the disk was full`);
+
+    // Still full: reads work, a write fails the same clear way.
+    const read = await run(["exec", 'print(State.get("early"), State.get("n"), #State.list())']);
+    assertEquals([read.code, read.stdout], [0, `kept\t41\t${acked.length + 2}\n`], read.stderr);
+    const again = await run(["exec", 'State.set("more", string.rep("y", 100000))']);
+    assertEquals(again.code, 1);
+    assertMatch(again.stderr, /State\.set: the disk holding .* is full .*\[store_full\]/);
+    const cmd = await run(["state", "set", "more", `"${"y".repeat(100000)}"`]);
+    assertEquals(cmd.code, 1);
+    assertMatch(cmd.stderr, /^error: the disk holding .* is full .*\nhint: free some space there/);
+
+    // Space freed: writes work again, and nothing acknowledged was lost.
+    await Deno.remove(`${disk}/ballast`);
+    const after = await run([
+      "exec",
+      'State.set("after", 1) print(State.increment("n"), State.get("after"))',
+    ]);
+    assertEquals([after.code, after.stdout], [0, "42\t1\n"], after.stderr);
+    const db = new DatabaseSync(`${disk}/data/llmspell.db`);
+    try {
+      assertEquals(db.prepare("PRAGMA integrity_check").get()?.integrity_check, "ok");
+      const stored = new Set(
+        db.prepare("SELECT key FROM state WHERE scope = 'global'").all().map((r) =>
+          r.key as string
+        ),
+      );
+      const missing = acked.filter((i) => !stored.has(`fill:${i}`));
+      assertEquals(missing, [], "acknowledged writes missing");
+      assert(stored.has("early") && stored.has("after"));
+    } finally {
+      db.close();
+    }
+  } finally {
+    await new Deno.Command("umount", { args: [disk] }).output();
     await Deno.remove(home, { recursive: true });
   }
 });
