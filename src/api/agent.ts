@@ -121,10 +121,13 @@ async function failure(e: unknown): Promise<[LuaValue, LuaValue]> {
 class Stream {
   readonly abort = new AbortController();
   pending: string[] = [];
-  done: Uint8Array | undefined;
+  /** How it ended: ("done", outcome) or ("error", code, message). */
+  end: LuaValue[] | undefined;
   wake: (() => void) | undefined;
+  /** The pieces Lua took, in order, for the session record. */
+  readonly taken: LuaValue[] = [];
 
-  constructor(signal: AbortSignal) {
+  constructor(signal: AbortSignal, readonly record?: (results: LuaValue[]) => void) {
     if (signal.aborted) this.abort.abort();
     else signal.addEventListener("abort", () => this.abort.abort(), { once: true });
   }
@@ -134,19 +137,24 @@ class Stream {
     this.wake?.();
   }
 
-  finish(answer: Uint8Array): void {
-    this.done = answer;
+  finish(...end: LuaValue[]): void {
+    this.end = end;
     this.wake?.();
   }
 
   /** The text so far or the end; undefined when there is nothing yet. */
-  take(): Uint8Array | undefined {
+  take(): { results: Uint8Array; last: boolean } | undefined {
     if (this.pending.length > 0) {
-      const text = this.pending.join("");
+      const text = fromJson(this.pending.join(""));
       this.pending = [];
-      return results(luaString("text"), fromJson(text));
+      this.taken.push(text);
+      return { results: results(luaString("text"), text), last: false };
     }
-    return this.done;
+    if (!this.end) return undefined;
+    // Recorded as Lua took it (the pieces as they were joined), so a replay hands the
+    // callback the same pieces.
+    this.record?.([this.taken, ...this.end]);
+    return { results: results(...this.end), last: true };
   }
 }
 
@@ -183,19 +191,20 @@ export const AGENT_API: ApiModule = {
     },
     "llm.stream_start": async (args, ctx) => {
       const started = clock();
-      const call = chatCall(args.value(0));
+      const request = args.value(0);
+      const call = chatCall(request);
       const { chat } = await load();
       const id = nextStream++;
-      const s = new Stream(ctx.signal);
+      const s = new Stream(ctx.signal, ctx.beginCall("llm.stream", [request]));
       streamsOf(ctx).set(id, s);
       chat(ctx.llm.providers, env, call, s.abort.signal, (t) => s.push(t)).then(
-        (r) => s.finish(results(luaString("done"), outcome(r, started))),
+        (r) => s.finish(luaString("done"), outcome(r, started)),
         async (e) => {
           const [code, message] = await failure(e).catch((err) => [
             fromJson("invalid_response"),
             fromJson(String(err)),
           ]);
-          s.finish(results(luaString("error"), code, message));
+          s.finish(luaString("error"), code, message);
         },
       );
       return results(true, BigInt(id));
@@ -204,8 +213,8 @@ export const AGENT_API: ApiModule = {
       const [id, s] = streamArg(args, ctx);
       const ready = (): Uint8Array | undefined => {
         const r = s.take();
-        if (r && r === s.done) streamsOf(ctx).delete(id);
-        return r;
+        if (r?.last) streamsOf(ctx).delete(id);
+        return r?.results;
       };
       const now = ready();
       if (now) return now;
@@ -221,6 +230,7 @@ export const AGENT_API: ApiModule = {
     "llm.stream_close": (args, ctx) => {
       const [id, s] = streamArg(args, ctx);
       s.abort.abort();
+      s.record?.([s.taken, luaString("closed")]);
       streamsOf(ctx).delete(id);
       return results();
     },

@@ -39,6 +39,12 @@ export interface HostContext {
    * pass it on, so that an interrupt ends them at once. A fresh one after each interrupt.
    */
   readonly signal: AbortSignal;
+  /**
+   * Records an outside call that ends later (a streamed answer) at its place in the session
+   * now, before the calls made while it runs; the function returned writes its results once
+   * it has ended. Undefined when the session is not recorded.
+   */
+  beginCall(method: string, args: LuaValue[]): ((results: LuaValue[]) => void) | undefined;
 }
 
 /** The results of a call, encoded (a sequence, src/engine/host_values.ts). */

@@ -21,7 +21,7 @@ import {
   results,
 } from "./api.ts";
 import { API_MODULES } from "./registry.ts";
-import { EncodedValues } from "../engine/host_values.ts";
+import { EncodedValues, type LuaValue } from "../engine/host_values.ts";
 
 /** Host calls that reach outside Lua, recorded in the session. */
 export const RECORDED: ReadonlySet<string> = new Set([
@@ -36,9 +36,23 @@ export const RECORDED: ReadonlySet<string> = new Set([
   "artifact.store",
   "artifact.store_file",
   "artifact.delete",
+  // A model's answer, a built-in tool's result, and a Lua tool's call (its name, inputs and
+  // outputs, reported by the Tool global's Lua side); a streamed answer records itself
+  // (HostContext.beginCall).
+  "llm.chat",
+  "tool.invoke",
+  "tool.called",
 ]);
 /** The longest code an execution record keeps. */
 const RECORDED_CODE_CHARS = 64 * 1024;
+
+/** A host call's record: its method, arguments and results (exact JSON), or its error. */
+function callJson(method: string, args: LuaValue[], results: LuaValue[], error?: string): string {
+  const list = (vs: LuaValue[]) => vs.map((v) => valueToJson(v)).join(", ");
+  return `{"method": ${JSON.stringify(method)}, "args": [${list(args)}], "results": [${
+    list(results)
+  }]${error === undefined ? "" : `, "error": ${JSON.stringify(error)}`}}`;
+}
 
 /** Every module's host functions by method name, and `api.lua`: a global's Lua side. */
 function methodTable(): Map<string, HostFunction> {
@@ -221,10 +235,15 @@ export class HostFunctions implements HostContext, HostDispatcher {
           return r;
         });
         if (result instanceof Uint8Array) return result;
+        // A failure is recorded too (a tool that failed), so that a replay fails alike.
         return result.then((r) => {
           this.#recordCall(method, values, r);
           return r;
-        }).catch((e) => Promise.reject(fail(e)));
+        }, (e) => {
+          const err = fail(e);
+          this.#tryRecord(() => this.#recordCall(method, values, undefined, err.message));
+          return Promise.reject(err);
+        });
       }
       const result = fn(values, this);
       if (!(result instanceof Uint8Array)) return result.catch((e) => Promise.reject(fail(e)));
@@ -238,16 +257,39 @@ export class HostFunctions implements HostContext, HostDispatcher {
    * A host call that reached outside Lua, with its arguments and results (exact JSON), in
    * the call's transaction: a failure here fails the call.
    */
-  #recordCall(method: string, args: EncodedValues, result: Uint8Array): void {
-    const json = (values: EncodedValues) =>
-      Array.from({ length: values.length }, (_, i) => valueToJson(values.value(i))).join(", ");
+  #recordCall(
+    method: string,
+    args: EncodedValues,
+    result: Uint8Array | undefined,
+    error?: string,
+  ): void {
+    const values = (v: EncodedValues) => Array.from({ length: v.length }, (_, i) => v.value(i));
     this.store().sessions.record(
       this.sessionId,
       "host_call",
-      `{"method": ${JSON.stringify(method)}, "args": [${json(args)}], "results": [${
-        json(new EncodedValues(result))
-      }]}`,
+      callJson(method, values(args), result ? values(new EncodedValues(result)) : [], error),
     );
+  }
+
+  #tryRecord(fn: () => void): void {
+    try {
+      fn();
+    } catch {
+      // As #append: a record that cannot be written never fails the script.
+    }
+  }
+
+  beginCall(method: string, args: LuaValue[]): ((results: LuaValue[]) => void) | undefined {
+    if (!this.recording()) return undefined;
+    let seq: number | undefined;
+    this.#tryRecord(() => {
+      seq = this.store().sessions.record(this.sessionId, "host_call", callJson(method, args, []));
+    });
+    if (seq === undefined) return undefined;
+    return (results) =>
+      this.#tryRecord(() =>
+        this.#store?.sessions.update(this.sessionId, seq!, callJson(method, args, results))
+      );
   }
 
   close(outcome: "completed" | "failed" = "completed"): void {

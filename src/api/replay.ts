@@ -14,9 +14,19 @@ import type { EngineOptions } from "../engine/protocol.ts";
 import type { ExecutionReport, HostDispatcher } from "../engine/host_link.ts";
 import { EncodedValues, type LuaValue } from "../engine/host_values.ts";
 import type { SessionRecord } from "../store/sessions.ts";
-import { results } from "./api.ts";
+import { HostError, results } from "./api.ts";
 import { HostFunctions, RECORDED } from "./host_functions.ts";
-import { valueFromJson, valueToJson } from "./value_text.ts";
+import { valueFromJson } from "./value_text.ts";
+import {
+  ANSWERED_FROM_RECORD,
+  answerOf,
+  type Call,
+  callDifference,
+  compact,
+  ReplayStreams,
+  resultDifference,
+  STREAM_METHODS,
+} from "./replay_llm.ts";
 
 export interface Divergence {
   /** The recorded step where the run differs (the step after the last, for an extra call). */
@@ -24,13 +34,6 @@ export interface Divergence {
   kind: "call" | "result" | "output";
   expected: string;
   actual: string;
-}
-
-interface Call {
-  seq: number;
-  method: string;
-  args: LuaValue[];
-  results: LuaValue[];
 }
 
 function field(m: LuaValue, name: string): LuaValue {
@@ -41,18 +44,21 @@ function field(m: LuaValue, name: string): LuaValue {
   return null;
 }
 
-const compact = (v: LuaValue) => valueToJson(v).replace(/\n\s*/g, " ");
+/** A list of values; an empty one was written as `{}`. */
+const list = (v: LuaValue): LuaValue[] => Array.isArray(v) ? v : [];
 const show = (c: Call) => `${c.method}(${c.args.map(compact).join(", ")})`;
 
 /** A recorded host call, its values exact (integers and floats distinct). */
 export function recordedCall(r: SessionRecord): Call {
   const v = valueFromJson(r.data);
   const method = field(v, "method");
+  const error = field(v, "error");
   return {
     seq: r.seq,
     method: method instanceof Uint8Array ? new TextDecoder().decode(method) : "",
-    args: (field(v, "args") as LuaValue[] | null) ?? [],
-    results: (field(v, "results") as LuaValue[] | null) ?? [],
+    args: list(field(v, "args")),
+    results: list(field(v, "results")),
+    ...(error instanceof Uint8Array ? { error: new TextDecoder().decode(error) } : {}),
   };
 }
 
@@ -64,13 +70,16 @@ export function recordedCall(r: SessionRecord): Call {
  * place; a call the record has later in the same execution skips the ones before it (each
  * a divergence, "no call"); any other call is one the record does not have. A call that
  * does not match is served as it is now (without --live, by the scratch database), since
- * the recorded answer belongs to another call.
+ * the recorded answer belongs to another call; but a model call or a built-in tool's call
+ * that does not match fails (without --live): the record cannot answer it and a replay
+ * sends nothing.
  */
 export class ReplayFunctions implements HostDispatcher {
   readonly #inner: HostFunctions;
   readonly #calls: Call[];
   readonly #live: boolean;
   readonly #end: number;
+  readonly #streams: ReplayStreams;
   #next = 0;
   /** The step of the execution running: its calls are the recorded ones before it. */
   #execution = Infinity;
@@ -91,6 +100,13 @@ export class ReplayFunctions implements HostDispatcher {
     this.#calls = calls;
     this.#live = opts.live;
     this.#end = opts.endStep;
+    this.#streams = new ReplayStreams({
+      match: (method, args) => this.#match(method, args),
+      differs: (step, expected, actual) =>
+        this.divergences.push({ step, kind: "result", expected, actual }),
+      live: opts.live,
+      inner: (method, args) => this.#inner.dispatch(method, args),
+    });
   }
 
   /** The execution recorded at `step` starts: the calls it made are recorded before it. */
@@ -105,9 +121,25 @@ export class ReplayFunctions implements HostDispatcher {
   }
 
   dispatch(method: string, args: Uint8Array): Uint8Array | Promise<Uint8Array> {
+    if (STREAM_METHODS.has(method)) return this.#streams.dispatch(method, args);
     if (!RECORDED.has(method)) return this.#inner.dispatch(method, args);
     const values = new EncodedValues(args);
     const actual = Array.from({ length: values.length }, (_, i) => values.value(i));
+    const match = this.#match(method, actual);
+    if (match) return this.#answer(method, args, match);
+    if (this.#live || !ANSWERED_FROM_RECORD.has(method)) return this.#inner.dispatch(method, args);
+    // A Lua tool's report needs no answer; a model or a built-in tool would have to be asked.
+    if (method === "tool.called") return results();
+    throw new HostError(
+      `replay: ${method} is not in the record (a replay sends nothing; --live would send it)`,
+    );
+  }
+
+  /**
+   * The recorded call `method(actual)` matches, or undefined: the divergence is noted (the
+   * recorded call it takes the place of, or none).
+   */
+  #match(method: string, actual: LuaValue[]): Call | undefined {
     const shown = `${method}(${actual.map(compact).join(", ")})`;
     const same = (c: Call) => c.method === method && compact(c.args) === compact(actual);
     let at = this.#next;
@@ -117,7 +149,7 @@ export class ReplayFunctions implements HostDispatcher {
       // The calls the run skipped to reach this one.
       for (let i = this.#next; i < at; i++) this.#missed(this.#calls[i]);
       this.#next = at + 1;
-      return this.#answer(method, args, match);
+      return match;
     }
     const expected = this.#recorded(this.#next);
     if (expected && expected.method === method) {
@@ -125,8 +157,8 @@ export class ReplayFunctions implements HostDispatcher {
       this.divergences.push({
         step: expected.seq,
         kind: "call",
-        expected: show(expected),
-        actual: shown,
+        ...(callDifference(method, actual, expected) ??
+          { expected: show(expected), actual: shown }),
       });
     } else {
       this.divergences.push({
@@ -136,12 +168,14 @@ export class ReplayFunctions implements HostDispatcher {
         actual: shown,
       });
     }
-    return this.#inner.dispatch(method, args);
+    return undefined;
   }
 
   /** The answer to a call that matches the record. */
   #answer(method: string, args: Uint8Array, expected: Call): Uint8Array | Promise<Uint8Array> {
     if (!this.#live) {
+      // A model's answer or a tool's result: from the record alone, never sent.
+      if (ANSWERED_FROM_RECORD.has(method)) return answerOf(expected);
       // The write also reaches the scratch database, so that the run reads what it wrote;
       // the answer is the recorded one. A write the scratch database refuses (a session or
       // artifact that is not there) is answered from the record all the same.
@@ -156,14 +190,8 @@ export class ReplayFunctions implements HostDispatcher {
     const compare = (r: Uint8Array) => {
       const got = new EncodedValues(r);
       const now = Array.from({ length: got.length }, (_, i) => got.value(i));
-      if (compact(now) !== compact(expected.results)) {
-        this.divergences.push({
-          step: expected.seq,
-          kind: "result",
-          expected: expected.results.map(compact).join(", "),
-          actual: now.map(compact).join(", "),
-        });
-      }
+      const d = resultDifference(method, expected.results, now);
+      if (d) this.divergences.push({ step: expected.seq, kind: "result", ...d });
       return r;
     };
     const r = this.#inner.dispatch(method, args);

@@ -57,7 +57,7 @@ async function guarded<T>(fn: () => T | Promise<T>): Promise<T> {
 
 export const TOOL_LUA = String.raw`
 local call, Tool = ...
-local type, error, select, setmetatable = type, error, select, setmetatable
+local type, error, select, setmetatable, tostring = type, error, select, setmetatable, tostring
 
 local lua_tools = {}
 
@@ -108,7 +108,13 @@ function Tool.invoke(name, params)
   local fn = lua_tools[name]
   if fn then
     check(call("tool.validate", name, params))
-    return fn(params)
+    -- Called plainly (no pcall), so that its error keeps its traceback; the session records
+    -- the call (name, inputs, output) after what it did.
+    local result = fn(params)
+    if not call("tool.called", name, params, result) then
+      call("tool.called", name, tostring(params), "<" .. type(result) .. ">")
+    end
+    return result
   end
   return check(call("tool.invoke", name, params))
 end
@@ -172,6 +178,8 @@ export const TOOL_API: ApiModule = {
       await guarded(() => r.validate(name, toJson(args.value(1))));
       return results();
     },
+    // A Lua tool ran (Tool.invoke): nothing to do but be recorded in the session.
+    "tool.called": () => results(),
     "tool.invoke": async (args, ctx) => {
       const name = text(args, 0, "Tool.invoke: name");
       const r = await registry(ctx);

@@ -17,6 +17,7 @@ import type { CliContext } from "./context.ts";
 import { writeOut } from "../frontend/output.ts";
 import { contextOf, example, withGlobalOptions } from "./command.ts";
 import { toYaml } from "../yaml.ts";
+import { llmEntry } from "./session_llm_view.ts";
 import * as path from "../path.ts";
 
 function withStore<T>(ctx: CliContext, fn: (store: SqliteStore) => T): T {
@@ -62,6 +63,8 @@ function timelineEntry(r: SessionRecord): string {
   const time = r.at.slice(11, 23);
   const d = JSON.parse(r.data);
   if (r.kind === "host_call") {
+    const llm = llmEntry(`${String(r.seq).padStart(4)}  ${time}  `, d);
+    if (llm !== undefined) return llm;
     const args = (d.args as unknown[]).map((a) => JSON.stringify(a)).join(", ");
     const res = (d.results as unknown[]).map((a) => JSON.stringify(a)).join(", ");
     return `${String(r.seq).padStart(4)}  ${time}  call ${d.method}(${args})${
@@ -148,7 +151,9 @@ export function registerSessionCommands(program: Command): void {
 
   const show = withGlobalOptions(
     new Command("show")
-      .description("a session's timeline: each execution (code, output, result) and state write")
+      .description(
+        "a session's timeline: each execution (code, output, result), state write, LLM and tool call",
+      )
       .argument("<id>", "the session's id, or a unique start of it"),
   );
   example(show, "llmspell session show 3f2a9c1e", "llmspell session show 3f2a --output json");

@@ -59,6 +59,8 @@ export interface SessionRepository {
   open(id: string, details?: SessionDetails): void;
   /** Appends a record; its sequence number. */
   record(id: string, kind: SessionRecord["kind"], data: string): number;
+  /** Replaces a record's data (a call that ends after later records began: a stream). */
+  update(id: string, seq: number, data: string): void;
   setStatus(id: string, status: SessionStatus): void;
   /** Newest first. */
   list(filter?: SessionFilter): SessionRow[];
@@ -136,6 +138,11 @@ export class SqliteSessionRepository implements SessionRepository {
       this.#touch.run(now, id);
       return seq;
     });
+  }
+
+  update(id: string, seq: number, data: string): void {
+    this.#db.prepare("UPDATE session_records SET data = ? WHERE session = ? AND seq = ?")
+      .run(data, id, seq);
   }
 
   setStatus(id: string, status: SessionStatus): void {
