@@ -9,3 +9,4 @@ export * from "./migrations.ts";
 export * from "./state.ts";
 export * from "./sessions.ts";
 export * from "./artifacts.ts";
+export * from "./history.ts";

@@ -16,6 +16,7 @@ import { Migration, MIGRATIONS } from "./migrations.ts";
 import { SqliteStateRepository, type StateRepository } from "./state.ts";
 import { type SessionRepository, SqliteSessionRepository } from "./sessions.ts";
 import { type ArtifactRepository, SqliteArtifactRepository } from "./artifacts.ts";
+import { type HistoryRepository, SqliteHistoryRepository } from "./history.ts";
 
 /** A row of `schema_migrations`. */
 export interface AppliedMigration {
@@ -46,6 +47,8 @@ export interface Store {
   readonly sessions: SessionRepository;
   /** Artifacts: metadata here, content files beside the database (the Artifact global). */
   readonly artifacts: ArtifactRepository;
+  /** Jupyter history: kernel sessions and their stored cells (history_request, the REPL). */
+  readonly history: HistoryRepository;
   /** Closes the connection. Further calls fail. */
   close(): void;
 }
@@ -71,7 +74,7 @@ export interface OpenStoreOptions {
 /** `Store` on a local SQLite file through `node:sqlite`. */
 export class SqliteStore implements Store {
   readonly path: string;
-  /** The connection, for the modules that own tables (state, sessions, history…). */
+  /** The connection, for the repositories that own tables (state, sessions, history…). */
   readonly db: DatabaseSync;
   #depth = 0;
   /** What runs once the outermost transaction commits, with the depth that asked. */
@@ -81,6 +84,7 @@ export class SqliteStore implements Store {
   #state: StateRepository | undefined;
   #sessions: SessionRepository | undefined;
   #artifacts: ArtifactRepository | undefined;
+  #history: HistoryRepository | undefined;
 
   private constructor(path: string, db: DatabaseSync) {
     this.path = path;
@@ -208,6 +212,10 @@ export class SqliteStore implements Store {
       (fn) => this.transaction(fn),
       (fn) => this.afterCommit(fn),
     );
+  }
+
+  get history(): HistoryRepository {
+    return this.#history ??= new SqliteHistoryRepository(this.db);
   }
 
   close(): void {

@@ -11,11 +11,6 @@ export const KNOWN_DEBT: Debt = {
   edges: [
     { from: "src/engine/handle.ts", to: "src/debug/link.ts", why: ENGINE_DEBUG },
     { from: "src/engine/runtime.ts", to: "src/debug/worker_debugger.ts", why: ENGINE_DEBUG },
-    {
-      from: "src/kernel/history.ts",
-      to: "node:sqlite",
-      why: "kernel history reaches past the store interface into SqliteStore.db",
-    },
   ],
   cycles: [],
 };
