@@ -14,7 +14,7 @@ import type {
 import type { Header, JsonObject } from "../protocol/jupyter/wire.ts";
 import type { EngineSlot } from "./engine_slot.ts";
 import type { History } from "./history.ts";
-import type { KernelLogger } from "./kernel_options.ts";
+import type { Logger } from "../telemetry/log.ts";
 import type { Outbox } from "./outbox.ts";
 import { FairQueue } from "./queue.ts";
 import { type ClientRequest, str } from "./request.ts";
@@ -60,7 +60,7 @@ export interface ExecutionQueueOptions {
   out: Outbox;
   engines: EngineSlot;
   stdin: StdinBroker;
-  log: KernelLogger;
+  log: Logger;
   /** KernelOptions.coalesceStreams. */
   coalesceStreams: boolean;
   /** Where executions are recorded (opened at the first need). */

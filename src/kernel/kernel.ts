@@ -14,6 +14,7 @@
 import type { Engine } from "../engine/handle.ts";
 import type { EngineOptions } from "../engine/protocol.ts";
 import type { Message } from "../protocol/jupyter/wire.ts";
+import { type Logger, SILENT_LOGGER } from "../telemetry/log.ts";
 import { debugUnavailableReply } from "./debugger_info.ts";
 import { EngineSlot } from "./engine_slot.ts";
 import { ExecutionQueue } from "./execution_queue.ts";
@@ -23,7 +24,6 @@ import { DEBUG_DISABLED, KernelDebugger } from "./kernel_debugger.ts";
 import { kernelInfo, usageReply } from "./kernel_info.ts";
 import {
   INTERRUPT_GRACE_MS,
-  type KernelLogger,
   type KernelOptions,
   type KernelStats,
   type KernelTransport,
@@ -40,13 +40,11 @@ const STOPS: Record<Stop, string> = {
   timeout: "stop at its time limit",
 };
 
-const silentLogger: KernelLogger = { debug() {}, info() {}, warn() {} };
-
 export class Kernel {
   readonly kernelId: string;
   readonly session: string;
   readonly #options: KernelOptions;
-  readonly #log: KernelLogger;
+  readonly #log: Logger;
   readonly #out: Outbox;
   readonly #engines: EngineSlot;
   readonly #cells: ExecutionQueue;
@@ -73,7 +71,7 @@ export class Kernel {
     this.kernelId = options.kernelId;
     this.#startedAt = options.startedAt ?? new Date();
     this.session = options.session ?? crypto.randomUUID();
-    this.#log = options.logger ?? silentLogger;
+    this.#log = options.logger ?? SILENT_LOGGER;
     this.#out = new Outbox(transport, this.session, options.byteExact === true);
     this.#stdin = new StdinBroker(this.#out, this.#log);
     this.#engines = new EngineSlot({

@@ -4,6 +4,7 @@
 import type { Engine } from "../engine/handle.ts";
 import type { EngineOptions } from "../engine/protocol.ts";
 import type { JsonObject, Message } from "../protocol/jupyter/wire.ts";
+import type { Logger } from "../telemetry/log.ts";
 import type { History } from "./history.ts";
 import type { Channel } from "./request.ts";
 
@@ -15,15 +16,8 @@ export interface KernelTransport {
   publish(message: Message): void;
   /** True if a client with these identities is connected on stdin. */
   stdinAvailable(identities: Uint8Array[]): boolean;
-  /** Holds IOPub's writes (true) until released (false); see Kernel #drain. Optional. */
+  /** Holds IOPub's writes (true) until released (false); see ExecutionQueue #drain. Optional. */
   holdIopub?(on: boolean): void;
-}
-
-/** Diagnostics of the kernel (dropped messages, client errors). */
-export interface KernelLogger {
-  debug(msg: string): void;
-  info(msg: string): void;
-  warn(msg: string): void;
 }
 
 export interface KernelOptions {
@@ -56,7 +50,8 @@ export interface KernelOptions {
   byteExact?: boolean;
   /** Coalesce stream output into fewer messages (service mode). */
   coalesceStreams?: boolean;
-  logger?: KernelLogger;
+  /** Diagnostics of the kernel (dropped messages, client errors); silent by default. */
+  logger?: Logger;
   /** The engine to use first (a prestarted one); later engines are made with `new`. */
   engine?: Engine;
   /** Ports etc. for connect_request. */

@@ -18,7 +18,7 @@ import {
   type SocketOptions,
   type ZmtpSocket,
 } from "../protocol/zmtp/mod.ts";
-import { keyOf } from "../protocol/zmtp/socket.ts";
+import { keyOf } from "../protocol/zmtp/socket_api.ts";
 import {
   type ChannelName,
   CHANNELS,
@@ -26,7 +26,8 @@ import {
   endpointOf,
 } from "../protocol/jupyter/connection.ts";
 import { Kernel } from "./kernel.ts";
-import type { KernelLogger, KernelOptions, KernelTransport } from "./kernel_options.ts";
+import { type Logger, loggerOf } from "../telemetry/log.ts";
+import type { KernelOptions, KernelTransport } from "./kernel_options.ts";
 import type { Channel } from "./request.ts";
 
 /** Limits on peers, from the `[kernel]` configuration (schema.ts says what each means). */
@@ -47,7 +48,7 @@ export interface ServerOptions extends Omit<KernelOptions, "connectInfo"> {
   /** First port when ports are 0 (tcp). 0: any free ports. */
   portBase?: number;
   limits: TransportLimits;
-  logger: KernelLogger;
+  logger: Logger;
 }
 
 /** Refused messages and dropped peers are logged, at most this many lines per second each. */
@@ -93,7 +94,7 @@ function openFileLimit(): number | null {
 }
 
 /** Socket options every kernel socket shares: limits, heartbeats, the budget, logging. */
-function socketOptions(limits: TransportLimits, log: KernelLogger): SocketOptions {
+function socketOptions(limits: TransportLimits, log: Logger): SocketOptions {
   const peerLog = new LineLimiter(
     (m) => log.warn(`kernel: ${m}`),
     WARN_LINES_PER_S,
@@ -109,7 +110,7 @@ function socketOptions(limits: TransportLimits, log: KernelLogger): SocketOption
     );
   }
   return {
-    logger: { debug: (m) => log.debug(m), warn: (m) => peerLog.line(m) },
+    logger: loggerOf({ debug: (m) => log.debug(m), warn: (m) => peerLog.line(m) }),
     maxPeers,
     maxFrameSize: limits.maxMessageBytes,
     maxMessageSize: limits.maxMessageBytes,
@@ -125,7 +126,7 @@ export class KernelServer implements KernelTransport {
   readonly connection: ConnectionInfo;
   readonly #signer: Signer;
   readonly #guard = new ReplayGuard();
-  readonly #log: KernelLogger;
+  readonly #log: Logger;
   readonly #shell: RouterSocket;
   readonly #control: RouterSocket;
   readonly #stdin: RouterSocket;

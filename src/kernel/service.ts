@@ -8,7 +8,7 @@ import type { EngineOptions } from "../engine/protocol.ts";
 import { LlmspellError } from "../errors.ts";
 import { newKey } from "../protocol/jupyter/sign.ts";
 import type { SqliteStore } from "../store/mod.ts";
-import { enabled } from "../telemetry/log.ts";
+import { enabled, type Logger, type TraceLevel } from "../telemetry/log.ts";
 import {
   CHANNELS,
   type ConnectionInfo,
@@ -20,7 +20,6 @@ import {
   writeConnectionFile,
 } from "../protocol/jupyter/connection.ts";
 import { History } from "./history.ts";
-import type { KernelLogger } from "./kernel_options.ts";
 import {
   claimableId,
   connectionPath,
@@ -59,14 +58,14 @@ export interface ServiceOptions {
   onReady?: (id: string, connectionFile: string, info: ConnectionInfo) => void;
 }
 
-type Logger = KernelLogger & { error(message: string): void; close(): void };
+type FileLogger = Logger & { close(): void };
 
 /** A logger to a file (daemon) or stderr, honouring --trace. */
-export function kernelLogger(file?: string): Logger {
+export function kernelLogger(file?: string): FileLogger {
   const enc = new TextEncoder();
   let fd: Deno.FsFile | undefined;
   if (file) fd = Deno.openSync(file, { append: true, create: true, mode: 0o600 });
-  const line = (level: "debug" | "info" | "warn" | "error", msg: string) => {
+  const line = (level: Exclude<TraceLevel, "off">, msg: string) => {
     if (!enabled(level)) return;
     const text = `${new Date().toISOString()} [${level}] ${msg}\n`;
     try {
@@ -80,6 +79,7 @@ export function kernelLogger(file?: string): Logger {
     info: (m) => line("info", m),
     warn: (m) => line("warn", m),
     error: (m) => line("error", m),
+    trace: (m) => line("trace", m),
     close: () => fd?.close(),
   };
 }
@@ -101,7 +101,7 @@ export async function runKernelService(opts: ServiceOptions): Promise<number> {
 }
 
 /** Why a kernel did not start, as `[error]` lines (the last one `hint: …`). */
-function logFailure(log: Logger, e: unknown): void {
+function logFailure(log: FileLogger, e: unknown): void {
   const message = e instanceof Error ? e.message : String(e);
   for (const line of message.split("\n")) log.error(line);
   if (e instanceof LlmspellError && e.hint) log.error(`hint: ${e.hint}`);
@@ -109,7 +109,7 @@ function logFailure(log: Logger, e: unknown): void {
 
 async function serve(
   opts: ServiceOptions,
-  log: Logger,
+  log: FileLogger,
   resumed: ResumeState | undefined,
 ): Promise<number> {
   const paths = resolvePaths(opts.env, opts.cwd);

@@ -5,7 +5,7 @@
  */
 import type { Engine } from "../engine/handle.ts";
 import type { Header } from "../protocol/jupyter/wire.ts";
-import type { KernelLogger } from "./kernel_options.ts";
+import type { Logger } from "../telemetry/log.ts";
 import type { Outbox } from "./outbox.ts";
 import { type ClientRequest, str } from "./request.ts";
 
@@ -17,10 +17,10 @@ interface InputWait {
 
 export class StdinBroker {
   readonly #out: Outbox;
-  readonly #log: KernelLogger;
+  readonly #log: Logger;
   #wait: InputWait | undefined;
 
-  constructor(out: Outbox, log: KernelLogger) {
+  constructor(out: Outbox, log: Logger) {
     this.#out = out;
     this.#log = log;
   }

@@ -25,10 +25,40 @@ function emit(level: Exclude<TraceLevel, "off">, msg: string): void {
   Deno.stderr.writeSync(encoder.encode(`[${level}] ${msg}\n`));
 }
 
-export const log = {
+/**
+ * Where diagnostics go, one line per call, by level: the one logger shape of llmspell (the CLI's
+ * `log` below, the kernel's log file, the ZMTP sockets' peer diagnostics). What a line looks
+ * like and whether a level is shown is the logger's choice.
+ */
+export interface Logger {
+  error(msg: string): void;
+  warn(msg: string): void;
+  info(msg: string): void;
+  debug(msg: string): void;
+  trace(msg: string): void;
+}
+
+/** To stderr as `[level] msg`, at the `--trace` level. */
+export const log: Logger = {
   error: (msg: string) => emit("error", msg),
   warn: (msg: string) => emit("warn", msg),
   info: (msg: string) => emit("info", msg),
   debug: (msg: string) => emit("debug", msg),
   trace: (msg: string) => emit("trace", msg),
 };
+
+function drop(_msg: string): void {}
+
+/** A logger of the levels `lines` gives; the other levels drop their lines. */
+export function loggerOf(lines: Partial<Logger>): Logger {
+  return {
+    error: lines.error ?? drop,
+    warn: lines.warn ?? drop,
+    info: lines.info ?? drop,
+    debug: lines.debug ?? drop,
+    trace: lines.trace ?? drop,
+  };
+}
+
+/** Drops every line. */
+export const SILENT_LOGGER: Logger = loggerOf({});

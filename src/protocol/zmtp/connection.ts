@@ -30,18 +30,8 @@ import {
 } from "./wire.ts";
 import type { BudgetHolder, ByteBudget } from "./budget.ts";
 import { Deque } from "./queue.ts";
-
-/** Minimal logger. */
-export interface ZmtpLogger {
-  /** Receives one debug line. */
-  debug(msg: string): void;
-  /**
-   * Receives a line about a peer dropped for going over a limit (size, budget, count,
-   * eviction). Absent: such lines go to `debug`. Peers control how often this is called:
-   * rate-limit it when it reaches a file.
-   */
-  warn?(msg: string): void;
-}
+import { OutQueue } from "./out_queue.ts";
+import type { Logger } from "../../telemetry/log.ts";
 
 /** Settings a connection inherits from its socket. */
 export interface ConnectionConfig {
@@ -55,7 +45,12 @@ export interface ConnectionConfig {
   handshakeTimeoutMs: number;
   /** Shared budget for what untrusted peers buffer; null: no accounting. */
   budget: ByteBudget | null;
-  logger: ZmtpLogger;
+  /**
+   * Peer diagnostics: `debug` for errors and disconnects, `warn` for a peer dropped for going
+   * over a limit (size, budget, count, eviction). Peers control how often `warn` is called:
+   * rate-limit it when it reaches a file.
+   */
+  logger: Logger;
 }
 
 /** Callbacks into the owning socket. */
@@ -70,18 +65,7 @@ export interface ConnectionHooks {
   closed(c: Connection, reason: string, wasReady: boolean): void;
 }
 
-const KIND_DATA = 0;
-const KIND_COMMAND = 1;
-const KIND_RAW = 2;
-interface OutItem {
-  kind: number;
-  frames: Uint8Array[];
-}
-
 const READ_SIZE = 256 * 1024;
-const SCRATCH_SIZE = 64 * 1024;
-const INLINE_MAX = 256 * 1024;
-const BATCH_BYTES = 1024 * 1024;
 const EMPTY = new Uint8Array(0);
 /**
  * Frames per multipart message; far above any real protocol, bounds what empty frames (which
@@ -139,9 +123,7 @@ export class Connection implements BudgetHolder {
   private readonly decoder: FrameDecoder;
   private current: Uint8Array[] = [];
   private currentBytes = 0;
-  private outQ = new Deque<OutItem>();
-  private outCount = 0;
-  private scratchBuf: Uint8Array | null = null;
+  private readonly outQ = new OutQueue();
   private writerRun: Promise<void> | null = null;
   /** While held, sends are queued and written together when released (see hold). */
   private held = false;
@@ -179,7 +161,7 @@ export class Connection implements BudgetHolder {
 
   /** Data messages queued for writing. */
   get outLength(): number {
-    return this.outCount;
+    return this.outQ.messages;
   }
 
   /** Sends greeting and READY at once (NULL needs no round trip) and starts reading. */
@@ -190,7 +172,8 @@ export class Connection implements BudgetHolder {
     const ready = encodeCommandBody("READY", encodeMetadata(props));
     const readyFrame = new Uint8Array(headerSize(ready.length) + ready.length);
     readyFrame.set(ready, writeFrameHeader(readyFrame, 0, FLAG_COMMAND, ready.length));
-    this.enqueue({ kind: KIND_RAW, frames: [encodeGreeting(false), readyFrame] });
+    this.outQ.pushRaw([encodeGreeting(false), readyFrame]);
+    this.queued();
     if (this.cfg.handshakeTimeoutMs > 0) {
       this.handshakeTimer = setTimeout(
         () => this.close("handshake timeout"),
@@ -203,14 +186,15 @@ export class Connection implements BudgetHolder {
   /** Queues a data message. The frames are not copied: do not mutate them afterwards. */
   send(frames: Uint8Array[]): void {
     if (this.state === "closed") return;
-    this.outCount++;
-    this.enqueue({ kind: KIND_DATA, frames });
+    this.outQ.pushData(frames);
+    this.queued();
   }
 
   /** Queues a command frame; commands bypass the high-water mark. */
   sendCommand(name: string, data?: Uint8Array): void {
     if (this.state === "closed") return;
-    this.enqueue({ kind: KIND_COMMAND, frames: [encodeCommandBody(name, data)] });
+    this.outQ.pushCommand(encodeCommandBody(name, data));
+    this.queued();
   }
 
   /** Stops reading from the peer (TCP backpressure) until `resumeRead`. */
@@ -252,8 +236,7 @@ export class Connection implements BudgetHolder {
   /** Closes the connection for going over a limit, with a warning line. */
   evict(reason: string): void {
     if (this.state === "closed") return;
-    const warn = this.cfg.logger.warn ?? this.cfg.logger.debug;
-    warn.call(this.cfg.logger, `zmtp ${this.label}: dropped: ${reason}`);
+    this.cfg.logger.warn(`zmtp ${this.label}: dropped: ${reason}`);
     this.close(`dropped: ${reason}`);
   }
 
@@ -283,7 +266,6 @@ export class Connection implements BudgetHolder {
       // Already closed by the runtime.
     }
     this.outQ.clear();
-    this.outCount = 0;
     this.resumeRead();
     this.hooks.closed(this, reason, wasReady);
   }
@@ -304,9 +286,8 @@ export class Connection implements BudgetHolder {
     if (!on && this.outQ.length > 0) this.startWriter();
   }
 
-  /** Queues an item and schedules the writer (unless held). */
-  private enqueue(item: OutItem): void {
-    this.outQ.push(item);
+  /** Something was queued: schedules the writer (unless held). */
+  private queued(): void {
     if (!this.held) this.startWriter();
   }
 
@@ -542,7 +523,7 @@ export class Connection implements BudgetHolder {
         this.outQ.length > 0 && this.state !== "closed" &&
         (!this.held || this.closeAfterFlush !== null)
       ) {
-        const parts = this.buildBatch();
+        const parts = this.outQ.nextBatch();
         for (const p of parts) {
           let off = 0;
           while (off < p.length) off += await this.conn.write(off === 0 ? p : p.subarray(off));
@@ -555,61 +536,5 @@ export class Connection implements BudgetHolder {
     } finally {
       this.writerRun = null;
     }
-  }
-
-  /**
-   * Encodes queued items into as few writes as possible: every async write costs far more than
-   * copying a few hundred KiB, so headers and bodies up to INLINE_MAX go into one buffer (the
-   * reusable scratch when it fits). Only larger bodies are written from the caller's memory.
-   */
-  private buildBatch(): Uint8Array[] {
-    const items: OutItem[] = [];
-    let copyBytes = 0;
-    let total = 0;
-    while (this.outQ.length > 0 && total < BATCH_BYTES) {
-      const item = this.outQ.shift()!;
-      if (item.kind === KIND_DATA) this.outCount--;
-      items.push(item);
-      for (const f of item.frames) {
-        const h = item.kind === KIND_RAW ? 0 : headerSize(f.length);
-        copyBytes += h + (f.length <= INLINE_MAX ? f.length : 0);
-        total += h + f.length;
-      }
-    }
-    let out: Uint8Array;
-    if (copyBytes > SCRATCH_SIZE) {
-      out = new Uint8Array(copyBytes);
-    } else {
-      // Grown to what this peer's writes need: most peers only ever get a greeting and PONGs,
-      // and 64 KiB for each of a thousand idle peers was most of a flooded kernel's memory.
-      if (!this.scratchBuf || this.scratchBuf.length < copyBytes) {
-        this.scratchBuf = new Uint8Array(Math.min(SCRATCH_SIZE, Math.max(512, 2 * copyBytes)));
-      }
-      out = this.scratchBuf;
-    }
-    const parts: Uint8Array[] = [];
-    let start = 0;
-    let pos = 0;
-    for (const item of items) {
-      const frames = item.frames;
-      const last = frames.length - 1;
-      for (let i = 0; i <= last; i++) {
-        const f = frames[i];
-        if (item.kind !== KIND_RAW) {
-          const flags = item.kind === KIND_COMMAND ? FLAG_COMMAND : i < last ? FLAG_MORE : 0;
-          pos = writeFrameHeader(out, pos, flags, f.length);
-        }
-        if (f.length <= INLINE_MAX) {
-          out.set(f, pos);
-          pos += f.length;
-        } else {
-          if (pos > start) parts.push(out.subarray(start, pos));
-          parts.push(f);
-          start = pos;
-        }
-      }
-    }
-    if (pos > start) parts.push(out.subarray(start, pos));
-    return parts;
   }
 }

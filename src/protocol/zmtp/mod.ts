@@ -12,7 +12,7 @@
  */
 
 export { ByteBudget } from "./budget.ts";
-export type { Connection, ZmtpLogger } from "./connection.ts";
+export type { Connection } from "./connection.ts";
 export { type Endpoint, formatEndpoint, parseEndpoint } from "./endpoint.ts";
 export type {
   BoundEndpoint,
@@ -21,7 +21,7 @@ export type {
   PeerEvent,
   PeerInfo,
   SocketOptions,
-} from "./socket.ts";
+} from "./socket_api.ts";
 export { ZmtpSocket } from "./socket.ts";
 export {
   DealerSocket,

@@ -1,6 +1,7 @@
 /** The six socket types, with libzmq semantics. */
 
 import type { Connection } from "./connection.ts";
+import { ZmtpSocket } from "./socket.ts";
 import {
   closedError,
   type Frame,
@@ -8,8 +9,7 @@ import {
   type SocketOptions,
   stateError,
   toFrames,
-  ZmtpSocket,
-} from "./socket.ts";
+} from "./socket_api.ts";
 import type { SocketType } from "./wire.ts";
 
 const EMPTY = new Uint8Array(0);

@@ -13,6 +13,7 @@ import {
   type SocketOptions,
 } from "../../../src/protocol/zmtp/mod.ts";
 import { FLAG_COMMAND } from "../../../src/protocol/zmtp/wire.ts";
+import { loggerOf } from "../../../src/telemetry/log.ts";
 import { td, te, within } from "./helpers.ts";
 import { concat, RawPeer } from "./raw.ts";
 
@@ -30,13 +31,13 @@ function logs(): Logs & { logger: NonNullable<SocketOptions["logger"]> } {
   return {
     warn,
     debug,
-    logger: {
+    logger: loggerOf({
       debug: (m) => debug.push(m),
       warn: (m) => {
         warn.push(m);
         for (const w of [...watchers]) w();
       },
-    },
+    }),
     waitWarn: (text) =>
       within(
         new Promise<string>((resolve) => {

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { DealerSocket, RouterSocket, type SocketOptions } from "../../../src/protocol/zmtp/mod.ts";
 import { encodeGreeting, FLAG_COMMAND, utf8 } from "../../../src/protocol/zmtp/wire.ts";
+import { loggerOf } from "../../../src/telemetry/log.ts";
 import { nextEvent, td, within, withPeer } from "./helpers.ts";
 import { concat, RawPeer } from "./raw.ts";
 
@@ -22,14 +23,14 @@ interface Fixture {
 async function fixture(opts: SocketOptions = {}): Promise<Fixture> {
   const logs: string[] = [];
   const watchers = new Set<() => void>();
+  const line = (m: string) => {
+    logs.push(m);
+    for (const w of [...watchers]) w();
+  };
   const router = new RouterSocket({
     ...opts,
-    logger: {
-      debug(m) {
-        logs.push(m);
-        for (const w of [...watchers]) w();
-      },
-    },
+    // Every peer diagnostic, dropped peers (warn) included.
+    logger: loggerOf({ debug: line, warn: line }),
   });
   const { endpoint } = await router.bind("tcp://127.0.0.1:0");
   const serving = (async () => {
