@@ -9,6 +9,7 @@
  * @module
  */
 import { ProviderError, type ResolvedProvider } from "./types.ts";
+import { enabled, log } from "../telemetry/log.ts";
 
 /** First backoff delay; doubled at each retry, with full jitter. */
 const BASE_DELAY_MS = 500;
@@ -166,6 +167,10 @@ export async function postJson(
         release();
       };
       arm();
+      // The URL and the body, never the headers (they carry the key).
+      log.debug(`llm: ${p.name}: POST ${url} (attempt ${attempt + 1}, ${payload.length} bytes)`);
+      if (enabled("trace")) log.trace(`llm: ${p.name}: request ${payload}`);
+      const sent = performance.now();
       let res: Response;
       try {
         res = await fetch(url, {
@@ -188,6 +193,9 @@ export async function postJson(
           `${p.name}: cannot reach ${new URL(url).origin}: ${why}`,
         );
       }
+      log.debug(
+        `llm: ${p.name}: HTTP ${res.status} after ${Math.round(performance.now() - sent)} ms`,
+      );
       if (res.ok) {
         return { response: res, alive: arm, done: finish, aborted: () => reason };
       }

@@ -57,8 +57,22 @@ export async function chat(
     throw new ProviderError("config", `${p.name}: no model named and no default_model set`);
   }
   const { provider: _p, model: _m, ...rest } = call;
-  const result = await APIS[p.type].chat(p, { ...rest, model }, signal, onText);
+  let result: ChatResult;
+  try {
+    result = await APIS[p.type].chat(p, { ...rest, model }, signal, onText);
+  } catch (e) {
+    throw e instanceof ProviderError ? withoutKey(e, p.apiKey) : e;
+  }
   return { ...result, provider: p.name, cost_usd: costOf(p, result.model, result.usage) };
+}
+
+/**
+ * The error with the key masked: a server may quote the key it refused in its message
+ * (OpenAI's 401 quotes part of it), and the message goes to the script, logs and the session.
+ */
+function withoutKey(e: ProviderError, key: string | undefined): ProviderError {
+  if (!key || !e.message.includes(key)) return e;
+  return new ProviderError(e.code, e.message.replaceAll(key, "[key]"), e.status);
 }
 
 export interface ProviderInfo {
