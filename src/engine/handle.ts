@@ -4,6 +4,7 @@
  */
 import { WORKER_URL } from "./assets.ts";
 import { createRingBuffer, RingReader, type StreamChunk } from "./output_ring.ts";
+import { type EngineEvent, RingEvents } from "./ring_events.ts";
 import {
   Control,
   type EngineOptions,
@@ -28,18 +29,7 @@ import { EXECUTION_OUTPUT_BYTES, type HostDispatcher, hostProvider } from "./hos
 import type { HostServer } from "./host_server.ts";
 import { encodeText } from "../byte_string.ts";
 
-export type EngineEvent =
-  | { type: "stream"; name: "stdout" | "stderr"; data: Uint8Array }
-  | { type: "result"; values: string[]; types: string[]; json?: string[] }
-  | { type: "error"; error: LuaErrorInfo }
-  | { type: "exit"; code: number }
-  /** display(): a MIME bundle (binary types base64-encoded, JSON types parsed). */
-  | { type: "display"; data: Record<string, unknown>; metadata: Record<string, unknown> }
-  | { type: "clear_output"; wait: boolean }
-  /** io.read or input() wants a line: answer with `provideInput` (stdin "kernel"). */
-  | { type: "input"; prompt: string; password: boolean };
-
-const textDecoder = new TextDecoder();
+export type { EngineEvent } from "./ring_events.ts";
 
 /** A running or queued chunk: its events in order, as an async iterable, and its id. */
 export type Execution = AsyncGenerator<EngineEvent> & { readonly id: number };
@@ -102,8 +92,8 @@ export class Engine {
    */
   readonly #pending: Pending[] = [];
   readonly #queries = new Map<number, (a: QueryAnswer) => void>();
-  /** Parts of a long JSON record (RingRecord.part), until the record itself. */
-  #parts: Uint8Array[] = [];
+  /** Decodes the output ring's records. */
+  readonly #records = new RingEvents();
   #ready: Promise<void> | undefined;
   #onReady: { resolve: () => void; reject: (e: Error) => void } | undefined;
   #fatal: Error | undefined;
@@ -370,12 +360,17 @@ export class Engine {
   /** A ring record goes to the oldest pending execution; its outcome ends it. */
   #route(chunk: StreamChunk): void {
     if (chunk.stream === RingRecord.done) {
-      const { id, outcome } = this.#json(chunk.data);
+      const { id, outcome } = this.#records.json(chunk.data) as {
+        id: number;
+        outcome: ExecOutcome;
+      };
       const p = this.#pending.find((x) => x.id === id);
       if (p) this.#end(p, outcome);
       return;
     }
-    const ev = this.#event(chunk);
+    const ev = this.#records.event(chunk);
+    // A new request: an answer left from an earlier one (after an interrupt) is stale.
+    if (ev?.type === "input") this.#earlyInput = undefined;
     const p = this.#pending[0];
     if (!ev || !p) return;
     p.events.push(ev);
@@ -438,43 +433,6 @@ export class Engine {
 
   /** Told when an execution reaches its time limit (a kernel watches that it ends). */
   onTimeLimit: ((id: number) => void) | undefined;
-
-  /** Turns an output ring record into an event (undefined for a part of a long one). */
-  #event(chunk: StreamChunk): EngineEvent | undefined {
-    switch (chunk.stream) {
-      case 1:
-        return { type: "stream", name: "stdout", data: chunk.data };
-      case 2:
-        return { type: "stream", name: "stderr", data: chunk.data };
-      case RingRecord.part:
-        this.#parts.push(chunk.data);
-        return undefined;
-      case RingRecord.event: {
-        const ev = this.#json(chunk.data);
-        return ev.type === "clear_output"
-          ? { type: "clear_output", wait: ev.wait === true }
-          : { type: "display", data: ev.data ?? {}, metadata: ev.metadata ?? {} };
-      }
-      case RingRecord.input: {
-        // A new request: an answer left from an earlier one (after an interrupt) is stale.
-        this.#earlyInput = undefined;
-        const ev = this.#json(chunk.data);
-        return { type: "input", prompt: String(ev.prompt ?? ""), password: ev.password === true };
-      }
-    }
-    return undefined;
-  }
-
-  /** A JSON record: its parts so far and this last chunk. */
-  // deno-lint-ignore no-explicit-any
-  #json(last: Uint8Array): any {
-    let bytes = last;
-    if (this.#parts.length > 0) {
-      bytes = concat([...this.#parts, last]);
-      this.#parts = [];
-    }
-    return JSON.parse(textDecoder.decode(bytes));
-  }
 
   /**
    * Answers the pending input request: a line (without its newline), or null for end of
