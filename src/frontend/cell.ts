@@ -38,6 +38,8 @@ export class ScriptRenderer {
   #shown: string | null = null;
   #error: LuaErrorInfo | null = null;
   exitCode: number = ExitCode.ok;
+  /** Whether what it printed last on the terminal does not end its line (`io.write("x")`). */
+  midLine = false;
 
   constructor(ctx: OutputContext, echo: boolean) {
     this.#ctx = ctx;
@@ -74,8 +76,11 @@ export class ScriptRenderer {
 
   #write(name: "stdout" | "stderr", data: Uint8Array): void {
     if (this.#collect) this.#captured[name] += this.#decoders[name].decode(data);
-    else if (name === "stdout") writeOut(data);
-    else writeErr(data);
+    else {
+      if (data.length) this.midLine = data[data.length - 1] !== 0x0a;
+      if (name === "stdout") writeOut(data);
+      else writeErr(data);
+    }
   }
 
   /** Prints the result, error or document; returns the exit code. */
@@ -98,8 +103,14 @@ export class ScriptRenderer {
       printData(this.#ctx, escapeDeep(report), () => "");
       return this.exitCode;
     }
-    if (this.#shown !== null && this.#echo) writeOut(this.#shown + "\n");
-    if (error) writeErr(formatLuaError(error, this.#ctx.colorErr));
+    if (this.#shown !== null && this.#echo) {
+      writeOut(this.#shown + "\n");
+      this.midLine = false;
+    }
+    if (error) {
+      writeErr(formatLuaError(error, this.#ctx.colorErr));
+      this.midLine = false;
+    }
     return this.exitCode;
   }
 }

@@ -312,6 +312,9 @@ export class Repl {
       if (!this.#editor) Deno.removeSignalListener("SIGINT", onInt);
     }
     const code_ = renderer.finish(performance.now() - started);
+    // The prompt is drawn from the start of its line, over what is there: output that did
+    // not end its line (a streamed answer written with io.write) keeps it.
+    if (this.#editor && renderer.midLine) writeOut("\n");
     if (reply.content.status === "ok" && extra.chunk_name === undefined) {
       this.#inputs.push(await this.#saved(code, shown));
     }
