@@ -8,6 +8,7 @@ import type { InputHistory } from "./input_history.ts";
 import { KeyDecoder, type KeyEvent } from "./keys.ts";
 import { LineBuffer } from "./line_buffer.ts";
 import { highlightLua } from "./highlight.ts";
+import { HistorySearch } from "./history_search.ts";
 import { charWidth, stringWidth, stripAnsi } from "./width.ts";
 
 export interface Terminal {
@@ -48,16 +49,6 @@ export interface EditorOptions {
   escapeTimeoutMs?: number;
 }
 
-interface SearchState {
-  query: string;
-  /** Index of the current match in history, or -1. */
-  index: number;
-  failing: boolean;
-  /** The input when the search started, restored by Esc / Ctrl+G. */
-  original: string;
-  originalCursor: number;
-}
-
 export class LineEditor {
   readonly #term: Terminal;
   readonly #mainHistory: InputHistory;
@@ -82,7 +73,7 @@ export class LineEditor {
   #histIndex = 0;
   #histPrefix = "";
   #histSaved = "";
-  #search: SearchState | undefined;
+  #search: HistorySearch | undefined;
 
   constructor(term: Terminal, history: InputHistory, opts: EditorOptions) {
     this.#term = term;
@@ -315,7 +306,7 @@ export class LineEditor {
             break;
           case "r":
           case "s":
-            this.#startSearch(ev.key === "r");
+            this.#search = new HistorySearch(this.#history, ev.key === "r", b.text, b.cursor);
             break;
           default:
             break;
@@ -387,68 +378,21 @@ export class LineEditor {
     }
   }
 
-  #startSearch(backwards: boolean): void {
-    this.#search = {
-      query: "",
-      index: backwards ? this.#history.length : -1,
-      failing: false,
-      original: this.#buf.text,
-      originalCursor: this.#buf.cursor,
-    };
-    this.#searchBackwards = backwards;
-  }
-
-  #searchBackwards = true;
-
   /** Handles a key in search mode: true if consumed, "submit" to accept and run. */
   #handleSearch(ev: KeyEvent): boolean | "submit" {
-    const s = this.#search as SearchState;
-    const h = this.#history;
-    const find = (from: number, backwards: boolean) => {
-      const i = s.query === "" ? -1 : h.search(s.query, from, backwards);
-      if (i >= 0) {
-        s.index = i;
-        s.failing = false;
-      } else if (s.query !== "") {
-        s.failing = true;
-      }
-    };
-    if (ev.kind === "text" || ev.kind === "paste") {
-      s.query += ev.text;
-      find(s.index >= 0 && s.index < h.length ? s.index : h.length - 1, this.#searchBackwards);
-      return true;
-    }
-    if (ev.kind === "key" && ev.name === "backspace") {
-      s.query = Array.from(s.query).slice(0, -1).join("");
-      find(h.length - 1, true);
-      return true;
-    }
-    if (ev.kind === "ctrl" && (ev.key === "r" || ev.key === "s")) {
-      this.#searchBackwards = ev.key === "r";
-      const from = this.#searchBackwards ? s.index - 1 : s.index + 1;
-      if (s.query !== "") find(from, this.#searchBackwards);
-      return true;
-    }
-    if ((ev.kind === "ctrl" && ev.key === "g") || (ev.kind === "key" && ev.name === "escape")) {
-      this.#buf.set(s.original, s.originalCursor);
-      this.#search = undefined;
-      return true;
-    }
-    // Any other key accepts the match and then acts as usual.
-    const match = this.#currentMatch();
+    const s = this.#search!;
+    const step = s.key(ev);
+    if (step.kind === "search") return true;
     this.#search = undefined;
-    if (match !== undefined) {
-      this.#buf.set(match);
+    if (step.kind === "cancel") {
+      this.#buf.set(s.original, s.originalCursor);
+      return true;
+    }
+    if (step.match !== undefined) {
+      this.#buf.set(step.match);
       this.#histIndex = s.index;
     }
-    if (ev.kind === "key" && ev.name === "enter") return "submit";
-    return false;
-  }
-
-  #currentMatch(): string | undefined {
-    const s = this.#search;
-    if (!s || s.index < 0 || s.index >= this.#history.length || s.query === "") return undefined;
-    return this.#history.at(s.index);
+    return step.submit ? "submit" : false;
   }
 
   // Completion ------------------------------------------------------------------------------
@@ -500,13 +444,9 @@ export class LineEditor {
   }
 
   #displayText(): { prompt: string; text: string; cursor: number } {
-    const s = this.#search;
-    if (s) {
-      const match = this.#currentMatch() ?? (s.query === "" ? "" : this.#buf.text);
-      const label = `(${s.failing ? "failing " : ""}${
-        this.#searchBackwards ? "reverse" : "forward"
-      }-i-search)'${s.query}': `;
-      return { prompt: label, text: match, cursor: Array.from(match).length };
+    if (this.#search) {
+      const { prompt, text } = this.#search.display(this.#buf.text);
+      return { prompt, text, cursor: Array.from(text).length };
     }
     return { prompt: this.#prompt, text: this.#buf.text, cursor: this.#buf.cursor };
   }
@@ -552,10 +492,11 @@ export class LineEditor {
     let out = "\r";
     if (this.#cursorRow > 0) out += `\x1b[${this.#cursorRow}A`;
     out += "\x1b[J" + prompt;
-    let body = this.#highlight && !this.#search ? highlightLua(text) : text;
-    if (this.#search && this.#search.query !== "" && !this.#search.failing) {
-      body = highlightMatch(text, this.#search.query, this.#opts.color);
-    }
+    const body = this.#search
+      ? this.#search.highlight(text, this.#opts.color)
+      : this.#highlight
+      ? highlightLua(text)
+      : text;
     out += body.replaceAll("\t", TAB_SPACES).replaceAll("\n", "\r\n" + this.#contPrompt);
     const layout = this.#layout();
     // At the right margin the terminal holds the cursor in the last column: force the wrap.
@@ -574,14 +515,6 @@ export class LineEditor {
  * where the editor cannot follow the cursor.
  */
 const TAB_SPACES = "  ";
-
-function highlightMatch(text: string, query: string, color: boolean): string {
-  const i = text.indexOf(query);
-  if (i < 0) return text;
-  const on = color ? "\x1b[7m" : "";
-  const off = color ? "\x1b[0m" : "";
-  return text.slice(0, i) + on + query + off + text.slice(i + query.length);
-}
 
 export function commonPrefix(items: string[]): string {
   if (items.length === 0) return "";
