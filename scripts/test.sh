@@ -8,8 +8,10 @@ source "$ROOT/scripts/ensure_deno.sh"
 
 # chromium and libkrb5-dev: the real VS Code test (tests/vscode/code_server_test.ts) shows
 # code-server in Chromium, and code-server's native modules build against Kerberos.
+# python3-jupyter-server: JupyterLab's debugger client test (tests/jupyterlab/) talks to a real
+# Jupyter server.
 PACKAGES=(lua5.4 tzdata tmux zsh fish python3-zmq jupyter-client jupyter-console python3-jupyter-kernel-test
-  chromium libkrb5-dev)
+  chromium libkrb5-dev python3-jupyter-server)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -30,6 +32,9 @@ fi
 # code-server (npm, with the Node 24 it needs) for the real VS Code test: installed into
 # ~/.cache/llmspell/ the first time (~6 minutes, ~600 MB), found there at once later.
 echo "code-server: $(bash "$ROOT/scripts/ensure_code_server.sh")" >&2
+# JupyterLab's debugger client (npm @jupyterlab/debugger and services, bundled for Deno) for
+# tests/jupyterlab/: cached the same way (~370 MB, a minute or two the first time).
+echo "jupyterlab debugger client: $(bash "$ROOT/scripts/ensure_jupyterlab.sh")" >&2
 
 # Static checks first: formatting, lint and types are part of the standard.
 echo "static checks: deno fmt --check, deno lint, deno check" >&2

@@ -205,11 +205,15 @@ export class Kernel {
         );
         return;
       case "debug_request":
+        // Busy and idle around it, as ipykernel does: JupyterLab's requestDebug is done (and
+        // its debugger goes on) only once the idle status of its request came.
+        out.publish("status", { execution_state: "busy" }, parent);
         if (this.#options.engineOptions.debug !== true) {
           out.reply(req, debugUnavailableReply(c, DEBUG_DISABLED));
         } else {
           out.reply(req, await this.#debugger.handle(req.message.header.session, c));
         }
+        out.publish("status", { execution_state: "idle" }, parent);
         return;
     }
     out.publish("status", { execution_state: "busy" }, parent);

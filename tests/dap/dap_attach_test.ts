@@ -1,7 +1,8 @@
 /**
  * `llmspell dap` attach: a DAP client (VS Code's DebugClient) joins a running `llmspell kernel`
  * through debug_request; a breakpoint it sets is hit by a cell that a Jupyter client
- * (jupyter_client) executes; both clients see the stop, and either can continue.
+ * (jupyter_client) executes; both clients see the stop, either can continue, and the Jupyter
+ * client's debugInfo lists the DAP client's breakpoint and the stopped thread.
  */
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
@@ -13,6 +14,10 @@ const CONTROL = `${KERNEL_DIR}driver_control.py`;
 interface CellFindings {
   stopped: { event: string; body: DP.StoppedEvent["body"] } | null;
   continued: { event: string } | null;
+  debug_info: {
+    breakpoints: { source: string; breakpoints: { line: number }[] }[];
+    stoppedThreads: number[];
+  } | null;
   status: string;
   result: string | null;
 }
@@ -67,6 +72,8 @@ for (const who of ["dap", "jupyter"] as const) {
       assertEquals(j.stopped?.body.reason, "breakpoint");
       assertEquals(j.stopped?.body.hitBreakpointIds, [bps.body.breakpoints[0].id]);
       assert(j.continued, "the Jupyter client saw no continued event");
+      assertEquals(j.debug_info?.breakpoints, [{ source: lib, breakpoints: [{ line: 4 }] }]);
+      assertEquals(j.debug_info?.stoppedThreads, [1]);
       assertEquals(j.status, "ok");
       assertEquals(j.result, "8");
       assertStringIncludes(events.map((e) => e.event).join(), "stopped");

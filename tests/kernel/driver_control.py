@@ -40,11 +40,13 @@ def scenario_debug_cell(cf, code, who_continues):
     """Runs a cell that a debugger (attached through debug_request) stops: the debug_event
     `stopped` seen on IOPub; then, once the debugger set a new breakpoint (its sign that it
     is done), this client continues it (who_continues == "jupyter"), or it waits for the
-    other client's `continued` event; then the cell's reply and result."""
+    other client's `continued` event; then the cell's reply and result, and what debugInfo
+    said while the cell was stopped."""
     kc = client(cf)
     mid = kc.execute(code)
     stopped = None
     continued = None
+    debug_info = None
     io = []
     idle = False
     deadline = time.time() + TIMEOUT
@@ -62,6 +64,13 @@ def scenario_debug_cell(cf, code, who_continues):
         ev = m["content"]
         if ev.get("event") == "stopped" and stopped is None:
             stopped = ev
+            # What JupyterLab asks when it finds a kernel stopped: the breakpoints of all
+            # clients, and the stopped thread.
+            req = kc.session.msg("debug_request", {
+                "type": "request", "seq": 2, "command": "debugInfo", "arguments": {},
+            })
+            kc.control_channel.send(req)
+            debug_info = reply_to(kc, req["header"]["msg_id"], "control")["content"]["body"]
         elif (ev.get("event") == "breakpoint" and stopped is not None
               and ev["body"].get("reason") == "new"):
             # The other client's sign that it is done looking (a breakpoint it set).
@@ -81,6 +90,7 @@ def scenario_debug_cell(cf, code, who_continues):
     return {
         "stopped": stopped,
         "continued": continued,
+        "debug_info": debug_info,
         "status": r["content"]["status"],
         "result": result_text(io),
     }
