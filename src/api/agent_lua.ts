@@ -238,13 +238,18 @@ local function run(self, input, fn)
   }
 end
 
-function AGENT:execute(input) return run(self, input, nil) end
+-- Not tail calls, so that the debugger's stack shows execute or stream under a Lua tool.
+function AGENT:execute(input)
+  local r = run(self, input, nil)
+  return r
+end
 
 function AGENT:stream(input, fn)
   if type(fn) ~= "function" then
     error("bad argument #2 to 'stream' (function expected, got " .. type(fn) .. ")", 2)
   end
-  return run(self, input, fn)
+  local r = run(self, input, fn)
+  return r
 end
 
 function AGENT:history()

@@ -1080,8 +1080,12 @@ export class WorkerDebugger {
       const h32 = m.HEAP32;
       const what = this.#readCString(h32[(ar + AR_WHAT) >> 2]);
       const source = this.#readCString(h32[(ar + AR_SOURCE) >> 2]);
-      const isC = what === "C";
-      if (source.startsWith(INTERNAL_PREFIX)) {
+      // A Lua global's own Lua side (`=[llmspell Agent]`) is shown, so that a Lua tool's
+      // caller (the agent's execute) is in the stack, but as library code: like a C frame,
+      // no source and no locals. The engine's other chunks are not shown at all.
+      const library = /^=\[llmspell ([A-Z]\w*)\]$/.exec(source)?.[1];
+      const isC = what === "C" || library !== undefined;
+      if (source.startsWith(INTERNAL_PREFIX) && library === undefined) {
         m._free(ar);
         continue;
       }
@@ -1100,7 +1104,7 @@ export class WorkerDebugger {
         id: frames.length + 1,
         ar,
         level,
-        name: isC ? `[C] ${name}` : name,
+        name: library !== undefined ? `[${library}] ${name}` : isC ? `[C] ${name}` : name,
         source: isC ? undefined : this.#dapSource(source),
         line: isC ? 0 : h32[(ar + AR_CURRENTLINE) >> 2],
         isC,
