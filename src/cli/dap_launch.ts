@@ -1,14 +1,15 @@
 /**
- * `llmspell dap`, `launch`: the program runs on an engine of this process, with a debug
- * session (debug/session/) whose one client is the DAP connection. The script's stdout and
- * stderr become output events as they are written; its end, `exited` and `terminated`.
+ * `llmspell dap`, `launch`: the program runs on an engine of this process (debug_program.ts),
+ * with a debug session (debug/session/) whose one client is the DAP connection. The script's
+ * stdout and stderr become output events as they are written; its end, `exited` and
+ * `terminated`.
  */
 import * as path from "../path.ts";
 import { type Config, loadConfig } from "../config/mod.ts";
 import type { Backend, Emit } from "../debug/session/adapter.ts";
 import { DapError, DebugSession } from "../debug/session/session.ts";
-import { Engine } from "../engine/handle.ts";
-import type { EngineOptions, ScriptArgs } from "../engine/protocol.ts";
+import type { EngineOptions } from "../engine/protocol.ts";
+import { LaunchedProgram } from "./debug_program.ts";
 import { engineOptions } from "./script.ts";
 import { parseScriptArgs } from "../frontend/script_args.ts";
 import { readScript } from "./script_file.ts";
@@ -103,20 +104,40 @@ export async function launchBackend(
   const session = new DebugSession();
   session.addClient(CLIENT, { event: emit });
   const source = { name: path.basename(abs), path: abs };
-  const scriptArgs: ScriptArgs = parseScriptArgs(launch.program, launch.args);
-  let engine: Engine;
-  let run: Promise<void> | undefined;
-  let terminating = false;
+  let decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
   let runs = 0;
+  const program = new LaunchedProgram({
+    session,
+    options,
+    program: { code, chunkName: "@" + abs, args: parseScriptArgs(launch.program, launch.args) },
+    onStream: (name, data) => {
+      const output = decoders[name].decode(data, { stream: true });
+      if (output) emit("output", { category: name, output });
+    },
+    onEnd: ({ error, exit, terminated }) => {
+      if (error && !terminated) {
+        const tb = error.traceback.length
+          ? `\nstack traceback:\n\t${error.traceback.join("\n\t")}`
+          : "";
+        emit("output", { category: "stderr", output: `${error.message}${tb}\n` });
+      }
+      emit("thread", { reason: "exited", threadId: 1 });
+      emit("exited", { exitCode: exit ?? (error ? 1 : 0) });
+      emit("terminated");
+    },
+  });
 
-  const newEngine = async () => {
-    engine = new Engine();
-    await engine.init(options);
-    await session.setRuntime(options.debug ? engine.debug : undefined);
-  };
-
-  const execute = async (e: Engine, first: boolean) => {
-    if (first) {
+  const start = async () => {
+    runs++;
+    // The client's exception filters, or the config's break_on_error before any.
+    if (program.debugging && !session.exceptionFiltersSet) {
+      await program.engine.debug.request("setExceptionBreakpoints", {
+        filters: breakOnError === "never" ? [] : [breakOnError],
+      });
+    }
+    decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
+    await program.start(launch.stopOnEntry);
+    if (runs === 1) {
       emit("process", {
         name: launch.program,
         startMethod: "launch",
@@ -126,84 +147,29 @@ export async function launchBackend(
     }
     emit("thread", { reason: "started", threadId: 1 });
     session.noteSource(source);
-    const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
-    let exitCode = 0;
-    for await (
-      const ev of e.execute({ code, chunkName: "@" + abs, echo: false, args: scriptArgs })
-    ) {
-      if (ev.type === "stream") {
-        const output = decoders[ev.name].decode(ev.data, { stream: true });
-        if (output) emit("output", { category: ev.name, output });
-      } else if (ev.type === "error") {
-        exitCode = 1;
-        if (!(terminating && ev.error.kind === "interrupted")) {
-          const tb = ev.error.traceback.length
-            ? `\nstack traceback:\n\t${ev.error.traceback.join("\n\t")}`
-            : "";
-          emit("output", { category: "stderr", output: `${ev.error.message}${tb}\n` });
-        }
-      } else if (ev.type === "exit") exitCode = ev.code;
-    }
-    if (e !== engine) return;
-    emit("thread", { reason: "exited", threadId: 1 });
-    emit("exited", { exitCode });
-    emit("terminated");
   };
 
-  const start = async () => {
-    runs++;
-    const e = engine;
-    if (options.debug) {
-      // The client's exception filters, or the config's break_on_error before any.
-      if (!session.exceptionFiltersSet) {
-        await e.debug.request("setExceptionBreakpoints", {
-          filters: breakOnError === "never" ? [] : [breakOnError],
-        });
-      }
-      if (launch.stopOnEntry) await e.debug.request("pause", { threadId: 1 });
-    }
-    terminating = false;
-    run = execute(e, runs === 1);
-  };
-
-  const stop = async () => {
-    terminating = true;
-    if (options.debug) await engine.debug.request("terminate", {});
-    else engine.interrupt();
-  };
-
-  await newEngine();
+  await program.open();
   return {
     request: (command, args) => session.request(CLIENT, command, args),
     start,
     async restart() {
-      const old = engine;
-      const ended = run;
       // The old run ends quietly: the client sees the new one go on.
-      engine = undefined as unknown as Engine;
-      terminating = true;
-      if (options.debug) await old.debug.request("terminate", {});
-      else old.interrupt();
-      await ended;
-      old.close();
-      await newEngine();
+      await program.reopen(true);
       await start();
     },
-    async terminate() {
-      await stop();
-    },
+    terminate: () => program.terminate(),
     async disconnect(terminateDebuggee) {
-      if (terminateDebuggee !== false) {
-        await stop();
-        await run;
-        engine.close();
-      } else {
+      if (terminateDebuggee !== false) await program.terminate();
+      else {
         // The program runs on to its end without the debugger.
         await session.removeClient(CLIENT);
-        if (options.debug) await engine.debug.request("setExceptionBreakpoints", { filters: [] });
-        await run;
-        engine.close();
+        if (program.debugging) {
+          await program.engine.debug.request("setExceptionBreakpoints", { filters: [] });
+        }
+        await program.finished();
       }
+      program.close();
     },
   };
 }

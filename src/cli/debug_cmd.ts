@@ -1,13 +1,17 @@
 /**
- * `llmspell debug script.lua`: the terminal debugger. Commands are read from stdin at a
- * `(debug)` prompt; while the program runs, `pause` (or Ctrl+C) stops it.
+ * `llmspell debug script.lua`: the terminal debugger. The script runs on an engine of this
+ * process (debug_program.ts) under a debug session, whose one client is the console
+ * (debug/console/): commands are read from stdin at a `(debug)` prompt and go to the session
+ * as DAP requests; while the program runs, `pause` (or Ctrl+C) stops it.
  */
 import { Command } from "commander";
 import * as path from "../path.ts";
 import type { Config } from "../config/mod.ts";
-import { type ConsoleIO, DebugConsole } from "../debug/console.ts";
-import { Engine } from "../engine/handle.ts";
+import { DebugConsole } from "../debug/console/console.ts";
+import { sessionClient } from "../debug/console/target.ts";
+import { DebugSession } from "../debug/session/session.ts";
 import { takeEngine } from "../engine/prestart.ts";
+import { LaunchedProgram, type RunEnd } from "./debug_program.ts";
 import { ExitCode, LlmspellError } from "../errors.ts";
 import { contextOf, example, setExit, withGlobalOptions } from "./command.ts";
 import { configFor } from "./load_config.ts";
@@ -60,6 +64,9 @@ export function registerDebugCommand(program: Command): void {
   program.addCommand(debug);
 }
 
+/** The console's client id in the program's debug session. */
+const CONSOLE = "console";
+
 async function debugScript(
   cwd: string,
   config: Config,
@@ -75,41 +82,52 @@ async function debugScript(
     });
   }
   const { code, path: abs } = await readScript(file);
-  const options = {
-    ...engineOptions(config, cwd, path.dirname(abs)),
-    debug: true,
-  };
-  let first = true;
-  const io: ConsoleIO = {
-    write: (t) => writeOut(t),
-    writeOut: (d) => writeOut(d),
-    writeErr: (d) => writeErr(d),
-  };
-  const con = new DebugConsole({
-    createEngine: async () => {
-      const engine = first ? takeEngine() : new Engine();
-      first = false;
-      await engine.init(options);
-      return engine;
+  // Like pdb: with no breakpoint given, stop at the first line so the user can set some.
+  const stopOnEntry = opts.stopOnEntry ?? opts.breakAt.length === 0;
+  // The terminal is the one client: logpoints stay in the program's stdout, in order with it.
+  const session = new DebugSession({ logpointEvents: false });
+  const program = new LaunchedProgram({
+    session,
+    options: { ...engineOptions(config, cwd, path.dirname(abs)), debug: true },
+    program: { code, chunkName: "@" + file, args: parseScriptArgs(file, raw) },
+    firstEngine: takeEngine(),
+    onStream: (name, data) => name === "stdout" ? writeOut(data) : writeErr(data),
+    onEnd: (end) => {
+      writeOut(endMessage(end));
+      // Only after the program started, so after `con` was made.
+      con.ended();
     },
-    program: { code, chunkName: "@" + file, path: abs, args: parseScriptArgs(file, raw) },
-    io,
+  });
+  await program.open();
+  const con: DebugConsole = new DebugConsole({
+    target: sessionClient(session, CONSOLE),
+    host: {
+      defaultSource: () => abs,
+      baseDir: path.dirname(abs),
+      terminate: () => program.terminate(),
+      async restart() {
+        await program.terminate();
+        writeOut("Restarting\n");
+        con.running();
+        await program.reopen(true);
+        await program.start(stopOnEntry);
+      },
+      notRunning: "the program is not running (restart runs it again)",
+    },
+    io: { write: (t) => writeOut(t) },
     cwd,
     watches: opts.watch,
     catchMode: config.debug.break_on_error,
-    // Like pdb: with no breakpoint given, stop at the first line so the user can set some.
-    stopOnEntry: opts.stopOnEntry ?? opts.breakAt.length === 0,
   });
-  for (const spec of opts.breakAt) {
-    try {
-      con.addBreakpointSpec(spec);
-    } catch (e) {
-      throw new LlmspellError({
-        code: "usage",
-        message: e instanceof Error ? e.message : String(e),
-        exitCode: ExitCode.usage,
-      });
-    }
+  try {
+    await con.configure(opts.breakAt);
+  } catch (e) {
+    program.close();
+    throw new LlmspellError({
+      code: "usage",
+      message: e instanceof Error ? e.message : String(e),
+      exitCode: ExitCode.usage,
+    });
   }
 
   const lines = new LineReader({ stripCr: true });
@@ -121,7 +139,8 @@ async function debugScript(
   };
   Deno.addSignalListener("SIGINT", onSigint);
   try {
-    await con.start();
+    con.running();
+    await program.start(stopOnEntry);
     let typeAhead: string | null | undefined;
     for (;;) {
       // While the program runs, `pause` and `quit` act at once; other commands wait for
@@ -158,5 +177,20 @@ async function debugScript(
   } finally {
     Deno.removeSignalListener("SIGINT", onSigint);
     con.close();
+    program.close();
   }
+}
+
+/** What the console says when the program has ended. */
+function endMessage(end: RunEnd): string {
+  const { error, exit } = end;
+  if (end.terminated) return "Program terminated\n";
+  if (error) {
+    const tb = error.traceback.length
+      ? `stack traceback:\n\t${error.traceback.join("\n\t")}\n`
+      : "";
+    return `Program ended with an error: ${error.message}\n${tb}`;
+  }
+  if (exit !== undefined) return `Program exited with code ${exit}\n`;
+  return "Program finished\n";
 }

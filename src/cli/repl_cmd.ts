@@ -50,7 +50,8 @@ export function registerReplCommand(program: Command): void {
         log.warn(`history is not saved: ${e instanceof Error ? e.message : e}`);
       }
       conn = await InProcessClient.start({
-        // debug: the REPL's db: commands attach to this engine (no hook until they are used).
+        // debug: the REPL's db: commands are clients of this kernel's debug session (no hook
+        // runs until they are used).
         engineOptions: {
           ...engineOptions(config, ctx.cwd),
           stdin: "kernel",
@@ -72,7 +73,7 @@ export function registerReplCommand(program: Command): void {
         historySize: config.repl.history_size,
         highlight: config.repl.highlight,
         clearStoredHistory: history ? () => history.clear() : undefined,
-        engine: () => conn.kernel.engine,
+        embedded: true,
       }).run();
       setExit(code);
     } finally {

@@ -16,6 +16,11 @@ import { type ExecuteHandlers, MessageRouter } from "./router.ts";
 export interface KernelConnection {
   request(channel: "shell" | "control", msgType: string, content: JsonObject): Promise<Message>;
   execute(content: ExecuteRequestContent, handlers?: ExecuteHandlers): Promise<Message>;
+  /**
+   * Every IOPub message, whichever request it belongs to (the debugger's debug_event);
+   * returns the unsubscribe function.
+   */
+  onIopub(fn: (m: Message) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -26,12 +31,16 @@ export class InProcessClient implements KernelConnection {
   readonly kernel: Kernel;
   readonly #identities = [encoder.encode(this.session)];
   readonly #router = new MessageRouter();
+  readonly #iopubListeners = new Set<(m: Message) => void>();
   #closed = false;
 
   private constructor(options: KernelOptions) {
     const transport: KernelTransport = {
       send: (_channel, _identities, message) => this.#onReply(message),
-      publish: (message) => this.#router.iopub(message),
+      publish: (message) => {
+        for (const fn of this.#iopubListeners) fn(message);
+        this.#router.iopub(message);
+      },
       stdinAvailable: () => true,
     };
     this.kernel = new Kernel(transport, options);
@@ -73,6 +82,11 @@ export class InProcessClient implements KernelConnection {
       handlers,
       () => this.kernel.receive("shell", this.#identities, msg),
     );
+  }
+
+  onIopub(fn: (m: Message) => void): () => void {
+    this.#iopubListeners.add(fn);
+    return () => this.#iopubListeners.delete(fn);
   }
 
   async close(): Promise<void> {

@@ -11,7 +11,6 @@
  * introspection.ts). Control requests (interrupt, shutdown) never wait for a cell. The
  * engine's start and replacement are engine_slot.ts's, stdin's stdin.ts's.
  */
-import type { Engine } from "../engine/handle.ts";
 import type { EngineOptions } from "../engine/protocol.ts";
 import type { Message } from "../protocol/jupyter/wire.ts";
 import { type Logger, SILENT_LOGGER } from "../telemetry/log.ts";
@@ -101,11 +100,6 @@ export class Kernel {
     this.#out.publish("status", { execution_state: "starting" });
     await this.#engines.ready;
     this.#out.publish("status", { execution_state: "idle" });
-  }
-
-  /** The engine now (a restart replaces it): the REPL's debugger attaches to it. */
-  get engine(): Engine {
-    return this.#engines.engine;
   }
 
   stats(): KernelStats {

@@ -1,5 +1,5 @@
 /** Completions the REPL makes itself: file names of .load/.save/.run, debugger commands. */
-import { COMMANDS as DEBUG_COMMANDS } from "../debug/console.ts";
+import { completeCommandWord } from "../debug/console/commands.ts";
 import type { Completion } from "./line_editor.ts";
 
 /** File names for .load/.save/.run. */
@@ -27,7 +27,7 @@ export function completeDebug(text: string, cursor: number): Completion {
   if (!m) return { matches: [], start: cursor, end: cursor };
   const word = m[1];
   return {
-    matches: DEBUG_COMMANDS.filter((c) => c.length > 1 && c.startsWith(word)),
+    matches: completeCommandWord(word),
     start: cursor - word.length,
     end: cursor,
   };

@@ -3,11 +3,11 @@
  * multi-line input with the kernel's is_complete, runs cells on a kernel connection
  * (in-process or remote: the same messages either way) and renders them like `exec`.
  *
- * Embedded, the debugger's commands run behind `db:` (`db:break f`) through the terminal
- * debugger's interpreter attached to the kernel's engine. Each cell is the chunk `=In[N]`
- * (the kernel's default name), so breakpoints can name cells (`db:break In[3]:2`). When a
- * running cell stops, a `(debug)` prompt takes the same commands without `db:` until the
- * cell runs on.
+ * The debugger's commands run behind `db:` (`db:break f`): the terminal debugger's console,
+ * a client of the kernel's debug session through Jupyter's debug_request (debug_client.ts),
+ * embedded or over `--connect`. Each cell is the chunk `=In[N]` (the kernel's default name),
+ * so breakpoints can name cells (`db:break In[3]:2`). When a running cell stops, a `(debug)`
+ * prompt takes the same commands without `db:` until the cell runs on.
  */
 import * as path from "../path.ts";
 import type { KernelConnection } from "../client/in_process.ts";
@@ -18,8 +18,9 @@ import { LineReader } from "../frontend/line_reader.ts";
 import { ExitCode } from "../errors.ts";
 import { decodeBytes } from "../byte_string.ts";
 import { fileChunk } from "../engine/file_chunk.ts";
-import { COMMANDS as DEBUG_COMMANDS, DebugConsole, HELP as DEBUG_HELP } from "../debug/console.ts";
-import type { Engine } from "../engine/handle.ts";
+import { DebugConsole } from "../debug/console/console.ts";
+import { COMMAND_WORDS, completeCommandWord } from "../debug/console/commands.ts";
+import { KernelDebugClient } from "./debug_client.ts";
 import type { JsonObject, Message } from "../protocol/jupyter/mod.ts";
 import { InputHistory } from "./input_history.ts";
 import { type Completion, LineEditor } from "./line_editor.ts";
@@ -40,10 +41,10 @@ export interface ReplOptions {
   /** Deletes the stored history (embedded REPLs own it; a remote kernel keeps its own). */
   clearStoredHistory?: () => void;
   /**
-   * The kernel's engine (started with `debug: true`), for `db:` commands; embedded only.
-   * A function: `.reset` replaces the engine and the debugger follows.
+   * The kernel is this REPL's own (in-process): its debug session has no other client, so a
+   * stop outside the REPL's cells (its own queries) is continued at once.
    */
-  engine?: () => Engine;
+  embedded?: boolean;
 }
 
 const CONT_PROMPT = "... ";
@@ -51,9 +52,10 @@ const DEBUG_PROMPT = "(debug) ";
 /** How often Ctrl+C's interrupt is sent again until the cell ends (see #runCell). */
 const INTERRUPT_REPEAT_MS = 100;
 
-export const NO_DEBUGGER =
-  "the debugger needs an embedded REPL (llmspell repl, without --connect) until the kernel " +
-  "supports Jupyter's debug_request";
+const DEBUG_HELP_FOOTER =
+  "In the REPL: db:COMMAND at the prompt (db:break f, db:break In[3]:2); when a cell\n" +
+  "stops, the (debug) prompt takes them without db:, and q ends the cell. Errors stop\n" +
+  "a cell only after db:catch uncaught|all. Once db: is used, Ctrl+C pauses a cell.\n";
 
 const CALL_ARG = /^["'{[(]/;
 
@@ -66,7 +68,7 @@ export function dbCommand(input: string): string | undefined {
   if (!m || input.includes("\n")) return undefined;
   const [, word, rest] = m;
   if (rest !== "" && !/^\s/.test(rest)) return undefined;
-  if (!DEBUG_COMMANDS.includes(word) && CALL_ARG.test(rest.trim())) return undefined;
+  if (!COMMAND_WORDS.includes(word) && CALL_ARG.test(rest.trim())) return undefined;
   return (word + rest).trim();
 }
 
@@ -83,14 +85,12 @@ export class Repl {
   #baseline: Set<string> | undefined;
   #exitCode: number = ExitCode.ok;
   readonly #onResize = () => this.#editor?.redraw();
-  /** The debugger (embedded REPLs). */
-  readonly #dbg: DebugConsole | undefined;
+  /** The debugger, made at the first `db:` command. */
+  #dbg: { console: DebugConsole; client: KernelDebugClient } | undefined;
   /** Cells by chunk name (`=In[3]` → its code), for the debugger's listings. */
   readonly #cells = new Map<string, string>();
   #lastCell: string | undefined;
   readonly #dbgHistory = new InputHistory([], 1000);
-  /** A `db:` command was given: Ctrl+C then pauses a running cell instead of ending it. */
-  #dbgUsed = false;
 
   constructor(options: ReplOptions) {
     this.#o = options;
@@ -103,22 +103,32 @@ export class Repl {
     } else {
       this.#lines = new LineReader({ stripCr: true });
     }
-    const engine = options.engine;
-    if (engine) {
-      this.#dbg = new DebugConsole({
-        attach: {
-          engine,
-          source: (name) => this.#cells.get(name),
-          defaultSource: () => this.#lastCell,
+  }
+
+  /** The debugger console, a client of the kernel's debug session (made once). */
+  #debugger(): DebugConsole {
+    if (this.#dbg) return this.#dbg.console;
+    const client = new KernelDebugClient(this.#o.conn);
+    const console = new DebugConsole({
+      target: client,
+      host: {
+        sourceText: (name) => this.#cells.get(name),
+        defaultSource: () => this.#lastCell,
+        // The cell ends with the error "interrupted"; the REPL shows it and goes on.
+        terminate: async () => {
+          await client.request("terminate", {}).catch(() => {});
         },
-        io: {
-          write: (t) => writeOut(t),
-          writeOut: (d) => writeOut(d),
-          writeErr: (d) => writeErr(d),
-        },
-        cwd: options.ctx.cwd,
-      });
-    }
+        noRestart: "restart is for `llmspell debug`; in the REPL, .reset gives a fresh Lua state",
+        idleQuit: "no cell is running (.exit leaves the REPL)",
+        notRunning: "no cell is running (set a breakpoint, then run code that reaches it)",
+        helpFooter: DEBUG_HELP_FOOTER,
+        continueStrayStops: this.#o.embedded === true,
+      },
+      io: { write: (t) => writeOut(t) },
+      cwd: this.#o.ctx.cwd,
+    });
+    this.#dbg = { console, client };
+    return console;
   }
 
   /** Runs until .exit or end of input; returns the exit code. */
@@ -160,7 +170,10 @@ export class Repl {
         Deno.removeSignalListener("SIGWINCH", this.#onResize);
         Deno.stdin.setRaw(false);
       }
-      this.#dbg?.close();
+      if (this.#dbg) {
+        this.#dbg.console.close();
+        await this.#dbg.client.disconnect();
+      }
     }
     // A terminal session ends well however its last cell did; a pipe reports the last cell.
     return this.#tty ? ExitCode.ok : this.#exitCode;
@@ -235,8 +248,8 @@ export class Repl {
     else extra = { ...extra, history_source: command };
     const renderer = new ScriptRenderer({ ...this.#o.ctx, output: "text" }, true);
     const started = performance.now();
-    // The debugger attaches at the first db: command; until then cells run as without it.
-    const dbg = this.#dbgUsed ? this.#dbg : undefined;
+    // The debugger comes at the first db: command; until then cells run as without it.
+    const dbg = this.#dbg?.console;
     // Ctrl+C interrupts the cell (a key in the raw terminal, a signal in a pipe); once the
     // debugger is in use it pauses the cell first, and a second Ctrl+C interrupts it.
     let pausing = false;
@@ -265,7 +278,7 @@ export class Repl {
     let shown = 0;
     let reply: Message;
     try {
-      await dbg?.cellStarted();
+      dbg?.running();
       const exec = this.#o.conn.execute({
         code,
         silent: false,
@@ -307,7 +320,7 @@ export class Repl {
       reply = await exec;
     } finally {
       if (interrupting !== undefined) clearInterval(interrupting);
-      dbg?.cellEnded();
+      dbg?.ended();
       stopWatch?.();
       if (!this.#editor) Deno.removeSignalListener("SIGINT", onInt);
     }
@@ -332,22 +345,7 @@ export class Repl {
   /** A `db:` line at the prompt. */
   async #db(input: string, command: string): Promise<void> {
     this.#history.add(input.trim());
-    if (!this.#dbg) {
-      writeErr(`${paint(this.#o.ctx.colorErr, "red", "error:")} ${NO_DEBUGGER}\n`);
-      return;
-    }
-    this.#dbgUsed = true;
-    if (/^(help|h)$/.test(command)) this.#debugHelp();
-    else await this.#dbg.command(command);
-  }
-
-  #debugHelp(): void {
-    writeOut(
-      DEBUG_HELP +
-        "In the REPL: db:COMMAND at the prompt (db:break f, db:break In[3]:2); when a cell\n" +
-        "stops, the (debug) prompt takes them without db:, and q ends the cell. Errors stop\n" +
-        "a cell only after db:catch uncaught|all. Once db: is used, Ctrl+C pauses a cell.\n",
-    );
+    await this.#debugger().command(command);
   }
 
   /** The (debug) prompt of a stopped cell: commands until it runs on (or is ended). */
@@ -375,9 +373,7 @@ export class Repl {
         return;
       }
       this.#dbgHistory.add(line);
-      const command = dbCommand(line) ?? line;
-      if (/^(help|h)$/.test(command.trim())) this.#debugHelp();
-      else await dbg.command(command);
+      await dbg.command(dbCommand(line) ?? line);
     }
   }
 
@@ -436,8 +432,7 @@ export class Repl {
     if (db) {
       const word = db[1];
       return {
-        matches: DEBUG_COMMANDS.filter((c) => c.length > 1).map((c) => "db:" + c)
-          .filter((n) => n.startsWith(word)),
+        matches: completeCommandWord(word.slice(3)).map((c) => "db:" + c),
         start: cursor - word.length,
         end: cursor,
       };
@@ -473,7 +468,7 @@ export class Repl {
             "\n",
         );
         writeOut(
-          `${"db:COMMAND".padEnd(24)} the debugger (db:help lists its commands; embedded only)\n`,
+          `${"db:COMMAND".padEnd(24)} the debugger (db:help lists its commands)\n`,
         );
         writeOut("Ctrl+R searches history, Tab completes, Ctrl+C interrupts a running cell.\n");
         return false;
@@ -548,7 +543,7 @@ export class Repl {
           this.#inputs.length = 0;
           writeErr("fresh Lua state\n");
           // Cells are numbered from 1 again: breakpoints in old cells would hit new ones.
-          const gone = this.#dbg?.forgetSources((key) => this.#cells.has(key)) ?? 0;
+          const gone = await this.#dbg?.console.forgetSources((key) => this.#cells.has(key)) ?? 0;
           this.#cells.clear();
           this.#lastCell = undefined;
           if (gone > 0) writeErr(`deleted ${gone} breakpoint(s) in cells\n`);

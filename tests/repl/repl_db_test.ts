@@ -1,8 +1,11 @@
 /**
  * The debugger in the REPL (`db:` commands): a function defined at the prompt is debugged at
- * the prompt, in a real terminal (tmux) and in a pipe; with --connect, `db:` says why not.
+ * the prompt, in a real terminal (tmux) and in a pipe, embedded and over --connect, where the
+ * REPL is a client of the kernel's debug session beside a DAP client.
  */
+import type { DebugProtocol as DP } from "@vscode/debugprotocol";
 import { cli, tempDir } from "../helpers/cli.ts";
+import { type Adapter, startAdapter } from "../dap/helpers.ts";
 import { line, startRepl, withDaemonKernel } from "./helpers.ts";
 import { assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 
@@ -106,19 +109,55 @@ Deno.test("repl db: in a pipe, the (debug) prompt reads the next lines", async (
   assertEquals(r.stderr.match(/attempt to perform arithmetic/g)?.length, 2, r.stderr);
 });
 
-Deno.test("repl --connect: db: commands say the debugger needs an embedded REPL", async () => {
+Deno.test("repl --connect db: a breakpoint set at the REPL stops its cell and is shared with a DAP client", async () => {
   const home = await tempDir();
-  await withDaemonKernel(home, async (id, env) => {
-    const r = await cli(["repl", "--connect", id], {
-      cwd: home,
-      env,
-      stdin: "function f() return 1 end\ndb:break f\nf()\n",
-    });
-    assertEquals(r.stdout, "1\n");
-    assertEquals(
-      r.stderr.trim(),
-      "error: the debugger needs an embedded REPL (llmspell repl, without --connect) until " +
-        "the kernel supports Jupyter's debug_request",
-    );
+  await withDaemonKernel(home, async (id) => {
+    const t = await startRepl(home, ["--connect", id]);
+    let dap: Adapter | undefined;
+    try {
+      for (const l of ["function f(x)", "local y = x * 2", "return y + 1"]) {
+        await t.type(l);
+        await t.send("Enter");
+      }
+      await line(t, "end", /^llmspell>$/m);
+      await line(t, "db:break In[1]:2", /^Breakpoint 1 at In\[1\]:2\nllmspell>$/m);
+
+      // A DAP client attached to the same kernel is told of the REPL's breakpoint, and the
+      // kernel's debugInfo lists it.
+      dap = await startAdapter("stdio", home);
+      const { dc } = dap;
+      await dc.initializeRequest({ adapterID: "llmspell" });
+      const told = dc.waitForEvent("breakpoint") as Promise<DP.BreakpointEvent>;
+      await dc.attachRequest({ kernel: id } as DP.AttachRequestArguments);
+      const shared = (await told).body.breakpoint;
+      assertEquals(shared.source?.name, "=In[1]");
+      assertEquals(shared.line, 2);
+      assertEquals(shared.verified, true);
+      const info = await dc.customRequest("debugInfo");
+      assertEquals(info.body.breakpoints, [{ source: "=In[1]", breakpoints: [{ line: 2 }] }]);
+
+      // The REPL's cell stops there: the REPL shows it, the DAP client sees it too.
+      const stopped = dc.waitForEvent("stopped") as Promise<DP.StoppedEvent>;
+      await t.send("C-l");
+      const stop = await line(t, "f(21)", DEBUG);
+      assertStringIncludes(stop, "Stopped (breakpoint 1) at In[1]:2 in f");
+      assertMatch(stop, /^-> 2 {4}local y = x \* 2$/m);
+      assertEquals((await stopped).body.hitBreakpointIds, [shared.id]);
+      await line(t, "p x", /^21\n\(debug\)$/m);
+      await line(t, "p x = 50", /^\(debug\) p x = 50\n\(debug\)$/m);
+      const continued = dc.waitForEvent("continued");
+      await line(t, "c", /^101\nllmspell>$/m);
+      await continued;
+
+      // The REPL leaves: the kernel drops its breakpoints, and says so.
+      const removed = dc.waitForEvent("breakpoint") as Promise<DP.BreakpointEvent>;
+      await t.send("C-d");
+      await t.waitExit();
+      assertEquals((await removed).body.reason, "removed");
+      assertEquals((await dc.customRequest("debugInfo")).body.breakpoints, []);
+    } finally {
+      await dap?.stop();
+      await t.kill();
+    }
   });
 });

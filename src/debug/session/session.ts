@@ -50,6 +50,8 @@ const FORWARDED: Record<string, string[]> = {
   stepOut: ["threadId"],
   pause: ["threadId"],
   exceptionInfo: ["threadId"],
+  /** Ends what runs (a program, a cell) as interrupted. */
+  terminate: [],
   /** Jupyter's: the user's globals (not the standard library's). */
   inspectVariables: [],
 };
@@ -62,7 +64,7 @@ const OWN: Record<string, string[]> = {
   source: [],
 };
 
-const RESUMING = new Set(["continue", "next", "stepIn", "stepOut"]);
+const RESUMING = new Set(["continue", "next", "stepIn", "stepOut", "terminate"]);
 
 /** The exception filters `initialize` announces. */
 export const EXCEPTION_FILTERS: DP.ExceptionBreakpointsFilter[] = [
@@ -145,9 +147,18 @@ export class DebugSession {
   readonly #loaded = new Map<string, DP.Source>();
   /** The text of a source that is not a file (a cell), by name. */
   readonly #sourceText: (name: string) => string | undefined;
+  readonly #logpointEvents: boolean;
 
-  constructor(opts: { sourceText?: (name: string) => string | undefined } = {}) {
+  constructor(opts: {
+    sourceText?: (name: string) => string | undefined;
+    /**
+     * Logpoints as output events with their source and line (the default), or, false, in
+     * the program's stdout, in order with what it prints (a terminal's one client).
+     */
+    logpointEvents?: boolean;
+  } = {}) {
     this.#sourceText = opts.sourceText ?? (() => undefined);
+    this.#logpointEvents = opts.logpointEvents ?? true;
   }
 
   get stopped(): boolean {
@@ -166,7 +177,7 @@ export class DebugSession {
     this.#stopped = false;
     if (!runtime) return;
     this.#unsubscribe = runtime.onEvent((e) => this.#onRuntimeEvent(e));
-    await runtime.request("logpointOutput", { events: true });
+    await runtime.request("logpointOutput", { events: this.#logpointEvents });
     await this.#pushExceptions();
     await this.#pushFunctions();
     for (const [key, s] of this.#sources) await this.#pushSource(key, s);
