@@ -112,6 +112,7 @@ complete -c llmspell -n 'test (__llmspell_path) = '\''exec'\''' -l output -x -a 
 complete -c llmspell -n 'test (__llmspell_path) = '\''exec'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''exec'\''' -l help -s h -d 'show help'
 complete -c llmspell -n 'test (__llmspell_path) = '\''run'\''' -l connect -x -d 'run on a kernel: its id, connection file, or host:port (see `llmspell kernel status`)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''run'\''' -l watch -s w -d 'run again whenever the script or a module it required changes (Ctrl+C stops)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''run'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''run'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
 complete -c llmspell -n 'test (__llmspell_path) = '\''run'\''' -l output -x -a 'text json yaml' -d 'output format'

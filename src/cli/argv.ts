@@ -86,6 +86,8 @@ export type ScriptLine =
     file: string;
     /** The words after the file, as given (a leading `--` included). */
     args: string[];
+    /** `--watch`: run again whenever the script or a module it required changes. */
+    watch?: boolean;
   };
 
 type Flags = Partial<GlobalOptions> & { connect?: string };

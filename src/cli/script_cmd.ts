@@ -49,6 +49,10 @@ export function registerScriptCommands(
         'script arguments: --key value → ARGS.key, --flag → "true", others → ARGS[1..]',
       )
       .option(CONNECT_FLAG, CONNECT_HELP)
+      .option(
+        "-w, --watch",
+        "run again whenever the script or a module it required changes (Ctrl+C stops)",
+      )
       .passThroughOptions(),
   );
   example(
@@ -56,17 +60,26 @@ export function registerScriptCommands(
     "llmspell run greet.lua -- --name Ada",
     "echo 'print(ARGS.name)' | llmspell run - --name Ada",
     "llmspell run --output json report.lua",
+    "llmspell run --watch agent.lua",
   );
-  run.action(async (file: string, args: string[], opts: { connect?: string }, cmd: Command) => {
-    setExit(
-      await runLine({
-        command: "run",
-        globals: globalsOf(cmd),
-        connect: opts.connect,
-        file,
-        args,
-      }),
-    );
-  });
+  run.action(
+    async (
+      file: string,
+      args: string[],
+      opts: { connect?: string; watch?: boolean },
+      cmd: Command,
+    ) => {
+      setExit(
+        await runLine({
+          command: "run",
+          globals: globalsOf(cmd),
+          connect: opts.connect,
+          file,
+          args,
+          ...(opts.watch ? { watch: true } : {}),
+        }),
+      );
+    },
+  );
   program.addCommand(run);
 }

@@ -14,11 +14,24 @@ import { parseScriptArgs } from "../frontend/script_args.ts";
 import { readScript } from "./script_file.ts";
 import { decodeBytes } from "../byte_string.ts";
 import { fileChunk } from "../engine/file_chunk.ts";
+import { usageError } from "../errors.ts";
 
 export async function runScriptLine(line: ScriptLine): Promise<number> {
   const ctx = contextFrom(line.globals);
   try {
     const { config } = await configFor(ctx);
+    if (line.command === "run" && line.watch) {
+      if (line.file === "-" || line.connect !== undefined) {
+        throw usageError(
+          line.file === "-"
+            ? "--watch needs a script file: stdin cannot be watched"
+            : "--watch runs the script here; it cannot be combined with --connect",
+          "llmspell run --watch script.lua",
+        );
+      }
+      const { runWatching } = await import("./watch.ts");
+      return await runWatching(ctx, config, await scriptInput(line), line.file);
+    }
     return await runScript(ctx, config, await scriptInput(line));
   } catch (e) {
     return reportError(e, ctx.colorErr);

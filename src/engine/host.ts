@@ -19,6 +19,8 @@ interface OpenFile {
 export interface HostHooks {
   /** os.exit in unrestricted mode: records the code and arms the hook to unwind. */
   exit(L: number, code: number): void;
+  /** `require` found a module in this file (absolute): `run --watch` watches it. */
+  moduleFile(path: string): void;
 }
 
 /** Lua-style failure triple for io/os functions: nil, message, errno. */
@@ -248,7 +250,9 @@ export function pushHostTable(
     for (const t of templates) {
       const candidate = t.replaceAll("?", rel);
       try {
-        const src = fileChunk(Deno.readFileSync(policy.check(candidate)));
+        const abs = policy.check(candidate);
+        const src = fileChunk(Deno.readFileSync(abs));
+        hooks.moduleFile(abs);
         api.pushString(L, candidate);
         api.pushBytes(L, src);
         return 2;

@@ -72,7 +72,7 @@ export class Introspector {
     }
   }
 
-  answer(q: EngineQuery): QueryAnswer {
+  answer(q: Exclude<EngineQuery, { kind: "modules" }>): QueryAnswer {
     try {
       this.#load();
       switch (q.kind) {

@@ -164,7 +164,9 @@ export type EngineQuery =
     prefix: string;
   }
   | { kind: "inspect"; path: string[] }
-  | { kind: "is_complete"; code: string };
+  | { kind: "is_complete"; code: string }
+  /** The files `require` has loaded modules from since the engine started. */
+  | { kind: "modules" };
 
 export type QueryAnswer =
   | { kind: "complete"; matches: string[] }
@@ -186,6 +188,7 @@ export type QueryAnswer =
     hasMetatable?: boolean;
   }
   | { kind: "is_complete"; status: "complete" | "incomplete" | "invalid" }
+  | { kind: "modules"; files: string[] }
   | { kind: "error"; message: string };
 
 /** Int32 slots of the control buffer. */

@@ -73,6 +73,8 @@ export class LuaRuntime {
   #hostRef = 0;
   #jsonRef = 0;
   #introspector: Introspector | undefined;
+  /** Files `require` loaded modules from, in order (EngineQuery "modules"). */
+  readonly #moduleFiles = new Set<string>();
   #debugger: WorkerDebugger | undefined;
   #traceback = "";
   #exitCode: number | undefined;
@@ -166,6 +168,7 @@ export class LuaRuntime {
         raiseSignal(this.#control, Signal.exit);
         lua.lua_sethook(hL, this.#hookPtr, HookMask.count, 1);
       },
+      moduleFile: (path) => this.#moduleFiles.add(path),
     });
     lua.lua_pushvalue(L, -1);
     this.#hostRef = lua.luaL_ref(L, REG);
@@ -427,8 +430,9 @@ export class LuaRuntime {
     return ok ? text : JSON.stringify(`<value could not be encoded: ${text}>`);
   }
 
-  /** Answers a completion, inspection or is-complete question (between executions). */
+  /** Answers a completion, inspection, is-complete or modules question (between executions). */
   query(q: EngineQuery): QueryAnswer {
+    if (q.kind === "modules") return { kind: "modules", files: [...this.#moduleFiles] };
     this.#introspector ??= new Introspector(this.#api, this.#L0, {
       env: this.#envRef,
       format: this.#formatRef,

@@ -97,6 +97,10 @@ export const LUA_DOCS: Record<string, [string, string]> = {
     "display(value [, mimetype])",
     "llmspell: shows a value in the notebook. Without a mimetype, as text/plain through the value formatter; with text/markdown, text/html, image/svg+xml the value is the source text; image/png takes the raw bytes; application/json takes a table or a JSON string.",
   ],
+  reload: [
+    "reload(name)",
+    "llmspell: hot reload. Runs the required module again and patches the loaded table in place: new functions replace old ones (objects using its tables get the new methods), other values and upvalues holding data are kept. A module that fails to load leaves the old one untouched.",
+  ],
   clear_output: [
     "clear_output([wait])",
     "llmspell: clears the cell's output; with wait = true, when the next output arrives.",

@@ -48,6 +48,13 @@ export const META_COMMANDS: readonly MetaCommand[] = [
     min: 0,
     max: 0,
   },
+  {
+    name: ".reload",
+    args: "MODULE",
+    help: "run a required module again; its functions are replaced in place, its data kept",
+    min: 1,
+    max: 1,
+  },
   { name: ".reset", args: "", help: "a fresh Lua state (globals are lost)", min: 0, max: 0 },
   { name: ".time", args: "on|off", help: "show how long each input takes", min: 1, max: 1 },
   { name: ".info", args: "", help: "kernel, language and session information", min: 0, max: 0 },

@@ -534,6 +534,17 @@ export class Repl {
         }
         return false;
       }
+      case ".reload": {
+        if (!/^[\w.-]+$/.test(args[0])) {
+          writeErr(`${paint(ctx.colorErr, "red", "error:")} not a module name: ${args[0]}\n`);
+          return false;
+        }
+        const code = `reload("${args[0]}")`;
+        if (await this.#runCell(code, { echo: "none" }, input) === ExitCode.ok) {
+          writeErr(`reloaded ${args[0]}\n`);
+        }
+        return false;
+      }
       case ".vars":
         await printVars(this.#o.conn, this.#baseline ?? new Set());
         return false;

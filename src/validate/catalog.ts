@@ -159,9 +159,9 @@ export const API_TYPES: Record<string, ApiTable> = {
   ], ["name"]),
 };
 
-/** llmspell's global functions (kernel_api.ts). */
+/** llmspell's global functions (kernel_api.ts; reload: the prelude). */
 export const API_FUNCTIONS: Record<string, Signature> = Object.fromEntries(
-  ["display", "clear_output", "input"].map((n) => [n, parseSignature(LUA_DOCS[n][0])]),
+  ["display", "clear_output", "input", "reload"].map((n) => [n, parseSignature(LUA_DOCS[n][0])]),
 );
 
 /** llmspell's global values: the script's arguments (runtime.ts). */

@@ -341,6 +341,75 @@ else
   end)
 end
 
+-- reload(name): hot reload. The module runs again and its new functions replace the old
+-- ones in the table already loaded (and in tables nested in it), so code holding that
+-- table, or objects whose metatable is one of its tables, calls the new code. Data stays:
+-- values that are not functions are kept, and a new function's upvalues are joined to the
+-- old function's upvalues of the same name when those hold data (not functions, which are
+-- code and come from the new version); a table upvalue is patched like the module. When the
+-- new version fails to load or run, the old module stays as it was.
+local getupvalue, upvaluejoin = G.debug.getupvalue, G.debug.upvaluejoin
+local rawget, rawset, pairs, pcall = G.rawget, G.rawset, G.pairs, G.pcall
+local patch_table
+
+local function join_upvalues(new_fn, old_fn, seen)
+  local old_index = {}
+  for j = 1, 255 do
+    local name = getupvalue(old_fn, j)
+    if name == nil then break end
+    old_index[name] = j
+  end
+  for i = 1, 255 do
+    local name, new_value = getupvalue(new_fn, i)
+    if name == nil then break end
+    local j = old_index[name]
+    if j and name ~= "_ENV" then
+      local _, old_value = getupvalue(old_fn, j)
+      if type(old_value) ~= "function" and type(new_value) ~= "function" then
+        if type(old_value) == "table" and type(new_value) == "table" then
+          patch_table(old_value, new_value, seen)
+        end
+        upvaluejoin(new_fn, i, old_fn, j)
+      end
+    end
+  end
+end
+
+patch_table = function(old, new, seen)
+  if seen[old] or old == new then return end
+  seen[old] = true
+  for k, nv in pairs(new) do
+    local ov = rawget(old, k)
+    if type(nv) == "function" then
+      if type(ov) == "function" then join_upvalues(nv, ov, seen) end
+      rawset(old, k, nv)
+    elseif type(nv) == "table" and type(ov) == "table" then
+      patch_table(ov, nv, seen)
+    elseif ov == nil then
+      rawset(old, k, nv)
+    end
+  end
+  local nm, om = G.getmetatable(new), G.getmetatable(old)
+  if type(nm) == "table" and type(om) == "table" then patch_table(om, nm, seen) end
+end
+
+local function reload(name)
+  if type(name) ~= "string" then error("bad argument #1 to 'reload' (string expected, got " .. type(name) .. ")", 2) end
+  local old = loaded[name]
+  loaded[name] = nil
+  local ok, new = pcall(env.require, name)
+  if not ok then
+    loaded[name] = old
+    error(new, 0)
+  end
+  if type(old) == "table" and type(new) == "table" and old ~= new then
+    patch_table(old, new, {})
+    loaded[name] = old
+    return old
+  end
+  return new
+end
+
 -- load/dofile/loadfile: text chunks only in safe mode, over the user environment. -------
 local real_load = G.load
 local function user_load(chunk, name, mode, chunk_env)
@@ -406,6 +475,7 @@ env.print = print
 env.load = user_load
 env.loadfile = loadfile
 env.dofile = dofile
+env.reload = reload
 
 return { env = env, format = format, stdin = stdin }
 `;
