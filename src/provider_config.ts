@@ -5,7 +5,7 @@
  * shape lives here, below all three, so that it is written once.
  */
 
-export const PROVIDER_TYPES = ["openai", "anthropic", "ollama"] as const;
+export const PROVIDER_TYPES = ["openai", "anthropic", "ollama", "local"] as const;
 export type ProviderType = typeof PROVIDER_TYPES[number];
 
 export interface ProviderConfig {
@@ -20,4 +20,10 @@ export interface ProviderConfig {
   max_concurrency: number;
   input_price?: number;
   output_price?: number;
+  /** `local`: a GGUF file, or a directory of them. */
+  model_path?: string;
+  /** `local`: the context window in tokens (at most the model's own); 0 = the model's own. */
+  context_size?: number;
+  /** `local`: CPU threads; 0 = node-llama-cpp's choice. */
+  threads?: number;
 }

@@ -296,6 +296,26 @@ export const SCHEMA: SectionSpec = {
             description:
               "USD per million output tokens for every model of this provider, instead of the built-in price table.",
           },
+          model_path: {
+            kind: "field",
+            type: "string",
+            description:
+              'provider_type = "local": a GGUF model file (its model is the file name without .gguf), or a directory of them ("<name>/<file name>"). Relative to the working directory.',
+          },
+          context_size: {
+            kind: "field",
+            type: "integer",
+            min: 0,
+            description:
+              "provider_type = \"local\": the context window in tokens, at most the model's own (default 4096); 0 = the model's own.",
+          },
+          threads: {
+            kind: "field",
+            type: "integer",
+            min: 0,
+            description:
+              'provider_type = "local": CPU threads for generation (default: one per core).',
+          },
         },
       },
     },

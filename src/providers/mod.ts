@@ -6,11 +6,13 @@
  * @module
  */
 import { ANTHROPIC } from "./anthropic.ts";
+import { LOCAL } from "./local.ts";
 import { OPENAI } from "./openai.ts";
 import { costOf } from "./prices.ts";
 import {
   BUILT_IN,
   isBuiltIn,
+  localModelName,
   type ProviderConfig,
   providerNames,
   resolveProvider,
@@ -27,7 +29,12 @@ import {
 export { ProviderError };
 export type { ChatRequest, ChatResult, ProviderConfig };
 
-const APIS: Record<string, ProviderApi> = { openai: OPENAI, ollama: OPENAI, anthropic: ANTHROPIC };
+const APIS: Record<string, ProviderApi> = {
+  openai: OPENAI,
+  ollama: OPENAI,
+  anthropic: ANTHROPIC,
+  local: LOCAL,
+};
 
 export interface ChatCall extends Omit<ChatRequest, "model"> {
   /** `"<provider>/<model>"`, or a model of `provider`. */
@@ -92,6 +99,19 @@ export function providerInfo(
 ): ProviderInfo | undefined {
   const s = providers[name] ?? (isBuiltIn(name) ? { provider_type: name } : undefined);
   if (!s) return undefined;
+  if (s.provider_type === "local") {
+    const model = providers[name]?.default_model ?? localModelName(providers[name]?.model_path);
+    return {
+      name,
+      provider_type: "local",
+      base_url: "",
+      default_model: model,
+      models: model ? [model] : [],
+      // Images need a vision projector file, which node-llama-cpp's chat does not take yet.
+      capabilities: { streaming: true, tools: true, structured_output: true, images: false },
+      configured: true,
+    };
+  }
   const b = BUILT_IN[s.provider_type];
   return {
     name,

@@ -3,7 +3,7 @@
  * providers published them. A model matches the longest entry it starts with, so dated
  * versions (`gpt-4o-mini-2024-07-18`, `claude-3-5-haiku-20241022`) find their family.
  * `[providers.<name>] input_price / output_price` override the table for that provider's
- * models; a local server (ollama) costs nothing; an unknown model has no cost (nil).
+ * models; a local server (ollama) or model (local) costs nothing; an unknown model has no cost (nil).
  *
  * @module
  */
@@ -38,7 +38,7 @@ export function priceOf(p: ResolvedProvider, model: string): readonly [number, n
   if (p.inputPrice !== undefined || p.outputPrice !== undefined) {
     return [p.inputPrice ?? 0, p.outputPrice ?? 0];
   }
-  if (p.type === "ollama") return [0, 0];
+  if (p.type === "ollama" || p.type === "local") return [0, 0];
   let best: string | undefined;
   for (const k of Object.keys(PRICES)) {
     if (model.startsWith(k) && (best === undefined || k.length > best.length)) best = k;

@@ -1,6 +1,7 @@
 /**
  * Which provider a call goes to, with every setting: `[providers.<name>]` over the built-in
- * defaults of `openai`, `anthropic` and `ollama`. The key is looked up in this order:
+ * defaults of `openai`, `anthropic` and `ollama` (a `local` provider has none: it needs its
+ * `model_path`). The key is looked up in this order:
  * `api_key` in the configuration, the variable `api_key_env` names, the service's standard
  * variable (OPENAI_API_KEY, ANTHROPIC_API_KEY). A message never contains a key, only where
  * it was looked for.
@@ -19,7 +20,10 @@ interface BuiltIn {
   models: string[];
 }
 
-export const BUILT_IN: Readonly<Record<ProviderType, BuiltIn>> = {
+/** The types whose name alone is a provider: the services and a local Ollama. */
+export type BuiltInType = Exclude<ProviderType, "local">;
+
+export const BUILT_IN: Readonly<Record<BuiltInType, BuiltIn>> = {
   openai: {
     baseUrl: "https://api.openai.com/v1",
     keyEnv: "OPENAI_API_KEY",
@@ -41,7 +45,7 @@ export const BUILT_IN: Readonly<Record<ProviderType, BuiltIn>> = {
 
 export const DEFAULT_SETTINGS = { timeout_ms: 60_000, max_retries: 3, max_concurrency: 8 };
 
-export function isBuiltIn(name: string): name is ProviderType {
+export function isBuiltIn(name: string): name is BuiltInType {
   return name === "openai" || name === "anthropic" || name === "ollama";
 }
 
@@ -66,6 +70,7 @@ export function resolveProvider(
       }, or add [providers.${name}] to the configuration`,
     );
   }
+  if (s.provider_type === "local") return resolveLocal(name, s);
   const b = BUILT_IN[s.provider_type];
   let apiKey: string | undefined;
   let keySource: string | undefined;
@@ -105,6 +110,32 @@ export function resolveProvider(
     maxConcurrency: Math.max(1, s.max_concurrency),
     inputPrice: s.input_price,
     outputPrice: s.output_price,
+  };
+}
+
+/** The model a `model_path` that names one GGUF file holds: the file's name without `.gguf`. */
+export function localModelName(modelPath: string | undefined): string | undefined {
+  return modelPath?.match(/([^/]+)\.gguf$/i)?.[1];
+}
+
+/** A local GGUF model: no URL, no key; its one model is the file's, unless named. */
+function resolveLocal(name: string, s: ProviderConfig): ResolvedProvider {
+  const file = localModelName(s.model_path);
+  return {
+    name,
+    type: "local",
+    baseUrl: "",
+    apiKey: undefined,
+    keySource: undefined,
+    defaultModel: s.default_model ?? file,
+    timeoutMs: s.timeout_ms,
+    maxRetries: 0,
+    maxConcurrency: 1,
+    inputPrice: s.input_price,
+    outputPrice: s.output_price,
+    modelPath: s.model_path,
+    contextSize: s.context_size ?? 4096,
+    threads: s.threads ?? 0,
   };
 }
 

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { ProviderType } from "../provider_config.ts";
+
 /** A JSON value. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -79,7 +81,7 @@ export interface ProviderApi {
 /** A provider ready to call: its configuration with every default applied. */
 export interface ResolvedProvider {
   name: string;
-  type: "openai" | "anthropic" | "ollama";
+  type: ProviderType;
   baseUrl: string;
   /** The key, or undefined for a server that needs none. Never logged or shown. */
   apiKey: string | undefined;
@@ -92,6 +94,10 @@ export interface ResolvedProvider {
   /** USD per million tokens, overriding the built-in table for every model. */
   inputPrice?: number;
   outputPrice?: number;
+  /** `local`: the GGUF file or directory of them, its context size and threads (0: auto). */
+  modelPath?: string;
+  contextSize?: number;
+  threads?: number;
 }
 
 /** The codes a provider failure carries to Lua. */

@@ -331,12 +331,11 @@ Deno.test("checkConfigText: unknown keys are warnings with did-you-mean, and are
 });
 
 Deno.test("checkConfigText: providers need a type unless their name is one", () => {
-  const text =
-    '[providers.openai]\napi_key_env = "K"\n[providers.local]\nbase_url = "http://x:1"\n';
+  const text = '[providers.openai]\napi_key_env = "K"\n[providers.mine]\nbase_url = "http://x:1"\n';
   const { config, diagnostics } = checkConfigText(text);
   assert.equal(config.providers.openai.provider_type, "openai");
   assert.deepEqual(diagnostics.map((d) => [d.kind, d.path, d.line]), [
-    ["required", "providers.local.provider_type", 3],
+    ["required", "providers.mine.provider_type", 3],
   ]);
 });
 

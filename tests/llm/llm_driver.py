@@ -1,6 +1,6 @@
 """jupyter_client scenarios of LLM calls on a running llmspell kernel.
 
-usage: llm_driver.py SCENARIO CONNECTION_FILE SERVER_URL
+usage: llm_driver.py SCENARIO CONNECTION_FILE SERVER_URL (or MODEL for local_*)
 Prints one JSON object on the last line of stdout.
 """
 import json
@@ -67,6 +67,40 @@ def scenario_interrupt(cf, url):
         "status": r["content"]["status"],
         "evalue": r["content"].get("evalue"),
         "after": result_text(io2),
+    }
+
+
+def scenario_local_interrupt(cf, model):
+    """Interrupt a local model's endless stream: the cell fails at once, the state stays, and
+    the model answers the next call (its generation stopped, or the call would wait for it)."""
+    kc = client(cf)
+    run(kc, "kept = 41\n"
+        f'endless = Agent.builder():model("{model}"):max_tokens(1000000):build()\n'
+        f'quick = Agent.builder():model("{model}"):max_tokens(5):build()')
+    mid = kc.execute('endless:stream("x", function(t) io.write(t) end)')
+    deadline = time.time() + TIMEOUT
+    pieces = 0
+    while time.time() < deadline and pieces < 3:
+        m = kc.get_iopub_msg(timeout=TIMEOUT)
+        if m["parent_header"].get("msg_id") == mid and m["msg_type"] == "stream":
+            pieces += 1
+    sent = time.time()
+    msg = kc.session.msg("interrupt_request", {})
+    kc.control_channel.send(msg)
+    ireply = reply_to(kc, msg["header"]["msg_id"], "control")
+    r = reply_to(kc, mid)
+    stopped_ms = (time.time() - sent) * 1000
+    collect(kc, mid)
+    _, io2 = run(kc, "kept + 1")
+    _, io3 = run(kc, 'quick:execute("y").usage.output_tokens')
+    return {
+        "pieces": pieces,
+        "interrupt_reply": ireply["content"]["status"],
+        "status": r["content"]["status"],
+        "evalue": r["content"].get("evalue"),
+        "stopped_ms": stopped_ms,
+        "after": result_text(io2),
+        "next_call_tokens": result_text(io3),
     }
 
 
