@@ -6,6 +6,7 @@
 import { rawArgs, readCommandLine, readScriptLine } from "./src/cli/argv.ts";
 import { prestartEngine } from "./src/engine/prestart.ts";
 import { provideApi } from "./src/api/globals.ts";
+import { provideWorkerDebugger } from "./src/debug/provide.ts";
 
 const LUA_COMMANDS = new Set(["run", "exec", "repl", "debug"]);
 /** Commands whose engine need not be interruptible (see EngineStart in engine/handle.ts). */
@@ -21,6 +22,8 @@ if (import.meta.main) {
   const word = readCommandLine(argv).word ?? "";
   // State and the other globals of src/api/, served on this thread (loaded at first use).
   provideApi();
+  // The debugger a debugging engine's worker loads (the engine imports none).
+  provideWorkerDebugger();
   // `kernel start` starts its engine itself, after its first reply (kernel/kernel.ts).
   if (!wantsHelp && LUA_COMMANDS.has(word)) {
     prestartEngine({ interruptible: !BATCH_COMMANDS.has(word) });

@@ -5,7 +5,7 @@
  *   (b) a breakpoint in a function that is never called;
  *   (c) a conditional breakpoint in the hot loop that is never true;
  * and step latency (step request → stopped event), median of 200 steps: on the main thread
- * (the DebugLink), and through `llmspell dap` over stdio (a DAP client's round trip: `next`
+ * (the engine's DebugPort), and through `llmspell dap` over stdio (a DAP client's round trip: `next`
  * request out, `stopped` event back, Content-Length framing both ways).
  *
  * `deno run -A bench/debug.ts [--rounds N] [--skip-c]`
@@ -13,11 +13,13 @@
 import * as path from "node:path";
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
 import { Engine } from "../src/engine/handle.ts";
+import { provideWorkerDebugger } from "../src/debug/provide.ts";
 import { V8_FLAGS_ARG } from "../src/engine/v8_flags.ts";
 import { frame, readMessages } from "../src/debug/session/framing.ts";
 import type { EngineOptions } from "../src/engine/protocol.ts";
 import { flagValue, hasFlag, median, ROOT } from "./lib.ts";
 
+provideWorkerDebugger();
 const rounds = flagValue("--rounds", 3);
 const skipC = hasFlag("--skip-c");
 

@@ -5,7 +5,9 @@
  * (docs/decisions/0014-bundle-launcher.md).
  *
  *   dist/cli/main.js      the program (main.ts), code-split so a command loads only its part
- *   dist/engine/worker.js the engine worker (src/engine/worker.ts), its own bundle
+ *   dist/engine/worker.js the engine worker (src/engine/worker.ts), its own bundle, with
+ *                         worker_debugger.js, the debugger it loads when debugging
+ *                         (src/debug/worker/worker_debugger.ts, named by src/debug/provide.ts)
  *   dist/glue.wasm        Lua (wasmoon's), found by src/engine/assets.ts
  *
  *   deno run -A scripts/build.ts [--out DIR]   (default: dist beside this repository's main.ts)
@@ -19,7 +21,26 @@ function outDir(args: string[]): string {
   return i >= 0 && args[i + 1] ? args[i + 1] : `${ROOT}dist`;
 }
 
-async function bundle(entry: string, outdir: string): Promise<void> {
+/**
+ * The engine bundle's entries, as modules of one temporary directory: deno bundle names each
+ * output by its entry's path below the entries' common directory, and the worker and its
+ * debugger must come out as dist/engine/worker.js and dist/engine/worker_debugger.js
+ * (engine/assets.ts, debug/provide.ts).
+ */
+async function workerEntries(): Promise<{ dir: string; files: string[] }> {
+  const dir = await Deno.makeTempDir({ prefix: "llmspell-build-" });
+  const worker = `${dir}/worker.ts`;
+  const debug = `${dir}/worker_debugger.ts`;
+  await Deno.writeTextFile(worker, `import "${ROOT}src/engine/worker.ts";\n`);
+  await Deno.writeTextFile(
+    debug,
+    `export { createWorkerDebugger } from "${ROOT}src/debug/worker/worker_debugger.ts";\n`,
+  );
+  return { dir, files: [worker, debug] };
+}
+
+/** Bundles `entries` (absolute paths) into `outdir`, code-split. */
+async function bundle(entries: string[], outdir: string): Promise<void> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "bundle",
@@ -31,13 +52,15 @@ async function bundle(entry: string, outdir: string): Promise<void> {
       `${ROOT}deno.json`,
       "--outdir",
       outdir,
-      `${ROOT}${entry}`,
+      ...entries,
     ],
     stdout: "piped",
     stderr: "piped",
   }).output();
   if (!out.success) {
-    throw new Error(`deno bundle ${entry} failed:\n${new TextDecoder().decode(out.stderr)}`);
+    throw new Error(
+      `deno bundle ${entries.join(" ")} failed:\n${new TextDecoder().decode(out.stderr)}`,
+    );
   }
 }
 
@@ -65,10 +88,16 @@ export async function build(dir: string): Promise<void> {
   const tmp = `${dir}.tmp-${Deno.pid}`;
   await Deno.remove(tmp, { recursive: true }).catch(() => {});
   await Deno.mkdir(tmp, { recursive: true });
-  await Promise.all([
-    bundle("main.ts", `${tmp}/cli`),
-    bundle("src/engine/worker.ts", `${tmp}/engine`),
-  ]);
+  const entries = await workerEntries();
+  try {
+    await Promise.all([
+      bundle([`${ROOT}main.ts`], `${tmp}/cli`),
+      // One bundle, so that the two share the engine's modules.
+      bundle(entries.files, `${tmp}/engine`),
+    ]);
+  } finally {
+    await Deno.remove(entries.dir, { recursive: true });
+  }
   await Promise.all([deferAll(`${tmp}/cli`), deferAll(`${tmp}/engine`)]);
   await Deno.copyFile(GLUE_WASM_PATH, `${tmp}/glue.wasm`);
   await Deno.remove(dir, { recursive: true }).catch(() => {});

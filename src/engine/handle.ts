@@ -24,7 +24,7 @@ import { pokeRunning } from "./poke.ts";
 import { compileEngineWasm } from "./wasm_module.ts";
 import { concat } from "../bytes.ts";
 import { LlmspellError } from "../errors.ts";
-import { DebugLink } from "../debug/link.ts";
+import { DebugPort, providedDebugger } from "./debug_port.ts";
 import { EXECUTION_OUTPUT_BYTES, type HostDispatcher, hostProvider } from "./host_link.ts";
 import type { HostServer } from "./host_server.ts";
 import { encodeText } from "../byte_string.ts";
@@ -116,8 +116,8 @@ export class Engine {
   #input: { resolve: (line: string | null) => void; reject: (e: Error) => void } | undefined;
   /** An answer given before the worker's call for it arrived. */
   #earlyInput: { line: string | null } | Error | undefined;
-  /** The debugger (`options.debug`): DAP requests to the worker, events back. */
-  readonly debug: DebugLink = new DebugLink(
+  /** The debugger's port (`options.debug`): DAP requests to the worker, events back. */
+  readonly debug: DebugPort = new DebugPort(
     (m) => this.#post(m),
     this.#control,
     () => this.#poke(),
@@ -154,6 +154,10 @@ export class Engine {
   /** Creates the Lua state. Resolves when the engine can execute. */
   init(options: EngineOptions): Promise<void> {
     if (this.#ready) return this.#ready;
+    const debuggerModule = options.debug ? providedDebugger() : undefined;
+    if (options.debug && !debuggerModule) {
+      throw new Error("Engine.init: a debugging engine needs provideDebugger (debug_port.ts)");
+    }
     // A prestarted worker can fail before init (its module did not load): say so now
     // instead of waiting for a "ready" that will never come.
     if (this.#fatal) {
@@ -177,7 +181,7 @@ export class Engine {
       options: globals ? { ...options, globals: [...globals] } : options,
       control: this.#controlBuf,
       output: this.#ringBuf,
-      debug: options.debug ? this.debug.buffer : undefined,
+      debuggerModule,
     });
     return this.#ready;
   }
@@ -198,6 +202,7 @@ export class Engine {
     switch (msg.type) {
       case "ready":
         this.#wasReady = true;
+        if (msg.debugChannel) this.debug.connect(msg.debugChannel);
         this.#onReady?.resolve();
         break;
       case "fatal":

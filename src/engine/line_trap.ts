@@ -7,7 +7,7 @@
  * alone, a call hook that switches line events on only inside functions with breakpoints,
  * still costs a hook call per Lua call and return (docs/decisions/0005-vm-line-trap.md).
  * With this patch the debugger sets the line mask alone and marks each prototype
- * without breakpoints once (lua_layout.ts PROTO_PLAIN_BIT, debug/worker_debugger.ts); those
+ * without breakpoints once (lua_layout.ts PROTO_PLAIN_BIT, debug/worker/prototypes.ts); those
  * functions then run as if no hook were set, at the cost of a compare per call and return.
  *
  * Three places change (Lua 5.4.4's C shown). Only the line mask alone, LUA_MASKLINE, is

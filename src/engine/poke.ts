@@ -15,7 +15,7 @@
  *
  * The worker publishes what the poke needs in the control buffer (protocol.ts `Control`):
  * the running thread, the hook function, and the C functions that resume coroutines. The
- * hook itself puts the thread's hook back as it was (runtime.ts, worker_debugger.ts).
+ * hook itself puts the thread's hook back as it was (runtime.ts, debug/worker/hook.ts).
  */
 import { HookMask } from "./lua_h.ts";
 import * as Lua from "./lua_layout.ts";

@@ -27,7 +27,10 @@ export interface EngineOptions {
    * kernel, which asks the client with input_request (see `Engine.provideInput`).
    */
   stdin?: "process" | "kernel";
-  /** Attach the debugger (src/debug/): DAP requests through `Engine.debug`. */
+  /**
+   * Attach the debugger (the one the program provides: debug_port.ts): DAP requests through
+   * `Engine.debug`.
+   */
   debug?: boolean;
   /** The State global's settings (`[state]`); defaults when absent. */
   state?: StateOptions;
@@ -131,8 +134,11 @@ export type ToWorker =
     options: EngineOptions;
     control: SharedArrayBuffer;
     output: SharedArrayBuffer;
-    /** The debugger's request channel (src/debug/channel.ts), when `options.debug`. */
-    debug?: SharedArrayBuffer;
+    /**
+     * When `options.debug`: the module the worker loads as its debugger (debug_hooks.ts,
+     * named by debug_port.ts `provideDebugger`).
+     */
+    debuggerModule?: string;
   }
   | { type: "execute"; id: number; request: ExecuteRequest }
   | { type: "query"; id: number; query: EngineQuery }
@@ -141,7 +147,8 @@ export type ToWorker =
   | { type: "close" };
 
 export type FromWorker =
-  | { type: "ready" }
+  /** A debugging engine's debugger request channel (debug_channel.ts) comes with it. */
+  | { type: "ready"; debugChannel?: SharedArrayBuffer }
   | { type: "fatal"; message: string; stack?: string }
   | { type: "answer"; id: number; answer: QueryAnswer }
   /** A DAP response or event from the debugger. */

@@ -10,7 +10,7 @@
 import type { LuaWasm } from "./lua_wasm.ts";
 import { CApi } from "./capi.ts";
 import { HookMask, LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "./lua_h.ts";
-import type { WorkerDebugger } from "../debug/worker_debugger.ts";
+import type { WorkerDebuggerModule, WorkerDebugHooks } from "./debug_hooks.ts";
 import { type PathPolicy, pushHostTable } from "./host.ts";
 import { enterScriptDir } from "./script_root.ts";
 import { Introspector } from "./introspect.ts";
@@ -49,8 +49,8 @@ const LUA_TYPE_NAMES = [
 
 /** What the worker shares with the main thread besides the control and output buffers. */
 interface SharedParts {
-  /** The debugger's request channel, for a debugging engine. */
-  debugChannel?: SharedArrayBuffer;
+  /** For a debugging engine: the module to load as the debugger (debug_hooks.ts). */
+  debuggerModule?: string;
   /** The wasm memory, when shared (worker.ts): pokes and the debugger's hook filter. */
   memory?: WebAssembly.Memory;
 }
@@ -75,7 +75,11 @@ export class LuaRuntime {
   #introspector: Introspector | undefined;
   /** Files `require` loaded modules from, in order (EngineQuery "modules"). */
   readonly #moduleFiles = new Set<string>();
-  #debugger: WorkerDebugger | undefined;
+  #debugger: WorkerDebugHooks | undefined;
+  /** A debugging engine's request channel (debug_channel.ts), for the main thread. */
+  get debugChannel(): SharedArrayBuffer | undefined {
+    return this.#debugger?.requestChannel;
+  }
   #traceback = "";
   #exitCode: number | undefined;
   #nresPtr: number;
@@ -141,8 +145,8 @@ export class LuaRuntime {
     this.#options = options;
     this.#control = control;
     // The debugger's modules load only for a debugging engine (start-up of run/exec).
-    const debuggerClass = options.debug
-      ? (await import("../debug/worker_debugger.ts")).WorkerDebugger
+    const debuggerModule = shared.debuggerModule
+      ? await import(shared.debuggerModule) as WorkerDebuggerModule
       : undefined;
     const api = this.#api;
     const lua = api.lua;
@@ -203,14 +207,13 @@ export class LuaRuntime {
       formatRef: this.#formatRef,
     });
 
-    if (debuggerClass && shared.debugChannel) {
+    if (debuggerModule) {
       if (!shared.memory) throw new Error("the debugger needs the engine's shared wasm memory");
-      this.#debugger = new debuggerClass({
+      this.#debugger = debuggerModule.createWorkerDebugger({
         api,
         memory: shared.memory,
         L0: L,
         control: this.#control,
-        channel: shared.debugChannel,
         out,
         post: (message) => self.postMessage({ type: "dap", message }),
         countHook: (hL) => this.#onHook(hL),

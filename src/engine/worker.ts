@@ -70,12 +70,12 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
         const ring = out = new RingWriter(msg.output);
         initDone = prepared.then(async (rt) => {
           // `memory` is here once the state is: it came with the wasm.
-          const shared = { debugChannel: msg.debug, memory };
+          const shared = { debuggerModule: msg.debuggerModule, memory };
           await rt.configure(msg.options, new Int32Array(msg.control), ring, shared);
           runtime = rt;
         });
         await initDone;
-        post({ type: "ready" });
+        post({ type: "ready", debugChannel: runtime?.debugChannel });
         break;
       }
       case "execute": {

@@ -20,7 +20,7 @@ export interface Edge {
 export interface Graph {
   /** Every import of every module of main.ts, src/, scripts/ and bench/. */
   edges: Edge[];
-  /** The modules of the engine worker's graph (from src/engine/worker.ts, dynamic imports too). */
+  /** The modules of the engine worker's graph (from WORKER_ENTRIES, dynamic imports too). */
   worker: Set<string>;
 }
 
@@ -252,6 +252,12 @@ async function tsFiles(dir: URL, prefix: string): Promise<string[]> {
 }
 
 /**
+ * The entries of the engine worker's graph: the worker, and the debugger that a debugging
+ * engine's worker loads (named by the program, src/debug/provide.ts, not imported).
+ */
+export const WORKER_ENTRIES = ["src/engine/worker.ts", "src/debug/worker/worker_debugger.ts"];
+
+/**
  * The graph of every module in main.ts, src/, scripts/ and bench/ (one `deno info` of a
  * temporary module that imports them all, so that modules no entry reaches count too), and
  * the engine worker's graph.
@@ -269,12 +275,14 @@ export async function readGraph(): Promise<Graph> {
       files.map((f) => `import "${new URL(f, ROOT).href}";\n`).join(""),
     );
     const all = await denoInfo(root);
-    const worker = await denoInfo(new URL("src/engine/worker.ts", ROOT).pathname);
-    const workerModules = new Set(
-      worker.modules.map((m) => normalize(m.specifier)).filter((s): s is string =>
-        s !== undefined && !isExternal(s)
-      ),
-    );
+    const workerModules = new Set<string>();
+    for (const entry of WORKER_ENTRIES) {
+      const worker = await denoInfo(new URL(entry, ROOT).pathname);
+      for (const m of worker.modules) {
+        const s = normalize(m.specifier);
+        if (s !== undefined && !isExternal(s)) workerModules.add(s);
+      }
+    }
     return { edges: edgesOf(all), worker: workerModules };
   } finally {
     await Deno.remove(tmp, { recursive: true });

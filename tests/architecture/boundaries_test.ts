@@ -22,7 +22,7 @@ Deno.test("the module graph keeps the boundaries of docs/architecture.md (known 
   const graph = await readGraph();
   assert(graph.edges.length > 300, `the graph was read (${graph.edges.length} imports)`);
   assert(graph.worker.has("src/engine/runtime.ts"), "the worker's graph was read");
-  assert(graph.worker.has("src/debug/worker_debugger.ts"), "with its dynamic imports");
+  assert(graph.worker.has("src/debug/worker/hook.ts"), "with the debugger it loads");
   assertEquals(check(graph, RULES, KNOWN_DEBT), []);
 });
 

@@ -5,12 +5,7 @@
  */
 import type { Debt } from "./boundaries.ts";
 
-const ENGINE_DEBUG = "engine ↔ debug: the engine should reach the debugger through an interface";
-
 export const KNOWN_DEBT: Debt = {
-  edges: [
-    { from: "src/engine/handle.ts", to: "src/debug/link.ts", why: ENGINE_DEBUG },
-    { from: "src/engine/runtime.ts", to: "src/debug/worker_debugger.ts", why: ENGINE_DEBUG },
-  ],
+  edges: [],
   cycles: [],
 };

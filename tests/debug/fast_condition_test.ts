@@ -2,7 +2,7 @@
  * fast_condition.ts over a synthetic frame laid out as Lua 5.4 stack slots: the forms it
  * takes, the values it decides, and the ones it leaves to Lua (undefined).
  */
-import { compileFastCondition, type Heap } from "../../src/debug/fast_condition.ts";
+import { compileFastCondition, type Heap } from "../../src/debug/worker/fast_condition.ts";
 import { assertEquals } from "../helpers/assert.ts";
 
 const buf = new ArrayBuffer(256);

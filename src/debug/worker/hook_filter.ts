@@ -8,7 +8,7 @@
  * See docs/decisions/0006-hook-filter.md.
  *
  * The filter passes an event on to the JavaScript hook when:
- * - the configuration says so (`forwardAll`: steps, pauses, function breakpoints);
+ * - the configuration says so (`writeForwardAll`: steps, pauses, function breakpoints);
  * - it is not a line event (a count event is a poke: engine/poke.ts);
  * - a line event on a line number that has a breakpoint in some file (a bitmap), in a
  *   function not marked plain;
@@ -17,10 +17,10 @@
  *   debugger has not seen it yet.
  * The debugger fills the table as it meets prototypes and clears it when breakpoints change.
  */
-import type { LuaModule } from "../engine/lua_wasm.ts";
-import * as Lua from "../engine/lua_layout.ts";
-import { MAX_PAGES } from "../engine/shared_memory.ts";
-import { name, op, section, sleb, uleb } from "../engine/wasm_encode.ts";
+import type { LuaModule } from "../../engine/lua_wasm.ts";
+import * as Lua from "../../engine/lua_layout.ts";
+import { MAX_PAGES } from "../../engine/shared_memory.ts";
+import { name, op, section, sleb, uleb } from "../../engine/wasm_encode.ts";
 import { CONDITION_OPS, type ConditionSpec } from "./fast_condition.ts";
 
 /** What the filter reads and allocates in the engine's wasm memory. */
@@ -82,8 +82,11 @@ export class HookFilter {
     this.hookPtr = addFunction(instance.exports.hook as (L: number, ar: number) => void);
   }
 
-  /** Every event goes to JavaScript (steps, pauses, function breakpoints). */
-  set forwardAll(on: boolean) {
+  /**
+   * Writes into the filter's configuration in wasm memory whether every event goes to
+   * JavaScript (steps, pauses, function breakpoints).
+   */
+  writeForwardAll(on: boolean): void {
     this.#m.HEAP32[(this.#cfg + CFG_FORWARD_ALL) >> 2] = on ? 1 : 0;
   }
 

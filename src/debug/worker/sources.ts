@@ -1,0 +1,117 @@
+/**
+ * Chunks and the files they come from: a chunk's key (the real path of a file, or the chunk
+ * name), its DAP source, and the lines of a file that carry code (for breakpoints).
+ */
+import type { DebugProtocol as DP } from "@vscode/debugprotocol";
+import * as path from "../../posix_path.ts";
+import { LuaStatus } from "../../engine/lua_h.ts";
+import * as Lua from "../../engine/lua_layout.ts";
+import { lastLineAsReturn } from "../../engine/echo.ts";
+import { codeLines } from "./bytecode.ts";
+import type { WorkerContext } from "./context.ts";
+
+const { AR_SOURCE } = Lua;
+
+export class Sources {
+  readonly #ctx: WorkerContext;
+  /** Chunk source → key, computed once per source. */
+  readonly #keys = new Map<string, string>();
+  /** Code lines of a file, or why they cannot be known (until its breakpoints change). */
+  readonly #codeLines = new Map<string, Set<number> | string>();
+
+  constructor(ctx: WorkerContext) {
+    this.#ctx = ctx;
+  }
+
+  /** The key of a chunk source: `@file` → the file's real path; any other, the source. */
+  keyOf(source: string): string {
+    let k = this.#keys.get(source);
+    if (k === undefined) {
+      k = source.startsWith("@") ? this.normPath(source.slice(1)) : source;
+      this.#keys.set(source, k);
+    }
+    return k;
+  }
+
+  /** An absolute, real path (as far as the file exists). */
+  normPath(p: string): string {
+    const abs = path.resolve(this.#ctx.host.cwd, p);
+    try {
+      return Deno.realPathSync(abs);
+    } catch {
+      return abs;
+    }
+  }
+
+  /** Forgets a file's code lines (it may have changed). */
+  forget(key: string): void {
+    this.#codeLines.delete(key);
+  }
+
+  /** Code lines of a file on disk, or an error message. */
+  codeLinesOf(key: string, L: number): Set<number> | string {
+    const cached = this.#codeLines.get(key);
+    if (cached !== undefined) return cached;
+    let result: Set<number> | string;
+    let src: string;
+    try {
+      src = Deno.readTextFileSync(key);
+    } catch (e) {
+      result = e instanceof Deno.errors.NotFound ? "file not found" : String(e);
+      return result;
+    }
+    const api = this.#ctx.api;
+    const lua = api.lua;
+    const top = lua.lua_gettop(L);
+    try {
+      let status = api.load(L, src.replace(/^#![^\n]*/, ""), "@" + key);
+      const last = status !== LuaStatus.ok ? lastLineAsReturn(src) : undefined;
+      if (last !== undefined) {
+        // A kernel cell's dumped file that ends in an expression: compiled as the kernel
+        // runs it (the last line returned), whose code lines are the same.
+        const asRun = api.load(L, last.chunk, "@" + key);
+        if (asRun === LuaStatus.ok) {
+          lua.lua_rotate(L, -2, 1);
+          lua.lua_settop(L, -2);
+          status = asRun;
+        } else lua.lua_settop(L, -2);
+      }
+      if (status !== LuaStatus.ok) {
+        result = `syntax error: ${api.str(L, -1)}`;
+      } else {
+        lua.lua_getglobal(L, "string");
+        lua.lua_getfield(L, -1, "dump");
+        lua.lua_pushvalue(L, -3);
+        if (lua.lua_pcallk(L, 1, 1, 0, 0, null) !== LuaStatus.ok) {
+          result = `cannot read code lines: ${api.str(L, -1)}`;
+        } else result = codeLines(api.bytes(L, -1) ?? new Uint8Array());
+      }
+    } finally {
+      lua.lua_settop(L, top);
+    }
+    this.#codeLines.set(key, result);
+    return result;
+  }
+
+  /** The DAP source of the function running at `ar`. */
+  sourceAt(L: number, ar: number): DP.Source | undefined {
+    const ctx = this.#ctx;
+    ctx.wasm._lua_getinfo(L, ctx.cString("S"), ar);
+    return this.dapSource(ctx.readCString(ctx.wasm.HEAP32[(ar + AR_SOURCE) >> 2]));
+  }
+
+  dapSource(source: string): DP.Source {
+    if (source.startsWith("@")) {
+      const p = this.keyOf(source);
+      return { name: path.basename(p), path: p };
+    }
+    return { name: source.startsWith("=") ? source.slice(1) : "[string]" };
+  }
+
+  /** A chunk's short name: a file's base name, `=name`'s name, or "string". */
+  shortSource(source: string): string {
+    if (source.startsWith("@")) return path.basename(source.slice(1));
+    if (source.startsWith("=")) return source.slice(1);
+    return "string";
+  }
+}
