@@ -2,7 +2,7 @@
  * The debug session of one engine, on the main thread: every debugger client of that engine
  * (a `llmspell dap` client, Jupyter's debug_request) is a client of it. It is the session half
  * of vscode-mock-debug's session/runtime split; the runtime is the engine worker's debugger
- * (worker_debugger.ts), reached through a DebugLink.
+ * (src/debug/worker/), reached through the engine's DebugPort.
  *
  * - Breakpoints live here: each client's `setBreakpoints` replaces that client's set for
  *   that source; the session pushes the union to the worker and tells the other clients
@@ -17,7 +17,7 @@
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
 import * as path from "../../path.ts";
 
-/** The debugger runtime a session drives (a DebugLink). */
+/** The debugger runtime a session drives (the engine's DebugPort). */
 export interface DebugRuntime {
   request<R extends DP.Response = DP.Response>(command: string, args?: unknown): Promise<R>;
   onEvent(fn: (e: DP.Event) => void): () => void;
