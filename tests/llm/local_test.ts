@@ -223,6 +223,49 @@ print(JSON.stringify(out))
   }
 });
 
+Deno.test("local model: a run's calls are recorded; session replay answers them without the model", async () => {
+  const dir = await home();
+  try {
+    const script = `
+local agent = Agent.builder():model("tiny/tiny-llama"):max_tokens(12):build()
+local r = agent:stream("hello", function(piece) end)
+print(#r.text > 0, r.usage.output_tokens)
+`;
+    const r = await runLua(dir, script);
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(r.stdout.trim(), "true\t12");
+    const list = await cli(["session", "list", "--output", "json"], { cwd: dir });
+    const id = JSON.parse(list.stdout)[0].id;
+    // Without the model file, only the record can answer.
+    await Deno.remove(`${dir}/tiny-llama.gguf`);
+    const replayed = await cli(["session", "replay", id, "--output", "json"], { cwd: dir });
+    assertEquals(replayed.code, 0, replayed.stderr);
+    assertEquals(JSON.parse(replayed.stdout), { session: id, executions: 1, divergences: [] });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("local model: timeout_ms limits the wait for the answer's first piece", async () => {
+  const dir = await home();
+  try {
+    await Deno.writeTextFile(`${dir}/llmspell.toml`, "timeout_ms = 1\n", { append: true });
+    const r = await runLua(
+      dir,
+      `
+local agent = Agent.builder():model("tiny/tiny-llama"):max_tokens(8):build()
+-- ~1000 tokens to evaluate before the first piece: far more than 1 ms.
+local ok, e = pcall(agent.execute, agent, string.rep("hello world ", 500))
+print(e.code .. ": " .. e.message)
+`,
+    );
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(r.stdout.trim().split("\n").at(-1), "timeout: tiny: no answer within 1 ms");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("local model: with no model_path, `run` prints one clear line and exits 1", async () => {
   const dir = await tempDir();
   try {
