@@ -28,6 +28,10 @@ if (import.meta.main) {
   if (!wantsHelp && LUA_COMMANDS.has(word)) {
     prestartEngine({ interruptible: !BATCH_COMMANDS.has(word) });
   }
+  // Deno's OpenTelemetry exporter is on (src/telemetry/tracing.ts): spans are made.
+  if (Deno.env.get("OTEL_DENO") === "true") {
+    await (await import("./src/telemetry/tracing.ts")).initTracing();
+  }
   const line = readScriptLine(argv);
   const code = line
     ? await (await import("./src/cli/script_line.ts")).runScriptLine(line)

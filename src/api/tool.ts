@@ -11,6 +11,23 @@ import { type ApiModule, type HostContext, HostError, results } from "./api.ts";
 import { fromJson, type Json, toJson } from "./json_value.ts";
 import type { EncodedValues } from "../engine/host_values.ts";
 import type { ToolRegistry } from "../tools/mod.ts";
+import { type Span, startSpan } from "../telemetry/tracing.ts";
+
+/** A tool call's span (src/telemetry/tracing.ts), by the GenAI conventions' execute_tool. */
+function toolSpan(name: string, source: "builtin" | "lua"): Span {
+  return startSpan("llmspell.tool", {
+    "gen_ai.operation.name": "execute_tool",
+    "gen_ai.tool.name": name,
+    "llmspell.tool.source": source,
+  });
+}
+
+/**
+ * Lua tools being run, innermost last: their span starts when Tool.invoke validates the
+ * call and ends when it reports the call done (`tool.called`). One whose function raised is
+ * ended by its execution's end, as failed.
+ */
+const luaToolSpans = new WeakMap<HostContext, Span[]>();
 
 type Tools = typeof import("../tools/mod.ts");
 let tools: Promise<Tools> | undefined;
@@ -175,11 +192,19 @@ export const TOOL_API: ApiModule = {
     "tool.validate": async (args, ctx) => {
       const name = text(args, 0, "Tool.invoke: name");
       const r = await registry(ctx);
-      await guarded(() => r.validate(name, toJson(args.value(1))));
+      const info = await guarded(() => r.validate(name, toJson(args.value(1))));
+      if (info.source === "lua") {
+        const spans = luaToolSpans.get(ctx) ?? [];
+        luaToolSpans.set(ctx, spans);
+        spans.push(toolSpan(name, "lua"));
+      }
       return results();
     },
-    // A Lua tool ran (Tool.invoke): nothing to do but be recorded in the session.
-    "tool.called": () => results(),
+    // A Lua tool ran (Tool.invoke): its span ends; the session records the call.
+    "tool.called": (_args, ctx) => {
+      luaToolSpans.get(ctx)?.pop()?.end();
+      return results();
+    },
     "tool.invoke": async (args, ctx) => {
       const name = text(args, 0, "Tool.invoke: name");
       const r = await registry(ctx);
@@ -190,6 +215,7 @@ export const TOOL_API: ApiModule = {
         allowedPaths: ctx.security.allowedPaths,
         scriptDir: ctx.security.scriptDir,
       });
+      const span = toolSpan(name, "builtin");
       const result = await guarded(() =>
         r.invoke(name, toJson(args.value(1)), (tool) => ({
           checkPath: (p) => policy.check(p),
@@ -198,7 +224,10 @@ export const TOOL_API: ApiModule = {
           signal: ctx.signal,
           env: (n) => Deno.env.get(n),
         }))
-      );
+      ).catch((e) => {
+        span.fail("tool_error", e instanceof Error ? e.message : String(e));
+        throw e;
+      }).finally(() => span.end());
       return results(fromJson(result));
     },
   },

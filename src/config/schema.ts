@@ -131,6 +131,14 @@ export interface DebugConfig {
   dap_port: number;
 }
 
+/** `[telemetry]` */
+export interface TelemetryConfig {
+  enabled: boolean;
+  endpoint: string;
+  protocol: "http/protobuf" | "http/json";
+  service_name: string;
+}
+
 /** `[repl]` */
 export interface ReplConfig {
   history_size: number;
@@ -149,6 +157,7 @@ export interface Config {
   kernel: KernelConfig;
   debug: DebugConfig;
   repl: ReplConfig;
+  telemetry: TelemetryConfig;
 }
 
 const MiB = 1024 * 1024;
@@ -496,6 +505,40 @@ export const SCHEMA: SectionSpec = {
           max: 65535,
           default: 0,
           description: "TCP port of llmspell dap --port when none is given. 0 = any free port.",
+        },
+      },
+    },
+    telemetry: {
+      kind: "section",
+      description:
+        "OpenTelemetry traces (OTLP over HTTP through Deno's built-in exporter): spans of kernel requests, executions, LLM and tool calls. The standard OTEL_* variables work too.",
+      fields: {
+        enabled: {
+          kind: "field",
+          type: "boolean",
+          default: false,
+          description:
+            "Export traces. Off: nothing is loaded and nothing is measured. Also on with OTEL_DENO=true.",
+        },
+        endpoint: {
+          kind: "field",
+          type: "string",
+          default: "",
+          description:
+            'The OTLP/HTTP collector, e.g. "http://127.0.0.1:4318"; empty: OTEL_EXPORTER_OTLP_ENDPOINT, or the standard http://localhost:4318.',
+        },
+        protocol: {
+          kind: "field",
+          type: "string",
+          enum: ["http/protobuf", "http/json"],
+          default: "http/protobuf",
+          description: "How spans are encoded (OTEL_EXPORTER_OTLP_PROTOCOL wins when set).",
+        },
+        service_name: {
+          kind: "field",
+          type: "string",
+          default: "llmspell",
+          description: "The service.name of the spans (OTEL_SERVICE_NAME wins when set).",
         },
       },
     },

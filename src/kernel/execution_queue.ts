@@ -20,6 +20,8 @@ import { FairQueue } from "./queue.ts";
 import { type ClientRequest, str } from "./request.ts";
 import type { StdinBroker } from "./stdin.ts";
 import { StreamOut } from "./stream_out.ts";
+import { setExecutionSpan, type Span, startSpan } from "../telemetry/tracing.ts";
+import { requestAttributes } from "./request_span.ts";
 
 /**
  * While cells wait in the queue, IOPub's writes are held for up to this many cells and sent
@@ -255,7 +257,23 @@ export class ExecutionQueue {
     this.#prefetched = { req: next, exec, engine };
   }
 
+  /** One cell, in the spans of its request and its execution (src/telemetry/tracing.ts). */
   async #execute(req: ClientRequest): Promise<void> {
+    const requestSpan = startSpan("llmspell.execute_request", requestAttributes(req), {
+      kind: "server",
+    });
+    const span = startSpan("llmspell.execute", {}, { parent: requestSpan });
+    setExecutionSpan(span);
+    try {
+      await this.#executeCell(req, span);
+    } finally {
+      setExecutionSpan(undefined);
+      span.end();
+      requestSpan.end();
+    }
+  }
+
+  async #executeCell(req: ClientRequest, span: Span): Promise<void> {
     const { out, engines } = this.#o;
     const c = req.message.content as ExecuteRequestContent;
     const parent = req.message.header;
@@ -336,6 +354,9 @@ export class ExecutionQueue {
       }
     }
 
+    span.set({ "llmspell.execution_count": count, "llmspell.code.bytes": code.length });
+    if (typeof ext?.chunk_name === "string") span.set({ "llmspell.chunk": ext.chunk_name });
+    if (error) span.fail(`lua.${error.kind}`, error.message);
     if (error) {
       out.reply(req, { status: "error", execution_count: count, ...errorContent(error) }, {
         status: "error",

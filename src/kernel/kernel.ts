@@ -30,6 +30,8 @@ import {
 import { Outbox } from "./outbox.ts";
 import { type Channel, clientKey, type ClientRequest, num, str } from "./request.ts";
 import { StdinBroker } from "./stdin.ts";
+import { startSpan } from "../telemetry/tracing.ts";
+import { requestAttributes } from "./request_span.ts";
 
 /** What a running cell was asked to stop for, and what it then failed to do. */
 type Stop = "interrupt" | "restart" | "timeout";
@@ -127,9 +129,11 @@ export class Kernel {
       this.#cells.push(req);
       return;
     }
+    const span = startSpan(`llmspell.${type}`, requestAttributes(req), { kind: "server" });
     this.#handle(req).catch((e) => {
+      span.fail("internal", e instanceof Error ? e.message : String(e));
       this.#log.warn(`kernel: ${type} failed: ${e instanceof Error ? e.stack ?? e.message : e}`);
-    });
+    }).finally(() => span.end());
   }
 
   /** A client went away: its queued cells are dropped, a wait for its input ends. */

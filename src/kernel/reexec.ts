@@ -13,6 +13,7 @@
  *
  * See docs/decisions/0021-kernel-replaces-its-process.md.
  */
+import { execSelf } from "../exec_self.ts";
 
 /** What a kernel image hands to the next one. */
 export interface ResumeState {
@@ -45,56 +46,10 @@ export function takeResumeState(): ResumeState | undefined {
   }
 }
 
-/** This process's command line, as it was started. */
-function commandLine(): string[] {
-  try {
-    const args = Deno.readTextFileSync("/proc/self/cmdline").split("\0");
-    if (args[args.length - 1] === "") args.pop();
-    if (args.length > 0) return args;
-  } catch {
-    // Not Linux: rebuilt below.
-  }
-  return [Deno.execPath(), ...Deno.args];
-}
-
-function libcPath(): string {
-  switch (Deno.build.os) {
-    case "linux":
-      return "libc.so.6";
-    case "darwin":
-      return "/usr/lib/libSystem.B.dylib";
-    default:
-      throw new Error(`cannot replace the kernel process on ${Deno.build.os}`);
-  }
-}
-
-const enc = new TextEncoder();
-
-/** A NULL-terminated array of C strings (the buffers are kept alive in `keep`). */
-function cStrings(items: string[], keep: Uint8Array[]): BigUint64Array<ArrayBuffer> {
-  const arr = new BigUint64Array(items.length + 1);
-  items.forEach((s, i) => {
-    const b = enc.encode(s + "\0");
-    keep.push(b);
-    arr[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(b)));
-  });
-  return arr;
-}
-
 /**
  * Replaces this process with a fresh start of the same command line, `state` in its
  * environment. Returns only if that failed (it throws then).
  */
 export function reexec(state: ResumeState): never {
-  const lib = Deno.dlopen(libcPath(), {
-    execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
-  });
-  const env = { ...Deno.env.toObject(), [RESUME_ENV]: JSON.stringify(state) };
-  const keep: Uint8Array[] = [];
-  const argv = cStrings(commandLine(), keep);
-  const envp = cStrings(Object.entries(env).map(([k, v]) => `${k}=${v}`), keep);
-  const path = enc.encode(Deno.execPath() + "\0");
-  lib.symbols.execve(path, argv, envp);
-  lib.close();
-  throw new Error("execve failed: the kernel process could not be replaced");
+  return execSelf({ [RESUME_ENV]: JSON.stringify(state) });
 }

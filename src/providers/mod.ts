@@ -7,6 +7,7 @@
  */
 import { ANTHROPIC } from "./anthropic.ts";
 import { LOCAL } from "./local.ts";
+import { type Attributes, type Span, startSpan, withSpan } from "../telemetry/tracing.ts";
 import { OPENAI } from "./openai.ts";
 import { costOf } from "./prices.ts";
 import {
@@ -27,6 +28,29 @@ import {
 } from "./types.ts";
 
 export { ProviderError };
+
+/**
+ * The span of one model call, by OpenTelemetry's GenAI conventions: `chat <model>`, a client
+ * span whose child is the HTTP request Deno traces itself.
+ */
+function chatSpan(system: string, baseUrl: string, model: string, call: ChatCall): Span {
+  const attrs: Attributes = {
+    "gen_ai.operation.name": "chat",
+    "gen_ai.system": system,
+    "gen_ai.provider.name": system,
+    "gen_ai.request.model": model,
+  };
+  if (call.temperature !== undefined) attrs["gen_ai.request.temperature"] = call.temperature;
+  if (call.max_tokens !== undefined) attrs["gen_ai.request.max_tokens"] = call.max_tokens;
+  try {
+    const url = new URL(baseUrl);
+    attrs["server.address"] = url.hostname;
+    attrs["server.port"] = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+  } catch {
+    // A base URL that is not one fails the call itself, which says so.
+  }
+  return startSpan(`chat ${model}`, attrs, { kind: "client" });
+}
 export type { ChatRequest, ChatResult, ProviderConfig };
 
 const APIS: Record<string, ProviderApi> = {
@@ -64,13 +88,30 @@ export async function chat(
     throw new ProviderError("config", `${p.name}: no model named and no default_model set`);
   }
   const { provider: _p, model: _m, ...rest } = call;
+  const span = chatSpan(p.type, p.baseUrl, model, call);
   let result: ChatResult;
   try {
-    result = await APIS[p.type].chat(p, { ...rest, model }, signal, onText);
+    result = await withSpan(span, () => APIS[p.type].chat(p, { ...rest, model }, signal, onText));
   } catch (e) {
-    throw e instanceof ProviderError ? withoutKey(e, p.apiKey) : e;
+    const err = e instanceof ProviderError ? withoutKey(e, p.apiKey) : e;
+    span.fail(
+      err instanceof ProviderError ? err.code : "internal",
+      err instanceof Error ? err.message : String(err),
+    );
+    span.end();
+    throw err;
   }
-  return { ...result, provider: p.name, cost_usd: costOf(p, result.model, result.usage) };
+  const cost = costOf(p, result.model, result.usage);
+  span.set({
+    "gen_ai.response.model": result.model,
+    "gen_ai.response.finish_reasons": [result.finish_reason],
+    "gen_ai.usage.input_tokens": result.usage.input_tokens,
+    "gen_ai.usage.output_tokens": result.usage.output_tokens,
+    ...(cost !== undefined ? { "llmspell.cost_usd": cost } : {}),
+    ...(result.tool_calls.length > 0 ? { "llmspell.tool_calls": result.tool_calls.length } : {}),
+  });
+  span.end();
+  return { ...result, provider: p.name, cost_usd: cost };
 }
 
 /**

@@ -1,0 +1,191 @@
+/**
+ * OpenTelemetry through the real CLI and Deno's built-in exporter, to a local OTLP/HTTP
+ * receiver: the span tree of an agent run with a Lua tool and a built-in tool (names,
+ * parents, GenAI attributes), `[telemetry]` in the config turning it on, kernel requests
+ * over ZMTP, and nothing sent when it is off.
+ */
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { cli, tempDir } from "../helpers/cli.ts";
+import { openaiText, openaiToolCalls, ScriptedServer } from "../llm/servers.ts";
+import { startKernel } from "../kernel/helpers.ts";
+import { OtlpReceiver, type ReceivedSpan } from "./otlp_receiver.ts";
+
+const AGENT = `
+Tool.register("shout", {
+  description = "Upper-cases a text",
+  parameters = {type = "object", properties = {text = {type = "string"}}, required = {"text"}},
+  execute = function(p) return p.text:upper() end,
+})
+local agent = Agent.builder():model("openai/gpt-4o-mini"):temperature(0.5)
+  :tools({"shout", "calculator"}):build()
+print(agent:execute("go").text)
+`;
+
+function llmEnv(s: ScriptedServer): Record<string, string> {
+  return {
+    OPENAI_API_KEY: "sk-test-otel",
+    LLMSPELL_PROVIDERS_OPENAI_BASE_URL: s.url + "/v1",
+  };
+}
+
+function agentServer(): ScriptedServer {
+  return new ScriptedServer().script(
+    openaiToolCalls([
+      { id: "c1", name: "shout", arguments: { text: "hi" } },
+      { id: "c2", name: "calculator", arguments: { expression: "6 * 7" } },
+    ]),
+    openaiText("HI and 42"),
+  );
+}
+
+function byName(spans: ReceivedSpan[], name: string): ReceivedSpan[] {
+  return spans.filter((s) => s.name === name);
+}
+
+function one(spans: ReceivedSpan[], name: string): ReceivedSpan {
+  const found = byName(spans, name);
+  assertEquals(found.length, 1, `${name}: ${found.length} spans`);
+  return found[0];
+}
+
+/** The span tree of an agent run: request → execute → chat ×2, tool ×2; fetch under chat. */
+function checkAgentTree(spans: ReceivedSpan[], service: string): void {
+  const request = one(spans, "llmspell.execute_request");
+  const execute = one(spans, "llmspell.execute");
+  const chats = byName(spans, "chat gpt-4o-mini");
+  const tools = byName(spans, "llmspell.tool");
+  assertEquals(request.parentSpanId, "");
+  assertEquals(request.kind, 2); // SERVER
+  assertEquals(request.attributes["rpc.method"], "execute_request");
+  assertEquals(request.service, service);
+  assertEquals(execute.parentSpanId, request.spanId);
+  assertEquals(execute.attributes["llmspell.chunk"], "@agent.lua");
+  assertEquals(chats.length, 2);
+  for (const c of chats) {
+    assertEquals(c.parentSpanId, execute.spanId);
+    assertEquals(c.traceId, request.traceId);
+    assertEquals(c.kind, 3); // CLIENT
+    assertEquals(c.attributes["gen_ai.operation.name"], "chat");
+    assertEquals(c.attributes["gen_ai.system"], "openai");
+    assertEquals(c.attributes["gen_ai.request.model"], "gpt-4o-mini");
+    assertEquals(c.attributes["gen_ai.request.temperature"], 0.5);
+    assertEquals(c.attributes["gen_ai.response.model"], "gpt-4o-mini");
+    assertEquals(c.attributes["server.address"], "127.0.0.1");
+  }
+  const usage = (c: ReceivedSpan) => [
+    c.attributes["gen_ai.response.finish_reasons"],
+    c.attributes["gen_ai.usage.input_tokens"],
+    c.attributes["gen_ai.usage.output_tokens"],
+  ];
+  assertEquals(chats.map(usage).sort(), [[["stop"], 10, 5], [["tool_calls"], 20, 10]]);
+  // Deno traces the HTTP request itself, as a child of the model call.
+  const fetches = spans.filter((s) => chats.some((c) => c.spanId === s.parentSpanId));
+  assertEquals(fetches.length, 2, spans.map((s) => s.name).join(", "));
+  assertEquals(
+    tools.map((t) => [t.attributes["gen_ai.tool.name"], t.attributes["llmspell.tool.source"]])
+      .sort(),
+    [["calculator", "builtin"], ["shout", "lua"]],
+  );
+  for (const t of tools) {
+    assertEquals(t.parentSpanId, execute.spanId);
+    assertEquals(t.attributes["gen_ai.operation.name"], "execute_tool");
+  }
+}
+
+Deno.test("OTEL_DENO: an agent run gives the span tree request → execute → chat and tool calls", async () => {
+  const receiver = new OtlpReceiver();
+  const s = agentServer();
+  const dir = await tempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/agent.lua`, AGENT);
+    const r = await cli(["run", "agent.lua"], {
+      cwd: dir,
+      env: {
+        ...llmEnv(s),
+        OTEL_DENO: "true",
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        OTEL_SERVICE_NAME: "otel-test",
+      },
+    });
+    assertEquals([r.code, r.stdout, r.stderr], [0, "HI and 42\n", ""]);
+    await receiver.waitForSpan("llmspell.execute_request");
+    checkAgentTree(receiver.spans, "otel-test");
+  } finally {
+    await s.close();
+    await receiver.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("[telemetry] enabled in the config turns tracing on (the process restarts with Deno's exporter)", async () => {
+  const receiver = new OtlpReceiver();
+  const s = agentServer();
+  const dir = await tempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/agent.lua`, AGENT);
+    await Deno.writeTextFile(
+      `${dir}/llmspell.toml`,
+      `[telemetry]\nenabled = true\nendpoint = "${receiver.endpoint}"\nprotocol = "http/json"\n`,
+    );
+    const r = await cli(["run", "agent.lua"], { cwd: dir, env: llmEnv(s) });
+    assertEquals([r.code, r.stdout, r.stderr], [0, "HI and 42\n", ""]);
+    await receiver.waitForSpan("llmspell.execute_request");
+    checkAgentTree(receiver.spans, "llmspell");
+  } finally {
+    await s.close();
+    await receiver.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("kernel requests over ZMTP have spans; a failing cell's span is an error", async () => {
+  const receiver = new OtlpReceiver();
+  const k = await startKernel([], {
+    env: {
+      OTEL_DENO: "true",
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+    },
+  });
+  try {
+    const opts = { cwd: k.home, env: { LLMSPELL_HOME: k.home } };
+    assertEquals((await cli(["exec", "--connect", k.id, "1 + 1"], opts)).stdout, "2\n");
+    assertEquals((await cli(["exec", "--connect", k.id, "error('boom')"], opts)).code, 1);
+  } finally {
+    await k.stop(); // its exit flushes what is left
+  }
+  try {
+    await receiver.waitForSpan("llmspell.execute_request");
+    const executes = byName(receiver.spans, "llmspell.execute");
+    const failed = executes.filter((e) => e.status.code === 2);
+    assertEquals([executes.length, failed.length], [2, 1], JSON.stringify(executes));
+    assert(String(failed[0].status.message).includes("boom"), JSON.stringify(failed[0]));
+    assertEquals(failed[0].attributes["error.type"], "lua.runtime");
+    assert(
+      byName(receiver.spans, "llmspell.kernel_info_request").length >= 1,
+      receiver.spans.map((s) => s.name).join(", "),
+    );
+  } finally {
+    await receiver.close();
+  }
+});
+
+Deno.test("telemetry off: nothing is sent", async () => {
+  const receiver = new OtlpReceiver();
+  const dir = await tempDir();
+  try {
+    const r = await cli(["exec", "1 + 1"], {
+      cwd: dir,
+      env: {
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      },
+    });
+    assertEquals(r.stdout, "2\n");
+    assertEquals(receiver.paths, []);
+  } finally {
+    await receiver.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
