@@ -23,6 +23,8 @@ export interface DebuggerHost {
   countHook(L: number): void;
   envRef: number;
   formatRef: number;
+  /** The kernel API's `bundle(value [, mimetype])`: the mime bundle display() shows. */
+  displayRef: number;
   cwd: string;
 }
 

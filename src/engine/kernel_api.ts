@@ -21,6 +21,34 @@ function base64(bytes: Uint8Array): string {
   return btoa(s);
 }
 
+/**
+ * A display bundle's data from the mime, data pairs on the stack at first..last (what the Lua
+ * side's `bundle` returns): images as base64, JSON parsed, text as it is; the first of a mime
+ * wins.
+ */
+export function mimeData(
+  api: CApi,
+  L: number,
+  first: number,
+  last: number,
+): Record<string, unknown> {
+  const data: Record<string, unknown> = {};
+  for (let i = first; i + 1 <= last; i += 2) {
+    const mime = api.str(L, i) ?? "text/plain";
+    const bytes = api.bytes(L, i + 1) ?? new Uint8Array();
+    if (mime in data) continue;
+    if (mime.startsWith("image/") && mime !== "image/svg+xml") data[mime] = base64(bytes);
+    else if (mime === "application/json" || mime.endsWith("+json")) {
+      try {
+        data[mime] = JSON.parse(decoder.decode(bytes));
+      } catch (e) {
+        throw new Error(`display: invalid JSON: ${e instanceof Error ? e.message : e}`);
+      }
+    } else data[mime] = decodeBytes(bytes);
+  }
+  return data;
+}
+
 export interface KernelApiContext {
   api: CApi;
   L: number;
@@ -33,8 +61,16 @@ export interface KernelApiContext {
   formatRef: number;
 }
 
-/** Loads the Lua part over the environment; returns a registry ref of the JSON encoder. */
-export function installKernelApi(ctx: KernelApiContext): number {
+/** Registry refs of what the Lua part gives back. */
+export interface KernelApiRefs {
+  /** The JSON encoder, `json(value, lenient)`. */
+  json: number;
+  /** `bundle(value [, mimetype])`: the mime, data pairs display() shows (mimeData reads them). */
+  display: number;
+}
+
+/** Loads the Lua part over the environment; returns registry refs of what it gives back. */
+export function installKernelApi(ctx: KernelApiContext): KernelApiRefs {
   const { api, L, out } = ctx;
   const lua = api.lua;
   const REG = LUA_REGISTRYINDEX;
@@ -49,21 +85,7 @@ export function installKernelApi(ctx: KernelApiContext): number {
   const fn = (name: string, f: (L: number) => number) => api.setFunction(L, name, api.cfunction(f));
 
   fn("emit", (L) => {
-    const n = lua.lua_gettop(L);
-    const data: Record<string, unknown> = {};
-    for (let i = 1; i + 1 <= n; i += 2) {
-      const mime = api.str(L, i) ?? "text/plain";
-      const bytes = api.bytes(L, i + 1) ?? new Uint8Array();
-      if (mime in data) continue;
-      if (mime.startsWith("image/") && mime !== "image/svg+xml") data[mime] = base64(bytes);
-      else if (mime === "application/json" || mime.endsWith("+json")) {
-        try {
-          data[mime] = JSON.parse(decoder.decode(bytes));
-        } catch (e) {
-          throw new Error(`display: invalid JSON: ${e instanceof Error ? e.message : e}`);
-        }
-      } else data[mime] = decodeBytes(bytes);
-    }
+    const data = mimeData(api, L, 1, lua.lua_gettop(L));
     writeJson(out, RingRecord.event, { type: "display", data, metadata: {} });
     return 0;
   });
@@ -82,8 +104,9 @@ export function installKernelApi(ctx: KernelApiContext): number {
   api.setFunction(L, "call", ctx.hostCall);
 
   lua.lua_pushboolean(L, ctx.kernelStdin ? 1 : 0);
-  if (lua.lua_pcallk(L, 5, 1, 0, 0, null) !== LuaStatus.ok) {
+  if (lua.lua_pcallk(L, 5, 2, 0, 0, null) !== LuaStatus.ok) {
     throw new Error(`engine setup failed: ${api.str(L, -1)}`);
   }
-  return lua.luaL_ref(L, REG);
+  const display = lua.luaL_ref(L, REG);
+  return { json: lua.luaL_ref(L, REG), display };
 }

@@ -196,7 +196,7 @@ export class LuaRuntime {
       onInterrupt: (hL) => lua.lua_sethook(hL, this.#hookPtr, HookMask.count, 1),
     });
 
-    this.#jsonRef = installKernelApi({
+    const kernelApi = installKernelApi({
       api,
       L,
       out,
@@ -206,6 +206,7 @@ export class LuaRuntime {
       envRef: this.#envRef,
       formatRef: this.#formatRef,
     });
+    this.#jsonRef = kernelApi.json;
 
     if (debuggerModule) {
       if (!shared.memory) throw new Error("the debugger needs the engine's shared wasm memory");
@@ -219,6 +220,7 @@ export class LuaRuntime {
         countHook: (hL) => this.#onHook(hL),
         envRef: this.#envRef,
         formatRef: this.#formatRef,
+        displayRef: kernelApi.display,
         cwd: this.#options.cwd,
       });
     }

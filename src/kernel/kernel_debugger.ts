@@ -6,8 +6,9 @@
  * Jupyter session is one client of it (its own breakpoints).
  *
  * JupyterLab's own requests are served here too: debugInfo (how it names cells' files),
- * dumpCell (writes a cell's code to that file), inspectVariables, richInspectVariables and
- * copyToGlobals. While a client is attached every cell runs under its dumped file's path as
+ * dumpCell (writes a cell's code to that file) and copyToGlobals; inspectVariables and
+ * richInspectVariables (a variable's value as the mime bundle display() shows) go to the
+ * worker's debugger like DAP requests. While a client is attached every cell runs under its dumped file's path as
  * its chunk name (cellChunkName), so breakpoints JupyterLab sets on that path hit, as with
  * ipykernel.
  *
@@ -116,20 +117,6 @@ export class KernelDebugger {
   }
 
   /**
-   * richInspectVariables: a variable's value as a mime bundle (in a stopped frame when
-   * frameId is given, else the globals), its text as the debugger's evaluate shows it.
-   */
-  async #richInspect(owner: string, args: Record<string, unknown>): Promise<JsonObject> {
-    const name = String(args.variableName ?? "");
-    const r = await this.#session.request(owner, "evaluate", {
-      expression: name,
-      context: "repl",
-      ...(typeof args.frameId === "number" ? { frameId: args.frameId } : {}),
-    }) as { result?: string };
-    return { data: { "text/plain": r.result ?? "" }, metadata: {} };
-  }
-
-  /**
    * copyToGlobals: a stopped frame's variable copied to a global (Lua's frame-local
    * assignment, evaluated in that frame, reaches the globals through _ENV).
    */
@@ -185,8 +172,6 @@ export class KernelDebugger {
           return reply(this.#debugInfo());
         case "dumpCell":
           return reply({ sourcePath: this.#dump(String(args.code ?? "")) });
-        case "richInspectVariables":
-          return reply(await this.#richInspect(owner, args));
         case "copyToGlobals":
           return reply(await this.#copyToGlobals(owner, args));
         case "modules":

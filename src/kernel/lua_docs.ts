@@ -95,7 +95,7 @@ export const LUA_DOCS: Record<string, [string, string]> = {
   ],
   display: [
     "display(value [, mimetype])",
-    "llmspell: shows a value in the notebook. Without a mimetype, as text/plain through the value formatter; with text/markdown, text/html, image/svg+xml the value is the source text; image/png takes the raw bytes; application/json takes a table or a JSON string.",
+    "llmspell: shows a value in the notebook. Without a mimetype, as text/plain through the value formatter, and a table that JSON can hold as application/json too; with text/markdown, text/html, image/svg+xml the value is the source text; image/png takes the raw bytes; application/json takes a table or a JSON string.",
   ],
   reload: [
     "reload(name)",

@@ -6,7 +6,8 @@
  * send the requests JupyterLab's DebuggerService sends, in its order, over HTTP and WebSocket:
  * debugInfo, initialize and attach, dumpCell, setBreakpoints, configurationDone; the cell stops
  * at the breakpoint; stackTrace, scopes, variables, evaluate; continue; then inspectVariables
- * and richInspectVariables (the variable explorer) once the cell is done.
+ * and richInspectVariables (the variable explorer) once the cell is done: a variable's rich
+ * view is the mime bundle display() shows for it.
  */
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
 import { assert, assertEquals } from "../helpers/assert.ts";
@@ -320,6 +321,12 @@ Deno.test("JupyterLab's debugger client (@jupyterlab/debugger) debugs a notebook
       frameId: top.id,
     });
     assertEquals(evaluated.result, "40");
+    const richLocal = await request<{ data: Record<string, unknown> }>(
+      debug,
+      "richInspectVariables",
+      { variableName: "x", frameId: top.id },
+    );
+    assertEquals(richLocal.data, { "text/plain": "20" });
 
     // Continue: the cell runs to its end.
     await request(debug, "continue", { threadId });
@@ -336,7 +343,28 @@ Deno.test("JupyterLab's debugger client (@jupyterlab/debugger) debugs a notebook
       "richInspectVariables",
       { variableName: "result" },
     );
-    assertEquals(rich.data["text/plain"], "21");
+    assertEquals(rich.data, { "text/plain": "21" });
+    // A table's rich view is the bundle display() shows for it: its text and its JSON.
+    const shown: Record<string, unknown>[] = [];
+    const table = kernel.requestExecute({
+      code: 'person = {name = "Ada", langs = {"Lua", "C"}}\ndisplay(person)',
+    });
+    table.onIOPub = (msg) => {
+      if (msg.header.msg_type === "display_data") {
+        shown.push(msg.content.data as Record<string, unknown>);
+      }
+    };
+    assertEquals((await within(table.done, "execute_reply")).content.status, "ok");
+    const richTable = await request<{ data: Record<string, unknown> }>(
+      debug,
+      "richInspectVariables",
+      { variableName: "person" },
+    );
+    assertEquals(richTable.data, {
+      "text/plain": '{langs = {"Lua", "C"}, name = "Ada"}',
+      "application/json": { name: "Ada", langs: ["Lua", "C"] },
+    });
+    assertEquals(shown, [richTable.data]);
 
     await within(debug.stop(), "disconnect");
   } catch (e) {

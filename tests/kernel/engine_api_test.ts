@@ -3,7 +3,7 @@
  * completion, inspection and the is-complete check.
  */
 import type { Engine, EngineEvent } from "../../src/engine/handle.ts";
-import { assert, assertEquals } from "../helpers/assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { startEngine } from "../engine/helpers.ts";
 
 function engine(stdin: "kernel" | "process" = "kernel"): Promise<Engine> {
@@ -65,7 +65,8 @@ Deno.test("display and clear_output arrive in order with print output", async ()
     const data = evs.filter((ev) => ev.type === "display").map((ev) =>
       (ev as { data: Record<string, unknown> }).data
     );
-    assertEquals(data[0], { "text/plain": '{1, "b"}' });
+    // Without a mimetype, a table JSON can hold shows as its text and its JSON.
+    assertEquals(data[0], { "text/plain": '{1, "b"}', "application/json": [1, "b"] });
     assertEquals(data[1]["text/html"], "<i>x</i>");
     assertEquals(data[2]["application/json"], { k: [1, 2] });
     assertEquals(data[3]["image/png"], btoa("\x89PNG"));
@@ -74,6 +75,20 @@ Deno.test("display and clear_output arrive in order with print output", async ()
     assertEquals(evs[7], { type: "clear_output", wait: true });
     const bad = await run(e, "display(function() end, 'application/json')");
     assertEquals(bad[0].type, "error");
+  } finally {
+    e.close();
+  }
+});
+
+Deno.test("display of a table JSON cannot hold: its text alone; errors point at the caller", async () => {
+  const e = await engine();
+  try {
+    const evs = await run(e, "display({f = print, [true] = 1})");
+    const d = evs.find((ev) => ev.type === "display") as { data: Record<string, unknown> };
+    assertEquals(Object.keys(d.data), ["text/plain"]);
+    const bad = await run(e, "\ndisplay(42, 'text/html')");
+    const err = bad.find((ev) => ev.type === "error") as { error: { message: string } };
+    assertStringIncludes(err.error.message, ":2: bad argument #1 to 'display'");
   } finally {
     e.close();
   }

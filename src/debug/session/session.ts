@@ -54,6 +54,8 @@ const FORWARDED: Record<string, string[]> = {
   terminate: [],
   /** Jupyter's: the user's globals (not the standard library's). */
   inspectVariables: [],
+  /** Jupyter's: a variable's value as the mime bundle display() shows. */
+  richInspectVariables: ["variableName"],
 };
 
 /** The commands the session serves itself. */

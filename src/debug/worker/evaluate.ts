@@ -1,11 +1,12 @@
 /**
- * Evaluation in a stopped frame (or in the user's globals): `evaluate` and `setVariable`,
- * and function breakpoints' conditions. An expression returns its values; anything else
+ * Evaluation in a stopped frame (or in the user's globals): `evaluate`, `setVariable`,
+ * Jupyter's `richInspectVariables`, and function breakpoints' conditions. An expression returns its values; anything else
  * runs as statements, whose assignments to the frame's locals and upvalues write them
  * (frame_env.ts).
  */
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
 import { LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "../../engine/lua_h.ts";
+import { mimeData } from "../../engine/kernel_api.ts";
 import type { Frame } from "./frames.ts";
 import type { DebuggerParts } from "./parts.ts";
 
@@ -88,6 +89,40 @@ export class Evaluator {
       const parts: string[] = [];
       for (let i = r.base + 1; i <= r.base + r.n; i++) parts.push(values.short(L, i));
       return { result: parts.join(", "), variablesReference: 0 };
+    } finally {
+      lua.lua_settop(L, top);
+    }
+  }
+
+  /**
+   * Jupyter's richInspectVariables: the variable's value (in `frame`, else the user's globals)
+   * as the mime bundle display() would show for it, made by the same Lua function.
+   */
+  richInspect(
+    L: number,
+    args: { variableName?: unknown },
+    frame: Frame | undefined,
+  ): { data: Record<string, unknown>; metadata: Record<string, unknown> } {
+    const name = String(args.variableName ?? "");
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new Error(`richInspectVariables: '${name}' is not a Lua name`);
+    }
+    const { ctx, values } = this.#d;
+    const lua = ctx.api.lua;
+    const top = lua.lua_gettop(L);
+    try {
+      const r = this.evaluateIn(L, frame && !frame.isC ? frame.ar : 0, name, true);
+      if (typeof r === "string") throw new Error(r);
+      const value = r.base + 1;
+      lua.lua_settop(L, value);
+      lua.lua_rawgeti(L, REG, BigInt(ctx.host.displayRef));
+      lua.lua_pushvalue(L, value);
+      const wasIn = ctx.inHook;
+      ctx.inHook = true;
+      const rc = lua.lua_pcallk(L, 1, -1, 0, 0, null);
+      ctx.inHook = wasIn;
+      if (rc !== LuaStatus.ok) throw new Error(values.tostring(L, -1));
+      return { data: mimeData(ctx.api, L, value + 1, lua.lua_gettop(L)), metadata: {} };
     } finally {
       lua.lua_settop(L, top);
     }

@@ -147,6 +147,17 @@ export class Requests {
           return { body: d.evaluator.evaluate(L, args, f) };
         },
       },
+      richInspectVariables: {
+        idle: (L, args) => {
+          if (args.frameId !== undefined) throw new Error(`no frame ${args.frameId} (not stopped)`);
+          return { body: d.evaluator.richInspect(L, args, undefined) };
+        },
+        stopped: (L, args) => {
+          const f = args.frameId !== undefined ? frameById(args.frameId) : undefined;
+          if (args.frameId !== undefined && !f) return { error: `no frame ${args.frameId}` };
+          return { body: d.evaluator.richInspect(L, args, f) };
+        },
+      },
       variables: { idle: variables, stopped: variables },
       stackTrace: {
         stopped: (_L, args) => ({ body: d.frames.stackTrace(stopped().frames, args) }),

@@ -99,31 +99,41 @@ end
 
 local BINARY = { ["image/png"] = true, ["image/jpeg"] = true, ["image/gif"] = true, ["image/webp"] = true }
 
-function env.display(value, mimetype)
+-- The mime bundle display(value [, mimetype]) shows, as mime, data pairs (text/plain always
+-- among them): what display() emits, and what the kernel's debugger shows as a variable's rich
+-- view (richInspectVariables). Without a mimetype: the value's text through the formatter,
+-- and for a table that JSON can hold, its JSON too (a notebook shows that as a tree). Errors
+-- point at the caller of display() (level 3: bundle, display, its caller).
+local function bundle(value, mimetype)
   if mimetype == nil then
-    k.emit("text/plain", format(value))
-    return
+    if type(value) == "table" then
+      local ok, text = pcall(json, value)
+      if ok then return "text/plain", format(value), "application/json", text end
+    end
+    return "text/plain", format(value)
   end
   if type(mimetype) ~= "string" or not mimetype:match("^[%w%-%+%.]+/[%w%-%+%.]+$") then
-    error("bad argument #2 to 'display' (a mimetype such as 'text/html' expected)", 2)
+    error("bad argument #2 to 'display' (a mimetype such as 'text/html' expected)", 3)
   end
   if mimetype == "application/json" or mimetype:match("%+json$") then
     local ok, text = true, value
     if type(value) ~= "string" then ok, text = pcall(json, value) end
-    if not ok then error("display: " .. tostring(text), 2) end
-    k.emit(mimetype, text, "text/plain", type(value) == "string" and value or format(value))
-    return
+    if not ok then error("display: " .. tostring(text), 3) end
+    return mimetype, text, "text/plain", type(value) == "string" and value or format(value)
   end
   if type(value) ~= "string" then
-    error("bad argument #1 to 'display' (string expected for " .. mimetype .. ", got " .. type(value) .. ")", 2)
+    error("bad argument #1 to 'display' (string expected for " .. mimetype .. ", got " .. type(value) .. ")", 3)
   end
   if mimetype == "text/plain" then
-    k.emit("text/plain", value)
+    return "text/plain", value
   elseif BINARY[mimetype] then
-    k.emit(mimetype, value, "text/plain", "<" .. mimetype .. " image, " .. #value .. " bytes>")
-  else
-    k.emit(mimetype, value, "text/plain", value)
+    return mimetype, value, "text/plain", "<" .. mimetype .. " image, " .. #value .. " bytes>"
   end
+  return mimetype, value, "text/plain", value
+end
+
+function env.display(value, mimetype)
+  k.emit(bundle(value, mimetype))
 end
 
 function env.clear_output(wait)
@@ -157,5 +167,5 @@ else
   end
 end
 
-return json
+return json, bundle
 `;
