@@ -20,6 +20,11 @@ export const GENERATORS: readonly { script: string; writes: string; after?: stri
     writes: "completions/",
     after: "they come from the command tree, built with the vendored commander",
   },
+  {
+    script: "scripts/gen_argv_table.ts",
+    writes: "src/cli/argv_table.ts",
+    after: "the fast argv path's rules come from the command tree too",
+  },
 ];
 
 const ROOT = new URL("..", import.meta.url).pathname;

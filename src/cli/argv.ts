@@ -3,9 +3,10 @@
  * engine worker from it, program.ts loads only the modules of the command named, and the
  * common `exec` and `run` command lines run without commander (readScriptLine).
  */
-import { TRACE_LEVELS, type TraceLevel } from "../telemetry/log.ts";
-import { OUTPUT_FORMATS, type OutputFormat } from "../frontend/output.ts";
+import type { TraceLevel } from "../telemetry/log.ts";
+import type { OutputFormat } from "../frontend/output.ts";
 import { decodeBytes } from "../byte_string.ts";
+import { ARGV_TABLE } from "./argv_table.ts";
 
 /** The global flags' values (context.ts resolves them into a command's context). */
 export interface GlobalOptions {
@@ -15,17 +16,49 @@ export interface GlobalOptions {
   color: boolean;
 }
 
-// Here, not in context.ts, so that main.ts reads the command line without loading the
-// context's module (one module fewer at start-up).
-/** The global flags' values when none is given (command.ts declares them to commander). */
-export const DEFAULT_GLOBALS = {
-  trace: "warn",
-  output: "text",
-  color: true,
-} as const satisfies Omit<GlobalOptions, "config">;
+/**
+ * A flag as the fast path reads it: the commander declaration's rules, generated into
+ * argv_table.ts (scripts/gen_argv_table.ts).
+ */
+export interface ArgvFlag {
+  /** `-c`, `--config`, `--no-color`. */
+  names: string[];
+  /** Where its value goes: commander's attribute name (`--no-color`: `color`). */
+  key: string;
+  /** It takes a value (`--flag <value>`). */
+  value: boolean;
+  /** What it sets when it takes no value (`--no-x`: false). */
+  sets?: boolean;
+  /** The values it accepts, when commander checks them. */
+  choices?: string[];
+  default?: string | boolean;
+  /** False: a form of it that only commander reads; a command line with it goes there. */
+  fast?: false;
+}
 
-/** The global flags that take a value (see withGlobalOptions in command.ts). */
-const VALUE_FLAGS = new Set(["-c", "--config", "--trace", "--output"]);
+/** A command the fast path runs: its own flags (the global ones aside) and arguments. */
+export interface ArgvCommand {
+  flags: ArgvFlag[];
+  args: { name: string; required: boolean; variadic: boolean }[];
+  /** After the first operand every word is an operand (commander's passThroughOptions). */
+  passThrough: boolean;
+}
+
+export interface ArgvTable {
+  /** The global flags: the program's, which every command declares too. */
+  globals: ArgvFlag[];
+  commands: Record<string, ArgvCommand>;
+}
+
+/** Flags by each of their names. */
+function byName(flags: ArgvFlag[]): Map<string, ArgvFlag> {
+  return new Map(flags.flatMap((f) => f.names.map((n) => [n, f] as const)));
+}
+
+const GLOBAL_FLAGS = byName(ARGV_TABLE.globals);
+
+/** The global flags that take a value. */
+const VALUE_FLAGS = new Set(ARGV_TABLE.globals.filter((f) => f.value).flatMap((f) => f.names));
 
 /**
  * The program's arguments with every byte kept (src/byte_string.ts): Deno.args has each
@@ -90,70 +123,65 @@ export type ScriptLine =
     watch?: boolean;
   };
 
-type Flags = Partial<GlobalOptions> & { connect?: string };
+/** Flag values by key, as read. */
+type Values = Record<string, string | boolean>;
 
 /**
- * Reads the flag at argv[i] into `into`: the global flags, and `--connect` after the command
- * word. Returns how many words it took, or 0 when it is not a flag read here, or not in a
- * form read here exactly as commander reads it (`-cFILE`, a value that starts with `-`, a
- * value outside the flag's choices, help, anything unknown).
+ * Reads the flag at argv[i], one of `flags`, into `into`. Returns how many words it took, or 0
+ * when it is not one of them, or not in a form read here exactly as commander reads it
+ * (`-cFILE`, a value that starts with `-`, an empty one, one outside the flag's choices, a
+ * flag without a value given one, a flag marked `fast: false`).
  */
-function readFlag(argv: string[], i: number, into: Flags, afterWord: boolean): number {
+function readFlag(argv: string[], i: number, flags: Map<string, ArgvFlag>, into: Values): number {
   const a = argv[i];
-  if (a === "--no-color") {
-    into.color = false;
+  const eq = a.startsWith("--") ? a.indexOf("=") : -1;
+  const flag = flags.get(eq > 0 ? a.slice(0, eq) : a);
+  if (!flag || flag.fast === false) return 0;
+  if (!flag.value) {
+    if (eq > 0 || flag.sets === undefined) return 0;
+    into[flag.key] = flag.sets;
     return 1;
   }
-  const eq = a.startsWith("--") ? a.indexOf("=") : -1;
-  const name = eq > 0 ? a.slice(0, eq) : a;
-  if (!VALUE_FLAGS.has(name) && !(afterWord && name === "--connect")) return 0;
-  if (name === "-c" && eq > 0) return 0;
   const value = eq > 0 ? a.slice(eq + 1) : argv[i + 1];
   if (value === undefined || value === "" || (eq < 0 && value.startsWith("-"))) return 0;
-  if (name === "--trace") {
-    const level = TRACE_LEVELS.find((l) => l === value);
-    if (!level) return 0;
-    into.trace = level;
-  } else if (name === "--output") {
-    const format = OUTPUT_FORMATS.find((f) => f === value);
-    if (!format) return 0;
-    into.output = format;
-  } else if (name === "--connect") {
-    into.connect = value;
-  } else {
-    into.config = value;
-  }
+  if (flag.choices && !flag.choices.includes(value)) return 0;
+  into[flag.key] = value;
   return eq > 0 ? 1 : 2;
 }
 
 /**
  * The common `exec` and `run` command lines, read without commander: loading commander,
  * building the command tree and running its parser, all cold, cost every `exec` ~7% of its
- * start-up (docs/decisions/0013-fast-argv-path.md). Only a command line that is read here exactly
- * as commander reads it is taken (tests/cli/script_line_test.ts compares the two on a table
- * of command lines); any other, including every wrong one, is left to commander, which also
+ * start-up (docs/decisions/0013-fast-argv-path.md). Its rules are the commander tree's,
+ * generated into argv_table.ts. Only a command line that is read here exactly as commander
+ * reads it is taken (tests/cli/script_line_test.ts compares the two on every flag of the
+ * tree in every form); any other, including every wrong one, is left to commander, which also
  * reports what is wrong with it. Flags before the command word are the program's, flags after
  * it the command's, which win; `run` passes every word after its file to the script.
  */
 export function readScriptLine(argv: string[]): ScriptLine | undefined {
-  const program: Flags = {};
+  const program: Values = {};
   let i = 0;
   while (i < argv.length && argv[i].startsWith("-")) {
-    const taken = readFlag(argv, i, program, false);
+    const taken = readFlag(argv, i, GLOBAL_FLAGS, program);
     if (taken === 0) return undefined;
     i += taken;
   }
   const command = argv[i++];
-  if (command !== "exec" && command !== "run") return undefined;
-  const own: Flags = {};
+  const spec = Object.hasOwn(ARGV_TABLE.commands, command)
+    ? ARGV_TABLE.commands[command]
+    : undefined;
+  if (!spec) return undefined;
+  const flags = byName([...ARGV_TABLE.globals, ...spec.flags]);
+  const own: Values = {};
   const operands: string[] = [];
   while (i < argv.length) {
     const a = argv[i];
-    if (command === "run" && operands.length > 0) {
+    if (spec.passThrough && operands.length > 0) {
       operands.push(a);
       i++;
     } else if (a.length > 1 && a.startsWith("-")) {
-      const taken = readFlag(argv, i, own, true);
+      const taken = readFlag(argv, i, flags, own);
       if (taken === 0) return undefined;
       i += taken;
     } else {
@@ -161,16 +189,20 @@ export function readScriptLine(argv: string[]): ScriptLine | undefined {
       i++;
     }
   }
-  const globals: GlobalOptions = {
-    config: own.config ?? program.config,
-    trace: own.trace ?? program.trace ?? DEFAULT_GLOBALS.trace,
-    output: own.output ?? program.output ?? DEFAULT_GLOBALS.output,
-    color: own.color ?? program.color ?? DEFAULT_GLOBALS.color,
-  };
-  if (command === "exec") {
-    if (operands.length !== 1) return undefined;
-    return { command, globals, connect: own.connect, code: operands[0] };
+  const globals: Record<string, string | boolean | undefined> = {};
+  for (const f of ARGV_TABLE.globals) globals[f.key] = own[f.key] ?? program[f.key] ?? f.default;
+  const line: Record<string, unknown> = { command, globals };
+  for (const f of spec.flags) line[f.key] = own[f.key] ?? f.default;
+  let n = 0;
+  for (const arg of spec.args) {
+    if (arg.required && n >= operands.length) return undefined;
+    if (arg.variadic) {
+      line[arg.name] = operands.slice(n);
+      n = operands.length;
+    } else {
+      line[arg.name] = operands[n++];
+    }
   }
-  if (operands.length === 0) return undefined;
-  return { command, globals, connect: own.connect, file: operands[0], args: operands.slice(1) };
+  if (n < operands.length) return undefined;
+  return line as ScriptLine;
 }

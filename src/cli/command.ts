@@ -6,10 +6,16 @@ import { type Command, Option } from "commander";
 import { ExitCode } from "../errors.ts";
 import { TRACE_LEVELS, type TraceLevel } from "../telemetry/log.ts";
 import { type CliContext, contextFrom } from "./context.ts";
-import { DEFAULT_GLOBALS, type GlobalOptions } from "./argv.ts";
+import type { GlobalOptions } from "./argv.ts";
+import { ARGV_TABLE } from "./argv_table.ts";
 import { OUTPUT_FORMATS, type OutputFormat } from "../frontend/output.ts";
 
-/** Adds the global flags to a command; every command accepts them, before or after its args. */
+/**
+ * Adds the global flags to a command; every command accepts them, before or after its args.
+ * The fast exec/run path reads them from here too (scripts/gen_argv_table.ts), and
+ * `globalsOf` hands each to the command by its attribute name: a new global flag needs this
+ * declaration (and the field of GlobalOptions its users read) only.
+ */
 export function withGlobalOptions(cmd: Command): Command {
   return cmd
     .option(
@@ -18,11 +24,11 @@ export function withGlobalOptions(cmd: Command): Command {
     )
     .addOption(
       new Option("--trace <level>", "diagnostics on stderr").choices(TRACE_LEVELS)
-        .default(DEFAULT_GLOBALS.trace),
+        .default("warn" satisfies TraceLevel),
     )
     .addOption(
       new Option("--output <format>", "output format").choices(OUTPUT_FORMATS)
-        .default(DEFAULT_GLOBALS.output),
+        .default("text" satisfies OutputFormat),
     )
     .option("--no-color", "no colour (also when NO_COLOR is set)")
     .helpOption("-h, --help", "show help for this command");
@@ -30,13 +36,6 @@ export function withGlobalOptions(cmd: Command): Command {
 
 export function example(cmd: Command, ...lines: string[]): Command {
   return cmd.addHelpText("after", "\nExamples:\n" + lines.map((l) => `  $ ${l}`).join("\n"));
-}
-
-interface RawGlobals {
-  config?: string;
-  trace: TraceLevel;
-  output: OutputFormat;
-  color: boolean;
 }
 
 /**
@@ -47,20 +46,16 @@ interface RawGlobals {
 export function globalsOf(cmd: Command): GlobalOptions {
   const chain: Command[] = [];
   for (let c: Command | null = cmd; c; c = c.parent) chain.push(c);
-  const pick = <K extends keyof RawGlobals>(key: K): RawGlobals[K] => {
+  const pick = (key: string): unknown => {
     const given = chain.find((c) => {
       const src = c.getOptionValueSource(key);
       return src !== undefined && src !== "default";
     });
-    return (given ?? cmd).opts<RawGlobals>()[key];
+    return (given ?? cmd).opts()[key];
   };
-  const o: RawGlobals = {
-    config: pick("config"),
-    trace: pick("trace"),
-    output: pick("output"),
-    color: pick("color"),
-  };
-  return { config: o.config, trace: o.trace, output: o.output, color: o.color };
+  const globals: Record<string, unknown> = {};
+  for (const { key } of ARGV_TABLE.globals) globals[key] = pick(key);
+  return globals as unknown as GlobalOptions;
 }
 
 /** The context of the command being run (see globalsOf). */
