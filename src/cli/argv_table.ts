@@ -23,6 +23,7 @@ export const ARGV_TABLE: ArgvTable = {
     run: {
       flags: [
         {"names":["--connect"],"key":"connect","value":true},
+        {"names":["-w","--watch"],"key":"watch","value":false,"sets":true},
       ],
       args: [
         {"name":"file","required":true,"variadic":false},

@@ -76,7 +76,8 @@ export function registerScriptCommands(
           connect: opts.connect,
           file,
           args,
-          ...(opts.watch ? { watch: true } : {}),
+          // Every flag of its own, given or not: the fast argv path hands the same (argv.ts).
+          watch: opts.watch,
         }),
       );
     },
