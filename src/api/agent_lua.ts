@@ -26,6 +26,10 @@ local DEFAULT_MAX_TOOL_CALLS = 10
 local registry = {}
 local count = 0
 
+-- An answer: in a notebook (a cell's value, display(r)) its text shows as Markdown.
+local RESULT = { __name = "Agent.result" }
+function RESULT.__display(r) return { ["text/markdown"] = r.text } end
+
 local AGENT = { __name = "Agent" }
 AGENT.__index = AGENT
 function AGENT.__tostring(a) return "Agent(" .. a.name .. ")" end
@@ -231,11 +235,11 @@ local function run(self, input, fn)
       self._history = kept
     end
   end
-  return {
+  return setmetatable({
     text = answer.text, data = answer.data, tool_calls = calls, usage = usage,
     model = answer.model, provider = answer.provider,
     duration_ms = answer.ended_ms - started,
-  }
+  }, RESULT)
 end
 
 -- Not tail calls, so that the debugger's stack shows execute or stream under a Lua tool.

@@ -355,9 +355,13 @@ export class Engine {
     }
     const o = p.outcome;
     if (o.status === "ok") {
-      yield o.json
-        ? { type: "result", values: o.values, types: o.types, json: o.json }
-        : { type: "result", values: o.values, types: o.types };
+      yield {
+        type: "result",
+        values: o.values,
+        types: o.types,
+        ...(o.json ? { json: o.json } : {}),
+        ...(o.mime ? { mime: o.mime } : {}),
+      };
     } else if (o.status === "error") yield { type: "error", error: o.error };
     else yield { type: "exit", code: o.code };
   }

@@ -67,6 +67,8 @@ export interface KernelApiRefs {
   json: number;
   /** `bundle(value [, mimetype])`: the mime, data pairs display() shows (mimeData reads them). */
   display: number;
+  /** `own(value)`: the mime, text pairs of the value's `__display`, or none. */
+  own: number;
 }
 
 /** Loads the Lua part over the environment; returns registry refs of what it gives back. */
@@ -104,9 +106,10 @@ export function installKernelApi(ctx: KernelApiContext): KernelApiRefs {
   api.setFunction(L, "call", ctx.hostCall);
 
   lua.lua_pushboolean(L, ctx.kernelStdin ? 1 : 0);
-  if (lua.lua_pcallk(L, 5, 2, 0, 0, null) !== LuaStatus.ok) {
+  if (lua.lua_pcallk(L, 5, 3, 0, 0, null) !== LuaStatus.ok) {
     throw new Error(`engine setup failed: ${api.str(L, -1)}`);
   }
+  const own = lua.luaL_ref(L, REG);
   const display = lua.luaL_ref(L, REG);
-  return { json: lua.luaL_ref(L, REG), display };
+  return { json: lua.luaL_ref(L, REG), display, own };
 }

@@ -122,6 +122,8 @@ export type ExecOutcome =
     types: string[];
     /** Each value as JSON text, when the request asked (jsonValues). */
     json?: string[];
+    /** A single value's own representations by MIME type (its metatable's `__display`). */
+    mime?: Record<string, unknown>;
   }
   | { status: "error"; error: LuaErrorInfo }
   | { status: "exit"; code: number };

@@ -9,7 +9,14 @@ import { type LuaErrorInfo, RingRecord } from "./protocol.ts";
 
 export type EngineEvent =
   | { type: "stream"; name: "stdout" | "stderr"; data: Uint8Array }
-  | { type: "result"; values: string[]; types: string[]; json?: string[] }
+  | {
+    type: "result";
+    values: string[];
+    types: string[];
+    json?: string[];
+    /** The value's own representations (ExecOutcome mime): an agent's result's Markdown. */
+    mime?: Record<string, unknown>;
+  }
   | { type: "error"; error: LuaErrorInfo }
   | { type: "exit"; code: number }
   /** display(): a MIME bundle (binary types base64-encoded, JSON types parsed). */

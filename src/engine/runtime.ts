@@ -9,12 +9,12 @@
  */
 import type { LuaWasm } from "./lua_wasm.ts";
 import { CApi } from "./capi.ts";
-import { HookMask, LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "./lua_h.ts";
+import { HookMask, LUA_MULTRET, LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "./lua_h.ts";
 import type { WorkerDebuggerModule, WorkerDebugHooks } from "./debug_hooks.ts";
 import { type PathPolicy, pushHostTable } from "./host.ts";
 import { enterScriptDir } from "./script_root.ts";
 import { Introspector } from "./introspect.ts";
-import { installKernelApi } from "./kernel_api.ts";
+import { installKernelApi, mimeData } from "./kernel_api.ts";
 import { installApiGlobals } from "./api_globals.ts";
 import { loadChunk } from "./lua/chunks.ts";
 import { ECHO_RETURN, lastLineAsReturn } from "./echo.ts";
@@ -72,6 +72,8 @@ export class LuaRuntime {
   #policy: PathPolicy | undefined;
   #hostRef = 0;
   #jsonRef = 0;
+  /** The kernel API's `own(value)`: a value's own representations (`__display`). */
+  #ownRef = 0;
   #introspector: Introspector | undefined;
   /** Files `require` loaded modules from, in order (EngineQuery "modules"). */
   readonly #moduleFiles = new Set<string>();
@@ -207,6 +209,7 @@ export class LuaRuntime {
       formatRef: this.#formatRef,
     });
     this.#jsonRef = kernelApi.json;
+    this.#ownRef = kernelApi.own;
 
     if (debuggerModule) {
       if (!shared.memory) throw new Error("the debugger needs the engine's shared wasm memory");
@@ -374,7 +377,12 @@ export class LuaRuntime {
             if (jsonValues) json.push(this.#json(T, i));
           }
         }
-        return jsonValues ? { status: "ok", values, types, json } : { status: "ok", values, types };
+        const outcome: ExecOutcome = jsonValues
+          ? { status: "ok", values, types, json }
+          : { status: "ok", values, types };
+        // One value with representations of its own (an agent's result: Markdown).
+        const mime = n === 2 && !allNil ? this.#own(T, 2) : undefined;
+        return mime ? { ...outcome, mime } : outcome;
       }
       errIndex = 2;
     } else if (rc === LuaStatus.yield) {
@@ -433,6 +441,24 @@ export class LuaRuntime {
     lua.lua_settop(T, -2);
     // Only a memory error can get here: say so as a value.
     return ok ? text : JSON.stringify(`<value could not be encoded: ${text}>`);
+  }
+
+  /** The value's own representations (`__display`), by MIME type; never throws. */
+  #own(T: number, idx: number): Record<string, unknown> | undefined {
+    const lua = this.#api.lua;
+    if (lua.lua_type(T, idx) !== LuaTypeId.table) return undefined;
+    const top = lua.lua_gettop(T);
+    lua.lua_rawgeti(T, REG, BigInt(this.#ownRef));
+    lua.lua_pushvalue(T, idx);
+    try {
+      if (lua.lua_pcallk(T, 1, LUA_MULTRET, 0, 0, null) !== LuaStatus.ok) return undefined;
+      const last = lua.lua_gettop(T);
+      return last > top ? mimeData(this.#api, T, top + 1, last) : undefined;
+    } catch {
+      return undefined;
+    } finally {
+      lua.lua_settop(T, top);
+    }
   }
 
   /** Answers a completion, inspection, is-complete or modules question (between executions). */

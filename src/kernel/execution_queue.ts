@@ -383,7 +383,8 @@ export class ExecutionQueue {
       case "result":
         if (ev.values.length > 0) {
           const text = ev.values.join("\t");
-          const data: JsonObject = { "text/plain": text };
+          // The value's own representations (an agent's result as Markdown) beside it.
+          const data: JsonObject = { ...ev.mime, "text/plain": text };
           // Asked for (json_values): the list of the values, beside their display text.
           if (ev.json) data["application/json"] = ev.json.map((j) => JSON.parse(j));
           out.publish(

@@ -104,6 +104,31 @@ def scenario_local_interrupt(cf, model):
     }
 
 
+def scenario_markdown(cf, url):
+    """An agent's result as a cell's last expression, streamed or not, and display(r)."""
+    kc = client(cf)
+    run(kc, SETUP)
+    out = {}
+    for name, code in [
+        ("execute", 'agent:execute("hi")'),
+        ("stream", 'r = agent:stream("more", function() end)\nr'),
+        ("other", "{text = 'a plain table'}"),
+    ]:
+        reply, io = run(kc, code)
+        results = [m["content"] for m in io if m["msg_type"] == "execute_result"]
+        out[name] = {
+            "status": reply["content"]["status"],
+            "mimes": sorted(results[0]["data"]) if results else None,
+            "markdown": results[0]["data"].get("text/markdown") if results else None,
+            "plain": results[0]["data"]["text/plain"] if results else None,
+        }
+    _, io = run(kc, "display(r)")
+    shown = [m["content"]["data"] for m in io if m["msg_type"] == "display_data"]
+    out["display"] = {k: shown[0][k] for k in sorted(shown[0]) if k == "text/markdown"}
+    out["display_plain"] = "text/plain" in shown[0]
+    return out
+
+
 def main():
     name, cf, url = sys.argv[1], sys.argv[2], sys.argv[3]
     out = globals()["scenario_" + name](cf, url)

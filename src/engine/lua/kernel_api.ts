@@ -1,7 +1,9 @@
 /**
  * Lua globals of the display system and of input, installed over the user environment
  * after the prelude: `display(value [, mimetype])`, `clear_output([wait])`,
- * `input([prompt [, password]])`, and (kernel stdin) io.read through the client.
+ * `input([prompt [, password]])`, and (kernel stdin) io.read through the client. A value
+ * whose metatable has `__display` (a function returning MIME type -> text) is displayed,
+ * and shown as a cell's result, in those types beside text/plain.
  *
  * `k` holds the host functions of kernel_api.ts: `emit(mime, data, ...)` sends one
  * display_data bundle, `clear(wait)`, `request_input(prompt, password)` asks the kernel
@@ -10,8 +12,8 @@
 export const KERNEL_API_LUA = String.raw`
 local host, env, format, k, kernel_stdin = ...
 local type, tostring, error, select, next = type, tostring, error, select, next
-local rawlen, rawget, getmetatable, pairs = rawlen, rawget, getmetatable, pairs
-local sfmt, concat, sort = string.format, table.concat, table.sort
+local rawlen, rawget, getmetatable, pairs, pcall = rawlen, rawget, getmetatable, pairs, pcall
+local sfmt, concat, sort, unpack = string.format, table.concat, table.sort, table.unpack
 local mtype, huge = math.type, math.huge
 
 local ESC = { ['"'] = '\\"', ['\\'] = '\\\\', ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t' }
@@ -104,8 +106,31 @@ local BINARY = { ["image/png"] = true, ["image/jpeg"] = true, ["image/gif"] = tr
 -- view (richInspectVariables). Without a mimetype: the value's text through the formatter,
 -- and for a table that JSON can hold, its JSON too (a notebook shows that as a tree). Errors
 -- point at the caller of display() (level 3: bundle, display, its caller).
+-- A value's own representations, as mime, text pairs: its metatable's __display(value)
+-- returns a table of MIME type -> text (an agent's result: {["text/markdown"] = its
+-- answer}). Nothing when it has none, or __display fails or gives no text.
+local function own(value)
+  local mt = getmetatable(value)
+  local f = type(mt) == "table" and rawget(mt, "__display")
+  if type(f) ~= "function" then return end
+  local ok, b = pcall(f, value)
+  if not ok or type(b) ~= "table" then return end
+  local out, n = {}, 0
+  for mime, text in pairs(b) do
+    if type(mime) == "string" and type(text) == "string" and mime ~= "text/plain" then
+      out[n + 1], out[n + 2], n = mime, text, n + 2
+    end
+  end
+  return unpack(out, 1, n)
+end
+
 local function bundle(value, mimetype)
   if mimetype == nil then
+    local shown = { own(value) }
+    if #shown > 0 then
+      shown[#shown + 1], shown[#shown + 2] = "text/plain", format(value)
+      return unpack(shown)
+    end
     if type(value) == "table" then
       local ok, text = pcall(json, value)
       if ok then return "text/plain", format(value), "application/json", text end
@@ -167,5 +192,5 @@ else
   end
 end
 
-return json, bundle
+return json, bundle, own
 `;
