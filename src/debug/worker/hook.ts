@@ -73,6 +73,9 @@ export class DebugHook {
   #onReturn(L: number, ar: number, h32: Int32Array): void {
     const { ctx, modes, prototypes } = this.#d;
     const ci = h32[(ar + AR_CI) >> 2];
+    if (modes.stepMode === StepMode.out && L === modes.stepThread && this.#stepOutEnds(L, ar, ci)) {
+      return;
+    }
     const prev = h32[(ci + CI_PREVIOUS) >> 2];
     if (prev === 0) {
       modes.setLine(L, false);
@@ -84,6 +87,27 @@ export class DebugHook {
       info = prototypes.infoOf(L, prev, ctx.scratchAr);
     }
     modes.setLine(L, modes.wantLine(L, info, prev));
+  }
+
+  /**
+   * A return during a step out. The frame stepped out of returning (or the one it tail
+   * called): from now on the caller's next line ends the step (a line event), and so does the
+   * caller's own return if it comes first, on the line of the call (`return n * f(n - 1)`:
+   * Lua gives no line event on a return to the same line, so the step would otherwise run
+   * on to a line of some caller further up, or to the end). True when it stopped.
+   */
+  #stepOutEnds(L: number, ar: number, ci: number): boolean {
+    const { ctx, modes, prototypes, stops } = this.#d;
+    const depth = ctx.depth(ci);
+    if (depth === modes.stepDepth + 1) modes.markStepReturned();
+    else if (modes.stepReturned && depth <= modes.stepDepth) {
+      const info = prototypes.infoOf(L, ci, ar);
+      if (info !== null && !info.internal) {
+        stops.stop(L, 0, "step");
+        return true;
+      }
+    }
+    return false;
   }
 
   #onLine(L: number, ar: number, h32: Int32Array): void {

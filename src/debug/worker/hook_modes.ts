@@ -42,6 +42,8 @@ export class HookModes {
   /** A step stops at a line in a frame at this depth or above. */
   #stepDepth = 0;
   #pendingFunction: PendingFunctionStop | undefined;
+  /** The frame a step out leaves has returned: the caller's return ends the step too. */
+  #stepReturned = false;
   /** A registry ref to the weak table of every coroutine (lua.ts records them). */
   threadsRef = 0;
 
@@ -69,6 +71,14 @@ export class HookModes {
   }
   get pendingFunction(): PendingFunctionStop | undefined {
     return this.#pendingFunction;
+  }
+  get stepReturned(): boolean {
+    return this.#stepReturned;
+  }
+
+  /** The frame a step out leaves has returned into its caller. */
+  markStepReturned(): void {
+    this.#stepReturned = true;
   }
 
   /** Steps, pauses and function breakpoints: every call, return and line event is needed. */
@@ -111,6 +121,7 @@ export class HookModes {
 
   /** Ends a step (over, out or in); rewrites the filter's mode. */
   clearStep(): void {
+    this.#stepReturned = false;
     this.#stepMode = StepMode.none;
     this.#everyLine = false;
     this.#writeFilterMode();
