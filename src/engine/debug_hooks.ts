@@ -25,6 +25,11 @@ export interface DebuggerHost {
   formatRef: number;
   /** The kernel API's `bundle(value [, mimetype])`: the mime bundle display() shows. */
   displayRef: number;
+  /**
+   * The prelude's host table: its `load_chunk` loads every chunk a script loads (require,
+   * load, loadfile, dofile), which a debugger may wrap.
+   */
+  hostRef: number;
   cwd: string;
 }
 
@@ -39,6 +44,8 @@ export interface WorkerDebugHooks {
   readonly requestChannel: SharedArrayBuffer;
   /** Execution `T` (a fresh Lua thread) is about to run. */
   beginExecute(T: number): void;
+  /** The chunk of the execution (the function at the top of `L`'s stack) has loaded. */
+  chunkLoaded(L: number): void;
   /** The execution has ended. */
   endExecute(): void;
   /** A request waits and the engine is idle (the `debugPoke` message). */

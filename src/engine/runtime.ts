@@ -224,6 +224,7 @@ export class LuaRuntime {
         envRef: this.#envRef,
         formatRef: this.#formatRef,
         displayRef: kernelApi.display,
+        hostRef: this.#hostRef,
         cwd: this.#options.cwd,
       });
     }
@@ -330,6 +331,7 @@ export class LuaRuntime {
           };
         }
       }
+      this.#debugger?.chunkLoaded(T);
       lua.lua_rawgeti(T, REG, BigInt(this.#envRef));
       lua.lua_setupvalue(T, -2, 1);
       lua.lua_pushcclosure(T, this.#handlerPtr, 0);

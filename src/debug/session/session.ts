@@ -444,6 +444,12 @@ export class DebugSession {
   // ── events ────────────────────────────────────────────────────────────────────────────
 
   #onRuntimeEvent(e: DP.Event): void {
+    if (e.event === "loadedSource") {
+      // The worker's, for each chunk loaded: recorded (loadedSources), told once.
+      const source = (e as DP.LoadedSourceEvent).body.source;
+      if (source) this.noteSource(source);
+      return;
+    }
     if (e.event === "stopped") {
       this.#stopped = true;
       const body = { ...(e as DP.StoppedEvent).body };

@@ -9,9 +9,13 @@
  * - pcall/xpcall wrappers call the debugger's `notify` as the message handler, so that
  *   break-on-error "all" sees errors that a pcall catches. They are installed only while
  *   that filter is on.
+ * - the prelude's chunk loader (`host.load_chunk`, which require, reload, load, loadfile and
+ *   dofile go through) tells the debugger of each chunk loaded (`chunk_loaded`: its
+ *   loadedSource event). Its local is named `load`, so that a bad argument's message still
+ *   names `load`.
  */
 export const DEBUG_LUA = String.raw`
-local env, threads, notify = ...
+local env, threads, notify, host, chunk_loaded = ...
 local G = _G
 local create, wrap, getupvalue, xpcall = G.coroutine.create, G.coroutine.wrap, G.debug.getupvalue, G.xpcall
 local co = env.coroutine
@@ -31,6 +35,13 @@ end
 
 co.create = dcreate
 co.wrap = dwrap
+
+local load = host.load_chunk
+host.load_chunk = function(...)
+  local f, err = load(...)
+  if f then chunk_loaded(f) end
+  return f, err
+end
 
 local orig_pcall, orig_xpcall = env.pcall, env.xpcall
 

@@ -1,6 +1,7 @@
 /**
  * Chunks and the files they come from: a chunk's key (the real path of a file, or the chunk
- * name), its DAP source, and the lines of a file that carry code (for breakpoints).
+ * name), its DAP source, the lines of a file that carry code (for breakpoints), and the
+ * `loadedSource` event of each chunk loaded.
  */
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
 import * as path from "../../posix_path.ts";
@@ -8,9 +9,22 @@ import { LuaStatus } from "../../engine/lua_h.ts";
 import * as Lua from "../../engine/lua_layout.ts";
 import { lastLineAsReturn } from "../../engine/echo.ts";
 import { codeLines } from "./bytecode.ts";
-import type { WorkerContext } from "./context.ts";
+import { INTERNAL_PREFIX, type WorkerContext } from "./context.ts";
 
 const { AR_SOURCE } = Lua;
+
+/** Lua's LUA_IDSIZE less `[string "`, `..."]` and the NUL (ldebug.c luaO_chunkid). */
+const STRING_CHUNK_ID_CHARS = 45;
+
+/** Lua's own name of a chunk loaded from a string (`[string "..."]`, as in its messages). */
+export function stringChunkName(source: string): string {
+  const nl = source.indexOf("\n");
+  if (nl < 0 && source.length < STRING_CHUNK_ID_CHARS) return `[string "${source}"]`;
+  const line = nl < 0 ? source : source.slice(0, nl);
+  return `[string "${line.slice(0, STRING_CHUNK_ID_CHARS)}..."]`;
+}
+
+const decoder = new TextDecoder();
 
 export class Sources {
   readonly #ctx: WorkerContext;
@@ -18,6 +32,8 @@ export class Sources {
   readonly #keys = new Map<string, string>();
   /** Code lines of a file, or why they cannot be known (until its breakpoints change). */
   readonly #codeLines = new Map<string, Set<number> | string>();
+  /** The chunks announced (loadedSource), by key or, for a string, by its name. */
+  readonly #announced = new Set<string>();
 
   constructor(ctx: WorkerContext) {
     this.#ctx = ctx;
@@ -105,7 +121,35 @@ export class Sources {
       const p = this.keyOf(source);
       return { name: path.basename(p), path: p };
     }
-    return { name: source.startsWith("=") ? source.slice(1) : "[string]" };
+    return { name: source.startsWith("=") ? source.slice(1) : stringChunkName(source) };
+  }
+
+  /**
+   * A chunk was loaded (the function at `idx` of `L`'s stack): a `loadedSource` event the
+   * first time its source is seen. The engine's own chunks are not the user's.
+   */
+  loaded(L: number, idx: number): void {
+    const ctx = this.#ctx;
+    const m = ctx.wasm;
+    ctx.api.lua.lua_pushvalue(L, idx);
+    m._lua_getinfo(L, ctx.cString(">S"), ctx.scratchAr);
+    // A string chunk's source is its whole text: only its first line names it.
+    const source = this.#sourcePrefix(m.HEAP32[(ctx.scratchAr + AR_SOURCE) >> 2]);
+    if (source.startsWith(INTERNAL_PREFIX)) return;
+    const dap = this.dapSource(source);
+    const key = dap.path ?? dap.name ?? source;
+    if (this.#announced.has(key)) return;
+    this.#announced.add(key);
+    ctx.post({ type: "event", event: "loadedSource", body: { reason: "new", source: dap } });
+  }
+
+  /** A chunk's source from wasm memory: whole for a file or a name, a string's first line. */
+  #sourcePrefix(p: number): string {
+    const u8 = this.#ctx.wasm.HEAPU8;
+    if (u8[p] === 0x40 || u8[p] === 0x3d) return this.#ctx.readCString(p);
+    let end = p;
+    while (u8[end] !== 0 && u8[end] !== 0x0a && end - p <= STRING_CHUNK_ID_CHARS) end++;
+    return decoder.decode(u8.subarray(p, end)) + (u8[end] === 0 ? "" : "\n");
   }
 
   /** A chunk's short name: a file's base name, `=name`'s name, or "string". */

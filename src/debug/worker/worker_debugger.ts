@@ -81,7 +81,7 @@ class WorkerDebugger implements WorkerDebugHooks {
   }
 
   #setUpLua(): void {
-    const { ctx, modes, prototypes, values, breakpoints, errors } = this.#d;
+    const { ctx, modes, prototypes, values, breakpoints, errors, sources } = this.#d;
     const api = ctx.api;
     const lua = api.lua;
     const L = ctx.host.L0;
@@ -101,7 +101,16 @@ class WorkerDebugger implements WorkerDebugHooks {
     lua.lua_rawgeti(L, REG, BigInt(ctx.host.envRef));
     lua.lua_rawgeti(L, REG, BigInt(modes.threadsRef));
     lua.lua_pushcclosure(L, api.cfunction((hL) => errors.caught(hL)), 0);
-    if (lua.lua_pcallk(L, 3, 1, 0, 0, null) !== LuaStatus.ok) {
+    lua.lua_rawgeti(L, REG, BigInt(ctx.host.hostRef));
+    lua.lua_pushcclosure(
+      L,
+      api.cfunction((hL) => {
+        sources.loaded(hL, 1);
+        return 0;
+      }),
+      0,
+    );
+    if (lua.lua_pcallk(L, 5, 1, 0, 0, null) !== LuaStatus.ok) {
       throw new Error(`debugger setup failed: ${api.str(L, -1)}`);
     }
     breakpoints.setAllRef = lua.luaL_ref(L, REG);
@@ -138,6 +147,10 @@ class WorkerDebugger implements WorkerDebugHooks {
     stops.terminate = false;
     modes.applyIdle();
     values.releaseAll(ctx.host.L0);
+  }
+
+  chunkLoaded(L: number): void {
+    this.#d.sources.loaded(L, -1);
   }
 
   serveIdle(): void {

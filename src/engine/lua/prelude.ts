@@ -311,10 +311,14 @@ package.path = concat(path_parts, ";")
 
 local env
 
+-- Every chunk a script loads (require, reload, load, loadfile, dofile) goes through
+-- host.load_chunk, so that a debugger hears of each one (src/debug/worker/lua.ts wraps it).
+host.load_chunk = G.load
+
 local function find_module(name)
   local path, src = host.find_module(name, package.path)
   if not path then return nil, src end
-  local f, err = G.load(src, "@" .. path, "t", env)
+  local f, err = host.load_chunk(src, "@" .. path, "t", env)
   if not f then error("error loading module '" .. name .. "' from file '" .. path .. "':\n\t" .. err, 3) end
   return f, path
 end
@@ -411,11 +415,10 @@ local function reload(name)
 end
 
 -- load/dofile/loadfile: text chunks only in safe mode, over the user environment. -------
-local real_load = G.load
 local function user_load(chunk, name, mode, chunk_env)
   if safe then mode = "t" end
   if chunk_env == nil then chunk_env = env end
-  return real_load(chunk, name, mode or "bt", chunk_env)
+  return host.load_chunk(chunk, name, mode or "bt", chunk_env)
 end
 local function read_source(path)
   local src, err
