@@ -125,4 +125,25 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec("CREATE INDEX artifacts_sha256 ON artifacts (sha256)");
     },
   },
+  {
+    version: 7,
+    name: "session_records_without_rowid",
+    // Records keyed by (session, seq) alone: a rowid table kept a second b-tree for that key,
+    // so every recorded write (a State.set with its record, in one commit) wrote one page
+    // more to the WAL (bench/state.ts).
+    up(db) {
+      db.exec(`CREATE TABLE session_records_new (
+        session TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        seq     INTEGER NOT NULL,
+        kind    TEXT NOT NULL,
+        at      TEXT NOT NULL,
+        data    TEXT NOT NULL,
+        PRIMARY KEY (session, seq)
+      ) STRICT, WITHOUT ROWID`);
+      db.exec(`INSERT INTO session_records_new (session, seq, kind, at, data)
+        SELECT session, seq, kind, at, data FROM session_records`);
+      db.exec("DROP TABLE session_records");
+      db.exec("ALTER TABLE session_records_new RENAME TO session_records");
+    },
+  },
 ];
