@@ -83,19 +83,35 @@ function text(fn: string, what: string, v: LuaValue): string {
   }
 }
 
+/** A key as text when it is plain ASCII without NUL (most keys), without a decoder call. */
+function asciiKey(k: Uint8Array): string | undefined {
+  if (k.length === 0 || k.length > MAX_KEY_BYTES) return undefined;
+  let out = "";
+  for (let i = 0; i < k.length; i++) {
+    const b = k[i];
+    if (b === 0 || b >= 0x80) return undefined;
+    out += String.fromCharCode(b);
+  }
+  return out;
+}
+
 /** The (scope, key) of a call whose first two arguments they are. */
 function target(fn: string, args: EncodedValues, ctx: HostContext): [string, string] {
   const s = args.value(0);
-  const r = resolveScope(s === null ? "global" : text(fn, "scope", s), ctx.sessionId);
+  const r = s === null ? GLOBAL : resolveScope(text(fn, "scope", s), ctx.sessionId);
   if ("problem" in r) throw new HostError(`${fn}: ${r.problem}`);
   const k = args.value(1);
   if (!(k instanceof Uint8Array)) {
     throw new HostError(`${fn}: key must be a string, got ${luaType(k)}`);
   }
+  const ascii = asciiKey(k);
+  if (ascii !== undefined) return [r.scope, ascii];
   const problem = keyProblem(k);
   if (problem) throw new HostError(`${fn}: ${problem}`);
   return [r.scope, utf8.decode(k)];
 }
+
+const GLOBAL = { scope: "global" } as const;
 
 function scopeArg(fn: string, args: EncodedValues, ctx: HostContext): string {
   const s = args.value(0);

@@ -88,6 +88,20 @@ export class CallSlot {
     Atomics.wait(this.header, STATE, state, ms);
   }
 
+  /** Spins until the state is `target`, at most `ms`; the state it ends on (see Spinner). */
+  spinUntil(target: number, ms: number): number {
+    let state = Atomics.load(this.header, STATE);
+    if (state === target) return state;
+    const end = performance.now() + ms;
+    for (let i = 1;; i++) {
+      Atomics.pause();
+      state = Atomics.load(this.header, STATE);
+      if (state === target) return state;
+      // The clock costs more than a load: look at it every 64 rounds.
+      if ((i & 63) === 0 && performance.now() > end) return state;
+    }
+  }
+
   /** Wakes whoever waits on the slot. */
   nudge(): void {
     Atomics.notify(this.header, STATE);
@@ -178,5 +192,37 @@ export class CallSlot {
     const answer = { status: Atomics.load(h, STATUS), data: this.#data.subarray(0, len) };
     Atomics.store(h, STATE, SlotState.idle);
     return answer;
+  }
+}
+
+/** How many waits a Spinner skips spinning after a spin that timed out. */
+const SPIN_BACKOFF = 64;
+
+/**
+ * Spinning before sleeping, for one side of a slot. Waking a thread that sleeps in
+ * Atomics.wait costs tens of microseconds on a VM, more than a State.get takes to serve,
+ * while the other thread, if it is running, answers (or calls again) within a few: so a
+ * side spins a little before it sleeps. But a spin only pays while the other thread runs:
+ * on a machine with more runnable threads than cores it burns the time slice the other
+ * thread waits for, and the scheduler then favours the threads that slept. So after a spin
+ * that timed out, the next SPIN_BACKOFF waits sleep at once.
+ */
+export class Spinner {
+  readonly #ms: number;
+  #skip = 0;
+
+  constructor(ms: number) {
+    this.#ms = ms;
+  }
+
+  /** Spins until the slot's state is `target` (or gives up); the state it ends on. */
+  until(slot: CallSlot, target: number): number {
+    if (this.#skip > 0) {
+      this.#skip--;
+      return slot.state;
+    }
+    const state = slot.spinUntil(target, this.#ms);
+    if (state !== target) this.#skip = SPIN_BACKOFF;
+    return state;
   }
 }

@@ -290,7 +290,15 @@ export class EncodedValues {
 
   value(i: number): LuaValue {
     if (i >= this.#starts.length) return null;
-    return new ValueReader(this.#bytes, this.#starts[i]).value();
+    const at = this.#starts[i];
+    const tag = this.#bytes[at];
+    // Most arguments are nil or a short string (a scope, a key): read those without a
+    // reader, which costs a DataView each.
+    if (tag === Tag.nil) return null;
+    if (tag === Tag.string && this.#bytes[at + 1] < 0x80) {
+      return this.#bytes.slice(at + 2, at + 2 + this.#bytes[at + 1]);
+    }
+    return new ValueReader(this.#bytes, at).value();
   }
 }
 
