@@ -2,19 +2,25 @@
 
 usage: state_driver.py CONNECTION_FILE CODE [CODE...]
 Prints one JSON list on the last line: per cell {status, stdout, stderr, error}.
+STATE_DRIVER_TIMEOUT (seconds, default driver.TIMEOUT) bounds each cell: a cell that runs
+until other processes are done waits as long as they take.
 """
 import json
+import os
 import sys
 
-from driver import client, run
+from driver import TIMEOUT, client, collect, reply_to
 
 
 def main():
     cf, cells = sys.argv[1], sys.argv[2:]
     kc = client(cf)
     out = []
+    timeout = float(os.environ.get("STATE_DRIVER_TIMEOUT", TIMEOUT))
     for code in cells:
-        reply, io = run(kc, code)
+        mid = kc.execute(code)
+        reply = reply_to(kc, mid, timeout=timeout)
+        io = collect(kc, mid, timeout=timeout)
         streams = {"stdout": "", "stderr": ""}
         error = None
         for m in io:

@@ -17,7 +17,9 @@ interface Cell {
 }
 
 async function cells(connectionFile: string, ...code: string[]): Promise<Cell[]> {
-  const r = await driver([connectionFile, ...code], {}, CELLS);
+  // A safety net only: a cell below runs until twenty CLI processes are done, which takes
+  // minutes on a loaded two-core machine.
+  const r = await driver([connectionFile, ...code], { STATE_DRIVER_TIMEOUT: "600" }, CELLS);
   if (!Array.isArray(r.json)) throw new Error(`driver failed: ${r.stdout}\n${r.stderr}`);
   return r.json as Cell[];
 }
