@@ -198,3 +198,20 @@ export function fillProviderTypes(config: Table, ctx: Ctx): void {
     }, ctx.envProviders?.get(name));
   }
 }
+
+/** A `local` provider loads a file: without `model_path` it cannot answer any call. */
+export function checkLocalProviders(config: Table, ctx: Ctx): void {
+  for (const [name, p] of Object.entries(config.providers as Table)) {
+    const entry = p as Table;
+    if (entry.provider_type !== "local" || entry.model_path !== undefined) continue;
+    report(ctx, "error", ["providers", name, "model_path"], {
+      kind: "required",
+      message: `provider "${name}" is local and needs model_path, the GGUF file to load`,
+      hint: ctx.envProviders?.has(name)
+        ? `set LLMSPELL_PROVIDERS_${name.toUpperCase()}_MODEL_PATH too`
+        : `add model_path = "models/<name>.gguf" (or a directory of them) under [${
+          formatKeyPath(["providers", name])
+        }]`,
+    }, ctx.envProviders?.get(name));
+  }
+}

@@ -37,7 +37,7 @@ import { ConfigDiagnostic, ConfigError } from "./diagnostics.ts";
 import { KeyLocator } from "./locate.ts";
 import { Env, resolvePaths } from "./paths.ts";
 import { checkSection, type Ctx, type Table } from "./check.ts";
-import { applyEnv, fillProviderTypes, merge } from "./env.ts";
+import { applyEnv, checkLocalProviders, fillProviderTypes, merge } from "./env.ts";
 import { Config, defaultConfig, SCHEMA } from "./schema.ts";
 
 /** What `loadConfig` returns. */
@@ -167,6 +167,7 @@ export function checkConfigText(
   }
   if (opts.env !== undefined) applyEnv(config, opts.env, ctx);
   fillProviderTypes(config, ctx);
+  checkLocalProviders(config, ctx);
   return { config: config as unknown as Config, diagnostics: ctx.diags };
 }
 

@@ -339,6 +339,21 @@ Deno.test("checkConfigText: providers need a type unless their name is one", () 
   ]);
 });
 
+Deno.test("checkConfigText: a local provider needs model_path", () => {
+  const text =
+    '[providers.local]\ncontext_size = 512\n[providers.mine]\nprovider_type = "local"\n' +
+    'model_path = "m.gguf"\n';
+  const { config, diagnostics } = checkConfigText(text, { file: "c.toml" });
+  assert.equal(config.providers.mine.model_path, "m.gguf");
+  assert.deepEqual(diagnostics.map((d) => [d.kind, d.path, d.line]), [
+    ["required", "providers.local.model_path", 1],
+  ]);
+  assert.equal(
+    formatDiagnostic(diagnostics[0]),
+    'c.toml:1:12: error: providers.local.model_path: provider "local" is local and needs model_path, the GGUF file to load (hint: add model_path = "models/<name>.gguf" (or a directory of them) under [providers.local])',
+  );
+});
+
 Deno.test("formatDiagnostic: colour only when asked", () => {
   const { diagnostics } = checkConfigText("[repl]\nprompt = 1\n", { file: "c.toml" });
   assert.ok(!formatDiagnostic(diagnostics[0]).includes("\x1b["));

@@ -266,18 +266,22 @@ print(e.code .. ": " .. e.message)
   }
 });
 
-Deno.test("local model: with no model_path, `run` prints one clear line and exits 1", async () => {
+Deno.test("local model: a local provider without model_path is a configuration error; no script runs", async () => {
   const dir = await tempDir();
   try {
     await Deno.writeTextFile(
       `${dir}/llmspell.toml`,
       `[providers.tiny]\nprovider_type = "local"\n`,
     );
-    const r = await runLua(dir, `Agent.builder():model("tiny/x"):build():execute("hi")`);
+    const r = await runLua(
+      dir,
+      `print("ran") Agent.builder():model("tiny/x"):build():execute("hi")`,
+    );
     assertEquals(r.code, 1);
+    assertEquals(r.stdout, "");
     assert(
       r.stderr.includes(
-        "config: tiny: no model_path: set [providers.tiny] model_path to a GGUF file or a directory of them",
+        'llmspell.toml:1:12: error: providers.tiny.model_path: provider "tiny" is local and needs model_path, the GGUF file to load (hint: add model_path = "models/<name>.gguf" (or a directory of them) under [providers.tiny])',
       ),
       r.stderr,
     );
