@@ -8,7 +8,7 @@ import { prestartEngine } from "./src/engine/prestart.ts";
 import { provideApi } from "./src/api/globals.ts";
 import { provideWorkerDebugger } from "./src/debug/provide.ts";
 
-const LUA_COMMANDS = new Set(["run", "exec", "repl", "debug"]);
+const LUA_COMMANDS = new Set(["run", "exec", "repl", "debug", "profile"]);
 /** Commands whose engine need not be interruptible (see EngineStart in engine/handle.ts). */
 const BATCH_COMMANDS = new Set(["run", "exec"]);
 
@@ -26,7 +26,9 @@ if (import.meta.main) {
   provideWorkerDebugger();
   // `kernel start` starts its engine itself, after its first reply (kernel/kernel.ts).
   if (!wantsHelp && LUA_COMMANDS.has(word)) {
-    prestartEngine({ interruptible: !BATCH_COMMANDS.has(word) });
+    // A profiled run's engine is poked by the profiler (`run --profile`, `--profile-out`).
+    const profiled = argv.some((a) => a.startsWith("--profile"));
+    prestartEngine({ interruptible: !BATCH_COMMANDS.has(word) || profiled });
   }
   // Deno's OpenTelemetry exporter is on (src/telemetry/tracing.ts): spans are made.
   if (Deno.env.get("OTEL_DENO") === "true") {

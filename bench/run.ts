@@ -1,13 +1,16 @@
 /**
  * Runs every benchmark and prints its table: (a) start-up (bench/startup.ts), (b) and (c)
- * Lua CPU with and without the interrupt hook (bench/lua_cpu.ts), then the zmtp, kernel,
- * debug, repl and llm benches, each as a subprocess. `deno task bench` calls this.
+ * Lua CPU with and without the interrupt hook (bench/lua_cpu.ts), (d) the profiler's
+ * overhead on the same scripts (bench/profile.ts), then the zmtp, kernel, debug, repl and
+ * llm benches, each as a subprocess. `deno task bench` calls this.
  *
  * Usage: deno run -A bench/run.ts [--quick] [--hyperfine] [--skip-startup] [--skip-lua]
- *        [--skip-zmtp] [--skip-kernel] [--skip-debug] [--skip-repl] [--skip-llm]
+ *        [--skip-profile] [--skip-zmtp] [--skip-kernel] [--skip-debug] [--skip-repl]
+ *        [--skip-llm]
  */
 import * as path from "node:path";
 import { runLuaCpu } from "./lua_cpu.ts";
+import { PROFILE_GOAL, runProfileBench } from "./profile.ts";
 import { DENO, hasFlag, loadAvg, machine, ROOT } from "./lib.ts";
 import { runStartup } from "./startup.ts";
 
@@ -32,6 +35,11 @@ if (!hasFlag("--skip-lua")) {
   console.log(r.text + "\n");
   verdicts.push(`(b) llmspell <= 1.05x raw wasmoon: ${r.wasmoonMet ? "yes" : "no"}`);
   verdicts.push(`(c) interrupt hook <= 1.6x: ${r.hookMet ? "yes" : "no"}`);
+}
+if (!hasFlag("--skip-profile")) {
+  const r = await runProfileBench({ quick });
+  console.log(r.text + "\n");
+  verdicts.push(`(d) profile <= ${PROFILE_GOAL}x run: ${r.met ? "yes" : "no"}`);
 }
 /** Benches that run as their own process: name, file, and whether they take --quick. */
 const SUBPROCESS_BENCHES: [string, string, boolean][] = [

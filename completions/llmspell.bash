@@ -9,6 +9,7 @@ _llmspell_complete() {
     case "$cmdpath:$w" in
       ':exec') cmdpath="exec" ;;
       ':run') cmdpath="run" ;;
+      ':profile') cmdpath="profile" ;;
       ':config') cmdpath="config" ;;
       ':kernel') cmdpath="kernel" ;;
       ':debug') cmdpath="debug" ;;
@@ -56,7 +57,7 @@ _llmspell_complete() {
         --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--version --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
-      COMPREPLY=($(compgen -W 'exec run config kernel debug dap repl state session validate tool completions' -- "$cur"))
+      COMPREPLY=($(compgen -W 'exec run profile config kernel debug dap repl state session validate tool completions' -- "$cur"))
       ;;
     'exec')
       case "$prev" in
@@ -70,11 +71,24 @@ _llmspell_complete() {
     'run')
       case "$prev" in
         --connect) return ;;
+        --profile-out) return ;;
         --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
         --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--connect --watch -w --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--connect --watch -w --profile --profile-out --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      COMPREPLY=($(compgen -f -- "$cur"))
+      ;;
+    'profile')
+      case "$prev" in
+        --out) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --rate) return ;;
+        --top) return ;;
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--out --rate --top --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
       COMPREPLY=($(compgen -f -- "$cur"))
       ;;
     'config')

@@ -8,6 +8,8 @@ function __llmspell_path
                 set path exec
             case ':run'
                 set path run
+            case ':profile'
+                set path profile
             case ':config'
                 set path config
             case ':kernel'
@@ -89,6 +91,7 @@ end
 complete -c llmspell -f
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a exec -d 'run a Lua chunk given on the command line; an expression prints its value'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a run -d 'run a Lua script file (`-` reads it from stdin); arguments after it go to the script'
+complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a profile -d 'run a Lua script and profile it: a flame graph, folded stacks and a speedscope file of where its wall time went (Lua functions, and waits on State, LLMs and tools)'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a config -d 'create, check and show the configuration'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a kernel -d 'run llmspell as a Jupyter kernel and manage running kernels'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a debug -d 'debug a Lua script in the terminal (breakpoints, stepping, inspection)'
@@ -113,12 +116,23 @@ complete -c llmspell -n 'test (__llmspell_path) = '\''exec'\''' -l no-color -d '
 complete -c llmspell -n 'test (__llmspell_path) = '\''exec'\''' -l help -s h -d 'show help'
 complete -c llmspell -n 'test (__llmspell_path) = '\''run'\''' -l connect -x -d 'run on a kernel: its id, connection file, or host:port (see `llmspell kernel status`)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''run'\''' -l watch -s w -d 'run again whenever the script or a module it required changes (Ctrl+C stops)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''run'\''' -l profile -d 'profile the script as `llmspell profile` does (see its help)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''run'\''' -l profile-out -x -d 'the profile'\''s files (implies --profile)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''run'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''run'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
 complete -c llmspell -n 'test (__llmspell_path) = '\''run'\''' -l output -x -a 'text json yaml' -d 'output format'
 complete -c llmspell -n 'test (__llmspell_path) = '\''run'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''run'\''' -l help -s h -d 'show help'
 complete -c llmspell -n 'test (__llmspell_path) = '\''run'\''' -F
+complete -c llmspell -n 'test (__llmspell_path) = '\''profile'\''' -l out -r -F -d 'write PREFIX.folded, PREFIX.svg, PREFIX.speedscope.json'
+complete -c llmspell -n 'test (__llmspell_path) = '\''profile'\''' -l rate -x -d 'samples a second, 1 to 1000'
+complete -c llmspell -n 'test (__llmspell_path) = '\''profile'\''' -l top -x -d 'rows of the table of the frames with the most time'
+complete -c llmspell -n 'test (__llmspell_path) = '\''profile'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''profile'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''profile'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''profile'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''profile'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''profile'\''' -F
 complete -c llmspell -n 'test (__llmspell_path) = '\''config'\''' -a init -d 'write a commented configuration file with every setting and its default'
 complete -c llmspell -n 'test (__llmspell_path) = '\''config'\''' -a validate -d 'check a configuration file and report every problem with file:line:col'
 complete -c llmspell -n 'test (__llmspell_path) = '\''config'\''' -a show -d 'print the effective configuration (file + environment + defaults), secrets masked'

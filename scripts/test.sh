@@ -7,11 +7,13 @@ cd "$ROOT"
 source "$ROOT/scripts/ensure_deno.sh"
 
 # chromium and libkrb5-dev: the real VS Code test (tests/vscode/code_server_test.ts) shows
-# code-server in Chromium, and code-server's native modules build against Kerberos.
-# python3-jupyter-server: JupyterLab's debugger client test (tests/jupyterlab/) talks to a real
-# Jupyter server.
+# code-server in Chromium, and code-server's native modules build against Kerberos; the
+# speedscope test opens a profile in Chromium too. python3-jupyter-server: JupyterLab's
+# debugger client test (tests/jupyterlab/) talks to a real Jupyter server.
+# libdevel-nytprof-perl ships flamegraph.pl, the reference the flame graph writer is checked
+# against (tests/profile/flamegraph_test.ts).
 PACKAGES=(lua5.4 tzdata tmux zsh fish python3-zmq jupyter-client jupyter-console python3-jupyter-kernel-test
-  chromium libkrb5-dev python3-jupyter-server)
+  chromium libkrb5-dev python3-jupyter-server libdevel-nytprof-perl)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

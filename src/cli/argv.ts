@@ -121,6 +121,12 @@ export type ScriptLine =
     args: string[];
     /** `--watch`: run again whenever the script or a module it required changes. */
     watch?: boolean;
+    /** `--profile`, `--profile-out PREFIX`: profile the run, as `llmspell profile` does. */
+    profile?: boolean;
+    profileOut?: string;
+    /** `llmspell profile`'s `--rate` and `--top` (that command is not on this path). */
+    profileRate?: number;
+    profileTop?: number;
   };
 
 /** Flag values by key, as read. */

@@ -24,6 +24,8 @@ export const ARGV_TABLE: ArgvTable = {
       flags: [
         {"names":["--connect"],"key":"connect","value":true},
         {"names":["-w","--watch"],"key":"watch","value":false,"sets":true},
+        {"names":["--profile"],"key":"profile","value":false,"sets":true},
+        {"names":["--profile-out"],"key":"profileOut","value":true},
       ],
       args: [
         {"name":"file","required":true,"variadic":false},

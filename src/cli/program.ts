@@ -23,6 +23,10 @@ const MODULES: { commands: string[]; load: () => Promise<Register>; wholeTree?: 
     load: async () => (await import("./script_cmd.ts")).registerScriptCommands,
   },
   {
+    commands: ["profile"],
+    load: async () => (await import("./profile_cmd.ts")).registerProfileCommand,
+  },
+  {
     commands: ["config"],
     load: async () => (await import("./config_cmd.ts")).registerConfigCommands,
   },

@@ -11,6 +11,7 @@ import type { CliContext } from "./context.ts";
 import { writeErr } from "../frontend/output.ts";
 import { formatLuaError, INTERRUPTED } from "../frontend/cell.ts";
 import { enabled, log } from "../telemetry/log.ts";
+import type { ProfileOptions } from "../profile/report.ts";
 
 export interface ScriptInput {
   code: string;
@@ -20,6 +21,8 @@ export interface ScriptInput {
   scriptDir?: string;
   /** Run on a kernel (`--connect ADDR`) instead of an embedded engine. */
   connect?: string;
+  /** Profile the run (`llmspell profile`, `run --profile`). */
+  profile?: ProfileOptions;
 }
 
 export function engineOptions(config: Config, cwd: string, scriptDir?: string): EngineOptions {
@@ -62,7 +65,8 @@ export async function runScript(
     return await runConnected(ctx, input);
   }
   // Batch mode: Ctrl+C ends the process, as with any command-line tool, so the engine need
-  // not be interruptible (its memory is not shared: faster, see EngineStart).
+  // not be interruptible (its memory is not shared: faster, see EngineStart). A profiled
+  // run's is: the profiler pokes it (src/engine/sampler.ts).
   Deno.addSignalListener("SIGINT", () => {
     // The line a cell interrupted on a kernel ends with (`--connect`), so both say the same.
     writeErr(formatLuaError(INTERRUPTED, ctx.colorErr));
@@ -73,7 +77,7 @@ export async function runScript(
   // The worker creates the Lua state while this thread loads the kernel's modules. A
   // failure to start fails the cell, which reports it; the rejection handler here only
   // keeps it from counting as unhandled.
-  const engine = takeEngine({ interruptible: false });
+  const engine = takeEngine({ interruptible: input.profile !== undefined });
   let readyMs: number | undefined;
   const ready = engine.init(options).then(() => {
     readyMs = performance.now() - started;

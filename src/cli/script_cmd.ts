@@ -53,6 +53,8 @@ export function registerScriptCommands(
         "-w, --watch",
         "run again whenever the script or a module it required changes (Ctrl+C stops)",
       )
+      .option("--profile", "profile the script as `llmspell profile` does (see its help)")
+      .option("--profile-out <prefix>", "the profile's files (implies --profile)")
       .passThroughOptions(),
   );
   example(
@@ -61,12 +63,13 @@ export function registerScriptCommands(
     "echo 'print(ARGS.name)' | llmspell run - --name Ada",
     "llmspell run --output json report.lua",
     "llmspell run --watch agent.lua",
+    "llmspell run --profile greet.lua",
   );
   run.action(
     async (
       file: string,
       args: string[],
-      opts: { connect?: string; watch?: boolean },
+      opts: { connect?: string; watch?: boolean; profile?: boolean; profileOut?: string },
       cmd: Command,
     ) => {
       setExit(
@@ -78,6 +81,8 @@ export function registerScriptCommands(
           args,
           // Every flag of its own, given or not: the fast argv path hands the same (argv.ts).
           watch: opts.watch,
+          profile: opts.profile,
+          profileOut: opts.profileOut,
         }),
       );
     },

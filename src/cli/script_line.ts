@@ -16,11 +16,21 @@ import { decodeBytes } from "../byte_string.ts";
 import { fileChunk } from "../engine/file_chunk.ts";
 import { usageError } from "../errors.ts";
 
+/** A profile's defaults (`run --profile`, `llmspell profile`): the files' prefix, the rows. */
+export const DEFAULT_PROFILE_OUT = "profile";
+export const DEFAULT_PROFILE_TOP = 20;
+
 export async function runScriptLine(line: ScriptLine): Promise<number> {
   const ctx = contextFrom(line.globals);
   try {
     const { config } = await configFor(ctx);
     if (line.command === "run" && line.watch) {
+      if (profiled(line)) {
+        throw usageError(
+          "--watch and --profile cannot be combined: profile one run",
+          "llmspell profile script.lua",
+        );
+      }
       if (line.file === "-" || line.connect !== undefined) {
         throw usageError(
           line.file === "-"
@@ -38,12 +48,29 @@ export async function runScriptLine(line: ScriptLine): Promise<number> {
   }
 }
 
+function profiled(line: ScriptLine & { command: "run" }): boolean {
+  return line.profile === true || line.profileOut !== undefined;
+}
+
 async function scriptInput(line: ScriptLine): Promise<ScriptInput> {
   if (line.command === "exec") {
     return { code: line.code, chunkName: "=exec", echo: true, connect: line.connect };
   }
   const raw = line.args[0] === "--" ? line.args.slice(1) : line.args;
-  const input = { echo: false, args: parseScriptArgs(line.file, raw), connect: line.connect };
+  const input = {
+    echo: false,
+    args: parseScriptArgs(line.file, raw),
+    connect: line.connect,
+    ...(profiled(line)
+      ? {
+        profile: {
+          out: line.profileOut ?? DEFAULT_PROFILE_OUT,
+          rateHz: line.profileRate,
+          top: line.profileTop ?? DEFAULT_PROFILE_TOP,
+        },
+      }
+      : {}),
+  };
   if (line.file === "-") {
     // Read as lua5.4 reads a file (readScript does the same): every byte, no BOM, no #! line.
     const bytes = new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer());

@@ -7,11 +7,12 @@
  * first call.
  */
 import { type CApi } from "./capi.ts";
-import { LUA_REGISTRYINDEX, LuaStatus } from "./lua_h.ts";
+import { LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "./lua_h.ts";
 import { HostCaller, HostStatus } from "./host_channel.ts";
 import { pushLuaValue, UnstorableValue, writeLuaValue } from "./lua_values.ts";
 import { pendingSignal, Signal } from "./protocol.ts";
 import { ValueReader, ValueWriter } from "./host_values.ts";
+import type { HostCallObserver } from "./sampler.ts";
 
 const decoder = new TextDecoder();
 /** lua_upvalueindex(1). */
@@ -28,14 +29,24 @@ export interface ApiGlobalsContext {
   wake(buffer: SharedArrayBuffer | undefined): void;
   /** Called when an interrupt ends a wait, to re-arm the hook (count 1). */
   onInterrupt(L: number): void;
+  /** The profiler of the running execution, if it is profiled: it times host calls. */
+  observer(): HostCallObserver | undefined;
 }
 
-/** Defines the globals; returns `call` (a C function pointer), for the kernel API's input. */
-export function installApiGlobals(ctx: ApiGlobalsContext): number {
+/** The C functions (pointers) of the globals: the host call and the globals' loader. */
+export interface ApiFunctions {
+  /** `call`, also the kernel API's (input). */
+  call: number;
+  /** The `__index` that loads a global at first use (0: no globals). */
+  loader: number;
+}
+
+/** Defines the globals. */
+export function installApiGlobals(ctx: ApiGlobalsContext): ApiFunctions {
   const { api, L } = ctx;
   const lua = api.lua;
   const callPtr = api.cfunction(hostCall(ctx));
-  if (ctx.globals.length === 0) return callPtr;
+  if (ctx.globals.length === 0) return { call: callPtr, loader: 0 };
   const callFunction = () => callPtr;
 
   // __index of a global not loaded yet (t, k); upvalue 1: the global's index.
@@ -75,7 +86,7 @@ export function installApiGlobals(ctx: ApiGlobalsContext): number {
     lua.lua_setfield(L, -2, name);
   });
   lua.lua_settop(L, -2);
-  return callPtr;
+  return { call: callPtr, loader };
 }
 
 /**
@@ -100,7 +111,14 @@ function hostCall(ctx: ApiGlobalsContext): (L: number) => number {
       if (e instanceof UnstorableValue) return api.ret(L, false, e.message);
       throw e;
     }
+    const observer = ctx.observer();
+    if (observer) {
+      // A tool call is named by its tool: `[host] tool.invoke http_request`.
+      const tool = method === "tool.invoke" && lua.lua_type(L, 2) === LuaTypeId.string;
+      observer.hostBegin(L, tool ? `${method} ${api.str(L, 2)}` : method);
+    }
     const answer = caller.call(method, w.bytes(), stop);
+    observer?.hostEnd();
     if (answer === null) {
       ctx.onInterrupt(L);
       api.pushString(L, "interrupted");

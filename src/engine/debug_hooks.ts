@@ -21,6 +21,8 @@ export interface DebuggerHost {
   post(message: object): void;
   /** The runtime's interrupt check (raises on a pending signal). */
   countHook(L: number): void;
+  /** The profiler's sample, when the running execution is profiled (a poke's count event). */
+  sample(L: number): void;
   envRef: number;
   formatRef: number;
   /** The kernel API's `bundle(value [, mimetype])`: the mime bundle display() shows. */

@@ -7,12 +7,14 @@ import { createRingBuffer, RingReader, type StreamChunk } from "./output_ring.ts
 import { type EngineEvent, RingEvents } from "./ring_events.ts";
 import {
   Control,
+  DEFAULT_PROFILE_HZ,
   type EngineOptions,
   type EngineQuery,
   type ExecOutcome,
   type ExecuteRequest,
   type FromWorker,
   type LuaErrorInfo,
+  MAX_PROFILE_HZ,
   type QueryAnswer,
   RingRecord,
   Signal,
@@ -57,6 +59,8 @@ interface Pending {
   timer?: ReturnType<typeof setTimeout>;
   /** The time limit the timer was armed with (setTimeoutMs may change it for later ones). */
   limitMs?: number;
+  /** The profiler's timer (ExecuteRequest.profile), while the execution runs. */
+  ticker?: ReturnType<typeof setInterval>;
 }
 
 /** Decided when the worker starts, before its wasm is compiled. */
@@ -322,7 +326,7 @@ export class Engine {
     this.#post({ type: "execute", id: p.id, request });
     this.#ready.then(() => {
       if (this.#fatal) return failed(this.#fatal);
-      if (this.#pending[0] === p) this.#armTimeout(p);
+      if (this.#pending[0] === p) this.#start(p);
     }, failed);
     return Object.assign(this.#events(p), { id: p.id });
   }
@@ -399,6 +403,7 @@ export class Engine {
     this.#pending.splice(i, 1);
     // Only a timer that exists: Deno's first clearTimeout call costs ~3.5 ms (exec start-up).
     if (p.timer !== undefined) clearTimeout(p.timer);
+    if (p.ticker !== undefined) clearInterval(p.ticker);
     // The worker names the limit it was started with; the one in force is this thread's.
     if (outcome.status === "error" && outcome.error.kind === "timeout" && p.limitMs) {
       outcome = { ...outcome, error: { ...outcome.error, message: timedOutMessage(p.limitMs) } };
@@ -407,7 +412,21 @@ export class Engine {
     p.end();
     this.#report(p, outcome);
     const next = this.#pending[0];
-    if (next && next.timer === undefined) this.#armTimeout(next);
+    if (next && next.timer === undefined) this.#start(next);
+  }
+
+  /** `p` is the oldest pending execution now: its time limit and its profiler start. */
+  #start(p: Pending): void {
+    this.#armTimeout(p);
+    const profile = p.request.profile;
+    // A batch engine cannot be poked: its profile has no samples.
+    if (profile && this.#memory && p.ticker === undefined) {
+      const rate = Math.min(profile.rateHz ?? DEFAULT_PROFILE_HZ, MAX_PROFILE_HZ);
+      const memory = this.#memory;
+      // Each tick makes the running chunk sample its stack at its next instruction
+      // (sampler.ts); a tick before the worker started `p` samples nothing.
+      p.ticker = setInterval(() => pokeRunning(memory, this.#control), 1000 / rate);
+    }
   }
 
   #endAll(outcome: ExecOutcome): void {
@@ -572,6 +591,7 @@ export class Engine {
   /** Ends the worker. Only reliable while it is idle (a spinning worker ignores it). */
   close(): void {
     clearInterval(this.#repoke);
+    for (const p of this.#pending) clearInterval(p.ticker);
     this.#workerV?.terminate();
     this.#functions?.close();
   }

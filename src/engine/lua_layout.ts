@@ -46,6 +46,9 @@ export const LUA_VTHREAD_COLLECTABLE = 0x48;
  * (line_trap.ts).
  */
 export const GC_MARKED = 5;
+/** Proto.linedefined and Proto.source (a TString*): what names a function's frame. */
+export const PROTO_LINEDEFINED = 40;
+export const PROTO_SOURCE = 76;
 /** Proto.code: the first instruction. */
 export const PROTO_CODE = 52;
 export const PROTO_PLAIN_BIT = 0x80;

@@ -57,8 +57,8 @@ function armThread(h32: Int32Array, u8: Uint8Array, L: number, hook: number): vo
   }
 }
 
-/** The coroutine that `L` is resuming right now, or 0. */
-function resumedThread(
+/** The coroutine that `L` is resuming right now, or 0 (also the profiler's, sampler.ts). */
+export function resumedThread(
   h32: Int32Array,
   u8: Uint8Array,
   L: number,

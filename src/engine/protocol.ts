@@ -97,6 +97,48 @@ export interface ExecuteRequest {
   scriptDir?: string;
   /** Also give each returned value as JSON (ExecOutcome json): `--output json|yaml`. */
   jsonValues?: boolean;
+  /**
+   * Profile this execution (sampler.ts): the main thread pokes it `rateHz` times a second
+   * (default DEFAULT_PROFILE_HZ; an interruptible engine only) and its profile comes before
+   * its outcome.
+   */
+  profile?: { rateHz?: number };
+}
+
+/**
+ * The profiler's default rate (`profile --rate`, `run --profile`, `.profile`, `%%profile`),
+ * applied by the engine's handle alone: a front end that imported it would split this
+ * module out of the handle's chunk in the bundle (tests/cli/bundle_test.ts), so
+ * profile_cmd.ts's help names the number itself.
+ */
+export const DEFAULT_PROFILE_HZ = 1000;
+/** The timer on the main thread fires at most every millisecond. */
+export const MAX_PROFILE_HZ = 1000;
+
+/** A frame of a profile: a Lua function, a C function, or a host call (`[host] METHOD`). */
+export interface ProfileFrame {
+  name: string;
+  /** The chunk's name without its `@`/`=` (a file's path), `[C]` or `[host]`. */
+  file: string;
+  /** Where a Lua function is defined (0: none). */
+  line: number;
+}
+
+/** An execution's profile (RingRecord.profile): a call tree and a timeline over it. */
+export interface ProfileData {
+  frames: ProfileFrame[];
+  /** Node i of the call tree: its parent (-1 for node 0, the root) and its frame. */
+  parents: number[];
+  nodeFrames: number[];
+  /** The timeline: a node per sample, consecutive samples of one node merged. */
+  samples: number[];
+  /** Each sample's wall time, in microseconds. */
+  weights: number[];
+  /** How many samples were taken (host calls count one each). */
+  sampleCount: number;
+  /** When the execution started (ms since the epoch) and how long it ran (µs). */
+  startedAt: number;
+  durationUs: number;
 }
 
 /** The local echo declares before its `return` (runtime.ts); the debugger hides it. */
@@ -261,6 +303,8 @@ export const RingRecord = {
    * that a short cell's output and its end reach the main thread in one wake-up.
    */
   done: 6,
+  /** JSON ProfileData: a profiled execution's profile, right before its outcome. */
+  profile: 7,
 } as const;
 
 /** The error of a chunk stopped by its time limit (the engine's, or the main thread's). */

@@ -5,7 +5,7 @@
  */
 import { concat } from "../bytes.ts";
 import type { StreamChunk } from "./output_ring.ts";
-import { type LuaErrorInfo, RingRecord } from "./protocol.ts";
+import { type LuaErrorInfo, type ProfileData, RingRecord } from "./protocol.ts";
 
 export type EngineEvent =
   | { type: "stream"; name: "stdout" | "stderr"; data: Uint8Array }
@@ -23,7 +23,9 @@ export type EngineEvent =
   | { type: "display"; data: Record<string, unknown>; metadata: Record<string, unknown> }
   | { type: "clear_output"; wait: boolean }
   /** io.read or input() wants a line: answer with `provideInput` (stdin "kernel"). */
-  | { type: "input"; prompt: string; password: boolean };
+  | { type: "input"; prompt: string; password: boolean }
+  /** A profiled execution's profile (ExecuteRequest.profile), before its outcome. */
+  | { type: "profile"; profile: ProfileData };
 
 const textDecoder = new TextDecoder();
 
@@ -48,6 +50,8 @@ export class RingEvents {
           ? { type: "clear_output", wait: ev.wait === true }
           : { type: "display", data: ev.data ?? {}, metadata: ev.metadata ?? {} };
       }
+      case RingRecord.profile:
+        return { type: "profile", profile: this.json(chunk.data) };
       case RingRecord.input: {
         const ev = this.json(chunk.data);
         return { type: "input", prompt: String(ev.prompt ?? ""), password: ev.password === true };

@@ -11,11 +11,12 @@ import type { LuaWasm } from "./lua_wasm.ts";
 import { CApi } from "./capi.ts";
 import { HookMask, LUA_MULTRET, LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "./lua_h.ts";
 import type { WorkerDebuggerModule, WorkerDebugHooks } from "./debug_hooks.ts";
+import type { Sampler } from "./sampler.ts";
 import { type PathPolicy, pushHostTable } from "./host.ts";
 import { enterScriptDir } from "./script_root.ts";
 import { Introspector } from "./introspect.ts";
 import { installKernelApi, mimeData } from "./kernel_api.ts";
-import { installApiGlobals } from "./api_globals.ts";
+import { type ApiFunctions, installApiGlobals } from "./api_globals.ts";
 import { loadChunk } from "./lua/chunks.ts";
 import { ECHO_RETURN, lastLineAsReturn } from "./echo.ts";
 import type { RingWriter } from "./output_ring.ts";
@@ -27,6 +28,7 @@ import {
   type ExecuteRequest,
   type LuaErrorInfo,
   pendingSignal,
+  type ProfileData,
   type QueryAnswer,
   raiseSignal,
   type ScriptArgs,
@@ -85,6 +87,12 @@ export class LuaRuntime {
   #traceback = "";
   #exitCode: number | undefined;
   #nresPtr: number;
+  /** The host-call C function and the globals' loader (api_globals.ts): not in profiles. */
+  #apiFunctions: ApiFunctions = { call: 0, loader: 0 };
+  /** The profiler of the running execution, when it is profiled (sampler.ts). */
+  #sampler: Sampler | undefined;
+  /** The last profiled execution's profile, until the worker takes it. */
+  #profile: ProfileData | undefined;
 
   private constructor(lua: LuaWasm, L: number) {
     this.#api = new CApi(lua);
@@ -186,7 +194,7 @@ export class LuaRuntime {
     this.#envRef = lua.luaL_ref(L, REG);
     lua.lua_settop(L, -2);
 
-    const hostCall = installApiGlobals({
+    const apiFunctions = installApiGlobals({
       api,
       L,
       envRef: this.#envRef,
@@ -196,13 +204,15 @@ export class LuaRuntime {
       // An interrupt that ends a wait (a host call, input) keeps unwinding like one seen by
       // the hook.
       onInterrupt: (hL) => lua.lua_sethook(hL, this.#hookPtr, HookMask.count, 1),
+      observer: () => this.#sampler,
     });
+    this.#apiFunctions = apiFunctions;
 
     const kernelApi = installKernelApi({
       api,
       L,
       out,
-      hostCall,
+      hostCall: apiFunctions.call,
       kernelStdin: this.#options.stdin === "kernel",
       hostRef: this.#hostRef,
       envRef: this.#envRef,
@@ -221,6 +231,7 @@ export class LuaRuntime {
         out,
         post: (message) => self.postMessage({ type: "dap", message }),
         countHook: (hL) => this.#onHook(hL),
+        sample: (hL) => this.#sampler?.sample(hL),
         envRef: this.#envRef,
         formatRef: this.#formatRef,
         displayRef: kernelApi.display,
@@ -270,6 +281,8 @@ export class LuaRuntime {
    * script cannot swallow it. Without a signal (a late poke) it removes itself.
    */
   #onHook(L: number): void {
+    // A poke of the profiler (handle.ts): the stack is sampled, then what a poke does.
+    this.#sampler?.sample(L);
     const signal = pendingSignal(this.#control);
     const lua = this.#api.lua;
     if (signal === Signal.none) {
@@ -281,8 +294,11 @@ export class LuaRuntime {
     lua.lua_error(L);
   }
 
-  /** Runs execution `id` (its signals carry the id: protocol.ts Control.target). */
-  execute(req: ExecuteRequest, id: number): ExecOutcome {
+  /**
+   * Runs execution `id` (its signals carry the id: protocol.ts Control.target). `sampler`:
+   * the profiler's class, for a profiled execution (loaded by the worker only then).
+   */
+  execute(req: ExecuteRequest, id: number, sampler?: typeof Sampler): ExecOutcome {
     const api = this.#api;
     const lua = api.lua;
     const L0 = this.#L0;
@@ -300,6 +316,7 @@ export class LuaRuntime {
     const T = lua.lua_newthread(L0);
     this.#debugger?.beginExecute(T);
     Atomics.store(this.#control, Control.running, T);
+    if (sampler) this.#startSampler(sampler, T);
     try {
       lua.lua_rawgeti(T, REG, BigInt(this.#xpcallRef));
       let status: number = LuaStatus.errSyntax;
@@ -345,12 +362,34 @@ export class LuaRuntime {
       return this.#outcome(T, rc, req.jsonValues === true);
     } finally {
       Atomics.store(this.#control, Control.running, 0);
+      this.#profile = this.#sampler?.finish();
+      this.#sampler = undefined;
       this.#debugger?.endExecute();
       lua.lua_settop(L0, top);
       leaveScriptDir?.();
       Atomics.store(this.#control, Control.signal, Signal.none);
       Atomics.store(this.#control, Control.current, 0);
     }
+  }
+
+  #startSampler(sampler: typeof Sampler, T: number): void {
+    const lua = this.#api.lua;
+    lua.lua_rawgeti(T, REG, BigInt(this.#xpcallRef));
+    const xpcall = lua.lua_tocfunction(T, -1);
+    lua.lua_settop(T, -2);
+    this.#sampler = new sampler({
+      api: this.#api,
+      control: this.#control,
+      T,
+      hidden: [xpcall, this.#apiFunctions.call, this.#apiFunctions.loader],
+    });
+  }
+
+  /** The profile of the last execution, if it was profiled (once). */
+  takeProfile(): ProfileData | undefined {
+    const p = this.#profile;
+    this.#profile = undefined;
+    return p;
   }
 
   #outcome(T: number, rc: number, jsonValues: boolean): ExecOutcome {

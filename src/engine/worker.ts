@@ -52,6 +52,11 @@ let runtime: LuaRuntime | undefined;
  * they wait for it here.
  */
 let initDone: Promise<void> = Promise.resolve();
+/**
+ * The profiler (sampler.ts), loaded at the first profiled execution. Once it is loading,
+ * every execution waits for it, so that they still run in the order they came.
+ */
+let samplerModule: Promise<typeof import("./sampler.ts")> | undefined;
 
 function post(msg: FromWorker): void {
   self.postMessage(msg);
@@ -81,7 +86,11 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
       case "execute": {
         await initDone;
         if (!runtime || !out) throw new Error("engine used before init");
-        const outcome = runtime.execute(msg.request, msg.id);
+        if (msg.request.profile) samplerModule ??= import("./sampler.ts");
+        const sampler = samplerModule && (await samplerModule).Sampler;
+        const outcome = runtime.execute(msg.request, msg.id, msg.request.profile && sampler);
+        const profile = runtime.takeProfile();
+        if (profile) writeJson(out, RingRecord.profile, profile);
         writeJson(out, RingRecord.done, { id: msg.id, outcome });
         break;
       }

@@ -37,6 +37,8 @@ export class ScriptRenderer {
   /** The result as printed on a terminal: each value coloured by its Lua type. */
   #shown: string | null = null;
   #error: LuaErrorInfo | null = null;
+  /** The run's profile (`profile`, `run --profile`), for the document. */
+  #profile: unknown;
   exitCode: number = ExitCode.ok;
   /** Whether what it printed last on the terminal does not end its line (`io.write("x")`). */
   midLine = false;
@@ -83,6 +85,11 @@ export class ScriptRenderer {
     }
   }
 
+  /** Adds the run's profile table to the document of `--output json|yaml`. */
+  attachProfile(table: unknown): void {
+    this.#profile = table;
+  }
+
   /** Prints the result, error or document; returns the exit code. */
   finish(durationMs: number): number {
     const error = this.#error;
@@ -99,6 +106,7 @@ export class ScriptRenderer {
           : null,
         duration_ms: Math.round(durationMs * 100) / 100,
       };
+      if (this.#profile !== undefined) report.profile = this.#profile;
       // JSON and YAML are text: bytes that are not UTF-8 are shown as \xNN (byte_string.ts).
       printData(this.#ctx, escapeDeep(report), () => "");
       return this.exitCode;
@@ -127,6 +135,8 @@ export interface ScriptReport {
   stderr: string;
   error: { kind: string; message: string; traceback: string[] } | null;
   duration_ms: number;
+  /** A profiled run's top-N table and files (src/profile/report.ts ProfileReport). */
+  profile?: unknown;
 }
 
 /** An IOPub message as a renderer event. */

@@ -5,7 +5,8 @@
  * execute_input, streams, results, errors, execute_reply, idle) and history.
  */
 import type { Engine, EngineEvent, Execution } from "../engine/handle.ts";
-import type { ExecuteRequest, LuaErrorInfo } from "../engine/protocol.ts";
+import type { ExecuteRequest, LuaErrorInfo, ProfileData } from "../engine/protocol.ts";
+import { cellProfile, profileDisplay } from "./cell_profile.ts";
 import type {
   EchoMode,
   ErrorContent,
@@ -210,16 +211,17 @@ export class ExecutionQueue {
 
   /** What the engine runs for an execute_request that is the `count`th cell. */
   #request(c: ExecuteRequestContent, count: number): ExecuteRequest {
-    const code = str(c.code);
+    const cell = str(c.code);
     const ext =
       (typeof c.llmspell === "object" && c.llmspell !== null ? c.llmspell : {}) as NonNullable<
         ExecuteRequestContent["llmspell"]
       >;
+    const { code, profile } = cellProfile(cell, ext);
     let echo: EchoMode = ext.echo ?? "last";
     if (echo === "last" && /;\s*$/.test(code)) echo = "none";
     return {
       code,
-      chunkName: ext.chunk_name ?? this.#o.chunkName(code) ?? `=In[${count}]`,
+      chunkName: ext.chunk_name ?? this.#o.chunkName(cell) ?? `=In[${count}]`,
       echo: echo !== "none",
       echoLast: echo === "last",
       args: ext.args,
@@ -227,6 +229,7 @@ export class ExecutionQueue {
         ? ext.script_dir
         : undefined,
       jsonValues: ext.json_values === true,
+      ...(profile ? { profile } : {}),
     };
   }
 
@@ -317,6 +320,7 @@ export class ExecutionQueue {
     let error: LuaErrorInfo | undefined;
     let exitCode: number | undefined;
     let resultText: string | undefined;
+    let profile: ProfileData | undefined;
     try {
       const exec = pre?.exec ?? engine.execute(this.#request(c, count));
       this.#runningExec = exec.id;
@@ -333,6 +337,7 @@ export class ExecutionQueue {
         } else if (ev.type === "result" && ev.values.length > 0) resultText = ev.values.join("\t");
         else if (ev.type === "error") error = ev.error;
         else if (ev.type === "exit") exitCode = ev.code;
+        else if (ev.type === "profile") profile = ev.profile;
       }
     } catch (e) {
       error = {
@@ -357,10 +362,21 @@ export class ExecutionQueue {
     span.set({ "llmspell.execution_count": count, "llmspell.code.bytes": code.length });
     if (typeof ext?.chunk_name === "string") span.set({ "llmspell.chunk": ext.chunk_name });
     if (error) span.fail(`lua.${error.kind}`, error.message);
+    // The profile: shown in the cell (`%%profile`), or given to the client that asked for it.
+    let replyExt: JsonObject | undefined;
+    if (profile) {
+      if (cellProfile(code, ext ?? {}).display && !silent) {
+        out.publish("display_data", await profileDisplay(profile, `In[${count}]`), parent);
+      }
+      if (typeof ext?.profile === "object") replyExt = { llmspell: { profile } };
+    }
     if (error) {
-      out.reply(req, { status: "error", execution_count: count, ...errorContent(error) }, {
+      out.reply(req, {
         status: "error",
-      });
+        execution_count: count,
+        ...errorContent(error),
+        ...replyExt,
+      }, { status: "error" });
       if (stopOnError) this.#abortQueued(req.client);
     } else {
       const content: JsonObject = {
@@ -370,6 +386,7 @@ export class ExecutionQueue {
         user_expressions: await this.#userExpressions(c.user_expressions),
       };
       if (exitCode !== undefined) content.exit_code = exitCode;
+      if (replyExt) Object.assign(content, replyExt);
       out.reply(req, content, { status: "ok" });
     }
     out.publish("status", { execution_state: "idle" }, parent);

@@ -57,6 +57,13 @@ export const META_COMMANDS: readonly MetaCommand[] = [
   },
   { name: ".reset", args: "", help: "a fresh Lua state (globals are lost)", min: 0, max: 0 },
   { name: ".time", args: "on|off", help: "show how long each input takes", min: 1, max: 1 },
+  {
+    name: ".profile",
+    args: "[CODE]",
+    help: "profile the next input (or CODE): profile.svg, .folded, .speedscope.json here",
+    min: 0,
+    max: Infinity,
+  },
   { name: ".info", args: "", help: "kernel, language and session information", min: 0, max: 0 },
   {
     name: ".pwd",

@@ -82,6 +82,8 @@ export class Repl {
   /** Inputs of this session that ran, for .save. */
   readonly #inputs: string[] = [];
   #timing = false;
+  /** `.profile` alone: the next input runs profiled. */
+  #profileNext = false;
   #baseline: Set<string> | undefined;
   #exitCode: number = ExitCode.ok;
   readonly #onResize = () => this.#editor?.redraw();
@@ -162,7 +164,10 @@ export class Repl {
           if (done) break;
           continue;
         }
-        await this.#runCell(input);
+        if (this.#profileNext) {
+          this.#profileNext = false;
+          await this.#runProfiled(input);
+        } else await this.#runCell(input);
       }
     } finally {
       if (this.#tty) {
@@ -239,11 +244,29 @@ export class Repl {
 
   // Running cells -------------------------------------------------------------------------
 
+  /** Runs a cell profiled (`.profile`): its profile's files and table (profile.ts). */
+  async #runProfiled(code: string, command?: string): Promise<number> {
+    const { PROFILE_EXTRA, reportProfile } = await import("./profile.ts");
+    const { cwd, colorErr } = this.#o.ctx;
+    return await this.#runCell(
+      code,
+      PROFILE_EXTRA,
+      command,
+      (reply) => reportProfile(reply, cwd, colorErr),
+    );
+  }
+
   /**
    * Runs a cell. `command` is the meta-command that ran a file (`.load FILE`): the history,
-   * the REPL's and the kernel's, records it instead of the file's contents.
+   * the REPL's and the kernel's, records it instead of the file's contents. `after` gets the
+   * execute_reply once the cell's output is shown.
    */
-  async #runCell(code: string, extra: JsonObject = {}, command?: string): Promise<number> {
+  async #runCell(
+    code: string,
+    extra: JsonObject = {},
+    command?: string,
+    after?: (reply: Message) => Promise<void>,
+  ): Promise<number> {
     if (command === undefined) this.#history.add(code);
     else extra = { ...extra, history_source: command };
     const renderer = new ScriptRenderer({ ...this.#o.ctx, output: "text" }, true);
@@ -328,6 +351,7 @@ export class Repl {
     // The prompt is drawn from the start of its line, over what is there: output that did
     // not end its line (a streamed answer written with io.write) keeps it.
     if (this.#editor && renderer.midLine) writeOut("\n");
+    await after?.(reply);
     if (reply.content.status === "ok" && extra.chunk_name === undefined) {
       this.#inputs.push(await this.#saved(code, shown));
     }
@@ -559,6 +583,14 @@ export class Repl {
           this.#lastCell = undefined;
           if (gone > 0) writeErr(`deleted ${gone} breakpoint(s) in cells\n`);
         }
+        return false;
+      }
+      case ".profile": {
+        const code = input.slice(input.indexOf(".profile") + ".profile".length).trim();
+        if (code === "") {
+          this.#profileNext = true;
+          writeErr("the next input runs profiled\n");
+        } else await this.#runProfiled(code, input);
         return false;
       }
       case ".time":

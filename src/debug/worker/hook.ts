@@ -43,6 +43,7 @@ export class DebugHook {
   #onCount(L: number): void {
     const { ctx, requests, filter } = this.#d;
     const c = ctx.host.control;
+    ctx.host.sample(L);
     if (Atomics.load(c, Control.debug) !== 0) requests.serveRunning(L);
     if (pendingSignal(c) !== Signal.none) {
       ctx.host.countHook(L);
