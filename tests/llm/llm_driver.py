@@ -78,10 +78,11 @@ def scenario_local_interrupt(cf, model):
         f'endless = Agent.builder():model("{model}"):max_tokens(1000000):build()\n'
         f'quick = Agent.builder():model("{model}"):max_tokens(5):build()')
     mid = kc.execute('endless:stream("x", function(t) io.write(t) end)')
-    deadline = time.time() + TIMEOUT
+    # The first piece waits for node-llama-cpp and the model to load: seconds on a busy machine.
+    deadline = time.time() + 3 * TIMEOUT
     pieces = 0
     while time.time() < deadline and pieces < 3:
-        m = kc.get_iopub_msg(timeout=TIMEOUT)
+        m = kc.get_iopub_msg(timeout=3 * TIMEOUT)
         if m["parent_header"].get("msg_id") == mid and m["msg_type"] == "stream":
             pieces += 1
     sent = time.time()
