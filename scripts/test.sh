@@ -5,6 +5,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 source "$ROOT/scripts/ensure_deno.sh"
+# Deno's caches (npm packages, among them node-llama-cpp's ~700 MB of prebuilt binaries, and
+# compiled modules) with the other big installs, so that a warm run downloads nothing.
+export DENO_DIR=${DENO_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/llmspell/deno-dir}
 
 # chromium and libkrb5-dev: the real VS Code test (tests/vscode/code_server_test.ts) shows
 # code-server in Chromium, and code-server's native modules build against Kerberos; the
