@@ -210,11 +210,12 @@ _llmspell_complete() {
       case "$prev" in
         --break-at) return ;;
         --watch) return ;;
+        --replay) return ;;
         --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
         --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
       esac
-      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--break-at --watch --stop-on-entry --no-stop-on-entry --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--break-at --watch --replay --stop-on-entry --no-stop-on-entry --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
       COMPREPLY=($(compgen -f -- "$cur"))
       ;;
     'dap')

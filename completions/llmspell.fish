@@ -229,6 +229,7 @@ complete -c llmspell -n 'test (__llmspell_path) = '\''kernel connect'\''' -l no-
 complete -c llmspell -n 'test (__llmspell_path) = '\''kernel connect'\''' -l help -s h -d 'show help'
 complete -c llmspell -n 'test (__llmspell_path) = '\''debug'\''' -l break-at -x -d 'set a breakpoint before the start (repeatable)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''debug'\''' -l watch -x -d 'show an expression at every stop (repeatable)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''debug'\''' -l replay -x -d 'step through a recorded session (llmspell session list) with its recorded answers'
 complete -c llmspell -n 'test (__llmspell_path) = '\''debug'\''' -l stop-on-entry -d 'stop at the first line (the default without --break-at)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''debug'\''' -l no-stop-on-entry -d 'run until a breakpoint, an error or a pause'
 complete -c llmspell -n 'test (__llmspell_path) = '\''debug'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'

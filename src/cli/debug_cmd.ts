@@ -12,7 +12,8 @@ import { sessionClient } from "../debug/console/target.ts";
 import { DebugSession } from "../debug/session/session.ts";
 import { takeEngine } from "../engine/prestart.ts";
 import { LaunchedProgram, type RunEnd } from "./debug_program.ts";
-import { ExitCode, LlmspellError } from "../errors.ts";
+import { ExitCode, LlmspellError, usageError } from "../errors.ts";
+import type { ReplayProgram } from "./debug_replay.ts";
 import { contextOf, example, setExit, withGlobalOptions } from "./command.ts";
 import { configFor } from "./load_config.ts";
 import { writeErr, writeOut } from "../frontend/output.ts";
@@ -25,7 +26,7 @@ export function registerDebugCommand(program: Command): void {
   const debug = withGlobalOptions(
     new Command("debug")
       .description("debug a Lua script in the terminal (breakpoints, stepping, inspection)")
-      .argument("<file>", "the script")
+      .argument("[file]", "the script")
       .argument("[args...]", "script arguments (after --)")
       .option(
         "--break-at <FILE:LINE[:COND]>",
@@ -39,6 +40,10 @@ export function registerDebugCommand(program: Command): void {
         (v: string, acc: string[]) => [...acc, v],
         [] as string[],
       )
+      .option(
+        "--replay <id>",
+        "step through a recorded session (llmspell session list) with its recorded answers",
+      )
       .option("--stop-on-entry", "stop at the first line (the default without --break-at)")
       .option("--no-stop-on-entry", "run until a breakpoint, an error or a pause"),
   );
@@ -47,18 +52,26 @@ export function registerDebugCommand(program: Command): void {
     "llmspell debug app.lua",
     "llmspell debug app.lua --break-at app.lua:12 --watch total",
     "llmspell debug app.lua --break-at lib.lua:30:'n > 10' -- --name Ada",
+    "llmspell debug --replay 3f2a9c1e --break-at app.lua:12",
   );
   debug.action(
     async (
-      file: string,
+      file: string | undefined,
       args: string[],
-      opts: { breakAt: string[]; watch: string[]; stopOnEntry?: boolean },
+      opts: DebugOptions,
       cmd: Command,
     ) => {
       const ctx = contextOf(cmd);
+      if ((file === undefined) === (opts.replay === undefined)) {
+        throw usageError("give a script, or --replay ID (not both)");
+      }
       const { config } = await configFor(ctx);
       const raw = args[0] === "--" ? args.slice(1) : args;
-      setExit(await debugScript(ctx.cwd, config, file, raw, opts));
+      // A recorded session: its executions, with their recorded answers (debug_replay.ts).
+      const replay = opts.replay === undefined
+        ? undefined
+        : await (await import("./debug_replay.ts")).replayProgram(ctx, opts.replay);
+      setExit(await debugScript(ctx.cwd, config, file ?? replay!.source, raw, opts, replay));
     },
   );
   program.addCommand(debug);
@@ -67,12 +80,20 @@ export function registerDebugCommand(program: Command): void {
 /** The console's client id in the program's debug session. */
 const CONSOLE = "console";
 
+interface DebugOptions {
+  breakAt: string[];
+  watch: string[];
+  stopOnEntry?: boolean;
+  replay?: string;
+}
+
 async function debugScript(
   cwd: string,
   config: Config,
   file: string,
   raw: string[],
-  opts: { breakAt: string[]; watch: string[]; stopOnEntry?: boolean },
+  opts: DebugOptions,
+  replay?: ReplayProgram,
 ): Promise<number> {
   if (!config.debug.enabled) {
     throw new LlmspellError({
@@ -81,7 +102,7 @@ async function debugScript(
       hint: "set [debug] enabled = true, or run the script with `llmspell run`",
     });
   }
-  const { code, path: abs } = await readScript(file);
+  const { code, path: abs } = replay ? { code: "", path: file } : await readScript(file);
   // Like pdb: with no breakpoint given, stop at the first line so the user can set some.
   const stopOnEntry = opts.stopOnEntry ?? opts.breakAt.length === 0;
   // The terminal is the one client: logpoints stay in the program's stdout, in order with it.
@@ -89,11 +110,14 @@ async function debugScript(
   const program = new LaunchedProgram({
     session,
     options: { ...engineOptions(config, cwd, path.dirname(abs)), debug: true },
-    program: { code, chunkName: "@" + file, args: parseScriptArgs(file, raw) },
+    program: replay?.steps ?? { code, chunkName: "@" + file, args: parseScriptArgs(file, raw) },
+    onStep: replay?.onStep,
+    hostFunctions: replay?.hostFunctions,
     firstEngine: takeEngine(),
     onStream: (name, data) => name === "stdout" ? writeOut(data) : writeErr(data),
     onEnd: (end) => {
       writeOut(endMessage(end));
+      if (replay && !end.terminated) writeOut(replay.summary());
       // Only after the program started, so after `con` was made.
       con.ended();
     },

@@ -6,7 +6,25 @@
  */
 import type { DebugSession } from "../debug/session/session.ts";
 import { Engine } from "../engine/handle.ts";
+import type { HostDispatcher } from "../engine/host_link.ts";
 import type { EngineOptions, LuaErrorInfo, ScriptArgs } from "../engine/protocol.ts";
+
+/** One chunk the program runs; a program is one (a script) or several (a replayed session). */
+export interface ProgramStep {
+  code: string;
+  chunkName: string;
+  args?: ScriptArgs;
+  /** Echo the values it returns (a replayed cell or exec). */
+  echo?: boolean;
+}
+
+/** How a step ended, for `onStep`. */
+export interface StepEnd {
+  stdout: Uint8Array[];
+  values: string[];
+  error?: LuaErrorInfo;
+  exit?: number;
+}
 
 /** How a run ended. */
 export interface RunEnd {
@@ -23,9 +41,11 @@ const LAUNCHER = "launcher";
 export class LaunchedProgram {
   readonly session: DebugSession;
   readonly #options: EngineOptions;
-  readonly #program: { code: string; chunkName: string; args?: ScriptArgs };
+  readonly #steps: ProgramStep[];
   readonly #onStream: (name: "stdout" | "stderr", data: Uint8Array) => void;
   readonly #onEnd: (end: RunEnd) => void;
+  readonly #onStep: ((index: number, end: StepEnd | undefined) => void) | undefined;
+  readonly #hostFunctions: ((options: EngineOptions) => HostDispatcher) | undefined;
   #firstEngine: Engine | undefined;
   #engine: Engine | undefined;
   #run: Promise<void> | undefined;
@@ -37,15 +57,21 @@ export class LaunchedProgram {
     session: DebugSession;
     /** With `debug: false` the program runs without the debugger (DAP's noDebug). */
     options: EngineOptions;
-    program: { code: string; chunkName: string; args?: ScriptArgs };
+    program: ProgramStep | ProgramStep[];
     /** An engine already started (prestart), for the first run. */
     firstEngine?: Engine;
     onStream(name: "stdout" | "stderr", data: Uint8Array): void;
     onEnd(end: RunEnd): void;
+    /** A step starts (`end` undefined) or has ended. */
+    onStep?(index: number, end: StepEnd | undefined): void;
+    /** Host functions of each new engine instead of the program's own (a replay's). */
+    hostFunctions?(options: EngineOptions): HostDispatcher;
   }) {
     this.session = opts.session;
     this.#options = opts.options;
-    this.#program = opts.program;
+    this.#steps = Array.isArray(opts.program) ? opts.program : [opts.program];
+    this.#onStep = opts.onStep;
+    this.#hostFunctions = opts.hostFunctions;
     this.#firstEngine = opts.firstEngine;
     this.#onStream = opts.onStream;
     this.#onEnd = opts.onEnd;
@@ -65,6 +91,7 @@ export class LaunchedProgram {
   async open(): Promise<void> {
     const engine = this.#firstEngine ?? new Engine();
     this.#firstEngine = undefined;
+    if (this.#hostFunctions) engine.useHostFunctions(this.#hostFunctions(this.#options));
     await engine.init(this.#options);
     this.#engine = engine;
     await this.session.setRuntime(this.debugging ? engine.debug : undefined);
@@ -83,17 +110,31 @@ export class LaunchedProgram {
   async #execute(engine: Engine): Promise<void> {
     let error: LuaErrorInfo | undefined;
     let exit: number | undefined;
-    for await (
-      const ev of engine.execute({
-        code: this.#program.code,
-        chunkName: this.#program.chunkName,
-        echo: false,
-        args: this.#program.args,
-      })
-    ) {
-      if (ev.type === "stream") this.#onStream(ev.name, ev.data);
-      else if (ev.type === "error") error = ev.error;
-      else if (ev.type === "exit") exit = ev.code;
+    for (const [i, step] of this.#steps.entries()) {
+      this.#onStep?.(i, undefined);
+      const end: StepEnd = { stdout: [], values: [] };
+      for await (
+        const ev of engine.execute({
+          code: step.code,
+          chunkName: step.chunkName,
+          echo: step.echo ?? false,
+          args: step.args,
+        })
+      ) {
+        if (ev.type === "stream") {
+          // Kept only for who checks it (a replay): a long run's output is not held.
+          if (this.#onStep && ev.name === "stdout") end.stdout.push(ev.data);
+          this.#onStream(ev.name, ev.data);
+        } else if (ev.type === "result") end.values = ev.values;
+        else if (ev.type === "error") end.error = ev.error;
+        else if (ev.type === "exit") end.exit = ev.code;
+      }
+      ({ error, exit } = end);
+      if (this.#terminating) break;
+      this.#onStep?.(i, end);
+      // A step that failed is followed by the next, as the cells of a session were; an
+      // os.exit ends the program.
+      if (exit !== undefined) break;
     }
     if (this.#quiet) return;
     const terminated = this.#terminating && error?.kind === "interrupted";

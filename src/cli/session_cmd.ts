@@ -11,23 +11,14 @@ import {
   SESSION_STATUSES,
   type SessionRecord,
   type SessionStatus,
-  type SqliteStore,
 } from "../store/mod.ts";
 import type { CliContext } from "./context.ts";
 import { writeOut } from "../frontend/output.ts";
 import { contextOf, example, withGlobalOptions } from "./command.ts";
+import { resolveId, withStore } from "./session_store.ts";
 import { toYaml } from "../yaml.ts";
 import { llmEntry } from "./session_llm_view.ts";
 import * as path from "../path.ts";
-
-function withStore<T>(ctx: CliContext, fn: (store: SqliteStore) => T): T {
-  const store = openStore(resolvePaths(ctx.env, ctx.cwd).dbPath);
-  try {
-    return fn(store);
-  } finally {
-    store.close();
-  }
-}
 
 function print(ctx: CliContext, data: unknown, text: () => string): void {
   if (ctx.output === "json") writeOut(JSON.stringify(data, null, 2) + "\n");
@@ -36,19 +27,6 @@ function print(ctx: CliContext, data: unknown, text: () => string): void {
     const s = text();
     if (s) writeOut(s.endsWith("\n") ? s : s + "\n");
   }
-}
-
-/** The full id of the session `id` names (a unique prefix will do). */
-function resolveId(store: SqliteStore, id: string): string {
-  const found = store.sessions.find(id);
-  if (found.includes(id)) return id;
-  if (found.length === 1) return found[0];
-  if (found.length > 1) throw usageError(`'${id}' names ${found.length} sessions: give more of it`);
-  throw new LlmspellError({
-    code: "session_not_found",
-    message: `no session '${id}'`,
-    hint: "llmspell session list shows them",
-  });
 }
 
 /** An age such as 30d, 12h, 45m in milliseconds. */
@@ -314,7 +292,7 @@ export function registerSessionCommands(program: Command): void {
       const from = step(opts.fromStep, "--from-step");
       const to = step(opts.toStep, "--to-step");
       const full = withStore(ctx, (s) => resolveId(s, id));
-      const [{ configFor }, { replay, sessionRecords }] = await Promise.all([
+      const [{ configFor }, { replay, reportText, sessionRecords }] = await Promise.all([
         import("./load_config.ts"),
         import("./session_replay.ts"),
       ]);
@@ -325,17 +303,7 @@ export function registerSessionCommands(program: Command): void {
         live: opts.live ?? false,
       });
       const ds = report.divergences;
-      const executions = `${report.executions} execution${report.executions === 1 ? "" : "s"}`;
-      print(
-        ctx,
-        report,
-        () =>
-          ds.length
-            ? ds.map((d) =>
-              `step ${d.step}: the replay diverges (${d.kind})\n  recorded: ${d.expected}\n  replayed: ${d.actual}`
-            ).join("\n")
-            : `replayed ${executions}: no divergence`,
-      );
+      print(ctx, report, () => reportText(report));
       if (ds.length) {
         const steps = [...new Set(ds.map((d) => d.step))];
         throw new LlmspellError({

@@ -19,9 +19,13 @@ export class DebugProcess {
     this.#writer = child.stdin.getWriter();
   }
 
-  static start(args: string[], env: Record<string, string> = {}): DebugProcess {
+  static start(
+    args: string[],
+    env: Record<string, string> = {},
+    cwd = DEBUG_FIXTURES,
+  ): DebugProcess {
     const cmd = cliCommand(["debug", ...args], {
-      cwd: DEBUG_FIXTURES,
+      cwd,
       env: { LLMSPELL_HOME: Deno.makeTempDirSync({ prefix: "llmspell_dbg_" }), ...env },
       piped: true,
     });
@@ -85,8 +89,9 @@ export async function withDebug(
   args: string[],
   body: (d: DebugProcess) => Promise<void>,
   env: Record<string, string> = {},
+  cwd?: string,
 ): Promise<void> {
-  const d = DebugProcess.start(args, env);
+  const d = DebugProcess.start(args, env, cwd);
   try {
     await body(d);
     const { code, stderr } = await d.quit();
