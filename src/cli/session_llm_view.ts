@@ -70,6 +70,8 @@ function usageText(answer: Obj): string {
 /** The answer's lines: its outcome (done, an error, closed early) and its text or calls. */
 function answerLines(kind: string, answer: Json | undefined, message: Json | undefined) {
   if (kind === "closed") return { head: "closed by the script", body: [] };
+  // Recorded at its start, written at its end: an interrupt (or a crash) came in between.
+  if (kind === "unended") return { head: "did not end: interrupted", body: [] };
   if (kind !== "done" || !isObj(answer)) {
     return { head: `failed: ${answer}: ${message ?? ""}`.trimEnd(), body: [] };
   }
@@ -96,13 +98,17 @@ export function llmEntry(head: string, d: Obj): string | undefined {
       // llm.chat: (true, answer) or (false, code, message); llm.stream: (pieces, kind, ...).
       const streamed = d.method === "llm.stream";
       const [kind, answer, message] = streamed
-        ? [res.length > 1 ? String(res[1]) : "closed", res[2], res[3]]
+        ? [res.length > 1 ? String(res[1]) : "unended", res[2], res[3]]
         : [res[0] === true ? "done" : "error", res[1], res[2]];
       const a = answerLines(kind, answer, message);
       const model = isObj(answer) && answer.provider && answer.model
         ? `${answer.provider}/${answer.model}`
         : String(req.model ?? req.provider ?? "the default model");
-      const pieces = streamed ? `, streamed in ${list(res[0]).length} pieces` : "";
+      const pieces = !streamed
+        ? ""
+        : res.length
+        ? `, streamed in ${list(res[0]).length} pieces`
+        : ", streamed";
       return [`${head}llm ${model} (${a.head}${pieces})`, ...newMessages(req), ...a.body]
         .join("\n");
     }

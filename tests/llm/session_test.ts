@@ -6,7 +6,7 @@
  * its model call; `--live` calls a server again and shows where its answer differs.
  */
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
-import { cli, tempDir } from "../helpers/cli.ts";
+import { cli, cliCommand, readUntil, tempDir } from "../helpers/cli.ts";
 import {
   openaiStream,
   openaiText,
@@ -177,6 +177,39 @@ Deno.test("session: LLM and tool calls are recorded, shown, replayed without the
     assertEquals(server.requests.length, 3, "every live call reached the server");
   } finally {
     await server.close().catch(() => {});
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("session: a stream cut by Ctrl+C stays in the record, shown as not ended", async () => {
+  const home = await tempDir();
+  const s = new ScriptedServer().script(openaiStream(["first"], { hang: true }));
+  const env = {
+    LLMSPELL_HOME: home,
+    OPENAI_API_KEY: KEY,
+    LLMSPELL_PROVIDERS_OPENAI_BASE_URL: s.url + "/v1",
+  };
+  try {
+    await Deno.writeTextFile(
+      `${home}/s.lua`,
+      `Agent.builder():model("openai/gpt-4o-mini"):build():stream("go", function(p) io.write(p) end)`,
+    );
+    const child = cliCommand(["run", "s.lua"], { cwd: home, env }).spawn();
+    await readUntil(child.stdout.getReader(), "first");
+    child.kill("SIGINT");
+    await child.status;
+    await child.stderr.cancel();
+    const id = JSON.parse(
+      (await cli(["session", "list", "--output", "json"], { cwd: home, env }))
+        .stdout,
+    )[0].id;
+    const show = await cli(["session", "show", id], { cwd: home, env });
+    assertMatch(
+      show.stdout,
+      /llm openai\/gpt-4o-mini \(did not end: interrupted, streamed\)\n {10}user: go\n/,
+    );
+  } finally {
+    await s.close();
     await Deno.remove(home, { recursive: true });
   }
 });
