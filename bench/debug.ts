@@ -5,10 +5,13 @@
  *   (b) a breakpoint in a function that is never called;
  *   (c) a conditional breakpoint in the hot loop that is never true;
  * and step latency (step request → stopped event), median of 200 steps: on the main thread
- * (the engine's DebugPort), and through `llmspell dap` over stdio (a DAP client's round trip: `next`
- * request out, `stopped` event back, Content-Length framing both ways).
+ * (the engine's DebugPort), through `llmspell dap` over stdio (a DAP client's round trip: `next`
+ * request out, `stopped` event back, Content-Length framing both ways), and through a
+ * `llmspell kernel` process as JupyterLab's debugger sees it (a `debug_request` `next` on the
+ * control channel out, the `stopped` `debug_event` on IOPub back, over ZMTP).
  *
- * `deno run -A bench/debug.ts [--rounds N] [--skip-c]`
+ * `deno run -A bench/debug.ts [--rounds N] [--skip-c] [--steps-only]` (--steps-only: the step
+ * latencies alone, without the (a)/(b)/(c) rounds)
  */
 import * as path from "node:path";
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
@@ -16,12 +19,16 @@ import { Engine } from "../src/engine/handle.ts";
 import { provideWorkerDebugger } from "../src/debug/provide.ts";
 import { V8_FLAGS_ARG } from "../src/engine/v8_flags.ts";
 import { frame, readMessages } from "../src/debug/session/framing.ts";
+import { KernelClient } from "../src/client/client.ts";
+import { readConnectionFile } from "../src/protocol/jupyter/connection.ts";
+import type { JsonObject } from "../src/protocol/jupyter/wire.ts";
 import type { EngineOptions } from "../src/engine/protocol.ts";
 import { flagValue, hasFlag, median, ROOT } from "./lib.ts";
 
 provideWorkerDebugger();
 const rounds = flagValue("--rounds", 3);
 const skipC = hasFlag("--skip-c");
+const stepsOnly = hasFlag("--steps-only");
 
 /** Hot-loop line and a condition that is never true there. */
 const SCRIPTS: Record<string, { line: number; cond: string }> = {
@@ -182,43 +189,124 @@ async function dapStepLatency(): Promise<{ median: number; p90: number; n: numbe
   };
 }
 
+/**
+ * `next` → `stopped` through a kernel's debug_request, as JupyterLab's debugger sees it: a
+ * client attached, a cell stopped at a breakpoint in its dumped file, then `next` as a
+ * debug_request on control and the `stopped` debug_event back on IOPub.
+ */
+async function jupyterStepLatency(): Promise<{ median: number; p90: number; n: number }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", V8_FLAGS_ARG, path.join(ROOT, "main.ts"), "kernel", "start"],
+    cwd: dir,
+    env: { LLMSPELL_HOME: dir },
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  let out = "";
+  const dec = new TextDecoder();
+  const reader = child.stdout.getReader();
+  while (!/connection file: .*\n/.test(out)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`llmspell kernel start ended: ${out}`);
+    out += dec.decode(value, { stream: true });
+  }
+  reader.releaseLock();
+  child.stdout.cancel().catch(() => {});
+  const client = await KernelClient.connect(
+    await readConnectionFile(/connection file: (.+)\n/.exec(out)![1]),
+  );
+  let resolveStop: (() => void) | undefined;
+  client.onIopub((m) => {
+    if (m.header.msg_type === "debug_event" && m.content.event === "stopped") resolveStop?.();
+  });
+  const nextStop = () => new Promise<void>((r) => (resolveStop = r));
+  let seq = 1;
+  const debug = async (command: string, args: JsonObject = {}) => {
+    const reply = await client.request("control", "debug_request", {
+      type: "request",
+      seq: seq++,
+      command,
+      arguments: args,
+    });
+    if (reply.content.success !== true) {
+      throw new Error(`${command}: ${JSON.stringify(reply.content)}`);
+    }
+    return reply.content.body as JsonObject;
+  };
+  const code = "local s = 0\nfor i = 1, 1000 do\n  s = s + i\n  s = s - 1\nend\nprint(s)\n";
+  await debug("initialize", { adapterID: "bench" });
+  await debug("attach");
+  const { sourcePath } = await debug("dumpCell", { code });
+  const source = { path: String(sourcePath) };
+  await debug("setBreakpoints", { source, breakpoints: [{ line: 3 }] });
+  await debug("configurationDone");
+  const first = nextStop();
+  const cell = client.execute({ code, silent: false, store_history: true });
+  await first;
+  await debug("setBreakpoints", { source, breakpoints: [] });
+  const times: number[] = [];
+  const replies: Promise<unknown>[] = [];
+  for (let i = 0; i < 200; i++) {
+    const stopped = nextStop();
+    const t0 = performance.now();
+    replies.push(debug("next", { threadId: 1 }));
+    await stopped;
+    times.push(performance.now() - t0);
+  }
+  await Promise.all(replies);
+  await debug("continue", { threadId: 1 });
+  await cell;
+  await debug("disconnect");
+  await client.close();
+  child.kill("SIGTERM");
+  await child.status;
+  times.sort((a, b) => a - b);
+  return {
+    median: times[times.length >> 1],
+    p90: times[Math.floor(times.length * 0.9)],
+    n: times.length,
+  };
+}
+
 for (const name of Object.keys(SCRIPTS)) {
   const src = await Deno.readTextFile(path.join(ROOT, "bench/lua", `${name}.lua`));
   await Deno.writeTextFile(path.join(dir, `${name}.lua`), src);
   await Deno.writeTextFile(path.join(dir, `${name}_b.lua`), src + NEVER);
 }
 
-const modes: Mode[] = skipC ? ["base", "a", "b"] : ["base", "a", "b", "c"];
-const results: Record<string, Record<Mode, number[]>> = {};
-const ratios: Record<string, Record<Mode, number[]>> = {};
-for (let r = 0; r < rounds; r++) {
-  for (const name of Object.keys(SCRIPTS)) {
-    results[name] ??= { base: [], a: [], b: [], c: [] };
-    ratios[name] ??= { base: [], a: [], b: [], c: [] };
-    const order = r % 2 ? [...modes].reverse() : modes;
-    const got: Partial<Record<Mode, number>> = {};
-    for (const m of order) got[m] = await runOnce(name, m);
-    for (const m of modes) {
-      results[name][m].push(got[m]!);
-      ratios[name][m].push(got[m]! / got.base!);
+if (!stepsOnly) {
+  const modes: Mode[] = skipC ? ["base", "a", "b"] : ["base", "a", "b", "c"];
+  const results: Record<string, Record<Mode, number[]>> = {};
+  const ratios: Record<string, Record<Mode, number[]>> = {};
+  for (let r = 0; r < rounds; r++) {
+    for (const name of Object.keys(SCRIPTS)) {
+      results[name] ??= { base: [], a: [], b: [], c: [] };
+      ratios[name] ??= { base: [], a: [], b: [], c: [] };
+      const order = r % 2 ? [...modes].reverse() : modes;
+      const got: Partial<Record<Mode, number>> = {};
+      for (const m of order) got[m] = await runOnce(name, m);
+      for (const m of modes) {
+        results[name][m].push(got[m]!);
+        ratios[name][m].push(got[m]! / got.base!);
+      }
     }
+    console.error(`round ${r + 1}/${rounds} done`);
   }
-  console.error(`round ${r + 1}/${rounds} done`);
-}
 
-console.log(
-  `| script | base ms | (a) ms | (a) × | (b) ms | (b) × |${skipC ? "" : " (c) ms | (c) × |"}`,
-);
-console.log(`| --- | --- | --- | --- | --- | --- |${skipC ? "" : " --- | --- |"}`);
-for (const name of Object.keys(SCRIPTS)) {
-  const r = results[name];
-  const q = ratios[name];
-  const cell = (m: Mode) => `${median(r[m]).toFixed(0)} | ${median(q[m]).toFixed(2)}×`;
   console.log(
-    `| ${name} | ${median(r.base).toFixed(0)} | ${cell("a")} | ${cell("b")} |${
-      skipC ? "" : ` ${cell("c")} |`
-    }`,
+    `| script | base ms | (a) ms | (a) × | (b) ms | (b) × |${skipC ? "" : " (c) ms | (c) × |"}`,
   );
+  console.log(`| --- | --- | --- | --- | --- | --- |${skipC ? "" : " --- | --- |"}`);
+  for (const name of Object.keys(SCRIPTS)) {
+    const r = results[name];
+    const q = ratios[name];
+    const cell = (m: Mode) => `${median(r[m]).toFixed(0)} | ${median(q[m]).toFixed(2)}×`;
+    console.log(
+      `| ${name} | ${median(r.base).toFixed(0)} | ${cell("a")} | ${cell("b")} |${
+        skipC ? "" : ` ${cell("c")} |`
+      }`,
+    );
+  }
 }
 const lat = await stepLatency();
 console.log(
@@ -231,5 +319,12 @@ console.log(
   `DAP step round trip through llmspell dap (stdio), ${dapLat.n} steps: median ${
     dapLat.median.toFixed(3)
   } ms, p90 ${dapLat.p90.toFixed(3)} ms (goal: median ≤ 2 ms)`,
+);
+const jupyterLat = await jupyterStepLatency();
+console.log(
+  `Jupyter debug_request step round trip through llmspell kernel (ZMTP), ${jupyterLat.n} steps: ` +
+    `median ${jupyterLat.median.toFixed(3)} ms, p90 ${
+      jupyterLat.p90.toFixed(3)
+    } ms (goal: median ≤ 2 ms)`,
 );
 await Deno.remove(dir, { recursive: true });
