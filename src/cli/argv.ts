@@ -57,6 +57,9 @@ function byName(flags: ArgvFlag[]): Map<string, ArgvFlag> {
 
 const GLOBAL_FLAGS = byName(ARGV_TABLE.globals);
 
+/** Each command's flags (the global ones and its own) by name, made at its first use. */
+const COMMAND_FLAGS = new Map<string, Map<string, ArgvFlag>>();
+
 /** The global flags that take a value. */
 const VALUE_FLAGS = new Set(ARGV_TABLE.globals.filter((f) => f.value).flatMap((f) => f.names));
 
@@ -178,7 +181,8 @@ export function readScriptLine(argv: string[]): ScriptLine | undefined {
     ? ARGV_TABLE.commands[command]
     : undefined;
   if (!spec) return undefined;
-  const flags = byName([...ARGV_TABLE.globals, ...spec.flags]);
+  let flags = COMMAND_FLAGS.get(command);
+  if (!flags) COMMAND_FLAGS.set(command, flags = byName([...ARGV_TABLE.globals, ...spec.flags]));
   const own: Values = {};
   const operands: string[] = [];
   while (i < argv.length) {
