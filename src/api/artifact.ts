@@ -112,7 +112,7 @@ async function storeFile(args: EncodedValues, ctx: HostContext): Promise<Uint8Ar
   const fn = "Artifact.store_file";
   const file = required(fn, "path", args.value(0));
   const meta = fields(fn, args.value(1));
-  const { PathPolicy } = await import("../engine/host.ts");
+  const { PathPolicy } = await import("../engine/path_policy.ts");
   const policy = new PathPolicy({
     cwd: ctx.security.cwd,
     securityLevel: ctx.security.level,

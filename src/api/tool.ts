@@ -208,7 +208,7 @@ export const TOOL_API: ApiModule = {
     "tool.invoke": async (args, ctx) => {
       const name = text(args, 0, "Tool.invoke: name");
       const r = await registry(ctx);
-      const { PathPolicy } = await import("../engine/host.ts");
+      const { PathPolicy } = await import("../engine/path_policy.ts");
       const policy = new PathPolicy({
         cwd: ctx.security.cwd,
         securityLevel: ctx.security.level,

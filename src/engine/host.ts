@@ -3,11 +3,11 @@
  * (checked against the allowed paths in safe mode), module lookup, stdin, and in
  * unrestricted mode process execution and exit. Each is a Lua C function over CApi.
  */
-import * as path from "../posix_path.ts";
 import type { CApi } from "./capi.ts";
 import type { EngineOptions } from "./protocol.ts";
 import type { RingWriter } from "./output_ring.ts";
 import { fileChunk } from "./file_chunk.ts";
+import { OutsideAllowedPaths, PathPolicy } from "./path_policy.ts";
 
 /** Environment variables a safe script may not read: they usually hold credentials. */
 const SECRET_ENV = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i;
@@ -37,73 +37,6 @@ function describeFsError(e: unknown): [string, number] {
   if (e instanceof Deno.errors.NotADirectory) return ["Not a directory", 20];
   if (e instanceof OutsideAllowedPaths) return [e.message, 13];
   return [e instanceof Error ? e.message : String(e), 5];
-}
-
-export class OutsideAllowedPaths extends Error {
-  constructor(p: string) {
-    super(
-      `permission denied: ${p} is outside the allowed paths ([runtime.security] allowed_paths)`,
-    );
-  }
-}
-
-/** Resolves symlinks of the longest existing prefix, so a link cannot lead outside a root. */
-function realish(p: string): string {
-  let head = p;
-  const tail: string[] = [];
-  for (;;) {
-    try {
-      return path.join(Deno.realPathSync(head), ...tail.reverse());
-    } catch {
-      const parent = path.dirname(head);
-      if (parent === head) return p;
-      tail.push(path.basename(head));
-      head = parent;
-    }
-  }
-}
-
-export class PathPolicy {
-  readonly #roots: string[];
-  readonly #cwd: string;
-  readonly #enforced: boolean;
-  readonly #granted = new Set<string>();
-  /** The directory of the script a kernel runs now (script_root.ts), allowed while it runs. */
-  #scriptRoot: string | undefined;
-
-  constructor(
-    options: Pick<EngineOptions, "cwd" | "securityLevel" | "allowedPaths" | "scriptDir">,
-  ) {
-    this.#cwd = options.cwd;
-    this.#enforced = options.securityLevel === "safe";
-    // The script's own directory is always allowed: its modules and data files live there.
-    const roots = options.scriptDir
-      ? [...options.allowedPaths, options.scriptDir]
-      : options.allowedPaths;
-    this.#roots = roots.map((r) => realish(path.resolve(options.cwd, r)));
-  }
-
-  /** The absolute path for `p`, or throws OutsideAllowedPaths. */
-  check(p: string): string {
-    const abs = path.resolve(this.#cwd, p);
-    if (!this.#enforced || this.#granted.has(abs)) return abs;
-    const real = realish(abs);
-    const roots = this.#scriptRoot ? [...this.#roots, this.#scriptRoot] : this.#roots;
-    for (const root of roots) {
-      if (real === root || real.startsWith(root.endsWith("/") ? root : root + "/")) return abs;
-    }
-    throw new OutsideAllowedPaths(p);
-  }
-
-  /** Allows one more directory (the script's of one execution), or none (undefined). */
-  setScriptRoot(dir: string | undefined): void {
-    this.#scriptRoot = dir === undefined ? undefined : realish(path.resolve(this.#cwd, dir));
-  }
-
-  /** Lets a safe script use a file the host made for it (os.tmpname). */
-  grant(abs: string): void {
-    this.#granted.add(abs);
-  }
 }
 
 /** Builds the `host` table on the top of L's stack; returns its path policy. */

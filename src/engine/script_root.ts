@@ -6,7 +6,7 @@
  * so later cells, of any client, search as before.
  */
 import type { CApi } from "./capi.ts";
-import type { PathPolicy } from "./host.ts";
+import type { PathPolicy } from "./path_policy.ts";
 import { LUA_REGISTRYINDEX, LuaTypeId } from "./lua_h.ts";
 
 /** The package.path entries of a script directory, as the prelude writes them. */
