@@ -16,11 +16,11 @@ echo "caching dependencies" >&2
 
 mkdir -p "$PREFIX/bin"
 TARGET="$PREFIX/bin/llmspell"
-# The V8 flags of src/engine/v8_flags.ts: glue.wasm's compile hints, and no optimizing
+# The V8 flags of src/engine/host/v8_flags.ts: glue.wasm's compile hints, and no optimizing
 # compile of Lua's VM during the engine's own start-up.
 V8_FLAGS="--v8-flags=--experimental-wasm-compilation-hints,--wasm-tiering-budget=50000000"
 # The same flags as `deno task compile`: the worker and glue.wasm are loaded at run time.
-if "$DENO" compile -A "$V8_FLAGS" --include src/engine/worker.ts \
+if "$DENO" compile -A "$V8_FLAGS" --include src/engine/worker/worker.ts \
   --include node_modules/wasmoon/dist/glue.wasm -o "$TARGET.tmp" main.ts \
   >/dev/null 2>"$ROOT/.compile.log"; then
   mv "$TARGET.tmp" "$TARGET"

@@ -4,12 +4,12 @@
  * commander (readScriptLine in src/cli/argv.ts); every other goes through the command tree.
  */
 import { rawArgs, readCommandLine, readScriptLine } from "./src/cli/argv.ts";
-import { prestartEngine } from "./src/engine/prestart.ts";
+import { prestartEngine } from "./src/engine/host/prestart.ts";
 import { provideApi } from "./src/api/globals.ts";
 import { provideWorkerDebugger } from "./src/debug/provide.ts";
 
 const LUA_COMMANDS = new Set(["run", "exec", "repl", "debug", "profile"]);
-/** Commands whose engine need not be interruptible (see EngineStart in engine/handle.ts). */
+/** Commands whose engine need not be interruptible (see EngineStart in engine/host/handle.ts). */
 const BATCH_COMMANDS = new Set(["run", "exec"]);
 
 if (import.meta.main) {

@@ -1,6 +1,6 @@
 /**
  * Debugger overhead on the Lua CPU scripts (bench/lua/), each a ratio to the same script
- * on an engine without the debugger (interruptible in both: no hook, see engine/poke.ts):
+ * on an engine without the debugger (interruptible in both: no hook, see engine/vm/poke.ts):
  *   (a) debugger attached, no breakpoints;
  *   (b) a breakpoint in a function that is never called;
  *   (c) a conditional breakpoint in the hot loop that is never true;
@@ -15,14 +15,14 @@
  */
 import * as path from "node:path";
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
-import { Engine } from "../src/engine/handle.ts";
+import { Engine } from "../src/engine/host/handle.ts";
 import { provideWorkerDebugger } from "../src/debug/provide.ts";
-import { V8_FLAGS_ARG } from "../src/engine/v8_flags.ts";
+import { V8_FLAGS_ARG } from "../src/engine/host/v8_flags.ts";
 import { frame, readMessages } from "../src/debug/session/framing.ts";
 import { KernelClient } from "../src/client/client.ts";
 import { readConnectionFile } from "../src/protocol/jupyter/connection.ts";
 import type { JsonObject } from "../src/protocol/jupyter/wire.ts";
-import type { EngineOptions } from "../src/engine/protocol.ts";
+import type { EngineOptions } from "../src/engine/shared/protocol.ts";
 import { flagValue, hasFlag, median, ROOT } from "./lib.ts";
 
 provideWorkerDebugger();

@@ -8,7 +8,7 @@
  * Usage: deno run -A bench/engine_harness.ts FILE [--batch] [--timeout-ms N] [--unrestricted]
  */
 import * as path from "node:path";
-import { Engine } from "../src/engine/handle.ts";
+import { Engine } from "../src/engine/host/handle.ts";
 import { flagValue, hasFlag } from "./lib.ts";
 
 const timeoutMs = flagValue("--timeout-ms", 0);

@@ -10,7 +10,7 @@
  *   deno run -A bench/llm.ts [--calls 40] [--delay-ms 20] [--tokens 200]
  */
 import * as path from "node:path";
-import { Engine } from "../src/engine/handle.ts";
+import { Engine } from "../src/engine/host/handle.ts";
 import { provideApi } from "../src/api/globals.ts";
 import { flagValue, fmt, loadAvg, machine, median, ROOT, table, verdict } from "./lib.ts";
 

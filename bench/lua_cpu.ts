@@ -8,7 +8,7 @@
  * (c) the same scripts through an interruptible Engine, as the kernel and REPL create it,
  *     with a time limit armed (bench/engine_harness.ts --timeout-ms), against the Engine
  *     as `run` creates it (--batch). Interrupts and timeouts reach Lua by a poke into its
- *     shared memory (src/engine/poke.ts), so no hook runs until one happens; before that
+ *     shared memory (src/engine/vm/poke.ts), so no hook runs until one happens; before that
  *     a count hook cost up to 1.7x here.
  *     Goal: <= 1.6x on every script.
  *
@@ -35,7 +35,7 @@ import {
   table,
   verdict,
 } from "./lib.ts";
-import { V8_FLAGS_ARG } from "../src/engine/v8_flags.ts";
+import { V8_FLAGS_ARG } from "../src/engine/host/v8_flags.ts";
 
 export const SCRIPTS = ["fib", "loop", "strings", "tables", "closures"] as const;
 export const WASMOON_GOAL = 1.05;
@@ -51,7 +51,7 @@ const SYSTEMS: System[] = [
   {
     key: "llmspell",
     label: "llmspell run",
-    // As installed: the launcher passes the compile hints flag (src/engine/compile_hints.ts).
+    // As installed: the launcher passes the compile hints flag (src/engine/wasm/compile_hints.ts).
     argv: (f) => [DENO, ["run", "-A", V8_FLAGS_ARG, "main.ts", "run", f]],
   },
   {

@@ -25,7 +25,7 @@ import {
   table,
   verdict,
 } from "./lib.ts";
-import { V8_FLAGS_ARG } from "../src/engine/v8_flags.ts";
+import { V8_FLAGS_ARG } from "../src/engine/host/v8_flags.ts";
 import { SCRIPTS } from "./lua_cpu.ts";
 
 export const PROFILE_GOAL = 1.1;

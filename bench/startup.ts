@@ -30,7 +30,7 @@ import {
   verdict,
 } from "./lib.ts";
 import { build } from "../scripts/build.ts";
-import { V8_FLAGS_ARG } from "../src/engine/v8_flags.ts";
+import { V8_FLAGS_ARG } from "../src/engine/host/v8_flags.ts";
 
 export const STARTUP_GOAL = 3;
 
@@ -215,7 +215,9 @@ export async function runStartup(
   out.push(
     `### breakdown (bench/startup_breakdown.ts, medians of ${bRuns} processes, ms since spawn)`,
   );
-  out.push("Engine start-up step by step (src/engine/worker.ts in a worker that marks its steps):");
+  out.push(
+    "Engine start-up step by step (src/engine/worker/worker.ts in a worker that marks its steps):",
+  );
   out.push(table(
     ["step", "at ms", "step ms"],
     steps(pieces, [
@@ -234,7 +236,7 @@ export async function runStartup(
       ["process_exit", "process exit seen by parent"],
     ]),
   ));
-  out.push("Real path (src/engine/handle.ts Engine, as exec uses it):");
+  out.push("Real path (src/engine/host/handle.ts Engine, as exec uses it):");
   out.push(table(
     ["step", "at ms", "step ms"],
     steps(engine, [

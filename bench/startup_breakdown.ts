@@ -5,16 +5,16 @@
  * part of the picture. Prints one JSON object of marks, in ms since spawn.
  *
  * Modes:
- *   --pieces  the engine's start-up steps one by one: src/engine/worker.ts run inside a
+ *   --pieces  the engine's start-up steps one by one: src/engine/worker/worker.ts run inside a
  *             worker of this file, which wraps what it calls to mark each step
- *   --engine  the real path: Engine (src/engine/handle.ts) + init + execute, as exec does
+ *   --engine  the real path: Engine (src/engine/host/handle.ts) + init + execute, as exec does
  *   --cli     the main thread of `exec` without the engine: the CLI modules, the command
  *             tree for exec, the config, then the in-process kernel's modules
  *
  * This file has no static imports, so its first mark is taken before any module loads.
  */
 /// <reference lib="deno.window" />
-import type { FromWorker, ToWorker } from "../src/engine/protocol.ts";
+import type { FromWorker, ToWorker } from "../src/engine/shared/protocol.ts";
 const epochNow = () => performance.timeOrigin + performance.now();
 const spawn = Number(Deno.env.get("BENCH_SPAWN_EPOCH") ?? performance.timeOrigin);
 const since = (t: number) => Math.round((t - spawn) * 100) / 100;
@@ -25,11 +25,11 @@ type Marks = Record<string, number>;
 const inWorker = typeof (globalThis as any).WorkerGlobalScope !== "undefined";
 
 if (inWorker) {
-  // --- worker side of --pieces: the real src/engine/worker.ts, its steps marked ------------
+  // --- worker side of --pieces: the real src/engine/worker/worker.ts, its steps marked ------------
   // It runs in this worker's scope; what it calls is wrapped to take the marks, and it is
   // driven with the messages the main thread's Engine sends.
   const marks: Marks = { worker_first_line: epochNow() };
-  // The main thread's first message: glue.wasm, compiled there (src/engine/wasm_module.ts).
+  // The main thread's first message: glue.wasm, compiled there (src/engine/host/wasm_module.ts).
   // worker.ts, once loaded, takes it with its own onmessage; one that came earlier is
   // handed over below.
   let early: ToWorker | undefined;
@@ -38,7 +38,7 @@ if (inWorker) {
     marks.worker_wasm_received = epochNow();
     if (!loaded) early = e.data;
   });
-  const { LuaRuntime } = await import("../src/engine/runtime.ts");
+  const { LuaRuntime } = await import("../src/engine/worker/runtime.ts");
   const prepare = LuaRuntime.prepare;
   LuaRuntime.prepare = (lua, L) => {
     // The instance and the state with its libraries exist (worker.ts makes them first).
@@ -47,8 +47,8 @@ if (inWorker) {
     marks.worker_prepared = epochNow();
     return rt;
   };
-  const { Control, RingRecord } = await import("../src/engine/protocol.ts");
-  const { createRingBuffer, RingReader } = await import("../src/engine/output_ring.ts");
+  const { Control, RingRecord } = await import("../src/engine/shared/protocol.ts");
+  const { createRingBuffer, RingReader } = await import("../src/engine/shared/output_ring.ts");
   const output = createRingBuffer();
   const scope = self as unknown as {
     postMessage(m: FromWorker | Marks): void;
@@ -62,7 +62,7 @@ if (inWorker) {
       replies.push(resolve);
       scope.onmessage!(new MessageEvent("message", { data }));
     });
-  await import("../src/engine/worker.ts");
+  await import("../src/engine/worker/worker.ts");
   marks.worker_module_loaded = epochNow();
   loaded = true;
   if (early) scope.onmessage!(new MessageEvent("message", { data: early }));
@@ -100,7 +100,7 @@ if (inWorker) {
   const mode = Deno.args[0] ?? "--pieces";
   if (mode === "--pieces") {
     // As the Engine of `exec` does (a batch engine): the compile starts first.
-    const { compileEngineWasm } = await import("../src/engine/wasm_module.ts");
+    const { compileEngineWasm } = await import("../src/engine/host/wasm_module.ts");
     const wasm = compileEngineWasm(false);
     const worker = new Worker(import.meta.url, { type: "module" });
     marks.main_worker_created = epochNow();
@@ -119,7 +119,7 @@ if (inWorker) {
     Object.assign(marks, wmarks);
     worker.terminate();
   } else if (mode === "--engine") {
-    const { Engine } = await import("../src/engine/handle.ts");
+    const { Engine } = await import("../src/engine/host/handle.ts");
     marks.main_handle_imported = epochNow();
     const engine = new Engine();
     marks.main_worker_created = epochNow();

@@ -13,8 +13,8 @@
  * Usage: deno run -A bench/state.ts [--rounds N] [--ops N]
  */
 import { DatabaseSync } from "node:sqlite";
-import { Engine } from "../src/engine/handle.ts";
-import { encodeValue } from "../src/engine/host_values.ts";
+import { Engine } from "../src/engine/host/handle.ts";
+import { encodeValue } from "../src/engine/shared/host_values.ts";
 import { provideApi } from "../src/api/globals.ts";
 import { flagValue, fmt, loadAvg, machine, median, table, verdict } from "./lib.ts";
 

@@ -5,14 +5,14 @@
  * (docs/decisions/0014-bundle-launcher.md).
  *
  *   dist/cli/main.js      the program (main.ts), code-split so a command loads only its part
- *   dist/engine/worker.js the engine worker (src/engine/worker.ts), its own bundle, with
+ *   dist/engine/worker.js the engine worker (src/engine/worker/worker.ts), its own bundle, with
  *                         worker_debugger.js, the debugger it loads when debugging
  *                         (src/debug/worker/worker_debugger.ts, named by src/debug/provide.ts)
- *   dist/glue.wasm        Lua (wasmoon's), found by src/engine/assets.ts
+ *   dist/glue.wasm        Lua (wasmoon's), found by src/engine/host/assets.ts
  *
  *   deno run -A scripts/build.ts [--out DIR]   (default: dist beside this repository's main.ts)
  */
-import { GLUE_WASM_PATH } from "../src/engine/assets.ts";
+import { GLUE_WASM_PATH } from "../src/engine/host/assets.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -25,13 +25,13 @@ function outDir(args: string[]): string {
  * The engine bundle's entries, as modules of one temporary directory: deno bundle names each
  * output by its entry's path below the entries' common directory, and the worker and its
  * debugger must come out as dist/engine/worker.js and dist/engine/worker_debugger.js
- * (engine/assets.ts, debug/provide.ts).
+ * (engine/host/assets.ts, debug/provide.ts).
  */
 async function workerEntries(): Promise<{ dir: string; files: string[] }> {
   const dir = await Deno.makeTempDir({ prefix: "llmspell-build-" });
   const worker = `${dir}/worker.ts`;
   const debug = `${dir}/worker_debugger.ts`;
-  await Deno.writeTextFile(worker, `import "${ROOT}src/engine/worker.ts";\n`);
+  await Deno.writeTextFile(worker, `import "${ROOT}src/engine/worker/worker.ts";\n`);
   await Deno.writeTextFile(
     debug,
     `export { createWorkerDebugger } from "${ROOT}src/debug/worker/worker_debugger.ts";\n`,

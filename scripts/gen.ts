@@ -8,11 +8,11 @@
 /** The generators, in the order they must run, with what each writes and why it comes there. */
 export const GENERATORS: readonly { script: string; writes: string; after?: string }[] = [
   { script: "scripts/vendor_commander.ts", writes: "src/cli/vendor/commander.{js,d.ts}" },
-  { script: "scripts/gen_lua_bytecode.ts", writes: "src/engine/lua/bytecode.ts" },
-  { script: "scripts/gen_trampolines.ts", writes: "src/engine/trampoline_wasm.ts" },
+  { script: "scripts/gen_lua_bytecode.ts", writes: "src/engine/worker/lua/bytecode.ts" },
+  { script: "scripts/gen_trampolines.ts", writes: "src/engine/wasm/trampoline_wasm.ts" },
   {
     script: "scripts/gen_compile_hints.ts",
-    writes: "src/engine/startup_functions.ts",
+    writes: "src/engine/wasm/startup_functions.ts",
     after: "it traces a real exec, which loads the bytecode and the trampolines",
   },
   {

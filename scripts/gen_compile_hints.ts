@@ -1,14 +1,14 @@
 /**
- * Writes src/engine/startup_functions.ts: the glue.wasm functions that `llmspell exec
+ * Writes src/engine/wasm/startup_functions.ts: the glue.wasm functions that `llmspell exec
  * 'print(1)'` runs, read from V8's trace of the functions it compiles (V8 compiles each wasm
  * function at its first call), and the compile hints section that names them, which
- * src/engine/compile_hints.ts puts into glue.wasm so that V8 compiles these functions on
+ * src/engine/wasm/compile_hints.ts puts into glue.wasm so that V8 compiles these functions on
  * background threads before the engine starts.
  * tests/engine/compile_hints_test.ts fails when the file drifts (`deno task hints`).
  *
  *   deno run -A scripts/gen_compile_hints.ts
  */
-import { name, section, uleb } from "../src/engine/wasm_encode.ts";
+import { name, section, uleb } from "../src/engine/wasm/wasm_encode.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const CUSTOM = 0;
@@ -76,6 +76,6 @@ export function render(functions: number[]): string {
 
 if (import.meta.main) {
   const functions = await traceStartupFunctions();
-  await Deno.writeTextFile(`${ROOT}src/engine/startup_functions.ts`, render(functions));
-  console.error(`wrote src/engine/startup_functions.ts (${functions.length} functions)`);
+  await Deno.writeTextFile(`${ROOT}src/engine/wasm/startup_functions.ts`, render(functions));
+  console.error(`wrote src/engine/wasm/startup_functions.ts (${functions.length} functions)`);
 }

@@ -1,14 +1,14 @@
 /**
- * Writes src/engine/trampoline_wasm.ts: the wasm module of the engine's trampolines
- * (src/engine/trampolines.ts), as base64. Each instance of it is one block of BLOCK C-function
+ * Writes src/engine/wasm/trampoline_wasm.ts: the wasm module of the engine's trampolines
+ * (src/engine/vm/trampolines.ts), as base64. Each instance of it is one block of BLOCK C-function
  * and BLOCK hook trampolines: exports c0..c31 and h0..h31, which call the imports js.c and js.h
  * with the slot `base + k`, `base` being the instance's immutable global js.base.
  * tests/engine/trampolines_test.ts fails when the file drifts (`deno task trampolines`).
  *
  *   deno run -A scripts/gen_trampolines.ts
  */
-import { BLOCK } from "../src/engine/trampolines.ts";
-import { name, op, section, sleb, uleb } from "../src/engine/wasm_encode.ts";
+import { BLOCK } from "../src/engine/vm/trampolines.ts";
+import { name, op, section, sleb, uleb } from "../src/engine/wasm/wasm_encode.ts";
 
 const I32 = 0x7f;
 
@@ -65,8 +65,8 @@ export function render(): string {
 
 if (import.meta.main) {
   await Deno.writeTextFile(
-    new URL("../src/engine/trampoline_wasm.ts", import.meta.url),
+    new URL("../src/engine/wasm/trampoline_wasm.ts", import.meta.url),
     render(),
   );
-  console.error("wrote src/engine/trampoline_wasm.ts");
+  console.error("wrote src/engine/wasm/trampoline_wasm.ts");
 }

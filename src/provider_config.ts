@@ -1,7 +1,7 @@
 /**
  * `[providers.<name>]`: one LLM provider's settings. The configuration schema validates them
  * (src/config/schema.ts), the engine's options carry them to host functions
- * (src/engine/protocol.ts) and the providers resolve them (src/providers/resolve.ts); the
+ * (src/engine/shared/protocol.ts) and the providers resolve them (src/providers/resolve.ts); the
  * shape lives here, below all three, so that it is written once.
  */
 

@@ -14,7 +14,7 @@
 import { type ApiModule, type HostContext, HostError, type HostResult, results } from "./api.ts";
 import { AGENT_LUA } from "./agent_lua.ts";
 import { fromJson, type Json, toJson } from "./json_value.ts";
-import { luaString, type LuaValue } from "../engine/host_values.ts";
+import { luaString, type LuaValue } from "../engine/shared/host_values.ts";
 import type { ChatCall, ChatOutcome } from "../providers/mod.ts";
 
 type Providers = typeof import("../providers/mod.ts");

@@ -1,15 +1,15 @@
 /**
  * What a Lua global made of host calls declares (ARCHITECTURE.md §2): its name, its Lua
  * side, and the host functions that side calls. main.ts hands the globals of registry.ts
- * to the engine (src/engine/host_link.ts); the worker asks for a global's Lua side the
+ * to the engine (src/engine/host/host_link.ts); the worker asks for a global's Lua side the
  * first time the script touches it (the host call `api.lua`), and the main thread serves
  * its host functions (host_functions.ts). None of this runs in the worker.
  *
  * @module
  */
 import type { Store } from "../store/store.ts";
-import type { LlmOptions, StateOptions } from "../engine/protocol.ts";
-import { type EncodedValues, type LuaValue, ValueWriter } from "../engine/host_values.ts";
+import type { LlmOptions, StateOptions } from "../engine/shared/protocol.ts";
+import { type EncodedValues, type LuaValue, ValueWriter } from "../engine/shared/host_values.ts";
 
 export const DEFAULT_STATE_OPTIONS: StateOptions = { enabled: true, maxValueBytes: 1 << 20 };
 
@@ -47,7 +47,7 @@ export interface HostContext {
   beginCall(method: string, args: LuaValue[]): ((results: LuaValue[]) => void) | undefined;
 }
 
-/** The results of a call, encoded (a sequence, src/engine/host_values.ts). */
+/** The results of a call, encoded (a sequence, src/engine/shared/host_values.ts). */
 export type HostResult = Uint8Array | Promise<Uint8Array>;
 
 /** A host function: the call's encoded arguments in, its encoded results out. */

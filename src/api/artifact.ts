@@ -14,7 +14,7 @@
  * @module
  */
 import { type ApiModule, type HostContext, HostError, results } from "./api.ts";
-import { type EncodedValues, luaType, type LuaValue } from "../engine/host_values.ts";
+import { type EncodedValues, luaType, type LuaValue } from "../engine/shared/host_values.ts";
 import type { ArtifactMeta } from "../store/artifacts.ts";
 import { basename } from "../path.ts";
 
@@ -112,7 +112,7 @@ async function storeFile(args: EncodedValues, ctx: HostContext): Promise<Uint8Ar
   const fn = "Artifact.store_file";
   const file = required(fn, "path", args.value(0));
   const meta = fields(fn, args.value(1));
-  const { PathPolicy } = await import("../engine/path_policy.ts");
+  const { PathPolicy } = await import("../engine/shared/path_policy.ts");
   const policy = new PathPolicy({
     cwd: ctx.security.cwd,
     securityLevel: ctx.security.level,

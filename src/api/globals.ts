@@ -1,11 +1,11 @@
 /**
- * Hands the Lua globals of src/api/ to the engine (src/engine/host_link.ts): their names
+ * Hands the Lua globals of src/api/ to the engine (src/engine/host/host_link.ts): their names
  * now, their Lua sides and host functions (registry.ts, the store) only when a script
  * first uses one. Kept small: `exec 'print(1)'` imports it and nothing else of src/api/.
  *
  * @module
  */
-import { provideHost } from "../engine/host_link.ts";
+import { provideHost } from "../engine/host/host_link.ts";
 
 /** The globals of registry.ts's modules (a test keeps the two in step). */
 export const API_GLOBALS: readonly string[] = [

@@ -1,6 +1,6 @@
 /**
  * The host functions of every module of registry.ts, by method name, for the engine's
- * host server (src/engine/host_server.ts), and what they reach: the store, opened at the
+ * host server (src/engine/host/host_server.ts), and what they reach: the store, opened at the
  * first call that needs it. main.ts provides it to every engine (globals.ts).
  *
  * @module
@@ -8,8 +8,8 @@
 import { isLlmspellError } from "../errors.ts";
 import { resolvePaths } from "../config/paths.ts";
 import { openStore, type Store, storeFailure } from "../store/mod.ts";
-import type { EngineOptions, LlmOptions, StateOptions } from "../engine/protocol.ts";
-import type { ExecutionReport, HostDispatcher } from "../engine/host_link.ts";
+import type { EngineOptions, LlmOptions, StateOptions } from "../engine/shared/protocol.ts";
+import type { ExecutionReport, HostDispatcher } from "../engine/host/host_link.ts";
 import { decodeBytes } from "../byte_string.ts";
 import { valueToJson } from "./value_text.ts";
 import {
@@ -21,7 +21,7 @@ import {
   results,
 } from "./api.ts";
 import { API_MODULES } from "./registry.ts";
-import { EncodedValues, type LuaValue } from "../engine/host_values.ts";
+import { EncodedValues, type LuaValue } from "../engine/shared/host_values.ts";
 
 /** Host calls that reach outside Lua, recorded in the session. */
 export const RECORDED: ReadonlySet<string> = new Set([

@@ -6,7 +6,7 @@
  */
 import { type ApiModule, HostError, results } from "./api.ts";
 import { fromJson, toJson } from "./json_value.ts";
-import { luaString, luaType } from "../engine/host_values.ts";
+import { luaString, luaType } from "../engine/shared/host_values.ts";
 
 const utf8 = new TextDecoder();
 

@@ -1,5 +1,5 @@
 /**
- * Lua values (src/engine/host_values.ts) to JSON-shaped JS values and back, for what leaves the
+ * Lua values (src/engine/shared/host_values.ts) to JSON-shaped JS values and back, for what leaves the
  * process as JSON: LLM requests and answers, tool parameters and results, `JSON.parse` and
  * `JSON.stringify`. Strings are UTF-8 text here (bytes that are not UTF-8 become U+FFFD),
  * integers are numbers, a map's keys become strings, nil is null. Back into Lua, a whole
@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { luaString, type LuaValue } from "../engine/host_values.ts";
+import { luaString, type LuaValue } from "../engine/shared/host_values.ts";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 

@@ -1,6 +1,6 @@
 /**
  * The Lua globals made of host calls, each one module (api.ts `ApiModule`). The engine
- * registers every one of them (src/engine/api_globals.ts), the main thread serves their
+ * registers every one of them (src/engine/worker/api_globals.ts), the main thread serves their
  * host functions (host_functions.ts).
  *
  * @module

@@ -10,9 +10,9 @@
  *
  * @module
  */
-import type { EngineOptions } from "../engine/protocol.ts";
-import type { ExecutionReport, HostDispatcher } from "../engine/host_link.ts";
-import { EncodedValues, type LuaValue } from "../engine/host_values.ts";
+import type { EngineOptions } from "../engine/shared/protocol.ts";
+import type { ExecutionReport, HostDispatcher } from "../engine/host/host_link.ts";
+import { EncodedValues, type LuaValue } from "../engine/shared/host_values.ts";
 import type { SessionRecord } from "../store/sessions.ts";
 import { HostError, results } from "./api.ts";
 import { HostFunctions, RECORDED } from "./host_functions.ts";

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { EncodedValues, luaString, type LuaValue } from "../engine/host_values.ts";
+import { EncodedValues, luaString, type LuaValue } from "../engine/shared/host_values.ts";
 import { HostError, results } from "./api.ts";
 import { valueToJson } from "./value_text.ts";
 

@@ -19,7 +19,7 @@
  * @module
  */
 import { type ApiModule, type HostContext, HostError, results } from "./api.ts";
-import { type EncodedValues, luaType, type LuaValue } from "../engine/host_values.ts";
+import { type EncodedValues, luaType, type LuaValue } from "../engine/shared/host_values.ts";
 import { SESSION_STATUSES, type SessionRow, type SessionStatus } from "../store/sessions.ts";
 
 const encoder = new TextEncoder();

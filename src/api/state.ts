@@ -5,7 +5,7 @@
  * Scopes: `global` (the default), `session` (the engine's session), `agent:<name>`,
  * `workflow:<name>`, `tool:<name>`, `user:<id>`, `custom:<name>` (and `session:<id>`).
  * Keys: non-empty UTF-8, at most 256 bytes, no NUL. Values: any Lua value made of nil,
- * booleans, numbers, strings and tables (src/engine/host_values.ts), at most `[state]
+ * booleans, numbers, strings and tables (src/engine/shared/host_values.ts), at most `[state]
  * max_value_bytes` encoded; setting nil deletes the key.
  *
  * `State.update(key, fn)` is optimistic: it reads the value and its version, calls `fn`
@@ -17,7 +17,12 @@
  * @module
  */
 import { type ApiModule, encodedResult, type HostContext, HostError, results } from "./api.ts";
-import { decodeValue, type EncodedValues, luaType, type LuaValue } from "../engine/host_values.ts";
+import {
+  decodeValue,
+  type EncodedValues,
+  luaType,
+  type LuaValue,
+} from "../engine/shared/host_values.ts";
 
 export const MAX_KEY_BYTES = 256;
 export const MAX_SCOPE_BYTES = 256;

@@ -9,7 +9,7 @@
  */
 import { type ApiModule, type HostContext, HostError, results } from "./api.ts";
 import { fromJson, type Json, toJson } from "./json_value.ts";
-import type { EncodedValues } from "../engine/host_values.ts";
+import type { EncodedValues } from "../engine/shared/host_values.ts";
 import type { ToolRegistry } from "../tools/mod.ts";
 import { type Span, startSpan } from "../telemetry/tracing.ts";
 
@@ -208,7 +208,7 @@ export const TOOL_API: ApiModule = {
     "tool.invoke": async (args, ctx) => {
       const name = text(args, 0, "Tool.invoke: name");
       const r = await registry(ctx);
-      const { PathPolicy } = await import("../engine/path_policy.ts");
+      const { PathPolicy } = await import("../engine/shared/path_policy.ts");
       const policy = new PathPolicy({
         cwd: ctx.security.cwd,
         securityLevel: ctx.security.level,

@@ -1,5 +1,5 @@
 /**
- * Lua values (src/engine/host_values.ts) as JSON and YAML text, for `llmspell state` and its files. Both
+ * Lua values (src/engine/shared/host_values.ts) as JSON and YAML text, for `llmspell state` and its files. Both
  * keep every value exact:
  *
  * - integers are written as integers (all 64 bits), floats always with a point or an
@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { type LuaValue, MAX_DEPTH } from "../engine/host_values.ts";
+import { type LuaValue, MAX_DEPTH } from "../engine/shared/host_values.ts";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();

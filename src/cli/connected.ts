@@ -8,7 +8,7 @@ import type { CliContext } from "./context.ts";
 import { LineReader } from "../frontend/line_reader.ts";
 import { iopubEvent, ScriptRenderer } from "../frontend/cell.ts";
 import type { ScriptInput } from "./script.ts";
-import type { ProfileData } from "../engine/protocol.ts";
+import type { ProfileData } from "../engine/shared/protocol.ts";
 import type { Message } from "../protocol/jupyter/wire.ts";
 import { writeErr } from "../frontend/output.ts";
 import { reportError } from "../frontend/print.ts";

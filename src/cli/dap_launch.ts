@@ -8,7 +8,7 @@ import * as path from "../path.ts";
 import { type Config, loadConfig } from "../config/mod.ts";
 import type { Backend, Emit } from "../debug/session/adapter.ts";
 import { DapError, DebugSession } from "../debug/session/session.ts";
-import type { EngineOptions } from "../engine/protocol.ts";
+import type { EngineOptions } from "../engine/shared/protocol.ts";
 import { LaunchedProgram } from "./debug_program.ts";
 import { engineOptions } from "./script.ts";
 import { parseScriptArgs } from "../frontend/script_args.ts";

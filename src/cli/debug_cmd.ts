@@ -10,7 +10,7 @@ import type { Config } from "../config/mod.ts";
 import { DebugConsole } from "../debug/console/console.ts";
 import { sessionClient } from "../debug/console/target.ts";
 import { DebugSession } from "../debug/session/session.ts";
-import { takeEngine } from "../engine/prestart.ts";
+import { takeEngine } from "../engine/host/prestart.ts";
 import { LaunchedProgram, type RunEnd } from "./debug_program.ts";
 import { ExitCode, LlmspellError, usageError } from "../errors.ts";
 import type { ReplayProgram } from "./debug_replay.ts";

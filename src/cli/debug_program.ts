@@ -5,9 +5,9 @@
  * (the terminal console, a DAP connection) talk to the session, not to the engine.
  */
 import type { DebugSession } from "../debug/session/session.ts";
-import { Engine } from "../engine/handle.ts";
-import type { HostDispatcher } from "../engine/host_link.ts";
-import type { EngineOptions, LuaErrorInfo, ScriptArgs } from "../engine/protocol.ts";
+import { Engine } from "../engine/host/handle.ts";
+import type { HostDispatcher } from "../engine/host/host_link.ts";
+import type { EngineOptions, LuaErrorInfo, ScriptArgs } from "../engine/shared/protocol.ts";
 
 /** One chunk the program runs; a program is one (a script) or several (a replayed session). */
 export interface ProgramStep {

@@ -7,8 +7,8 @@
 import * as path from "../path.ts";
 import type { CliContext } from "./context.ts";
 import type { ProgramStep, StepEnd } from "./debug_program.ts";
-import type { EngineOptions } from "../engine/protocol.ts";
-import type { HostDispatcher } from "../engine/host_link.ts";
+import type { EngineOptions } from "../engine/shared/protocol.ts";
+import type { HostDispatcher } from "../engine/host/host_link.ts";
 import { joinBytes, reportText, SessionReplay } from "./session_replay.ts";
 import { resolveId, withStore } from "./session_store.ts";
 import { LlmspellError } from "../errors.ts";

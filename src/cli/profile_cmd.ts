@@ -1,6 +1,6 @@
 /**
  * `llmspell profile FILE [-- args...]`: runs a script as `run` does, sampling its Lua stack
- * (src/engine/sampler.ts), and writes its profile (src/profile/report.ts): PREFIX.folded,
+ * (src/engine/worker/sampler.ts), and writes its profile (src/profile/report.ts): PREFIX.folded,
  * PREFIX.svg (a flame graph) and PREFIX.speedscope.json, with a top-N table on stderr (in
  * the document with `--output json|yaml`).
  */
@@ -12,7 +12,7 @@ import { DEFAULT_PROFILE_OUT, DEFAULT_PROFILE_TOP } from "./script_line.ts";
 import { usageError } from "../errors.ts";
 
 /**
- * The engine's DEFAULT_PROFILE_HZ and MAX_PROFILE_HZ (src/engine/protocol.ts), not imported:
+ * The engine's DEFAULT_PROFILE_HZ and MAX_PROFILE_HZ (src/engine/shared/protocol.ts), not imported:
  * see there why.
  */
 const DEFAULT_RATE = 1000;

@@ -4,7 +4,7 @@
 import { Command } from "commander";
 import { InProcessClient } from "../client/in_process.ts";
 import { type Config, resolvePaths } from "../config/mod.ts";
-import { takeEngine } from "../engine/prestart.ts";
+import { takeEngine } from "../engine/host/prestart.ts";
 import { History } from "../kernel/history.ts";
 import { Repl } from "../repl/session.ts";
 import { openStore, type SqliteStore } from "../store/mod.ts";

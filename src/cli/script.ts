@@ -4,8 +4,8 @@
  */
 import * as path from "../path.ts";
 import type { Config } from "../config/mod.ts";
-import { takeEngine } from "../engine/prestart.ts";
-import type { EngineOptions, ScriptArgs } from "../engine/protocol.ts";
+import { takeEngine } from "../engine/host/prestart.ts";
+import type { EngineOptions, ScriptArgs } from "../engine/shared/protocol.ts";
 import { ExitCode } from "../errors.ts";
 import type { CliContext } from "./context.ts";
 import { writeErr } from "../frontend/output.ts";
@@ -66,7 +66,7 @@ export async function runScript(
   }
   // Batch mode: Ctrl+C ends the process, as with any command-line tool, so the engine need
   // not be interruptible (its memory is not shared: faster, see EngineStart). A profiled
-  // run's is: the profiler pokes it (src/engine/sampler.ts).
+  // run's is: the profiler pokes it (src/engine/worker/sampler.ts).
   Deno.addSignalListener("SIGINT", () => {
     // The line a cell interrupted on a kernel ends with (`--connect`), so both say the same.
     writeErr(formatLuaError(INTERRUPTED, ctx.colorErr));

@@ -1,11 +1,11 @@
 import { ExitCode, LlmspellError } from "../errors.ts";
 import { decodeBytes } from "../byte_string.ts";
-import { fileChunk } from "../engine/file_chunk.ts";
+import { fileChunk } from "../engine/shared/file_chunk.ts";
 
 /** A script read from disk for `run` and `debug`. */
 export interface ScriptFile {
   /**
-   * The source as lua5.4 loads it (engine/file_chunk.ts: no BOM, a `#` first line blanked),
+   * The source as lua5.4 loads it (engine/shared/file_chunk.ts: no BOM, a `#` first line blanked),
    * every byte kept (src/byte_string.ts).
    */
   code: string;

@@ -13,7 +13,7 @@ import { runScript, type ScriptInput } from "./script.ts";
 import { parseScriptArgs } from "../frontend/script_args.ts";
 import { readScript } from "./script_file.ts";
 import { decodeBytes } from "../byte_string.ts";
-import { fileChunk } from "../engine/file_chunk.ts";
+import { fileChunk } from "../engine/shared/file_chunk.ts";
 import { usageError } from "../errors.ts";
 
 /** A profile's defaults (`run --profile`, `llmspell profile`): the files' prefix, the rows. */

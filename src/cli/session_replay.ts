@@ -10,9 +10,9 @@ import { resolvePaths } from "../config/mod.ts";
 import { openStore, type SessionRecord } from "../store/mod.ts";
 import type { CliContext } from "./context.ts";
 import { engineOptions } from "./script.ts";
-import { Engine } from "../engine/handle.ts";
+import { Engine } from "../engine/host/handle.ts";
 import { type Divergence, recordedCall, ReplayFunctions } from "../api/replay.ts";
-import type { EngineOptions, ScriptArgs } from "../engine/protocol.ts";
+import type { EngineOptions, ScriptArgs } from "../engine/shared/protocol.ts";
 import { parseScriptArgs } from "../frontend/script_args.ts";
 import { decodeBytes } from "../byte_string.ts";
 

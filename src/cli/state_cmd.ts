@@ -10,7 +10,7 @@ import { resolvePaths } from "../config/mod.ts";
 import { ExitCode, LlmspellError, usageError } from "../errors.ts";
 import { openStore, type SqliteStore, storeFailure } from "../store/mod.ts";
 import { keyProblem, resolveScope } from "../api/state.ts";
-import { decodeValue, encodeValue, type LuaValue } from "../engine/host_values.ts";
+import { decodeValue, encodeValue, type LuaValue } from "../engine/shared/host_values.ts";
 import { NotAValue, valueFromJson, valueToJson } from "../api/value_text.ts";
 import type { CliContext } from "./context.ts";
 import { writeErr, writeOut } from "../frontend/output.ts";

@@ -1,5 +1,5 @@
 /**
- * Lua values (src/engine/host_values.ts) as YAML, exact as their JSON form (src/api/value_text.ts):
+ * Lua values (src/engine/shared/host_values.ts) as YAML, exact as their JSON form (src/api/value_text.ts):
  * integers plain, floats always with a fraction (`2.0`), strings that are not UTF-8 as
  * `!!binary`, maps with any keys. On the yaml package (eemeli/yaml: YAML 1.2, keeps
  * integers as BigInt and maps as Map when asked, which a JSON-shaped emitter cannot).
@@ -17,7 +17,7 @@ import {
   YAMLMap,
   YAMLSeq,
 } from "../../node_modules/yaml/browser/dist/index.js";
-import { type LuaValue, MAX_DEPTH } from "../engine/host_values.ts";
+import { type LuaValue, MAX_DEPTH } from "../engine/shared/host_values.ts";
 import { asText, NotAValue } from "../api/value_text.ts";
 
 const BINARY = "tag:yaml.org,2002:binary";

@@ -6,7 +6,7 @@
 import { Command } from "commander";
 import * as path from "../path.ts";
 import { LlmspellError, usageError } from "../errors.ts";
-import { PathPolicy } from "../engine/path_policy.ts";
+import { PathPolicy } from "../engine/shared/path_policy.ts";
 import type { Json } from "../tools/types.ts";
 import type { CliContext } from "./context.ts";
 import { writeOut } from "../frontend/output.ts";

@@ -4,7 +4,7 @@
  */
 import { Command } from "commander";
 import { decodeBytes } from "../byte_string.ts";
-import { fileChunk } from "../engine/file_chunk.ts";
+import { fileChunk } from "../engine/shared/file_chunk.ts";
 import { ExitCode } from "../errors.ts";
 import { paint, writeErr } from "../frontend/output.ts";
 import { contextOf, example, setExit, withGlobalOptions } from "./command.ts";

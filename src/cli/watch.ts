@@ -7,7 +7,7 @@
  */
 import * as path from "../path.ts";
 import type { Config } from "../config/mod.ts";
-import { takeEngine } from "../engine/prestart.ts";
+import { takeEngine } from "../engine/host/prestart.ts";
 import { ExitCode, LlmspellError } from "../errors.ts";
 import { paint, writeErr } from "../frontend/output.ts";
 import type { CliContext } from "./context.ts";

@@ -1,9 +1,9 @@
 /**
  * Names the worker's debugger (worker/worker_debugger.ts) to the engine, which imports no
- * debugger (engine/debug_port.ts `provideDebugger`): from the sources, or from the bundle,
+ * debugger (engine/host/debug_port.ts `provideDebugger`): from the sources, or from the bundle,
  * where scripts/build.ts puts it beside the engine worker (dist/engine/).
  */
-import { provideDebugger } from "../engine/debug_port.ts";
+import { provideDebugger } from "../engine/host/debug_port.ts";
 
 const bundled = !import.meta.url.endsWith(".ts");
 

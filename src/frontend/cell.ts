@@ -3,7 +3,7 @@
  * renderer that prints them, streamed as they come (text) or collected into one document
  * (json, yaml). `run`, `exec` (embedded or `--connect`) and the REPL print through it.
  */
-import type { LuaErrorInfo } from "../engine/protocol.ts";
+import type { LuaErrorInfo } from "../engine/shared/protocol.ts";
 import type { Message } from "../protocol/jupyter/mod.ts";
 import { ExitCode } from "../errors.ts";
 import { type OutputContext, paint, type Style, writeErr, writeOut } from "./output.ts";

@@ -1,4 +1,4 @@
-import type { ScriptArgs } from "../engine/protocol.ts";
+import type { ScriptArgs } from "../engine/shared/protocol.ts";
 
 /**
  * Script arguments → ARGS: `--key value` and `--key=value` → ARGS.key, a bare `--flag`

@@ -4,7 +4,7 @@
  * a notebook cell whose first line is `%%profile` is profiled and its flame graph shown
  * as the cell's output (display_data, image/svg+xml, with the top frames as text/plain).
  */
-import type { ProfileData } from "../engine/protocol.ts";
+import type { ProfileData } from "../engine/shared/protocol.ts";
 import type { LlmspellExecuteOptions } from "../protocol/jupyter/messages.ts";
 import type { JsonObject } from "../protocol/jupyter/wire.ts";
 

@@ -3,8 +3,8 @@
  * when it starts (at once, or deferred until the first request), and queries to it that end
  * when it is replaced.
  */
-import { Engine } from "../engine/handle.ts";
-import type { EngineOptions, EngineQuery, QueryAnswer } from "../engine/protocol.ts";
+import { Engine } from "../engine/host/handle.ts";
+import type { EngineOptions, EngineQuery, QueryAnswer } from "../engine/shared/protocol.ts";
 
 /** How long a deferred engine start waits for a first request (KernelOptions). */
 const ENGINE_START_DELAY_MS = 50;

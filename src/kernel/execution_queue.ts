@@ -4,8 +4,8 @@
  * are published (#prefetch), IOPub held while cells wait, and each cell's messages (busy,
  * execute_input, streams, results, errors, execute_reply, idle) and history.
  */
-import type { Engine, EngineEvent, Execution } from "../engine/handle.ts";
-import type { ExecuteRequest, LuaErrorInfo, ProfileData } from "../engine/protocol.ts";
+import type { Engine, EngineEvent, Execution } from "../engine/host/handle.ts";
+import type { ExecuteRequest, LuaErrorInfo, ProfileData } from "../engine/shared/protocol.ts";
 import { cellProfile, profileDisplay } from "./cell_profile.ts";
 import type {
   EchoMode,

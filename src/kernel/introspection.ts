@@ -3,7 +3,7 @@
  * found here (code.ts), the engine is asked what it is, and the reply is made from its
  * answer and the standard library's docs (lua_docs.ts).
  */
-import type { EngineQuery, QueryAnswer } from "../engine/protocol.ts";
+import type { EngineQuery, QueryAnswer } from "../engine/shared/protocol.ts";
 import type { JsonObject } from "../protocol/jupyter/wire.ts";
 import { codePoints, codeUnitIndex, nameAt, nameBefore, nextIndent } from "./code.ts";
 

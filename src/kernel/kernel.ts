@@ -11,7 +11,7 @@
  * introspection.ts). Control requests (interrupt, shutdown) never wait for a cell. The
  * engine's start and replacement are engine_slot.ts's, stdin's stdin.ts's.
  */
-import type { EngineOptions } from "../engine/protocol.ts";
+import type { EngineOptions } from "../engine/shared/protocol.ts";
 import type { Message } from "../protocol/jupyter/wire.ts";
 import { type Logger, SILENT_LOGGER } from "../telemetry/log.ts";
 import { debugUnavailableReply } from "./debugger_info.ts";

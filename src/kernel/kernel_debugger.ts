@@ -15,7 +15,7 @@
  * Only a kernel whose engine runs with the debugger (config `debug.enabled`) serves them;
  * otherwise, and for commands the session does not know, the reply is an error at once.
  */
-import type { Engine } from "../engine/handle.ts";
+import type { Engine } from "../engine/host/handle.ts";
 import type { JsonObject } from "../protocol/jupyter/wire.ts";
 import { DapError, DebugSession, SESSION_CAPABILITIES } from "../debug/session/session.ts";
 import { murmur2 } from "./murmur2.ts";

@@ -1,8 +1,8 @@
 /**
  * What a Kernel is made with: the transport that carries its messages, and its options.
  */
-import type { Engine } from "../engine/handle.ts";
-import type { EngineOptions } from "../engine/protocol.ts";
+import type { Engine } from "../engine/host/handle.ts";
+import type { EngineOptions } from "../engine/shared/protocol.ts";
 import type { JsonObject, Message } from "../protocol/jupyter/wire.ts";
 import type { Logger } from "../telemetry/log.ts";
 import type { History } from "./history.ts";

@@ -4,7 +4,7 @@
  */
 import { basename, join } from "../path.ts";
 import { LlmspellError } from "../errors.ts";
-import { V8_FLAGS_ARG } from "../engine/v8_flags.ts";
+import { V8_FLAGS_ARG } from "../engine/host/v8_flags.ts";
 import { DEBUGGER } from "./debugger_info.ts";
 
 export interface KernelSpec {

@@ -4,7 +4,7 @@
  * then removes its files. SIGINT interrupts the running cell; SIGHUP reloads the config.
  */
 import { type Config, loadConfig, resolvePaths } from "../config/mod.ts";
-import type { EngineOptions } from "../engine/protocol.ts";
+import type { EngineOptions } from "../engine/shared/protocol.ts";
 import { LlmspellError } from "../errors.ts";
 import { newKey } from "../protocol/jupyter/sign.ts";
 import type { SqliteStore } from "../store/mod.ts";

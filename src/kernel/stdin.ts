@@ -3,7 +3,7 @@
  * that sent the cell, and its input_reply the line the engine waits for. One wait at a time
  * (one cell runs at a time).
  */
-import type { Engine } from "../engine/handle.ts";
+import type { Engine } from "../engine/host/handle.ts";
 import type { Header } from "../protocol/jupyter/wire.ts";
 import type { Logger } from "../telemetry/log.ts";
 import type { Outbox } from "./outbox.ts";

@@ -3,7 +3,7 @@
  * `PREFIX.speedscope.json`, and the top-N table. What `llmspell profile`, `run --profile`
  * and the REPL's `.profile` do with the profile a kernel's execute_reply brings.
  */
-import type { ProfileData } from "../engine/protocol.ts";
+import type { ProfileData } from "../engine/shared/protocol.ts";
 import { VERSION } from "../version.ts";
 import { flameGraphSvg } from "./flamegraph.ts";
 import { speedscopeFile } from "./speedscope.ts";

@@ -4,7 +4,7 @@
  * order the execution ran, so speedscope's "Time Order" view shows when each call ran
  * and its "Left Heavy" view the same totals as the flame graph.
  */
-import type { ProfileData } from "../engine/protocol.ts";
+import type { ProfileData } from "../engine/shared/protocol.ts";
 
 interface SpeedscopeFrame {
   name: string;

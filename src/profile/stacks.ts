@@ -4,7 +4,7 @@
  * flamegraph.pl and the flame graph writer (flamegraph.ts) read. Weights are microseconds
  * of wall time (sampler.ts).
  */
-import type { ProfileData, ProfileFrame } from "../engine/protocol.ts";
+import type { ProfileData, ProfileFrame } from "../engine/shared/protocol.ts";
 
 /**
  * One line of text without the folded format's separators: `;` splits frames, a newline

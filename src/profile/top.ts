@@ -3,7 +3,7 @@
  * is the leaf) and total time (those where it is anywhere on the stack, once per stack
  * for a recursive function), as shares of the whole.
  */
-import type { ProfileData } from "../engine/protocol.ts";
+import type { ProfileData } from "../engine/shared/protocol.ts";
 import { stackWeights } from "./stacks.ts";
 
 export interface TopRow {

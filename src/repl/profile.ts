@@ -5,7 +5,7 @@
  * on stderr (src/profile/report.ts, loaded at the first profiled input).
  */
 import * as path from "../path.ts";
-import type { ProfileData } from "../engine/protocol.ts";
+import type { ProfileData } from "../engine/shared/protocol.ts";
 import type { JsonObject, Message } from "../protocol/jupyter/mod.ts";
 import { paint, writeErr } from "../frontend/output.ts";
 

@@ -17,7 +17,7 @@ import { parseScriptArgs } from "../frontend/script_args.ts";
 import { LineReader } from "../frontend/line_reader.ts";
 import { ExitCode } from "../errors.ts";
 import { decodeBytes } from "../byte_string.ts";
-import { fileChunk } from "../engine/file_chunk.ts";
+import { fileChunk } from "../engine/shared/file_chunk.ts";
 import { DebugConsole } from "../debug/console/console.ts";
 import { COMMAND_WORDS, completeCommandWord } from "../debug/console/commands.ts";
 import { KernelDebugClient } from "./debug_client.ts";

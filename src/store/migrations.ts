@@ -55,7 +55,7 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 3,
     name: "state",
     // State: one row per (scope, key). The value is the host-call encoding of a Lua value
-    // (src/engine/host_values.ts), stored as it is; `version` counts writes, so State.update can
+    // (src/engine/shared/host_values.ts), stored as it is; `version` counts writes, so State.update can
     // compare and swap.
     up(db) {
       db.exec(`CREATE TABLE state (

@@ -1,6 +1,6 @@
 /**
  * The state repository: scoped key-value pairs whose values are encoded Lua values
- * (src/engine/host_values.ts), kept as opaque bytes. Callers never see SQL, so a server database
+ * (src/engine/shared/host_values.ts), kept as opaque bytes. Callers never see SQL, so a server database
  * can implement the same interface (an update there is `SELECT ... FOR UPDATE`).
  *
  * @module

@@ -215,7 +215,7 @@ STD_FUNCTIONS.error = { ...STD_FUNCTIONS.error, min: 0 };
 
 /**
  * What the safe sandbox (security_level = "safe", the default) leaves out of the standard
- * library (src/engine/lua/prelude.ts).
+ * library (src/engine/worker/lua/prelude.ts).
  */
 export const UNRESTRICTED_ONLY: readonly string[] = [
   "debug",

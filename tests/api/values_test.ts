@@ -10,7 +10,7 @@ import {
   encodeValue,
   encodeValues,
   type LuaValue,
-} from "../../src/engine/host_values.ts";
+} from "../../src/engine/shared/host_values.ts";
 import { NotAValue, valueFromJson, valueToJson } from "../../src/api/value_text.ts";
 import { API_GLOBALS } from "../../src/api/globals.ts";
 import { API_MODULES } from "../../src/api/registry.ts";

@@ -10,7 +10,7 @@ export const ARCHITECTURE_MD = new URL("docs/architecture.md", ROOT);
 /** One import: `from` a repository path, `to` a repository path or an external specifier. */
 export interface Edge {
   from: string;
-  /** A repository path (`src/engine/handle.ts`) or `node:x`, `npm:name`. */
+  /** A repository path (`src/engine/host/handle.ts`) or `node:x`, `npm:name`. */
   to: string;
   /** A type-only import (`import type`): counts for layering, not for cycles or the worker. */
   typeOnly: boolean;
@@ -255,7 +255,10 @@ async function tsFiles(dir: URL, prefix: string): Promise<string[]> {
  * The entries of the engine worker's graph: the worker, and the debugger that a debugging
  * engine's worker loads (named by the program, src/debug/provide.ts, not imported).
  */
-export const WORKER_ENTRIES = ["src/engine/worker.ts", "src/debug/worker/worker_debugger.ts"];
+export const WORKER_ENTRIES = [
+  "src/engine/worker/worker.ts",
+  "src/debug/worker/worker_debugger.ts",
+];
 
 /**
  * The graph of every module in main.ts, src/, scripts/ and bench/ (one `deno info` of a

@@ -21,7 +21,7 @@ const NO_DEBT: Debt = { edges: [], cycles: [] };
 Deno.test("the module graph keeps the boundaries of docs/architecture.md (known debt aside)", async () => {
   const graph = await readGraph();
   assert(graph.edges.length > 300, `the graph was read (${graph.edges.length} imports)`);
-  assert(graph.worker.has("src/engine/runtime.ts"), "the worker's graph was read");
+  assert(graph.worker.has("src/engine/worker/runtime.ts"), "the worker's graph was read");
   assert(graph.worker.has("src/debug/worker/hook.ts"), "with the debugger it loads");
   assertEquals(check(graph, RULES, KNOWN_DEBT), []);
 });
@@ -48,15 +48,19 @@ function tree(...extra: Edge[]): Graph {
     edges: [
       e("main.ts", "src/cli/program.ts"),
       e("src/cli/program.ts", "src/kernel/kernel.ts"),
-      e("src/kernel/kernel.ts", "src/engine/handle.ts"),
-      e("src/engine/handle.ts", "src/engine/protocol.ts"),
-      e("src/engine/worker.ts", "src/engine/protocol.ts"),
-      e("src/engine/worker.ts", "src/errors.ts"),
+      e("src/kernel/kernel.ts", "src/engine/host/handle.ts"),
+      e("src/engine/host/handle.ts", "src/engine/shared/protocol.ts"),
+      e("src/engine/worker/worker.ts", "src/engine/shared/protocol.ts"),
+      e("src/engine/worker/worker.ts", "src/errors.ts"),
       e("src/store/store.ts", "node:sqlite"),
-      e("src/debug/console.ts", "src/engine/handle.ts"),
+      e("src/debug/console.ts", "src/engine/host/handle.ts"),
       ...extra,
     ],
-    worker: new Set(["src/engine/worker.ts", "src/engine/protocol.ts", "src/errors.ts"]),
+    worker: new Set([
+      "src/engine/worker/worker.ts",
+      "src/engine/shared/protocol.ts",
+      "src/errors.ts",
+    ]),
   };
 }
 const edge = (from: string, to: string, typeOnly = false): Edge => ({ from, to, typeOnly });
@@ -67,12 +71,12 @@ Deno.test("checker: the small tree passes", () => {
 
 Deno.test("checker: engine → debug fails, even type-only", () => {
   const problems = check(
-    tree(edge("src/engine/runtime.ts", "src/debug/x.ts", true)),
+    tree(edge("src/engine/worker/runtime.ts", "src/debug/x.ts", true)),
     RULES,
     NO_DEBT,
   );
   assert(
-    problems.some((p) => p.startsWith("forbidden import: src/engine/runtime.ts")),
+    problems.some((p) => p.startsWith("forbidden import: src/engine/worker/runtime.ts")),
     problems.join("\n"),
   );
 });
@@ -89,7 +93,7 @@ Deno.test("checker: protocol, store or a utility importing anything above them f
   for (
     const [from, to] of [
       ["src/protocol/zmtp/socket.ts", "src/kernel/kernel.ts"],
-      ["src/protocol/jupyter/wire.ts", "src/engine/protocol.ts"],
+      ["src/protocol/jupyter/wire.ts", "src/engine/shared/protocol.ts"],
       ["src/store/store.ts", "src/config/mod.ts"],
       ["src/path.ts", "src/engine/posix_path.ts"],
     ]
@@ -101,14 +105,14 @@ Deno.test("checker: protocol, store or a utility importing anything above them f
 
 Deno.test("checker: a Node.js module or npm package in the worker's graph fails", () => {
   for (const to of ["node:path", "npm:wasmoon"]) {
-    const problems = check(tree(edge("src/engine/worker.ts", to)), RULES, NO_DEBT);
+    const problems = check(tree(edge("src/engine/worker/worker.ts", to)), RULES, NO_DEBT);
     assert(
       problems.some((p) => p.startsWith(`the engine worker's graph loads ${to}`)),
       problems.join("\n"),
     );
   }
   // A type-only import of an npm package loads nothing.
-  const typeOnly = edge("src/engine/protocol.ts", "npm:@vscode/debugprotocol", true);
+  const typeOnly = edge("src/engine/shared/protocol.ts", "npm:@vscode/debugprotocol", true);
   const problems = check(tree(typeOnly), RULES, NO_DEBT);
   assert(!problems.some((p) => p.includes("worker")), problems.join("\n"));
 });
@@ -116,7 +120,7 @@ Deno.test("checker: a Node.js module or npm package in the worker's graph fails"
 Deno.test("checker: a cycle between units fails, even through allowed imports", () => {
   // kernel may import engine; engine importing kernel back is forbidden and a cycle.
   const problems = check(
-    tree(edge("src/engine/handle.ts", "src/kernel/kernel.ts")),
+    tree(edge("src/engine/host/handle.ts", "src/kernel/kernel.ts")),
     RULES,
     NO_DEBT,
   );
@@ -155,10 +159,10 @@ Deno.test("checker: known debt covers only its own edge", () => {
   const cycleEdges = KNOWN_DEBT.cycles.flatMap(({ modules }) =>
     modules.map((m, i) => edge(m, modules[(i + 1) % modules.length]))
   );
-  const graph = tree(...debt, ...cycleEdges, edge("src/engine/lua_wasm.ts", "src/debug/hit.ts"));
+  const graph = tree(...debt, ...cycleEdges, edge("src/engine/vm/lua_wasm.ts", "src/debug/hit.ts"));
   const forbidden = check(graph, RULES, KNOWN_DEBT).filter((p) => p.startsWith("forbidden"));
   assertEquals(forbidden, [
-    "forbidden import: src/engine/lua_wasm.ts -> src/debug/hit.ts " +
+    "forbidden import: src/engine/vm/lua_wasm.ts -> src/debug/hit.ts " +
     "(src/engine/ may not import src/debug/)",
   ]);
 });

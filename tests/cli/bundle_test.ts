@@ -1,14 +1,14 @@
 /**
  * The JavaScript bundle that install.sh's launcher runs (scripts/build.ts): built into a
  * temporary directory, then run as a process like the launcher runs it, through each path
- * that finds a file by its place in dist/ (engine/assets.ts): the batch engine, the
+ * that finds a file by its place in dist/ (engine/host/assets.ts): the batch engine, the
  * interruptible one (the REPL), the debugger's chunk, and the kernelspec's command; and
  * what Deno loads before the first line.
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 import { tempDir } from "../helpers/cli.ts";
 import { build } from "../../scripts/build.ts";
-import { V8_FLAGS_ARG } from "../../src/engine/v8_flags.ts";
+import { V8_FLAGS_ARG } from "../../src/engine/host/v8_flags.ts";
 
 const dist = await (async () => {
   const dir = `${await tempDir()}/dist`;

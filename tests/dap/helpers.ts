@@ -5,7 +5,7 @@
  */
 import { DebugClient } from "@vscode/debugadapter-testsupport";
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
-import { V8_FLAGS_ARG } from "../../src/engine/v8_flags.ts";
+import { V8_FLAGS_ARG } from "../../src/engine/host/v8_flags.ts";
 import { FIXTURES, MAIN, tempDir } from "../helpers/cli.ts";
 
 export const DAP_FIXTURES = FIXTURES + "dap/";

@@ -1,16 +1,16 @@
 import { assertEquals } from "../helpers/assert.ts";
 import { cli } from "../helpers/cli.ts";
 import { generate } from "../../scripts/gen_lua_bytecode.ts";
-import { GLUE_WASM_PATH } from "../../src/engine/assets.ts";
-import { CApi } from "../../src/engine/capi.ts";
-import { LuaStatus } from "../../src/engine/lua_h.ts";
-import { CHUNK_NAMES, chunkBytecode } from "../../src/engine/lua/chunks.ts";
-import { CHUNK_SOURCES } from "../../src/engine/lua/sources.ts";
-import { instantiateLua } from "../../src/engine/lua_wasm.ts";
+import { GLUE_WASM_PATH } from "../../src/engine/host/assets.ts";
+import { CApi } from "../../src/engine/vm/capi.ts";
+import { LuaStatus } from "../../src/engine/vm/lua_h.ts";
+import { CHUNK_NAMES, chunkBytecode } from "../../src/engine/worker/lua/chunks.ts";
+import { CHUNK_SOURCES } from "../../src/engine/worker/lua/sources.ts";
+import { instantiateLua } from "../../src/engine/vm/lua_wasm.ts";
 
-Deno.test("src/engine/lua/bytecode.ts is the bytecode of the current chunks (deno run -A scripts/gen_lua_bytecode.ts)", async () => {
+Deno.test("src/engine/worker/lua/bytecode.ts is the bytecode of the current chunks (deno run -A scripts/gen_lua_bytecode.ts)", async () => {
   const committed = await Deno.readTextFile(
-    new URL("../../src/engine/lua/bytecode.ts", import.meta.url),
+    new URL("../../src/engine/worker/lua/bytecode.ts", import.meta.url),
   );
   assertEquals(
     committed === await generate(),

@@ -1,5 +1,5 @@
 /**
- * glue.wasm's compile hints (src/engine/compile_hints.ts): the committed list of start-up
+ * glue.wasm's compile hints (src/engine/wasm/compile_hints.ts): the committed list of start-up
  * functions is current, and V8 compiles those functions before their first call when given
  * the flag (tests/engine/v8_flags_test.ts checks that every way of running llmspell does).
  */
@@ -8,8 +8,8 @@ import { render, traceStartupFunctions } from "../../scripts/gen_compile_hints.t
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
-Deno.test("src/engine/startup_functions.ts lists what exec 'print(1)' runs (deno task hints)", async () => {
-  const committed = await Deno.readTextFile(`${ROOT}src/engine/startup_functions.ts`);
+Deno.test("src/engine/wasm/startup_functions.ts lists what exec 'print(1)' runs (deno task hints)", async () => {
+  const committed = await Deno.readTextFile(`${ROOT}src/engine/wasm/startup_functions.ts`);
   assert(committed === render(await traceStartupFunctions()), "run: deno task hints");
 });
 

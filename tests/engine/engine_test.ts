@@ -2,7 +2,7 @@
  * The engine handle in-process: interrupt, limits, sandbox. Each test starts a real worker.
  */
 import * as path from "node:path";
-import type { Engine, EngineEvent } from "../../src/engine/handle.ts";
+import type { Engine, EngineEvent } from "../../src/engine/host/handle.ts";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 import { tempDir } from "../helpers/cli.ts";
 import { startEngine as engine } from "./helpers.ts";

@@ -1,8 +1,8 @@
 /** Starting a real engine worker for in-process engine tests. */
 import { type LuaEngine, LuaFactory, type LuaWasm } from "wasmoon";
-import { Engine, type EngineStart } from "../../src/engine/handle.ts";
-import { GLUE_WASM_PATH } from "../../src/engine/assets.ts";
-import type { EngineOptions } from "../../src/engine/protocol.ts";
+import { Engine, type EngineStart } from "../../src/engine/host/handle.ts";
+import { GLUE_WASM_PATH } from "../../src/engine/host/assets.ts";
+import type { EngineOptions } from "../../src/engine/shared/protocol.ts";
 import { tempDir } from "../helpers/cli.ts";
 
 /** An initialised engine: safe mode, no limits, a fresh temporary working directory. */

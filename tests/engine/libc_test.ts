@@ -1,5 +1,5 @@
 /**
- * The C library's time functions, now served by engine/libc_env.ts: os.date, os.time and
+ * The C library's time functions, now served by engine/vm/libc_env.ts: os.date, os.time and
  * os.clock give what native Lua 5.4 gives, for every conversion Lua accepts.
  */
 import { assertEquals } from "../helpers/assert.ts";

@@ -1,11 +1,11 @@
 /**
- * The VM patch for line breakpoints (src/engine/line_trap.ts) finds its points in the glue.wasm
+ * The VM patch for line breakpoints (src/engine/vm/line_trap.ts) finds its points in the glue.wasm
  * llmspell ships with. Its behaviour is tested through the debugger (tests/debug/).
  */
 import { assertEquals } from "../helpers/assert.ts";
-import * as Lua from "../../src/engine/lua_layout.ts";
-import { GLUE_WASM_PATH } from "../../src/engine/assets.ts";
-import { findOnce, PATCHES, patchLineTrap } from "../../src/engine/line_trap.ts";
+import * as Lua from "../../src/engine/vm/lua_layout.ts";
+import { GLUE_WASM_PATH } from "../../src/engine/host/assets.ts";
+import { findOnce, PATCHES, patchLineTrap } from "../../src/engine/vm/line_trap.ts";
 import { withRawLua } from "./helpers.ts";
 
 const wasm = Deno.readFileSync(GLUE_WASM_PATH);

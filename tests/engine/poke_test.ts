@@ -2,9 +2,9 @@
  * poke.ts and shared_memory.ts: the Lua 5.4 structure layout they write into, checked
  * against the Lua C API of the same glue.wasm, and the rewritten module's shared memory.
  */
-import * as Lua from "../../src/engine/lua_layout.ts";
-import { GLUE_WASM_PATH } from "../../src/engine/assets.ts";
-import { importSharedMemory } from "../../src/engine/shared_memory.ts";
+import * as Lua from "../../src/engine/vm/lua_layout.ts";
+import { GLUE_WASM_PATH } from "../../src/engine/host/assets.ts";
+import { importSharedMemory } from "../../src/engine/wasm/shared_memory.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { withRawLua } from "./helpers.ts";
 

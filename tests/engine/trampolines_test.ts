@@ -1,12 +1,12 @@
 /**
- * C functions and hooks registered through engine/trampolines.ts: each table entry calls
+ * C functions and hooks registered through engine/vm/trampolines.ts: each table entry calls
  * the JS function it was registered for, in every block of trampolines (32 a block).
  */
 import { assertEquals } from "../helpers/assert.ts";
-import { GLUE_WASM_PATH } from "../../src/engine/assets.ts";
-import { CApi } from "../../src/engine/capi.ts";
-import { HookMask, LuaStatus } from "../../src/engine/lua_h.ts";
-import { instantiateLua } from "../../src/engine/lua_wasm.ts";
+import { GLUE_WASM_PATH } from "../../src/engine/host/assets.ts";
+import { CApi } from "../../src/engine/vm/capi.ts";
+import { HookMask, LuaStatus } from "../../src/engine/vm/lua_h.ts";
+import { instantiateLua } from "../../src/engine/vm/lua_wasm.ts";
 import { render } from "../../scripts/gen_trampolines.ts";
 
 Deno.test("trampolines: 70 C functions and 40 hooks each reach their own JS function", async () => {
@@ -35,9 +35,9 @@ Deno.test("trampolines: 70 C functions and 40 hooks each reach their own JS func
   assertEquals([...new Set(fired)], [0, 31, 32, 39]);
 });
 
-Deno.test("src/engine/trampoline_wasm.ts is the module scripts/gen_trampolines.ts builds (deno task trampolines)", async () => {
+Deno.test("src/engine/wasm/trampoline_wasm.ts is the module scripts/gen_trampolines.ts builds (deno task trampolines)", async () => {
   const committed = await Deno.readTextFile(
-    new URL("../../src/engine/trampoline_wasm.ts", import.meta.url),
+    new URL("../../src/engine/wasm/trampoline_wasm.ts", import.meta.url),
   );
   assertEquals(committed === render(), true, "run: deno task trampolines");
 });

@@ -1,11 +1,11 @@
 /**
- * The V8 flags of src/engine/v8_flags.ts: every way of running llmspell passes them, and the
+ * The V8 flags of src/engine/host/v8_flags.ts: every way of running llmspell passes them, and the
  * tiering budget keeps the engine's own start-up from sending Lua's VM to V8's optimizing
  * compiler while a script that computes still gets it optimized.
  */
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { MAIN } from "../helpers/cli.ts";
-import { V8_FLAGS, V8_FLAGS_ARG } from "../../src/engine/v8_flags.ts";
+import { V8_FLAGS, V8_FLAGS_ARG } from "../../src/engine/host/v8_flags.ts";
 import { selfCommand } from "../../src/kernel/kernelspec.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;

@@ -6,7 +6,10 @@ Deno.test("the engine worker imports no Node.js module (each costs ~20 ms of sta
   // imports dynamically on every start (worker.ts), and from the debugger that a debugging
   // engine's worker loads (named by the program: src/debug/provide.ts).
   const seen = new Set<string>();
-  const todo = [new URL("../../src/engine/worker.ts", import.meta.url).href, WORKER_DEBUGGER_URL];
+  const todo = [
+    new URL("../../src/engine/worker/worker.ts", import.meta.url).href,
+    WORKER_DEBUGGER_URL,
+  ];
   const nodeImports: string[] = [];
   while (todo.length > 0) {
     const url = todo.pop()!;

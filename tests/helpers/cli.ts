@@ -1,7 +1,7 @@
 /**
  * Runs the real CLI as a process (deno run main.ts), each test in its own LLMSPELL_HOME.
  */
-import { V8_FLAGS_ARG } from "../../src/engine/v8_flags.ts";
+import { V8_FLAGS_ARG } from "../../src/engine/host/v8_flags.ts";
 
 export const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 export const FIXTURES = new URL("../fixtures/", import.meta.url).pathname;

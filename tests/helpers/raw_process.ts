@@ -3,7 +3,7 @@
  * arguments as strings (UTF-8), so the arguments go hex-encoded to python3, which execs the
  * program with them as bytes. For the byte-exactness tests (tests/cli/bytes_test.ts).
  */
-import { V8_FLAGS_ARG } from "../../src/engine/v8_flags.ts";
+import { V8_FLAGS_ARG } from "../../src/engine/host/v8_flags.ts";
 import { MAIN } from "./cli.ts";
 
 export interface RawResult {

@@ -2,7 +2,7 @@
  * The engine additions the kernel builds on: display/clear_output/input, last-line echo,
  * completion, inspection and the is-complete check.
  */
-import type { Engine, EngineEvent } from "../../src/engine/handle.ts";
+import type { Engine, EngineEvent } from "../../src/engine/host/handle.ts";
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { startEngine } from "../engine/helpers.ts";
 

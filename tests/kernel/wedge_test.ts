@@ -3,7 +3,7 @@
  * (`table.move` over 2^40 empty slots) cannot be stopped inside the process, so the kernel
  * replaces its process (same pid, same connection file and ports) after
  * kernel.interrupt_grace_ms and says so. The pattern matcher and Lua code in a `__gc`
- * metamethod (where Lua turns hooks off) reach the interrupt check (engine/interrupt_trap.ts):
+ * metamethod (where Lua turns hooks off) reach the interrupt check (engine/vm/interrupt_trap.ts):
  * they are interrupted like Lua code and the Lua state survives. Embedded, exec/run end at
  * Ctrl+C and the REPL starts a fresh engine.
  */

@@ -7,7 +7,7 @@
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 import { cli, FIXTURES, tempDir } from "../helpers/cli.ts";
-import { DEFAULT_PROFILE_HZ } from "../../src/engine/protocol.ts";
+import { DEFAULT_PROFILE_HZ } from "../../src/engine/shared/protocol.ts";
 
 const SPLIT = `${FIXTURES}profile_split.lua`;
 

@@ -1,7 +1,7 @@
 /**
  * Nothing of the profiler loads unless a run is profiled: the static module graphs of the
  * program's start (main.ts and what an `exec`/`run` loads), of the kernel and the REPL, and
- * of the engine worker reach neither src/profile/ nor src/engine/sampler.ts; only dynamic
+ * of the engine worker reach neither src/profile/ nor src/engine/worker/sampler.ts; only dynamic
  * imports do.
  */
 import { assertEquals } from "../helpers/assert.ts";
@@ -17,8 +17,8 @@ const ROOTS = [
   "src/client/in_process.ts",
   "src/kernel/kernel.ts",
   "src/repl/session.ts",
-  "src/engine/worker.ts",
-  "src/engine/runtime.ts",
+  "src/engine/worker/worker.ts",
+  "src/engine/worker/runtime.ts",
 ];
 
 interface Dependency {
@@ -56,7 +56,7 @@ Deno.test("profile: start-up, the kernel, the REPL and the worker load nothing o
   for (const root of ROOTS) {
     const graph = await staticGraph(root);
     const profiler = graph.filter((m) =>
-      m.startsWith("src/profile/") || m === "src/engine/sampler.ts"
+      m.startsWith("src/profile/") || m === "src/engine/worker/sampler.ts"
     );
     assertEquals(profiler, [], `${root} loads ${profiler.join(", ")}`);
   }

@@ -8,7 +8,7 @@
 import { type Browser, chromium, type Locator, type Page } from "playwright-core";
 import { assert } from "../helpers/assert.ts";
 import { FIXTURES, MAIN, tempDir } from "../helpers/cli.ts";
-import { V8_FLAGS_ARG } from "../../src/engine/v8_flags.ts";
+import { V8_FLAGS_ARG } from "../../src/engine/host/v8_flags.ts";
 import { buildVsix } from "../../scripts/vsix.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;

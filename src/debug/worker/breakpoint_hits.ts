@@ -3,8 +3,8 @@
  * evaluated in the hook filter from then on), its hit count, its log message, then the stop.
  * A function breakpoint is checked at each call of a function of its name.
  */
-import { LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "../../engine/lua_h.ts";
-import * as Lua from "../../engine/lua_layout.ts";
+import { LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "../../engine/vm/lua_h.ts";
+import * as Lua from "../../engine/vm/lua_layout.ts";
 import { compileFastCondition } from "./fast_condition.ts";
 import type { LineBreakpoint } from "./breakpoints.ts";
 import type { DebuggerParts } from "./parts.ts";

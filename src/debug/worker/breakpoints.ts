@@ -4,7 +4,7 @@
  * filters. What happens when one is reached is breakpoint_hits.ts's.
  */
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
-import { LUA_REGISTRYINDEX, LuaStatus } from "../../engine/lua_h.ts";
+import { LUA_REGISTRYINDEX, LuaStatus } from "../../engine/vm/lua_h.ts";
 import { nextCodeLine } from "./bytecode.ts";
 import type { FastCondition } from "./fast_condition.ts";
 import { type HitTest, parseHitCondition, parseLogMessage } from "./hit.ts";

@@ -1,16 +1,16 @@
 /**
  * What every part of the worker's debugger shares: the engine's host (debug_hooks.ts), the
  * C API and the wasm memory, C strings, scratch activation records, reads of Lua's call
- * frames in memory (engine/lua_layout.ts), the run state, and the messages to the main
+ * frames in memory (engine/vm/lua_layout.ts), the run state, and the messages to the main
  * thread.
  */
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
-import { cString } from "../../engine/libc_env.ts";
-import type { LuaModule } from "../../engine/lua_wasm.ts";
-import type { CApi } from "../../engine/capi.ts";
-import type { DebuggerHost } from "../../engine/debug_hooks.ts";
-import * as Lua from "../../engine/lua_layout.ts";
-import { createDebugChannel, DebugRequestReceiver } from "../../engine/debug_channel.ts";
+import { cString } from "../../engine/vm/libc_env.ts";
+import type { LuaModule } from "../../engine/vm/lua_wasm.ts";
+import type { CApi } from "../../engine/vm/capi.ts";
+import type { DebuggerHost } from "../../engine/worker/debug_hooks.ts";
+import * as Lua from "../../engine/vm/lua_layout.ts";
+import { createDebugChannel, DebugRequestReceiver } from "../../engine/shared/debug_channel.ts";
 
 const { AR_SIZE, CI_PREVIOUS, TV_TT, LUA_VLCL_COLLECTABLE, LCL_PROTO } = Lua;
 

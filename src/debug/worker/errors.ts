@@ -4,8 +4,8 @@
  * lua.ts call the handler made here). Errors raised by the engine's own code, by the
  * debugger's own work, or by an interrupt are not the user's.
  */
-import { pendingSignal, Signal } from "../../engine/protocol.ts";
-import * as Lua from "../../engine/lua_layout.ts";
+import { pendingSignal, Signal } from "../../engine/shared/protocol.ts";
+import * as Lua from "../../engine/vm/lua_layout.ts";
 import { INTERNAL_PREFIX } from "./context.ts";
 import type { DebuggerParts } from "./parts.ts";
 

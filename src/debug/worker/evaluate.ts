@@ -5,8 +5,8 @@
  * (frame_env.ts).
  */
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
-import { LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "../../engine/lua_h.ts";
-import { mimeData } from "../../engine/kernel_api.ts";
+import { LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "../../engine/vm/lua_h.ts";
+import { mimeData } from "../../engine/worker/kernel_api.ts";
 import type { Frame } from "./frames.ts";
 import type { DebuggerParts } from "./parts.ts";
 

@@ -7,7 +7,7 @@
  * Lua's own errors and semantics for the other cases.
  */
 
-import * as Lua from "../../engine/lua_layout.ts";
+import * as Lua from "../../engine/vm/lua_layout.ts";
 
 /** Reads the frame's registers; `undefined`: not decidable here, use the Lua path. */
 export type FastCondition = (heap: Heap, base: number) => boolean | undefined;

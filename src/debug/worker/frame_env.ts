@@ -3,7 +3,7 @@
  * reads and writes go to the frame's locals, then its upvalues, then its _ENV. One proxy
  * serves every frame: `useFrame` says which one it reads now.
  */
-import { LUA_REGISTRYINDEX, LuaTypeId } from "../../engine/lua_h.ts";
+import { LUA_REGISTRYINDEX, LuaTypeId } from "../../engine/vm/lua_h.ts";
 import type { WorkerContext } from "./context.ts";
 
 const REG = LUA_REGISTRYINDEX;

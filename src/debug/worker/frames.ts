@@ -4,8 +4,8 @@
  * `scopes` requests over them.
  */
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
-import { LUA_REGISTRYINDEX, LuaTypeId } from "../../engine/lua_h.ts";
-import * as Lua from "../../engine/lua_layout.ts";
+import { LUA_REGISTRYINDEX, LuaTypeId } from "../../engine/vm/lua_h.ts";
+import * as Lua from "../../engine/vm/lua_layout.ts";
 import { INTERNAL_PREFIX } from "./context.ts";
 import type { DebuggerParts } from "./parts.ts";
 

@@ -1,13 +1,13 @@
 /**
  * The debugger's JavaScript hook: the events the hook filter (hook_filter.ts) passes on.
- * A count event is a poke (engine/poke.ts: a request or a signal); calls and returns keep
+ * A count event is a poke (engine/vm/poke.ts: a request or a signal); calls and returns keep
  * each thread's line events on only where needed (hook_modes.ts) and check function
  * breakpoints; a line event stops for a pause, a step, or a breakpoint on it.
  */
-import { isLuaUnwind } from "../../engine/capi.ts";
-import { HookMask } from "../../engine/lua_h.ts";
-import * as Lua from "../../engine/lua_layout.ts";
-import { Control, pendingSignal, Signal } from "../../engine/protocol.ts";
+import { isLuaUnwind } from "../../engine/vm/capi.ts";
+import { HookMask } from "../../engine/vm/lua_h.ts";
+import * as Lua from "../../engine/vm/lua_layout.ts";
+import { Control, pendingSignal, Signal } from "../../engine/shared/protocol.ts";
 import { StepMode } from "./hook_modes.ts";
 import type { ProtoInfo } from "./prototypes.ts";
 import type { DebuggerParts } from "./parts.ts";
@@ -39,7 +39,7 @@ export class DebugHook {
     }
   }
 
-  /** A count event: a poke (engine/poke.ts) for a debugger request or a signal. */
+  /** A count event: a poke (engine/vm/poke.ts) for a debugger request or a signal. */
   #onCount(L: number): void {
     const { ctx, requests, filter } = this.#d;
     const c = ctx.host.control;

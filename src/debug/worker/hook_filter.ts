@@ -2,14 +2,14 @@
  * The debugger's hook, in front of its JavaScript: a small wasm function (built here, byte
  * by byte) that Lua calls for every hook event and that decides in wasm whether the
  * debugger needs to see it. With line breakpoints set, Lua calls the hook at every new line
- * of the functions that trap (engine/line_trap.ts): those whose prototype is not marked
+ * of the functions that trap (engine/vm/line_trap.ts): those whose prototype is not marked
  * plain yet, and those with a breakpoint; almost all of those events need nothing, and a
  * call into JavaScript for each costs more than the event itself.
  * See docs/decisions/0006-hook-filter.md.
  *
  * The filter passes an event on to the JavaScript hook when:
  * - the configuration says so (`writeForwardAll`: steps, pauses, function breakpoints);
- * - it is not a line event (a count event is a poke: engine/poke.ts);
+ * - it is not a line event (a count event is a poke: engine/vm/poke.ts);
  * - a line event on a line number that has a breakpoint in some file (a bitmap), in a
  *   function not marked plain;
  * - a line event in a function whose prototype is neither marked plain (on the Proto itself,
@@ -17,10 +17,10 @@
  *   debugger has not seen it yet.
  * The debugger fills the table as it meets prototypes and clears it when breakpoints change.
  */
-import type { LuaModule } from "../../engine/lua_wasm.ts";
-import * as Lua from "../../engine/lua_layout.ts";
-import { MAX_PAGES } from "../../engine/shared_memory.ts";
-import { name, op, section, sleb, uleb } from "../../engine/wasm_encode.ts";
+import type { LuaModule } from "../../engine/vm/lua_wasm.ts";
+import * as Lua from "../../engine/vm/lua_layout.ts";
+import { MAX_PAGES } from "../../engine/wasm/shared_memory.ts";
+import { name, op, section, sleb, uleb } from "../../engine/wasm/wasm_encode.ts";
 import { CONDITION_OPS, type ConditionSpec } from "./fast_condition.ts";
 
 /** What the filter reads and allocates in the engine's wasm memory. */

@@ -3,13 +3,13 @@
  * decide it: a step over or out (line events in frames at or above the step's depth), a step
  * in or a pause (line events everywhere), a function breakpoint about to stop at its first
  * line. Line breakpoints alone need line events only, which the patched VM skips in
- * functions marked plain (engine/line_trap.ts).
+ * functions marked plain (engine/vm/line_trap.ts).
  *
  * Each change of mode writes into the hook filter's configuration in wasm memory whether
  * every event must reach JavaScript (`#writeFilterMode`): the verbs below say so.
  */
-import { HookMask, LUA_REGISTRYINDEX, LuaStatus } from "../../engine/lua_h.ts";
-import * as Lua from "../../engine/lua_layout.ts";
+import { HookMask, LUA_REGISTRYINDEX, LuaStatus } from "../../engine/vm/lua_h.ts";
+import * as Lua from "../../engine/vm/lua_layout.ts";
 import type { ProtoInfo } from "./prototypes.ts";
 import type { DebuggerParts } from "./parts.ts";
 
@@ -171,7 +171,7 @@ export class HookModes {
   /**
    * A thread's hook mask. Steps, pauses and function breakpoints need every call and return,
    * and line events as `lineOn` says. Line breakpoints alone need line events only: with the
-   * line mask alone, the patched VM (engine/line_trap.ts) runs functions marked plain without
+   * line mask alone, the patched VM (engine/vm/line_trap.ts) runs functions marked plain without
    * them.
    */
   threadMask(lineOn: boolean): number {

@@ -2,11 +2,11 @@
  * What the debugger knows of each function prototype (Proto), computed once, at the first
  * hook event the function brings: whether it is the engine's own, and the breakpoints on its
  * code lines. A prototype without one is marked plain on the Proto itself in wasm memory, so
- * that the patched VM runs it without line events (engine/line_trap.ts); one with a
+ * that the patched VM runs it without line events (engine/vm/line_trap.ts); one with a
  * breakpoint goes into the hook filter's table. Breakpoints changing forget it all.
  */
-import { LUA_REGISTRYINDEX } from "../../engine/lua_h.ts";
-import * as Lua from "../../engine/lua_layout.ts";
+import { LUA_REGISTRYINDEX } from "../../engine/vm/lua_h.ts";
+import * as Lua from "../../engine/vm/lua_layout.ts";
 import { INTERNAL_PREFIX } from "./context.ts";
 import type { LineBreakpoint } from "./breakpoints.ts";
 import type { DebuggerParts } from "./parts.ts";

@@ -5,9 +5,9 @@
  * under `any`; one not in a state's column gets that state's error.
  */
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
-import { isLuaUnwind } from "../../engine/capi.ts";
-import * as Lua from "../../engine/lua_layout.ts";
-import { Control, raiseSignal, Signal } from "../../engine/protocol.ts";
+import { isLuaUnwind } from "../../engine/vm/capi.ts";
+import * as Lua from "../../engine/vm/lua_layout.ts";
+import { Control, raiseSignal, Signal } from "../../engine/shared/protocol.ts";
 import type { Frame } from "./frames.ts";
 import { StepMode } from "./hook_modes.ts";
 import type { DebuggerParts } from "./parts.ts";

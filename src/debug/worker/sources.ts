@@ -5,9 +5,9 @@
  */
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
 import * as path from "../../posix_path.ts";
-import { LuaStatus } from "../../engine/lua_h.ts";
-import * as Lua from "../../engine/lua_layout.ts";
-import { lastLineAsReturn } from "../../engine/echo.ts";
+import { LuaStatus } from "../../engine/vm/lua_h.ts";
+import * as Lua from "../../engine/vm/lua_layout.ts";
+import { lastLineAsReturn } from "../../engine/worker/echo.ts";
 import { codeLines } from "./bytecode.ts";
 import { INTERNAL_PREFIX, type WorkerContext } from "./context.ts";
 

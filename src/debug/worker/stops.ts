@@ -4,8 +4,8 @@
  * one resumes. An interrupt while stopped ends the run (as `terminate` does).
  */
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
-import { HookMask } from "../../engine/lua_h.ts";
-import { Control, pendingSignal, raiseSignal, Signal } from "../../engine/protocol.ts";
+import { HookMask } from "../../engine/vm/lua_h.ts";
+import { Control, pendingSignal, raiseSignal, Signal } from "../../engine/shared/protocol.ts";
 import type { Frame } from "./frames.ts";
 import { StepMode } from "./hook_modes.ts";
 import type { DebuggerParts } from "./parts.ts";

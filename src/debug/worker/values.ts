@@ -4,9 +4,9 @@
  * resumes), and the children of a scope or a value, paged.
  */
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
-import { LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "../../engine/lua_h.ts";
-import * as Lua from "../../engine/lua_layout.ts";
-import { ECHO_GUARD } from "../../engine/protocol.ts";
+import { LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "../../engine/vm/lua_h.ts";
+import * as Lua from "../../engine/vm/lua_layout.ts";
+import { ECHO_GUARD } from "../../engine/shared/protocol.ts";
 import type { Frame } from "./frames.ts";
 import type { DebuggerParts } from "./parts.ts";
 

@@ -1,17 +1,17 @@
 /**
  * The debugger in the engine worker (docs/architecture.md, The debugger): the module the
- * engine loads for a debugging engine (engine/debug_hooks.ts). It speaks DAP: requests
- * arrive through the debugger's request channel (engine/debug_channel.ts) and responses and
+ * engine loads for a debugging engine (engine/worker/debug_hooks.ts). It speaks DAP: requests
+ * arrive through the debugger's request channel (engine/shared/debug_channel.ts) and responses and
  * events leave with postMessage.
  *
  * Hooks are C-level: a wasm filter (hook_filter.ts) in the function table, which passes
  * on to the JavaScript hook (hook.ts) only the events that need the debugger:
  * - no breakpoint, step or pause: no hook (requests while Lua runs arrive by a poke, see
- *   engine/poke.ts, which sets a count event until the hook has served them);
- * - line breakpoints: line events only; the patched VM (engine/line_trap.ts) runs functions
+ *   engine/vm/poke.ts, which sets a count event until the hook has served them);
+ * - line breakpoints: line events only; the patched VM (engine/vm/line_trap.ts) runs functions
  *   whose prototype the debugger marked plain (no breakpoint line) without them, so each
  *   prototype is looked at once, at its first line event; the prototype is found by reading
- *   the CallInfo and closure in wasm memory (engine/lua_layout.ts) and cached per Proto
+ *   the CallInfo and closure in wasm memory (engine/vm/lua_layout.ts) and cached per Proto
  *   (prototypes.ts);
  * - function breakpoints: call and return events;
  * - step over/out: line events only in frames at or above the step's depth;
@@ -19,8 +19,8 @@
  * A stop blocks inside the hook on the request channel and answers requests (stops.ts,
  * requests.ts).
  */
-import { LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "../../engine/lua_h.ts";
-import type { DebuggerHost, WorkerDebugHooks } from "../../engine/debug_hooks.ts";
+import { LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "../../engine/vm/lua_h.ts";
+import type { DebuggerHost, WorkerDebugHooks } from "../../engine/worker/debug_hooks.ts";
 import { BreakpointHits } from "./breakpoint_hits.ts";
 import { Breakpoints } from "./breakpoints.ts";
 import { WorkerContext } from "./context.ts";

@@ -84,7 +84,7 @@ export interface LlmspellExecuteOptions extends JsonObject {
   /** Put the returned values as JSON in the execute_result too (application/json). */
   json_values?: boolean;
   /**
-   * Profile the cell: its profile (src/engine/protocol.ts ProfileData) comes back in the
+   * Profile the cell: its profile (src/engine/shared/protocol.ts ProfileData) comes back in the
    * execute_reply's `llmspell.profile`. `rate_hz`: samples a second (default 1000).
    */
   profile?: { rate_hz?: number };

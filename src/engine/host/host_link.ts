@@ -1,0 +1,48 @@
+/**
+ * Who serves the engine's host calls (host_channel.ts): the program provides it once
+ * (main.ts: the Lua globals of src/api/ and their host functions), so the engine knows
+ * nothing of State or the store. An engine without a provider has no such globals.
+ */
+import type { EngineOptions, ExecOutcome, ExecuteRequest } from "../shared/protocol.ts";
+
+/** An execution that has ended, for the session record (see HostDispatcher.executed). */
+export interface ExecutionReport {
+  request: ExecuteRequest;
+  /** Its output, up to EXECUTION_OUTPUT_BYTES of each stream. */
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+  outcome: ExecOutcome;
+  durationMs: number;
+}
+
+/** How much of an execution's output a report keeps, per stream. */
+export const EXECUTION_OUTPUT_BYTES = 64 * 1024;
+
+/** The host functions of one engine (its host server calls them, host_server.ts). */
+export interface HostDispatcher {
+  /** The call's encoded results (see host_server.ts HostDispatch). */
+  dispatch(method: string, args: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  /** An execution of the engine ended (once the host functions exist). */
+  executed(report: ExecutionReport): void;
+  /** An interrupt: cancels what host functions wait for (an HTTP request ends at once). */
+  interrupt(): void;
+  /** Ends the session: "completed" unless told it failed (a run or exec that failed). */
+  close(outcome?: "completed" | "failed"): void;
+}
+
+export interface HostProvider {
+  /** The Lua globals the worker defines; each loads its Lua side at first use. */
+  globals: readonly string[];
+  /** The host functions of an engine, made at its first call of one. */
+  start(options: EngineOptions): Promise<HostDispatcher>;
+}
+
+let provider: HostProvider | undefined;
+
+export function provideHost(p: HostProvider): void {
+  provider = p;
+}
+
+export function hostProvider(): HostProvider | undefined {
+  return provider;
+}

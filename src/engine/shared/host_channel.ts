@@ -1,0 +1,179 @@
+/**
+ * The host-call channel (ARCHITECTURE.md §2): Lua in the worker calls a service on the
+ * main thread and waits for its answer, interruptibly. One shared buffer, one call at a
+ * time (Lua is synchronous; the coroutine scheduler of a later issue will keep several in
+ * flight, which is why calls carry an id).
+ *
+ * The worker creates the buffer at its first call, so an engine that never calls the host
+ * allocates nothing, and hands it over with its first wake-up message. Then:
+ *
+ *  1. the worker writes `{id, method, args}` and sets `state` to REQUEST; if the main
+ *     thread is not listening (`needsWake`), it posts a wake-up message;
+ *  2. the main thread takes the call (TAKEN), serves it and writes `{id, ok | error}`
+ *     (ANSWER);
+ *  3. the worker reads the answer and sets `state` back to IDLE.
+ *
+ * After an answer the main thread listens for the next call for a short while
+ * (HOST_LISTEN_MS), spinning first and then in Atomics.wait, and the worker spins a little
+ * for its answer before it waits (HOST_SPIN_MS): a script making calls in a loop then costs
+ * a few microseconds per call instead of a message through the event loop each (~25 µs),
+ * or two futex wake-ups (tens of µs on a VM). It stops listening after HOST_BURST_MS of
+ * back-to-back calls, so sockets and timers are served meanwhile. The worker waits with Atomics.wait and asks `stop()` between waits
+ * (the interrupt signal): an interrupt ends the wait, and the answer that comes later is
+ * dropped.
+ *
+ * The slot is call_slot.ts's, which the debugger's request channel shares: a request is the
+ * method name and the arguments (src/engine/shared/host_values.ts, a sequence); an answer is the
+ * results (a sequence) or, for an error, the message in UTF-8.
+ */
+
+import {
+  CallSlot,
+  createSlotBuffer,
+  methodName,
+  NEEDS_WAKE,
+  type SlotAnswer,
+  type SlotCall,
+  SlotState,
+  Spinner,
+} from "./call_slot.ts";
+
+/** How an answer ended. */
+export const HostStatus = { ok: 0, error: 1 } as const;
+
+/** How long the main thread listens for a next call after an answer. */
+export const HOST_LISTEN_MS = 0.25;
+/**
+ * How long each side spins for the other's answer (the worker) or next call (the main
+ * thread) before it sleeps in Atomics.wait (call_slot.ts Spinner).
+ */
+export const HOST_SPIN_MS = 0.03;
+/** The longest the main thread serves calls back to back before it turns to its others. */
+export const HOST_BURST_MS = 8;
+
+const INITIAL_BYTES = 64 * 1024;
+/** The channel's largest message: 1 GiB (memory is committed only as messages need it). */
+const MAX_BYTES = 1 << 30;
+const WHAT = "host call";
+
+/** An answer as the worker reads it: a view valid until the next call. */
+export type HostAnswer = SlotAnswer;
+
+/** Worker side. */
+export class HostCaller {
+  #slot: CallSlot | undefined;
+  /** Method names with their length prefix, encoded once. */
+  readonly #names = new Map<string, Uint8Array>();
+  readonly #spinner = new Spinner(HOST_SPIN_MS);
+  #nextId = 1;
+  readonly #wake: (buffer: SharedArrayBuffer | undefined) => void;
+
+  /** `wake` posts the wake-up message (with the buffer, the first time). */
+  constructor(wake: (buffer: SharedArrayBuffer | undefined) => void) {
+    this.#wake = wake;
+  }
+
+  /**
+   * Calls `method` with encoded arguments; null when `stop()` ended the wait (the call
+   * is abandoned).
+   */
+  call(method: string, args: Uint8Array, stop: () => boolean): HostAnswer | null {
+    let first: SharedArrayBuffer | undefined;
+    if (!this.#slot) {
+      first = createSlotBuffer(INITIAL_BYTES, MAX_BYTES);
+      this.#slot = new CallSlot(first, WHAT);
+      Atomics.store(this.#slot.header, NEEDS_WAKE, 1);
+    }
+    const slot = this.#slot;
+    this.#settlePrevious(slot);
+    let name = this.#names.get(method);
+    if (!name) this.#names.set(method, name = methodName(method));
+    const id = this.#nextId++;
+    slot.put(id, name, args);
+    if (Atomics.compareExchange(slot.header, NEEDS_WAKE, 1, 0) === 1) this.#wake(first);
+    this.#spinner.until(slot, SlotState.answer);
+    for (;;) {
+      const state = slot.state;
+      if (state === SlotState.answer) {
+        const answer = slot.readAnswer(id);
+        if (answer) return answer;
+      }
+      if (stop()) {
+        // Withdrawn if not taken yet; a taken call's answer is dropped at the next call.
+        slot.withdraw();
+        return null;
+      }
+      // Not a sleep: wakes at once on the answer or a nudge; the timeout re-checks `stop`.
+      slot.wait(state, 100);
+    }
+  }
+
+  /** Waits out an abandoned call the main thread is still serving, and drops its answer. */
+  #settlePrevious(slot: CallSlot): void {
+    for (;;) {
+      const state = slot.state;
+      if (state === SlotState.idle) return;
+      if (state === SlotState.answer) {
+        slot.release();
+        return;
+      }
+      slot.wait(state, 100);
+    }
+  }
+}
+
+/** A call as the main thread reads it. */
+export type HostRequest = SlotCall;
+
+/** Main side of one channel. */
+export class HostChannel {
+  readonly #slot: CallSlot;
+  readonly #spinner = new Spinner(HOST_SPIN_MS);
+
+  constructor(sab: SharedArrayBuffer) {
+    this.#slot = new CallSlot(sab, WHAT);
+  }
+
+  /** Takes the waiting call, if any. */
+  take(): HostRequest | undefined {
+    return this.#slot.take();
+  }
+
+  /** Answers call `id` with encoded results or an error message. */
+  answer(id: number, status: number, payload: Uint8Array | string): void {
+    this.#slot.answer(id, status, payload);
+  }
+
+  /**
+   * Waits up to `ms` for the next call (true when one is there). Blocks this thread for at
+   * most `ms`: see HOST_LISTEN_MS.
+   */
+  listen(ms: number): boolean {
+    const slot = this.#slot;
+    if (this.#spinner.until(slot, SlotState.request) === SlotState.request) return true;
+    const end = performance.now() + ms;
+    for (;;) {
+      const state = slot.state;
+      if (state === SlotState.request) return true;
+      const left = end - performance.now();
+      if (left <= 0) return false;
+      slot.wait(state, left);
+    }
+  }
+
+  /**
+   * Stops listening. True when a call came in meanwhile and is this side's to serve (the
+   * worker saw it listening and posted no wake-up).
+   */
+  stopListening(): boolean {
+    const h = this.#slot.header;
+    Atomics.store(h, NEEDS_WAKE, 1);
+    return this.#slot.state === SlotState.request &&
+      Atomics.compareExchange(h, NEEDS_WAKE, 1, 0) === 1;
+  }
+
+  /** Wakes the worker if it waits for an answer (an interrupt). */
+  nudge(): void {
+    this.#slot.nudge();
+  }
+}
