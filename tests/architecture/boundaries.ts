@@ -37,10 +37,13 @@ export interface Debt {
 
 const UTILITIES = "src/*.ts";
 
-/** Reads the Boundaries table (between `<!-- boundaries:begin -->` and `:end -->`). */
-export function parseRules(markdown: string): Rules {
-  const m = markdown.match(/<!-- boundaries:begin -->([\s\S]*?)<!-- boundaries:end -->/);
-  if (!m) throw new Error("docs/architecture.md has no boundaries table");
+/**
+ * Reads a rules table: the Boundaries table (between `<!-- boundaries:begin -->` and
+ * `:end -->`), or with `table` another one, e.g. `engine-boundaries` (the engine's folders).
+ */
+export function parseRules(markdown: string, table = "boundaries"): Rules {
+  const m = markdown.match(new RegExp(`<!-- ${table}:begin -->([\\s\\S]*?)<!-- ${table}:end -->`));
+  if (!m) throw new Error(`docs/architecture.md has no ${table} table`);
   const rules: Rules = new Map();
   for (const line of m[1].split("\n")) {
     const cells = line.split("|").slice(1, -1).map((c) => c.trim());
@@ -192,6 +195,38 @@ export function check(graph: Graph, rules: Rules, debt: Debt): string[] {
   for (const d of debt.cycles) {
     if (!usedDebt.has(`cycle ${d.modules.join(", ")}`)) {
       problems.push(`known debt no longer occurs, remove it from debt.ts: cycle ${d.modules}`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * The rules between the folders of one unit (`inside`, e.g. `src/engine/`): every module of
+ * the unit must be in a folder of `rules`, and an import between two of its folders must be
+ * listed (type-only imports count). One line per broken rule.
+ */
+export function checkInside(graph: Graph, inside: string, rules: Rules): string[] {
+  const problems: string[] = [];
+  const folderOf = (path: string) => {
+    let best: string | undefined;
+    for (const f of rules.keys()) {
+      if (path.startsWith(f) && f.length > (best?.length ?? 0)) best = f;
+    }
+    return best;
+  };
+  const modules = new Set(graph.edges.flatMap((e) => [e.from, e.to]));
+  for (const m of [...modules].sort()) {
+    if (m.startsWith(inside) && !folderOf(m)) {
+      problems.push(`${m} is in no folder of ${inside}: move it into one of the table's folders`);
+    }
+  }
+  for (const e of graph.edges) {
+    if (!e.from.startsWith(inside) || !e.to.startsWith(inside)) continue;
+    const from = folderOf(e.from);
+    const to = folderOf(e.to);
+    if (!from || !to || from === to) continue;
+    if (!rules.get(from)!.has(to)) {
+      problems.push(`forbidden import: ${e.from} -> ${e.to} (${from} may not import ${to})`);
     }
   }
   return problems;

@@ -6,6 +6,7 @@ import { assert, assertEquals } from "../helpers/assert.ts";
 import {
   ARCHITECTURE_MD,
   check,
+  checkInside,
   type Debt,
   type Edge,
   type Graph,
@@ -17,6 +18,8 @@ import { KNOWN_DEBT } from "./debt.ts";
 
 const RULES = parseRules(await Deno.readTextFile(ARCHITECTURE_MD));
 const NO_DEBT: Debt = { edges: [], cycles: [] };
+const ENGINE = "src/engine/";
+const ENGINE_RULES = parseRules(await Deno.readTextFile(ARCHITECTURE_MD), "engine-boundaries");
 
 Deno.test("the module graph keeps the boundaries of docs/architecture.md (known debt aside)", async () => {
   const graph = await readGraph();
@@ -24,6 +27,7 @@ Deno.test("the module graph keeps the boundaries of docs/architecture.md (known 
   assert(graph.worker.has("src/engine/worker/runtime.ts"), "the worker's graph was read");
   assert(graph.worker.has("src/debug/worker/hook.ts"), "with the debugger it loads");
   assertEquals(check(graph, RULES, KNOWN_DEBT), []);
+  assertEquals(checkInside(graph, ENGINE, ENGINE_RULES), []);
 });
 
 Deno.test("the boundaries table names the layers the issue asks for", () => {
@@ -165,4 +169,57 @@ Deno.test("checker: known debt covers only its own edge", () => {
     "forbidden import: src/engine/vm/lua_wasm.ts -> src/debug/hit.ts " +
     "(src/engine/ may not import src/debug/)",
   ]);
+});
+
+Deno.test("the engine's table keeps the threads apart", () => {
+  assertEquals([...ENGINE_RULES.keys()].sort(), [
+    "src/engine/host/",
+    "src/engine/shared/",
+    "src/engine/vm/",
+    "src/engine/wasm/",
+    "src/engine/worker/",
+  ]);
+  assert(
+    !ENGINE_RULES.get("src/engine/host/")!.has("src/engine/worker/"),
+    "host may not import worker",
+  );
+  assert(
+    !ENGINE_RULES.get("src/engine/worker/")!.has("src/engine/host/"),
+    "worker may not import host",
+  );
+  for (const low of ["src/engine/shared/", "src/engine/wasm/"]) {
+    assertEquals([...ENGINE_RULES.get(low)!], [], `${low} imports nothing of the engine`);
+  }
+});
+
+Deno.test("checker: inside the engine, the small tree passes", () => {
+  assertEquals(checkInside(tree(), ENGINE, ENGINE_RULES), []);
+});
+
+Deno.test("checker: inside the engine, host ↔ worker and a lower folder importing up fail", () => {
+  for (
+    const [from, to] of [
+      ["src/engine/host/handle.ts", "src/engine/worker/runtime.ts"],
+      ["src/engine/worker/runtime.ts", "src/engine/host/handle.ts"],
+      ["src/engine/shared/protocol.ts", "src/engine/vm/capi.ts"],
+      ["src/engine/vm/capi.ts", "src/engine/worker/runtime.ts"],
+      ["src/engine/wasm/wasm_encode.ts", "src/engine/vm/lua_h.ts"],
+    ]
+  ) {
+    // Type-only imports count too.
+    const problems = checkInside(tree(edge(from, to, true)), ENGINE, ENGINE_RULES);
+    assert(problems.some((p) => p.startsWith(`forbidden import: ${from}`)), `${from}: ${problems}`);
+  }
+});
+
+Deno.test("checker: a module of the engine outside its folders fails", () => {
+  const problems = checkInside(
+    tree(edge("src/engine/loose.ts", "src/engine/shared/protocol.ts")),
+    ENGINE,
+    ENGINE_RULES,
+  );
+  assert(
+    problems.some((p) => p.startsWith("src/engine/loose.ts is in no folder")),
+    problems.join("\n"),
+  );
 });
