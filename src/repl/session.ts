@@ -9,24 +9,21 @@
  * so breakpoints can name cells (`db:break In[3]:2`). When a running cell stops, a `(debug)`
  * prompt takes the same commands without `db:` until the cell runs on.
  */
-import * as path from "../path.ts";
 import type { KernelConnection } from "../client/in_process.ts";
 import { type OutputContext, paint, writeErr, writeOut } from "../frontend/output.ts";
 import { iopubEvent, ScriptRenderer } from "../frontend/cell.ts";
-import { parseScriptArgs } from "../frontend/script_args.ts";
 import { LineReader } from "../frontend/line_reader.ts";
 import { ExitCode } from "../errors.ts";
-import { decodeBytes } from "../byte_string.ts";
-import { fileChunk } from "../engine/shared/file_chunk.ts";
 import { DebugConsole } from "../debug/console/console.ts";
 import { COMMAND_WORDS, completeCommandWord } from "../debug/console/commands.ts";
 import { KernelDebugClient } from "./debug_client.ts";
 import type { JsonObject, Message } from "../protocol/jupyter/mod.ts";
 import { InputHistory } from "./input_history.ts";
 import { type Completion, LineEditor } from "./line_editor.ts";
-import { META_COMMANDS, parseMeta } from "./meta.ts";
+import { META_COMMANDS } from "./meta.ts";
+import { runMeta } from "./meta_run.ts";
 import { completeDebug, completePath } from "./completion.ts";
-import { globalNames, printVars } from "./globals.ts";
+import { globalNames } from "./globals.ts";
 import { stdinTerminal } from "./terminal.ts";
 
 export interface ReplOptions {
@@ -478,157 +475,23 @@ export class Repl {
 
   /** Runs a meta-command; true when the REPL should end. */
   async #meta(input: string): Promise<boolean> {
-    const parsed = parseMeta(input);
-    if ("error" in parsed) {
-      writeErr(`${paint(this.#o.ctx.colorErr, "red", "error:")} ${parsed.error}\n`);
-      return false;
-    }
-    const { name, args } = parsed;
-    const ctx = this.#o.ctx;
-    switch (name) {
-      case ".help":
-        writeOut(
-          META_COMMANDS.map((m) => `${(m.name + " " + m.args).padEnd(24)} ${m.help}`).join("\n") +
-            "\n",
-        );
-        writeOut(
-          `${"db:COMMAND".padEnd(24)} the debugger (db:help lists its commands)\n`,
-        );
-        writeOut("Ctrl+R searches history, Tab completes, Ctrl+C interrupts a running cell.\n");
-        return false;
-      case ".exit":
-      case ".quit":
-        return true;
-      case ".clear":
-        writeOut("\x1b[H\x1b[2J");
-        return false;
-      case ".history": {
-        const entries = this.#history.entries;
-        // Numbered from 1, oldest first, so a search names the same numbers as the list.
-        const show = (e: string, i: number) =>
-          writeOut(`${String(i + 1).padStart(5)}  ${e.replaceAll("\n", "\n       ")}\n`);
-        if (args[0] === "search") {
-          const text = args.slice(1).join(" ");
-          entries.forEach((e, i) => e.includes(text) && show(e, i));
-          return false;
-        }
-        const n = args[0] ? Number(args[0]) : 20;
-        if (!Number.isInteger(n) || n < 0) {
-          writeErr(`${paint(ctx.colorErr, "red", "error:")} usage: .history [N | search TEXT]\n`);
-          return false;
-        }
-        entries.forEach((e, i) => i >= entries.length - n && show(e, i));
-        return false;
-      }
-      case ".clear-history":
-        this.#history.clear();
-        if (this.#o.clearStoredHistory) {
-          this.#o.clearStoredHistory();
-          writeErr("history cleared\n");
-        } else {
-          writeErr("history of this REPL cleared; the kernel keeps its own stored history\n");
-        }
-        return false;
-      case ".save": {
-        const file = path.resolve(ctx.cwd, args[0]);
-        // An input that starts with `(` would call the line before it: `;` ends that one.
-        const lines = this.#inputs.map((s) => /^\s*\(/.test(s) ? ";" + s : s);
-        await Deno.writeTextFile(file, lines.join("\n") + "\n");
-        writeErr(`saved ${this.#inputs.length} input(s) to ${file}\n`);
-        return false;
-      }
-      case ".load":
-      case ".run": {
-        const file = path.resolve(ctx.cwd, args[0]);
-        let code: string;
-        try {
-          code = decodeBytes(fileChunk(await Deno.readFile(file)));
-        } catch (e) {
-          writeErr(
-            `${paint(ctx.colorErr, "red", "error:")} cannot read ${file}: ${
-              e instanceof Error ? e.message : e
-            }\n`,
-          );
-          return false;
-        }
-        const extra: JsonObject = { chunk_name: "@" + args[0], echo: "none" };
-        if (name === ".run") extra.args = parseScriptArgs(args[0], args.slice(1));
-        if (await this.#runCell(code, extra, input) === ExitCode.ok && name === ".load") {
-          this.#inputs.push(code.replace(/\s+$/, ""));
-        }
-        return false;
-      }
-      case ".reload": {
-        if (!/^[\w.-]+$/.test(args[0])) {
-          writeErr(`${paint(ctx.colorErr, "red", "error:")} not a module name: ${args[0]}\n`);
-          return false;
-        }
-        const code = `reload("${args[0]}")`;
-        if (await this.#runCell(code, { echo: "none" }, input) === ExitCode.ok) {
-          writeErr(`reloaded ${args[0]}\n`);
-        }
-        return false;
-      }
-      case ".vars":
-        await printVars(this.#o.conn, this.#baseline ?? new Set());
-        return false;
-      case ".reset": {
-        const r = await this.#o.conn.request("control", "shutdown_request", { restart: true });
-        if (r.content.status === "ok") {
-          this.#inputs.length = 0;
-          writeErr("fresh Lua state\n");
-          // Cells are numbered from 1 again: breakpoints in old cells would hit new ones.
-          const gone = await this.#dbg?.console.forgetSources((key) => this.#cells.has(key)) ?? 0;
-          this.#cells.clear();
-          this.#lastCell = undefined;
-          if (gone > 0) writeErr(`deleted ${gone} breakpoint(s) in cells\n`);
-        }
-        return false;
-      }
-      case ".profile": {
-        const code = input.slice(input.indexOf(".profile") + ".profile".length).trim();
-        if (code === "") {
-          this.#profileNext = true;
-          writeErr("the next input runs profiled\n");
-        } else await this.#runProfiled(code, input);
-        return false;
-      }
-      case ".time":
-        this.#timing = args[0] !== "off";
-        writeErr(`timing ${this.#timing ? "on" : "off"}\n`);
-        return false;
-      case ".info": {
-        const r = await this.#o.conn.request("shell", "kernel_info_request", {});
-        const c = r.content as JsonObject;
-        const lang = c.language_info as JsonObject;
-        writeOut(
-          `kernel: ${c.implementation} ${c.implementation_version} (${this.#o.where})\n` +
-            `language: ${lang?.name} ${lang?.version}\n` +
-            `history: ${this.#history.length} entries\ncwd: ${ctx.cwd}\n`,
-        );
-        return false;
-      }
-      case ".pwd":
-        writeOut(ctx.cwd + "\n");
-        return false;
-      case ".cd": {
-        const dir = path.resolve(ctx.cwd, args[0] ?? Deno.env.get("HOME") ?? ctx.cwd);
-        try {
-          if (!(await Deno.stat(dir)).isDirectory) throw new Error("not a directory");
-          Deno.chdir(dir);
-          ctx.cwd = dir;
-          writeOut(dir + "\n");
-        } catch (e) {
-          writeErr(
-            `${paint(ctx.colorErr, "red", "error:")} ${dir}: ${
-              e instanceof Error ? e.message : e
-            }\n`,
-          );
-        }
-        return false;
-      }
-    }
-    return false;
+    return await runMeta({
+      options: this.#o,
+      history: this.#history,
+      inputs: this.#inputs,
+      baseline: () => this.#baseline,
+      timing: () => this.#timing,
+      setTiming: (on) => this.#timing = on,
+      profileNextInput: () => this.#profileNext = true,
+      runCell: (code, extra, line) => this.#runCell(code, extra, line),
+      runProfiled: (code, command) => this.#runProfiled(code, command),
+      forgetCells: async () => {
+        const gone = await this.#dbg?.console.forgetSources((key) => this.#cells.has(key)) ?? 0;
+        this.#cells.clear();
+        this.#lastCell = undefined;
+        return gone;
+      },
+    }, input);
   }
 }
 
