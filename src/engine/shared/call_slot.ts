@@ -195,7 +195,7 @@ export class CallSlot {
   }
 }
 
-/** How many waits a Spinner skips spinning after a spin that timed out. */
+/** The most waits a Spinner skips spinning after spins that timed out. */
 const SPIN_BACKOFF = 64;
 
 /**
@@ -204,12 +204,15 @@ const SPIN_BACKOFF = 64;
  * while the other thread, if it is running, answers (or calls again) within a few: so a
  * side spins a little before it sleeps. But a spin only pays while the other thread runs:
  * on a machine with more runnable threads than cores it burns the time slice the other
- * thread waits for, and the scheduler then favours the threads that slept. So after a spin
- * that timed out, the next SPIN_BACKOFF waits sleep at once.
+ * thread waits for, and the scheduler then favours the threads that slept. So spins that
+ * time out in a row make the next waits sleep at once: 1, 3, 7, ... up to SPIN_BACKOFF of
+ * them. One that times out now and then (a slow call among fast ones) costs nothing more.
  */
 export class Spinner {
   readonly #ms: number;
   #skip = 0;
+  /** Spins that timed out in a row. */
+  #failed = 0;
 
   constructor(ms: number) {
     this.#ms = ms;
@@ -222,7 +225,8 @@ export class Spinner {
       return slot.state;
     }
     const state = slot.spinUntil(target, this.#ms);
-    if (state !== target) this.#skip = SPIN_BACKOFF;
+    if (state === target) this.#failed = 0;
+    else this.#skip = Math.min(SPIN_BACKOFF, 2 ** this.#failed++ - 1);
     return state;
   }
 }
