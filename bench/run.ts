@@ -1,12 +1,12 @@
 /**
  * Runs every benchmark and prints its table: (a) start-up (bench/startup.ts), (b) and (c)
  * Lua CPU with and without the interrupt hook (bench/lua_cpu.ts), (d) the profiler's
- * overhead on the same scripts (bench/profile.ts), then the zmtp, kernel, debug, repl and
- * llm benches, each as a subprocess. `deno task bench` calls this.
+ * overhead on the same scripts (bench/profile.ts), then the zmtp, kernel, debug, repl, llm,
+ * state and recording benches, each as a subprocess. `deno task bench` calls this.
  *
  * Usage: deno run -A bench/run.ts [--quick] [--hyperfine] [--skip-startup] [--skip-lua]
  *        [--skip-profile] [--skip-zmtp] [--skip-kernel] [--skip-debug] [--skip-repl]
- *        [--skip-llm]
+ *        [--skip-llm] [--skip-state] [--skip-recording]
  */
 import * as path from "node:path";
 import { runLuaCpu } from "./lua_cpu.ts";
@@ -48,6 +48,8 @@ const SUBPROCESS_BENCHES: [string, string, boolean][] = [
   ["debug", "debug.ts", false],
   ["repl", "repl.ts", true],
   ["llm", "llm.ts", false],
+  ["state", "state.ts", false],
+  ["recording", "recording.ts", false],
 ];
 for (const [name, file, takesQuick] of SUBPROCESS_BENCHES) {
   if (hasFlag(`--skip-${name}`)) continue;

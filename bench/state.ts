@@ -3,12 +3,14 @@
  *
  * Lua: `State.set` and `State.get` in a loop, through an Engine made here as `run` makes
  * it (the calls cross the host-call channel to this thread, which serves them from the
- * store). Raw: the same writes and reads on the same kind of database (WAL, synchronous
- * NORMAL, the same upsert and select on a table of the same shape) with prepared
- * statements and no Lua at all. Rounds alternate the two, so load on the machine falls on
- * both alike; figures are medians over rounds.
+ * store). Its session is recorded, as by default: each State.set commits with its record.
+ * A second engine with `[sessions] enabled = false` shows what the record costs. Raw: the
+ * same writes and reads on the same kind of database (WAL, synchronous NORMAL, the same
+ * upsert and select on a table of the same shape) with prepared statements and no Lua at
+ * all. Rounds alternate the two, so load on the machine falls on both alike; each ratio is
+ * the median of the rounds' ratios (paired).
  *
- * Goals: get >= 0.5x raw's rate, set >= 0.3x.
+ * Goals: get >= 0.5x raw's rate, set (recorded) >= 0.3x.
  *
  * Usage: deno run -A bench/state.ts [--rounds N] [--ops N]
  */
@@ -27,19 +29,25 @@ const home = await Deno.makeTempDir({ prefix: "llmspell-bench-state-" });
 Deno.env.set("LLMSPELL_HOME", home);
 
 provideApi();
-const engine = new Engine({ interruptible: false });
-await engine.init({
-  securityLevel: "safe",
-  allowedPaths: [],
-  maxMemoryBytes: 0,
-  timeoutMs: 0,
-  cwd: home,
-});
+async function engineFor(recordSessions: boolean): Promise<Engine> {
+  const e = new Engine({ interruptible: false });
+  await e.init({
+    securityLevel: "safe",
+    allowedPaths: [],
+    maxMemoryBytes: 0,
+    timeoutMs: 0,
+    cwd: home,
+    recordSessions,
+  });
+  return e;
+}
+const engine = await engineFor(true);
+const unrecorded = await engineFor(false);
 
 /** Runs a chunk to its end; ms of wall time on this thread. */
-async function lua(code: string): Promise<number> {
+async function lua(code: string, on = engine): Promise<number> {
   const t0 = performance.now();
-  for await (const ev of engine.execute({ code, chunkName: "=bench", echo: false })) {
+  for await (const ev of on.execute({ code, chunkName: "=bench", echo: false })) {
     if (ev.type === "error") throw new Error(ev.error.message);
   }
   return performance.now() - t0;
@@ -83,10 +91,12 @@ assert(n > 0)`;
 
 // Warm-up: loads the host server and the store, fills the keys.
 await lua(LUA_SET);
+await lua(LUA_SET, unrecorded);
 rawSet();
 
 const rates = {
   luaSet: [] as number[],
+  unrecordedSet: [] as number[],
   rawSet: [] as number[],
   luaGet: [] as number[],
   rawGet: [] as number[],
@@ -94,30 +104,42 @@ const rates = {
 const perSecond = (ms: number) => OPS / (ms / 1000);
 for (let r = 0; r < ROUNDS; r++) {
   const luaFirst = r % 2 === 0;
-  if (luaFirst) rates.luaSet.push(perSecond(await lua(LUA_SET)));
-  rates.rawSet.push(perSecond(rawSet()));
-  if (!luaFirst) rates.luaSet.push(perSecond(await lua(LUA_SET)));
+  if (!luaFirst) rates.rawSet.push(perSecond(rawSet()));
+  rates.luaSet.push(perSecond(await lua(LUA_SET)));
+  rates.unrecordedSet.push(perSecond(await lua(LUA_SET, unrecorded)));
+  if (luaFirst) rates.rawSet.push(perSecond(rawSet()));
   if (luaFirst) rates.luaGet.push(perSecond(await lua(LUA_GET)));
   rates.rawGet.push(perSecond(rawGet()));
   if (!luaFirst) rates.luaGet.push(perSecond(await lua(LUA_GET)));
 }
 engine.close();
+unrecorded.close();
 raw.close();
 await Deno.remove(home, { recursive: true });
 
-const setRatio = median(rates.luaSet) / median(rates.rawSet);
-const getRatio = median(rates.luaGet) / median(rates.rawGet);
+const paired = (a: number[], b: number[]) => median(a.map((x, i) => x / b[i]));
+const setRatio = paired(rates.luaSet, rates.rawSet);
+const unrecordedRatio = paired(rates.unrecordedSet, rates.rawSet);
+const getRatio = paired(rates.luaGet, rates.rawGet);
 console.log(
   `State from Lua vs raw node:sqlite: ${OPS} ops x ${ROUNDS} rounds (${machine()}, load ${loadAvg()})`,
 );
 console.log(table(["op", "Lua State/s", "raw node:sqlite/s", "ratio", "goal", ""], [
   [
-    "set",
+    "set (session recorded)",
     fmt(median(rates.luaSet), 0),
     fmt(median(rates.rawSet), 0),
     fmt(setRatio, 2) + "x",
     `>= ${SET_GOAL}x`,
     verdict(setRatio >= SET_GOAL),
+  ],
+  [
+    "set (sessions off)",
+    fmt(median(rates.unrecordedSet), 0),
+    fmt(median(rates.rawSet), 0),
+    fmt(unrecordedRatio, 2) + "x",
+    "",
+    "",
   ],
   [
     "get",
