@@ -8,6 +8,7 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
 import { cli, FIXTURES, tempDir } from "../helpers/cli.ts";
 import { DEFAULT_PROFILE_HZ } from "../../src/engine/shared/protocol.ts";
+import { openaiText, ScriptedServer } from "../llm/servers.ts";
 
 const SPLIT = `${FIXTURES}profile_split.lua`;
 
@@ -84,6 +85,70 @@ Deno.test("profile: a hot Lua function and a slow HTTP tool call get their share
     assert(doc.profile.samples > 10, `${doc.profile.samples} samples`);
   } finally {
     await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("profile: an agent's model call shows as [host] llm.chat under the Lua function that asked", async () => {
+  const dir = await tempDir();
+  const server = new ScriptedServer().script(openaiText("hello"));
+  try {
+    await Deno.writeTextFile(
+      `${dir}/agent.lua`,
+      `local agent = Agent.builder():name("a"):model("openai/gpt-4o-mini"):build()
+local function ask(q)
+  local r = agent:execute(q)
+  return r.text
+end
+print(ask("hi"))
+`,
+    );
+    const r = await cli(["profile", "agent.lua"], {
+      cwd: dir,
+      env: {
+        OPENAI_API_KEY: "sk-test-0123456789",
+        LLMSPELL_PROVIDERS_OPENAI_BASE_URL: `${server.url}/v1`,
+      },
+    });
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(r.stdout, "hello\n");
+    assertMatch(
+      await Deno.readTextFile(`${dir}/profile.folded`),
+      /^main chunk \(agent\.lua\);ask \(agent\.lua:2\);\[host\] llm\.chat \d+$/m,
+    );
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("profile: a coroutine's stack is under the frames that resume it", async () => {
+  const dir = await tempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/co.lua`,
+      `local function work(n) local s = 0 for i = 1, n do s = s + i % 5 end return s end
+local gen = coroutine.wrap(function()
+  for i = 1, 5 do coroutine.yield(work(4e5)) end
+end)
+local function drive() local t = 0 for i = 1, 5 do t = t + gen() end return t end
+print(drive())
+local co = coroutine.create(function() local s = work(1e6) return s end)
+print(coroutine.resume(co))
+`,
+    );
+    const r = await cli(["profile", "co.lua"], { cwd: dir });
+    assertEquals(r.code, 0, r.stderr);
+    const folded = await Deno.readTextFile(`${dir}/profile.folded`);
+    assertMatch(
+      folded,
+      /^main chunk \(co\.lua\);drive \(co\.lua:5\);gen;\(anonymous\) \(co\.lua:2\);work \(co\.lua:1\) \d+$/m,
+    );
+    assertMatch(
+      folded,
+      /^main chunk \(co\.lua\);coroutine\.resume;\(anonymous\) \(co\.lua:7\);work \(co\.lua:1\) \d+$/m,
+    );
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
