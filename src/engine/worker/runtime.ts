@@ -359,6 +359,7 @@ export class LuaRuntime {
         for (const a of req.args.raw) api.pushString(T, a);
         nargs = req.args.raw.length;
       }
+      this.#sampler?.start();
       const rc = lua.lua_resume(T, L0, 2 + nargs, this.#nresPtr);
       return this.#outcome(T, rc, req.jsonValues === true);
     } finally {

@@ -80,8 +80,8 @@ export class Sampler implements HostCallObserver {
   /** The timeline: a node and its weight in ms, consecutive samples of one node merged. */
   readonly #samples: number[] = [];
   readonly #weights: number[] = [];
-  readonly #started = performance.now();
-  readonly #startedAt = Date.now();
+  #started = performance.now();
+  #startedAt = Date.now();
   #last = this.#started;
   #host: { node: number; since: number } | undefined;
   #count = 0;
@@ -97,6 +97,15 @@ export class Sampler implements HostCallObserver {
     this.#ar = m._malloc(AR_SIZE);
     this.#what = m._malloc(4);
     m.HEAPU8.set([0x53, 0x6e, 0], this.#what); // "Sn"
+  }
+
+  /**
+   * The chunk starts running now: time before it (loading the chunk) is no sample's, or the
+   * first sample would take it.
+   */
+  start(): void {
+    this.#started = this.#last = performance.now();
+    this.#startedAt = Date.now();
   }
 
   /**
