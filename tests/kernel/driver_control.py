@@ -126,6 +126,19 @@ def murmur2(text, seed):
     return h
 
 
+def wait_stopped(kc):
+    """The content of the next `stopped` debug_event on IOPub, or None after TIMEOUT."""
+    deadline = time.time() + TIMEOUT
+    while time.time() < deadline:
+        try:
+            m = kc.get_iopub_msg(timeout=1)
+        except Empty:
+            continue
+        if m["msg_type"] == "debug_event" and m["content"].get("event") == "stopped":
+            return m["content"]
+    return None
+
+
 def scenario_jupyterlab(cf, code, line):
     """What JupyterLab's debugger does: kernel_info, initialize, attach, debugInfo, dumpCell,
     setBreakpoints on the dumped path, configurationDone, the cell run (stopped on IOPub),
@@ -164,15 +177,7 @@ def scenario_jupyterlab(cf, code, line):
     out["debugInfo_after"] = dap("debugInfo")
     dap("configurationDone")
     mid = kc.execute(code)
-    stopped = None
-    deadline = time.time() + TIMEOUT
-    while stopped is None and time.time() < deadline:
-        try:
-            m = kc.get_iopub_msg(timeout=1)
-        except Empty:
-            continue
-        if m["msg_type"] == "debug_event" and m["content"].get("event") == "stopped":
-            stopped = m["content"]
+    stopped = wait_stopped(kc)
     out["stopped"] = stopped
     out["stoppedThreads"] = dap("debugInfo")["stoppedThreads"]
     frames = dap("stackTrace", threadId=1)["stackFrames"]
@@ -226,15 +231,7 @@ def scenario_interrupt_stopped(cf, code, line):
     dap("setBreakpoints", source={"path": path}, breakpoints=[{"line": int(line)}])
     dap("configurationDone")
     mid = kc.execute(code)
-    stopped = None
-    deadline = time.time() + TIMEOUT
-    while stopped is None and time.time() < deadline:
-        try:
-            m = kc.get_iopub_msg(timeout=1)
-        except Empty:
-            continue
-        if m["msg_type"] == "debug_event" and m["content"].get("event") == "stopped":
-            stopped = m["content"]
+    stopped = wait_stopped(kc)
     msg = kc.session.msg("interrupt_request", {})
     t0 = time.time()
     kc.control_channel.send(msg)
