@@ -9,30 +9,14 @@
  *
  *   deno run -A bench/kernel.ts [--rounds 2000] [--repeat 3]
  */
-import { flagValue, loadAvg, machine, median, ROOT } from "./lib.ts";
+import { flagValue, installKernelspec, loadAvg, machine, median, ROOT } from "./lib.ts";
 
 const rounds = flagValue("--rounds", 2000);
 const repeat = flagValue("--repeat", 3);
 const dir = await Deno.makeTempDir({ prefix: "llmspell_bench_kernel_" });
 const env = { LLMSPELL_HOME: `${dir}/home`, JUPYTER_PATH: `${dir}/prefix/share/jupyter` };
 
-const install = await new Deno.Command(Deno.execPath(), {
-  args: [
-    "run",
-    "-A",
-    "--quiet",
-    `${ROOT}/main.ts`,
-    "kernel",
-    "install",
-    "--prefix",
-    `${dir}/prefix`,
-    "--name",
-    "llmspell_bench",
-  ],
-  env,
-  stdout: "null",
-}).output();
-if (!install.success) throw new Error("kernel install failed");
+await installKernelspec(`${dir}/prefix`, env, "llmspell_bench");
 
 type Result = Record<string, number | string>;
 async function runOne(kernel: string): Promise<Result> {

@@ -146,3 +146,31 @@ export function flagValue(name: string, dflt: number): number {
 export function verdict(met: boolean): string {
   return `goal met: ${met ? "yes" : "no"}`;
 }
+
+/**
+ * Installs llmspell's kernelspec from the sources under `prefix` (as `name`), for the
+ * benches that drive the kernel through jupyter_client (JUPYTER_PATH in `env` finds it).
+ */
+export async function installKernelspec(
+  prefix: string,
+  env: Record<string, string>,
+  name = "llmspell",
+): Promise<void> {
+  const out = await new Deno.Command(DENO, {
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      `${ROOT}/main.ts`,
+      "kernel",
+      "install",
+      "--prefix",
+      prefix,
+      "--name",
+      name,
+    ],
+    env,
+    stdout: "null",
+  }).output();
+  if (!out.success) throw new Error("kernel install failed");
+}

@@ -9,7 +9,7 @@
  * Start-up with tracing off is measured against the commit before tracing with bench/ab.py
  * (bench/RESULTS.md says how).
  */
-import { flagValue, loadAvg, machine, median, ROOT } from "./lib.ts";
+import { flagValue, installKernelspec, loadAvg, machine, median, ROOT } from "./lib.ts";
 
 const rounds = flagValue("--rounds", 2000);
 const repeat = flagValue("--repeat", 5);
@@ -28,21 +28,7 @@ const on = {
   OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.addr.port}`,
 };
 
-const install = await new Deno.Command(Deno.execPath(), {
-  args: [
-    "run",
-    "-A",
-    "--quiet",
-    `${ROOT}/main.ts`,
-    "kernel",
-    "install",
-    "--prefix",
-    `${dir}/prefix`,
-  ],
-  env: base,
-  stdout: "null",
-}).output();
-if (!install.success) throw new Error("kernel install failed");
+await installKernelspec(`${dir}/prefix`, base);
 
 type Result = Record<string, number>;
 async function runOne(env: Record<string, string>): Promise<Result> {
