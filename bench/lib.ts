@@ -117,8 +117,63 @@ export function fmt(x: number, digits = 1): string {
   return x.toFixed(digits);
 }
 
+/** A ratio already divided, as `1.23x`. */
+export function times(x: number): string {
+  return `${fmt(x, 2)}x`;
+}
+
 export function ratio(a: number, b: number): string {
-  return `${fmt(a / b, 2)}x`;
+  return times(a / b);
+}
+
+/** The line that closes a bench's table: the load average before it ran and now. */
+export function loadLine(before: string): string {
+  return `load average: ${before} (before), ${loadAvg()} (after)`;
+}
+
+/**
+ * Samples of {@link pairedRounds}: group -> system -> one sample a round, in round order, so
+ * that the i-th samples of two systems in a group were taken in the same round.
+ */
+export type RoundSamples<G extends string, K extends string, S> = Record<G, Record<K, S[]>>;
+
+/**
+ * Runs `warmup` rounds, whose samples are dropped, then `rounds` rounds. In every round each
+ * group (a script, say) is measured on every system back to back, in an order rotated by one
+ * each round (with two systems, alternating), so that a burst of load from other processes
+ * falls on all systems alike and no system always follows another. Compare systems with
+ * {@link pairedRatio} over the samples of the same rounds.
+ */
+export async function pairedRounds<G extends string, K extends string, S>(opts: {
+  rounds: number;
+  warmup?: number;
+  groups: readonly G[];
+  systems: readonly K[];
+  measure: (system: K, group: G) => Promise<S>;
+}): Promise<RoundSamples<G, K, S>> {
+  const { systems, groups } = opts;
+  const warmup = opts.warmup ?? 0;
+  const samples = Object.fromEntries(
+    groups.map((g) => [g, Object.fromEntries(systems.map((k) => [k, [] as S[]]))]),
+  ) as RoundSamples<G, K, S>;
+  for (let round = 0; round < warmup + opts.rounds; round++) {
+    for (const g of groups) {
+      for (let i = 0; i < systems.length; i++) {
+        const k = systems[(i + round) % systems.length];
+        const sample = await opts.measure(k, g);
+        if (round >= warmup) samples[g][k].push(sample);
+      }
+    }
+  }
+  return samples;
+}
+
+/**
+ * The median over rounds of a[i] / b[i], each pair measured in the same round: load that
+ * moves between rounds cancels out of each ratio.
+ */
+export function pairedRatio(a: number[], b: number[]): number {
+  return median(a.map((x, i) => x / b[i]));
 }
 
 /** A plain-text table with right-aligned numeric columns. */
@@ -133,6 +188,12 @@ export function table(header: string[], rows: string[][]): string {
 
 export function hasFlag(name: string): boolean {
   return Deno.args.includes(name);
+}
+
+/** The word after `--name`, if it is given. */
+export function flagText(name: string): string | undefined {
+  const i = Deno.args.indexOf(name);
+  return i >= 0 ? Deno.args[i + 1] : undefined;
 }
 
 /** The value after `--name`, or the default. */

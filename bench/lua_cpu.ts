@@ -22,22 +22,29 @@
 import * as path from "node:path";
 import {
   DENO,
+  flagText,
   flagValue,
   fmt,
   hasFlag,
   loadAvg,
+  loadLine,
   mad,
   median,
+  min,
+  pairedRatio,
+  pairedRounds,
   parseMetric,
   ratio,
   ROOT,
   runRetry,
   table,
+  times,
   verdict,
 } from "./lib.ts";
 import { V8_FLAGS_ARG } from "../src/engine/host/v8_flags.ts";
 
 export const SCRIPTS = ["fib", "loop", "strings", "tables", "closures"] as const;
+type Script = typeof SCRIPTS[number];
 export const WASMOON_GOAL = 1.05;
 export const HOOK_GOAL = 1.6;
 
@@ -91,24 +98,18 @@ export async function runLuaCpu(
   const rounds = opts.rounds ?? (opts.quick ? 2 : 7);
   const scripts = SCRIPTS.filter((s) => !opts.only || s === opts.only);
   const loadBefore = loadAvg();
-  const samples: Record<string, Record<string, number[]>> = {};
-  for (const s of scripts) samples[s] = Object.fromEntries(SYSTEMS.map((y) => [y.key, []]));
-  for (let round = 0; round < rounds; round++) {
-    for (const s of scripts) {
-      // the systems run back to back on one script, in an order rotated every round, so
-      // that a burst of load from elsewhere falls on all of them alike
-      for (let i = 0; i < SYSTEMS.length; i++) {
-        const y = SYSTEMS[(i + round) % SYSTEMS.length];
-        const [cmd, args] = y.argv(path.join("bench", "lua", `${s}.lua`));
-        const r = await runRetry(cmd, args);
-        samples[s][y.key].push(parseMetric(r.stdout));
-      }
-    }
-  }
-  /** Median over rounds of the ratio a/b measured in the same round (paired). */
-  const paired = (s: string, a: string, b: string) =>
-    median(samples[s][a].map((x, i) => x / samples[s][b][i]));
-  const minOf = (s: string, k: string) => Math.min(...samples[s][k]);
+  const byKey = new Map(SYSTEMS.map((y) => [y.key, y]));
+  const samples = await pairedRounds({
+    rounds,
+    groups: scripts,
+    systems: SYSTEMS.map((y) => y.key),
+    measure: async (key, s) => {
+      const [cmd, args] = byKey.get(key)!.argv(path.join("bench", "lua", `${s}.lua`));
+      return parseMetric((await runRetry(cmd, args)).stdout);
+    },
+  });
+  const paired = (s: Script, a: string, b: string) => pairedRatio(samples[s][a], samples[s][b]);
+  const minOf = (s: Script, k: string) => min(samples[s][k]);
   const medians: Record<string, Record<string, number>> = {};
   for (const s of scripts) {
     medians[s] = Object.fromEntries(SYSTEMS.map((y) => [y.key, median(samples[s][y.key])]));
@@ -116,7 +117,6 @@ export async function runLuaCpu(
 
   let wasmoonMet = true, hookMet = true;
   const bRows: string[][] = [], cRows: string[][] = [];
-  const x = (v: number) => `${fmt(v, 2)}x`;
   for (const s of scripts) {
     const m = medians[s];
     const b = paired(s, "llmspell", "raw");
@@ -131,12 +131,12 @@ export async function runLuaCpu(
       fmt(mad(samples[s].llmspell)),
       fmt(m.raw),
       fmt(m.native),
-      x(b),
+      times(b),
       ratio(minOf(s, "llmspell"), minOf(s, "raw")),
-      x(paired(s, "llmspell", "native")),
-      x(paired(s, "raw", "native")),
+      times(paired(s, "llmspell", "native")),
+      times(paired(s, "raw", "native")),
       fmt(m.rawTrace),
-      x(paired(s, "rawTrace", "raw")),
+      times(paired(s, "rawTrace", "raw")),
       bOk ? "yes" : "no",
     ]);
     cRows.push([
@@ -144,10 +144,10 @@ export async function runLuaCpu(
       fmt(m.hooked),
       fmt(mad(samples[s].hooked)),
       fmt(m.harness),
-      x(c),
+      times(c),
       ratio(minOf(s, "hooked"), minOf(s, "harness")),
-      x(paired(s, "hooked", "llmspell")),
-      x(paired(s, "hooked", "native")),
+      times(paired(s, "hooked", "llmspell")),
+      times(paired(s, "hooked", "native")),
       cOk ? "yes" : "no",
     ]);
   }
@@ -191,17 +191,16 @@ export async function runLuaCpu(
     cRows,
   ));
   out.push(`armed <= ${HOOK_GOAL}x batch on every script: ${verdict(hookMet)}`);
-  out.push(`load average: ${loadBefore} (before), ${loadAvg()} (after)`);
+  out.push(loadLine(loadBefore));
   return { text: out.join("\n"), medians, wasmoonMet, hookMet };
 }
 
 if (import.meta.main) {
   Deno.chdir(ROOT);
-  const onlyIdx = Deno.args.indexOf("--only");
   const r = await runLuaCpu({
     quick: hasFlag("--quick"),
     rounds: hasFlag("--rounds") ? flagValue("--rounds", 5) : undefined,
-    only: onlyIdx >= 0 ? Deno.args[onlyIdx + 1] : undefined,
+    only: flagText("--only"),
   });
   console.log(r.text);
 }

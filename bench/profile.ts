@@ -18,17 +18,23 @@
 import * as path from "node:path";
 import {
   DENO,
+  flagText,
   flagValue,
   fmt,
   hasFlag,
   loadAvg,
+  loadLine,
   mad,
   median,
+  min,
+  pairedRatio,
+  pairedRounds,
   parseMetric,
   ratio,
   ROOT,
   runRetry,
   table,
+  times,
   verdict,
 } from "./lib.ts";
 import { V8_FLAGS_ARG } from "../src/engine/host/v8_flags.ts";
@@ -62,61 +68,50 @@ export async function runProfileBench(
         f,
       ]] as const,
   };
-  type Runs = { run: number[]; profile: number[]; runCpu: number[]; profileCpu: number[] };
-  const samples: Record<string, Runs & { samples: number[] }> = {};
-  const empty: Runs = { run: [], profile: [], runCpu: [], profileCpu: [] };
   const emptyFile = path.join(out, "empty.lua");
   await Deno.writeTextFile(emptyFile, 'print("elapsed_ms=0")\n');
-  /** One run of `file` by `key`, into `into`; its sample count, for a profile. */
-  const once = async (key: "run" | "profile", file: string, into: Runs) => {
+  /** One run of `file` by `key`: its elapsed_ms, CPU ms and, for a profile, sample count. */
+  const once = async (key: "run" | "profile", file: string) => {
     const [cmd, args] = systems[key](file);
     const r = await runRetry("/usr/bin/time", ["-f", "cpu_s=%U+%S", cmd, ...args]);
-    into[key].push(parseMetric(r.stdout));
     const cpu = /cpu_s=([\d.]+)\+([\d.]+)\s*$/.exec(r.stderr);
-    into[key === "run" ? "runCpu" : "profileCpu"].push(
-      cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : NaN,
-    );
     const n = /in (\d+) samples/.exec(r.stderr);
-    return n ? Number(n[1]) : 0;
+    return {
+      ms: parseMetric(r.stdout),
+      cpuMs: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : NaN,
+      samples: n ? Number(n[1]) : 0,
+    };
   };
-  for (const s of scripts) {
-    samples[s] = { run: [], profile: [], runCpu: [], profileCpu: [], samples: [] };
-  }
-  try {
-    for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? ["run", "profile"] as const : ["profile", "run"] as const;
-      for (const key of order) await once(key, emptyFile, empty);
-      for (const s of scripts) {
-        const file = path.join("bench", "lua", `${s}.lua`);
-        for (const key of order) {
-          const n = await once(key, file, samples[s]);
-          if (key === "profile") samples[s].samples.push(n);
-        }
-      }
-    }
-  } finally {
-    await Deno.remove(out, { recursive: true });
-  }
+  // Each round runs the empty script first, then each script, on both systems in turn.
+  const EMPTY = "(empty)";
+  const samples = await pairedRounds({
+    rounds,
+    groups: [EMPTY, ...scripts],
+    systems: ["run", "profile"] as const,
+    measure: (key, s) => once(key, s === EMPTY ? emptyFile : path.join("bench", "lua", `${s}.lua`)),
+  }).finally(() => Deno.remove(out, { recursive: true }));
+  const empty = samples[EMPTY];
   let met = true;
   const rows = scripts.map((s) => {
     const x = samples[s];
-    const paired = median(x.profile.map((p, i) => p / x.run[i]));
+    const ms = (k: "run" | "profile") => x[k].map((r) => r.ms);
+    const paired = pairedRatio(ms("profile"), ms("run"));
     // The work's CPU time: the run's less the empty script's of the same round and system.
-    const cpu = median(
-      x.profileCpu.map((p, i) => (p - empty.profileCpu[i]) / (x.runCpu[i] - empty.runCpu[i])),
-    );
+    const work = (k: "run" | "profile") => x[k].map((r, i) => r.cpuMs - empty[k][i].cpuMs);
+    const cpu = pairedRatio(work("profile"), work("run"));
     met &&= paired <= PROFILE_GOAL;
-    const ms = median(x.profile);
+    const profileMs = median(ms("profile"));
+    const sampleCount = median(x.profile.map((r) => r.samples));
     return [
       s,
-      fmt(median(x.run)),
-      fmt(ms),
-      fmt(mad(x.profile)),
-      `${fmt(paired, 2)}x`,
-      ratio(Math.min(...x.profile), Math.min(...x.run)),
-      `${fmt(cpu, 2)}x`,
-      fmt(median(x.samples), 0),
-      fmt(median(x.samples) / (ms / 1000), 0),
+      fmt(median(ms("run"))),
+      fmt(profileMs),
+      fmt(mad(ms("profile"))),
+      times(paired),
+      ratio(min(ms("profile")), min(ms("run"))),
+      times(cpu),
+      fmt(sampleCount, 0),
+      fmt(sampleCount / (profileMs / 1000), 0),
       paired <= PROFILE_GOAL ? "yes" : "no",
     ];
   });
@@ -140,18 +135,17 @@ export async function runProfileBench(
     ),
     `profile <= ${PROFILE_GOAL}x run on every script (wall, paired): ${verdict(met)}`,
     `CPU x: the script's CPU time (user + system, less an empty script's), profile / run`,
-    `load average: ${loadBefore} (before), ${loadAvg()} (after)`,
+    loadLine(loadBefore),
   ].join("\n");
   return { text, met };
 }
 
 if (import.meta.main) {
   Deno.chdir(ROOT);
-  const onlyIdx = Deno.args.indexOf("--only");
   const r = await runProfileBench({
     quick: hasFlag("--quick"),
     rounds: hasFlag("--rounds") ? flagValue("--rounds", 9) : undefined,
-    only: onlyIdx >= 0 ? Deno.args[onlyIdx + 1] : undefined,
+    only: flagText("--only"),
   });
   console.log(r.text);
 }

@@ -20,9 +20,12 @@ import {
   fmt,
   hasFlag,
   loadAvg,
+  loadLine,
   mad,
   median,
+  min,
   mustRun,
+  pairedRounds,
   ratio,
   ROOT,
   runRetry,
@@ -178,23 +181,25 @@ export async function runStartup(
   const dir = await fixtures();
   const cmds = commands(dir);
   const loadBefore = loadAvg();
-  const times = new Map<string, number[]>(cmds.map((c) => [c.key, []]));
-  for (let round = 0; round < warmup + runs; round++) {
-    // rotate the order each round so no command always follows another
-    for (let i = 0; i < cmds.length; i++) {
-      const c = cmds[(i + round) % cmds.length];
-      const r = await runRetry(c.cmd, c.args);
-      if (round >= warmup) times.get(c.key)!.push(r.wallMs);
-    }
-  }
-  const med = (k: string) => median(times.get(k)!);
+  const byKey = new Map(cmds.map((c) => [c.key, c]));
+  const { exec: times } = await pairedRounds({
+    rounds: runs,
+    warmup,
+    groups: ["exec"],
+    systems: cmds.map((c) => c.key),
+    measure: async (key) => {
+      const c = byKey.get(key)!;
+      return (await runRetry(c.cmd, c.args)).wallMs;
+    },
+  });
+  const med = (k: string) => median(times[k]);
   const llmspellMs = med("llmspell"), denoMs = med("deno"), luaMs = med("lua");
   const met = llmspellMs <= STARTUP_GOAL * denoMs;
   const rows = cmds.map((c) => [
     c.label,
     fmt(med(c.key)),
-    fmt(Math.min(...times.get(c.key)!)),
-    fmt(mad(times.get(c.key)!)),
+    fmt(min(times[c.key])),
+    fmt(mad(times[c.key])),
     ratio(med(c.key), denoMs),
   ]);
   const out: string[] = [];
@@ -267,7 +272,7 @@ export async function runStartup(
     out.push("");
     out.push(await hyperfine(cmds, opts.quick ? 10 : 30));
   }
-  out.push(`load average: ${loadBefore} (before), ${loadAvg()} (after)`);
+  out.push(loadLine(loadBefore));
   return { text: out.join("\n"), llmspellMs, denoMs, luaMs, met };
 }
 
