@@ -5,6 +5,7 @@
 #
 #   bash install.sh                 # installs ./bin/llmspell
 #   PREFIX=$HOME/.local bash install.sh
+#   LOCAL_MODELS=1 bash install.sh  # also fetches node-llama-cpp (~700 MB) for local GGUF models
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PREFIX=${PREFIX:-$ROOT}
@@ -13,6 +14,13 @@ source "$ROOT/scripts/ensure_deno.sh"
 
 echo "caching dependencies" >&2
 "$DENO" install --quiet >&2
+# Local GGUF models load node-llama-cpp at their first call. It is kept out of deno.json
+# (docs/decisions/0025-local-gguf-models.md), so it is fetched here, into Deno's cache, only
+# when asked for: the launcher runs offline and finds it there.
+if [ "${LOCAL_MODELS:-}" = 1 ]; then
+  echo "caching node-llama-cpp for local models (~700 MB)" >&2
+  "$DENO" cache --quiet --no-config --no-lock "npm:node-llama-cpp@3.21.1" >&2
+fi
 
 mkdir -p "$PREFIX/bin"
 TARGET="$PREFIX/bin/llmspell"

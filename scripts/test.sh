@@ -33,6 +33,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 "$DENO" install --quiet
+# node-llama-cpp, which the local-model tests load, as `LOCAL_MODELS=1 bash install.sh` fetches
+# it (it is not in deno.json: docs/decisions/0025-local-gguf-models.md).
+"$DENO" cache --quiet --no-config --no-lock "npm:node-llama-cpp@3.21.1"
 
 # code-server (npm, with the Node 24 it needs) for the real VS Code test: installed into
 # ~/.cache/llmspell/ the first time (~6 minutes, ~600 MB), found there at once later.

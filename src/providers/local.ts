@@ -13,6 +13,7 @@
  * @module
  */
 import type {
+  Binding,
   ChatHistoryItem,
   ChatModelFunctionCall,
   ChatModelFunctions,
@@ -21,7 +22,7 @@ import type {
   LlamaContextSequence,
   LlamaGrammar,
   LlamaModel,
-} from "node-llama-cpp";
+} from "./llama_binding.ts";
 import type {
   ChatMessage,
   ChatRequest,
@@ -33,8 +34,6 @@ import type {
   ToolCall,
 } from "./types.ts";
 import { ProviderError } from "./types.ts";
-
-type Binding = typeof import("node-llama-cpp");
 
 /** A loaded model and what a call needs of it. */
 interface Loaded {
@@ -55,9 +54,9 @@ function why(e: unknown): string {
 }
 
 /**
- * The package, by its full specifier: the same version as deno.json's import (a test checks),
- * so that it resolves from the sources (node_modules) and from the bundle, which runs without
- * a config (Deno's npm cache).
+ * The package, by its full specifier: not in deno.json, whose lockfile Deno reads at every
+ * start; it resolves from the sources (installed into node_modules at the first call) and from
+ * the bundle, which runs without a config (Deno's npm cache, where install.sh puts it).
  */
 export const NODE_LLAMA_CPP = "npm:node-llama-cpp@3.21.1";
 
@@ -69,7 +68,8 @@ function importBinding(p: ResolvedProvider): Promise<Binding> {
     throw new ProviderError(
       "provider_unavailable",
       `${p.name}: cannot load node-llama-cpp, which runs local models: ${why(e)}; ` +
-        "run llmspell from its sources (deno task start) after `deno install`",
+        "fetch it once with `LOCAL_MODELS=1 bash install.sh` (~700 MB); " +
+        "a compiled executable cannot load it: use the launcher or `deno task start`",
     );
   });
   return binding;
@@ -242,9 +242,7 @@ async function generate(
   let grammar: LlamaGrammar | undefined;
   if (req.response_format && !fns) {
     try {
-      grammar = await m.llama.createGrammarForJsonSchema(
-        req.response_format as Parameters<Llama["createGrammarForJsonSchema"]>[0],
-      );
+      grammar = await m.llama.createGrammarForJsonSchema(req.response_format);
     } catch (e) {
       throw new ProviderError("bad_request", `${p.name}: the response schema: ${why(e)}`);
     }
@@ -274,8 +272,7 @@ async function generate(
     const r = await m.chat.generateResponse(
       history(req),
       {
-        functions: fns,
-        grammar,
+        ...(fns ? { functions: fns } : { grammar }),
         // A model that never writes its end token would go on for ever (the context shifts):
         // without max_tokens, an answer is at most a context window long.
         maxTokens: req.max_tokens ?? m.sequence.contextSize,
@@ -285,7 +282,7 @@ async function generate(
           arm();
           onText?.(text);
         },
-      } as Parameters<LlamaChat["generateResponse"]>[1],
+      },
     );
     if (reason) throw reason;
     const used = m.sequence.tokenMeter.diff(before);

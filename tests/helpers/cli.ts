@@ -16,6 +16,8 @@ export interface CliOptions {
   cwd?: string;
   env?: Record<string, string>;
   stdin?: string;
+  /** Deno's own flags, before main.ts (e.g. `--no-lock`). */
+  denoArgs?: string[];
 }
 
 /** A fresh temporary directory; removed by the returned disposer. */
@@ -29,7 +31,7 @@ export function cliCommand(
 ): Deno.Command {
   const home = opts.env?.LLMSPELL_HOME ?? opts.cwd ?? Deno.cwd();
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", V8_FLAGS_ARG, MAIN, ...args],
+    args: ["run", "-A", "--quiet", ...opts.denoArgs ?? [], V8_FLAGS_ARG, MAIN, ...args],
     cwd: opts.cwd,
     env: {
       NO_COLOR: "1",

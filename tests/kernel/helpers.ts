@@ -18,12 +18,13 @@ export interface RunningKernel {
 /** Starts `llmspell kernel start` in the foreground and waits for its ready line. */
 export async function startKernel(
   args: string[] = [],
-  opts: { home?: string; env?: Record<string, string> } = {},
+  opts: { home?: string; env?: Record<string, string>; denoArgs?: string[] } = {},
 ): Promise<RunningKernel> {
   const home = opts.home ?? await tempDir();
   const child = cliCommand(["kernel", "start", ...args], {
     cwd: home,
     env: { LLMSPELL_HOME: home, ...opts.env },
+    denoArgs: opts.denoArgs,
   }).spawn();
   const reader = child.stdout.getReader();
   let out = "";

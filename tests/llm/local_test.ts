@@ -6,10 +6,18 @@
 import { type Schema, Validator } from "@cfworker/json-schema";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { cli, tempDir } from "../helpers/cli.ts";
+import { V8_FLAGS_ARG } from "../../src/engine/host/v8_flags.ts";
 import { driver, startKernel } from "../kernel/helpers.ts";
 import { type TinyModelOptions, writeTinyModel } from "./gguf_model.ts";
 
 const DRIVER = new URL("./llm_driver.py", import.meta.url).pathname;
+
+/**
+ * node-llama-cpp is not in deno.json or deno.lock (docs/decisions/0025-local-gguf-models.md):
+ * llmspell from its sources installs it at the first local call, and without `--no-lock` Deno
+ * would write it into deno.lock.
+ */
+const NO_LOCK = ["--no-lock"];
 
 /**
  * A directory with the model and a config naming it `[providers.tiny]`. One thread: llama.cpp's
@@ -27,7 +35,7 @@ async function home(model: TinyModelOptions = {}, name = "tiny-llama"): Promise<
 
 async function runLua(dir: string, code: string) {
   await Deno.writeTextFile(`${dir}/script.lua`, code);
-  return await cli(["run", "script.lua"], { cwd: dir });
+  return await cli(["run", "script.lua"], { cwd: dir, denoArgs: NO_LOCK });
 }
 
 /** The last line of stdout, as JSON. */
@@ -164,6 +172,7 @@ Deno.test("local model: the getting-started agent runs on it; an answer is at mo
     const example = new URL("../../examples/getting-started/03_first_agent.lua", import.meta.url);
     const r = await cli(["run", example.pathname, "--", "--model", "tiny/tiny-llama"], {
       cwd: dir,
+      denoArgs: NO_LOCK,
     });
     assertEquals(r.code, 0, r.stderr);
     // No max_tokens and a model that never ends: the answer stops at the context's size.
@@ -234,11 +243,17 @@ print(#r.text > 0, r.usage.output_tokens)
     const r = await runLua(dir, script);
     assertEquals(r.code, 0, r.stderr);
     assertEquals(r.stdout.trim(), "true\t12");
-    const list = await cli(["session", "list", "--output", "json"], { cwd: dir });
+    const list = await cli(["session", "list", "--output", "json"], {
+      cwd: dir,
+      denoArgs: NO_LOCK,
+    });
     const id = JSON.parse(list.stdout)[0].id;
     // Without the model file, only the record can answer.
     await Deno.remove(`${dir}/tiny-llama.gguf`);
-    const replayed = await cli(["session", "replay", id, "--output", "json"], { cwd: dir });
+    const replayed = await cli(["session", "replay", id, "--output", "json"], {
+      cwd: dir,
+      denoArgs: NO_LOCK,
+    });
     assertEquals(replayed.code, 0, replayed.stderr);
     assertEquals(JSON.parse(replayed.stdout), { session: id, executions: 1, divergences: [] });
   } finally {
@@ -292,7 +307,7 @@ Deno.test("local model: a local provider without model_path is a configuration e
 
 Deno.test("kernel: interrupt_request stops a local model's generation and keeps the Lua state", async () => {
   const dir = await home();
-  const k = await startKernel([], { home: dir });
+  const k = await startKernel([], { home: dir, denoArgs: NO_LOCK });
   try {
     const r = await driver(["local_interrupt", k.connectionFile, "tiny/tiny-llama"], {}, DRIVER);
     assertEquals(r.code, 0, r.stderr);
@@ -313,8 +328,110 @@ Deno.test("kernel: interrupt_request stops a local model's generation and keeps 
   }
 });
 
-Deno.test("local model: the provider imports the node-llama-cpp that deno.json installs", async () => {
+Deno.test("local model: node-llama-cpp stays out of deno.json and deno.lock; install.sh fetches the version local.ts imports", async () => {
+  // Deno reads the lockfile's npm snapshot at every start: with node-llama-cpp's ~120 packages
+  // in it, every start from the sources took ~47 ms longer.
   const { NODE_LLAMA_CPP } = await import("../../src/providers/local.ts");
-  const config = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
-  assertEquals(config.imports["node-llama-cpp"], NODE_LLAMA_CPP);
+  const read = (file: string) => Deno.readTextFile(new URL(`../../${file}`, import.meta.url));
+  for (const file of ["deno.json", "deno.lock"]) {
+    assert(!(await read(file)).includes("node-llama-cpp"), `${file} names node-llama-cpp`);
+  }
+  for (const file of ["install.sh", "scripts/test.sh"]) {
+    assert((await read(file)).includes(`"${NODE_LLAMA_CPP}"`), `${file} fetches another version`);
+  }
+});
+
+Deno.test("local model: runs through the bundle as install.sh's launcher runs it (no config, offline)", async () => {
+  const { build } = await import("../../scripts/build.ts");
+  const dir = await home();
+  try {
+    await build(`${dir}/dist`);
+    await Deno.writeTextFile(
+      `${dir}/script.lua`,
+      'print(Agent.builder():model("tiny/tiny-llama"):max_tokens(3):build():execute("hi").usage.output_tokens)\n',
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        "--no-prompt",
+        "--no-config",
+        "--cached-only",
+        V8_FLAGS_ARG,
+        `${dir}/dist/cli/main.js`,
+        "run",
+        "script.lua",
+      ],
+      cwd: dir,
+      env: { NO_COLOR: "1", LLMSPELL_HOME: dir },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const dec = new TextDecoder();
+    assertEquals(out.code, 0, dec.decode(out.stderr));
+    assertEquals(dec.decode(out.stdout), "3\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("local model: the package's own types fit the calls local.ts makes", async () => {
+  // llama_binding.ts declares what local.ts uses; here the same calls are checked against the
+  // package's declarations (values flowing in typed as ours, values coming out read as ours).
+  const { NODE_LLAMA_CPP } = await import("../../src/providers/local.ts");
+  const ours = new URL("../../src/providers/llama_binding.ts", import.meta.url).href;
+  const dir = await tempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/check.ts`,
+      `import type * as Real from "${NODE_LLAMA_CPP}";
+import type * as Ours from "${ours}";
+declare const real: typeof Real;
+declare const history: Ours.ChatHistoryItem[];
+declare const functions: Ours.ChatModelFunctions;
+export const logLevel: Ours.Binding["LlamaLogLevel"] = real.LlamaLogLevel;
+const llama = await real.getLlama({
+  gpu: false,
+  build: "never",
+  logLevel: real.LlamaLogLevel.error,
+  logger: () => {},
+});
+export const ourLlama: Ours.Llama = llama;
+const model = await llama.loadModel({ modelPath: "m.gguf" });
+export const ourModel: Ours.LlamaModel = model;
+const context = await model.createContext({ contextSize: 1, sequences: 1, threads: 1 });
+export const ourContext: Ours.LlamaContext = context;
+const sequence = context.getSequence();
+export const ourSequence: Ours.LlamaContextSequence = sequence;
+const chat = new real.LlamaChat({ contextSequence: sequence });
+const grammar = await llama.createGrammarForJsonSchema({ type: "object" });
+export const ourGrammar: Ours.LlamaGrammar = grammar;
+const options = {
+  maxTokens: 1,
+  temperature: 0,
+  signal: new AbortController().signal,
+  onTextChunk: (_text: string) => {},
+};
+// Tools' schemas are JSON from Lua: the package's schema type cannot be checked here.
+export const ourResponses: Ours.LlamaChatResponse[] = [
+  await chat.generateResponse(history, {
+    ...options,
+    functions: functions as Real.ChatModelFunctions,
+  }),
+  await chat.generateResponse(history, { ...options, grammar }),
+];
+`,
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["check", "--quiet", "--no-config", "--no-lock", "check.ts"],
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const dec = new TextDecoder();
+    assertEquals(out.code, 0, dec.decode(out.stdout) + dec.decode(out.stderr));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
