@@ -176,6 +176,24 @@ export function pairedRatio(a: number[], b: number[]): number {
   return median(a.map((x, i) => x / b[i]));
 }
 
+/**
+ * The median of paired ratios with its bootstrap 90% interval (as bench/ab.py prints it):
+ * 1000 resamples of the per-round ratios, the 5th and 95th percentiles of their medians.
+ */
+export function ratioInterval(ratios: number[]): { median: number; low: number; high: number } {
+  const boots: number[] = [];
+  for (let i = 0; i < 1000; i++) {
+    boots.push(median(ratios.map(() => ratios[Math.floor(Math.random() * ratios.length)])));
+  }
+  boots.sort((a, b) => a - b);
+  return { median: median(ratios), low: boots[50], high: boots[950] };
+}
+
+/** `1.012x [0.990, 1.031]`: a ratio with its interval. */
+export function fmtInterval(r: { median: number; low: number; high: number }): string {
+  return `${fmt(r.median, 3)}x [${fmt(r.low, 3)}, ${fmt(r.high, 3)}]`;
+}
+
 /** A plain-text table with right-aligned numeric columns. */
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
