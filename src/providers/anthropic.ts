@@ -12,14 +12,12 @@
  *
  * @module
  */
-import { postJson, readJson } from "./http.ts";
-import { parseArguments, streamEvents } from "./stream_read.ts";
+import { httpChat, type StreamedAnswer } from "./http_chat.ts";
 import type {
   ChatMessage,
   ChatRequest,
   ChatResult,
   Json,
-  OnText,
   ProviderApi,
   ResolvedProvider,
   ToolCall,
@@ -100,43 +98,24 @@ function headers(p: ResolvedProvider): Record<string, string> {
   return h;
 }
 
-function url(p: ResolvedProvider): string {
-  return p.baseUrl.replace(/\/+$/, "") + "/v1/messages";
-}
-
 // deno-lint-ignore no-explicit-any
 type Loose = any;
 
-/** The result from content blocks; the structured answer's call becomes text and data. */
-function result(
-  req: ChatRequest,
-  text: string,
-  calls: ToolCall[],
-  usage: ChatResult["usage"],
-  model: string,
-  stop: string,
-): ChatResult {
-  const answer = req.response_format ? calls.find((c) => c.name === ANSWER_TOOL) : undefined;
-  if (answer) {
-    return {
-      text: JSON.stringify(answer.arguments),
-      data: answer.arguments,
-      tool_calls: [],
-      usage,
-      model,
-      finish_reason: "stop",
-    };
-  }
-  return { text, tool_calls: calls, usage, model, finish_reason: stop };
+/** The result as the script sees it: the structured answer's call becomes text and data. */
+function result(req: ChatRequest, r: ChatResult): ChatResult {
+  const answer = req.response_format ? r.tool_calls.find((c) => c.name === ANSWER_TOOL) : undefined;
+  if (!answer) return r;
+  return {
+    text: JSON.stringify(answer.arguments),
+    data: answer.arguments,
+    tool_calls: [],
+    usage: r.usage,
+    model: r.model,
+    finish_reason: "stop",
+  };
 }
 
-async function plain(
-  p: ResolvedProvider,
-  req: ChatRequest,
-  signal: AbortSignal,
-): Promise<ChatResult> {
-  const open = await postJson(p, url(p), headers(p), requestBody(req, false), signal);
-  const body: Loose = await readJson(p, open);
+function answer(p: ResolvedProvider, req: ChatRequest, body: Loose): ChatResult {
   if (!Array.isArray(body?.content)) {
     throw new ProviderError("invalid_response", `${p.name}: the answer has no content blocks`);
   }
@@ -155,84 +134,69 @@ async function plain(
       calls.push({ id: String(b.id ?? ""), name: String(b.name ?? ""), arguments: input });
     }
   }
-  const usage = {
-    input_tokens: Number(body.usage?.input_tokens ?? 0),
-    output_tokens: Number(body.usage?.output_tokens ?? 0),
-  };
-  return result(
-    req,
+  return {
     text,
-    calls,
-    usage,
-    String(body.model ?? req.model),
-    String(body.stop_reason ?? ""),
-  );
+    tool_calls: calls,
+    usage: {
+      input_tokens: Number(body.usage?.input_tokens ?? 0),
+      output_tokens: Number(body.usage?.output_tokens ?? 0),
+    },
+    model: String(body.model ?? req.model),
+    finish_reason: String(body.stop_reason ?? ""),
+  };
 }
 
-async function streamed(
-  p: ResolvedProvider,
-  req: ChatRequest,
-  signal: AbortSignal,
-  onText: OnText,
-): Promise<ChatResult> {
-  const open = await postJson(p, url(p), headers(p), requestBody(req, true), signal);
-  let text = "";
-  let model = req.model;
-  let stop = "";
-  const usage = { input_tokens: 0, output_tokens: 0 };
-  const blocks: ({ kind: "text" } | { kind: "tool"; id: string; name: string; json: string })[] =
-    [];
-  for await (const { data } of streamEvents(p, open)) {
-    const e = data as Loose;
-    switch (e?.type) {
-      case "message_start":
-        model = String(e.message?.model ?? model);
-        usage.input_tokens = Number(e.message?.usage?.input_tokens ?? 0);
-        usage.output_tokens = Number(e.message?.usage?.output_tokens ?? 0);
-        break;
-      case "content_block_start": {
-        const b = e.content_block ?? {};
-        blocks[Number(e.index)] = b.type === "tool_use"
-          ? { kind: "tool", id: String(b.id ?? ""), name: String(b.name ?? ""), json: "" }
-          : { kind: "text" };
-        break;
+/** One event: the answer's content blocks start, grow by deltas and stop, each at its index. */
+function event(p: ResolvedProvider, answer: StreamedAnswer, e: Loose): void {
+  switch (e?.type) {
+    case "message_start":
+      answer.model = String(e.message?.model ?? answer.model);
+      answer.usage.input_tokens = Number(e.message?.usage?.input_tokens ?? 0);
+      answer.usage.output_tokens = Number(e.message?.usage?.output_tokens ?? 0);
+      break;
+    case "content_block_start": {
+      // A tool_use block is a call at its index; a text block leaves a hole there.
+      const b = e.content_block ?? {};
+      if (b.type === "tool_use") {
+        const c = answer.callAt(Number(e.index));
+        c.id = String(b.id ?? "");
+        c.name = String(b.name ?? "");
       }
-      case "content_block_delta": {
-        const d = e.delta ?? {};
-        const b = blocks[Number(e.index)];
-        if (d.type === "text_delta" && typeof d.text === "string") {
-          text += d.text;
-          // The structured answer's JSON is not streamed as text: it is the answer's data.
-          onText(d.text);
-        } else if (d.type === "input_json_delta" && b?.kind === "tool") {
-          b.json += String(d.partial_json ?? "");
-        }
-        break;
+      break;
+    }
+    case "content_block_delta": {
+      const d = e.delta ?? {};
+      const call = answer.calls[Number(e.index)];
+      if (d.type === "text_delta" && typeof d.text === "string") {
+        // The structured answer's JSON is not streamed as text: it is the answer's data.
+        answer.addText(d.text);
+      } else if (d.type === "input_json_delta" && call) {
+        call.args += String(d.partial_json ?? "");
       }
-      case "message_delta":
-        if (e.delta?.stop_reason) stop = String(e.delta.stop_reason);
-        if (e.usage?.output_tokens !== undefined) {
-          usage.output_tokens = Number(e.usage.output_tokens);
-        }
-        if (e.usage?.input_tokens !== undefined) usage.input_tokens = Number(e.usage.input_tokens);
-        break;
-      case "error":
-        throw new ProviderError(
-          e.error?.type === "overloaded_error" ? "provider_unavailable" : "invalid_response",
-          `${p.name}: error in stream: ${e.error?.message ?? ""}`,
-        );
+      break;
     }
+    case "message_delta":
+      if (e.delta?.stop_reason) answer.finishReason = String(e.delta.stop_reason);
+      if (e.usage?.output_tokens !== undefined) {
+        answer.usage.output_tokens = Number(e.usage.output_tokens);
+      }
+      if (e.usage?.input_tokens !== undefined) {
+        answer.usage.input_tokens = Number(e.usage.input_tokens);
+      }
+      break;
+    case "error":
+      throw new ProviderError(
+        e.error?.type === "overloaded_error" ? "provider_unavailable" : "invalid_response",
+        `${p.name}: error in stream: ${e.error?.message ?? ""}`,
+      );
   }
-  const calls: ToolCall[] = [];
-  for (const b of blocks) {
-    if (b?.kind === "tool") {
-      calls.push({ id: b.id, name: b.name, arguments: parseArguments(p, b.name, b.json) });
-    }
-  }
-  return result(req, text, calls, usage, model, stop);
 }
 
-export const ANTHROPIC: ProviderApi = {
-  chat: (p, req, signal, onText) =>
-    onText ? streamed(p, req, signal, onText) : plain(p, req, signal),
-};
+export const ANTHROPIC: ProviderApi = httpChat({
+  path: "/v1/messages",
+  headers,
+  body: requestBody,
+  answer,
+  event,
+  finish: (_p, req, r) => result(req, r),
+});

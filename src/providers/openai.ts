@@ -8,14 +8,13 @@
  *
  * @module
  */
-import { postJson, readJson } from "./http.ts";
-import { parseArguments, parseData, streamEvents } from "./stream_read.ts";
+import { httpChat, type StreamedAnswer } from "./http_chat.ts";
+import { parseArguments, parseData } from "./stream_read.ts";
 import type {
   ChatMessage,
   ChatRequest,
   ChatResult,
   Json,
-  OnText,
   ProviderApi,
   ResolvedProvider,
   ToolCall,
@@ -82,10 +81,6 @@ function headers(p: ResolvedProvider): Record<string, string> {
   return p.apiKey ? { authorization: `Bearer ${p.apiKey}` } : {};
 }
 
-function url(p: ResolvedProvider): string {
-  return p.baseUrl.replace(/\/+$/, "") + "/chat/completions";
-}
-
 // deno-lint-ignore no-explicit-any
 type Loose = any;
 
@@ -98,13 +93,7 @@ function finish(p: ResolvedProvider, req: ChatRequest, r: ChatResult): ChatResul
   return r;
 }
 
-async function plain(
-  p: ResolvedProvider,
-  req: ChatRequest,
-  signal: AbortSignal,
-): Promise<ChatResult> {
-  const open = await postJson(p, url(p), headers(p), requestBody(req, false), signal);
-  const body: Loose = await readJson(p, open);
+function answer(p: ResolvedProvider, req: ChatRequest, body: Loose): ChatResult {
   const choice = body?.choices?.[0];
   if (!choice?.message) throw invalid(p, "the answer has no choices[0].message");
   const calls: ToolCall[] = (choice.message.tool_calls ?? []).map((c: Loose) => ({
@@ -112,7 +101,7 @@ async function plain(
     name: String(c.function?.name ?? ""),
     arguments: parseArguments(p, String(c.function?.name), String(c.function?.arguments ?? "")),
   }));
-  return finish(p, req, {
+  return {
     text: typeof choice.message.content === "string" ? choice.message.content : "",
     tool_calls: calls,
     usage: {
@@ -121,59 +110,35 @@ async function plain(
     },
     model: String(body.model ?? req.model),
     finish_reason: String(choice.finish_reason ?? ""),
-  });
+  };
 }
 
-async function streamed(
-  p: ResolvedProvider,
-  req: ChatRequest,
-  signal: AbortSignal,
-  onText: OnText,
-): Promise<ChatResult> {
-  const open = await postJson(p, url(p), headers(p), requestBody(req, true), signal);
-  let text = "";
-  let model = req.model;
-  let finishReason = "";
-  const usage = { input_tokens: 0, output_tokens: 0 };
-  const calls: { id: string; name: string; args: string }[] = [];
-  for await (const { data } of streamEvents(p, open)) {
-    const chunk = data as Loose;
-    if (chunk?.error) throw invalid(p, `error in stream: ${chunk.error.message ?? ""}`);
-    if (typeof chunk?.model === "string") model = chunk.model;
-    if (chunk?.usage) {
-      usage.input_tokens = Number(chunk.usage.prompt_tokens ?? 0);
-      usage.output_tokens = Number(chunk.usage.completion_tokens ?? 0);
-    }
-    const choice = chunk?.choices?.[0];
-    if (!choice) continue;
-    if (choice.finish_reason) finishReason = String(choice.finish_reason);
-    const delta = choice.delta ?? {};
-    if (typeof delta.content === "string" && delta.content !== "") {
-      text += delta.content;
-      onText(delta.content);
-    }
-    for (const tc of delta.tool_calls ?? []) {
-      const i = Number(tc.index ?? calls.length);
-      const c = calls[i] ??= { id: "", name: "", args: "" };
-      if (tc.id) c.id = String(tc.id);
-      if (tc.function?.name) c.name += String(tc.function.name);
-      if (tc.function?.arguments) c.args += String(tc.function.arguments);
-    }
+/** One chunk: a `delta` of the text or of tool calls (keyed by `index`); usage comes last. */
+function event(p: ResolvedProvider, answer: StreamedAnswer, chunk: Loose): void {
+  if (chunk?.error) throw invalid(p, `error in stream: ${chunk.error.message ?? ""}`);
+  if (typeof chunk?.model === "string") answer.model = chunk.model;
+  if (chunk?.usage) {
+    answer.usage.input_tokens = Number(chunk.usage.prompt_tokens ?? 0);
+    answer.usage.output_tokens = Number(chunk.usage.completion_tokens ?? 0);
   }
-  return finish(p, req, {
-    text,
-    tool_calls: calls.filter((c) => c).map((c) => ({
-      id: c.id,
-      name: c.name,
-      arguments: parseArguments(p, c.name, c.args),
-    })),
-    usage,
-    model,
-    finish_reason: finishReason,
-  });
+  const choice = chunk?.choices?.[0];
+  if (!choice) return;
+  if (choice.finish_reason) answer.finishReason = String(choice.finish_reason);
+  const delta = choice.delta ?? {};
+  if (typeof delta.content === "string" && delta.content !== "") answer.addText(delta.content);
+  for (const tc of delta.tool_calls ?? []) {
+    const c = answer.callAt(Number(tc.index ?? answer.calls.length));
+    if (tc.id) c.id = String(tc.id);
+    if (tc.function?.name) c.name += String(tc.function.name);
+    if (tc.function?.arguments) c.args += String(tc.function.arguments);
+  }
 }
 
-export const OPENAI: ProviderApi = {
-  chat: (p, req, signal, onText) =>
-    onText ? streamed(p, req, signal, onText) : plain(p, req, signal),
-};
+export const OPENAI: ProviderApi = httpChat({
+  path: "/chat/completions",
+  headers,
+  body: requestBody,
+  answer,
+  event,
+  finish,
+});
