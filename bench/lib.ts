@@ -229,18 +229,20 @@ export function verdict(met: boolean): string {
 /**
  * Installs llmspell's kernelspec from the sources under `prefix` (as `name`), for the
  * benches that drive the kernel through jupyter_client (JUPYTER_PATH in `env` finds it).
+ * `root` is the tree whose sources the kernel runs (bench/ab_trees.ts installs one per tree).
  */
 export async function installKernelspec(
   prefix: string,
   env: Record<string, string>,
   name = "llmspell",
+  root = ROOT,
 ): Promise<void> {
   const out = await new Deno.Command(DENO, {
     args: [
       "run",
       "-A",
       "--quiet",
-      `${ROOT}/main.ts`,
+      `${root}/main.ts`,
       "kernel",
       "install",
       "--prefix",
@@ -249,7 +251,8 @@ export async function installKernelspec(
       name,
     ],
     env,
+    cwd: root,
     stdout: "null",
   }).output();
-  if (!out.success) throw new Error("kernel install failed");
+  if (!out.success) throw new Error(`kernel install failed (${root})`);
 }
