@@ -38,16 +38,20 @@
  */
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
 import { SCRIPTS } from "./lua_cpu.ts";
 import {
   DENO,
+  flagText,
+  flagValue,
   fmt,
   installKernelspec,
   loadAvg,
+  loadLine,
   machine,
   median,
   mustRun,
+  pairedRatio,
+  pairedRounds,
   parseMetric,
   ROOT,
 } from "./lib.ts";
@@ -55,21 +59,10 @@ import {
 /** The parent of 9b5b66a, issue 14's first commit that moved code (bench/RESULTS.md). */
 const BASE = "6637b31";
 
-const { values: opt } = parseArgs({
-  args: Deno.args,
-  options: {
-    old: { type: "string", default: BASE },
-    new: { type: "string", default: "HEAD" },
-    rounds: { type: "string", default: "10" },
-    "exec-per-round": { type: "string", default: "4" },
-    "kernel-rtt": { type: "string", default: "300" },
-    only: { type: "string", default: "a,b,c,kernel" },
-  },
-});
-const rounds = Number(opt.rounds);
-const execPerRound = Number(opt["exec-per-round"]);
-const kernelRtt = Number(opt["kernel-rtt"]);
-const groups = new Set(opt.only.split(","));
+const rounds = flagValue("--rounds", 10);
+const execPerRound = flagValue("--exec-per-round", 4);
+const kernelRtt = flagValue("--kernel-rtt", 300);
+const only = new Set((flagText("--only") ?? "a,b,c,kernel").split(","));
 
 interface Tree {
   name: "old" | "new";
@@ -131,111 +124,86 @@ async function tearDown(tmp: string): Promise<void> {
   await Deno.remove(tmp, { recursive: true }).catch(() => {});
 }
 
-/** One run on one tree, giving one sample of each of its figures (keyed by label). */
-interface Measure {
-  group: string;
-  /** Pairs per round. */
-  pairs: number;
-  run: (t: Tree) => Promise<Record<string, number>>;
-}
-
+/**
+ * The measures: each runs once on a tree and gives one sample of each of its figures, by
+ * label. Keyed by group ((a), (b), (c), kernel) and a name; (a) is there once for each of
+ * its pairs in a round.
+ */
+type Measure = (t: Tree) => Promise<Record<string, number>>;
 const lua = (s: string) => path.join(ROOT, "bench", "lua", `${s}.lua`);
-const luaTime = async (t: Tree, args: string[]) =>
-  parseMetric((await mustRun(DENO, ["run", "-A", ...args], { cwd: t.dir, env: t.env })).stdout);
-
-const ALL_MEASURES: Measure[] = [
-  {
-    group: "a",
-    pairs: execPerRound,
-    run: async (t) => ({
-      "(a) exec 'print(1)', launcher, wall ms":
-        (await mustRun(t.launcher, ["exec", "print(1)"], { env: t.env })).wallMs,
-    }),
-  },
-  ...SCRIPTS.flatMap((s): Measure[] => [
-    {
-      group: "b",
-      pairs: 1,
-      run: async (t) => ({
-        [`(b) run ${s}, ms`]: await luaTime(t, [t.v8, "main.ts", "run", lua(s)]),
-      }),
-    },
-    {
-      group: "c",
-      pairs: 1,
-      run: async (t) => ({
-        [`(c) ${s} interruptible, limit armed, ms`]: await luaTime(t, [
-          "bench/engine_harness.ts",
-          lua(s),
-          "--timeout-ms",
-          "600000",
-        ]),
-      }),
-    },
-    {
-      group: "c",
-      pairs: 1,
-      run: async (t) => ({
-        [`(c) ${s} batch engine, ms`]: await luaTime(t, [
-          "bench/engine_harness.ts",
-          lua(s),
-          "--batch",
-        ]),
-      }),
-    },
+const luaTime = (label: string, args: (t: Tree) => string[]): Measure => async (t) => ({
+  [label]: parseMetric(
+    (await mustRun(DENO, ["run", "-A", ...args(t)], { cwd: t.dir, env: t.env })).stdout,
+  ),
+});
+const exec: Measure = async (t) => ({
+  "(a) exec 'print(1)', launcher, wall ms":
+    (await mustRun(t.launcher, ["exec", "print(1)"], { env: t.env })).wallMs,
+});
+const kernel: Measure = async (t) => {
+  const r = await mustRun(
+    "/usr/bin/python3",
+    [path.join(ROOT, "bench", "kernel_driver.py"), t.kernel, String(kernelRtt)],
+    { cwd: t.dir, env: t.env },
+  );
+  const k = JSON.parse(r.stdout.trim().split("\n").pop()!);
+  return {
+    "kernel start → kernel_info_reply (reconnect 1 ms), ms": k.start_fast_ms,
+    "kernel start → first x=1 reply, ms": k.first_exec_ms,
+    "kernel x=1 round trip median, light client, µs": k.rtt_light_median_us,
+  };
+};
+const ALL: [string, Measure][] = [
+  ...Array.from({ length: execPerRound }, (_, i): [string, Measure] => [`a ${i}`, exec]),
+  ...SCRIPTS.flatMap((s): [string, Measure][] => [
+    [`b ${s}`, luaTime(`(b) run ${s}, ms`, (t) => [t.v8, "main.ts", "run", lua(s)])],
+    [
+      `c ${s} armed`,
+      luaTime(
+        `(c) ${s}, interruptible, limit armed, ms`,
+        () => ["bench/engine_harness.ts", lua(s), "--timeout-ms", "600000"],
+      ),
+    ],
+    [
+      `c ${s} batch`,
+      luaTime(`(c) ${s}, batch engine, ms`, () => ["bench/engine_harness.ts", lua(s), "--batch"]),
+    ],
   ]),
-  {
-    group: "kernel",
-    pairs: 1,
-    run: async (t) => {
-      const r = await mustRun(
-        "/usr/bin/python3",
-        [path.join(ROOT, "bench", "kernel_driver.py"), t.kernel, String(kernelRtt)],
-        { cwd: t.dir, env: t.env },
-      );
-      const k = JSON.parse(r.stdout.trim().split("\n").pop()!);
-      return {
-        "kernel start → kernel_info_reply (reconnect 1 ms), ms": k.start_fast_ms,
-        "kernel start → first x=1 reply, ms": k.first_exec_ms,
-        "kernel x=1 round trip median, light client, µs": k.rtt_light_median_us,
-      };
-    },
-  },
+  ["kernel", kernel],
 ];
-const MEASURES = ALL_MEASURES.filter((m) => groups.has(m.group));
+const MEASURES = new Map(ALL.filter(([g]) => only.has(g.split(" ")[0])));
 
-/** Median of the ratios and its bootstrap 90% interval (1000 resamples, as bench/ab.py). */
-function pairedRatio(ratios: number[]): [number, number, number] {
+/** The bootstrap 90% interval of the median of `ratios` (1000 resamples, as bench/ab.py). */
+function interval(ratios: number[]): [number, number] {
   const boots = Array.from(
     { length: 1000 },
     () => median(ratios.map(() => ratios[Math.floor(Math.random() * ratios.length)])),
   ).sort((a, b) => a - b);
-  return [median(ratios), boots[50], boots[950]];
+  return [boots[50], boots[950]];
 }
 
 function report(trees: Tree[], samples: Map<string, Record<Tree["name"], number[]>>): string {
   const out = [
+    `old ${trees[0].rev} (${trees[0].title.slice(0, 70)})`,
+    `new ${trees[1].rev} (${trees[1].title.slice(0, 70)})`,
+    `${machine()}; scheduling policy ${schedPolicy()}; ${rounds} rounds ` +
+    `(${execPerRound} exec pairs a round) after a warm-up round`,
+    "",
     "| measure | old median | new median | new/old (paired median) | 90% interval | n | |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
   ];
-  out.push("| --- | --- | --- | --- | --- | --- | --- |");
   for (const [label, s] of samples) {
-    const [r, lo, hi] = pairedRatio(s.new.map((x, i) => x / s.old[i]));
+    const r = pairedRatio(s.new, s.old);
+    const [lo, hi] = interval(s.new.map((x, i) => x / s.old[i]));
     const verdict = lo <= 1 && hi >= 1
       ? "within noise"
       : `new ${fmt(Math.abs(r - 1) * 100)}% ${r > 1 ? "slower" : "faster"}`;
-    const digits = label.includes("round trip") ? 0 : 1;
+    const digits = label.includes("µs") ? 0 : 1;
     out.push(
       `| ${label} | ${fmt(median(s.old), digits)} | ${fmt(median(s.new), digits)} | ` +
         `${fmt(r, 3)}× | [${fmt(lo, 3)}, ${fmt(hi, 3)}] | ${s.old.length} | ${verdict} |`,
     );
   }
-  const [o, n] = trees;
-  out.unshift(
-    `old ${o.rev} (${o.title.slice(0, 70)}); new ${n.rev} (${n.title.slice(0, 70)})`,
-    `${machine()}; scheduling policy ${schedPolicy()}; ${rounds} rounds ` +
-      `(${execPerRound} exec pairs a round) after a warm-up round`,
-    "",
-  );
   return out.join("\n");
 }
 
@@ -254,32 +222,45 @@ Deno.addSignalListener("SIGINT", onSignal);
 Deno.addSignalListener("SIGTERM", onSignal);
 try {
   const started = performance.now();
-  const trees = [await setUp(tmp, "old", opt.old), await setUp(tmp, "new", opt.new)];
-  const samples = new Map<string, Record<Tree["name"], number[]>>();
-  const loads = [loadAvg()];
-  for (let round = -1; round < rounds; round++) { // round -1 warms the caches up, unrecorded
-    for (const m of MEASURES) {
-      for (let p = 0; p < m.pairs; p++) {
-        const pair = (round + 1) * m.pairs + p; // each measure alternates its own order
-        for (const t of pair % 2 ? [trees[1], trees[0]] : trees) {
-          const figures = await m.run(t);
-          if (round < 0) continue;
-          for (const [label, v] of Object.entries(figures)) {
-            if (!samples.has(label)) samples.set(label, { old: [], new: [] });
-            samples.get(label)![t.name].push(v);
-          }
-        }
+  const before = loadAvg();
+  const trees = {
+    old: await setUp(tmp, "old", flagText("--old") ?? BASE),
+    new: await setUp(tmp, "new", flagText("--new") ?? "HEAD"),
+  };
+  const loads: number[] = [];
+  let runs = 0;
+  // pairedRounds alternates which tree goes first from one round to the next; the first
+  // round warms up the fresh trees' transpile and code caches and is dropped.
+  const raw = await pairedRounds({
+    rounds,
+    warmup: 1,
+    groups: [...MEASURES.keys()],
+    systems: ["old", "new"] as const,
+    measure: async (tree, group) => {
+      const figures = await MEASURES.get(group)!(trees[tree]);
+      loads.push(Number(loadAvg().split(" ")[0]));
+      const round = ++runs / (2 * MEASURES.size) - 1;
+      if (Number.isInteger(round)) {
+        console.error(`${round ? `round ${round}/${rounds}` : "warm-up round"}: load ${loadAvg()}`);
       }
-    }
-    loads.push(loadAvg());
-    console.error(
-      `${round < 0 ? "warm-up" : `round ${round + 1}/${rounds}`}: load ${loads.at(-1)}`,
-    );
+      return figures;
+    },
+  });
+  // By figure: (a)'s groups pool into one, each pair kept together.
+  const samples = new Map<string, Record<Tree["name"], number[]>>();
+  for (const bySystem of Object.values(raw)) {
+    bySystem.old.forEach((figures, i) => {
+      for (const [label, v] of Object.entries(figures)) {
+        if (!samples.has(label)) samples.set(label, { old: [], new: [] });
+        samples.get(label)!.old.push(v);
+        samples.get(label)!.new.push(bySystem.new[i][label]);
+      }
+    });
   }
-  console.log(report(trees, samples));
+  console.log(report([trees.old, trees.new], samples));
   console.log(
-    `load average (1, 5, 15 min) at start and after each round: ${loads.join(" → ")}; ` +
-      `${((performance.now() - started) / 1000).toFixed(0)} s`,
+    `${loadLine(before)}; 1-min load during the rounds ${Math.min(...loads)}–` +
+      `${Math.max(...loads)}; ${((performance.now() - started) / 1000).toFixed(0)} s`,
   );
 } finally {
   await tearDown(tmp);
