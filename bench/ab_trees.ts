@@ -8,8 +8,9 @@
  * Deno cache), built as install.sh builds it (scripts/build.ts, then the launcher of
  * bench/startup.ts around that tree's bundle and V8 flags) and its kernelspec installed from
  * its sources. Then, after one warm-up round (transpile and code caches of a fresh tree),
- * every round runs each measure on both trees back to back, the order alternating from one
- * pair to the next, so that the machine's changes of speed fall on both alike:
+ * every round runs each measure on both trees back to back (lib.ts pairedRounds: which tree
+ * goes first alternates from one round to the next), so that the machine's changes of speed
+ * fall on both alike:
  *
  *   (a)      `exec 'print(1)'` through the launcher: wall time spawn → exit, ms
  *   (b)      each script of bench/lua/ under `llmspell run` (from the sources, as
@@ -44,15 +45,16 @@ import {
   flagText,
   flagValue,
   fmt,
+  fmtInterval,
   installKernelspec,
   loadAvg,
   loadLine,
   machine,
   median,
   mustRun,
-  pairedRatio,
   pairedRounds,
   parseMetric,
+  ratioInterval,
   ROOT,
 } from "./lib.ts";
 
@@ -173,15 +175,6 @@ const ALL: [string, Measure][] = [
 ];
 const MEASURES = new Map(ALL.filter(([g]) => only.has(g.split(" ")[0])));
 
-/** The bootstrap 90% interval of the median of `ratios` (1000 resamples, as bench/ab.py). */
-function interval(ratios: number[]): [number, number] {
-  const boots = Array.from(
-    { length: 1000 },
-    () => median(ratios.map(() => ratios[Math.floor(Math.random() * ratios.length)])),
-  ).sort((a, b) => a - b);
-  return [boots[50], boots[950]];
-}
-
 function report(trees: Tree[], samples: Map<string, Record<Tree["name"], number[]>>): string {
   const out = [
     `old ${trees[0].rev} (${trees[0].title.slice(0, 70)})`,
@@ -189,19 +182,18 @@ function report(trees: Tree[], samples: Map<string, Record<Tree["name"], number[
     `${machine()}; scheduling policy ${schedPolicy()}; ${rounds} rounds ` +
     `(${execPerRound} exec pairs a round) after a warm-up round`,
     "",
-    "| measure | old median | new median | new/old (paired median) | 90% interval | n | |",
-    "| --- | --- | --- | --- | --- | --- | --- |",
+    "| measure | old median | new median | new/old, paired median [90% interval] | n | |",
+    "| --- | --- | --- | --- | --- | --- |",
   ];
   for (const [label, s] of samples) {
-    const r = pairedRatio(s.new, s.old);
-    const [lo, hi] = interval(s.new.map((x, i) => x / s.old[i]));
-    const verdict = lo <= 1 && hi >= 1
+    const r = ratioInterval(s.new.map((x, i) => x / s.old[i]));
+    const verdict = r.low <= 1 && r.high >= 1
       ? "within noise"
-      : `new ${fmt(Math.abs(r - 1) * 100)}% ${r > 1 ? "slower" : "faster"}`;
+      : `new ${fmt(Math.abs(r.median - 1) * 100)}% ${r.median > 1 ? "slower" : "faster"}`;
     const digits = label.includes("µs") ? 0 : 1;
     out.push(
       `| ${label} | ${fmt(median(s.old), digits)} | ${fmt(median(s.new), digits)} | ` +
-        `${fmt(r, 3)}× | [${fmt(lo, 3)}, ${fmt(hi, 3)}] | ${s.old.length} | ${verdict} |`,
+        `${fmtInterval(r)} | ${s.old.length} | ${verdict} |`,
     );
   }
   return out.join("\n");
