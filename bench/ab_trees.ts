@@ -6,8 +6,8 @@
  *
  * Each tree is checked out as a temporary git worktree (`deno install` into it, sharing the
  * Deno cache), built as install.sh builds it (scripts/build.ts, then the launcher of
- * bench/startup.ts around that tree's bundle and V8 flags) and its kernelspec installed from
- * its sources. Then, after one warm-up round (transpile and code caches of a fresh tree),
+ * bench/startup.ts around that tree's bundle and V8 flags) and its kernelspec installed by
+ * that bundle, as users install it (bench/lib.ts installKernelspec). Then, after one warm-up round (transpile and code caches of a fresh tree),
  * every round runs each measure on both trees back to back (lib.ts pairedRounds: which tree
  * goes first alternates from one round to the next), so that the machine's changes of speed
  * fall on both alike:
@@ -113,7 +113,12 @@ async function setUp(tmp: string, name: Tree["name"], rev: string): Promise<Tree
       `${t.v8} "${path.join(dir, "dist", "cli", "main.js")}" "$@"\n`,
   );
   await Deno.chmod(t.launcher, 0o755);
-  await installKernelspec(path.join(tmp, "prefix"), t.env, t.kernel, dir);
+  await installKernelspec(
+    path.join(tmp, "prefix"),
+    t.env,
+    t.kernel,
+    path.join(dir, "dist", "cli", "main.js"),
+  );
   return t;
 }
 

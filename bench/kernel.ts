@@ -7,16 +7,30 @@
  * Each figure is the median over the repeats; the ratio is the median of the per-repeat
  * (paired) ratios, so both kernels of a pair saw the same machine load.
  *
- *   deno run -A bench/kernel.ts [--rounds 2000] [--repeat 3]
+ * Our kernel runs as users run it: the kernelspec is installed by the bundle that install.sh's
+ * launcher runs (scripts/build.ts, no config). `--sources` installs it from main.ts instead, as
+ * a developer's `deno task start kernel install` does: Deno then reads deno.json's lockfile and
+ * the sources' whole module graph at each start.
+ *
+ *   deno run -A bench/kernel.ts [--rounds 2000] [--repeat 3] [--sources]
  */
-import { flagValue, installKernelspec, loadAvg, machine, median, ROOT } from "./lib.ts";
+import * as path from "node:path";
+import { build } from "../scripts/build.ts";
+import { flagValue, hasFlag, installKernelspec, loadAvg, machine, median, ROOT } from "./lib.ts";
 
 const rounds = flagValue("--rounds", 2000);
 const repeat = flagValue("--repeat", 3);
 const dir = await Deno.makeTempDir({ prefix: "llmspell_bench_kernel_" });
 const env = { LLMSPELL_HOME: `${dir}/home`, JUPYTER_PATH: `${dir}/prefix/share/jupyter` };
 
-await installKernelspec(`${dir}/prefix`, env, "llmspell_bench");
+const sources = hasFlag("--sources");
+if (!sources) await build(path.join(dir, "dist"));
+await installKernelspec(
+  `${dir}/prefix`,
+  env,
+  "llmspell_bench",
+  sources ? path.join(ROOT, "main.ts") : path.join(dir, "dist", "cli", "main.js"),
+);
 
 type Result = Record<string, number | string>;
 async function runOne(kernel: string): Promise<Result> {
@@ -72,7 +86,10 @@ const rows: [string, string, string, number][] = [
   ["(diag) 50 clients, stream topics: client CPU, s", "mp_stream_clients_50_client_cpu_s", "", 3],
 ];
 const col = (k: string, f: string) => results[k].map((r) => Number(r[f]));
-console.log(`${machine()}; load average ${loads.join(" → ")}; ${repeat} repeats, ${rounds} rounds`);
+console.log(
+  `${machine()}; load average ${loads.join(" → ")}; ${repeat} repeats, ${rounds} rounds; ` +
+    `our kernel from ${sources ? "the sources" : "the bundle"}`,
+);
 console.log(`| test | llmspell | ipykernel | ratio (paired median) | per repeat | goal |`);
 console.log(`| --- | --- | --- | --- | --- | --- |`);
 for (const [label, f, goal, digits] of rows) {

@@ -227,22 +227,26 @@ export function verdict(met: boolean): string {
 }
 
 /**
- * Installs llmspell's kernelspec from the sources under `prefix` (as `name`), for the
- * benches that drive the kernel through jupyter_client (JUPYTER_PATH in `env` finds it).
- * `root` is the tree whose sources the kernel runs (bench/ab_trees.ts installs one per tree).
+ * Installs a kernelspec named `name` under `prefix` (JUPYTER_PATH in `env` finds it), for the
+ * benches that drive the kernel through jupyter_client, with `kernel install` run by `main`: a
+ * tree's main.ts (the kernel then runs from the sources, with the tree's deno.json) or a
+ * bundle's cli/main.js, as install.sh's launcher runs it (no config), which is how users run
+ * the kernel.
  */
 export async function installKernelspec(
   prefix: string,
   env: Record<string, string>,
   name = "llmspell",
-  root = ROOT,
+  main = path.join(ROOT, "main.ts"),
 ): Promise<void> {
+  const bundled = main.endsWith(".js");
   const out = await new Deno.Command(DENO, {
     args: [
       "run",
       "-A",
       "--quiet",
-      `${root}/main.ts`,
+      ...(bundled ? ["--no-config"] : []),
+      main,
       "kernel",
       "install",
       "--prefix",
@@ -251,8 +255,8 @@ export async function installKernelspec(
       name,
     ],
     env,
-    cwd: root,
+    cwd: path.dirname(main),
     stdout: "null",
   }).output();
-  if (!out.success) throw new Error(`kernel install failed (${root})`);
+  if (!out.success) throw new Error(`kernel install failed (${main})`);
 }
