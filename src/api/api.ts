@@ -10,6 +10,7 @@
 import type { Store } from "../store/store.ts";
 import type { LlmOptions, StateOptions } from "../engine/shared/protocol.ts";
 import { type EncodedValues, type LuaValue, ValueWriter } from "../engine/shared/host_values.ts";
+import type { LastingResults } from "../engine/shared/host_channel.ts";
 
 export const DEFAULT_STATE_OPTIONS: StateOptions = { enabled: true, maxValueBytes: 1 << 20 };
 
@@ -47,8 +48,16 @@ export interface HostContext {
   beginCall(method: string, args: LuaValue[]): ((results: LuaValue[]) => void) | undefined;
 }
 
-/** The results of a call, encoded (a sequence, src/engine/shared/host_values.ts). */
-export type HostResult = Uint8Array | Promise<Uint8Array>;
+/**
+ * The results of a call, encoded (a sequence, src/engine/shared/host_values.ts), now or
+ * later, or now with how long they stay its answer (a read of the store: State.get).
+ */
+export type HostResult = Uint8Array | LastingResults | Promise<Uint8Array>;
+
+/** The results of a call, whether they last or not. */
+export function plainResult(r: HostResult): Uint8Array | Promise<Uint8Array> {
+  return r instanceof Uint8Array || r instanceof Promise ? r : r.results;
+}
 
 /** A host function: the call's encoded arguments in, its encoded results out. */
 export type HostFunction = (args: EncodedValues, ctx: HostContext) => HostResult;

@@ -18,6 +18,8 @@ import {
   type HostContext,
   HostError,
   type HostFunction,
+  type HostResult,
+  plainResult,
   results,
 } from "./api.ts";
 import { API_MODULES } from "./registry.ts";
@@ -206,7 +208,7 @@ export class HostFunctions implements HostContext, HostDispatcher {
     });
   }
 
-  dispatch(method: string, args: Uint8Array): Uint8Array | Promise<Uint8Array> {
+  dispatch(method: string, args: Uint8Array): HostResult {
     const fn = this.#methods.get(method);
     if (!fn) throw new HostError(`unknown host call '${method}'`);
     // A failure of the database is the script's error, named for the function it called,
@@ -230,7 +232,7 @@ export class HostFunctions implements HostContext, HostDispatcher {
         // Committed on its own, before: a write rolled back must not take the row along.
         this.#openSession(store, true);
         const result = store.transaction(() => {
-          const r = fn(values, this);
+          const r = plainResult(fn(values, this));
           if (r instanceof Uint8Array) this.#recordCall(method, values, r);
           return r;
         });
@@ -246,7 +248,7 @@ export class HostFunctions implements HostContext, HostDispatcher {
         });
       }
       const result = fn(values, this);
-      if (!(result instanceof Uint8Array)) return result.catch((e) => Promise.reject(fail(e)));
+      if (result instanceof Promise) return result.catch((e) => Promise.reject(fail(e)));
       return result;
     } catch (e) {
       throw fail(e);

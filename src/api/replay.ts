@@ -14,7 +14,7 @@ import type { EngineOptions } from "../engine/shared/protocol.ts";
 import type { ExecutionReport, HostDispatcher } from "../engine/host/host_link.ts";
 import { EncodedValues, type LuaValue } from "../engine/shared/host_values.ts";
 import type { SessionRecord } from "../store/sessions.ts";
-import { HostError, results } from "./api.ts";
+import { HostError, type HostResult, plainResult, results } from "./api.ts";
 import { HostFunctions, RECORDED } from "./host_functions.ts";
 import { valueFromJson } from "./value_text.ts";
 import {
@@ -105,7 +105,7 @@ export class ReplayFunctions implements HostDispatcher {
       differs: (step, expected, actual) =>
         this.divergences.push({ step, kind: "result", expected, actual }),
       live: opts.live,
-      inner: (method, args) => this.#inner.dispatch(method, args),
+      inner: (method, args) => plainResult(this.#inner.dispatch(method, args)),
     });
   }
 
@@ -120,7 +120,7 @@ export class ReplayFunctions implements HostDispatcher {
     return c && c.seq < this.#execution ? c : undefined;
   }
 
-  dispatch(method: string, args: Uint8Array): Uint8Array | Promise<Uint8Array> {
+  dispatch(method: string, args: Uint8Array): HostResult {
     if (STREAM_METHODS.has(method)) return this.#streams.dispatch(method, args);
     if (!RECORDED.has(method)) return this.#inner.dispatch(method, args);
     const values = new EncodedValues(args);
@@ -181,7 +181,7 @@ export class ReplayFunctions implements HostDispatcher {
       // artifact that is not there) is answered from the record all the same.
       const answer = () => results(...expected.results);
       try {
-        const r = this.#inner.dispatch(method, args);
+        const r = plainResult(this.#inner.dispatch(method, args));
         return r instanceof Uint8Array ? answer() : r.then(answer, answer);
       } catch {
         return answer();
@@ -194,7 +194,7 @@ export class ReplayFunctions implements HostDispatcher {
       if (d) this.divergences.push({ step: expected.seq, kind: "result", ...d });
       return r;
     };
-    const r = this.#inner.dispatch(method, args);
+    const r = plainResult(this.#inner.dispatch(method, args));
     return r instanceof Uint8Array ? compare(r) : r.then(compare);
   }
 

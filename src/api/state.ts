@@ -232,7 +232,11 @@ export const STATE_API: ApiModule = {
   host: {
     "state.get": (args, ctx) => {
       const [scope, key] = target("State.get", args, ctx);
-      return encodedResult(ctx.store().state.get(scope, key));
+      const store = ctx.store();
+      // Read before the value, so that the value is at least as new as the token.
+      const token = store.changeToken();
+      const value = encodedResult(store.state.get(scope, key));
+      return token ? { results: value, ...token } : value;
     },
     "state.set": (args, ctx) => {
       const [scope, key] = target("State.set", args, ctx);
@@ -245,7 +249,10 @@ export const STATE_API: ApiModule = {
     },
     "state.exists": (args, ctx) => {
       const [scope, key] = target("State.exists", args, ctx);
-      return results(ctx.store().state.exists(scope, key));
+      const store = ctx.store();
+      const token = store.changeToken();
+      const value = results(store.state.exists(scope, key));
+      return token ? { results: value, ...token } : value;
     },
     "state.list": (args, ctx) => {
       const scope = scopeArg("State.list", args, ctx);

@@ -49,9 +49,32 @@ export interface Store {
   readonly artifacts: ArtifactRepository;
   /** Jupyter history: kernel sessions and their stored cells (history_request, the REPL). */
   readonly history: HistoryRepository;
+  /**
+   * Bytes that every commit to the database rewrites, whichever process makes it, and the
+   * file they are read from: while they read the same, what was read before them is still
+   * what the database holds. Read them before what they vouch for. Undefined when there are
+   * none (an in-memory database).
+   */
+  changeToken(): ChangeToken | undefined;
   /** Closes the connection. Further calls fail. */
   close(): void;
 }
+
+/** See Store.changeToken. */
+export interface ChangeToken {
+  file: string;
+  /** The first `token.length` bytes of `file`. */
+  token: Uint8Array;
+}
+
+/**
+ * The WAL index's header (SQLite's file format, "WAL-Index Format"): two copies of 48 bytes
+ * at the start of the `-shm` file. Every commit rewrites them (its change counter, frame
+ * count and checksums), which is how SQLite tells each connection that another one wrote.
+ */
+const WAL_INDEX_HEADER_BYTES = 96;
+/** `isInit` of the first copy: 1 once the header is set up. */
+const WAL_INDEX_IS_INIT = 12;
 
 /** How long a connection waits for another writer before failing. */
 export const BUSY_TIMEOUT_MS = 5000;
@@ -85,6 +108,8 @@ export class SqliteStore implements Store {
   #sessions: SessionRepository | undefined;
   #artifacts: ArtifactRepository | undefined;
   #history: HistoryRepository | undefined;
+  /** The WAL index file, opened at the first changeToken (null: there is none to read). */
+  #walIndex: Deno.FsFile | null | undefined;
 
   private constructor(path: string, db: DatabaseSync) {
     this.path = path;
@@ -218,7 +243,36 @@ export class SqliteStore implements Store {
     return this.#history ??= new SqliteHistoryRepository(this.db);
   }
 
+  changeToken(): ChangeToken | undefined {
+    if (this.#walIndex === undefined) {
+      try {
+        this.#walIndex = this.path === ":memory:"
+          ? null
+          : Deno.openSync(`${this.path}-shm`, { read: true });
+      } catch {
+        this.#walIndex = null;
+      }
+    }
+    const file = this.#walIndex;
+    if (file === null) return undefined;
+    const token = new Uint8Array(WAL_INDEX_HEADER_BYTES);
+    try {
+      file.seekSync(0, Deno.SeekMode.Start);
+      if (file.readSync(token) !== token.length) return undefined;
+    } catch {
+      return undefined;
+    }
+    // A header being written reads as two different copies (SQLite writes the second one
+    // first): no token then.
+    const half = WAL_INDEX_HEADER_BYTES / 2;
+    if (token[WAL_INDEX_IS_INIT] !== 1) return undefined;
+    for (let i = 0; i < half; i++) if (token[i] !== token[half + i]) return undefined;
+    return { file: `${this.path}-shm`, token };
+  }
+
   close(): void {
+    this.#walIndex?.close();
+    this.#walIndex = null;
     this.db.close();
   }
 

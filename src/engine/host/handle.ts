@@ -27,7 +27,12 @@ import { compileEngineWasm } from "./wasm_module.ts";
 import { concat } from "../../bytes.ts";
 import { LlmspellError } from "../../errors.ts";
 import { DebugPort, providedDebugger } from "./debug_port.ts";
-import { EXECUTION_OUTPUT_BYTES, type HostDispatcher, hostProvider } from "./host_link.ts";
+import {
+  type DispatchResult,
+  EXECUTION_OUTPUT_BYTES,
+  type HostDispatcher,
+  hostProvider,
+} from "./host_link.ts";
 import type { HostServer } from "./host_server.ts";
 import { encodeText } from "../../byte_string.ts";
 
@@ -242,7 +247,7 @@ export class Engine {
   }
 
   /** A host call: the engine's own (`io.input`), or a host function of the provider. */
-  #dispatch(method: string, args: Uint8Array): Uint8Array | Promise<Uint8Array> {
+  #dispatch(method: string, args: Uint8Array): DispatchResult {
     if (method === "io.input") {
       return this.#awaitInput().then(async (line) => {
         // Loaded here, not at start-up: the answer is one result, the line or nil.
@@ -255,7 +260,11 @@ export class Engine {
     if (!provider || !this.#options) throw new Error(`no host functions here (${method})`);
     this.#functionsLoading ??= provider.start(this.#options);
     // The arguments stay valid until the call is answered.
-    return this.#functionsLoading.then((f) => (this.#functions = f).dispatch(method, args));
+    return this.#functionsLoading.then((f) => {
+      const r = (this.#functions = f).dispatch(method, args);
+      // The first call's answer comes later: answered as not lasting.
+      return r instanceof Uint8Array || r instanceof Promise ? r : r.results;
+    });
   }
 
   /** The worker waits for the answer to the input request it put on the ring. */

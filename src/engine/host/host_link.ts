@@ -4,6 +4,13 @@
  * nothing of State or the store. An engine without a provider has no such globals.
  */
 import type { EngineOptions, ExecOutcome, ExecuteRequest } from "../shared/protocol.ts";
+import type { LastingResults } from "../shared/host_channel.ts";
+
+/**
+ * What serving a host call gives: the encoded results, now or later, or now with how long
+ * they stay the answer to the same call (the worker then answers it again itself).
+ */
+export type DispatchResult = Uint8Array | LastingResults | Promise<Uint8Array>;
 
 /** An execution that has ended, for the session record (see HostDispatcher.executed). */
 export interface ExecutionReport {
@@ -21,7 +28,7 @@ export const EXECUTION_OUTPUT_BYTES = 64 * 1024;
 /** The host functions of one engine (its host server calls them, host_server.ts). */
 export interface HostDispatcher {
   /** The call's encoded results (see host_server.ts HostDispatch). */
-  dispatch(method: string, args: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  dispatch(method: string, args: Uint8Array): DispatchResult;
   /** An execution of the engine ended (once the host functions exist). */
   executed(report: ExecutionReport): void;
   /** An interrupt: cancels what host functions wait for (an HTTP request ends at once). */

@@ -4,19 +4,21 @@
  * while (HOST_LISTEN_MS). Loaded by the engine handle at the worker's first host call.
  */
 import {
+  encodeLasting,
   HOST_BURST_MS,
   HOST_LISTEN_MS,
   HostChannel,
   type HostRequest,
   HostStatus,
 } from "../shared/host_channel.ts";
+import type { DispatchResult } from "./host_link.ts";
 import { isLlmspellError } from "../../errors.ts";
 
 /**
- * Serves one call: the encoded results, now or later. `args` is a view of the channel,
- * valid until the call is answered. A thrown error's message becomes the script's error.
+ * Serves one call (host_link.ts DispatchResult). `args` is a view of the channel, valid
+ * until the call is answered. A thrown error's message becomes the script's error.
  */
-export type HostDispatch = (method: string, args: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+export type HostDispatch = (method: string, args: Uint8Array) => DispatchResult;
 
 function errorMessage(e: unknown): string {
   if (isLlmspellError(e)) return e.hint ? `${e.message} (${e.hint})` : e.message;
@@ -81,6 +83,10 @@ export class HostServer {
     }
     if (result instanceof Uint8Array) {
       this.#channel.answer(req.id, HostStatus.ok, result);
+      return true;
+    }
+    if (!(result instanceof Promise)) {
+      this.#channel.answer(req.id, HostStatus.lasting, encodeLasting(result));
       return true;
     }
     this.#waiting = true;

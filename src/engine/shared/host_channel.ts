@@ -38,8 +38,72 @@ import {
   Spinner,
 } from "./call_slot.ts";
 
-/** How an answer ended. */
-export const HostStatus = { ok: 0, error: 1 } as const;
+/**
+ * How an answer ended. `lasting`: results, and how long they stay the answer to the same
+ * call (LastingResults, encoded by `encodeLasting`).
+ */
+export const HostStatus = { ok: 0, error: 1, lasting: 2 } as const;
+
+/**
+ * Results that stay the answer to the same call (same method, same arguments) for as long
+ * as the first `token.length` bytes of `file` read `token`: a file that every change of
+ * what the answer depends on rewrites, even a change by another process (the store's WAL
+ * index, src/store/store.ts `changeToken`). The worker keeps them and answers the same call
+ * again itself once it has read the file (src/engine/worker/answer_cache.ts).
+ */
+export interface LastingResults {
+  /** The encoded results (a sequence, host_values.ts). */
+  results: Uint8Array;
+  file: string;
+  token: Uint8Array;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function leb(n: number, out: number[]): void {
+  do {
+    out.push((n & 0x7f) | (n >= 0x80 ? 0x80 : 0));
+    n >>>= 7;
+  } while (n > 0);
+}
+
+/** A `lasting` answer: the file's name and the token (each LEB128 length, bytes), the results. */
+export function encodeLasting(l: LastingResults): Uint8Array {
+  const file = encoder.encode(l.file);
+  const head: number[] = [];
+  leb(file.length, head);
+  const tokenAt = head.length + file.length;
+  const lengths: number[] = [];
+  leb(l.token.length, lengths);
+  const out = new Uint8Array(tokenAt + lengths.length + l.token.length + l.results.length);
+  out.set(head);
+  out.set(file, head.length);
+  out.set(lengths, tokenAt);
+  out.set(l.token, tokenAt + lengths.length);
+  out.set(l.results, tokenAt + lengths.length + l.token.length);
+  return out;
+}
+
+/** Reads a `lasting` answer (views of `data`, valid as long as it is). */
+export function decodeLasting(data: Uint8Array): LastingResults {
+  let pos = 0;
+  const uleb = () => {
+    let n = 0;
+    let shift = 0;
+    for (;;) {
+      const b = data[pos++];
+      n |= (b & 0x7f) << shift;
+      if ((b & 0x80) === 0) return n >>> 0;
+      shift += 7;
+    }
+  };
+  const fileLength = uleb();
+  const file = decoder.decode(data.subarray(pos, pos += fileLength));
+  const tokenLength = uleb();
+  const token = data.subarray(pos, pos += tokenLength);
+  return { file, token, results: data.subarray(pos) };
+}
 
 /** How long the main thread listens for a next call after an answer. */
 export const HOST_LISTEN_MS = 0.25;

@@ -8,11 +8,12 @@
  */
 import { type CApi } from "../vm/capi.ts";
 import { LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "../vm/lua_h.ts";
-import { HostCaller, HostStatus } from "../shared/host_channel.ts";
+import { decodeLasting, HostCaller, HostStatus } from "../shared/host_channel.ts";
 import { pushLuaValue, UnstorableValue, writeLuaValue } from "./lua_values.ts";
 import { pendingSignal, Signal } from "../shared/protocol.ts";
 import { ValueReader, ValueWriter } from "../shared/host_values.ts";
 import type { HostCallObserver } from "./sampler.ts";
+import { AnswerCache } from "./answer_cache.ts";
 
 const decoder = new TextDecoder();
 /** lua_upvalueindex(1). */
@@ -97,8 +98,18 @@ function hostCall(ctx: ApiGlobalsContext): (L: number) => number {
   const { api } = ctx;
   const lua = api.lua;
   const caller = new HostCaller(ctx.wake);
+  const cache = new AnswerCache();
   const stop = () => pendingSignal(ctx.control) !== Signal.none;
   let w: ValueWriter | undefined;
+  /** Pushes true and the encoded results; how many values that is. */
+  const pushResults = (L: number, results: Uint8Array) => {
+    const r = new ValueReader(results);
+    const count = r.uleb();
+    if (!lua.lua_checkstack(L, count + 1)) throw new Error("too many results for the Lua stack");
+    lua.lua_pushboolean(L, 1);
+    for (let i = 0; i < count; i++) pushLuaValue(api, L, r);
+    return count + 1;
+  };
   return (L) => {
     w ??= new ValueWriter(1024);
     const n = lua.lua_gettop(L);
@@ -110,6 +121,11 @@ function hostCall(ctx: ApiGlobalsContext): (L: number) => number {
     } catch (e) {
       if (e instanceof UnstorableValue) return api.ret(L, false, e.message);
       throw e;
+    }
+    const key = cache.key(method, w.bytes());
+    if (key !== undefined) {
+      const kept = cache.get(key);
+      if (kept) return pushResults(L, kept);
     }
     const observer = ctx.observer();
     if (observer) {
@@ -127,11 +143,9 @@ function hostCall(ctx: ApiGlobalsContext): (L: number) => number {
     if (answer.status === HostStatus.error) {
       return api.ret(L, false, decoder.decode(answer.data.slice()));
     }
-    const r = new ValueReader(answer.data);
-    const count = r.uleb();
-    if (!lua.lua_checkstack(L, count + 1)) throw new Error("too many results for the Lua stack");
-    lua.lua_pushboolean(L, 1);
-    for (let i = 0; i < count; i++) pushLuaValue(api, L, r);
-    return count + 1;
+    if (answer.status === HostStatus.lasting) {
+      return pushResults(L, cache.keep(method, w.bytes(), decodeLasting(answer.data)));
+    }
+    return pushResults(L, answer.data);
   };
 }
