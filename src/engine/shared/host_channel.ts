@@ -24,7 +24,8 @@
  *
  * The slot is call_slot.ts's, which the debugger's request channel shares: a request is the
  * method name and the arguments (src/engine/shared/host_values.ts, a sequence); an answer is the
- * results (a sequence) or, for an error, the message in UTF-8.
+ * results (a sequence), for an error the message in UTF-8, or results that last (see
+ * LastingResults).
  */
 
 import {
