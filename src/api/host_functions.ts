@@ -48,12 +48,28 @@ export const RECORDED: ReadonlySet<string> = new Set([
 /** The longest code an execution record keeps. */
 const RECORDED_CODE_CHARS = 64 * 1024;
 
-/** A host call's record: its method, arguments and results (exact JSON), or its error. */
-function callJson(method: string, args: LuaValue[], results: LuaValue[], error?: string): string {
-  const list = (vs: LuaValue[]) => vs.map((v) => valueToJson(v)).join(", ");
-  return `{"method": ${JSON.stringify(method)}, "args": [${list(args)}], "results": [${
-    list(results)
+/**
+ * A host call's record: its method, arguments and results (exact JSON), or its error. The
+ * values are read where they are (arrays or encoded sequences), not copied into arrays.
+ */
+function callJson(
+  method: string,
+  args: LuaValue[] | EncodedValues,
+  results: LuaValue[] | EncodedValues | undefined,
+  error?: string,
+): string {
+  return `{"method": ${JSON.stringify(method)}, "args": [${listJson(args)}], "results": [${
+    results ? listJson(results) : ""
   }]${error === undefined ? "" : `, "error": ${JSON.stringify(error)}`}}`;
+}
+
+function listJson(vs: LuaValue[] | EncodedValues): string {
+  let out = "";
+  for (let i = 0; i < vs.length; i++) {
+    if (i > 0) out += ", ";
+    out += valueToJson(Array.isArray(vs) ? vs[i] : vs.value(i));
+  }
+  return out;
 }
 
 /** Every module's host functions by method name, and `api.lua`: a global's Lua side. */
@@ -211,17 +227,6 @@ export class HostFunctions implements HostContext, HostDispatcher {
   dispatch(method: string, args: Uint8Array): HostResult {
     const fn = this.#methods.get(method);
     if (!fn) throw new HostError(`unknown host call '${method}'`);
-    // A failure of the database is the script's error, named for the function it called,
-    // with its code and what to do.
-    const fail = (e: unknown) => {
-      const store = this.#store && storeFailure(this.#store.path, e);
-      const label = method.replace(/^\w/, (c) => c.toUpperCase());
-      return new Error(
-        store
-          ? `${label}: ${store.message} [${store.code}]${store.hint ? ` (${store.hint})` : ""}`
-          : errorMessage(e),
-      );
-    };
     try {
       const values = new EncodedValues(args);
       if (RECORDED.has(method) && this.#record) {
@@ -242,17 +247,33 @@ export class HostFunctions implements HostContext, HostDispatcher {
           this.#recordCall(method, values, r);
           return r;
         }, (e) => {
-          const err = fail(e);
+          const err = this.#failure(method, e);
           this.#tryRecord(() => this.#recordCall(method, values, undefined, err.message));
           return Promise.reject(err);
         });
       }
       const result = fn(values, this);
-      if (result instanceof Promise) return result.catch((e) => Promise.reject(fail(e)));
+      if (result instanceof Promise) {
+        return result.catch((e) => Promise.reject(this.#failure(method, e)));
+      }
       return result;
     } catch (e) {
-      throw fail(e);
+      throw this.#failure(method, e);
     }
+  }
+
+  /**
+   * A failure of the database is the script's error, named for the function it called, with
+   * its code and what to do.
+   */
+  #failure(method: string, e: unknown): Error {
+    const store = this.#store && storeFailure(this.#store.path, e);
+    const label = method.replace(/^\w/, (c) => c.toUpperCase());
+    return new Error(
+      store
+        ? `${label}: ${store.message} [${store.code}]${store.hint ? ` (${store.hint})` : ""}`
+        : errorMessage(e),
+    );
   }
 
   /**
@@ -265,11 +286,14 @@ export class HostFunctions implements HostContext, HostDispatcher {
     result: Uint8Array | undefined,
     error?: string,
   ): void {
-    const values = (v: EncodedValues) => Array.from({ length: v.length }, (_, i) => v.value(i));
+    // No results (most writes) is one byte: 0.
+    const results = result && !(result.length === 1 && result[0] === 0)
+      ? new EncodedValues(result)
+      : undefined;
     this.store().sessions.record(
       this.sessionId,
       "host_call",
-      callJson(method, values(args), result ? values(new EncodedValues(result)) : [], error),
+      callJson(method, args, results, error),
     );
   }
 
@@ -285,7 +309,11 @@ export class HostFunctions implements HostContext, HostDispatcher {
     if (!this.recording()) return undefined;
     let seq: number | undefined;
     this.#tryRecord(() => {
-      seq = this.store().sessions.record(this.sessionId, "host_call", callJson(method, args, []));
+      seq = this.store().sessions.record(
+        this.sessionId,
+        "host_call",
+        callJson(method, args, undefined),
+      );
     });
     if (seq === undefined) return undefined;
     return (results) =>

@@ -77,12 +77,20 @@ export interface SessionRepository {
   records(id: string): SessionRecord[];
 }
 
+/**
+ * A record's key is (its session's number << 32) + its seq (migration 8): the records of
+ * session `s` (a row of sessions) are those whose id is in this range.
+ */
+const RECORDS_OF = (s: string) => `r.id BETWEEN ${s}.num << 32 AND (${s}.num << 32) + 0xFFFFFFFF`;
+/** The session whose id is ?1, for the statements on one session's records. */
+const SESSION = "(SELECT num FROM sessions WHERE id = ?1)";
+
 // `updated`: the last status change or record, whichever is later (a record does not touch
 // its session's row: that would be one more page written per recorded write).
 const ROW = `SELECT id, name, description, tags, parent, status, created_at AS created,
-  MAX(updated_at, COALESCE((SELECT at FROM session_records r WHERE r.session = s.id
-    ORDER BY seq DESC LIMIT 1), '')) AS updated,
-  (SELECT COUNT(*) FROM session_records r WHERE r.session = s.id AND r.kind = 'execution')
+  MAX(updated_at, COALESCE((SELECT at FROM session_records r WHERE ${RECORDS_OF("s")}
+    ORDER BY r.id DESC LIMIT 1), '')) AS updated,
+  (SELECT COUNT(*) FROM session_records r WHERE ${RECORDS_OF("s")} AND r.kind = 'execution')
     AS executions
   FROM sessions s`;
 
@@ -105,14 +113,19 @@ export class SqliteSessionRepository implements SessionRepository {
     this.#db = db;
     this.#transaction = transaction;
     this.#dropArtifacts = dropArtifacts;
+    // One statement, so the number is the next one even with another process creating one.
     this.#open = db.prepare(
-      `INSERT OR IGNORE INTO sessions (id, status, created_at, updated_at, name, description, tags,
-        parent) VALUES (?, 'active', ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO sessions (id, num, status, created_at, updated_at, name, description,
+        tags, parent) VALUES (?, (SELECT COALESCE(MAX(num), 0) + 1 FROM sessions), 'active', ?, ?,
+        ?, ?, ?, ?)`,
     );
+    // The next seq of the session, in the INSERT itself; nothing when the session is not there.
     this.#insert = db.prepare(
-      `INSERT INTO session_records (session, seq, kind, at, data)
-        SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4 FROM session_records WHERE session = ?1
-        RETURNING seq`,
+      `INSERT INTO session_records (id, kind, at, data)
+        SELECT COALESCE((SELECT MAX(r.id) FROM session_records r WHERE ${RECORDS_OF("s")}),
+          s.num << 32) + 1, ?2, ?3, ?4
+        FROM sessions s WHERE s.id = ?1
+        RETURNING id & 0xFFFFFFFF AS seq`,
     );
   }
 
@@ -132,13 +145,16 @@ export class SqliteSessionRepository implements SessionRepository {
   record(id: string, kind: SessionRecord["kind"], data: string): number {
     // One statement, so atomic without a transaction of its own (a savepoint inside the
     // write's transaction costs two more statements per recorded call).
-    const row = this.#insert.get(id, kind, new Date().toISOString(), data) as { seq: number };
+    const row = this.#insert.get(id, kind, new Date().toISOString(), data) as
+      | { seq: number }
+      | undefined;
+    if (!row) throw new Error(`no session ${id} to record in (was it deleted?)`);
     return Number(row.seq);
   }
 
   update(id: string, seq: number, data: string): void {
-    this.#db.prepare("UPDATE session_records SET data = ? WHERE session = ? AND seq = ?")
-      .run(data, id, seq);
+    this.#db.prepare(`UPDATE session_records SET data = ?2 WHERE id = (${SESSION} << 32) + ?3`)
+      .run(id, data, seq);
   }
 
   setStatus(id: string, status: SessionStatus): void {
@@ -166,7 +182,10 @@ export class SqliteSessionRepository implements SessionRepository {
       const shas = this.#db.prepare("SELECT DISTINCT sha256 FROM artifacts WHERE session = ?")
         .all(id).map((r) => r.sha256 as string);
       if (shas.length) this.#dropArtifacts(shas);
-      this.#db.prepare("DELETE FROM session_records WHERE session = ?").run(id);
+      this.#db.prepare(
+        `DELETE FROM session_records WHERE id BETWEEN ${SESSION} << 32
+          AND (${SESSION} << 32) + 0xFFFFFFFF`,
+      ).run(id);
       // Its session-scope state (State's scope `session`) goes with it.
       this.#db.prepare("DELETE FROM state WHERE scope = ?").run(`session:${id}`);
       return Number(this.#db.prepare("DELETE FROM sessions WHERE id = ?").run(id).changes) > 0;
@@ -208,7 +227,8 @@ export class SqliteSessionRepository implements SessionRepository {
 
   records(id: string): SessionRecord[] {
     return this.#db.prepare(
-      "SELECT seq, kind, at, data FROM session_records WHERE session = ? ORDER BY seq",
+      `SELECT id & 0xFFFFFFFF AS seq, kind, at, data FROM session_records
+        WHERE id BETWEEN ${SESSION} << 32 AND (${SESSION} << 32) + 0xFFFFFFFF ORDER BY id`,
     ).all(id).map((r) => ({
       seq: Number(r.seq),
       kind: r.kind as SessionRecord["kind"],

@@ -212,6 +212,7 @@ export class SqliteStore implements Store {
   }
 
   #runAfterCommit(): void {
+    if (this.#afterCommit.length === 0) return;
     const due = this.#afterCommit;
     this.#afterCommit = [];
     for (const a of due) a.fn();
