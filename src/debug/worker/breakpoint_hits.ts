@@ -93,15 +93,10 @@ export class BreakpointHits {
     }
     const top = lua.lua_gettop(L);
     if (entry === undefined) {
-      const names: string[] = [];
-      for (let i = 1;; i++) {
-        const p = m._lua_getlocal(L, ar, i);
-        if (p === 0) break;
-        lua.lua_settop(L, -2);
-        const n = ctx.readCString(p);
-        if (n === "(temporary)" || n === "(C temporary)") break;
-        names.push(n.startsWith("(") ? `__llmspell_tmp${i}` : n);
-      }
+      // Lua's own locals ("(for state)") take a parameter each, under a name Lua accepts.
+      const names = ctx.localNames(L, ar).map((n, i) =>
+        n.startsWith("(") ? `__llmspell_tmp${i + 1}` : n
+      );
       const body = asText ? exprs.map((e) => `(${e})`).join(", ") : `(${exprs[0]})`;
       const code = `return function(${names.join(", ")}) return ${body} end`;
       if (api.load(L, code, "=[llmspell condition]") !== LuaStatus.ok) {
@@ -186,7 +181,7 @@ export class BreakpointHits {
         ctx.api.pushString(L, p);
         lua.lua_rawget(L, -2);
       }
-      ctx.wasm._lua_getinfo(L, ctx.cString("f"), ar);
+      ctx.pushFunction(L, ar);
       return lua.lua_rawequal(L, -1, -2) !== 0;
     } finally {
       lua.lua_settop(L, top);

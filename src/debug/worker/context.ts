@@ -70,6 +70,29 @@ export class WorkerContext {
     return p === 0 ? "" : cString(this.wasm.HEAPU8, p);
   }
 
+  /** Pushes the function running at `ar` of thread `L`. */
+  pushFunction(L: number, ar: number): void {
+    this.wasm._lua_getinfo(L, this.cString("f"), ar);
+  }
+
+  /**
+   * The names of the locals of the frame at `ar`, slot 1 first, up to its first temporary:
+   * the slots from there on are the stack's scratch, not the program's. Lua's own locals
+   * ("(for state)" and the like) are kept, as their slots count.
+   */
+  localNames(L: number, ar: number): string[] {
+    const names: string[] = [];
+    for (let i = 1;; i++) {
+      const p = this.wasm._lua_getlocal(L, ar, i);
+      if (p === 0) break;
+      this.api.lua.lua_settop(L, -2);
+      const n = this.readCString(p);
+      if (n === "(temporary)" || n === "(C temporary)") break;
+      names.push(n);
+    }
+    return names;
+  }
+
   /** The number of call frames from `ci` down to the thread's base. */
   depth(ci: number): number {
     const h32 = this.wasm.HEAP32;

@@ -147,7 +147,6 @@ export class Evaluator {
     const h = values.lookup(args.variablesReference);
     if (!h) throw new Error("unknown variablesReference");
     const frame = h.kind === "value" ? frames.find((f) => !f.isC) : h.frame;
-    const m = ctx.wasm;
     const api = ctx.api;
     const lua = api.lua;
     const top = lua.lua_gettop(L);
@@ -161,14 +160,9 @@ export class Evaluator {
       if (h.kind === "locals" || h.kind === "upvalues") {
         env.useFrame(L, h.frame.ar);
         const slot = env.findName(name);
-        if (h.kind === "locals" && slot.local) {
-          lua.lua_pushvalue(L, val);
-          m._lua_setlocal(L, h.frame.ar, slot.local);
-        } else if (h.kind === "upvalues" && slot.upvalue) {
-          m._lua_getinfo(L, ctx.cString("f"), h.frame.ar);
-          lua.lua_pushvalue(L, val);
-          m._lua_setupvalue(L, -2, slot.upvalue);
-        } else throw new Error(`no ${h.kind === "locals" ? "local" : "upvalue"} ${name}`);
+        const kind = h.kind === "locals" ? "local" : "upvalue";
+        if (!slot[kind]) throw new Error(`no ${kind} ${name}`);
+        env.setSlot(slot, val);
       } else if (h.kind === "globals") {
         env.pushEnvOf(L, h.frame.isC ? 0 : h.frame.ar);
         api.pushString(L, name);

@@ -8,6 +8,12 @@ import type { WorkerContext } from "./context.ts";
 
 const REG = LUA_REGISTRYINDEX;
 
+/** Where a name lives in a frame: a local's index or an upvalue's (neither: not there). */
+export interface Slot {
+  local?: number;
+  upvalue?: number;
+}
+
 export class FrameEnv {
   readonly #ctx: WorkerContext;
   /** The frame the proxy reads: its activation record and thread. */
@@ -30,7 +36,7 @@ export class FrameEnv {
     const ctx = this.#ctx;
     const lua = ctx.api.lua;
     if (ar !== 0) {
-      ctx.wasm._lua_getinfo(L, ctx.cString("f"), ar);
+      ctx.pushFunction(L, ar);
       const fn = lua.lua_gettop(L);
       for (let i = 1;; i++) {
         const p = ctx.wasm._lua_getupvalue(L, fn, i);
@@ -64,27 +70,18 @@ export class FrameEnv {
   }
 
   /** The slot of the frame `useFrame` named that holds `name`: a local's or an upvalue's index. */
-  findName(name: string): { local?: number; upvalue?: number } {
+  findName(name: string): Slot {
     const ctx = this.#ctx;
-    const m = ctx.wasm;
     const L = this.#frameL;
-    const ar = this.#frameAr;
     const lua = ctx.api.lua;
-    let local = 0;
-    for (let i = 1;; i++) {
-      const p = m._lua_getlocal(L, ar, i);
-      if (p === 0) break;
-      lua.lua_settop(L, -2);
-      const n = ctx.readCString(p);
-      if (n === "(temporary)" || n === "(C temporary)") break;
-      if (n === name) local = i;
-    }
+    // The last local of that name is the one in scope (an inner block's shadows an outer's).
+    const local = ctx.localNames(L, this.#frameAr).lastIndexOf(name) + 1;
     if (local) return { local };
-    m._lua_getinfo(L, ctx.cString("f"), ar);
+    ctx.pushFunction(L, this.#frameAr);
     const fn = lua.lua_gettop(L);
     try {
       for (let i = 1;; i++) {
-        const p = m._lua_getupvalue(L, fn, i);
+        const p = ctx.wasm._lua_getupvalue(L, fn, i);
         if (p === 0) break;
         lua.lua_settop(L, -2);
         if (ctx.readCString(p) === name) return { upvalue: i };
@@ -95,57 +92,70 @@ export class FrameEnv {
     return {};
   }
 
-  #proxyIndex(hL: number): number {
+  /** Pushes the value in `slot` of the frame `useFrame` named, on its thread. */
+  pushSlot(slot: Slot): void {
     const ctx = this.#ctx;
-    const m = ctx.wasm;
-    const lua = ctx.api.lua;
-    const name = lua.lua_type(hL, 2) === LuaTypeId.string ? ctx.api.str(hL, 2) ?? "" : undefined;
     const L = this.#frameL;
-    if (name !== undefined && L === hL) {
-      const slot = this.findName(name);
-      if (slot.local) {
-        m._lua_getlocal(L, this.#frameAr, slot.local);
-        return 1;
-      }
-      if (slot.upvalue) {
-        m._lua_getinfo(L, ctx.cString("f"), this.#frameAr);
-        m._lua_getupvalue(L, -1, slot.upvalue);
-        lua.lua_rotate(L, -2, 1);
-        lua.lua_settop(L, -2);
-        return 1;
-      }
+    if (slot.local) ctx.wasm._lua_getlocal(L, this.#frameAr, slot.local);
+    else if (slot.upvalue) {
+      ctx.pushFunction(L, this.#frameAr);
+      ctx.wasm._lua_getupvalue(L, -1, slot.upvalue);
+      ctx.api.lua.lua_rotate(L, -2, 1);
+      ctx.api.lua.lua_settop(L, -2);
     }
-    this.pushEnvOf(hL, L === hL ? this.#frameAr : 0);
-    lua.lua_pushvalue(hL, 2);
-    lua.lua_gettable(hL, -2);
+  }
+
+  /** Sets `slot` of the frame `useFrame` named to the value at `index` of its thread. */
+  setSlot(slot: Slot, index: number): void {
+    const ctx = this.#ctx;
+    const L = this.#frameL;
+    const lua = ctx.api.lua;
+    if (slot.local) {
+      lua.lua_pushvalue(L, index);
+      ctx.wasm._lua_setlocal(L, this.#frameAr, slot.local);
+    } else if (slot.upvalue) {
+      ctx.pushFunction(L, this.#frameAr);
+      lua.lua_pushvalue(L, index);
+      ctx.wasm._lua_setupvalue(L, -2, slot.upvalue);
+      lua.lua_settop(L, -2);
+    }
+  }
+
+  /**
+   * The frame's slot that the key the proxy is indexed with (at 2) names, when the proxy is
+   * used on the frame's own thread; none otherwise (the key is then the environment's).
+   */
+  #slotOf(hL: number): Slot {
+    const api = this.#ctx.api;
+    if (hL !== this.#frameL || api.lua.lua_type(hL, 2) !== LuaTypeId.string) return {};
+    return this.findName(api.str(hL, 2) ?? "");
+  }
+
+  /** Pushes the environment of the frame (of the user, on another thread) and the key. */
+  #pushEnvAndKey(hL: number): void {
+    this.pushEnvOf(hL, hL === this.#frameL ? this.#frameAr : 0);
+    this.#ctx.api.lua.lua_pushvalue(hL, 2);
+  }
+
+  #proxyIndex(hL: number): number {
+    const slot = this.#slotOf(hL);
+    if (slot.local || slot.upvalue) this.pushSlot(slot);
+    else {
+      this.#pushEnvAndKey(hL);
+      this.#ctx.api.lua.lua_gettable(hL, -2);
+    }
     return 1;
   }
 
   #proxyNewIndex(hL: number): number {
-    const ctx = this.#ctx;
-    const m = ctx.wasm;
-    const lua = ctx.api.lua;
-    const name = lua.lua_type(hL, 2) === LuaTypeId.string ? ctx.api.str(hL, 2) ?? "" : undefined;
-    const L = this.#frameL;
-    if (name !== undefined && L === hL) {
-      const slot = this.findName(name);
-      if (slot.local) {
-        lua.lua_pushvalue(L, 3);
-        m._lua_setlocal(L, this.#frameAr, slot.local);
-        return 0;
-      }
-      if (slot.upvalue) {
-        m._lua_getinfo(L, ctx.cString("f"), this.#frameAr);
-        lua.lua_pushvalue(L, 3);
-        m._lua_setupvalue(L, -2, slot.upvalue);
-        lua.lua_settop(L, -2);
-        return 0;
-      }
+    const slot = this.#slotOf(hL);
+    if (slot.local || slot.upvalue) this.setSlot(slot, 3);
+    else {
+      const lua = this.#ctx.api.lua;
+      this.#pushEnvAndKey(hL);
+      lua.lua_pushvalue(hL, 3);
+      lua.lua_settable(hL, -3);
     }
-    this.pushEnvOf(hL, L === hL ? this.#frameAr : 0);
-    lua.lua_pushvalue(hL, 2);
-    lua.lua_pushvalue(hL, 3);
-    lua.lua_settable(hL, -3);
     return 0;
   }
 }

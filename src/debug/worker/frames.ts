@@ -96,7 +96,7 @@ export class Frames {
     const lua = ctx.api.lua;
     const top = lua.lua_gettop(L);
     try {
-      ctx.wasm._lua_getinfo(L, ctx.cString("f"), ar);
+      ctx.pushFunction(L, ar);
       const fn = lua.lua_gettop(L);
       lua.lua_rawgeti(L, REG, BigInt(ctx.host.envRef));
       const env = lua.lua_gettop(L);
@@ -121,7 +121,7 @@ export class Frames {
     const lua = api.lua;
     const top = lua.lua_gettop(L);
     try {
-      ctx.wasm._lua_getinfo(L, ctx.cString("f"), ar);
+      ctx.pushFunction(L, ar);
       const fn = lua.lua_gettop(L);
       lua.lua_rawgeti(L, REG, BigInt(ctx.host.envRef));
       const env = lua.lua_gettop(L);

@@ -238,19 +238,13 @@ export class Values {
   #locals(L: number, frame: Frame): DP.Variable[] {
     const ctx = this.#d.ctx;
     const m = ctx.wasm;
-    const lua = ctx.api.lua;
     const byName = new Map<string, number>();
-    for (let i = 1;; i++) {
-      const p = m._lua_getlocal(L, frame.ar, i);
-      if (p === 0) break;
-      lua.lua_settop(L, -2);
-      const n = ctx.readCString(p);
-      if (n === "(temporary)" || n === "(C temporary)") break;
+    ctx.localNames(L, frame.ar).forEach((n, i) => {
       if (!n.startsWith("(") && n !== ECHO_GUARD) {
         byName.delete(n);
-        byName.set(n, i);
+        byName.set(n, i + 1);
       }
-    }
+    });
     return [...byName].map(([n, i]) => {
       m._lua_getlocal(L, frame.ar, i);
       return this.variable(L, n, n);
@@ -261,7 +255,7 @@ export class Values {
     const ctx = this.#d.ctx;
     const m = ctx.wasm;
     const lua = ctx.api.lua;
-    m._lua_getinfo(L, ctx.cString("f"), frame.ar);
+    ctx.pushFunction(L, frame.ar);
     const fn = lua.lua_gettop(L);
     const out: DP.Variable[] = [];
     for (let i = 1;; i++) {
