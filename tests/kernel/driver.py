@@ -27,15 +27,21 @@ def client(cf):
     return kc
 
 
-def collect(kc, msg_id, timeout=TIMEOUT):
-    """IOPub messages of one request, up to its idle status."""
-    out = []
+def iopub(kc, timeout=TIMEOUT):
+    """IOPub messages as they arrive, for `timeout` seconds at the most: the caller stops
+    when it has what it waits for, and knows it timed out when the loop ends."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
-            m = kc.get_iopub_msg(timeout=1)
+            yield kc.get_iopub_msg(timeout=1)
         except Empty:
             continue
+
+
+def collect(kc, msg_id, timeout=TIMEOUT):
+    """IOPub messages of one request, up to its idle status."""
+    out = []
+    for m in iopub(kc, timeout):
         if m["parent_header"].get("msg_id") != msg_id:
             continue
         out.append(m)
@@ -203,16 +209,13 @@ def scenario_clients(cf, n):
         try:
             mid = kc.execute(f"print('{markers[i]}')")
             replies[i] = reply_to(kc, mid)["content"]["status"]
-            deadline = time.time() + 60
-            while seen[i] != want and time.time() < deadline:
-                try:
-                    m = kc.get_iopub_msg(timeout=1)
-                except Empty:
-                    continue
+            for m in iopub(kc, 60):
                 if m["msg_type"] == "stream":
                     for line in m["content"]["text"].splitlines():
                         if line in want:
                             seen[i].add(line)
+                if seen[i] == want:
+                    break
         except Exception as e:  # noqa: BLE001
             errors.append(f"client {i}: {e}")
 
@@ -481,12 +484,7 @@ def scenario_wedged(cf, code, how="interrupt", ready=""):
     r = reply_to(kc, mid)
     elapsed = time.time() - t0
     states, errors = [], []
-    deadline = time.time() + TIMEOUT
-    while time.time() < deadline:
-        try:
-            m = kc.get_iopub_msg(timeout=1)
-        except Empty:
-            continue
+    for m in iopub(kc):
         if m["msg_type"] == "status":
             states.append(m["content"]["execution_state"])
             if states[-2:] == ["starting", "idle"]:
@@ -582,10 +580,15 @@ def scenario_victim(cf):
     return {"killed": False}
 
 
-def main():
+def dispatch(scenarios):
+    """Runs the scenario argv names (`scenario_NAME` in `scenarios`, a module's globals) with
+    the connection file and the other arguments, and prints its result as JSON."""
     name, cf, *rest = sys.argv[1:]
-    result = globals()[f"scenario_{name}"](cf, *rest)
-    print(json.dumps(result))
+    print(json.dumps(scenarios[f"scenario_{name}"](cf, *rest)))
+
+
+def main():
+    dispatch(globals())
 
 
 if __name__ == "__main__":

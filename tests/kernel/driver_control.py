@@ -3,14 +3,9 @@
 usage: driver_control.py SCENARIO CONNECTION_FILE [ARGS...]
 Prints one JSON object (the scenario's findings) on the last line of stdout.
 """
-import json
-import sys
 import time
-from queue import Empty
 
-from driver import client, reply_to, result_text, run
-
-TIMEOUT = 30
+from driver import TIMEOUT, client, dispatch, iopub, reply_to, result_text, run
 
 
 def scenario_debug(cf, command="initialize"):
@@ -49,12 +44,11 @@ def scenario_debug_cell(cf, code, who_continues):
     debug_info = None
     io = []
     idle = False
-    deadline = time.time() + TIMEOUT
-    while time.time() < deadline and (continued is None or not idle):
-        try:
-            m = kc.get_iopub_msg(timeout=1)
-        except Empty:
-            continue
+    messages = iopub(kc)
+    while continued is None or not idle:
+        m = next(messages, None)
+        if m is None:
+            break
         if m["msg_type"] != "debug_event":
             if m["parent_header"].get("msg_id") == mid:
                 io.append(m)
@@ -128,12 +122,7 @@ def murmur2(text, seed):
 
 def wait_stopped(kc):
     """The content of the next `stopped` debug_event on IOPub, or None after TIMEOUT."""
-    deadline = time.time() + TIMEOUT
-    while time.time() < deadline:
-        try:
-            m = kc.get_iopub_msg(timeout=1)
-        except Empty:
-            continue
+    for m in iopub(kc):
         if m["msg_type"] == "debug_event" and m["content"].get("event") == "stopped":
             return m["content"]
     return None
@@ -268,11 +257,5 @@ def scenario_cells(cf, *cells):
     return {"cells": out}
 
 
-def main():
-    name, cf, *rest = sys.argv[1:]
-    result = globals()[f"scenario_{name}"](cf, *rest)
-    print(json.dumps(result))
-
-
 if __name__ == "__main__":
-    main()
+    dispatch(globals())

@@ -3,14 +3,15 @@
 usage: llm_driver.py SCENARIO CONNECTION_FILE SERVER_URL (or MODEL for local_*)
 Prints one JSON object on the last line of stdout.
 """
-import json
 import os
 import sys
 import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "kernel"))
-from driver import TIMEOUT, client, collect, reply_to, result_text, run  # noqa: E402
+from driver import (  # noqa: E402
+    TIMEOUT, client, collect, dispatch, iopub, reply_to, result_text, run,
+)
 
 SETUP = 'agent = Agent.builder():model("openai/gpt-4o-mini"):build()'
 
@@ -25,10 +26,8 @@ def scenario_stream(cf, url):
     run(kc, SETUP)
     mid = kc.execute('r = agent:stream("story", function(t) io.write(t) end)\nr.text')
     pieces = []
-    deadline = time.time() + TIMEOUT
     result = None
-    while time.time() < deadline:
-        m = kc.get_iopub_msg(timeout=TIMEOUT)
+    for m in iopub(kc):
         if m["parent_header"].get("msg_id") != mid:
             continue
         if m["msg_type"] == "stream":
@@ -47,10 +46,8 @@ def scenario_interrupt(cf, url):
     kc = client(cf)
     run(kc, "kept = 41\n" + SETUP)
     mid = kc.execute('agent:stream("x", function(t) io.write(t) end)')
-    deadline = time.time() + TIMEOUT
     first = None
-    while time.time() < deadline:
-        m = kc.get_iopub_msg(timeout=TIMEOUT)
+    for m in iopub(kc):
         if m["parent_header"].get("msg_id") == mid and m["msg_type"] == "stream":
             first = m["content"]["text"]
             break
@@ -130,11 +127,5 @@ def scenario_markdown(cf, url):
     return out
 
 
-def main():
-    name, cf, url = sys.argv[1], sys.argv[2], sys.argv[3]
-    out = globals()["scenario_" + name](cf, url)
-    print(json.dumps(out))
-
-
 if __name__ == "__main__":
-    main()
+    dispatch(globals())
