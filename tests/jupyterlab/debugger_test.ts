@@ -12,7 +12,7 @@
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { cli, tempDir } from "../helpers/cli.ts";
-import { killKernels } from "../kernel/helpers.ts";
+import { jupyterEnv, JUPYTERLAB_CELL as CELL, killKernels } from "../kernel/helpers.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const SERVER = new URL("./server.py", import.meta.url).pathname;
@@ -98,19 +98,6 @@ async function jupyterLab(): Promise<JupyterLab> {
   }).output();
   assert(out.success, "scripts/ensure_jupyterlab.sh failed (see stderr)");
   return await import(new TextDecoder().decode(out.stdout).trim()) as JupyterLab;
-}
-
-/** A private Jupyter environment under `dir` (data, config, runtime; no user files). */
-function jupyterEnv(dir: string): Record<string, string> {
-  return {
-    JUPYTER_DATA_DIR: `${dir}/jupyter/data`,
-    JUPYTER_PATH: `${dir}/jupyter/data`,
-    JUPYTER_CONFIG_DIR: `${dir}/jupyter/config`,
-    JUPYTER_RUNTIME_DIR: `${dir}/jupyter/runtime`,
-    IPYTHONDIR: `${dir}/ipython`,
-    LLMSPELL_HOME: `${dir}/home`,
-    NO_COLOR: "1",
-  };
 }
 
 interface JupyterServer {
@@ -210,15 +197,6 @@ async function request<B>(session: DebuggerSession, command: string, args: unkno
   assert(r.success, `${command} failed: ${r.message}`);
   return (r as DP.Response & { body: B }).body;
 }
-
-const CELL = [
-  "local function f(x)",
-  "  local y = x + 1",
-  "  return y",
-  "end",
-  "result = f(20) -- ü, so that the hash covers UTF-8",
-  "result",
-].join("\n");
 
 Deno.test("JupyterLab's debugger client (@jupyterlab/debugger) debugs a notebook cell through jupyter_server", async () => {
   const jl = await jupyterLab();

@@ -6,26 +6,13 @@
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { cli, tempDir } from "../helpers/cli.ts";
 import { Tmux } from "../helpers/tmux.ts";
-import { gone, kernelMetas, killKernels, until } from "./helpers.ts";
+import { gone, jupyterEnv, kernelMetas, killKernels, until } from "./helpers.ts";
 
 const JUPYTER = "/usr/bin/jupyter";
 /** jupyter console (Python) and the kernel (deno) both start cold: be generous. */
 const START_MS = 30_000;
 /** A bound for a loaded 2-core machine running the suite in parallel, not an expectation. */
 const STEP_MS = 30_000;
-
-/** A private Jupyter environment under `dir` (data, config, runtime; no user files). */
-function jupyterEnv(dir: string, home: string): Record<string, string> {
-  return {
-    JUPYTER_DATA_DIR: `${dir}/jupyter/data`,
-    JUPYTER_PATH: `${dir}/jupyter/data`,
-    JUPYTER_CONFIG_DIR: `${dir}/jupyter/config`,
-    JUPYTER_RUNTIME_DIR: `${dir}/jupyter/runtime`,
-    IPYTHONDIR: `${dir}/ipython`,
-    LLMSPELL_HOME: home,
-    NO_COLOR: "1",
-  };
-}
 
 /** Runs `x = 6*7`, then `x`, and waits for `Out[n]: 42`. */
 async function sixTimesSeven(t: Tmux): Promise<void> {

@@ -9,7 +9,7 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { cli, tempDir } from "../helpers/cli.ts";
-import { driver, KERNEL_DIR, startKernel } from "./helpers.ts";
+import { driver, JUPYTERLAB_CELL as CELL, KERNEL_DIR, startKernel } from "./helpers.ts";
 
 const CONTROL = `${KERNEL_DIR}driver_control.py`;
 
@@ -68,15 +68,6 @@ Deno.test("kernelspec and kernel_info agree: debugger true", async () => {
   const j = await debugRequest([]);
   assertEquals(j.kernel_info_debugger, true);
 });
-
-const CELL = [
-  "local function f(x)",
-  "  local y = x + 1",
-  "  return y",
-  "end",
-  "result = f(20) -- ü, so that the hash covers UTF-8",
-  "result",
-].join("\n");
 
 Deno.test("JupyterLab's debugger flow: dumpCell's path, a breakpoint in it hits, inspection", async () => {
   const k = await startKernel([]);

@@ -174,3 +174,33 @@ export async function killKernels(home: string, pids: number[] = []): Promise<vo
     }
   }
 }
+
+/**
+ * A private Jupyter environment under `dir` (data, config, runtime; no user files), with
+ * llmspell's home at `home`.
+ */
+export function jupyterEnv(dir: string, home = `${dir}/home`): Record<string, string> {
+  return {
+    JUPYTER_DATA_DIR: `${dir}/jupyter/data`,
+    JUPYTER_PATH: `${dir}/jupyter/data`,
+    JUPYTER_CONFIG_DIR: `${dir}/jupyter/config`,
+    JUPYTER_RUNTIME_DIR: `${dir}/jupyter/runtime`,
+    IPYTHONDIR: `${dir}/ipython`,
+    LLMSPELL_HOME: home,
+    NO_COLOR: "1",
+  };
+}
+
+/**
+ * The cell JupyterLab's debugger flow is tested with, from jupyter_client and from
+ * @jupyterlab/debugger alike: a breakpoint on `local y`, and a non-ASCII character so that
+ * the hash of its dumped path covers UTF-8.
+ */
+export const JUPYTERLAB_CELL = [
+  "local function f(x)",
+  "  local y = x + 1",
+  "  return y",
+  "end",
+  "result = f(20) -- ü, so that the hash covers UTF-8",
+  "result",
+].join("\n");
