@@ -8,6 +8,7 @@
  *   deno run -A scripts/gen_argv_table.ts
  */
 import type { Command, Option } from "commander";
+import type { ArgvFlag } from "../src/cli/argv.ts";
 import { buildProgram } from "../src/cli/program.ts";
 
 const TARGET = new URL("../src/cli/argv_table.ts", import.meta.url);
@@ -16,22 +17,11 @@ const TARGET = new URL("../src/cli/argv_table.ts", import.meta.url);
 export const FAST_COMMANDS = ["exec", "run"] as const;
 
 /**
- * A flag as the fast path reads it (argv.ts ArgvFlag). `fast: false`: commander reads a form
- * of it the fast path does not (an optional or variadic value, a custom parser, a preset), so
- * a command line with it goes to commander.
+ * The fast path's rule for a commander option. `fast: false`: commander reads a form of it
+ * the fast path does not (an optional or variadic value, a custom parser, a preset), so a
+ * command line with it goes to commander.
  */
-interface FlagRow {
-  names: string[];
-  key: string;
-  value: boolean;
-  /** What the flag sets when it takes no value (`--no-x`: false). */
-  sets?: boolean;
-  choices?: string[];
-  default?: string | boolean;
-  fast?: false;
-}
-
-function flagRow(o: Option): FlagRow {
+function flagRow(o: Option): ArgvFlag {
   const unread = ["envVar", "mandatory"] as const;
   for (const field of unread) {
     if (o[field]) {
@@ -40,7 +30,7 @@ function flagRow(o: Option): FlagRow {
       throw new Error(`${o.flags}: ${field} is not read by the fast argv path (src/cli/argv.ts)`);
     }
   }
-  const row: FlagRow = {
+  const row: ArgvFlag = {
     names: [o.short, o.long].filter((n): n is string => n !== undefined),
     key: o.attributeName(),
     value: o.required,
