@@ -7,7 +7,7 @@
  */
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
 import type { SourceView } from "./sources.ts";
-import type { ConsoleIO, DebugTarget } from "./target.ts";
+import { type ConsoleIO, type DebugTarget, requestOrSay } from "./target.ts";
 
 export interface Bp {
   num: number;
@@ -218,13 +218,8 @@ export class Breakpoints {
     await this.#syncFunctions();
   }
 
-  async #request<B>(command: string, args: Record<string, unknown>): Promise<B | undefined> {
-    try {
-      return await this.#target.request<B>(command, args);
-    } catch (e) {
-      this.#io.write(`${e instanceof Error ? e.message : e}\n`);
-      return undefined;
-    }
+  #request<B>(command: string, args: Record<string, unknown>): Promise<B | undefined> {
+    return requestOrSay<B>(this.#target, this.#io, command, args);
   }
 
   async #syncFile(file: string): Promise<void> {

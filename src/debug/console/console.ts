@@ -9,7 +9,7 @@ import type { DebugProtocol as DP } from "@vscode/debugprotocol";
 import { Breakpoints } from "./breakpoints.ts";
 import { type ConsoleActions, findCommand, HELP } from "./commands.ts";
 import { SourceView } from "./sources.ts";
-import type { ConsoleHost, ConsoleIO, DebugTarget } from "./target.ts";
+import { type ConsoleHost, type ConsoleIO, type DebugTarget, requestOrSay } from "./target.ts";
 
 type State = "idle" | "running" | "stopped";
 
@@ -176,13 +176,8 @@ export class DebugConsole implements ConsoleActions {
   }
 
   /** A request whose failure is said (undefined then). */
-  async #request<B>(command: string, args: Record<string, unknown>): Promise<B | undefined> {
-    try {
-      return await this.#target.request<B>(command, args);
-    } catch (e) {
-      this.#io.write(`${e instanceof Error ? e.message : e}\n`);
-      return undefined;
-    }
+  #request<B>(command: string, args: Record<string, unknown>): Promise<B | undefined> {
+    return requestOrSay<B>(this.#target, this.#io, command, args);
   }
 
   // ── commands ──────────────────────────────────────────────────────────────────────────

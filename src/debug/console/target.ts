@@ -22,6 +22,21 @@ export interface ConsoleIO {
   write(text: string): void;
 }
 
+/** A request whose failure the console says on `io` and goes on from (undefined then). */
+export async function requestOrSay<B>(
+  target: DebugTarget,
+  io: ConsoleIO,
+  command: string,
+  args: Record<string, unknown>,
+): Promise<B | undefined> {
+  try {
+    return await target.request<B>(command, args);
+  } catch (e) {
+    io.write(`${e instanceof Error ? e.message : e}\n`);
+    return undefined;
+  }
+}
+
 /** What the console needs from the front end that runs the code it debugs. */
 export interface ConsoleHost {
   /** The text of a source that is no file (a REPL cell, `=In[3]`), or undefined. */
