@@ -8,6 +8,9 @@
  * Every span is made on the main thread. The worker's Lua reaches the main thread through
  * host calls (LLM, tools), which are served while an execution runs: the execution's span
  * is their parent (`setExecutionSpan`), which links them across the two threads.
+ *
+ * A span is recorded while it is open and handed to Deno's exporter after it ended, in a
+ * batch (`FLUSH_MS`), so that the kernel's replies do not wait on it (bench/telemetry.ts).
  */
 import type * as OtelApi from "@opentelemetry/api";
 import { VERSION } from "../version.ts";
@@ -24,11 +27,25 @@ export interface Span {
 
 const NOOP: Span = { set() {}, fail() {}, end() {} };
 
+/**
+ * Ended spans reach Deno's exporter in batches, this long after the first of a batch ended
+ * (or at once when this many are waiting, well under the exporter's queue of 2048), and at
+ * exit. Each span handed over wakes the exporter's thread, and making a span costs a few
+ * µs of calls into Deno: a kernel cell's two spans, made as its request arrives and ended
+ * as its reply goes out, put ~40 µs on every round trip. Recorded (times, attributes,
+ * parent) and made here later, they cost the round trip about nothing.
+ */
+const FLUSH_MS = 50;
+const FLUSH_SPANS = 512;
+
 let otel: typeof OtelApi | undefined;
 let tracer: OtelApi.Tracer | undefined;
-let execution: OtelApi.Span | undefined;
+let execution: LiveSpan | undefined;
 /** Spans under the running execution still open: its end ends them (an error cut them short). */
 const underExecution = new Set<LiveSpan>();
+/** Ended spans not yet handed to Deno's exporter. */
+let ended: LiveSpan[] = [];
+let flushTimer: ReturnType<typeof setTimeout> | undefined;
 
 /** Deno's OpenTelemetry is on in this process (it reads OTEL_DENO when the process starts). */
 export function otelActive(): boolean {
@@ -40,20 +57,93 @@ export async function initTracing(): Promise<void> {
   if (otel || !otelActive()) return;
   otel = await import("@opentelemetry/api");
   tracer = otel.trace.getTracer("llmspell", VERSION);
+  // Before Deno's exporter flushes at exit (also at Deno.exit).
+  globalThis.addEventListener("unload", flush);
 }
 
+/** Now, in the milliseconds since the epoch that span times are given in. */
+const now = () => performance.timeOrigin + performance.now();
+
+/** Hands every ended span to Deno's exporter. */
+function flush(): void {
+  if (flushTimer !== undefined) clearTimeout(flushTimer);
+  flushTimer = undefined;
+  const batch = ended;
+  ended = [];
+  for (const span of batch) span.export();
+}
+
+/**
+ * A span while it is open: what it says is recorded, and the OpenTelemetry span is made (with
+ * the recorded start time) when it is handed over, or earlier if it becomes a parent.
+ */
 class LiveSpan implements Span {
-  constructor(readonly span: OtelApi.Span, readonly api: typeof OtelApi) {}
+  readonly #start = now();
+  #end = 0;
+  #attrs: Attributes;
+  #failed: { type: string; message: string } | undefined;
+  #made: OtelApi.Span | undefined;
+
+  constructor(
+    readonly name: string,
+    attrs: Attributes,
+    readonly kind: SpanKind,
+    readonly parent: LiveSpan | undefined,
+    /** The active context when it started, for a span with no parent of ours. */
+    readonly context: OtelApi.Context | undefined,
+  ) {
+    this.#attrs = attrs;
+  }
+
   set(attrs: Attributes): void {
-    this.span.setAttributes(attrs);
+    if (this.#made) this.#made.setAttributes(attrs);
+    else this.#attrs = { ...this.#attrs, ...attrs };
   }
+
   fail(type: string, message: string): void {
-    this.span.setAttribute("error.type", type);
-    this.span.setStatus({ code: this.api.SpanStatusCode.ERROR, message });
+    this.#failed = { type, message };
   }
+
   end(): void {
+    if (this.#end) return;
+    this.#end = now();
     underExecution.delete(this);
-    this.span.end();
+    ended.push(this);
+    if (ended.length >= FLUSH_SPANS) flush();
+    else if (flushTimer === undefined) {
+      // Unref'd: it keeps no process alive; one that exits flushes at its unload.
+      Deno.unrefTimer(flushTimer = setTimeout(flush, FLUSH_MS));
+    }
+  }
+
+  /** The OpenTelemetry span, made now if it was not yet. */
+  made(): OtelApi.Span {
+    if (!this.#made) {
+      const api = otel!;
+      const parent = this.parent?.made();
+      const ctx = parent ? api.trace.setSpan(api.ROOT_CONTEXT, parent) : this.context;
+      const kind = this.kind === "server"
+        ? api.SpanKind.SERVER
+        : this.kind === "client"
+        ? api.SpanKind.CLIENT
+        : api.SpanKind.INTERNAL;
+      this.#made = tracer!.startSpan(
+        this.name,
+        { attributes: this.#attrs, kind, startTime: this.#start },
+        ctx,
+      );
+    }
+    return this.#made;
+  }
+
+  /** Makes the span if need be, and ends it with what it recorded. */
+  export(): void {
+    const span = this.made();
+    if (this.#failed) {
+      span.setAttribute("error.type", this.#failed.type);
+      span.setStatus({ code: otel!.SpanStatusCode.ERROR, message: this.#failed.message });
+    }
+    span.end(this.#end);
   }
 }
 
@@ -68,16 +158,17 @@ export function startSpan(
   attrs: Attributes = {},
   opts: { parent?: Span; kind?: SpanKind } = {},
 ): Span {
-  if (!tracer || !otel) return NOOP;
-  const parent = opts.parent instanceof LiveSpan ? opts.parent.span : execution;
-  const ctx = parent ? otel.trace.setSpan(otel.context.active(), parent) : otel.context.active();
-  const kind = opts.kind === "server"
-    ? otel.SpanKind.SERVER
-    : opts.kind === "client"
-    ? otel.SpanKind.CLIENT
-    : otel.SpanKind.INTERNAL;
-  const span = new LiveSpan(tracer.startSpan(name, { attributes: attrs, kind }, ctx), otel);
-  if (!(opts.parent instanceof LiveSpan) && execution) underExecution.add(span);
+  if (!otel) return NOOP;
+  const explicit = opts.parent instanceof LiveSpan ? opts.parent : undefined;
+  const parent = explicit ?? execution;
+  const span = new LiveSpan(
+    name,
+    attrs,
+    opts.kind ?? "internal",
+    parent,
+    parent ? undefined : otel.context.active(),
+  );
+  if (!explicit && execution) underExecution.add(span);
   return span;
 }
 
@@ -87,7 +178,7 @@ export function setExecutionSpan(span: Span | undefined): void {
     open.fail("unfinished", "the execution ended before it did");
     open.end();
   }
-  execution = span instanceof LiveSpan ? span.span : undefined;
+  execution = span instanceof LiveSpan ? span : undefined;
 }
 
 /**
@@ -96,5 +187,5 @@ export function setExecutionSpan(span: Span | undefined): void {
  */
 export function withSpan<T>(span: Span, fn: () => T): T {
   if (!(span instanceof LiveSpan) || !otel) return fn();
-  return otel.context.with(otel.trace.setSpan(otel.context.active(), span.span), fn);
+  return otel.context.with(otel.trace.setSpan(otel.context.active(), span.made()), fn);
 }

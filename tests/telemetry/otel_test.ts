@@ -48,8 +48,21 @@ function one(spans: ReceivedSpan[], name: string): ReceivedSpan {
   return found[0];
 }
 
-/** The span tree of an agent run: request → execute → chat ×2, tool ×2; fetch under chat. */
-function checkAgentTree(spans: ReceivedSpan[], service: string): void {
+/** `inner` started and ended within `outer`, which lies within [from, to] (ms since the epoch). */
+function within(inner: ReceivedSpan, outer: ReceivedSpan, from: number, to: number): void {
+  const times = (s: ReceivedSpan) => `${s.name} ${s.start}..${s.end}`;
+  assert(from <= outer.start && outer.end <= to, `${times(outer)} not within ${from}..${to}`);
+  assert(
+    outer.start <= inner.start && inner.start <= inner.end && inner.end <= outer.end,
+    `${times(inner)} not within ${times(outer)}`,
+  );
+}
+
+/**
+ * The span tree of an agent run that ran between `from` and `to` (ms since the epoch):
+ * request → execute → chat ×2, tool ×2; fetch under chat; each child within its parent's time.
+ */
+function checkAgentTree(spans: ReceivedSpan[], service: string, from: number, to: number): void {
   const request = one(spans, "llmspell.execute_request");
   const execute = one(spans, "llmspell.execute");
   const chats = byName(spans, "chat gpt-4o-mini");
@@ -59,10 +72,12 @@ function checkAgentTree(spans: ReceivedSpan[], service: string): void {
   assertEquals(request.attributes["rpc.method"], "execute_request");
   assertEquals(request.service, service);
   assertEquals(execute.parentSpanId, request.spanId);
+  within(execute, request, from, to);
   assertEquals(execute.attributes["llmspell.chunk"], "@agent.lua");
   assertEquals(chats.length, 2);
   for (const c of chats) {
     assertEquals(c.parentSpanId, execute.spanId);
+    within(c, execute, from, to);
     assertEquals(c.traceId, request.traceId);
     assertEquals(c.kind, 3); // CLIENT
     assertEquals(c.attributes["gen_ai.operation.name"], "chat");
@@ -81,6 +96,7 @@ function checkAgentTree(spans: ReceivedSpan[], service: string): void {
   // Deno traces the HTTP request itself, as a child of the model call.
   const fetches = spans.filter((s) => chats.some((c) => c.spanId === s.parentSpanId));
   assertEquals(fetches.length, 2, spans.map((s) => s.name).join(", "));
+  for (const f of fetches) within(f, chats.find((c) => c.spanId === f.parentSpanId)!, from, to);
   assertEquals(
     tools.map((t) => [t.attributes["gen_ai.tool.name"], t.attributes["llmspell.tool.source"]])
       .sort(),
@@ -88,6 +104,7 @@ function checkAgentTree(spans: ReceivedSpan[], service: string): void {
   );
   for (const t of tools) {
     assertEquals(t.parentSpanId, execute.spanId);
+    within(t, execute, from, to);
     assertEquals(t.attributes["gen_ai.operation.name"], "execute_tool");
   }
 }
@@ -98,6 +115,7 @@ Deno.test("OTEL_DENO: an agent run gives the span tree request → execute → c
   const dir = await tempDir();
   try {
     await Deno.writeTextFile(`${dir}/agent.lua`, AGENT);
+    const from = Date.now();
     const r = await cli(["run", "agent.lua"], {
       cwd: dir,
       env: {
@@ -108,9 +126,10 @@ Deno.test("OTEL_DENO: an agent run gives the span tree request → execute → c
         OTEL_SERVICE_NAME: "otel-test",
       },
     });
+    const to = Date.now();
     assertEquals([r.code, r.stdout, r.stderr], [0, "HI and 42\n", ""]);
     await receiver.waitForSpan("llmspell.execute_request");
-    checkAgentTree(receiver.spans, "otel-test");
+    checkAgentTree(receiver.spans, "otel-test", from, to);
   } finally {
     await s.close();
     await receiver.close();
@@ -128,10 +147,12 @@ Deno.test("[telemetry] enabled in the config turns tracing on (the process resta
       `${dir}/llmspell.toml`,
       `[telemetry]\nenabled = true\nendpoint = "${receiver.endpoint}"\nprotocol = "http/json"\n`,
     );
+    const from = Date.now();
     const r = await cli(["run", "agent.lua"], { cwd: dir, env: llmEnv(s) });
+    const to = Date.now();
     assertEquals([r.code, r.stdout, r.stderr], [0, "HI and 42\n", ""]);
     await receiver.waitForSpan("llmspell.execute_request");
-    checkAgentTree(receiver.spans, "llmspell");
+    checkAgentTree(receiver.spans, "llmspell", from, to);
   } finally {
     await s.close();
     await receiver.close();

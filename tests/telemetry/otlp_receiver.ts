@@ -13,6 +13,9 @@ export interface ReceivedSpan {
   status: { code?: number; message?: string };
   attributes: Record<string, unknown>;
   service: string;
+  /** Start and end, in milliseconds since the epoch. */
+  start: number;
+  end: number;
 }
 
 interface OtlpValue {
@@ -64,6 +67,8 @@ export class OtlpReceiver {
                   status: s.status ?? {},
                   attributes: attributes(s.attributes),
                   service,
+                  start: Number(BigInt(s.startTimeUnixNano) / 1000n) / 1000,
+                  end: Number(BigInt(s.endTimeUnixNano) / 1000n) / 1000,
                 });
               }
             }
