@@ -1,74 +1,164 @@
 /**
- * The cost of OpenTelemetry (src/telemetry/tracing.ts). jupyter_client drives our kernel with
- * tracing off and on (OTEL_DENO=true, exporting to a local OTLP/HTTP receiver in this process
- * that accepts and drops), alternating per repeat: `x=1` round trip medians (each cell makes an
- * execute_request span and an execute span) and the paired ratio on/off. Goal ≤ 1.02×.
+ * The cost of OpenTelemetry (src/telemetry/tracing.ts) on a kernel round trip. Goal ≤ 1.02×.
  *
- *   deno run -A bench/telemetry.ts [--rounds 2000] [--repeat 5]
+ * bench/telemetry_driver.py runs one kernel with tracing off and, beside it, one per way of
+ * having it on (OTEL_DENO=true, exporting to bench/otlp_sink.ts, a stand-in collector in a
+ * process of its own that reads each request and drops it), all at once, and drives them from
+ * one jupyter_client process in rounds of `x=1` blocks, one block per kernel in a random order
+ * (each cell makes an execute_request span and an execute span): first with the light Session
+ * client, then with BlockingKernelClient. Each round gives, per way, the ratio on/off of the
+ * blocks' median round trips (and of their means, which keep the slow round trips an export
+ * may cause). The figures are the median of those ratios with a bootstrap 90% interval that
+ * resamples the kernel sets and then the rounds within each, so that it includes how one
+ * kernel process differs from another.
+ *
+ * The ways on (`--protocol`, comma-separated): `default` leaves OTEL_EXPORTER_OTLP_PROTOCOL
+ * unset (Deno's default, http/protobuf); `http/json`; `unsampled` makes the spans but samples
+ * none (OTEL_TRACES_SAMPLER=always_off): the cost of making spans without exporting them.
+ * `--tree DIR` adds a kernel run from another checkout (another commit) with the default
+ * protocol, to compare two versions of the tracing code in the same rounds.
+ *
+ *   chrt -r 1 deno run -A bench/telemetry.ts [--sets 4] [--rounds 60] [--block 50]
+ *     [--protocol default,http/json] [--tree DIR]
  *
  * Start-up with tracing off is measured against the commit before tracing with bench/ab.py
  * (bench/RESULTS.md says how).
  */
-import { flagValue, installKernelspec, loadAvg, machine, median, ROOT } from "./lib.ts";
+import {
+  flagText,
+  flagValue,
+  fmtInterval,
+  installKernelspec,
+  loadAvg,
+  machine,
+  median,
+  ROOT,
+} from "./lib.ts";
 
-const rounds = flagValue("--rounds", 2000);
-const repeat = flagValue("--repeat", 5);
+const sets = flagValue("--sets", 4);
+const rounds = flagValue("--rounds", 60);
+const block = flagValue("--block", 50);
+const protocols = (flagText("--protocol") ?? "default,http/json").split(",");
+const tree = flagText("--tree");
 const dir = await Deno.makeTempDir({ prefix: "llmspell_bench_otel_" });
 const base = { LLMSPELL_HOME: `${dir}/home`, JUPYTER_PATH: `${dir}/prefix/share/jupyter` };
 
-let exported = 0;
-const receiver = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
-  await req.arrayBuffer();
-  if (new URL(req.url).pathname === "/v1/traces") exported++;
-  return new Response("{}", { headers: { "content-type": "application/json" } });
-});
-const on = {
-  ...base,
-  OTEL_DENO: "true",
-  OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.addr.port}`,
-};
+const sink = new Deno.Command(Deno.execPath(), {
+  args: ["run", "-A", "--quiet", `${ROOT}/bench/otlp_sink.ts`],
+  stdin: "piped",
+  stdout: "piped",
+}).spawn();
+const sinkOut = sink.stdout.pipeThrough(new TextDecoderStream()).getReader();
+const endpoint = `http://127.0.0.1:${Number((await sinkOut.read()).value)}`;
 
+function onEnv(protocol: string): Record<string, string> {
+  const env: Record<string, string> = { OTEL_DENO: "true", OTEL_EXPORTER_OTLP_ENDPOINT: endpoint };
+  if (protocol === "unsampled") env.OTEL_TRACES_SAMPLER = "always_off";
+  else if (protocol !== "default") env.OTEL_EXPORTER_OTLP_PROTOCOL = protocol;
+  return env;
+}
+
+interface Arm {
+  kernel: string;
+  env: Record<string, string>;
+}
+const arms: Record<string, Arm> = { off: { kernel: "llmspell", env: {} } };
+for (const p of protocols) arms[p] = { kernel: "llmspell", env: onEnv(p) };
 await installKernelspec(`${dir}/prefix`, base);
+if (tree) {
+  arms[`default, ${tree}`] = { kernel: "llmspell_tree", env: onEnv("default") };
+  await installKernelspec(`${dir}/prefix`, base, "llmspell_tree", `${tree}/main.ts`);
+}
+const ways = Object.keys(arms).filter((a) => a !== "off");
 
-type Result = Record<string, number>;
-async function runOne(env: Record<string, string>): Promise<Result> {
+type Block = { median: number; mean: number };
+type Round = Record<string, Block>;
+type Client = "light" | "blocking";
+type SetResult = Record<Client, Round[]>;
+
+async function runSet(): Promise<SetResult> {
   const out = await new Deno.Command("/usr/bin/python3", {
-    args: [`${ROOT}/bench/kernel_driver.py`, "llmspell", String(rounds)],
-    env,
+    args: [
+      `${ROOT}/bench/telemetry_driver.py`,
+      String(rounds),
+      String(block),
+      JSON.stringify(arms),
+    ],
+    cwd: `${ROOT}/bench`,
+    env: base,
     stdout: "piped",
-    stderr: "null",
+    stderr: "piped",
   }).output();
-  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
-  if (!out.success) throw new Error(`kernel_driver.py failed: ${lines.join("\n")}`);
-  return JSON.parse(lines[lines.length - 1]);
+  const stdout = new TextDecoder().decode(out.stdout).trim().split("\n");
+  const stderr = new TextDecoder().decode(out.stderr).trim();
+  if (!out.success) throw new Error(`telemetry_driver.py failed:\n${stderr}`);
+  // The kernels' stderr: an exporter that failed would say so here.
+  if (stderr) console.error(stderr);
+  return JSON.parse(stdout[stdout.length - 1]);
 }
 
-const off: Result[] = [];
-const onRes: Result[] = [];
+const ratioOf = (way: string, stat: keyof Block) => (r: Round) => r[way][stat] / r.off[stat];
+
+const results: SetResult[] = [];
 const loads = [loadAvg()];
-for (let r = 0; r < repeat; r++) {
-  for (const which of r % 2 === 0 ? ["off", "on"] : ["on", "off"]) {
-    const res = await runOne(which === "on" ? on : base);
-    (which === "on" ? onRes : off).push(res);
-    console.error(which, JSON.stringify(res));
-  }
+for (let i = 0; i < sets; i++) {
+  const r = await runSet();
+  results.push(r);
   loads.push(loadAvg());
+  console.error(
+    `set ${i + 1}: ` + ways.map((w) =>
+      `${w} light ${median(r.light.map(ratioOf(w, "median"))).toFixed(3)}×, blocking ${
+        median(r.blocking.map(ratioOf(w, "median"))).toFixed(3)
+      }×`
+    ).join("; ") + ` (load ${loads[loads.length - 1]})`,
+  );
 }
-await receiver.shutdown();
-if (exported === 0) throw new Error("tracing on exported no spans: the bench measured nothing");
+sink.stdin.close();
+const received = JSON.parse((await sinkOut.read()).value ?? "{}");
+await sink.status;
+if (ways.some((w) => w !== "unsampled") && !received["/v1/traces"]?.requests) {
+  throw new Error("tracing on exported no spans: the bench measured nothing");
+}
 
-console.log(`\n${machine()}; load ${loads.join(" → ")}; ${rounds} rounds × ${repeat}`);
-console.log("| x=1 round trip, µs | tracing off | tracing on | ratio (paired) | goal |");
-console.log("| --- | --- | --- | --- | --- |");
-for (
-  const [label, key] of [["light Session client, median", "rtt_light_median_us"], [
-    "BlockingKernelClient, median",
-    "rtt_median_us",
-  ]]
-) {
-  const a = median(off.map((r) => r[key]));
-  const b = median(onRes.map((r) => r[key]));
-  const ratio = median(off.map((r, i) => onRes[i][key] / r[key]));
-  console.log(`| ${label} | ${a.toFixed(0)} | ${b.toFixed(0)} | ${ratio.toFixed(3)}× | ≤ 1.02× |`);
+/** The median of `ratio` over all rounds, and a bootstrap 90% interval of it. */
+function interval(runs: Round[][], ratio: (r: Round) => number): string {
+  const boots: number[] = [];
+  for (let i = 0; i < 1000; i++) {
+    const sample: number[] = [];
+    for (let k = 0; k < runs.length; k++) {
+      const run = runs[Math.floor(Math.random() * runs.length)];
+      for (let j = 0; j < run.length; j++) {
+        sample.push(ratio(run[Math.floor(Math.random() * run.length)]));
+      }
+    }
+    boots.push(median(sample));
+  }
+  boots.sort((a, b) => a - b);
+  return fmtInterval({ median: median(runs.flat().map(ratio)), low: boots[50], high: boots[950] });
+}
+
+console.log(`\n${machine()}; load ${loads.join(" → ")}`);
+console.log(
+  `${sets} kernel sets × ${rounds} rounds × ${block} round trips per client; sink received ` +
+    JSON.stringify(received),
+);
+console.log(
+  "| x=1 round trip | tracing on | off, median | on, median | ratio of medians [90%] | " +
+    "ratio of means [90%] | per kernel set | goal |",
+);
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
+for (const client of ["light", "blocking"] as const) {
+  const runs = results.map((r) => r[client]);
+  const flat = runs.flat();
+  for (const way of ways) {
+    const perSet = runs.map((r) => median(r.map(ratioOf(way, "median"))).toFixed(3)).join(" ");
+    console.log(
+      `| ${client === "light" ? "light Session client" : "BlockingKernelClient"} | ${way} | ` +
+        `${median(flat.map((r) => r.off.median)).toFixed(0)} µs | ` +
+        `${median(flat.map((r) => r[way].median)).toFixed(0)} µs | ` +
+        `${interval(runs, ratioOf(way, "median"))} | ${interval(runs, ratioOf(way, "mean"))} | ` +
+        `${perSet} | ≤ 1.02× |`,
+    );
+  }
 }
 await Deno.remove(dir, { recursive: true });

@@ -1,0 +1,126 @@
+"""bench/telemetry.ts helper: kernels started with different environments (one with tracing
+off, others with it on in various ways), driven in alternating blocks of `x=1` round trips from
+this one client process.
+
+usage: telemetry_driver.py BLOCKS BLOCK_ROUNDS ARMS_JSON
+
+ARMS_JSON maps each arm's name to {"kernel": kernelspec name, "env": variables added}. All the
+kernels run at once (the idle ones wait on their sockets); each round runs a block on every
+kernel in a random order, so a change of the host's speed (other processes on the two cores)
+hits them alike and cancels in a round's ratios. The light Session client's rounds come first,
+then BlockingKernelClient's (bench/kernel_driver.py says what each includes), each client
+connected only during its own phase so that no idle client reads the other's traffic.
+Prints one JSON line: for each client, per round, each arm's block median and mean in µs.
+"""
+import json
+import os
+import random
+import statistics
+import sys
+import time
+
+import zmq
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
+
+from kernel_driver import Light, split, wait_idle
+
+WARMUP = 300
+
+
+class Kernel:
+    """A kernel and the client of the phase (a light client or a BlockingKernelClient)."""
+
+    def __init__(self, name, env):
+        self.km = KernelManager(kernel_name=name)
+        self.km.start_kernel(env=env)
+        self.light = None
+        self.kc = None
+
+    def connect(self, client, ctx):
+        if client == "light":
+            self.light = Light(self.km.get_connection_info(), ctx)
+            self.light.ready()
+        else:
+            self.kc = self.km.client()
+            self.kc.start_channels()
+            self.kc.wait_for_ready(timeout=60)
+
+    def disconnect(self):
+        if self.light:
+            self.light.close()
+            self.light = None
+        if self.kc:
+            self.kc.stop_channels()
+            self.kc = None
+
+    def light_round(self):
+        c = self.light
+        t = time.perf_counter()
+        mid = c.session.send(c.shell, "execute_request", {
+            "code": "x=1", "silent": False, "store_history": True, "user_expressions": {},
+            "allow_stdin": False, "stop_on_error": True,
+        })["header"]["msg_id"].encode()
+        while True:
+            reply = c.shell.recv_multipart()
+            if mid in split(reply)[1][2]:
+                break
+        while True:
+            m = split(c.iopub.recv_multipart())[1]
+            if mid in m[2] and b'"status"' in m[1] and b'"idle"' in m[4]:
+                break
+        dt = (time.perf_counter() - t) * 1e6
+        rep = c.verify(reply)
+        assert rep["msg_type"] == "execute_reply" and rep["content"]["status"] == "ok", rep
+        return dt
+
+    def blocking_round(self):
+        kc = self.kc
+        t = time.perf_counter()
+        mid = kc.execute("x=1")
+        while kc.get_shell_msg(timeout=30)["parent_header"].get("msg_id") != mid:
+            pass
+        wait_idle(kc, mid)
+        return (time.perf_counter() - t) * 1e6
+
+    def block(self, client, rounds):
+        run = self.light_round if client == "light" else self.blocking_round
+        return [run() for _ in range(rounds)]
+
+    def close(self):
+        self.disconnect()
+        self.km.shutdown_kernel(now=False)
+
+
+def main():
+    blocks, block_rounds, arms = sys.argv[1:]
+    blocks, block_rounds, arms = int(blocks), int(block_rounds), json.loads(arms)
+    for arm in arms.values():
+        KernelSpecManager().get_kernel_spec(arm["kernel"])
+    ctx = zmq.Context()
+    order = list(arms)
+    random.shuffle(order)
+    kernels = {w: Kernel(arms[w]["kernel"], dict(os.environ, **arms[w]["env"])) for w in order}
+    out = {}
+    for client in ("light", "blocking"):
+        for k in kernels.values():
+            k.connect(client, ctx)
+            k.block(client, WARMUP)
+        out[client] = []
+        for _ in range(blocks):
+            random.shuffle(order)
+            got = {w: kernels[w].block(client, block_rounds) for w in order}
+            out[client].append({
+                w: {"median": statistics.median(t), "mean": statistics.mean(t)}
+                for w, t in got.items()
+            })
+        for k in kernels.values():
+            k.disconnect()
+    for k in kernels.values():
+        k.close()
+    ctx.term()
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
