@@ -14,12 +14,13 @@
  *
  * The ways on (`--protocol`, comma-separated): `default` leaves OTEL_EXPORTER_OTLP_PROTOCOL
  * unset (Deno's default, http/protobuf); `http/json`; `unsampled` makes the spans but samples
- * none (OTEL_TRACES_SAMPLER=always_off): the cost of making spans without exporting them.
+ * none (OTEL_TRACES_SAMPLER=always_off): the cost of making spans without exporting them;
+ * `off` a second kernel with tracing off (an A/A check: how far two kernel processes differ).
  * `--tree DIR` adds a kernel run from another checkout (another commit) with the default
  * protocol, to compare two versions of the tracing code in the same rounds.
  *
  *   chrt -r 1 deno run -A bench/telemetry.ts [--sets 4] [--rounds 60] [--block 50]
- *     [--protocol default,http/json] [--tree DIR]
+ *     [--warmup 1000] [--protocol default,http/json] [--tree DIR]
  *
  * Start-up with tracing off is measured against the commit before tracing with bench/ab.py
  * (bench/RESULTS.md says how).
@@ -38,6 +39,7 @@ import {
 const sets = flagValue("--sets", 4);
 const rounds = flagValue("--rounds", 60);
 const block = flagValue("--block", 50);
+const warmup = flagValue("--warmup", 1000);
 const protocols = (flagText("--protocol") ?? "default,http/json").split(",");
 const tree = flagText("--tree");
 const dir = await Deno.makeTempDir({ prefix: "llmspell_bench_otel_" });
@@ -52,6 +54,7 @@ const sinkOut = sink.stdout.pipeThrough(new TextDecoderStream()).getReader();
 const endpoint = `http://127.0.0.1:${Number((await sinkOut.read()).value)}`;
 
 function onEnv(protocol: string): Record<string, string> {
+  if (protocol === "off") return {};
   const env: Record<string, string> = { OTEL_DENO: "true", OTEL_EXPORTER_OTLP_ENDPOINT: endpoint };
   if (protocol === "unsampled") env.OTEL_TRACES_SAMPLER = "always_off";
   else if (protocol !== "default") env.OTEL_EXPORTER_OTLP_PROTOCOL = protocol;
@@ -63,7 +66,9 @@ interface Arm {
   env: Record<string, string>;
 }
 const arms: Record<string, Arm> = { off: { kernel: "llmspell", env: {} } };
-for (const p of protocols) arms[p] = { kernel: "llmspell", env: onEnv(p) };
+for (const p of protocols) {
+  arms[p === "off" ? "off (A/A)" : p] = { kernel: "llmspell", env: onEnv(p) };
+}
 await installKernelspec(`${dir}/prefix`, base);
 if (tree) {
   arms[`default, ${tree}`] = { kernel: "llmspell_tree", env: onEnv("default") };
@@ -80,6 +85,7 @@ async function runSet(): Promise<SetResult> {
   const out = await new Deno.Command("/usr/bin/python3", {
     args: [
       `${ROOT}/bench/telemetry_driver.py`,
+      String(warmup),
       String(rounds),
       String(block),
       JSON.stringify(arms),
@@ -116,7 +122,9 @@ for (let i = 0; i < sets; i++) {
 sink.stdin.close();
 const received = JSON.parse((await sinkOut.read()).value ?? "{}");
 await sink.status;
-if (ways.some((w) => w !== "unsampled") && !received["/v1/traces"]?.requests) {
+if (
+  ways.some((w) => !["unsampled", "off (A/A)"].includes(w)) && !received["/v1/traces"]?.requests
+) {
   throw new Error("tracing on exported no spans: the bench measured nothing");
 }
 
@@ -139,7 +147,8 @@ function interval(runs: Round[][], ratio: (r: Round) => number): string {
 
 console.log(`\n${machine()}; load ${loads.join(" → ")}`);
 console.log(
-  `${sets} kernel sets × ${rounds} rounds × ${block} round trips per client; sink received ` +
+  `${sets} kernel sets × ${rounds} rounds × ${block} round trips per client after ${warmup}; ` +
+    "sink received " +
     JSON.stringify(received),
 );
 console.log(

@@ -2,7 +2,7 @@
 off, others with it on in various ways), driven in alternating blocks of `x=1` round trips from
 this one client process.
 
-usage: telemetry_driver.py BLOCKS BLOCK_ROUNDS ARMS_JSON
+usage: telemetry_driver.py WARMUP BLOCKS BLOCK_ROUNDS ARMS_JSON
 
 ARMS_JSON maps each arm's name to {"kernel": kernelspec name, "env": variables added}. All the
 kernels run at once (the idle ones wait on their sockets); each round runs a block on every
@@ -10,6 +10,8 @@ kernel in a random order, so a change of the host's speed (other processes on th
 hits them alike and cancels in a round's ratios. The light Session client's rounds come first,
 then BlockingKernelClient's (bench/kernel_driver.py says what each includes), each client
 connected only during its own phase so that no idle client reads the other's traffic.
+Each kernel first runs WARMUP round trips (two kernel processes alike differ by a few percent
+after a short warm-up, less after a long one); BlockingKernelClient's phase warms up with 100.
 Prints one JSON line: for each client, per round, each arm's block median and mean in µs.
 """
 import json
@@ -24,8 +26,6 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 
 from kernel_driver import Light, split, wait_idle
-
-WARMUP = 300
 
 
 class Kernel:
@@ -93,8 +93,8 @@ class Kernel:
 
 
 def main():
-    blocks, block_rounds, arms = sys.argv[1:]
-    blocks, block_rounds, arms = int(blocks), int(block_rounds), json.loads(arms)
+    warmup, blocks, block_rounds = map(int, sys.argv[1:4])
+    arms = json.loads(sys.argv[4])
     for arm in arms.values():
         KernelSpecManager().get_kernel_spec(arm["kernel"])
     ctx = zmq.Context()
@@ -105,7 +105,7 @@ def main():
     for client in ("light", "blocking"):
         for k in kernels.values():
             k.connect(client, ctx)
-            k.block(client, WARMUP)
+            k.block(client, warmup if client == "light" else 100)
         out[client] = []
         for _ in range(blocks):
             random.shuffle(order)
