@@ -12,7 +12,9 @@
  * a developer's `deno task start kernel install` does: Deno then reads deno.json's lockfile and
  * the sources' whole module graph at each start.
  *
- *   deno run -A bench/kernel.ts [--rounds 2000] [--repeat 3] [--sources]
+ * `--no-clients` leaves out the 10- and 50-client rows (the start and round-trip rows only).
+ *
+ *   deno run -A bench/kernel.ts [--rounds 2000] [--repeat 3] [--sources] [--no-clients]
  */
 import * as path from "node:path";
 import { build } from "../scripts/build.ts";
@@ -24,6 +26,7 @@ const dir = await Deno.makeTempDir({ prefix: "llmspell_bench_kernel_" });
 const env = { LLMSPELL_HOME: `${dir}/home`, JUPYTER_PATH: `${dir}/prefix/share/jupyter` };
 
 const sources = hasFlag("--sources");
+const clients = hasFlag("--no-clients") ? [] : ["10", "50"];
 if (!sources) await build(path.join(dir, "dist"));
 await installKernelspec(
   `${dir}/prefix`,
@@ -35,7 +38,7 @@ await installKernelspec(
 type Result = Record<string, number | string>;
 async function runOne(kernel: string): Promise<Result> {
   const out = await new Deno.Command("/usr/bin/python3", {
-    args: [`${ROOT}/bench/kernel_driver.py`, kernel, String(rounds), "10", "50"],
+    args: [`${ROOT}/bench/kernel_driver.py`, kernel, String(rounds), ...clients],
     env,
     stdout: "piped",
     stderr: "null",
@@ -92,7 +95,7 @@ console.log(
 );
 console.log(`| test | llmspell | ipykernel | ratio (paired median) | per repeat | goal |`);
 console.log(`| --- | --- | --- | --- | --- | --- |`);
-for (const [label, f, goal, digits] of rows) {
+for (const [label, f, goal, digits] of rows.filter(([, f]) => f in results[OURS][0])) {
   const a = col(OURS, f), b = col(THEIRS, f);
   const paired = a.map((x, i) => x / b[i]);
   // Wall times of N clients: the goal is on throughput, the inverse ratio.
@@ -105,7 +108,7 @@ for (const [label, f, goal, digits] of rows) {
     }${unit} | ${shown.map((p) => p.toFixed(2)).join(" ")} | ${goal} |`,
   );
 }
-for (const k of [OURS, THEIRS]) {
+for (const k of clients.length ? [OURS, THEIRS] : []) {
   const all = results[k].every((r) =>
     r.clients_10_complete === 10 && r.clients_50_complete === 50 &&
     r.mp_clients_10_complete === 10 && r.mp_clients_50_complete === 50 &&
