@@ -57,6 +57,20 @@ export async function cli(args: string[], opts: CliOptions = {}): Promise<CliRes
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
+/**
+ * `llmspell tool invoke NAME PARAMS`, with its output parsed when it succeeds (a tool's own
+ * JSON: each test reads the fields it knows, hence loose).
+ */
+export async function invokeTool(
+  name: string,
+  params: unknown,
+  opts: CliOptions = {},
+  // deno-lint-ignore no-explicit-any
+): Promise<CliResult & { json: any }> {
+  const r = await cli(["tool", "invoke", name, JSON.stringify(params)], opts);
+  return { ...r, json: r.code === 0 ? JSON.parse(r.stdout) : undefined };
+}
+
 /** Reads a process's stdout until `text` has appeared; returns what was read. */
 export async function readUntil(
   reader: ReadableStreamDefaultReader<Uint8Array>,

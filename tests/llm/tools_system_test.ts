@@ -7,18 +7,9 @@
 import { DatabaseSync } from "node:sqlite";
 import { strToU8, zipSync } from "fflate";
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { cli, tempDir } from "../helpers/cli.ts";
+import { cli, invokeTool as invoke, tempDir } from "../helpers/cli.ts";
 
 const UNRESTRICTED = { LLMSPELL_ENGINES_LUA_SECURITY_LEVEL: "unrestricted" };
-
-async function invoke(
-  name: string,
-  params: unknown,
-  opts: { cwd?: string; env?: Record<string, string> } = {},
-) {
-  const r = await cli(["tool", "invoke", name, JSON.stringify(params)], opts);
-  return { ...r, json: r.code === 0 ? JSON.parse(r.stdout) : undefined };
-}
 
 async function withDir(fn: (dir: string) => Promise<void>) {
   const dir = await tempDir();

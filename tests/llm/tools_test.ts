@@ -4,17 +4,8 @@
  * of http_request.
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { cli, tempDir } from "../helpers/cli.ts";
+import { cli, invokeTool as invoke, tempDir } from "../helpers/cli.ts";
 import { ScriptedServer } from "./servers.ts";
-
-async function invoke(
-  name: string,
-  params: unknown,
-  opts: { cwd?: string; env?: Record<string, string> } = {},
-) {
-  const r = await cli(["tool", "invoke", name, JSON.stringify(params)], opts);
-  return { ...r, json: r.code === 0 ? JSON.parse(r.stdout) : undefined };
-}
 
 Deno.test("tool list, info and invoke; --output json", async () => {
   const list = await cli(["tool", "list", "--output", "json"]);
