@@ -5,6 +5,7 @@
  * after a storm of all of these (plus killed clients) its memory and file descriptors return.
  */
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
+import { seededBytes } from "../helpers/seeded_bytes.ts";
 import { within } from "../protocol/zmtp/helpers.ts";
 import { concat, RawPeer } from "../protocol/zmtp/raw.ts";
 import { encodeCommandBody, encodeFrame, FLAG_COMMAND } from "../../src/protocol/zmtp/wire.ts";
@@ -295,19 +296,6 @@ function spawnDriver(args: string[], stderr: "piped" | "null" = "piped"): Deno.C
     .spawn();
 }
 
-/** Random bytes from a seeded generator, so a failure reproduces. */
-function noise(seed: number, n: number): Uint8Array {
-  let x = seed >>> 0 || 1;
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-
 Deno.test("soak: bad peers, big frames, floods and killed clients; a client is answered throughout, then memory and fds return", async () => {
   const STORM_MS = 20_000;
   const k = await kernel();
@@ -380,7 +368,7 @@ Deno.test("soak: bad peers, big frames, floods and killed clients; a client is a
       // Garbage instead of a greeting, and unsigned messages after a handshake.
       storm(async (round) => {
         const g = track(await peer(ports[round % ports.length]));
-        await g.write(noise(round, 4096)).catch(() => {});
+        await g.write(seededBytes(round)(4096)).catch(() => {});
         const u = track(await peer(k.ports.shell, "DEALER", `unsigned${round}`));
         await u.send(["<IDS|MSG>", "", "{}", "{}", "{}", "{}"].map((s) => te.encode(s)))
           .catch(() => {});

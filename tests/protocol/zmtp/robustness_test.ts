@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import { seededBytes } from "../../helpers/seeded_bytes.ts";
 import { DealerSocket, RouterSocket, type SocketOptions } from "../../../src/protocol/zmtp/mod.ts";
 import { encodeGreeting, FLAG_COMMAND, utf8 } from "../../../src/protocol/zmtp/wire.ts";
 import { loggerOf } from "../../../src/telemetry/log.ts";
@@ -72,21 +73,6 @@ async function fixture(opts: SocketOptions = {}): Promise<Fixture> {
   };
 }
 
-/** Deterministic PRNG so a failure reproduces. */
-function prng(seed: number): (n: number) => Uint8Array {
-  let x = seed >>> 0;
-  return (n) => {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      out[i] = x & 0xff;
-    }
-    return out;
-  };
-}
-
 function longHeader(flags: number, hi: number, lo: number): Uint8Array {
   const h = new Uint8Array(9);
   h[0] = flags | 0x02;
@@ -99,7 +85,7 @@ function longHeader(flags: number, hi: number, lo: number): Uint8Array {
 Deno.test("robustness: random bytes instead of a greeting are dropped; others carry on", async () => {
   const f = await fixture();
   try {
-    const rnd = prng(42);
+    const rnd = seededBytes(42);
     const raws = await Promise.all(Array.from({ length: 20 }, () => RawPeer.connect(f.endpoint)));
     await Promise.all(raws.map(async (r) => {
       const junk = rnd(4096);
@@ -122,7 +108,7 @@ Deno.test("robustness: random bytes after a valid handshake are dropped", async 
     for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
       const r = await RawPeer.connect(f.endpoint);
       await r.handshake("DEALER");
-      await r.write(prng(seed)(4096)).catch(() => {});
+      await r.write(seededBytes(seed)(4096)).catch(() => {});
       await within(r.closedByPeer(), 5000, `garbage seed ${seed}`);
       await r.close();
     }
