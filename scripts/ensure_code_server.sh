@@ -6,17 +6,13 @@
 set -euo pipefail
 CODE_SERVER_VERSION=4.139.1
 NODE_MAJOR=24
-CACHE=${LLMSPELL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/llmspell}
+source "$(dirname "${BASH_SOURCE[0]}")/cache_install.sh"
 DIR="$CACHE/code-server-$CODE_SERVER_VERSION-node$NODE_MAJOR"
 if [ -x "$DIR/bin/code-server" ]; then
   echo "$DIR"
   exit 0
 fi
-mkdir -p "$CACHE"
-# Install into a temporary sibling and rename it at the end, so that an interrupted install never
-# looks complete and two runs at once do not write into the same tree.
-WORK=$(mktemp -d "$CACHE/.code-server-install.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+cache_begin code-server
 echo "installing node@$NODE_MAJOR from npm into $DIR" >&2
 (cd "$WORK" && mkdir node && cd node && npm init -y >/dev/null &&
   npm install --no-audit --no-fund --loglevel=error "node@$NODE_MAJOR" >&2)
@@ -39,9 +35,5 @@ chmod +x "$WORK/bin/code-server"
 # (Its own config dir: code-server writes a default config.yaml on first start.)
 XDG_CONFIG_HOME="$WORK/.config" "$WORK/bin/code-server" --version >&2
 rm -rf "$WORK/.config"
-if mv -T "$WORK" "$DIR" 2>/dev/null; then
-  trap - EXIT
-else
-  echo "another run installed $DIR first" >&2
-fi
+cache_commit "$DIR"
 echo "$DIR"

@@ -9,18 +9,14 @@ set -euo pipefail
 DEBUGGER_VERSION=4.6.4
 SERVICES_VERSION=7.6.6
 ESBUILD_VERSION=0.28.2
-CACHE=${LLMSPELL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/llmspell}
+source "$(dirname "${BASH_SOURCE[0]}")/cache_install.sh"
 DIR="$CACHE/jupyterlab-debugger-$DEBUGGER_VERSION"
 BUNDLE="$DIR/jupyterlab_debugger.js"
 if [ -f "$BUNDLE" ]; then
   echo "$BUNDLE"
   exit 0
 fi
-mkdir -p "$CACHE"
-# Install into a temporary sibling and rename it at the end, so that an interrupted install never
-# looks complete and two runs at once do not write into the same tree.
-WORK=$(mktemp -d "$CACHE/.jupyterlab-install.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+cache_begin jupyterlab
 echo "installing @jupyterlab/debugger@$DEBUGGER_VERSION from npm into $DIR" >&2
 echo '{"name": "jupyterlab-debugger-client", "private": true}' >"$WORK/package.json"
 (cd "$WORK" && npm install --no-audit --no-fund --loglevel=error \
@@ -35,9 +31,5 @@ ENTRY
 # of requiring Node's `ws`.
 "$WORK/node_modules/.bin/esbuild" "$WORK/entry.js" --bundle --format=esm --platform=browser \
   --log-level=warning --outfile="$WORK/jupyterlab_debugger.js" >&2
-if mv -T "$WORK" "$DIR" 2>/dev/null; then
-  trap - EXIT
-else
-  echo "another run installed $DIR first" >&2
-fi
+cache_commit "$DIR"
 echo "$BUNDLE"
