@@ -118,6 +118,15 @@ function target(fn: string, args: EncodedValues, ctx: HostContext): [string, str
 
 const GLOBAL = { scope: "global" } as const;
 
+/**
+ * Whether a read's answer may last while the database is unchanged (0027): not for the scope
+ * `session`, which names the engine's session of the moment, not a row of the database.
+ */
+function lasting(args: EncodedValues): boolean {
+  const s = args.value(0);
+  return !(s instanceof Uint8Array && s.length === 7 && utf8.decode(s) === "session");
+}
+
 function scopeArg(fn: string, args: EncodedValues, ctx: HostContext): string {
   const s = args.value(0);
   const r = resolveScope(s === null ? "global" : text(fn, "scope", s), ctx.sessionId);
@@ -234,7 +243,7 @@ export const STATE_API: ApiModule = {
       const [scope, key] = target("State.get", args, ctx);
       const store = ctx.store();
       // Read before the value, so that the value is at least as new as the token.
-      const token = store.changeToken();
+      const token = lasting(args) ? store.changeToken() : undefined;
       const value = encodedResult(store.state.get(scope, key));
       return token ? { results: value, ...token } : value;
     },
@@ -250,7 +259,7 @@ export const STATE_API: ApiModule = {
     "state.exists": (args, ctx) => {
       const [scope, key] = target("State.exists", args, ctx);
       const store = ctx.store();
-      const token = store.changeToken();
+      const token = lasting(args) ? store.changeToken() : undefined;
       const value = results(store.state.exists(scope, key));
       return token ? { results: value, ...token } : value;
     },
