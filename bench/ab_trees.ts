@@ -7,10 +7,11 @@
  * Each tree is checked out as a temporary git worktree (`deno install` into it, sharing the
  * Deno cache), built as install.sh builds it (scripts/build.ts, then the launcher of
  * bench/startup.ts around that tree's bundle and V8 flags) and its kernelspec installed by
- * that bundle, as users install it (bench/lib.ts installKernelspec). Then, after one warm-up round (transpile and code caches of a fresh tree),
- * every round runs each measure on both trees back to back (lib.ts pairedRounds: which tree
- * goes first alternates from one round to the next), so that the machine's changes of speed
- * fall on both alike:
+ * that bundle, as users install it (bench/lib.ts installKernelspec; `--sources`: by its
+ * main.ts, so that the kernel runs from the sources as bench/kernel.ts --sources does). Then,
+ * after one warm-up round (transpile and code caches of a fresh tree), every round runs each
+ * measure on both trees back to back (lib.ts pairedRounds: which tree goes first alternates
+ * from one round to the next), so that the machine's changes of speed fall on both alike:
  *
  *   (a)      `exec 'print(1)'` through the launcher: wall time spawn → exit, ms
  *   (b)      each script of bench/lua/ under `llmspell run` (from the sources, as
@@ -30,7 +31,7 @@
  * It compares trees rather than measuring this one, so bench/run.ts does not run it.
  *
  *   deno run -A bench/ab_trees.ts [--old REV] [--new REV] [--rounds N] [--exec-per-round K]
- *        [--kernel-rtt N] [--only a,b,c,kernel]
+ *        [--kernel-rtt N] [--only a,b,c,kernel] [--sources]
  *
  * --old defaults to 6637b31, the tree before issue 14's first move (bench/RESULTS.md,
  * "Structure A/B"), --new to HEAD; 10 rounds, 4 exec pairs a round, 300 round trips per
@@ -46,6 +47,7 @@ import {
   flagValue,
   fmt,
   fmtInterval,
+  hasFlag,
   installKernelspec,
   loadAvg,
   loadLine,
@@ -117,7 +119,7 @@ async function setUp(tmp: string, name: Tree["name"], rev: string): Promise<Tree
     path.join(tmp, "prefix"),
     t.env,
     t.kernel,
-    path.join(dir, "dist", "cli", "main.js"),
+    path.join(dir, ...(hasFlag("--sources") ? ["main.ts"] : ["dist", "cli", "main.js"])),
   );
   return t;
 }
@@ -185,7 +187,8 @@ function report(trees: Tree[], samples: Map<string, Record<Tree["name"], number[
     `old ${trees[0].rev} (${trees[0].title.slice(0, 70)})`,
     `new ${trees[1].rev} (${trees[1].title.slice(0, 70)})`,
     `${machine()}; scheduling policy ${schedPolicy()}; ${rounds} rounds ` +
-    `(${execPerRound} exec pairs a round) after a warm-up round`,
+    `(${execPerRound} exec pairs a round) after a warm-up round; kernels run ` +
+    `${hasFlag("--sources") ? "from the sources" : "by the bundle"}`,
     "",
     "| measure | old median | new median | new/old, paired median [90% interval] | n | |",
     "| --- | --- | --- | --- | --- | --- |",
