@@ -32,8 +32,9 @@ const NOOP: Span = { set() {}, fail() {}, end() {} };
  * (or at once when this many are waiting, well under the exporter's queue of 2048), and at
  * exit. Each span handed over wakes the exporter's thread, and making a span costs a few
  * µs of calls into Deno: a kernel cell's two spans, made as its request arrives and ended
- * as its reply goes out, put ~40 µs on every round trip. Recorded (times, attributes,
- * parent) and made here later, they cost the round trip about nothing.
+ * as its reply goes out, put 80-90 µs (cold, on a loaded machine) on every round trip.
+ * Recorded (times, attributes, parent) and made here later, a third of that (bench/RESULTS.md,
+ * Telemetry), and the exporter's thread wakes once per batch instead of once per cell.
  */
 const FLUSH_MS = 50;
 const FLUSH_SPANS = 512;
