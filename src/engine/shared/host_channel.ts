@@ -14,8 +14,8 @@
  *  3. the worker reads the answer and sets `state` back to IDLE.
  *
  * After an answer the main thread listens for the next call for a short while
- * (HOST_LISTEN_MS), spinning first and then in Atomics.wait, and the worker spins a little
- * for its answer before it waits (HOST_SPIN_MS): a script making calls in a loop then costs
+ * (HOST_LISTEN_MS), spinning first (HOST_SPIN_MS) and then in Atomics.wait, and the worker
+ * spins for its answer before it waits (HOST_ANSWER_SPIN_MS): a script making calls in a loop then costs
  * a few microseconds per call instead of a message through the event loop each (~25 µs),
  * or two futex wake-ups (tens of µs on a VM). It stops listening after HOST_BURST_MS of
  * back-to-back calls, so sockets and timers are served meanwhile. The worker waits with Atomics.wait and asks `stop()` between waits
@@ -109,13 +109,14 @@ export function decodeLasting(data: Uint8Array): LastingResults {
 /** How long the main thread listens for a next call after an answer. */
 export const HOST_LISTEN_MS = 0.25;
 /**
- * How long each side spins for the other's answer (the worker) or next call (the main
- * thread) before it sleeps in Atomics.wait (call_slot.ts Spinner).
+ * How long the main thread spins for the worker's next call before it sleeps in Atomics.wait
+ * (call_slot.ts Spinner): a Lua loop of host calls (decoding, the loop, encoding) sometimes
+ * takes longer than 30 µs between an answer and its next call, and a wake-up costs ~20 µs.
  */
-export const HOST_SPIN_MS = 0.03;
+export const HOST_SPIN_MS = 0.1;
 /**
  * How long the worker spins for an answer before it sleeps: longer than the main thread's
- * spin, since a call that writes the database (a recorded State.set, ~120 µs) outlasts 30 µs,
+ * spin, since a call that writes the database (a recorded State.set, ~120 µs) outlasts it,
  * and then both wake-ups (~25 µs each on a VM) come back. The Spinner's back-off stops it
  * spinning where answers take longer or the cores are busy.
  */
