@@ -125,6 +125,36 @@ class Light:
         _, m = split(frames)
         return self.session.deserialize(m)
 
+    def round_trip(self):
+        """One `x=1` execute_request until its reply and its idle status; µs. Every message
+        is verified after the clock: signatures, types, parents."""
+        t = time.perf_counter()
+        mid = self.session.send(self.shell, "execute_request", {
+            "code": "x=1", "silent": False, "store_history": True, "user_expressions": {},
+            "allow_stdin": False, "stop_on_error": True,
+        })["header"]["msg_id"].encode()
+        while True:
+            reply = self.shell.recv_multipart()
+            if mid in split(reply)[1][2]:
+                break
+        seen = []
+        while True:
+            f = self.iopub.recv_multipart()
+            seen.append(f)
+            m = split(f)[1]
+            if mid in m[2] and b'"status"' in m[1] and b'"idle"' in m[4]:
+                break
+        dt = (time.perf_counter() - t) * 1e6
+        rep = self.verify(reply)
+        assert rep["msg_type"] == "execute_reply" and rep["content"]["status"] == "ok", rep
+        assert rep["parent_header"]["msg_id"] == mid.decode()
+        last = self.verify(seen[-1])
+        assert last["msg_type"] == "status" and last["content"]["execution_state"] == "idle"
+        assert last["parent_header"]["msg_id"] == mid.decode()
+        for f in seen[:-1]:
+            self.verify(f)
+        return dt
+
     def close(self):
         self.shell.close()
         self.iopub.close()
@@ -136,32 +166,7 @@ def light_rtt(info, rounds):
     c.ready()
     samples = []
     for r in range(rounds + 100):
-        t = time.perf_counter()
-        mid = c.session.send(c.shell, "execute_request", {
-            "code": "x=1", "silent": False, "store_history": True, "user_expressions": {},
-            "allow_stdin": False, "stop_on_error": True,
-        })["header"]["msg_id"].encode()
-        while True:
-            reply = c.shell.recv_multipart()
-            if mid in split(reply)[1][2]:
-                break
-        seen = []
-        while True:
-            f = c.iopub.recv_multipart()
-            seen.append(f)
-            m = split(f)[1]
-            if mid in m[2] and b'"status"' in m[1] and b'"idle"' in m[4]:
-                break
-        dt = (time.perf_counter() - t) * 1e6
-        # Verified after the clock: signatures, types, parents.
-        rep = c.verify(reply)
-        assert rep["msg_type"] == "execute_reply" and rep["content"]["status"] == "ok", rep
-        assert rep["parent_header"]["msg_id"] == mid.decode()
-        last = c.verify(seen[-1])
-        assert last["msg_type"] == "status" and last["content"]["execution_state"] == "idle"
-        assert last["parent_header"]["msg_id"] == mid.decode()
-        for f in seen[:-1]:
-            c.verify(f)
+        dt = c.round_trip()
         if r >= 100:
             samples.append(dt)
     c.close()

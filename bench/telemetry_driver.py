@@ -25,7 +25,7 @@ import zmq
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 
-from kernel_driver import Light, split, wait_idle
+from kernel_driver import Light, wait_idle
 
 
 class Kernel:
@@ -55,24 +55,7 @@ class Kernel:
             self.kc = None
 
     def light_round(self):
-        c = self.light
-        t = time.perf_counter()
-        mid = c.session.send(c.shell, "execute_request", {
-            "code": "x=1", "silent": False, "store_history": True, "user_expressions": {},
-            "allow_stdin": False, "stop_on_error": True,
-        })["header"]["msg_id"].encode()
-        while True:
-            reply = c.shell.recv_multipart()
-            if mid in split(reply)[1][2]:
-                break
-        while True:
-            m = split(c.iopub.recv_multipart())[1]
-            if mid in m[2] and b'"status"' in m[1] and b'"idle"' in m[4]:
-                break
-        dt = (time.perf_counter() - t) * 1e6
-        rep = c.verify(reply)
-        assert rep["msg_type"] == "execute_reply" and rep["content"]["status"] == "ok", rep
-        return dt
+        return self.light.round_trip()
 
     def blocking_round(self):
         kc = self.kc
