@@ -92,7 +92,23 @@ async function runOnce(name: string, mode: Mode): Promise<number> {
   }
 }
 
-async function stepLatency(): Promise<{ median: number; p90: number; n: number }> {
+/** Step latencies: the median and the 90th percentile (ms), and how many steps. */
+interface Latency {
+  median: number;
+  p90: number;
+  n: number;
+}
+
+function latency(times: number[]): Latency {
+  const sorted = [...times].sort((a, b) => a - b);
+  return {
+    median: sorted[sorted.length >> 1],
+    p90: sorted[Math.floor(sorted.length * 0.9)],
+    n: sorted.length,
+  };
+}
+
+async function stepLatency(): Promise<Latency> {
   const file = path.join(dir, "steps.lua");
   await Deno.writeTextFile(
     file,
@@ -129,16 +145,11 @@ async function stepLatency(): Promise<{ median: number; p90: number; n: number }
   await e.debug.request("continue", { threadId: 1 });
   await run;
   e.close();
-  times.sort((a, b) => a - b);
-  return {
-    median: times[times.length >> 1],
-    p90: times[Math.floor(times.length * 0.9)],
-    n: times.length,
-  };
+  return latency(times);
 }
 
 /** `next` → `stopped` through `llmspell dap` on stdio, as an editor sees it. */
-async function dapStepLatency(): Promise<{ median: number; p90: number; n: number }> {
+async function dapStepLatency(): Promise<Latency> {
   const file = path.join(dir, "steps.lua");
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", V8_FLAGS_ARG, path.join(ROOT, "main.ts"), "dap"],
@@ -181,12 +192,7 @@ async function dapStepLatency(): Promise<{ median: number; p90: number; n: numbe
   await until((m) => m.type === "response" && (m as DP.Response).command === "disconnect");
   await w.close();
   await child.status;
-  times.sort((a, b) => a - b);
-  return {
-    median: times[times.length >> 1],
-    p90: times[Math.floor(times.length * 0.9)],
-    n: times.length,
-  };
+  return latency(times);
 }
 
 /**
@@ -194,7 +200,7 @@ async function dapStepLatency(): Promise<{ median: number; p90: number; n: numbe
  * client attached, a cell stopped at a breakpoint in its dumped file, then `next` as a
  * debug_request on control and the `stopped` debug_event back on IOPub.
  */
-async function jupyterStepLatency(): Promise<{ median: number; p90: number; n: number }> {
+async function jupyterStepLatency(): Promise<Latency> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", V8_FLAGS_ARG, path.join(ROOT, "main.ts"), "kernel", "start"],
     cwd: dir,
@@ -260,12 +266,7 @@ async function jupyterStepLatency(): Promise<{ median: number; p90: number; n: n
   await client.close();
   child.kill("SIGTERM");
   await child.status;
-  times.sort((a, b) => a - b);
-  return {
-    median: times[times.length >> 1],
-    p90: times[Math.floor(times.length * 0.9)],
-    n: times.length,
-  };
+  return latency(times);
 }
 
 for (const name of Object.keys(SCRIPTS)) {
