@@ -15,12 +15,12 @@
  *
  * After an answer the main thread listens for the next call for a short while
  * (HOST_LISTEN_MS), spinning first (HOST_SPIN_MS) and then in Atomics.wait, and the worker
- * spins for its answer before it waits (HOST_ANSWER_SPIN_MS): a script making calls in a loop then costs
- * a few microseconds per call instead of a message through the event loop each (~25 µs),
- * or two futex wake-ups (tens of µs on a VM). It stops listening after HOST_BURST_MS of
- * back-to-back calls, so sockets and timers are served meanwhile. The worker waits with Atomics.wait and asks `stop()` between waits
- * (the interrupt signal): an interrupt ends the wait, and the answer that comes later is
- * dropped.
+ * spins for its answer before it waits (HOST_ANSWER_SPIN_MS): a script making calls in a
+ * loop then costs a few microseconds per call instead of a message through the event loop
+ * each (~25 µs), or two futex wake-ups (tens of µs on a VM). It stops listening after
+ * HOST_BURST_MS of back-to-back calls, so sockets and timers are served meanwhile. The worker
+ * waits with Atomics.wait and asks `stop()` between waits (the interrupt signal): an
+ * interrupt ends the wait, and the answer that comes later is dropped.
  *
  * The slot is call_slot.ts's, which the debugger's request channel shares: a request is the
  * method name and the arguments (src/engine/shared/host_values.ts, a sequence); an answer is the
@@ -38,6 +38,7 @@ import {
   SlotState,
   Spinner,
 } from "./call_slot.ts";
+import { ValueReader, ValueWriter } from "./host_values.ts";
 
 /**
  * How an answer ended. `lasting`: results, and how long they stay the answer to the same
@@ -62,48 +63,26 @@ export interface LastingResults {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-function leb(n: number, out: number[]): void {
-  do {
-    out.push((n & 0x7f) | (n >= 0x80 ? 0x80 : 0));
-    n >>>= 7;
-  } while (n > 0);
-}
-
 /** A `lasting` answer: the file's name and the token (each LEB128 length, bytes), the results. */
 export function encodeLasting(l: LastingResults): Uint8Array {
   const file = encoder.encode(l.file);
-  const head: number[] = [];
-  leb(file.length, head);
-  const tokenAt = head.length + file.length;
-  const lengths: number[] = [];
-  leb(l.token.length, lengths);
-  const out = new Uint8Array(tokenAt + lengths.length + l.token.length + l.results.length);
-  out.set(head);
-  out.set(file, head.length);
-  out.set(lengths, tokenAt);
-  out.set(l.token, tokenAt + lengths.length);
-  out.set(l.results, tokenAt + lengths.length + l.token.length);
-  return out;
+  const w = new ValueWriter(file.length + l.token.length + l.results.length + 10);
+  w.uleb(file.length);
+  w.raw(file);
+  w.uleb(l.token.length);
+  w.raw(l.token);
+  w.raw(l.results);
+  return w.bytes();
 }
 
 /** Reads a `lasting` answer (views of `data`, valid as long as it is). */
 export function decodeLasting(data: Uint8Array): LastingResults {
-  let pos = 0;
-  const uleb = () => {
-    let n = 0;
-    let shift = 0;
-    for (;;) {
-      const b = data[pos++];
-      n |= (b & 0x7f) << shift;
-      if ((b & 0x80) === 0) return n >>> 0;
-      shift += 7;
-    }
-  };
-  const fileLength = uleb();
-  const file = decoder.decode(data.subarray(pos, pos += fileLength));
-  const tokenLength = uleb();
-  const token = data.subarray(pos, pos += tokenLength);
-  return { file, token, results: data.subarray(pos) };
+  const r = new ValueReader(data);
+  const fileLength = r.uleb();
+  const file = decoder.decode(data.subarray(r.pos, r.pos += fileLength));
+  const tokenLength = r.uleb();
+  const token = data.subarray(r.pos, r.pos += tokenLength);
+  return { file, token, results: data.subarray(r.pos) };
 }
 
 /** How long the main thread listens for a next call after an answer. */
