@@ -177,16 +177,28 @@ export function pairedRatio(a: number[], b: number[]): number {
 }
 
 /**
- * The median of paired ratios with its bootstrap 90% interval (as bench/ab.py prints it):
- * 1000 resamples of the per-round ratios, the 5th and 95th percentiles of their medians.
+ * The median of paired ratios with its bootstrap 90% interval (as bench/ab.py prints it): the
+ * 5th and 95th percentiles of the medians of 1000 resamples. Ratios given in groups (the rounds
+ * of each of several kernel processes, say) are resampled in two levels, the groups and then
+ * the ratios within each, so that the interval also holds how one group differs from another;
+ * one group is the plain bootstrap of its ratios.
  */
-export function ratioInterval(ratios: number[]): { median: number; low: number; high: number } {
+export function ratioInterval(
+  ratios: number[] | number[][],
+): { median: number; low: number; high: number } {
+  const groups = ratios.every(Array.isArray) ? ratios as number[][] : [ratios as number[]];
+  const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)];
   const boots: number[] = [];
   for (let i = 0; i < 1000; i++) {
-    boots.push(median(ratios.map(() => ratios[Math.floor(Math.random() * ratios.length)])));
+    const sample: number[] = [];
+    for (let k = 0; k < groups.length; k++) {
+      const group = pick(groups);
+      for (let j = 0; j < group.length; j++) sample.push(pick(group));
+    }
+    boots.push(median(sample));
   }
   boots.sort((a, b) => a - b);
-  return { median: median(ratios), low: boots[50], high: boots[950] };
+  return { median: median(groups.flat()), low: boots[50], high: boots[950] };
 }
 
 /** `1.012x [0.990, 1.031]`: a ratio with its interval. */

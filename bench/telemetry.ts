@@ -33,6 +33,7 @@ import {
   loadAvg,
   machine,
   median,
+  ratioInterval,
   ROOT,
 } from "./lib.ts";
 
@@ -128,21 +129,12 @@ if (
   throw new Error("tracing on exported no spans: the bench measured nothing");
 }
 
-/** The median of `ratio` over all rounds, and a bootstrap 90% interval of it. */
+/**
+ * The median of `ratio` over all rounds, and its bootstrap 90% interval over the kernel sets and
+ * the rounds within each.
+ */
 function interval(runs: Round[][], ratio: (r: Round) => number): string {
-  const boots: number[] = [];
-  for (let i = 0; i < 1000; i++) {
-    const sample: number[] = [];
-    for (let k = 0; k < runs.length; k++) {
-      const run = runs[Math.floor(Math.random() * runs.length)];
-      for (let j = 0; j < run.length; j++) {
-        sample.push(ratio(run[Math.floor(Math.random() * run.length)]));
-      }
-    }
-    boots.push(median(sample));
-  }
-  boots.sort((a, b) => a - b);
-  return fmtInterval({ median: median(runs.flat().map(ratio)), low: boots[50], high: boots[950] });
+  return fmtInterval(ratioInterval(runs.map((run) => run.map(ratio))));
 }
 
 console.log(`\n${machine()}; load ${loads.join(" → ")}`);
