@@ -19,8 +19,9 @@
  *   (c)      the same scripts through the tree's bench/engine_harness.ts, interruptible with
  *            a time limit armed, and the batch engine of `run`: os.clock() time, ms
  *   kernel   bench/kernel_driver.py (jupyter_client) against the tree's kernelspec: start →
- *            first kernel_info_reply (reconnect 1 ms), start → first `x=1` reply, and the
- *            `x=1` round trip median of the light Session client
+ *            first kernel_info_reply (reconnect 1 ms), start → first `x=1` reply, the
+ *            `x=1` round trip median of the light Session client, and the kernel's CPU
+ *            per such round trip by thread (main, the engine's worker, the rest)
  *
  * Both trees run the same Lua files (this tree's bench/lua/) and the same driver (this
  * tree's bench/kernel_driver.py). For each figure it prints both trees' medians and the
@@ -160,6 +161,9 @@ const kernel: Measure = async (t) => {
     "kernel start → kernel_info_reply (reconnect 1 ms), ms": k.start_fast_ms,
     "kernel start → first x=1 reply, ms": k.first_exec_ms,
     "kernel x=1 round trip median, light client, µs": k.rtt_light_median_us,
+    "kernel CPU per light round trip, main thread, µs": k.cpu_light_main_us,
+    "kernel CPU per light round trip, engine worker, µs": k.cpu_light_worker_us,
+    "kernel CPU per light round trip, other threads, µs": k.cpu_light_other_us,
   };
 };
 const ALL: [string, Measure][] = [

@@ -14,6 +14,10 @@ rtt_light_*     the same round trip through jupyter_client's Session (signing, a
                 verification and parsing of every message right after each timed round)
                 on plain pyzmq sockets, so the client's own asyncio/parsing cost (~0.9 ms
                 of CPU per round with BlockingKernelClient) stays out of the figure;
+cpu_light_*_us  the kernel process's CPU time per light round trip, by thread (from
+                /proc/PID/task/*/schedstat, ns): "main" the thread that runs the kernel,
+                "worker" threads Deno names after a Worker (the engine), "other" the rest
+                (V8's compiler and GC threads, the runtime's I/O threads), "total" all;
 clients_N_s     N BlockingKernelClients in this process (one thread each), one print(1)
                 each in flight, until every client saw every stream output;
 mp_clients_N_s  the same N clients spread over several processes on plain pyzmq sockets
@@ -33,6 +37,7 @@ done once before any clock starts: it is the driver's cost, not either kernel's.
 """
 import json
 import multiprocessing as mp
+import os
 import statistics
 import sys
 import threading
@@ -74,6 +79,11 @@ def first_kernel_info(name, reconnect_ivl_ms):
         except Empty:
             pass
     return (time.perf_counter() - t0) * 1000, km, kc
+
+
+def kernel_pid(km):
+    """The kernel's process: the one the kernelspec's argv started (a launcher that execs)."""
+    return km.provisioner.process.pid
 
 
 def session_of(info):
@@ -160,19 +170,51 @@ class Light:
         self.iopub.close()
 
 
-def light_rtt(info, rounds):
+def thread_cpu_ns(pid):
+    """{tid: (name, ns of CPU)} of every thread of process `pid`."""
+    out = {}
+    base = f"/proc/{pid}/task"
+    for tid in os.listdir(base):
+        try:
+            with open(f"{base}/{tid}/comm") as f:
+                name = f.read().strip()
+            with open(f"{base}/{tid}/schedstat") as f:
+                out[tid] = (name, int(f.read().split()[0]))
+        except FileNotFoundError:
+            pass  # the thread ended meanwhile
+    return out
+
+
+def thread_group(tid, name, pid):
+    if tid == str(pid):
+        return "main"
+    return "worker" if name.startswith("worker") else "other"
+
+
+def light_rtt(info, rounds, pid=None):
+    """Sorted round trips (µs), and the kernel's CPU per round trip by thread (µs)."""
     ctx = zmq.Context()
     c = Light(info, ctx)
     c.ready()
     samples = []
+    before = None
     for r in range(rounds + 100):
+        if r == 100 and pid is not None:
+            before = thread_cpu_ns(pid)
         dt = c.round_trip()
         if r >= 100:
             samples.append(dt)
+    cpu = {}
+    if before is not None:
+        after = thread_cpu_ns(pid)
+        cpu = {"main": 0.0, "worker": 0.0, "other": 0.0}
+        for tid, (name, ns) in after.items():
+            cpu[thread_group(tid, name, pid)] += (ns - before.get(tid, (name, 0))[1]) / 1e3 / rounds
+        cpu["total"] = sum(cpu.values())
     c.close()
     ctx.term()
     samples.sort()
-    return samples
+    return samples, cpu
 
 
 def mp_worker(info, n_total, count, barrier, out, streams_only):
@@ -324,8 +366,10 @@ def main():
     out["rtt_median_us"] = statistics.median(samples)
     out["rtt_p99_us"] = samples[int(len(samples) * 0.99) - 1]
     info = km.get_connection_info()
-    light = light_rtt(info, rounds)
+    light, cpu = light_rtt(info, rounds, kernel_pid(km))
     out["rtt_light_median_us"] = statistics.median(light)
+    for group, us in cpu.items():
+        out[f"cpu_light_{group}_us"] = us
     out["rtt_light_p99_us"] = light[int(len(light) * 0.99) - 1]
     for n in map(int, clients):
         el, complete = threaded_clients(km.connection_file, n)
