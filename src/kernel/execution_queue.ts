@@ -300,11 +300,6 @@ export class ExecutionQueue {
     const history = storeHistory ? await this.#o.history() : undefined;
     const session = history?.session;
     const ext = c.llmspell;
-    try {
-      history?.add(count, typeof ext?.history_source === "string" ? ext.history_source : code);
-    } catch (e) {
-      this.#o.log.warn(`kernel: history not saved: ${e instanceof Error ? e.message : e}`);
-    }
 
     // An engine that fails to start fails this execution (the catch below reports it).
     await engines.started;
@@ -321,10 +316,14 @@ export class ExecutionQueue {
     let exitCode: number | undefined;
     let resultText: string | undefined;
     let profile: ProfileData | undefined;
+    let historyAdded = false;
     try {
       const exec = pre?.exec ?? engine.execute(this.#request(c, count));
       this.#runningExec = exec.id;
       this.#prefetch(req, c);
+      // While the worker runs the cell: the history insert is a database write.
+      historyAdded = true;
+      this.#addHistory(history, count, code, ext);
       for await (const ev of exec) {
         if (ev.type === "stream") {
           streams.write(ev.name, ev.data);
@@ -340,6 +339,7 @@ export class ExecutionQueue {
         else if (ev.type === "profile") profile = ev.profile;
       }
     } catch (e) {
+      if (!historyAdded) this.#addHistory(history, count, code, ext);
       error = {
         kind: "runtime",
         message: `engine failed: ${e instanceof Error ? e.message : e}`,
@@ -390,6 +390,19 @@ export class ExecutionQueue {
       out.reply(req, content, { status: "ok" });
     }
     out.publish("status", { execution_state: "idle" }, parent);
+  }
+
+  #addHistory(
+    history: History | undefined,
+    count: number,
+    code: string,
+    ext: ExecuteRequestContent["llmspell"],
+  ): void {
+    try {
+      history?.add(count, typeof ext?.history_source === "string" ? ext.history_source : code);
+    } catch (e) {
+      this.#o.log.warn(`kernel: history not saved: ${e instanceof Error ? e.message : e}`);
+    }
   }
 
   /** Publishes what an engine event shows on IOPub (streams aside). */
