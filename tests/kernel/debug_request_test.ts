@@ -162,3 +162,36 @@ Deno.test("a cell stopped in JupyterLab's debugger: interrupt ends it", async ()
     await k.stop();
   }
 });
+
+// The worker's debugger loads after the kernel's first cell (runtime.ts loadDebugger), not at
+// start: a pause must still reach a cell that runs later and never ends by itself.
+Deno.test("a debugger attached while a later cell runs pauses it there", async () => {
+  const k = await startKernel([]);
+  try {
+    const r = await driver(["pause_running", k.connectionFile, "x = 1"], {}, CONTROL);
+    assertEquals(r.code, 0, r.stderr);
+    const j = r.json as Record<string, unknown>;
+    assertEquals(j.pause_success, true);
+    assertEquals(j.stopped_reason, "pause");
+    assertEquals(j.status, "error");
+    assertEquals(j.ename, "Interrupted");
+    assertEquals(j.after, "2");
+  } finally {
+    await k.stop();
+  }
+});
+
+Deno.test("a debugger request made while the kernel's first cell runs is answered", async () => {
+  const k = await startKernel([]);
+  try {
+    const r = await driver(["request_during_first_cell", k.connectionFile], {}, CONTROL);
+    assertEquals(r.code, 0, r.stderr);
+    const j = r.json as Record<string, unknown>;
+    assertEquals(j.status, "ok");
+    assertEquals(j.result, "typed");
+    assertEquals(j.threads_success, true);
+    assertEquals(j.threads, [{ id: 1, name: "main" }]);
+  } finally {
+    await k.stop();
+  }
+});

@@ -5,7 +5,7 @@ Prints one JSON object (the scenario's findings) on the last line of stdout.
 """
 import time
 
-from driver import TIMEOUT, client, dispatch, iopub, reply_to, result_text, run
+from driver import TIMEOUT, client, collect, dispatch, iopub, reply_to, result_text, run
 
 
 def scenario_debug(cf, command="initialize"):
@@ -236,6 +236,79 @@ def scenario_interrupt_stopped(cf, code, line):
         "ename": r["content"].get("ename"),
         "elapsed": elapsed,
         "after": result_text(io),
+    }
+
+
+def dap_client(kc):
+    """A function sending one DAP request on control; its debug_reply's content."""
+    seq = [0]
+
+    def dap(command, **arguments):
+        seq[0] += 1
+        msg = kc.session.msg("debug_request", {
+            "type": "request", "seq": seq[0], "command": command, "arguments": arguments,
+        })
+        kc.control_channel.send(msg)
+        return reply_to(kc, msg["header"]["msg_id"], "control")["content"]
+
+    return dap
+
+
+def scenario_pause_running(cf, *first_cells):
+    """After `first_cells`, a cell that never ends; once it is busy a debugger attaches and
+    pauses it: the stopped event (the pause reached the running chunk), then an interrupt
+    ends the cell."""
+    kc = client(cf)
+    for code in first_cells:
+        run(kc, code)
+    mid = kc.execute("local n = 0\nwhile true do n = n + 1 end")
+    for m in iopub(kc):
+        if m["parent_header"].get("msg_id") == mid and m["msg_type"] == "execute_input":
+            break
+    dap = dap_client(kc)
+    dap("initialize", clientID="jupyterlab", adapterID="llmspell")
+    dap("attach")
+    paused = dap("pause", threadId=1)
+    stopped = wait_stopped(kc)
+    msg = kc.session.msg("interrupt_request", {})
+    kc.control_channel.send(msg)
+    reply_to(kc, msg["header"]["msg_id"], "control")
+    r = reply_to(kc, mid)
+    _, io = run(kc, "1 + 1")
+    kc.stop_channels()
+    return {
+        "pause_success": paused["success"],
+        "stopped_reason": stopped["body"]["reason"] if stopped else None,
+        "status": r["content"]["status"],
+        "ename": r["content"].get("ename"),
+        "after": result_text(io),
+    }
+
+
+def scenario_request_during_first_cell(cf):
+    """The kernel's first cell waits for input; meanwhile a debugger attaches and asks for
+    the threads; the input is given: the cell's reply, and the threads reply."""
+    kc = client(cf)
+    mid = kc.execute("local line = io.read('l')\nreturn line", allow_stdin=True)
+    req = kc.get_stdin_msg(timeout=TIMEOUT)
+    assert req["msg_type"] == "input_request", req
+    dap = dap_client(kc)
+    dap("initialize", clientID="jupyterlab", adapterID="llmspell")
+    seq = 99
+    msg = kc.session.msg("debug_request", {
+        "type": "request", "seq": seq, "command": "threads", "arguments": {},
+    })
+    kc.control_channel.send(msg)
+    kc.input("typed")
+    r = reply_to(kc, mid)
+    threads = reply_to(kc, msg["header"]["msg_id"], "control")["content"]
+    io = collect(kc, mid)
+    kc.stop_channels()
+    return {
+        "status": r["content"]["status"],
+        "result": result_text(io),
+        "threads_success": threads["success"],
+        "threads": threads.get("body", {}).get("threads"),
     }
 
 

@@ -10,7 +10,7 @@ import type { LuaModule } from "../../engine/vm/lua_wasm.ts";
 import type { CApi } from "../../engine/vm/capi.ts";
 import type { DebuggerHost } from "../../engine/worker/debug_hooks.ts";
 import * as Lua from "../../engine/vm/lua_layout.ts";
-import { createDebugChannel, DebugRequestReceiver } from "../../engine/shared/debug_channel.ts";
+import { DebugRequestReceiver } from "../../engine/shared/debug_channel.ts";
 
 const { AR_SIZE, CI_PREVIOUS, TV_TT, LUA_VLCL_COLLECTABLE, LCL_PROTO } = Lua;
 
@@ -24,8 +24,6 @@ export class WorkerContext {
   readonly api: CApi;
   /** The engine's wasm module: its memory and the Lua C functions. */
   readonly wasm: LuaModule;
-  /** The request channel (the main thread gets it with the worker's `ready`). */
-  readonly requestChannel: SharedArrayBuffer = createDebugChannel();
   /** Where the main thread's requests arrive. */
   readonly requests: DebugRequestReceiver;
   /** An activation record for passing reads (lua_getstack, lua_getinfo). */
@@ -48,7 +46,7 @@ export class WorkerContext {
     this.host = host;
     this.api = host.api;
     this.wasm = host.api.lua.module;
-    this.requests = new DebugRequestReceiver(this.requestChannel);
+    this.requests = new DebugRequestReceiver(host.requestChannel);
     this.scratchAr = this.wasm._malloc(AR_SIZE);
     this.spareAr = this.wasm._malloc(AR_SIZE);
   }
@@ -114,6 +112,11 @@ export class WorkerContext {
 
   post(m: DP.ProtocolMessage | Omit<DP.Event, "seq">): void {
     this.host.post({ seq: 0, ...m } as DP.ProtocolMessage);
+  }
+
+  /** An event whose order against the others does not matter: DebuggerHost.postWithOutput. */
+  postWithOutput(event: Omit<DP.Event, "seq">): void {
+    this.host.postWithOutput({ seq: 0, ...event });
   }
 
   output(text: string, category: "console" | "stderr"): void {

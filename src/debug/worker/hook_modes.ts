@@ -46,6 +46,13 @@ export class HookModes {
   #stepReturned = false;
   /** A registry ref to the weak table of every coroutine (lua.ts records them). */
   threadsRef = 0;
+  /**
+   * Some thread may have a hook mask other than a poke's count event. False after applyAll
+   * found no thread needing events: until a mask is set again, applyAll has nothing to do
+   * while nothing needs events, so a cell costs no walk over the threads (the kernel runs
+   * every cell under the debugger).
+   */
+  #hooked = true;
 
   constructor(parts: DebuggerParts) {
     this.#d = parts;
@@ -179,12 +186,23 @@ export class HookModes {
     return this.#d.breakpoints.hasLineBreakpoints ? HookMask.line : 0;
   }
 
+  /** No thread needs any event: no step, pause or breakpoint. */
+  get #quiet(): boolean {
+    return !this.#everyEvent && !this.#d.breakpoints.hasLineBreakpoints;
+  }
+
+  /** A mask other than a poke's may have been set on some thread (see #hooked). */
+  markHooked(): void {
+    this.#hooked = true;
+  }
+
   /** Sets `L`'s mask for line events on or off, keeping a pending poke's count event. */
   setLine(L: number, on: boolean): void {
     const m = this.#d.ctx.wasm;
     const mask = this.threadMask(on);
     const cur = m.HEAPU8[L + Lua.L_HOOKMASK];
     if ((cur & ~HookMask.count) !== mask) {
+      if (mask !== 0) this.#hooked = true;
       m._lua_sethook(
         L,
         this.#d.filter.hookPtr,
@@ -226,6 +244,8 @@ export class HookModes {
 
   /** Re-applies hook masks to every known thread after a change of mode. */
   applyAll(L: number): void {
+    // Every thread's mask is already none (a new thread takes the main state's, none too).
+    if (!this.#hooked && this.#quiet) return;
     const { ctx, prototypes } = this.#d;
     const lua = ctx.api.lua;
     const m = ctx.wasm;
@@ -239,6 +259,7 @@ export class HookModes {
       threads.push(lua.lua_tothread(L, -1));
     }
     lua.lua_settop(L, -2);
+    let hooked = false;
     for (const t of threads) {
       let line = false;
       if (this.#everyLine || this.#pausePending) line = t !== L0;
@@ -246,13 +267,18 @@ export class HookModes {
         const ci = m.HEAP32[(ar + AR_CI) >> 2];
         line = this.wantLine(t, prototypes.infoOf(t, ci, ar), ci);
       }
-      m._lua_sethook(t, this.#d.filter.hookPtr, this.threadMask(line), HOOK_COUNT);
+      const mask = this.threadMask(line);
+      if (mask !== 0) hooked = true;
+      m._lua_sethook(t, this.#d.filter.hookPtr, mask, HOOK_COUNT);
     }
+    this.#hooked = hooked;
   }
 
   /** The main state's mask between executions (breakpoints only, no line events). */
   applyIdle(): void {
     const { ctx, filter } = this.#d;
-    ctx.wasm._lua_sethook(ctx.host.L0, filter.hookPtr, this.threadMask(false), HOOK_COUNT);
+    const mask = this.threadMask(false);
+    if (mask !== 0) this.#hooked = true;
+    ctx.wasm._lua_sethook(ctx.host.L0, filter.hookPtr, mask, HOOK_COUNT);
   }
 }

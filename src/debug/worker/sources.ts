@@ -140,7 +140,11 @@ export class Sources {
     const key = dap.path ?? dap.name ?? source;
     if (this.#announced.has(key)) return;
     this.#announced.add(key);
-    ctx.post({ type: "event", event: "loadedSource", body: { reason: "new", source: dap } });
+    ctx.postWithOutput({
+      type: "event",
+      event: "loadedSource",
+      body: { reason: "new", source: dap },
+    });
   }
 
   /** A chunk's source from wasm memory: whole for a file or a name, a string's first line. */

@@ -94,6 +94,7 @@ export class Stops {
       raiseSignal(control, Signal.interrupt);
       modes.clearStep();
       ctx.wasm._lua_sethook(L, this.#d.filter.hookPtr, HookMask.count, 1);
+      modes.markHooked();
       return;
     }
     modes.applyAll(L);

@@ -55,6 +55,7 @@ export class Values {
   /** Forgets every reference and unpins their values (the program resumes). */
   releaseAll(L: number): void {
     this.#references.clear();
+    if (this.#pinnedCount === 0) return;
     this.#pinnedCount = 0;
     const lua = this.#d.ctx.api.lua;
     lua.lua_createtable(L, 0, 0);

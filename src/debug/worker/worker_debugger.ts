@@ -49,7 +49,6 @@ export function createWorkerDebugger(host: DebuggerHost): WorkerDebugHooks {
 class WorkerDebugger implements WorkerDebugHooks {
   /** The lua_Hook: the wasm filter in front of the JavaScript hook. */
   readonly hookPtr: number;
-  readonly requestChannel: SharedArrayBuffer;
   readonly #d: DebuggerParts;
 
   constructor(host: DebuggerHost) {
@@ -76,7 +75,6 @@ class WorkerDebugger implements WorkerDebugHooks {
     d.requests = new Requests(d);
     this.#d = d;
     this.hookPtr = d.filter.hookPtr;
-    this.requestChannel = ctx.requestChannel;
     this.#setUpLua();
   }
 

@@ -224,6 +224,9 @@ export class Engine {
       case "dap":
         this.debug.receive(msg.message);
         break;
+      case "debuggerFailed":
+        this.debug.fail(`the debugger did not load: ${msg.message}`);
+        break;
       case "host":
         this.#serveHost(msg.buffer);
         break;
@@ -381,6 +384,10 @@ export class Engine {
 
   /** A ring record goes to the oldest pending execution; its outcome ends it. */
   #route(chunk: StreamChunk): void {
+    if (chunk.stream === RingRecord.debugEvent) {
+      this.debug.receive(this.#records.json(chunk.data));
+      return;
+    }
     if (chunk.stream === RingRecord.done) {
       const { id, outcome } = this.#records.json(chunk.data) as {
         id: number;

@@ -16,8 +16,8 @@ const READ = 1; // total bytes consumed (wrapping int32)
 const SEQ = 2; // bumped after each record, for Atomics.waitAsync
 const RECORD_HEADER = 5;
 
-/** 1 stdout, 2 stderr; 3-7 are the JSON records of protocol.ts `RingRecord`. */
-export type StreamId = 1 | 2 | 3 | 4 | 5 | 6 | 7;
+/** 1 stdout, 2 stderr; 3-8 are the JSON records of protocol.ts `RingRecord`. */
+export type StreamId = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
 
 const encoder = new TextEncoder();
 /** JSON records longer than this are written in parts (RingRecord.part). */

@@ -194,6 +194,8 @@ export type FromWorker =
   /** A debugging engine's debugger request channel (debug_channel.ts) comes with it. */
   | { type: "ready"; debugChannel?: SharedArrayBuffer }
   | { type: "fatal"; message: string; stack?: string }
+  /** A debugging engine's debugger did not load: its requests fail, the engine goes on. */
+  | { type: "debuggerFailed"; message: string }
   | { type: "answer"; id: number; answer: QueryAnswer }
   /** A DAP response or event from the debugger. */
   | { type: "dap"; message: unknown }
@@ -305,6 +307,11 @@ export const RingRecord = {
   done: 6,
   /** JSON ProfileData: a profiled execution's profile, right before its outcome. */
   profile: 7,
+  /**
+   * JSON: a debugger event sent during an execution that need not arrive at once
+   * (DebuggerHost.postWithOutput): in the ring it costs a copy instead of a postMessage.
+   */
+  debugEvent: 8,
 } as const;
 
 /** The error of a chunk stopped by its time limit (the engine's, or the main thread's). */

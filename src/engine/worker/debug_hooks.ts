@@ -19,6 +19,13 @@ export interface DebuggerHost {
   out: RingWriter;
   /** Sends a debugger message (a DAP response or event) to the main thread. */
   post(message: object): void;
+  /**
+   * Sends a debugger event whose order against the debugger's other messages does not
+   * matter (loadedSource): during an execution it goes with the output (the output ring),
+   * which costs a copy where a postMessage costs the worker ~80 µs (docs/architecture.md,
+   * The debugger); otherwise as `post`.
+   */
+  postWithOutput(event: object): void;
   /** The runtime's interrupt check (raises on a pending signal). */
   countHook(L: number): void;
   /** The profiler's sample, when the running execution is profiled (a poke's count event). */
@@ -33,17 +40,17 @@ export interface DebuggerHost {
    */
   hostRef: number;
   cwd: string;
+  /**
+   * The request channel the debugger reads (debug_channel.ts): the worker made it at start
+   * and handed it to the main thread with `ready`, before the debugger loaded.
+   */
+  requestChannel: SharedArrayBuffer;
 }
 
 /** The debugger as the runtime calls it. */
 export interface WorkerDebugHooks {
   /** The lua_Hook the debugger installs (a poke installs it too: poke.ts). */
   readonly hookPtr: number;
-  /**
-   * The request channel the debugger reads (debug_channel.ts, made by the debugger), which
-   * the worker hands to the main thread with `ready`.
-   */
-  readonly requestChannel: SharedArrayBuffer;
   /** Execution `T` (a fresh Lua thread) is about to run. */
   beginExecute(T: number): void;
   /** The chunk of the execution (the function at the top of `L`'s stack) has loaded. */

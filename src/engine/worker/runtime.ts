@@ -10,7 +10,8 @@
 import type { LuaWasm } from "../vm/lua_wasm.ts";
 import { CApi } from "../vm/capi.ts";
 import { HookMask, LUA_MULTRET, LUA_REGISTRYINDEX, LuaStatus, LuaTypeId } from "../vm/lua_h.ts";
-import type { WorkerDebuggerModule, WorkerDebugHooks } from "./debug_hooks.ts";
+import type { DebuggerHost, WorkerDebuggerModule, WorkerDebugHooks } from "./debug_hooks.ts";
+import { createDebugChannel } from "../shared/debug_channel.ts";
 import type { Sampler } from "./sampler.ts";
 import type { PathPolicy } from "../shared/path_policy.ts";
 import { pushHostTable } from "./lua_host_functions.ts";
@@ -20,7 +21,7 @@ import { installKernelApi, mimeData } from "./kernel_api.ts";
 import { type ApiFunctions, installApiGlobals } from "./api_globals.ts";
 import { loadChunk } from "./lua/chunks.ts";
 import { ECHO_RETURN, lastLineAsReturn } from "./echo.ts";
-import type { RingWriter } from "../shared/output_ring.ts";
+import { type RingWriter, writeJson } from "../shared/output_ring.ts";
 import {
   Control,
   type EngineOptions,
@@ -32,6 +33,7 @@ import {
   type ProfileData,
   type QueryAnswer,
   raiseSignal,
+  RingRecord,
   type ScriptArgs,
   Signal,
   timedOutMessage,
@@ -81,9 +83,15 @@ export class LuaRuntime {
   /** Files `require` loaded modules from, in order (EngineQuery "modules"). */
   readonly #moduleFiles = new Set<string>();
   #debugger: WorkerDebugHooks | undefined;
+  /** A debugging engine's debugger, loading or loaded (loadDebugger). */
+  #debuggerLoad: Promise<void> | undefined;
+  #debuggerLoading: Promise<void> | undefined;
+  /** What a debugging engine's debugger is made with, until it is (loadDebugger). */
+  #debuggerParts: { url: string; host: DebuggerHost } | undefined;
+  #debugChannel: SharedArrayBuffer | undefined;
   /** A debugging engine's request channel (debug_channel.ts), for the main thread. */
   get debugChannel(): SharedArrayBuffer | undefined {
-    return this.#debugger?.requestChannel;
+    return this.#debugChannel;
   }
   #traceback = "";
   #exitCode: number | undefined;
@@ -146,19 +154,18 @@ export class LuaRuntime {
     this.#preludeRef = lua.luaL_ref(L, REG);
   }
 
-  /** The rest of the set-up: the host table, the sandbox, the kernel API, the debugger. */
-  async configure(
+  /**
+   * The rest of the set-up: the host table, the sandbox, the kernel API, and what the
+   * debugger needs (it loads later: loadDebugger).
+   */
+  configure(
     options: EngineOptions,
     control: Int32Array,
     out: RingWriter,
     shared: SharedParts = {},
-  ): Promise<void> {
+  ): void {
     this.#options = options;
     this.#control = control;
-    // The debugger's modules load only for a debugging engine (start-up of run/exec).
-    const debuggerModule = shared.debuggerModule
-      ? await import(shared.debuggerModule) as WorkerDebuggerModule
-      : undefined;
     const api = this.#api;
     const lua = api.lua;
     const L = this.#L0;
@@ -222,15 +229,21 @@ export class LuaRuntime {
     this.#jsonRef = kernelApi.json;
     this.#ownRef = kernelApi.own;
 
-    if (debuggerModule) {
+    if (shared.debuggerModule) {
       if (!shared.memory) throw new Error("the debugger needs the engine's shared wasm memory");
-      this.#debugger = debuggerModule.createWorkerDebugger({
+      this.#debugChannel = createDebugChannel();
+      const host: DebuggerHost = {
         api,
         memory: shared.memory,
         L0: L,
         control: this.#control,
         out,
         post: (message) => self.postMessage({ type: "dap", message }),
+        postWithOutput: (event) => {
+          if (Atomics.load(this.#control, Control.current) !== 0) {
+            writeJson(out, RingRecord.debugEvent, event);
+          } else self.postMessage({ type: "dap", message: event });
+        },
         countHook: (hL) => this.#onHook(hL),
         sample: (hL) => this.#sampler?.sample(hL),
         envRef: this.#envRef,
@@ -238,7 +251,9 @@ export class LuaRuntime {
         displayRef: kernelApi.display,
         hostRef: this.#hostRef,
         cwd: this.#options.cwd,
-      });
+        requestChannel: this.#debugChannel,
+      };
+      this.#debuggerParts = { url: shared.debuggerModule, host };
     }
     // Only an engine with shared memory can be poked (a batch engine's cannot).
     if (shared.memory) this.#publishForPoke(L);
@@ -248,7 +263,7 @@ export class LuaRuntime {
   #publishForPoke(L: number): void {
     const lua = this.#api.lua;
     const c = this.#control;
-    Atomics.store(c, Control.hook, this.#debugger?.hookPtr ?? this.#hookPtr);
+    Atomics.store(c, Control.hook, this.#hookPtr);
     const top = lua.lua_gettop(L);
     lua.lua_getglobal(L, "coroutine");
     lua.lua_getfield(L, -1, "resume");
@@ -259,6 +274,37 @@ export class LuaRuntime {
     lua.lua_callk(L, 1, 1, 0, null);
     Atomics.store(c, Control.wrapFn, lua.lua_tocfunction(L, -1));
     lua.lua_settop(L, top);
+  }
+
+  /**
+   * Loads a debugging engine's debugger (once; nothing for another engine). Not at start:
+   * its modules and set-up would delay the engine's first execution (a kernel's first cell),
+   * which no debugger client can be waiting for yet. The worker loads it at the first
+   * debugger request, or while idle after the first execution, so that a later request can
+   * reach a running chunk (docs/architecture.md, The debugger). It must be called while no
+   * Lua runs: it is made at the end of the import, between the worker's messages.
+   */
+  loadDebugger(): Promise<void> {
+    const parts = this.#debuggerParts;
+    if (!parts) return Promise.resolve();
+    if (this.#debuggerLoad) return this.#debuggerLoad;
+    this.#debuggerLoad = (async () => {
+      const module = await import(parts.url) as WorkerDebuggerModule;
+      this.#debugger = module.createWorkerDebugger(parts.host);
+      this.#debuggerParts = undefined;
+      // A poke runs the debugger's hook from now on: it serves requests while Lua runs.
+      Atomics.store(this.#control, Control.hook, this.#debugger.hookPtr);
+    })();
+    this.#debuggerLoading = this.#debuggerLoad.then(
+      () => (this.#debuggerLoading = undefined),
+      () => (this.#debuggerLoading = undefined),
+    );
+    return this.#debuggerLoad;
+  }
+
+  /** The debugger's load while it is under way (loadDebugger); it never rejects. */
+  get debuggerLoading(): Promise<void> | undefined {
+    return this.#debuggerLoading;
   }
 
   /** A debugger request is waiting and the engine is idle. */

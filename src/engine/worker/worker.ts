@@ -62,6 +62,17 @@ function post(msg: FromWorker): void {
   self.postMessage(msg);
 }
 
+/**
+ * Loads a debugging engine's debugger (once); false if it failed, which fails the
+ * debugger's requests but not the engine.
+ */
+function loadDebugger(rt: LuaRuntime): Promise<boolean> {
+  return rt.loadDebugger().then(() => true, (e) => {
+    post({ type: "debuggerFailed", message: e instanceof Error ? e.message : String(e) });
+    return false;
+  });
+}
+
 self.onmessage = async (ev: MessageEvent<ToWorker>) => {
   const msg = ev.data;
   try {
@@ -73,10 +84,10 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
       case "init": {
         heapCap = msg.options.maxMemoryBytes;
         const ring = out = new RingWriter(msg.output);
-        initDone = prepared.then(async (rt) => {
+        initDone = prepared.then((rt) => {
           // `memory` is here once the state is: it came with the wasm.
           const shared = { debuggerModule: msg.debuggerModule, memory };
-          await rt.configure(msg.options, new Int32Array(msg.control), ring, shared);
+          rt.configure(msg.options, new Int32Array(msg.control), ring, shared);
           runtime = rt;
         });
         await initDone;
@@ -86,12 +97,18 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
       case "execute": {
         await initDone;
         if (!runtime || !out) throw new Error("engine used before init");
+        // A debugger loading (after the first execution) is there before the next one
+        // runs: a request made while that runs must be able to reach it.
+        const loading = runtime.debuggerLoading;
+        if (loading) await loading;
         if (msg.request.profile) samplerModule ??= import("./sampler.ts");
         const sampler = samplerModule && (await samplerModule).Sampler;
         const outcome = runtime.execute(msg.request, msg.id, msg.request.profile && sampler);
         const profile = runtime.takeProfile();
         if (profile) writeJson(out, RingRecord.profile, profile);
         writeJson(out, RingRecord.done, { id: msg.id, outcome });
+        // A debugging engine's debugger loads now, while idle (runtime.ts loadDebugger).
+        loadDebugger(runtime);
         break;
       }
       case "query": {
@@ -101,7 +118,7 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
         break;
       }
       case "debugPoke":
-        runtime?.debugPoke();
+        if (runtime && await loadDebugger(runtime)) runtime.debugPoke();
         break;
       case "close":
         self.close();
