@@ -9,6 +9,9 @@ import type { JsonObject } from "../protocol/jupyter/wire.ts";
 
 export const DEBUGGER = true;
 
+export const DEBUG_DISABLED = "debugging is disabled in this kernel's configuration " +
+  "(debug.enabled = false)";
+
 /**
  * The debug_reply to `request` (a DAP request): a failed DAP response for its command, with
  * Jupyter's error fields beside it (status, ename, evalue, traceback).

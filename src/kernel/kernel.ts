@@ -14,12 +14,12 @@
 import type { EngineOptions } from "../engine/shared/protocol.ts";
 import type { Message } from "../protocol/jupyter/wire.ts";
 import { type Logger, SILENT_LOGGER } from "../telemetry/log.ts";
-import { debugUnavailableReply } from "./debugger_info.ts";
+import { DEBUG_DISABLED, debugUnavailableReply } from "./debugger_info.ts";
 import { EngineSlot } from "./engine_slot.ts";
 import { ExecutionQueue } from "./execution_queue.ts";
 import { type History, historyReply } from "./history.ts";
 import { complete, inspect, isComplete } from "./introspection.ts";
-import { DEBUG_DISABLED, KernelDebugger } from "./kernel_debugger.ts";
+import type { KernelDebugger } from "./kernel_debugger.ts";
 import { kernelInfo, usageReply } from "./kernel_info.ts";
 import {
   INTERRUPT_GRACE_MS,
@@ -61,11 +61,12 @@ export class Kernel {
   #historyOpened: Promise<History | undefined> | undefined;
   #closed = false;
   readonly #startedAt: Date;
-  /** The debug session (debug_request, debug_event): kernel_debugger.ts. */
-  readonly #debugger = new KernelDebugger({
-    engine: () => this.#engines.engine,
-    publish: (content) => this.#out.publish("debug_event", content),
-  });
+  /**
+   * The debug session (debug_request, debug_event): kernel_debugger.ts, loaded at the first
+   * debug_request (a kernel's start-up does not wait for it).
+   */
+  #debugger: KernelDebugger | undefined;
+  #debuggerLoad: Promise<KernelDebugger> | undefined;
 
   constructor(transport: KernelTransport, options: KernelOptions) {
     this.#options = options;
@@ -92,7 +93,7 @@ export class Kernel {
       log: this.#log,
       coalesceStreams: options.coalesceStreams === true,
       history: () => this.#history(),
-      chunkName: (code) => this.#debugger.cellChunkName(code),
+      chunkName: (code) => this.#debugger?.cellChunkName(code),
       closed: () => this.#closed,
     });
   }
@@ -209,7 +210,13 @@ export class Kernel {
         if (this.#options.engineOptions.debug !== true) {
           out.reply(req, debugUnavailableReply(c, DEBUG_DISABLED));
         } else {
-          out.reply(req, await this.#debugger.handle(req.message.header.session, c));
+          const debug = await this.#kernelDebugger().catch((e) => String(e));
+          out.reply(
+            req,
+            typeof debug === "string"
+              ? debugUnavailableReply(c, `the debugger did not load: ${debug}`)
+              : await debug.handle(req.message.header.session, c),
+          );
         }
         out.publish("status", { execution_state: "idle" }, parent);
         return;
@@ -384,11 +391,20 @@ export class Kernel {
     }
   }
 
+  #kernelDebugger(): Promise<KernelDebugger> {
+    return this.#debuggerLoad ??= import("./kernel_debugger.ts").then(({ KernelDebugger }) =>
+      this.#debugger = new KernelDebugger({
+        engine: () => this.#engines.engine,
+        publish: (content) => this.#out.publish("debug_event", content),
+      })
+    );
+  }
+
   /** Replaces the engine with a fresh one (a new Lua state) and waits until it is ready. */
   async #renew(): Promise<void> {
     this.#stopInterrupting();
     const old = this.#engines.replace();
-    this.#debugger.engineReplaced();
+    this.#debugger?.engineReplaced();
     this.#cells.resetCount();
     try {
       (await this.#history())?.newSession();
@@ -416,7 +432,7 @@ export class Kernel {
       }
     }
     this.#stopInterrupting();
-    this.#debugger.dispose();
+    this.#debugger?.dispose();
     clearTimeout(this.#watchdog?.timer);
     this.#engines.close();
   }

@@ -23,9 +23,6 @@ import { murmur2 } from "./murmur2.ts";
 /** The sink id of IOPub: every event goes there once. */
 const IOPUB = "iopub";
 
-export const DEBUG_DISABLED = "debugging is disabled in this kernel's configuration " +
-  "(debug.enabled = false)";
-
 /** debugInfo's hashSeed (ipykernel's value: any fixed number does). */
 export const HASH_SEED = 3339675911;
 export const CELL_SUFFIX = ".lua";
@@ -156,7 +153,10 @@ export class KernelDebugger {
     });
     const args = (request.arguments ?? {}) as Record<string, unknown>;
     try {
-      await this.#follow();
+      // The session starts driving the engine now; only what reaches the worker waits for
+      // that: the rest is answered while a cell runs or waits for input.
+      const driving = this.#follow();
+      driving.catch(() => {});
       switch (command) {
         case "initialize":
           return reply({ ...SESSION_CAPABILITIES });
@@ -173,11 +173,13 @@ export class KernelDebugger {
         case "dumpCell":
           return reply({ sourcePath: this.#dump(String(args.code ?? "")) });
         case "copyToGlobals":
+          await driving;
           return reply(await this.#copyToGlobals(owner, args));
         case "modules":
           // Lua has no module list a debugger could use; JupyterLab asks, an empty one does.
           return reply({ modules: [], totalModules: 0 });
       }
+      await driving;
       return reply(await this.#session.request(owner, command, args));
     } catch (e) {
       return reply(undefined, e instanceof DapError || e instanceof Error ? e.message : String(e));
