@@ -6,6 +6,7 @@
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
 import * as path from "../../posix_path.ts";
 import { LuaStatus } from "../../engine/vm/lua_h.ts";
+import { Control } from "../../engine/shared/protocol.ts";
 import * as Lua from "../../engine/vm/lua_layout.ts";
 import { lastLineAsReturn } from "../../engine/worker/echo.ts";
 import { codeLines } from "./bytecode.ts";
@@ -130,6 +131,8 @@ export class Sources {
    */
   loaded(L: number, idx: number): void {
     const ctx = this.#ctx;
+    // Nobody listens yet: a client that comes later asks for what it needs.
+    if (Atomics.load(ctx.host.control, Control.debugListening) === 0) return;
     const m = ctx.wasm;
     ctx.api.lua.lua_pushvalue(L, idx);
     m._lua_getinfo(L, ctx.cString(">S"), ctx.scratchAr);

@@ -90,7 +90,11 @@ export class DebugPort {
   /** Listens to the debugger's events (stopped, output, …); returns the unsubscribe function. */
   onEvent(fn: (e: DebugEvent) => void): () => void {
     this.#listeners.add(fn);
-    return () => this.#listeners.delete(fn);
+    Atomics.store(this.#control, Control.debugListening, 1);
+    return () => {
+      this.#listeners.delete(fn);
+      if (this.#listeners.size === 0) Atomics.store(this.#control, Control.debugListening, 0);
+    };
   }
 
   /** The worker's debugger is ready: its request channel. */

@@ -261,7 +261,13 @@ export const Control = {
   target: 6,
   /** Set by the worker: the id of the execution it runs (0 when idle). */
   current: 7,
-  size: 8,
+  /**
+   * Non-zero while the main thread listens to the debugger's events (debug_port.ts): until
+   * then the debugger leaves out the events nobody asked for (a kernel's cell chunks'
+   * loadedSource).
+   */
+  debugListening: 8,
+  size: 9,
 } as const;
 
 /**
