@@ -128,6 +128,25 @@ def wait_stopped(kc):
     return None
 
 
+def dap_client(kc):
+    """`send(command, **arguments)` puts one DAP request on control and returns its msg_id;
+    `request(command, **arguments)` sends one and returns its debug_reply's content."""
+    seq = [0]
+
+    def send(command, **arguments):
+        seq[0] += 1
+        msg = kc.session.msg("debug_request", {
+            "type": "request", "seq": seq[0], "command": command, "arguments": arguments,
+        })
+        kc.control_channel.send(msg)
+        return msg["header"]["msg_id"]
+
+    def request(command, **arguments):
+        return reply_to(kc, send(command, **arguments), "control")["content"]
+
+    return send, request
+
+
 def scenario_jupyterlab(cf, code, line):
     """What JupyterLab's debugger does: kernel_info, initialize, attach, debugInfo, dumpCell,
     setBreakpoints on the dumped path, configurationDone, the cell run (stopped on IOPub),
@@ -135,16 +154,11 @@ def scenario_jupyterlab(cf, code, line):
     stopped, continue, the cell's reply; then inspectVariables, richInspectVariables."""
     kc = client(cf)
     info = kc.kernel_info(reply=True, timeout=TIMEOUT)
-    seq = [0]
     out = {"kernel_info_debugger": info["content"]["debugger"]}
+    _, request = dap_client(kc)
 
     def dap(command, **arguments):
-        seq[0] += 1
-        msg = kc.session.msg("debug_request", {
-            "type": "request", "seq": seq[0], "command": command, "arguments": arguments,
-        })
-        kc.control_channel.send(msg)
-        rep = reply_to(kc, msg["header"]["msg_id"], "control")["content"]
+        rep = request(command, **arguments)
         if not rep.get("success"):
             raise RuntimeError(f"{command} failed: {rep}")
         return rep.get("body", {})
@@ -204,16 +218,7 @@ def scenario_interrupt_stopped(cf, code, line):
     """A cell stopped at a breakpoint in its dumped file, then interrupt_request on control:
     the interrupt's reply, and the cell's reply (how long after the interrupt)."""
     kc = client(cf)
-    seq = [0]
-
-    def dap(command, **arguments):
-        seq[0] += 1
-        msg = kc.session.msg("debug_request", {
-            "type": "request", "seq": seq[0], "command": command, "arguments": arguments,
-        })
-        kc.control_channel.send(msg)
-        return reply_to(kc, msg["header"]["msg_id"], "control")["content"]
-
+    _, dap = dap_client(kc)
     dap("initialize", clientID="jupyterlab", adapterID="llmspell")
     dap("attach")
     path = dap("dumpCell", code=code)["body"]["sourcePath"]
@@ -239,21 +244,6 @@ def scenario_interrupt_stopped(cf, code, line):
     }
 
 
-def dap_client(kc):
-    """A function sending one DAP request on control; its debug_reply's content."""
-    seq = [0]
-
-    def dap(command, **arguments):
-        seq[0] += 1
-        msg = kc.session.msg("debug_request", {
-            "type": "request", "seq": seq[0], "command": command, "arguments": arguments,
-        })
-        kc.control_channel.send(msg)
-        return reply_to(kc, msg["header"]["msg_id"], "control")["content"]
-
-    return dap
-
-
 def scenario_pause_running(cf, *first_cells):
     """After `first_cells`, a cell that never ends; once it is busy a debugger attaches and
     pauses it: the stopped event (the pause reached the running chunk), then an interrupt
@@ -265,7 +255,7 @@ def scenario_pause_running(cf, *first_cells):
     for m in iopub(kc):
         if m["parent_header"].get("msg_id") == mid and m["msg_type"] == "execute_input":
             break
-    dap = dap_client(kc)
+    _, dap = dap_client(kc)
     dap("initialize", clientID="jupyterlab", adapterID="llmspell")
     dap("attach")
     paused = dap("pause", threadId=1)
@@ -292,16 +282,12 @@ def scenario_request_during_first_cell(cf):
     mid = kc.execute("local line = io.read('l')\nreturn line", allow_stdin=True)
     req = kc.get_stdin_msg(timeout=TIMEOUT)
     assert req["msg_type"] == "input_request", req
-    dap = dap_client(kc)
+    send, dap = dap_client(kc)
     dap("initialize", clientID="jupyterlab", adapterID="llmspell")
-    seq = 99
-    msg = kc.session.msg("debug_request", {
-        "type": "request", "seq": seq, "command": "threads", "arguments": {},
-    })
-    kc.control_channel.send(msg)
+    threads_id = send("threads")
     kc.input("typed")
     r = reply_to(kc, mid)
-    threads = reply_to(kc, msg["header"]["msg_id"], "control")["content"]
+    threads = reply_to(kc, threads_id, "control")["content"]
     io = collect(kc, mid)
     kc.stop_channels()
     return {
