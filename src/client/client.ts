@@ -1,7 +1,8 @@
 /**
  * KernelClient: the client side of Jupyter messaging over ZMTP, used by the CLI
- * (`--connect`, `kernel stop|status|restart|connect`). Shell and stdin are DEALER sockets
- * with the session as identity (as jupyter_client does), control a DEALER, iopub a SUB.
+ * (`--connect`, `kernel stop|status|restart|connect`). Shell, control and stdin are DEALER
+ * sockets with the session as identity (as jupyter_client does: a kernel that replaces its
+ * process answers the requests it held on the identity they came with), iopub a SUB.
  */
 import {
   decode,
@@ -42,7 +43,7 @@ export class KernelClient {
     this.#info = info;
     this.#signer = signer;
     this.#shell = new DealerSocket({ identity: this.session });
-    this.#control = new DealerSocket();
+    this.#control = new DealerSocket({ identity: this.session });
     this.#stdin = new DealerSocket({ identity: this.session });
     this.#iopub = new SubSocket({ highWaterMark: 1_000_000 });
   }
@@ -140,11 +141,12 @@ export class KernelClient {
   }
 
   /**
-   * The connection of `socket` dropped: a request written into it and not answered may
-   * never have been read (a kernel replacing its process stops reading a moment before its
-   * sockets close), so it goes again on the next connection. Requests other than
-   * execute_request only: they change nothing, and a kernel that did read one rejects the
-   * copy as a replay.
+   * The connection of `socket` dropped: a request queued into it and not answered may never
+   * have been written (a connection drops what it still queues when it closes, as when a
+   * kernel that replaces its process ends it), so it goes again on the next connection.
+   * Requests other than execute_request only: they change nothing, so a second reply (from a
+   * kernel that did read the first copy, or its next process image: decision 0028) does no
+   * harm; the first is taken.
    */
   #resend(socket: DealerSocket): void {
     for (const p of this.#unanswered) {

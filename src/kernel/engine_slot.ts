@@ -99,6 +99,14 @@ export class EngineSlot {
     return old;
   }
 
+  /**
+   * Queries waiting for the current engine are answered now with the error a replaced
+   * engine gives: it is wedged and will answer none (Kernel #wedge).
+   */
+  abandonQueries(): void {
+    this.#end();
+  }
+
   /** Asks the engine, once ready; an engine replaced meanwhile answers with an error. */
   async query(q: EngineQuery): Promise<QueryAnswer> {
     await this.#ready;

@@ -56,6 +56,11 @@ export class Kernel {
   #watchdog: { cell: ClientRequest; timer: ReturnType<typeof setTimeout> } | undefined;
   /** An engine found wedged is being given up (#wedge) until this settles. */
   #wedging: Promise<void> | undefined;
+  /**
+   * Requests that came since the engine was found wedged (#wedge), held for the engine that
+   * replaces it: with a process image being replaced, for the new image (takeHeld).
+   */
+  #held: ClientRequest[] | undefined;
   /** A restart is under way (it makes the fresh engine). */
   #restarting = false;
   #historyOpened: Promise<History | undefined> | undefined;
@@ -124,6 +129,10 @@ export class Kernel {
     if (channel === "stdin") {
       if (type === "input_reply") this.#stdin.onReply(req);
       else this.#log.debug(`kernel: ignoring ${type} on stdin`);
+      return;
+    }
+    if (this.#held) {
+      this.#held.push(req);
       return;
     }
     if (type === "execute_request") {
@@ -332,6 +341,14 @@ export class Kernel {
    */
   async #wedge(why: Stop, graceMs: number): Promise<void> {
     const resume = this.#cells.pause();
+    // What comes from now on waits for the next engine. Replacing the process, this image
+    // would otherwise take requests it can no longer answer (a cell sent right after the
+    // error reply waited in the paused queue and went with the image): the new image answers
+    // them (docs/decisions/0028-requests-survive-a-wedge.md).
+    this.#held = [];
+    // Questions put to the wedged engine before (completion, inspection) get its empty
+    // answer now: it would never give another, and they were read by this image.
+    this.#engines.abandonQueries();
     try {
       const replace = this.#options.onWedged;
       const within = `${STOPS[why]} within ${graceMs / 1000} s`;
@@ -361,8 +378,21 @@ export class Kernel {
       // waiting for this cell makes one.
       if (!this.#restarting) await this.#renew();
     } finally {
+      const held = this.#held;
+      this.#held = undefined;
       resume();
+      for (const r of held) this.receive(r.channel, r.identities, r.message);
     }
+  }
+
+  /**
+   * The requests held since the engine was found wedged (#wedge), in the order they came,
+   * for the process image that replaces this one: this image answers none of them.
+   */
+  takeHeld(): ClientRequest[] {
+    const held = this.#held ?? [];
+    if (this.#held) this.#held = [];
+    return held;
   }
 
   /**

@@ -11,9 +11,14 @@
  * image needs to know comes in one environment variable (RESUME_ENV), which it removes at
  * once, so neither Lua (`os.getenv`) nor a child process sees it.
  *
- * See docs/decisions/0021-kernel-replaces-its-process.md.
+ * Requests the old image read and did not answer go to the new one in a file (a cell can be
+ * larger than an environment variable may be): see `writeRequests`.
+ *
+ * See docs/decisions/0021-kernel-replaces-its-process.md and 0028-requests-survive-a-wedge.md.
  */
 import { execSelf } from "../exec_self.ts";
+import type { Message } from "../protocol/jupyter/wire.ts";
+import { clientKey, type ClientRequest } from "./request.ts";
 
 /** What a kernel image hands to the next one. */
 export interface ResumeState {
@@ -28,6 +33,8 @@ export interface ResumeState {
   subscribers: number;
   /** Why the kernel was replaced, for its log. */
   reason: string;
+  /** The file of the requests the old image held for this one (`writeRequests`), if any. */
+  requests?: string;
 }
 
 // Not LLMSPELL_*: those are configuration overrides.
@@ -52,4 +59,44 @@ export function takeResumeState(): ResumeState | undefined {
  */
 export function reexec(state: ResumeState): never {
   return execSelf({ [RESUME_ENV]: JSON.stringify(state) });
+}
+
+/** A held request as the file keeps it: binary parts in base64. */
+interface StoredRequest {
+  channel: ClientRequest["channel"];
+  identities: string[];
+  message: Omit<Message, "buffers"> & { buffers: string[] };
+}
+
+/**
+ * Writes the requests an image held (Kernel.takeHeld) to `file`, readable by this user only
+ * (cells are code). They were checked (signature, replay) when they came; the new image
+ * answers them as they are.
+ */
+export async function writeRequests(file: string, requests: ClientRequest[]): Promise<void> {
+  const stored: StoredRequest[] = requests.map((r) => ({
+    channel: r.channel,
+    identities: r.identities.map((id) => id.toBase64()),
+    message: { ...r.message, buffers: r.message.buffers.map((b) => b.toBase64()) },
+  }));
+  await Deno.writeTextFile(file, JSON.stringify(stored), { mode: 0o600 });
+}
+
+/** Reads and removes the file `writeRequests` wrote. */
+export async function takeRequests(file: string): Promise<ClientRequest[]> {
+  try {
+    const stored = JSON.parse(await Deno.readTextFile(file)) as StoredRequest[];
+    return stored.map((r) => {
+      const identities = r.identities.map((id) => Uint8Array.fromBase64(id));
+      const buffers = r.message.buffers.map((b) => Uint8Array.fromBase64(b));
+      return {
+        channel: r.channel,
+        identities,
+        message: { ...r.message, buffers },
+        client: clientKey(identities),
+      };
+    });
+  } finally {
+    await Deno.remove(file).catch(() => {});
+  }
 }

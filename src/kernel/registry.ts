@@ -32,6 +32,14 @@ export function metaPath(runtimeDir: string, id: string): string {
   return join(runtimeDir, `kernel-${id}.meta.json`);
 }
 
+/**
+ * The requests a kernel image that is being replaced hands to the next one (reexec.ts): it
+ * lives only between the two, unless the process dies in between.
+ */
+export function requestsPath(runtimeDir: string, id: string): string {
+  return join(runtimeDir, `kernel-${id}.requests`);
+}
+
 /** A short random kernel id. */
 export function newKernelId(): string {
   return crypto.randomUUID().replaceAll("-", "").slice(0, 8);
@@ -154,11 +162,11 @@ export function isAlive(meta: KernelMeta): boolean {
 }
 
 /**
- * Removes a dead (or stopping) kernel's files: its meta file, its connection file if it
- * wrote it, and with the ipc transport its five socket files, which a killed kernel leaves.
+ * Removes a dead (or stopping) kernel's files: its meta file, requests its image left for
+ * the next one, its connection file if it wrote it, and with the ipc transport its five socket files, which a killed kernel leaves.
  */
 export async function removeKernelFiles(runtimeDir: string, meta: KernelMeta): Promise<void> {
-  const files = [metaPath(runtimeDir, meta.id)];
+  const files = [metaPath(runtimeDir, meta.id), requestsPath(runtimeDir, meta.id)];
   const info = meta.connection_file
     ? await readConnectionFile(meta.connection_file).catch(() => undefined)
     : undefined;

@@ -28,7 +28,7 @@ import {
 import { Kernel } from "./kernel.ts";
 import { type Logger, loggerOf } from "../telemetry/log.ts";
 import type { KernelOptions, KernelTransport } from "./kernel_options.ts";
-import type { Channel } from "./request.ts";
+import type { Channel, ClientRequest } from "./request.ts";
 
 /** Limits on peers, from the `[kernel]` configuration (schema.ts says what each means). */
 export interface TransportLimits {
@@ -331,18 +331,50 @@ export class KernelServer implements KernelTransport {
   }
 
   /**
-   * Waits (at most `ms`) until every queued reply and IOPub message is written, then
-   * closes the sockets without stopping the kernel: its process is about to be replaced.
+   * Ends the sockets without stopping the kernel, for a process image that replaces this one
+   * (reexec.ts), and returns the requests the kernel held for it (Kernel.takeHeld). Each
+   * connection writes what is queued for it, then ends (Connection.endWrites), and what its
+   * peer sent until it closed is read and held too (at most `ms`): closing at once would have
+   * thrown away a request that came after the last read.
    */
-  async closeSockets(ms: number): Promise<void> {
+  async handOver(ms: number): Promise<ClientRequest[]> {
     const sockets = [this.#shell, this.#control, this.#stdin, this.#iopub, this.#hb];
-    const deadline = Date.now() + ms;
-    while (sockets.some((s) => s.unsent > 0) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    // The last batch may still be in the kernel's write call.
-    await new Promise((r) => setTimeout(r, 20));
+    await Promise.all(sockets.map((s) => s.drain(ms)));
     await Promise.all(sockets.map((s) => s.close()));
+    await Promise.allSettled(this.#loops);
+    return this.kernel.takeHeld();
+  }
+
+  /**
+   * Hands the requests a previous image held (handOver) to the kernel, in the order they
+   * came, once their clients are back (at most `ms`): a reply is routed to the identity the
+   * request came with, which a reconnecting client announces again (jupyter_client and
+   * KernelClient use their session). A client that did not come back, or had a generated
+   * routing id (which no reconnection brings back), has left: its requests are dropped, as a
+   * departed client's queued cells are.
+   */
+  async resume(requests: ClientRequest[], ms: number): Promise<void> {
+    const socketOf = (r: ClientRequest) => r.channel === "control" ? this.#control : this.#shell;
+    const back = (r: ClientRequest) => socketOf(r).routable(r.identities[0]);
+    const awaited = requests.filter((r) => r.identities[0]?.[0] !== 0 && !back(r));
+    if (awaited.length > 0) {
+      let arrived!: () => void;
+      const all = new Promise<void>((resolve) => (arrived = resolve));
+      const check = () => awaited.every(back) && arrived();
+      const off = [this.#shell, this.#control].map((s) => s.onPeer(check));
+      const timer = setTimeout(arrived, ms);
+      await all;
+      clearTimeout(timer);
+      for (const f of off) f();
+    }
+    for (const r of requests) {
+      if (back(r)) this.kernel.receive(r.channel, r.identities, r.message);
+      else {
+        this.#log.info(
+          `kernel: dropped a held ${r.message.header.msg_type}: its client did not come back`,
+        );
+      }
+    }
   }
 
   /** Stops the kernel and closes every socket (ipc paths are removed). */

@@ -26,10 +26,17 @@ import {
   type KernelMeta,
   newKernelId,
   removeKernelFiles,
+  requestsPath,
   staleNotice,
   writeMeta,
 } from "./registry.ts";
-import { reexec, type ResumeState, takeResumeState } from "./reexec.ts";
+import {
+  reexec,
+  type ResumeState,
+  takeRequests,
+  takeResumeState,
+  writeRequests,
+} from "./reexec.ts";
 import { KernelServer } from "./server.ts";
 
 export interface ServiceOptions {
@@ -230,8 +237,9 @@ async function serve(
     interruptGraceMs: config.kernel.interrupt_grace_ms,
     startedAt: resumed ? new Date(resumed.startedAt) : undefined,
     onWedged: async (reason) => {
-      // The worker cannot be stopped: a new image of this process (same pid) takes over.
-      const state = {
+      // The worker cannot be stopped: a new image of this process (same pid) takes over,
+      // and answers the requests this one read and did not answer.
+      const state: ResumeState = {
         id,
         connectionFile,
         ownsConnectionFile: ownsFile,
@@ -240,7 +248,16 @@ async function serve(
         subscribers: server.subscribers,
         reason,
       };
-      await server.closeSockets(1000);
+      const held = await server.handOver(1000);
+      if (held.length > 0) {
+        const file = requestsPath(paths.runtimeDir, id);
+        try {
+          await writeRequests(file, held);
+          state.requests = file;
+        } catch (e) {
+          log.warn(`kernel: ${held.length} request(s) lost: ${e instanceof Error ? e.message : e}`);
+        }
+      }
       try {
         store?.close();
       } catch {
@@ -332,6 +349,13 @@ async function serve(
   }, 1000);
 
   log.info(`kernel ${id} serving on ${meta.endpoint} (connection file ${connectionFile})`);
+  // What the previous image read and did not answer (reexec.ts), once its clients are back.
+  if (resumed?.requests) {
+    takeRequests(resumed.requests).then(
+      (held) => server.resume(held, 3000),
+      (e) => log.warn(`kernel: the previous image's requests are lost: ${e}`),
+    );
+  }
   // A new image's stdout may be gone (a test or front end stopped reading it).
   if (!resumed) opts.onReady?.(id, connectionFile, server.connection);
   const code = await stopped;

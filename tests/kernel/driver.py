@@ -507,6 +507,60 @@ def scenario_wedged(cf, code, how="interrupt", ready=""):
     }
 
 
+def replies(kc, ids, channel="shell", timeout=TIMEOUT):
+    """The replies to the requests `ids` on one channel, by request id; whatever is missing
+    after `timeout` is not there."""
+    get = kc.get_shell_msg if channel == "shell" else kc.get_control_msg
+    got = {}
+    deadline = time.time() + timeout
+    while len(got) < len(ids) and time.time() < deadline:
+        try:
+            m = get(timeout=1)
+        except Empty:
+            continue
+        if m["parent_header"].get("msg_id") in ids:
+            got[m["parent_header"]["msg_id"]] = m
+    return got
+
+
+def scenario_wedged_next(cf, code, ready):
+    """Requests sent the moment the wedged cell's error reply came, while the kernel's old
+    process image still reads its sockets (it writes out and closes them before it is
+    replaced): a cell and a completion on shell, a kernel_info on control. What answers
+    each, and from which image (each has its own session)."""
+    kc = client(cf)
+    run(kc, "kept = 41")
+    mid = kc.execute(code)
+    wait_output(kc, mid, ready)
+    kc.control_channel.send(kc.session.msg("interrupt_request", {}))
+    wedged = reply_to(kc, mid)
+    cell = kc.execute("6 * 7")
+    completion = kc.complete("string.rep", 10)
+    info = kc.session.msg("kernel_info_request", {})
+    kc.control_channel.send(info)
+    shell = replies(kc, [cell, completion], timeout=20)
+    control = replies(kc, [info["header"]["msg_id"]], "control", timeout=20)
+    old = wedged["header"]["session"]
+
+    def image(m):
+        return None if m is None else ("old" if m["header"]["session"] == old else "new")
+
+    r = shell.get(cell)
+    c = shell.get(completion)
+    k = control.get(info["header"]["msg_id"])
+    return {
+        "wedged": wedged["content"]["status"],
+        "cell": r and r["content"]["status"],
+        "cell_image": image(r),
+        "result": result_text(collect(kc, cell)) if r else None,
+        "completion": c and c["content"]["matches"],
+        "completion_image": image(c),
+        "kernel_info": k and k["content"]["status"],
+        "kernel_info_image": image(k),
+        "kept": result_text(run(kc, "kept")[1]),
+    }
+
+
 def scenario_alive(cf, seconds):
     """Gets in, is answered, and watches the heartbeat for `seconds` (jupyter_client pings
     every second and counts a reply missing after 1 s as a failure)."""

@@ -59,6 +59,30 @@ Deno.test("wedge: an interrupted C loop restarts the kernel process: error reply
   }
 });
 
+Deno.test("wedge: requests sent the moment the wedged cell's error reply comes, before the process is replaced, are answered by the new image: a cell, a completion, a control kernel_info", async () => {
+  const k = await startKernel();
+  try {
+    const r = await driver(["wedged_next", k.connectionFile, C_LOOP, "looping"]);
+    assertEquals(r.code, 0, r.stderr + r.stdout);
+    const j = r.json as Record<string, unknown>;
+    assertEquals(j.wedged, "error");
+    // The old image read them and held them for the new one, which runs the cell in its
+    // fresh Lua state: nothing lost, nothing answered twice.
+    assertEquals([j.cell, j.cell_image, j.result], ["ok", "new", "42"]);
+    assertEquals(j.completion_image, "new");
+    assertEquals(j.completion, ["rep"]);
+    assertEquals([j.kernel_info, j.kernel_info_image], ["ok", "new"]);
+    assertEquals(j.kept, null, "the Lua state is new");
+    // The file that carried them from one image to the next is gone.
+    const left = [];
+    for await (const e of Deno.readDir(`${k.home}/run`)) left.push(e.name);
+    assertEquals(left.filter((n) => n.endsWith(".requests")), []);
+  } finally {
+    await k.stop();
+    await killKernels(k.home, [k.child.pid]);
+  }
+});
+
 Deno.test("wedge: a C loop that outlives its time limit (timeout_ms) restarts the kernel process the same way", async () => {
   const home = await tempDir();
   await Deno.writeTextFile(`${home}/llmspell.toml`, "[engines.lua]\ntimeout_ms = 300\n");

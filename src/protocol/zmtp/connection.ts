@@ -128,6 +128,8 @@ export class Connection implements BudgetHolder {
   /** While held, sends are queued and written together when released (see hold). */
   private held = false;
   private closeAfterFlush: string | null = null;
+  /** endWrites was called: nothing more is queued; the write side shuts once flushed. */
+  private writesEnded = false;
   private paused = false;
   private resume: (() => void) | null = null;
   private readDone: Promise<void> | null = null;
@@ -185,14 +187,14 @@ export class Connection implements BudgetHolder {
 
   /** Queues a data message. The frames are not copied: do not mutate them afterwards. */
   send(frames: Uint8Array[]): void {
-    if (this.state === "closed") return;
+    if (this.state === "closed" || this.writesEnded) return;
     this.outQ.pushData(frames);
     this.queued();
   }
 
   /** Queues a command frame; commands bypass the high-water mark. */
   sendCommand(name: string, data?: Uint8Array): void {
-    if (this.state === "closed") return;
+    if (this.state === "closed" || this.writesEnded) return;
     this.outQ.pushCommand(encodeCommandBody(name, data));
     this.queued();
   }
@@ -224,6 +226,26 @@ export class Connection implements BudgetHolder {
     // Never wait forever on a peer that does not read its ERROR.
     clearTimeout(this.refuseTimer);
     this.refuseTimer = setTimeout(() => this.close(`refused: ${reason}`), 1000);
+  }
+
+  /**
+   * Ends this side of the stream without losing what the peer sends: what is queued is
+   * written (a hold is lifted), then the write side is shut (shutdown(2)); nothing more is
+   * sent, PONGs and PINGs included. ZMTP has no goodbye: the peer sees the end of the stream
+   * and closes, and until then whatever it sent is read and delivered as usual. The
+   * connection closes when the peer has closed (or when its owner closes it).
+   */
+  endWrites(): void {
+    if (this.state === "closed" || this.writesEnded) return;
+    this.writesEnded = true;
+    clearInterval(this.heartbeatTimer);
+    this.held = false;
+    if (this.outQ.length > 0) this.startWriter();
+    else if (!this.writerRun) this.shutWrites();
+  }
+
+  private shutWrites(): void {
+    this.conn.closeWrite().catch((e) => this.close(`shutdown failed: ${errText(e)}`));
   }
 
   /** Marks the peer trusted: its buffered bytes leave the budget, its reads may grow. */
@@ -486,7 +508,7 @@ export class Connection implements BudgetHolder {
       return;
     }
     this.everReady = true;
-    if (this.cfg.heartbeatIvlMs > 0) this.startHeartbeat();
+    if (this.cfg.heartbeatIvlMs > 0 && !this.writesEnded) this.startHeartbeat();
   }
 
   /**
@@ -531,6 +553,7 @@ export class Connection implements BudgetHolder {
         if (!this.closed) this.hooks.writable(this);
       }
       if (this.closeAfterFlush !== null && this.outQ.length === 0) this.close(this.closeAfterFlush);
+      else if (this.writesEnded && this.outQ.length === 0 && !this.closed) this.shutWrites();
     } catch (e) {
       this.close(`write failed: ${errText(e)}`);
     } finally {

@@ -48,6 +48,8 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
   private readonly sleepers = new Set<() => void>();
   private readonly listeners = new Set<(e: PeerEvent) => void>();
   private closing = false;
+  /** drain() is under way: no new peers; called when a connection or a queued message goes. */
+  private drained: (() => void) | null = null;
   private closeDone: Promise<void> | null = null;
   private cfgCache: ConnectionConfig | null = null;
   private readonly hooks: ConnectionHooks;
@@ -77,13 +79,6 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
   /** Open connections, including ones still in the handshake. */
   get connectionCount(): number {
     return this.all.size;
-  }
-
-  /** Data messages queued on this socket's connections and not yet written. */
-  get unsent(): number {
-    let n = 0;
-    for (const c of this.all) n += c.outLength;
-    return n;
   }
 
   /** True after `close()` was called. */
@@ -175,6 +170,36 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
   abstract send(frames: readonly Frame[]): Promise<void>;
 
   /**
+   * Ends every connection without losing a message its peer sent, before `close()`: accepts
+   * and connects no more peers, has each connection write what is queued for it and shut its
+   * write side (Connection.endWrites; the peer sees the end and closes), and reads on until
+   * every peer has closed and every message received was taken by `recv` (or `ms` passed).
+   * A plain close would throw away what peers wrote after the last read.
+   */
+  async drain(ms: number): Promise<void> {
+    this.assertOpen();
+    let end!: () => void;
+    const over = new Promise<void>((resolve) => (end = resolve));
+    const timer = setTimeout(end, ms);
+    const check = () => {
+      if (this.all.size === 0 && this.ring.length === 0) end();
+    };
+    this.drained = check;
+    for (const b of this.bound) {
+      try {
+        b.listener.close();
+      } catch {
+        // Already closed.
+      }
+    }
+    for (const s of [...this.sleepers]) s();
+    for (const c of [...this.all]) c.endWrites();
+    check();
+    await over;
+    clearTimeout(timer);
+  }
+
+  /**
    * Closes listeners (the port or path is free when this resolves), all connections and
    * timers; pending and later receives end. Idempotent.
    */
@@ -221,6 +246,7 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
         c.settleBudget();
       }
       if (c.inbound.length < this.hwm) c.resumeRead();
+      this.drained?.();
       return Promise.resolve({ conn: c, frames });
     }
     return new Promise((resolve) => this.recvWaiters.push(resolve));
@@ -352,7 +378,7 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
 
   /** Wraps a new transport connection and starts its handshake (or refuses it). */
   private attach(conn: Deno.Conn, endpoint: string, remote: string): Connection | null {
-    if (this.closing) {
+    if (this.closing || this.drained) {
       conn.close();
       return null;
     }
@@ -404,6 +430,7 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
       this.emit({ type: "disconnect", peer: this.info(c), reason });
     }
     if (this.writeWaiters.length > 0) this.wakeWriters();
+    this.drained?.();
   }
 
   /** Lets senders blocked on a full queue look again. */
@@ -420,7 +447,7 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
       try {
         conn = await listener.accept();
       } catch (e) {
-        if (this.closing) return;
+        if (this.closing || this.drained) return;
         // EMFILE and friends: log, back off briefly, keep serving.
         this.logger.debug(`zmtp ${this.type} ${endpoint}: accept failed: ${String(e)}`);
         if (e instanceof Deno.errors.BadResource) return;
@@ -438,7 +465,7 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
     const base = Math.max(1, this.options.reconnectIvlMs ?? 100);
     const max = Math.max(base, this.options.reconnectIvlMaxMs ?? 5000);
     let ivl = base;
-    while (!this.closing) {
+    while (!this.closing && !this.drained) {
       let c: Connection | null = null;
       try {
         const conn = ep.transport === "tcp"
@@ -452,7 +479,7 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
         await c.finished();
         if (c.everReady) ivl = base;
       }
-      if (this.closing) return;
+      if (this.closing || this.drained) return;
       await this.sleep(ivl);
       ivl = Math.min(ivl * 2, max);
     }

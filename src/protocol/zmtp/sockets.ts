@@ -53,6 +53,11 @@ export class RouterSocket extends ZmtpSocket {
     this.routes.get(keyOf(routingId))?.trust();
   }
 
+  /** True if a peer with this routing id is connected (a send to it is not dropped). */
+  routable(routingId: Uint8Array): boolean {
+    return this.routes.has(keyOf(routingId));
+  }
+
   /** Type-specific receive; see the class comment. */
   protected override async receive(): Promise<Uint8Array[] | null> {
     const m = await this.takeNext();

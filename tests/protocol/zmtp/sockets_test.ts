@@ -307,6 +307,34 @@ Deno.test("close: frees the port at once, ends iteration, later calls throw zmtp
   await c.close();
 });
 
+Deno.test("drain: what is queued goes out, then the stream ends; what the peer sends until it closes is received; no new peers", async () => {
+  const router = new RouterSocket();
+  const { endpoint } = await router.bind("tcp://127.0.0.1:0");
+  const peer = await RawPeer.connect(endpoint);
+  try {
+    const joined = nextEvent(router, "connect");
+    await peer.handshake("DEALER", 1, "late");
+    await within(joined, 5000, "connect");
+    await router.send(["late", "reply"]);
+    // A bound far beyond the test's waits: it must end because the peer closed.
+    const drained = router.drain(60_000);
+    assert.deepEqual((await peer.message()).map((f) => td.decode(f)), ["reply"]);
+    await within(peer.closedByPeer(), 5000, "the end of the stream after the reply");
+    await assert.rejects(RawPeer.connect(endpoint), "no new peer while draining");
+    // Sent after the router's side ended, before this side closed: a close would lose it.
+    await peer.send([te.encode("request")]);
+    const r = await within(router.recv(), 5000, "the request sent after the end");
+    assert.deepEqual(r.map((f) => td.decode(f)), ["late", "request"]);
+    assert.equal(router.connectionCount, 1, "the peer's side is still read");
+    await peer.close();
+    await within(drained, 10_000, "drained once the peer closed");
+    assert.equal(router.connectionCount, 0);
+  } finally {
+    await peer.close();
+    await router.close();
+  }
+});
+
 Deno.test("IPv6 loopback: bind [::1] with port 0, connect, round trip", async () => {
   const router = new RouterSocket();
   const dealer = new DealerSocket({ identity: "v6" });
