@@ -185,6 +185,15 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
       if (this.all.size === 0 && this.ring.length === 0) end();
     };
     this.drained = check;
+    this.stopAccepting();
+    for (const c of [...this.all]) c.endWrites();
+    check();
+    await over;
+    clearTimeout(timer);
+  }
+
+  /** Closes the listeners and wakes the reconnect waits (which then see the socket ending). */
+  private stopAccepting(): void {
     for (const b of this.bound) {
       try {
         b.listener.close();
@@ -193,10 +202,6 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
       }
     }
     for (const s of [...this.sleepers]) s();
-    for (const c of [...this.all]) c.endWrites();
-    check();
-    await over;
-    clearTimeout(timer);
   }
 
   /**
@@ -206,14 +211,7 @@ export abstract class ZmtpSocket implements AsyncIterable<Uint8Array[]> {
   close(): Promise<void> {
     if (this.closeDone) return this.closeDone;
     this.closing = true;
-    for (const b of this.bound) {
-      try {
-        b.listener.close();
-      } catch {
-        // Already closed.
-      }
-    }
-    for (const s of [...this.sleepers]) s();
+    this.stopAccepting();
     for (const c of [...this.all]) c.close("socket closed");
     let w;
     while ((w = this.recvWaiters.shift())) w(null);
