@@ -6,6 +6,7 @@
  * @module
  */
 import { provideHost } from "../engine/host/host_link.ts";
+import { otelActive } from "../telemetry/tracing.ts";
 
 /** The globals of registry.ts's modules (a test keeps the two in step). */
 export const API_GLOBALS: readonly string[] = [
@@ -22,6 +23,7 @@ export const API_GLOBALS: readonly string[] = [
 export function provideApi(): void {
   provideHost({
     globals: API_GLOBALS,
+    tracing: otelActive(),
     start: async (options) => {
       const { HostFunctions } = await import("./host_functions.ts");
       return new HostFunctions(options);

@@ -9,7 +9,7 @@ import { isLlmspellError } from "../errors.ts";
 import { resolvePaths } from "../config/paths.ts";
 import { openStore, type Store, storeFailure } from "../store/mod.ts";
 import type { EngineOptions, LlmOptions, StateOptions } from "../engine/shared/protocol.ts";
-import type { ExecutionReport, HostDispatcher } from "../engine/host/host_link.ts";
+import type { CallMeta, ExecutionReport, HostDispatcher } from "../engine/host/host_link.ts";
 import { decodeBytes } from "../byte_string.ts";
 import { valueToJson } from "./value_text.ts";
 import {
@@ -23,6 +23,8 @@ import {
   results,
 } from "./api.ts";
 import { API_MODULES } from "./registry.ts";
+import { luaSpan, TRACE_HOST } from "./trace.ts";
+import { withParent } from "../telemetry/tracing.ts";
 import { EncodedValues, type LuaValue } from "../engine/shared/host_values.ts";
 
 /** Host calls that reach outside Lua, recorded in the session. */
@@ -87,6 +89,8 @@ function methodTable(): Map<string, HostFunction> {
   for (const m of API_MODULES) {
     for (const [name, fn] of Object.entries(m.host)) table.set(name, fn);
   }
+  // The Lua side's spans: every global's, none's own.
+  for (const [name, fn] of Object.entries(TRACE_HOST)) table.set(name, fn);
   return table;
 }
 
@@ -224,7 +228,13 @@ export class HostFunctions implements HostContext, HostDispatcher {
     });
   }
 
-  dispatch(method: string, args: Uint8Array): HostResult {
+  dispatch(method: string, args: Uint8Array, meta?: CallMeta): HostResult {
+    // Made under a span of the Lua side: the spans the call makes are its children.
+    if (meta?.span) return withParent(luaSpan(this, meta.span), () => this.#call(method, args));
+    return this.#call(method, args);
+  }
+
+  #call(method: string, args: Uint8Array): HostResult {
     const fn = this.#methods.get(method);
     if (!fn) throw new HostError(`unknown host call '${method}'`);
     try {

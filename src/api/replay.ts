@@ -11,7 +11,7 @@
  * @module
  */
 import type { EngineOptions } from "../engine/shared/protocol.ts";
-import type { ExecutionReport, HostDispatcher } from "../engine/host/host_link.ts";
+import type { CallMeta, ExecutionReport, HostDispatcher } from "../engine/host/host_link.ts";
 import { EncodedValues, type LuaValue } from "../engine/shared/host_values.ts";
 import type { SessionRecord } from "../store/sessions.ts";
 import { HostError, type HostResult, plainResult, results } from "./api.ts";
@@ -120,9 +120,9 @@ export class ReplayFunctions implements HostDispatcher {
     return c && c.seq < this.#execution ? c : undefined;
   }
 
-  dispatch(method: string, args: Uint8Array): HostResult {
+  dispatch(method: string, args: Uint8Array, meta?: CallMeta): HostResult {
     if (STREAM_METHODS.has(method)) return this.#streams.dispatch(method, args);
-    if (!RECORDED.has(method)) return this.#inner.dispatch(method, args);
+    if (!RECORDED.has(method)) return this.#inner.dispatch(method, args, meta);
     const values = new EncodedValues(args);
     const actual = Array.from({ length: values.length }, (_, i) => values.value(i));
     const match = this.#match(method, actual);

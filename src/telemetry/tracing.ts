@@ -7,7 +7,10 @@
  *
  * Every span is made on the main thread. The worker's Lua reaches the main thread through
  * host calls (LLM, tools), which are served while an execution runs: the execution's span
- * is their parent (`setExecutionSpan`), which links them across the two threads.
+ * is their parent (`setExecutionSpan`), which links them across the two threads. The Lua
+ * side of a global begins and ends spans of its own by host calls (src/api/trace.ts: a
+ * workflow and its steps); a host call made under one runs `withParent` it, so the spans it
+ * starts, even after an await, are that span's children.
  *
  * A span is recorded while it is open and handed to Deno's exporter after it ended, in a
  * batch (`FLUSH_MS`), so that the kernel's replies do not wait on it (bench/telemetry.ts).
@@ -41,6 +44,8 @@ const FLUSH_SPANS = 512;
 
 let otel: typeof OtelApi | undefined;
 let tracer: OtelApi.Tracer | undefined;
+/** The context key of the parent `withParent` gives. */
+let parentKey: symbol | undefined;
 let execution: LiveSpan | undefined;
 /** Spans under the running execution still open: its end ends them (an error cut them short). */
 const underExecution = new Set<LiveSpan>();
@@ -58,6 +63,7 @@ export async function initTracing(): Promise<void> {
   if (otel || !otelActive()) return;
   otel = await import("@opentelemetry/api");
   tracer = otel.trace.getTracer("llmspell", VERSION);
+  parentKey = otel.createContextKey("llmspell.parent");
   // Before Deno's exporter flushes at exit (also at Deno.exit).
   globalThis.addEventListener("unload", flush);
 }
@@ -151,8 +157,8 @@ class LiveSpan implements Span {
 export type SpanKind = "internal" | "server" | "client";
 
 /**
- * Starts a span: a child of `parent`, or else of the running execution (a host call), or
- * else of the active context.
+ * Starts a span: a child of `parent`, or else of the span `withParent` gave, or else of the
+ * running execution (a host call), or else of the active context.
  */
 export function startSpan(
   name: string,
@@ -161,7 +167,8 @@ export function startSpan(
 ): Span {
   if (!otel) return NOOP;
   const explicit = opts.parent instanceof LiveSpan ? opts.parent : undefined;
-  const parent = explicit ?? execution;
+  const given = otel.context.active().getValue(parentKey!);
+  const parent = explicit ?? (given instanceof LiveSpan ? given : undefined) ?? execution;
   const span = new LiveSpan(
     name,
     attrs,
@@ -169,8 +176,20 @@ export function startSpan(
     parent,
     parent ? undefined : otel.context.active(),
   );
-  if (!explicit && execution) underExecution.add(span);
+  // Under the execution, directly or through spans of its own: its end ends this one.
+  if (execution && (parent === execution || underExecution.has(parent!))) {
+    underExecution.add(span);
+  }
   return span;
+}
+
+/**
+ * Runs `fn` with `span` as the parent of the spans started in it, also after its awaits
+ * (OpenTelemetry's context, which Deno carries across them).
+ */
+export function withParent<T>(span: Span | undefined, fn: () => T): T {
+  if (!(span instanceof LiveSpan) || !otel) return fn();
+  return otel.context.with(otel.context.active().setValue(parentKey!, span), fn);
 }
 
 /** The span of the execution now running: host calls made meanwhile are its children. */

@@ -28,6 +28,7 @@ import { concat } from "../../bytes.ts";
 import { LlmspellError } from "../../errors.ts";
 import { DebugPort, providedDebugger } from "./debug_port.ts";
 import {
+  type CallMeta,
   type DispatchResult,
   EXECUTION_OUTPUT_BYTES,
   type HostDispatcher,
@@ -184,10 +185,12 @@ export class Engine {
     this.#ready = new Promise((resolve, reject) => {
       this.#onReady = { resolve, reject };
     });
-    const globals = hostProvider()?.globals;
+    const provider = hostProvider();
     this.#post({
       type: "init",
-      options: globals ? { ...options, globals: [...globals] } : options,
+      options: provider
+        ? { ...options, globals: [...provider.globals], tracing: provider.tracing }
+        : options,
       control: this.#controlBuf,
       output: this.#ringBuf,
       debuggerModule,
@@ -243,14 +246,14 @@ export class Engine {
   #serveHost(buffer: SharedArrayBuffer | undefined): void {
     if (buffer && !this.#host) {
       this.#host = import("./host_server.ts").then(({ HostServer }) =>
-        new HostServer(buffer, (method, args) => this.#dispatch(method, args))
+        new HostServer(buffer, (method, args, meta) => this.#dispatch(method, args, meta))
       );
     }
     this.#host?.then((server) => server.serve(), (e) => this.#die(e));
   }
 
   /** A host call: the engine's own (`io.input`), or a host function of the provider. */
-  #dispatch(method: string, args: Uint8Array): DispatchResult {
+  #dispatch(method: string, args: Uint8Array, meta?: CallMeta): DispatchResult {
     if (method === "io.input") {
       return this.#awaitInput().then(async (line) => {
         // Loaded here, not at start-up: the answer is one result, the line or nil.
@@ -258,13 +261,13 @@ export class Engine {
         return encodeValues([line === null ? null : encodeText(line)]);
       });
     }
-    if (this.#functions) return this.#functions.dispatch(method, args);
+    if (this.#functions) return this.#functions.dispatch(method, args, meta);
     const provider = hostProvider();
     if (!provider || !this.#options) throw new Error(`no host functions here (${method})`);
     this.#functionsLoading ??= provider.start(this.#options);
     // The arguments stay valid until the call is answered.
     return this.#functionsLoading.then((f) => {
-      const r = (this.#functions = f).dispatch(method, args);
+      const r = (this.#functions = f).dispatch(method, args, meta);
       // The first call's answer comes later: answered as not lasting.
       return r instanceof Uint8Array || r instanceof Promise ? r : r.results;
     });
@@ -521,7 +524,7 @@ export class Engine {
     // waits for the input it asked for, and what host functions wait for is cancelled.
     if (id === undefined || id === this.#pending[0]?.id) this.#dropInput("interrupted");
     this.#functions?.interrupt();
-    this.#host?.then((server) => server.nudge(), () => {});
+    this.#host?.then((server) => server.interrupt(), () => {});
   }
 
   #signal(signal: number, id = this.#pending[0]?.id ?? 0): void {

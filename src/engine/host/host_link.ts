@@ -12,6 +12,18 @@ import type { LastingResults } from "../shared/host_channel.ts";
  */
 export type DispatchResult = Uint8Array | LastingResults | Promise<Uint8Array>;
 
+/** What the worker says of a call beside its method and arguments (host_channel.ts). */
+export interface CallMeta {
+  /** The Lua side's span (`trace.begin`'s id) the call was made under: its spans' parent. */
+  span?: number;
+  /**
+   * Submitted from a scheduled coroutine (a workflow's parallel branch): it runs beside the
+   * engine's other submitted calls, so its place among them is not fixed (a replay matches it
+   * in any order among them).
+   */
+  concurrent?: boolean;
+}
+
 /** An execution that has ended, for the session record (see HostDispatcher.executed). */
 export interface ExecutionReport {
   request: ExecuteRequest;
@@ -28,7 +40,7 @@ export const EXECUTION_OUTPUT_BYTES = 64 * 1024;
 /** The host functions of one engine (its host server calls them, host_server.ts). */
 export interface HostDispatcher {
   /** The call's encoded results (see host_server.ts HostDispatch). */
-  dispatch(method: string, args: Uint8Array): DispatchResult;
+  dispatch(method: string, args: Uint8Array, meta?: CallMeta): DispatchResult;
   /** An execution of the engine ended (once the host functions exist). */
   executed(report: ExecutionReport): void;
   /** An interrupt: cancels what host functions wait for (an HTTP request ends at once). */
@@ -40,6 +52,8 @@ export interface HostDispatcher {
 export interface HostProvider {
   /** The Lua globals the worker defines; each loads its Lua side at first use. */
   globals: readonly string[];
+  /** Spans are made in this process (EngineOptions.tracing). */
+  tracing: boolean;
   /** The host functions of an engine, made at its first call of one. */
   start(options: EngineOptions): Promise<HostDispatcher>;
 }

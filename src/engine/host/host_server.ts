@@ -4,21 +4,30 @@
  * while (HOST_LISTEN_MS). Loaded by the engine handle at the worker's first host call.
  */
 import {
+  decodeEnvelope,
+  decodeNumbers,
   encodeLasting,
+  encodeNumbers,
+  encodeTicketAnswer,
   HOST_BURST_MS,
   HOST_LISTEN_MS,
   HostChannel,
+  HostMethod,
   type HostRequest,
   HostStatus,
 } from "../shared/host_channel.ts";
-import type { DispatchResult } from "./host_link.ts";
+import type { CallMeta, DispatchResult } from "./host_link.ts";
+import { HostTickets, type TicketAnswer } from "./host_tickets.ts";
 import { isLlmspellError } from "../../errors.ts";
 
 /**
  * Serves one call (host_link.ts DispatchResult). `args` is a view of the channel, valid
  * until the call is answered. A thrown error's message becomes the script's error.
  */
-export type HostDispatch = (method: string, args: Uint8Array) => DispatchResult;
+export type HostDispatch = (method: string, args: Uint8Array, meta?: CallMeta) => DispatchResult;
+
+const EMPTY = new Uint8Array(0);
+const encoder = new TextEncoder();
 
 function errorMessage(e: unknown): string {
   if (isLlmspellError(e)) return e.hint ? `${e.message} (${e.hint})` : e.message;
@@ -45,6 +54,7 @@ export class HostServer {
   readonly #dispatch: HostDispatch;
   /** A call whose answer comes later is being served. */
   #waiting = false;
+  readonly #tickets = new HostTickets();
 
   constructor(sab: SharedArrayBuffer, dispatch: HostDispatch) {
     this.#channel = new HostChannel(sab);
@@ -74,30 +84,74 @@ export class HostServer {
 
   /** Answers `req`; false when its answer comes later. */
   #answer(req: HostRequest): boolean {
-    let result;
-    try {
-      result = this.#dispatch(req.method, req.args);
-    } catch (e) {
-      this.#channel.answer(req.id, HostStatus.error, errorMessage(e));
-      return true;
-    }
-    if (result instanceof Uint8Array) {
-      this.#channel.answer(req.id, HostStatus.ok, result);
-      return true;
-    }
-    if (!(result instanceof Promise)) {
-      this.#channel.answer(req.id, HostStatus.lasting, encodeLasting(result));
+    const answer = this.#serveCall(req);
+    if (!(answer instanceof Promise)) {
+      this.#channel.answer(req.id, answer.status, answer.data);
       return true;
     }
     this.#waiting = true;
-    result.then(
-      (r) => this.#channel.answer(req.id, HostStatus.ok, r),
-      (e) => this.#channel.answer(req.id, HostStatus.error, errorMessage(e)),
-    ).finally(() => {
+    answer.then((a) => this.#channel.answer(req.id, a.status, a.data)).finally(() => {
       this.#waiting = false;
       this.serve();
     });
     return false;
+  }
+
+  /** The answer to `req`: a call, or one of the calls around calls (HostMethod). */
+  #serveCall(req: HostRequest): TicketAnswer | Promise<TicketAnswer> {
+    switch (req.method) {
+      case HostMethod.span: {
+        const e = decodeEnvelope(req.args);
+        return this.#run(e.method, e.args, { span: e.span });
+      }
+      case HostMethod.submit: {
+        const e = decodeEnvelope(req.args);
+        // Answered now: the arguments must outlive the slot's view of them.
+        const meta = { span: e.span || undefined, concurrent: true };
+        const ticket = this.#tickets.submit(this.#run(e.method, e.args.slice(), meta));
+        return { status: HostStatus.ok, data: encodeNumbers([ticket]) };
+      }
+      case HostMethod.wait: {
+        const got = this.#tickets.wait(decodeNumbers(req.args));
+        const answer = ([ticket, a]: [number, TicketAnswer]) => ({
+          status: HostStatus.ok,
+          data: encodeTicketAnswer(ticket, a.status, a.data),
+        });
+        return got instanceof Promise ? got.then(answer) : answer(got);
+      }
+      case HostMethod.drop:
+        this.#tickets.drop(decodeNumbers(req.args));
+        return { status: HostStatus.ok, data: EMPTY };
+    }
+    return this.#run(req.method, req.args);
+  }
+
+  /** Runs one call; its answer, now or later. */
+  #run(method: string, args: Uint8Array, meta?: CallMeta): TicketAnswer | Promise<TicketAnswer> {
+    const failed = (e: unknown) => ({
+      status: HostStatus.error,
+      data: encoder.encode(errorMessage(e)),
+    });
+    let result;
+    try {
+      result = this.#dispatch(method, args, meta);
+    } catch (e) {
+      return failed(e);
+    }
+    if (result instanceof Uint8Array) return { status: HostStatus.ok, data: result };
+    if (!(result instanceof Promise)) {
+      return { status: HostStatus.lasting, data: encodeLasting(result) };
+    }
+    return result.then((r) => ({ status: HostStatus.ok, data: r }), failed);
+  }
+
+  /**
+   * An interrupt: the submitted calls are dropped (the host functions' signal aborts them)
+   * and a wait for them ends.
+   */
+  interrupt(): void {
+    this.#tickets.interrupt();
+    this.nudge();
   }
 
   /** Wakes the worker if it waits for an answer (an interrupt). */

@@ -1,8 +1,8 @@
 /**
  * The host-call channel (ARCHITECTURE.md §2): Lua in the worker calls a service on the
  * main thread and waits for its answer, interruptibly. One shared buffer, one call at a
- * time (Lua is synchronous; the coroutine scheduler of a later issue will keep several in
- * flight, which is why calls carry an id).
+ * time; several calls are in flight at once through it by tickets (`host.submit`, below),
+ * which is how a workflow's parallel branches overlap.
  *
  * The worker creates the buffer at its first call, so an engine that never calls the host
  * allocates nothing, and hands it over with its first wake-up message. Then:
@@ -62,6 +62,81 @@ export interface LastingResults {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/**
+ * Calls the engine's host server serves itself, around another call (an envelope: the span
+ * it was made under, then the call as it would have been put: its method name and encoded
+ * arguments; `encodeEnvelope`):
+ *
+ *  - `host.span`: the call, under a span of the Lua side (HostDispatcher's CallMeta.span).
+ *  - `host.submit`: starts the call and answers at once with a ticket (a LEB128 number);
+ *    the call runs on the main thread meanwhile. A scheduled coroutine's host call is
+ *    submitted, and the coroutine yields (src/engine/worker/api_globals.ts).
+ *  - `host.wait` (arguments: the tickets, LEB128 each): waits until one of them has its
+ *    answer, which it gives: the ticket, the status and the answer's data (`encodeTicketAnswer`).
+ *    Interruptible like any call; an interrupt drops every ticket.
+ *  - `host.drop` (the tickets): their answers are no longer wanted (a branch cancelled).
+ */
+export const HostMethod = {
+  span: "host.span",
+  submit: "host.submit",
+  wait: "host.wait",
+  drop: "host.drop",
+} as const;
+
+/** A call inside an envelope: the span (0: none), the method name (methodName), the arguments. */
+export function encodeEnvelope(span: number, name: Uint8Array, args: Uint8Array): Uint8Array {
+  const w = new ValueWriter(name.length + args.length + 8);
+  w.uleb(span);
+  w.raw(name);
+  w.raw(args);
+  return w.bytes();
+}
+
+/** Reads an envelope (the arguments are a view of `data`). */
+export function decodeEnvelope(
+  data: Uint8Array,
+): { span: number; method: string; args: Uint8Array } {
+  const r = new ValueReader(data);
+  const span = r.uleb();
+  const length = r.uleb();
+  const method = decoder.decode(data.subarray(r.pos, r.pos += length));
+  return { span, method, args: data.subarray(r.pos) };
+}
+
+/** Numbers as LEB128, one after the other (tickets). */
+export function encodeNumbers(ns: Iterable<number>): Uint8Array {
+  const w = new ValueWriter(16);
+  for (const n of ns) w.uleb(n);
+  return w.bytes();
+}
+
+/** Reads `encodeNumbers`. */
+export function decodeNumbers(data: Uint8Array): number[] {
+  const r = new ValueReader(data);
+  const out: number[] = [];
+  while (r.pos < data.length) out.push(r.uleb());
+  return out;
+}
+
+/** `host.wait`'s answer: the ticket, the status of the ticket's answer, its data. */
+export function encodeTicketAnswer(ticket: number, status: number, data: Uint8Array): Uint8Array {
+  const w = new ValueWriter(data.length + 8);
+  w.uleb(ticket);
+  w.uleb(status);
+  w.raw(data);
+  return w.bytes();
+}
+
+/** Reads `host.wait`'s answer (the data is a view of `data`). */
+export function decodeTicketAnswer(
+  data: Uint8Array,
+): { ticket: number; status: number; data: Uint8Array } {
+  const r = new ValueReader(data);
+  const ticket = r.uleb();
+  const status = r.uleb();
+  return { ticket, status, data: data.subarray(r.pos) };
+}
 
 /** A `lasting` answer: the file's name and the token (each LEB128 length, bytes), the results. */
 export function encodeLasting(l: LastingResults): Uint8Array {
@@ -138,8 +213,7 @@ export class HostCaller {
     }
     const slot = this.#slot;
     this.#settlePrevious(slot);
-    let name = this.#names.get(method);
-    if (!name) this.#names.set(method, name = methodName(method));
+    const name = this.name(method);
     const id = this.#nextId++;
     slot.put(id, name, args);
     if (Atomics.compareExchange(slot.header, NEEDS_WAKE, 1, 0) === 1) this.#wake(first);
@@ -158,6 +232,13 @@ export class HostCaller {
       // Not a sleep: wakes at once on the answer or a nudge; the timeout re-checks `stop`.
       slot.wait(state, 100);
     }
+  }
+
+  /** `method`'s name as a call starts with it (call_slot.ts methodName), made once. */
+  name(method: string): Uint8Array {
+    let name = this.#names.get(method);
+    if (!name) this.#names.set(method, name = methodName(method));
+    return name;
   }
 
   /** Waits out an abandoned call the main thread is still serving, and drops its answer. */

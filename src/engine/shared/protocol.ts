@@ -47,6 +47,12 @@ export interface EngineOptions {
   globals?: string[];
   /** Providers and tools (`[providers.*]`, `[tools]`); none configured when absent. */
   llm?: LlmOptions;
+  /**
+   * Spans are made (Deno's OpenTelemetry is on): the worker sends the Lua side's spans
+   * (`trace.begin`, `trace.end`) and each host call's parent span. Off, it answers them
+   * itself and sends nothing (api_globals.ts). Set by the engine handle from its host provider.
+   */
+  tracing?: boolean;
 }
 
 /** `[state]` as the engine's host functions read it. */

@@ -74,6 +74,7 @@ interface LuaCalls {
   lua_gettable(L: number, idx: number): number;
   lua_gettop(L: number): number;
   lua_isinteger(L: number, idx: number): number;
+  lua_isyieldable(L: number): number;
   lua_newthread(L: number): number;
   lua_next(L: number, idx: number): number;
   lua_pushboolean(L: number, b: number): void;
@@ -105,6 +106,7 @@ interface LuaCalls {
   lua_tothread(L: number, idx: number): number;
   lua_type(L: number, idx: number): number;
   lua_typename(L: number, t: number): string;
+  lua_yieldk(L: number, nresults: number, ctx: number, k: number): number;
 }
 
 /**
@@ -130,6 +132,7 @@ const CALLS: Record<keyof LuaCalls, [result: "n" | "s", args: string]> = {
   lua_gettable: ["n", "nn"],
   lua_gettop: ["n", "n"],
   lua_isinteger: ["n", "nn"],
+  lua_isyieldable: ["n", "n"],
   lua_newthread: ["n", "n"],
   lua_next: ["n", "nn"],
   lua_pushboolean: ["n", "nn"],
@@ -161,6 +164,7 @@ const CALLS: Record<keyof LuaCalls, [result: "n" | "s", args: string]> = {
   lua_tothread: ["n", "nn"],
   lua_type: ["n", "nn"],
   lua_typename: ["s", "nn"],
+  lua_yieldk: ["n", "nnnn"],
 };
 
 export interface LuaWasm extends LuaCalls {

@@ -97,7 +97,7 @@ export class LuaRuntime {
   #exitCode: number | undefined;
   #nresPtr: number;
   /** The host-call C function and the globals' loader (api_globals.ts): not in profiles. */
-  #apiFunctions: ApiFunctions = { call: 0, loader: 0 };
+  #apiFunctions: ApiFunctions = { call: 0, loader: 0, endExecution: () => {} };
   /** The profiler of the running execution, when it is profiled (sampler.ts). */
   #sampler: Sampler | undefined;
   /** The last profiled execution's profile, until the worker takes it. */
@@ -213,6 +213,7 @@ export class LuaRuntime {
       // the hook.
       onInterrupt: (hL) => lua.lua_sethook(hL, this.#hookPtr, HookMask.count, 1),
       observer: () => this.#sampler,
+      tracing: options.tracing ?? false,
     });
     this.#apiFunctions = apiFunctions;
 
@@ -413,6 +414,7 @@ export class LuaRuntime {
       this.#profile = this.#sampler?.finish();
       this.#sampler = undefined;
       this.#debugger?.endExecute();
+      this.#apiFunctions.endExecution();
       lua.lua_settop(L0, top);
       leaveScriptDir?.();
       Atomics.store(this.#control, Control.signal, Signal.none);
