@@ -7,7 +7,7 @@
  * @module
  */
 export const AGENT_LUA = String.raw`
-local call, Agent, env = ...
+local call, Agent, env, shared = ...
 local type, error, pairs, ipairs, tostring, select = type, error, pairs, ipairs, tostring, select
 local setmetatable, getmetatable, pcall, rawget = setmetatable, getmetatable, pcall, rawget
 local sort, concat, gsub = table.sort, table.concat, string.gsub
@@ -114,10 +114,10 @@ Agent.Error = ERROR
 local function user_message(input)
   if type(input) == "string" then return { role = "user", content = input } end
   if type(input) ~= "table" then
-    error("bad argument #1 to 'execute' (string or table expected, got " .. type(input) .. ")", 4)
+    error("bad argument #1 to 'execute' (string or table expected, got " .. type(input) .. ")", 6)
   end
   local text = input.text or input[1]
-  if type(text) ~= "string" then error("Agent: the input's text must be a string", 4) end
+  if type(text) ~= "string" then error("Agent: the input's text must be a string", 6) end
   if type(input.parameters) == "table" then
     text = gsub(text, "{{%s*([%w_]+)%s*}}", function(k)
       local v = input.parameters[k]
@@ -127,7 +127,7 @@ local function user_message(input)
   end
   local m = { role = "user", content = text }
   if input.images ~= nil then
-    if type(input.images) ~= "table" then error("Agent: images must be a list of URLs", 4) end
+    if type(input.images) ~= "table" then error("Agent: images must be a list of URLs", 6) end
     m.images = input.images
   end
   return m
@@ -135,9 +135,9 @@ end
 
 -- A host call's answer: (true, true, value), (true, false, code, message), or (false, error).
 local function check_answer(reached, ok, value, message)
-  if not reached then error(ok, 4) end
+  if not reached then error(ok, 6) end
   if ok then return value end
-  raise(value, message, 4)
+  raise(value, message, 6)
 end
 
 local function turn(req, fn)
@@ -145,7 +145,7 @@ local function turn(req, fn)
   local sid = check_answer(call("llm.stream_start", req))
   while true do
     local ok, kind, payload, message = call("llm.stream_next", sid)
-    if not ok then error(kind, 3) end
+    if not ok then error(kind, 5) end
     if kind == "text" then
       local fine, err = pcall(fn, payload)
       if not fine then
@@ -155,20 +155,23 @@ local function turn(req, fn)
     elseif kind == "done" then
       return payload
     else
-      raise(payload, message, 3)
+      raise(payload, message, 5)
     end
   end
 end
 
+-- A tool's failure is the model's to handle, and so is a hook's cancelling it; a hook that
+-- failed ends the agent's call.
 local function run_tool(T, tc)
   local ok, result = pcall(T.invoke, tc.name, tc.arguments)
   if ok then return result, nil end
-  if getmetatable(result) == ERROR then result = result.message end
+  local mt = getmetatable(result)
+  if mt == shared.hook_error and result.code == "hook_failed" then error(result, 0) end
+  if mt == ERROR or mt == shared.hook_error then result = result.message end
   return nil, tostring(result)
 end
 
 local function run(self, input, fn)
-  if getmetatable(self) ~= AGENT then error("Agent: call its methods with a colon (agent:execute(...))", 3) end
   local c = self.config
   local started
   local user = user_message(input)
@@ -242,9 +245,54 @@ local function run(self, input, fn)
   }, RESULT)
 end
 
+-- Runs f(a, b, c) one frame deep, as pcall does, so that an error raised in run points at
+-- the same caller whether the AgentError hooks catch it (pcall) or not.
+local function direct(f, a, b, c)
+  local r = f(a, b, c)
+  return r
+end
+
+-- What a hook gave as an agent's result: a text becomes an answer with it.
+local function answer_of(v)
+  if type(v) ~= "string" then return v end
+  return setmetatable({
+    text = v, tool_calls = {}, usage = { input_tokens = 0, output_tokens = 0, cost_usd = 0 },
+    duration_ms = 0,
+  }, RESULT)
+end
+
+-- A call with the hooks (src/api/hook_lua.ts) around it, if there are any.
+local function around(self, input, fn)
+  if getmetatable(self) ~= AGENT then error("Agent: call its methods with a colon (agent:execute(...))", 3) end
+  local H = shared.hooks
+  if H == nil then
+    local r = direct(run, self, input, fn)
+    return r
+  end
+  local name = self.name
+  local replaced, r = H.before("BeforeAgentExecution", "agent", name, input)
+  if replaced then r = answer_of(r)
+  else
+    input = r
+    if H.has("AgentError") then
+      local ok, err = pcall(run, self, input, fn)
+      if ok then r = err
+      else
+        replaced, r = H.failed("AgentError", "agent", name, input, err)
+        if not replaced then error(err, 0) end
+        r = answer_of(r)
+      end
+    else
+      r = direct(run, self, input, fn)
+    end
+  end
+  r = H.after("AfterAgentExecution", "agent", name, input, r)
+  return r
+end
+
 -- Not tail calls, so that the debugger's stack shows execute or stream under a Lua tool.
 function AGENT:execute(input)
-  local r = run(self, input, nil)
+  local r = around(self, input, nil)
   return r
 end
 
@@ -252,7 +300,7 @@ function AGENT:stream(input, fn)
   if type(fn) ~= "function" then
     error("bad argument #2 to 'stream' (function expected, got " .. type(fn) .. ")", 2)
   end
-  local r = run(self, input, fn)
+  local r = around(self, input, fn)
   return r
 end
 

@@ -69,9 +69,12 @@ export interface ApiModule {
   /** The Lua global. */
   readonly global: string;
   /**
-   * The Lua side: a chunk called with (call, global table, the script's globals).
+   * The Lua side: a chunk called with (call, global table, the script's globals, shared).
    * `call(method, ...)` returns true and the results, or false and an error message; the
-   * chunk fills the table.
+   * chunk fills the table. `shared` is one table for every global's Lua side, for what
+   * they give each other without loading one another: `shared.hooks`, the dispatch of the
+   * hooks registered (hook_lua.ts), nil while there are none, is read at each agent and
+   * tool call.
    */
   readonly lua: string;
   /** Host functions by method name ("state.get"). */

@@ -17,6 +17,7 @@ export const API_GLOBALS: readonly string[] = [
   "JSON",
   "Tool",
   "Artifact",
+  "Hook",
 ];
 
 /** Makes every engine of this process define the globals and serve their host calls. */

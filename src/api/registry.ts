@@ -13,6 +13,7 @@ import { AGENT_API } from "./agent.ts";
 import { PROVIDER_API } from "./provider.ts";
 import { JSON_API } from "./json.ts";
 import { TOOL_API } from "./tool.ts";
+import { HOOK_API } from "./hook.ts";
 
 export const API_MODULES: readonly ApiModule[] = [
   STATE_API,
@@ -22,4 +23,5 @@ export const API_MODULES: readonly ApiModule[] = [
   JSON_API,
   TOOL_API,
   ARTIFACT_API,
+  HOOK_API,
 ];

@@ -73,14 +73,19 @@ async function guarded<T>(fn: () => T | Promise<T>): Promise<T> {
 }
 
 export const TOOL_LUA = String.raw`
-local call, Tool = ...
-local type, error, select, setmetatable, tostring = type, error, select, setmetatable, tostring
+local call, Tool, _, shared = ...
+local type, error, select, setmetatable, tostring, pcall = type, error, select, setmetatable, tostring, pcall
 
 local lua_tools = {}
 
 local function check(ok, ...)
   if ok then return ... end
   error((...), 3)
+end
+
+local function check_at(level, ok, ...)
+  if ok then return ... end
+  error((...), level)
 end
 
 local function name_arg(fn, name)
@@ -119,12 +124,18 @@ function Tool.register(name, spec)
   return true
 end
 
-function Tool.invoke(name, params)
-  name_arg("invoke", name)
-  if params == nil then params = {} end
+-- Runs f(a, b, c) one frame deep, as pcall does, so that an error raised in it points at
+-- the same caller whether the ToolError hooks catch it (pcall) or not.
+local function direct(f, a, b, c)
+  local r = f(a, b, c)
+  return r
+end
+
+-- The call itself; an error of its host call points at the caller of Tool.invoke.
+local function invoke(name, params)
   local fn = lua_tools[name]
   if fn then
-    check(call("tool.validate", name, params))
+    check_at(5, call("tool.validate", name, params))
     -- Called plainly (no pcall), so that its error keeps its traceback; the session records
     -- the call (name, inputs, output) after what it did.
     local result = fn(params)
@@ -133,7 +144,35 @@ function Tool.invoke(name, params)
     end
     return result
   end
-  return check(call("tool.invoke", name, params))
+  local result = check_at(5, call("tool.invoke", name, params))
+  return result
+end
+
+function Tool.invoke(name, params)
+  name_arg("invoke", name)
+  if params == nil then params = {} end
+  local H = shared.hooks
+  if H == nil then
+    local result = direct(invoke, name, params)
+    return result
+  end
+  -- The hooks (src/api/hook_lua.ts): before, the call or its error, after.
+  local replaced, result = H.before("BeforeToolExecution", "tool", name, params)
+  if not replaced then
+    params = result
+    if H.has("ToolError") then
+      local ok, err = pcall(invoke, name, params)
+      if ok then result = err
+      else
+        replaced, result = H.failed("ToolError", "tool", name, params, err)
+        if not replaced then error(err, 0) end
+      end
+    else
+      result = direct(invoke, name, params)
+    end
+  end
+  result = H.after("AfterToolExecution", "tool", name, params, result)
+  return result
 end
 
 -- Tool.calculator{expression = "1+2"}: a tool by its name.

@@ -129,6 +129,16 @@ export const API_TABLES: Record<string, ApiTable> = {
     [],
     { what: "tool", names: BUILTIN_TOOLS },
   ),
+  Hook: table(
+    [
+      "register(point, fn [, priority]) -> HookHandle",
+      "unregister(handle)",
+      "list([point])",
+      "clear([point])",
+      "points()",
+    ],
+    ["Error"],
+  ),
   Provider: table(["list()", "get(name)"]),
   JSON: table([
     "parse(text)",
@@ -148,6 +158,7 @@ export const API_TYPES: Record<string, ApiTable> = {
     ...AGENT_SETTINGS.map((s) => `${s}(value) -> AgentBuilder`),
     "build() -> Agent",
   ]),
+  HookHandle: table(["unregister()"], ["point", "name", "priority"]),
   StateScope: table([
     "get(key)",
     "set(key, value)",

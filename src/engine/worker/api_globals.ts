@@ -2,7 +2,8 @@
  * Worker side of the Lua globals made of host calls (host_link.ts): each global is an
  * empty table until the script first reads a field of it; then its Lua side, asked from
  * the main thread (the host call `api.lua`), is loaded into it with `call`, the C
- * function that makes a host call (host_channel.ts). A script that never touches one
+ * function that makes a host call (host_channel.ts), the script's globals and a table
+ * every global's Lua side gets (src/api/api.ts `ApiModule.lua`). A script that never touches one
  * costs one table and one C function at start-up; the channel's buffer is made at the
  * first call.
  */
@@ -65,6 +66,9 @@ export function installApiGlobals(ctx: ApiGlobalsContext): ApiFunctions {
   const endExecution = host.reset;
   if (ctx.globals.length === 0) return { call: callPtr, loader: 0, endExecution };
   const callFunction = () => callPtr;
+  // What the globals' Lua sides share (a Hook's dispatch, which Agent and Tool read).
+  lua.lua_createtable(L, 0, 0);
+  const sharedRef = lua.luaL_ref(L, LUA_REGISTRYINDEX);
 
   // __index of a global not loaded yet (t, k); upvalue 1: the global's index.
   const loader = api.cfunction((L) => {
@@ -85,7 +89,8 @@ export function installApiGlobals(ctx: ApiGlobalsContext): ApiFunctions {
     lua.lua_setmetatable(L, 1);
     // The script's global table: a module reaches the others' globals through it.
     lua.lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(ctx.envRef));
-    lua.lua_callk(L, 3, 0, 0, null);
+    lua.lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(sharedRef));
+    lua.lua_callk(L, 4, 0, 0, null);
     lua.lua_pushvalue(L, 2);
     // Not raw: a global may answer some fields through its own __index (Tool.<name>).
     lua.lua_gettable(L, 1);

@@ -1,0 +1,352 @@
+/**
+ * The `Hook` global through the real CLI (`llmspell run` and `exec`): hooks around tool calls
+ * (a Lua tool, a built-in one, and those an agent's tool loop makes) and agent calls against
+ * the scripted OpenAI-wire server on 127.0.0.1: each action, priority order, unregister and
+ * clear, an unknown point, a hook that fails.
+ */
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { cli, type CliResult, tempDir } from "../helpers/cli.ts";
+import { openaiText, openaiToolCalls, ScriptedServer, unauthorized } from "../llm/servers.ts";
+
+/** Runs `code` as script.lua with `llmspell run`, with the server as OpenAI's, if given. */
+async function runLua(code: string, s?: ScriptedServer): Promise<CliResult> {
+  const dir = await tempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/script.lua`, code);
+    const env: Record<string, string> = s
+      ? {
+        OPENAI_API_KEY: "sk-test-hooks",
+        LLMSPELL_PROVIDERS_OPENAI_BASE_URL: s.url + "/v1",
+        LLMSPELL_PROVIDERS_OPENAI_MAX_RETRIES: "0",
+      }
+      : {};
+    return await cli(["run", "script.lua"], { cwd: dir, env });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function ok(r: CliResult): string {
+  assertEquals([r.code, r.stderr], [0, ""], r.stdout);
+  return r.stdout;
+}
+
+/** A Lua tool that says when it runs. */
+const ECHO_TOOL = `
+Tool.register("echo", {
+  description = "Echoes a text",
+  parameters = {type = "object", properties = {text = {type = "string"}}, required = {"text"}},
+  execute = function(p) print("echo ran with " .. p.text) return "echo: " .. p.text end,
+})
+`;
+
+Deno.test("tool hooks: continue sees the context; modify changes a call's parameters and its result, for a Lua tool and a built-in one", async () => {
+  const out = ok(
+    await runLua(
+      ECHO_TOOL + `
+Hook.register("BeforeToolExecution", function(ctx)
+  print("before", ctx.point, ctx.kind, ctx.name, ctx.input.text or ctx.input.expression)
+end)
+Hook.register("BeforeToolExecution", function(ctx)
+  if ctx.name == "echo" then return {action = "modify", input = {text = ctx.input.text .. "!"}} end
+  return {action = "modify", input = {expression = "6 * 7"}}
+end)
+Hook.register("AfterToolExecution", function(ctx)
+  print("after", ctx.point, ctx.name, ctx.input.text or ctx.input.expression)
+  if ctx.name == "echo" then return {action = "modify", output = ctx.output:upper()} end
+  return "continue"
+end)
+print(Tool.invoke("echo", {text = "hi"}))
+print(Tool.calculator{expression = "1 + 1"}.result)
+`,
+    ),
+  );
+  assertEquals(
+    out,
+    "before\tBeforeToolExecution\ttool\techo\thi\n" +
+      "echo ran with hi!\n" +
+      "after\tAfterToolExecution\techo\thi!\n" +
+      "ECHO: HI!\n" +
+      "before\tBeforeToolExecution\ttool\tcalculator\t1 + 1\n" +
+      "after\tAfterToolExecution\tcalculator\t6 * 7\n" +
+      "42\n",
+  );
+});
+
+Deno.test("tool hooks: cancel stops the call with an error naming the hook's reason; replace gives the result without the call", async () => {
+  const r = await runLua(
+    ECHO_TOOL + `
+local guard = Hook.register("BeforeToolExecution", function(ctx)
+  return {action = "cancel", reason = "echo is off today"}
+end, {name = "guard"})
+local ok, e = pcall(Tool.invoke, "echo", {text = "hi"})
+print(ok, getmetatable(e) == Hook.Error, e.code, e.point, e.hook, e.reason)
+print(e.message)
+guard:unregister()
+Hook.register("BeforeToolExecution", function(ctx) return {action = "replace", result = "cached " .. ctx.input.text} end)
+Hook.register("AfterToolExecution", function(ctx) print("after sees", ctx.output) end)
+print(Tool.invoke("echo", {text = "hi"}))
+Hook.clear()
+Hook.register("BeforeToolExecution", function() return {action = "cancel", reason = "no"} end, {name = "guard"})
+Tool.invoke("echo", {text = "uncaught"})
+`,
+  );
+  assertEquals(r.code, 1);
+  assertEquals(
+    r.stdout,
+    "false\ttrue\thook_cancelled\tBeforeToolExecution\tguard\techo is off today\n" +
+      "BeforeToolExecution hook 'guard' cancelled tool 'echo': echo is off today\n" +
+      "after sees\tcached hi\n" +
+      "cached hi\n",
+  );
+  assert(
+    r.stderr.startsWith(
+      "error: hook_cancelled: BeforeToolExecution hook 'guard' cancelled tool 'echo': no\n",
+    ),
+    r.stderr,
+  );
+  assert(!r.stdout.includes("echo ran"), r.stdout);
+});
+
+Deno.test("hooks run by priority (names or numbers, smaller first), then in the order registered; list, unregister and clear", async () => {
+  const out = ok(
+    await runLua(`
+local function hook(label) return function() print(label) end end
+Hook.register("BeforeToolExecution", hook("normal 1"))
+Hook.register("BeforeToolExecution", hook("lowest"), "lowest")
+Hook.register("BeforeToolExecution", hook("high"), "high")
+local n2 = Hook.register("BeforeToolExecution", hook("normal 2"), {name = "n2"})
+Hook.register("BeforeToolExecution", hook("-150"), -150)
+Hook.register("BeforeToolExecution", hook("highest"), {priority = "highest", name = "top"})
+Hook.register("BeforeToolExecution", hook("low"), "low")
+Hook.register("AfterToolExecution", hook("after"))
+Tool.calculator{expression = "1"}
+for _, h in ipairs(Hook.list("BeforeToolExecution")) do io.write(h.name, "=", tostring(h.priority), " ") end
+print()
+print(#Hook.list(), #Hook.list("AfterToolExecution"), #Hook.list("ToolError"))
+print(n2:unregister(), Hook.unregister(n2), #Hook.list())
+Tool.calculator{expression = "1"}
+print(Hook.clear("BeforeToolExecution"), #Hook.list())
+Tool.calculator{expression = "1"}
+print(Hook.clear(), #Hook.list())
+Tool.calculator{expression = "1"}
+print("end")
+`),
+  );
+  assertEquals(
+    out,
+    "highest\n-150\nhigh\nnormal 1\nnormal 2\nlow\nlowest\nafter\n" +
+      "top=highest script.lua:2=-150 script.lua:2=high script.lua:2=normal n2=normal " +
+      "script.lua:2=low script.lua:2=lowest \n" +
+      "8\t1\t0\n" +
+      "true\tfalse\t7\n" +
+      "highest\n-150\nhigh\nnormal 1\nlow\nlowest\nafter\n" +
+      "6\t1\n" +
+      "after\n" +
+      "1\t0\n" +
+      "end\n",
+  );
+});
+
+Deno.test("an unknown point is an error with a did-you-mean; bad priorities and answers are clear errors", async () => {
+  const r = await cli(["exec", `Hook.register("BeforeToolExecuton", print)`]);
+  assertEquals(r.code, 1);
+  assert(
+    r.stderr.startsWith(
+      "error: exec:1: Hook.register: unknown hook point 'BeforeToolExecuton' " +
+        "(did you mean 'BeforeToolExecution'?); Hook.points() lists them\n",
+    ),
+    r.stderr,
+  );
+  const out = ok(
+    await runLua(`
+print(select(2, pcall(Hook.list, "AfterAgentExecutoin")))
+print(select(2, pcall(Hook.clear, "nothing like it")))
+print(select(2, pcall(Hook.register, "ToolError", print, "urgent")))
+print(table.concat(Hook.points(), " "))
+Hook.register("AfterToolExecution", function() return {action = "replace", result = 1} end, {name = "r"})
+print(tostring(select(2, pcall(Tool.calculator, {expression = "1"}))))
+Hook.clear()
+Hook.register("BeforeToolExecution", function() return "cancel" end, {name = "c"})
+print(tostring(select(2, pcall(Tool.calculator, {expression = "1"}))))
+`),
+  );
+  assertEquals(
+    out,
+    "Hook.list: unknown hook point 'AfterAgentExecutoin' (did you mean 'AfterAgentExecution'?); " +
+      "Hook.points() lists them\n" +
+      "Hook.clear: unknown hook point 'nothing like it'; Hook.points() lists them\n" +
+      "Hook.register: priority must be highest, high, normal, low, lowest or a number, got 'urgent'\n" +
+      "BeforeAgentExecution AfterAgentExecution AgentError BeforeToolExecution AfterToolExecution ToolError\n" +
+      "hook_failed: AfterToolExecution hook 'r' returned the action 'replace', which an after point " +
+      "does not take (continue, modify, cancel)\n" +
+      "hook_failed: BeforeToolExecution hook 'c' returned 'cancel': a hook returns nothing, " +
+      '"continue" or {action = ...} (continue, modify, cancel, replace)\n',
+  );
+});
+
+Deno.test("a hook that raises fails the call with its point and name in the error", async () => {
+  const r = await runLua(
+    ECHO_TOOL + `
+Hook.register("BeforeToolExecution", function(ctx) error("no " .. ctx.name .. " today") end)
+Tool.invoke("echo", {text = "hi"})
+`,
+  );
+  assertEquals(r.code, 1);
+  assert(
+    r.stderr.startsWith(
+      "error: hook_failed: BeforeToolExecution hook 'script.lua:8' failed: " +
+        "script.lua:8: no echo today\n",
+    ),
+    r.stderr,
+  );
+  assertEquals(r.stdout, "");
+});
+
+Deno.test("ToolError hooks see a tool's error and may give a result instead; otherwise the error goes on", async () => {
+  const r = await runLua(`
+Tool.register("broken", {execute = function() error("it broke") end})
+Hook.register("ToolError", function(ctx)
+  print("saw", ctx.point, ctx.name, ctx.error)
+  if ctx.name == "broken" then return {action = "replace", result = "fallback"} end
+end)
+Hook.register("AfterToolExecution", function(ctx) print("after", ctx.output) end)
+print(Tool.invoke("broken"))
+print(pcall(Tool.calculator, {expression = "1 +"}))
+Tool.calculator{expression = "2 +"}
+`);
+  assertEquals(r.code, 1);
+  assertEquals(
+    r.stdout,
+    "saw\tToolError\tbroken\tscript.lua:2: it broke\n" +
+      "after\tfallback\n" +
+      "fallback\n" +
+      "saw\tToolError\tcalculator\tcalculator: Expected expression after + at character 3\n" +
+      "false\tcalculator: Expected expression after + at character 3\n" +
+      "saw\tToolError\tcalculator\tscript.lua:10: calculator: Expected expression after + at character 3\n",
+  );
+  assert(
+    r.stderr.startsWith(
+      "error: script.lua:10: calculator: Expected expression after + at character 3\n",
+    ),
+    r.stderr,
+  );
+});
+
+Deno.test("agent hooks: modify changes the prompt the model receives and the answer the script gets", async () => {
+  const s = new ScriptedServer().script(openaiText("the answer"));
+  try {
+    const out = ok(
+      await runLua(
+        `
+Hook.register("BeforeAgentExecution", function(ctx)
+  print("before", ctx.kind, ctx.name, ctx.input)
+  return {action = "modify", input = ctx.input .. " (be brief)"}
+end)
+Hook.register("AfterAgentExecution", function(ctx)
+  print("after", ctx.input, ctx.output.text, ctx.output.usage.input_tokens)
+  return {action = "modify", output = {text = ctx.output.text:upper()}}
+end)
+local a = Agent.builder():name("writer"):model("openai/gpt-4o-mini"):build()
+print(a:execute("Tell me").text)
+`,
+        s,
+      ),
+    );
+    assertEquals(
+      out,
+      "before\tagent\twriter\tTell me\n" +
+        "after\tTell me (be brief)\tthe answer\t10\n" +
+        "THE ANSWER\n",
+    );
+    assertEquals(s.requests.length, 1);
+    assertEquals(s.requests[0].body.messages, [{ role: "user", content: "Tell me (be brief)" }]);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("agent hooks: cancel and replace make no request; AgentError may answer instead of a failed call", async () => {
+  const s = new ScriptedServer().script(unauthorized());
+  try {
+    const r = await runLua(
+      `
+local a = Agent.builder():name("writer"):model("openai/gpt-4o-mini"):build()
+local h = Hook.register("BeforeAgentExecution", function(ctx)
+  return {action = "cancel", reason = "over budget"}
+end, {name = "budget"})
+local ok, e = pcall(a.execute, a, "hi")
+print(ok, e.code, e.reason, tostring(e))
+h:unregister()
+h = Hook.register("BeforeAgentExecution", function(ctx)
+  return {action = "replace", result = "cached: " .. ctx.input}
+end)
+local r = a:execute("hi")
+print(r.text, #r.tool_calls, r.usage.input_tokens, #a:history())
+h:unregister()
+Hook.register("AgentError", function(ctx)
+  print("error", ctx.name, ctx.error.code)
+  return {action = "replace", result = "sorry"}
+end)
+print(a:execute("hi").text)
+`,
+      s,
+    );
+    assertEquals(
+      ok(r),
+      "false\thook_cancelled\tover budget\t" +
+        "hook_cancelled: BeforeAgentExecution hook 'budget' cancelled agent 'writer': over budget\n" +
+        "cached: hi\t0\t0\t0\n" +
+        "error\twriter\tauth\n" +
+        "sorry\n",
+    );
+    // Only the last call reached the model.
+    assertEquals(s.requests.length, 1);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("an agent's tool loop runs the tool hooks: a cancelled call is an error the model sees, a failing hook ends the call", async () => {
+  const s = new ScriptedServer().script(
+    openaiToolCalls([
+      { id: "c1", name: "echo", arguments: { text: "one" } },
+      { id: "c2", name: "calculator", arguments: { expression: "2 + 2" } },
+    ]),
+    openaiText("done"),
+    openaiToolCalls([{ id: "c3", name: "echo", arguments: { text: "two" } }]),
+  );
+  try {
+    const r = await runLua(
+      ECHO_TOOL + `
+Hook.register("BeforeToolExecution", function(ctx)
+  if ctx.name == "calculator" then return {action = "cancel", reason = "no maths"} end
+end, {name = "guard"})
+Hook.register("AfterToolExecution", function(ctx)
+  return {action = "modify", output = ctx.output .. " (checked)"}
+end)
+local a = Agent.builder():model("openai/gpt-4o-mini"):tools({"echo", "calculator"}):build()
+print(a:execute("go").text)
+Hook.register("BeforeToolExecution", function() error("hook bug") end, {name = "buggy"})
+a:execute("again")
+`,
+      s,
+    );
+    assertEquals(r.code, 1);
+    assertEquals(r.stdout, "echo ran with one\ndone\n");
+    assert(
+      r.stderr.startsWith(
+        "error: hook_failed: BeforeToolExecution hook 'buggy' failed: script.lua:16: hook bug\n",
+      ),
+      r.stderr,
+    );
+    const tools = s.requests[1].body.messages.filter((m: { role: string }) => m.role === "tool");
+    assertEquals(tools.map((m: { content: string }) => m.content), [
+      "echo: one (checked)",
+      "error: BeforeToolExecution hook 'guard' cancelled tool 'calculator': no maths",
+    ]);
+    assertEquals(s.requests.length, 3);
+  } finally {
+    await s.close();
+  }
+});
