@@ -16,7 +16,7 @@ export const HOOK_LUA = String.raw`
 local call, Hook, _, shared = ...
 local type, error, ipairs, tostring, pcall = type, error, ipairs, tostring, pcall
 local setmetatable, getmetatable = setmetatable, getmetatable
-local sort, getinfo = table.sort, debug.getinfo
+local sort, getinfo, running = table.sort, debug.getinfo, coroutine.running
 
 -- The points, in the order Hook.points() and Hook.list() give them, with their phase.
 local POINTS = {
@@ -27,8 +27,9 @@ local PHASE = {
   BeforeAgentExecution = "before", AfterAgentExecution = "after", AgentError = "error",
   BeforeToolExecution = "before", AfterToolExecution = "after", ToolError = "error",
 }
-local ORDER = {}
-for i, p in ipairs(POINTS) do ORDER[p] = i end
+
+-- Spans are made (Deno's OpenTelemetry is on): otherwise no span call is made at all.
+local _, TRACING = call("trace.on")
 
 -- Smaller runs first (rs-llmspell's order); a number is its own rank.
 local PRIORITY = { highest = -200, high = -100, normal = 0, low = 100, lowest = 200 }
@@ -198,25 +199,54 @@ local function fail(e, ctx, what)
   }, ERROR), 0)
 end
 
--- Runs one hook: nil to go on, or its action and the table it answered.
-local function ask(e, ctx)
-  local ok, answer = pcall(e.fn, ctx)
-  if not ok then
-    -- A hook whose own call was cancelled or failed fails with that error.
-    fail(e, ctx, "failed: " .. tostring(answer))
-  end
-  if answer == nil or answer == "continue" then return nil end
+-- The coroutines running a hook: the calls a hook makes run no hooks (so that a hook may
+-- call the tool it watches). By coroutine, so that a workflow's other branches still do.
+local inside = setmetatable({}, { __mode = "k" })
+
+-- What a hook answered: its action and the table, or nil and what is wrong with it.
+local function judge(ctx, answer)
+  if answer == nil or answer == "continue" then return "continue" end
   local phase = PHASE[ctx.point]
   if type(answer) ~= "table" then
-    fail(e, ctx, "returned " .. (type(answer) == "string" and ("'" .. answer .. "'") or ("a " .. type(answer)))
-      .. ": a hook returns nothing, \"continue\" or {action = ...} (" .. ACTION_LIST[phase] .. ")")
+    return nil, "returned " .. (type(answer) == "string" and ("'" .. answer .. "'") or ("a " .. type(answer)))
+      .. ": a hook returns nothing, \"continue\" or {action = ...} (" .. ACTION_LIST[phase] .. ")"
   end
   local action = answer.action
-  if action == nil or action == "continue" then return nil end
+  if action == nil or action == "continue" then return "continue" end
   if not ACTIONS[phase][action] then
-    fail(e, ctx, "returned the action '" .. tostring(action) .. "', which a" ..
-      (phase == "after" and "n " or " ") .. phase .. " point does not take (" .. ACTION_LIST[phase] .. ")")
+    return nil, "returned the action '" .. tostring(action) .. "', which a" ..
+      (phase == "after" and "n " or " ") .. phase .. " point does not take (" .. ACTION_LIST[phase] .. ")"
   end
+  return action, answer
+end
+
+-- Runs the index-th hook of its point, in a span llmspell.hook when tracing is on: nil to
+-- go on, or its action and the table it answered.
+local function ask(e, ctx, index)
+  local span
+  if TRACING then
+    local _
+    _, span = call("trace.begin", "llmspell.hook", {
+      ["llmspell.hook.point"] = ctx.point, ["llmspell.hook.name"] = e.name,
+      ["llmspell.hook.index"] = index, ["llmspell.hook.target"] = ctx.kind .. " " .. ctx.name,
+    })
+  end
+  local co = running()
+  inside[co] = true
+  local ok, answer = pcall(e.fn, ctx)
+  inside[co] = nil
+  local action, why
+  -- A hook whose own call was cancelled or failed fails with that error.
+  if ok then action, answer = judge(ctx, answer) else why = "failed: " .. tostring(answer) end
+  if not action and ok then why = answer end
+  if span then
+    call("trace.end", span, {
+      ["llmspell.hook.action"] = action or "fail",
+      ["llmspell.hook.reason"] = action == "cancel" and tostring(answer.reason or "no reason given") or nil,
+    }, why and (ctx.point .. " hook '" .. e.name .. "' " .. why), why and "hook_failed")
+  end
+  if why then fail(e, ctx, why) end
+  if action == "continue" then return nil end
   return action, answer
 end
 
@@ -239,12 +269,12 @@ end
 -- Before a call: false and the input (changed or not), or true and the result a hook gave.
 function dispatch.before(point, kind, name, input)
   local list = lists[point]
-  if not list then return false, input end
+  if not list or inside[running()] then return false, input end
   local ctx = context(point, kind, name)
   ctx.input = input
   for i = 1, #list do
     local e = list[i]
-    local action, answer = ask(e, ctx)
+    local action, answer = ask(e, ctx, i)
     if action == "modify" then
       if answer.input == nil then fail(e, ctx, "returned modify without input") end
       ctx.input = answer.input
@@ -260,12 +290,12 @@ end
 -- After a call that gave a result: the result, changed or not.
 function dispatch.after(point, kind, name, input, output)
   local list = lists[point]
-  if not list then return output end
+  if not list or inside[running()] then return output end
   local ctx = context(point, kind, name)
   ctx.input, ctx.output = input, output
   for i = 1, #list do
     local e = list[i]
-    local action, answer = ask(e, ctx)
+    local action, answer = ask(e, ctx, i)
     if action == "modify" then
       if answer.output == nil then fail(e, ctx, "returned modify without output") end
       ctx.output = answer.output
@@ -277,16 +307,16 @@ function dispatch.after(point, kind, name, input, output)
 end
 
 -- Whether a point has hooks (the caller catches errors only for an error point with some).
-function dispatch.has(point) return lists[point] ~= nil end
+function dispatch.has(point) return lists[point] ~= nil and not inside[running()] end
 
 -- After a call that raised: true and a result a hook gave instead, or false.
 function dispatch.failed(point, kind, name, input, err)
   local list = lists[point]
-  if not list then return false end
+  if not list or inside[running()] then return false end
   local ctx = context(point, kind, name)
   ctx.input, ctx.error = input, err
   for i = 1, #list do
-    local action, answer = ask(list[i], ctx)
+    local action, answer = ask(list[i], ctx, i)
     if action == "replace" then return true, answer.result end
   end
   return false

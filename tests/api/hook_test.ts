@@ -209,6 +209,23 @@ Tool.invoke("echo", {text = "hi"})
   assertEquals(r.stdout, "");
 });
 
+Deno.test("calls a hook makes run no hooks, so a hook may call the tool it watches", async () => {
+  const out = ok(
+    await runLua(`
+local depth = 0
+Hook.register("BeforeToolExecution", function(ctx)
+  depth = depth + 1
+  local inner = Tool.calculator{expression = "10 * 10"}.result
+  print("hook", depth, ctx.input.expression, inner)
+  return {action = "modify", input = {expression = ctx.input.expression .. " + " .. inner}}
+end)
+Hook.register("AfterToolExecution", function(ctx) print("after", ctx.output.result) end)
+print(Tool.calculator{expression = "1"}.result)
+`),
+  );
+  assertEquals(out, "hook\t1\t1\t100\nafter\t101\n101\n");
+});
+
 Deno.test("ToolError hooks see a tool's error and may give a result instead; otherwise the error goes on", async () => {
   const r = await runLua(`
 Tool.register("broken", {execute = function() error("it broke") end})
