@@ -12,21 +12,18 @@
  *
  * @module
  */
+import { HOOK_POINTS } from "../hook_points.ts";
+
 export const HOOK_LUA = String.raw`
 local call, Hook, _, shared = ...
 local type, error, ipairs, tostring, pcall = type, error, ipairs, tostring, pcall
 local setmetatable, getmetatable = setmetatable, getmetatable
 local sort, getinfo, running = table.sort, debug.getinfo, coroutine.running
 
--- The points, in the order Hook.points() and Hook.list() give them, with their phase.
-local POINTS = {
-  "BeforeAgentExecution", "AfterAgentExecution", "AgentError",
-  "BeforeToolExecution", "AfterToolExecution", "ToolError",
-}
-local PHASE = {
-  BeforeAgentExecution = "before", AfterAgentExecution = "after", AgentError = "error",
-  BeforeToolExecution = "before", AfterToolExecution = "after", ToolError = "error",
-}
+-- The points (src/hook_points.ts), in the order Hook.points() and Hook.list() give them,
+-- and their phase.
+local POINTS = { ${Object.keys(HOOK_POINTS).map((p) => `"${p}"`).join(", ")} }
+local PHASE = { ${Object.entries(HOOK_POINTS).map(([p, v]) => `${p} = "${v}"`).join(", ")} }
 
 -- Spans are made (Deno's OpenTelemetry is on): otherwise no span call is made at all.
 local _, TRACING = call("trace.on")

@@ -26,8 +26,9 @@ import {
   UNRESTRICTED_ONLY,
 } from "./catalog.ts";
 import type { Context } from "./analyze.ts";
-import { checkFormat } from "./patterns.ts";
+import { checkFormat, literalText } from "./patterns.ts";
 import { suggest } from "../suggest.ts";
+import { HOOK_POINTS } from "../hook_points.ts";
 
 interface Resolved {
   table: ApiTable;
@@ -157,6 +158,7 @@ export function checkCall(ctx: Context, c: Call): void {
     if (r.label === "string" && name === "format" && args[0]?.type === "StringLiteral") {
       checkFormat(ctx, c, args[0], args.slice(1));
     }
+    if (r.label === "Hook" && HOOK_POINT_FUNCTIONS.has(name)) checkHookPoint(ctx, args[0]);
     arity(ctx, c, shown, sig, args);
     return;
   }
@@ -177,6 +179,24 @@ export function checkCall(ctx: Context, c: Call): void {
     return;
   }
   arity(ctx, c, shown, sig, args);
+}
+
+/** The functions of Hook whose first argument is a point. */
+const HOOK_POINT_FUNCTIONS = new Set(["register", "list", "clear"]);
+
+/** `Hook.register("BeforeToolExecuton", …)`: the point named is one there is. */
+function checkHookPoint(ctx: Context, point: Expression | undefined): void {
+  if (point?.type !== "StringLiteral") return;
+  const name = literalText(ctx, point);
+  if (name === undefined || name in HOOK_POINTS) return;
+  const near = suggest(name, Object.keys(HOOK_POINTS));
+  ctx.report(
+    point,
+    "error",
+    "hook-point",
+    `unknown hook point '${name}'`,
+    near ? `did you mean '${near}'?` : `the points: ${Object.keys(HOOK_POINTS).join(", ")}`,
+  );
 }
 
 function arity(ctx: Context, c: Call, shown: string, sig: Signature, args: Expression[]): void {

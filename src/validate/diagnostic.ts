@@ -19,6 +19,7 @@ export type DiagnosticCode =
   | "argument-count"
   | "dot-call"
   | "colon-call"
+  | "hook-point"
   | "unused-local"
   | "shadowing"
   | "zero-index"

@@ -30,7 +30,7 @@ function written(ctx: Context, s: StringLiteral): string {
 }
 
 /** The text of a string literal, or undefined for a short one with escapes. */
-function literalText(ctx: Context, s: StringLiteral): string | undefined {
+export function literalText(ctx: Context, s: StringLiteral): string | undefined {
   const raw = written(ctx, s);
   if (raw.startsWith("[")) return raw.replace(/^\[=*\[\n?/, "").replace(/\]=*\]$/, "");
   if (raw.includes("\\")) return undefined;

@@ -93,6 +93,7 @@ Deno.test("validate --output json: the same diagnostics as objects, each with a 
       "argument-count",
       "dot-call",
       "colon-call",
+      "hook-point",
       "unused-local",
       "shadowing",
       "sandbox",
