@@ -18,6 +18,7 @@ export const API_GLOBALS: readonly string[] = [
   "Tool",
   "Artifact",
   "Hook",
+  "Workflow",
 ];
 
 /** Makes every engine of this process define the globals and serve their host calls. */

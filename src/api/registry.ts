@@ -14,6 +14,7 @@ import { PROVIDER_API } from "./provider.ts";
 import { JSON_API } from "./json.ts";
 import { TOOL_API } from "./tool.ts";
 import { HOOK_API } from "./hook.ts";
+import { WORKFLOW_API } from "./workflow.ts";
 
 export const API_MODULES: readonly ApiModule[] = [
   STATE_API,
@@ -24,4 +25,5 @@ export const API_MODULES: readonly ApiModule[] = [
   TOOL_API,
   ARTIFACT_API,
   HOOK_API,
+  WORKFLOW_API,
 ];

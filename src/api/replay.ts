@@ -81,6 +81,8 @@ export class ReplayFunctions implements HostDispatcher {
   readonly #end: number;
   readonly #streams: ReplayStreams;
   #next = 0;
+  /** Recorded calls at or after #next already matched by a concurrent call. */
+  readonly #taken = new Set<number>();
   /** The step of the execution running: its calls are the recorded ones before it. */
   #execution = Infinity;
   readonly divergences: Divergence[] = [];
@@ -101,7 +103,7 @@ export class ReplayFunctions implements HostDispatcher {
     this.#live = opts.live;
     this.#end = opts.endStep;
     this.#streams = new ReplayStreams({
-      match: (method, args) => this.#match(method, args),
+      match: (method, args, concurrent) => this.#match(method, args, concurrent),
       differs: (step, expected, actual) =>
         this.divergences.push({ step, kind: "result", expected, actual }),
       live: opts.live,
@@ -121,11 +123,11 @@ export class ReplayFunctions implements HostDispatcher {
   }
 
   dispatch(method: string, args: Uint8Array, meta?: CallMeta): HostResult {
-    if (STREAM_METHODS.has(method)) return this.#streams.dispatch(method, args);
+    if (STREAM_METHODS.has(method)) return this.#streams.dispatch(method, args, meta?.concurrent);
     if (!RECORDED.has(method)) return this.#inner.dispatch(method, args, meta);
     const values = new EncodedValues(args);
     const actual = Array.from({ length: values.length }, (_, i) => values.value(i));
-    const match = this.#match(method, actual);
+    const match = this.#match(method, actual, meta?.concurrent);
     if (match) return this.#answer(method, args, match);
     if (this.#live || !ANSWERED_FROM_RECORD.has(method)) return this.#inner.dispatch(method, args);
     // A Lua tool's report needs no answer; a model or a built-in tool would have to be asked.
@@ -138,22 +140,33 @@ export class ReplayFunctions implements HostDispatcher {
   /**
    * The recorded call `method(actual)` matches, or undefined: the divergence is noted (the
    * recorded call it takes the place of, or none).
+   *
+   * A concurrent call (a parallel branch's) was recorded when it ended, so its place among
+   * the calls in flight with it depends on which answer came first: it matches the first
+   * recorded call like it not matched yet, and skips none.
    */
-  #match(method: string, actual: LuaValue[]): Call | undefined {
+  #match(method: string, actual: LuaValue[], concurrent = false): Call | undefined {
     const shown = `${method}(${actual.map(compact).join(", ")})`;
-    const same = (c: Call) => c.method === method && compact(c.args) === compact(actual);
+    const same = (i: number) => {
+      const c = this.#calls[i];
+      return !this.#taken.has(i) && c.method === method && compact(c.args) === compact(actual);
+    };
     let at = this.#next;
-    while (this.#recorded(at) && !same(this.#recorded(at)!)) at++;
+    while (this.#recorded(at) && !same(at)) at++;
     const match = this.#recorded(at);
+    if (match && concurrent && at > this.#next) {
+      this.#taken.add(at);
+      return match;
+    }
     if (match) {
       // The calls the run skipped to reach this one.
-      for (let i = this.#next; i < at; i++) this.#missed(this.#calls[i]);
-      this.#next = at + 1;
+      for (let i = this.#next; i < at; i++) if (!this.#taken.has(i)) this.#missed(this.#calls[i]);
+      this.#advance(at + 1);
       return match;
     }
     const expected = this.#recorded(this.#next);
     if (expected && expected.method === method) {
-      this.#next++;
+      this.#advance(this.#next + 1);
       this.divergences.push({
         step: expected.seq,
         kind: "call",
@@ -198,6 +211,13 @@ export class ReplayFunctions implements HostDispatcher {
     return r instanceof Uint8Array ? compare(r) : r.then(compare);
   }
 
+  /** Moves #next to `i`, and past the calls concurrent ones took. */
+  #advance(i: number): void {
+    for (let j = this.#next; j < i; j++) this.#taken.delete(j);
+    this.#next = i;
+    while (this.#taken.delete(this.#next)) this.#next++;
+  }
+
   #missed(c: Call): void {
     this.divergences.push({ step: c.seq, kind: "call", expected: show(c), actual: "no call" });
   }
@@ -205,7 +225,8 @@ export class ReplayFunctions implements HostDispatcher {
   /** The recorded calls before `step` the run did not make: a divergence at each. */
   missedBefore(step: number): void {
     while (this.#next < this.#calls.length && this.#calls[this.#next].seq < step) {
-      this.#missed(this.#calls[this.#next++]);
+      if (!this.#taken.has(this.#next)) this.#missed(this.#calls[this.#next]);
+      this.#advance(this.#next + 1);
     }
   }
 

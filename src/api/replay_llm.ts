@@ -152,8 +152,11 @@ export function resultDifference(
 
 /** What replay.ts gives the streams: its record, in order, and its live host functions. */
 export interface ReplayCalls {
-  /** The recorded call `method(args)` matches, or undefined (a divergence, noted). */
-  match(method: string, args: LuaValue[]): Call | undefined;
+  /**
+   * The recorded call `method(args)` matches, or undefined (a divergence, noted).
+   * `concurrent`: made beside others (CallMeta.concurrent), so matched in any order.
+   */
+  match(method: string, args: LuaValue[], concurrent?: boolean): Call | undefined;
   /** A live call's answer differs from the record at `step`. */
   differs(step: number, expected: string, actual: string): void;
   live: boolean;
@@ -184,10 +187,14 @@ export class ReplayStreams {
     this.#calls = calls;
   }
 
-  dispatch(method: string, args: Uint8Array): Uint8Array | Promise<Uint8Array> {
+  dispatch(
+    method: string,
+    args: Uint8Array,
+    concurrent?: boolean,
+  ): Uint8Array | Promise<Uint8Array> {
     const values = new EncodedValues(args);
     if (method === "llm.stream_start") {
-      const call = this.#calls.match("llm.stream", [values.value(0)]);
+      const call = this.#calls.match("llm.stream", [values.value(0)], concurrent);
       if (this.#calls.live) return this.#liveStart(call, args);
       if (!call) {
         throw new HostError(

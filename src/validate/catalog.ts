@@ -71,6 +71,18 @@ const AGENT_SETTINGS = [
   "max_tool_calls",
 ];
 
+/** What a workflow's builder sets (Workflow.builder():name(...)). */
+const WORKFLOW_SETTINGS = [
+  "name",
+  "description",
+  "on_error",
+  "max_concurrency",
+  "condition",
+  "max_iterations",
+  "stop_when",
+  "over",
+];
+
 /** The built-in tools (src/tools/catalog.ts), each also reachable as `Tool.<name>{…}`. */
 export const BUILTIN_TOOLS: readonly string[] = BUILT_IN_TOOLS.map((t) => t.name);
 
@@ -140,6 +152,15 @@ export const API_TABLES: Record<string, ApiTable> = {
     ["Error"],
   ),
   Provider: table(["list()", "get(name)"]),
+  Workflow: table([
+    "sequential(config) -> Workflow",
+    "parallel(config) -> Workflow",
+    "conditional(config) -> Workflow",
+    "loop(config) -> Workflow",
+    "builder() -> WorkflowBuilder",
+    "get(name) -> Workflow",
+    "list()",
+  ]),
   JSON: table([
     "parse(text)",
     "stringify(value [, indent])",
@@ -159,6 +180,13 @@ export const API_TYPES: Record<string, ApiTable> = {
     "build() -> Agent",
   ]),
   HookHandle: table(["unregister()"], ["point", "name", "priority"]),
+  Workflow: table(["execute([input])"], ["name", "kind", "description", "steps"]),
+  WorkflowBuilder: table([
+    ...WORKFLOW_SETTINGS.map((s) => `${s}(value) -> WorkflowBuilder`),
+    ...["sequential", "parallel", "conditional", "loop"].map((k) => `${k}() -> WorkflowBuilder`),
+    ...["add_step", "add_then_step", "add_else_step"].map((a) => `${a}(step) -> WorkflowBuilder`),
+    "build() -> Workflow",
+  ]),
   StateScope: table([
     "get(key)",
     "set(key, value)",

@@ -102,6 +102,39 @@ def scenario_local_interrupt(cf, model):
     }
 
 
+def scenario_workflow_interrupt(cf, url):
+    """Interrupt a parallel workflow whose 3 model calls are held by the server: the cell
+    fails at once, the state stays, and the server sees each request abandoned."""
+    kc = client(cf)
+    run(kc, "kept = 41\n" + SETUP)
+    mid = kc.execute(
+        'Workflow.parallel{name = "fan", steps = {'
+        '{agent = agent, input = "1"}, {agent = agent, input = "2"}, {agent = agent, input = "3"}'
+        '}}:execute()')
+    deadline = time.time() + TIMEOUT
+    opened = 0
+    while time.time() < deadline and opened < 3:
+        opened = int(urllib.request.urlopen(url + "/open", timeout=TIMEOUT).read())
+        time.sleep(0.02)
+    poke(url, "/mark")
+    sent = time.time()
+    msg = kc.session.msg("interrupt_request", {})
+    kc.control_channel.send(msg)
+    ireply = reply_to(kc, msg["header"]["msg_id"], "control")
+    r = reply_to(kc, mid)
+    ended_ms = (time.time() - sent) * 1000
+    collect(kc, mid)
+    _, io2 = run(kc, "kept + 1")
+    return {
+        "opened": opened,
+        "interrupt_reply": ireply["content"]["status"],
+        "status": r["content"]["status"],
+        "evalue": r["content"].get("evalue"),
+        "ended_ms": ended_ms,
+        "after": result_text(io2),
+    }
+
+
 def scenario_markdown(cf, url):
     """An agent's result as a cell's last expression, streamed or not, and display(r)."""
     kc = client(cf)

@@ -475,3 +475,90 @@ export function unauthorized(): Reply {
 export function malformed(): Reply {
   return { text: '{"id": "chatcmpl-broken", "choices": [' };
 }
+
+/**
+ * An OpenAI server that proves requests are in flight together: it holds each chat request
+ * until `n` are open at once, then answers all of them, the last to come first (so answers
+ * arrive out of order). A request still held after `holdMs` (a safety net, or the point of a
+ * test that expects no overlap) is answered alone. Each answer is `echo: <the last user
+ * message>`. It counts the most requests open at once, and the requests whose client went
+ * away before their answer (an interrupt aborting them); `/open` answers how many are open.
+ */
+export class BarrierServer {
+  /** Requests open now, and the most ever open at once. */
+  open = 0;
+  maxOpen = 0;
+  /** Requests the client abandoned before their answer, with when (performance.now()). */
+  readonly aborted: number[] = [];
+  readonly marks: number[] = [];
+  readonly bodies: Body[] = [];
+  readonly #server: Deno.HttpServer<Deno.NetAddr>;
+  readonly #held: (() => void)[] = [];
+
+  constructor(readonly n: number, readonly holdMs: number) {
+    this.#server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      (req) => this.#handle(req),
+    );
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.#server.addr.port}`;
+  }
+
+  async #handle(req: Request): Promise<Response> {
+    const path = new URL(req.url).pathname;
+    if (path === "/open") return new Response(String(this.open));
+    if (path === "/mark") {
+      this.marks.push(performance.now());
+      return new Response("ok");
+    }
+    const body = await req.json();
+    this.bodies.push(body);
+    this.open++;
+    this.maxOpen = Math.max(this.maxOpen, this.open);
+    const messages = body.messages as { role: string; content: string }[];
+    const user = messages.filter((m) => m.role === "user").at(-1)?.content ?? "";
+    const answer = JSON.stringify((openaiText(`echo: ${user}`) as { json: Body }).json);
+    // The headers go now, the body once released: a client that goes away meanwhile
+    // cancels the body (how an aborted request shows here).
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => release = resolve);
+    const timer = setTimeout(() => this.#unhold(release), this.holdMs);
+    let done = false;
+    const stream = new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        await released;
+        clearTimeout(timer);
+        done = true;
+        this.open--;
+        controller.enqueue(new TextEncoder().encode(answer));
+        controller.close();
+      },
+      cancel: () => {
+        clearTimeout(timer);
+        if (done) return;
+        done = true;
+        this.open--;
+        this.#unhold(release);
+        this.aborted.push(performance.now());
+      },
+    });
+    this.#held.push(release);
+    if (this.#held.length >= this.n) {
+      for (const r of this.#held.splice(0).reverse()) r();
+    }
+    return new Response(stream, { headers: { "content-type": "application/json" } });
+  }
+
+  /** Releases one held request. */
+  #unhold(release: () => void): void {
+    const i = this.#held.indexOf(release);
+    if (i >= 0) this.#held.splice(i, 1);
+    release();
+  }
+
+  async close(): Promise<void> {
+    await this.#server.shutdown();
+  }
+}

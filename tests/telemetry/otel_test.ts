@@ -2,11 +2,12 @@
  * OpenTelemetry through the real CLI and Deno's built-in exporter, to a local OTLP/HTTP
  * receiver: the span tree of an agent run with a Lua tool and a built-in tool (names,
  * parents, GenAI attributes), `[telemetry]` in the config turning it on, kernel requests
- * over ZMTP, and nothing sent when it is off.
+ * over ZMTP, and nothing sent when it is off; a workflow's run and steps, parents of the model
+ * and tool calls their steps make, in parallel branches too.
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { cli, tempDir } from "../helpers/cli.ts";
-import { openaiText, openaiToolCalls, ScriptedServer } from "../llm/servers.ts";
+import { BarrierServer, openaiText, openaiToolCalls, ScriptedServer } from "../llm/servers.ts";
 import { startKernel } from "../kernel/helpers.ts";
 import { OtlpReceiver, type ReceivedSpan } from "./otlp_receiver.ts";
 
@@ -21,7 +22,7 @@ local agent = Agent.builder():model("openai/gpt-4o-mini"):temperature(0.5)
 print(agent:execute("go").text)
 `;
 
-function llmEnv(s: ScriptedServer): Record<string, string> {
+function llmEnv(s: { url: string }): Record<string, string> {
   return {
     OPENAI_API_KEY: "sk-test-otel",
     LLMSPELL_PROVIDERS_OPENAI_BASE_URL: s.url + "/v1",
@@ -206,6 +207,83 @@ Deno.test("telemetry off: nothing is sent", async () => {
     assertEquals(r.stdout, "2\n");
     assertEquals(receiver.paths, []);
   } finally {
+    await receiver.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("OTEL_DENO: a workflow's run and steps are spans, parents of the model and tool calls their steps make, parallel branches too", async () => {
+  const receiver = new OtlpReceiver();
+  // Both branches' model calls are held until both are open: their spans overlap.
+  const s = new BarrierServer(2, 15_000);
+  const dir = await tempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/wf.lua`,
+      `
+local agent = Agent.builder():model("openai/gpt-4o-mini"):build()
+local inner = Workflow.sequential{name = "inner", steps = {
+  {name = "calc", tool = "calculator", input = {expression = "1 + 1"}},
+  {name = "ask", agent = agent, input = "inner"},
+}}
+local wf = Workflow.parallel{name = "fan", steps = {
+  {name = "left", agent = agent, input = "left"},
+  {name = "right", workflow = inner},
+  {name = "broken", fn = function() error("kaput") end, on_error = "continue"},
+}}
+local r = wf:execute()
+print(r.outputs.left, r.outputs.right, #r.errors)
+`,
+    );
+    const r = await cli(["run", "wf.lua"], {
+      cwd: dir,
+      env: {
+        ...llmEnv(s),
+        OTEL_DENO: "true",
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      },
+    });
+    assertEquals([r.code, r.stdout, r.stderr], [0, "echo: left\techo: inner\t1\n", ""]);
+    await receiver.waitForSpan("llmspell.execute_request");
+    const spans = receiver.spans;
+    const execute = one(spans, "llmspell.execute");
+    const workflows = byName(spans, "llmspell.workflow");
+    const fan = workflows.find((w) => w.attributes["llmspell.workflow.name"] === "fan")!;
+    const inner = workflows.find((w) => w.attributes["llmspell.workflow.name"] === "inner")!;
+    assertEquals(fan.parentSpanId, execute.spanId);
+    assertEquals(
+      [fan.attributes["llmspell.workflow.kind"], fan.attributes["llmspell.workflow.steps"]],
+      ["parallel", 3],
+    );
+    const steps = byName(spans, "llmspell.workflow.step");
+    const step = (name: string) =>
+      steps.find((x) => x.attributes["llmspell.workflow.step.name"] === name)!;
+    for (const [name, kind, index] of [["left", "agent", 1], ["right", "workflow", 2]] as const) {
+      assertEquals(step(name).parentSpanId, fan.spanId, name);
+      assertEquals(step(name).attributes["llmspell.workflow.step.kind"], kind);
+      assertEquals(step(name).attributes["llmspell.workflow.step.index"], index);
+      assertEquals(step(name).status.code ?? 0, 0);
+    }
+    // The failed step's span is an error, its message the step's.
+    assertEquals(step("broken").parentSpanId, fan.spanId);
+    assertEquals(step("broken").status.code, 2);
+    assert(String(step("broken").status.message).includes("kaput"));
+    // The nested workflow under its step; its steps under it.
+    assertEquals(inner.parentSpanId, step("right").spanId);
+    assertEquals(step("calc").parentSpanId, inner.spanId);
+    assertEquals(step("ask").parentSpanId, inner.spanId);
+    // Each model call and tool call under the step that made it, though the branches overlap.
+    const chats = byName(spans, "chat gpt-4o-mini");
+    assertEquals(
+      chats.map((c) => c.parentSpanId).sort(),
+      [step("left").spanId, step("ask").spanId].sort(),
+    );
+    const [left, ask] = [step("left"), step("ask")];
+    assert(left.start < ask.end && ask.start < left.end, "the two branches' steps overlap in time");
+    assertEquals(one(spans, "llmspell.tool").parentSpanId, step("calc").spanId);
+  } finally {
+    await s.close();
     await receiver.close();
     await Deno.remove(dir, { recursive: true });
   }
