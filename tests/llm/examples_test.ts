@@ -85,3 +85,21 @@ Deno.test("getting started: first agent, streaming, tool calling, errors", async
     await s.close();
   }
 });
+
+Deno.test("getting started: a workflow fans out to three agents, then a tool and a function", async () => {
+  const echo = (body: { messages: { role: string; content: string }[] }) =>
+    openaiText(`said: ${body.messages.at(-1)!.content}`);
+  const s = new ScriptedServer().script(echo, echo, echo);
+  try {
+    const r = await example("07_workflow.lua", s);
+    assertEquals(r.stderr, "");
+    assertEquals(
+      r.stdout,
+      "said: Lua in one sentence?\nsaid: Python in one sentence?\nsaid: Rust in one sentence?\n" +
+        "SAID: LUA IN ONE SENTENCE?\nsuccess: true\n",
+    );
+    assertEquals(s.requests.length, 3);
+  } finally {
+    await s.close();
+  }
+});
