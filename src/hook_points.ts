@@ -15,4 +15,9 @@ export const HOOK_POINTS: Readonly<Record<string, HookPhase>> = {
   BeforeToolExecution: "before",
   AfterToolExecution: "after",
   ToolError: "error",
+  BeforeWorkflowStart: "before",
+  AfterWorkflowComplete: "after",
+  WorkflowError: "error",
+  BeforeWorkflowStage: "before",
+  AfterWorkflowStage: "after",
 };

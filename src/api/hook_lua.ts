@@ -16,7 +16,7 @@ import { HOOK_POINTS } from "../hook_points.ts";
 
 export const HOOK_LUA = String.raw`
 local call, Hook, _, shared = ...
-local type, error, ipairs, tostring, pcall = type, error, ipairs, tostring, pcall
+local type, error, pairs, ipairs, tostring, pcall = type, error, pairs, ipairs, tostring, pcall
 local setmetatable, getmetatable = setmetatable, getmetatable
 local sort, getinfo, running = table.sort, debug.getinfo, coroutine.running
 
@@ -258,16 +258,19 @@ local function cancel(e, ctx, answer)
   }, ERROR), 0)
 end
 
--- The context each hook of a point gets: one table, passed along the chain.
-local function context(point, kind, name)
-  return { point = point, kind = kind, name = name }
+-- The context each hook of a point gets: one table, passed along the chain; extra: more
+-- fields the caller gives (a workflow step's workflow).
+local function context(point, kind, name, extra)
+  local ctx = { point = point, kind = kind, name = name }
+  if extra then for k, v in pairs(extra) do ctx[k] = v end end
+  return ctx
 end
 
 -- Before a call: false and the input (changed or not), or true and the result a hook gave.
-function dispatch.before(point, kind, name, input)
+function dispatch.before(point, kind, name, input, extra)
   local list = lists[point]
   if not list or inside[running()] then return false, input end
-  local ctx = context(point, kind, name)
+  local ctx = context(point, kind, name, extra)
   ctx.input = input
   for i = 1, #list do
     local e = list[i]
@@ -285,10 +288,10 @@ function dispatch.before(point, kind, name, input)
 end
 
 -- After a call that gave a result: the result, changed or not.
-function dispatch.after(point, kind, name, input, output)
+function dispatch.after(point, kind, name, input, output, extra)
   local list = lists[point]
   if not list or inside[running()] then return output end
-  local ctx = context(point, kind, name)
+  local ctx = context(point, kind, name, extra)
   ctx.input, ctx.output = input, output
   for i = 1, #list do
     local e = list[i]
@@ -307,10 +310,10 @@ end
 function dispatch.has(point) return lists[point] ~= nil and not inside[running()] end
 
 -- After a call that raised: true and a result a hook gave instead, or false.
-function dispatch.failed(point, kind, name, input, err)
+function dispatch.failed(point, kind, name, input, err, extra)
   local list = lists[point]
   if not list or inside[running()] then return false end
-  local ctx = context(point, kind, name)
+  local ctx = context(point, kind, name, extra)
   ctx.input, ctx.error = input, err
   for i = 1, #list do
     local action, answer = ask(list[i], ctx, i)

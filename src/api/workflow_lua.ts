@@ -15,7 +15,7 @@
  * @module
  */
 export const WORKFLOW_LUA = String.raw`
-local call, Workflow, env = ...
+local call, Workflow, env, shared = ...
 local type, error, pairs, ipairs, tostring = type, error, pairs, ipairs, tostring
 local setmetatable, getmetatable, pcall, rawset = setmetatable, getmetatable, pcall, rawset
 local create, resume, status, close = coroutine.create, coroutine.resume, coroutine.status, coroutine.close
@@ -263,6 +263,10 @@ function Workflow.builder() return setmetatable({ _config = {} }, BUILDER) end
 
 local function is_stop(e) return e == "interrupted" or e == "llmspell: stop" end
 
+local function is_hook_failure(e)
+  return getmetatable(e) == shared.hook_error and e.code == "hook_failed"
+end
+
 local function message(e)
   if type(e) == "string" then return e end
   local mt = getmetatable(e)
@@ -339,7 +343,14 @@ local function run_step(w, step, index, ctx, input, span, result, iteration)
   local ok, out, nested = pcall(function()
     local i = step.input
     if type(i) == "function" then i = i(ctx) elseif i == nil then i = input end
-    return run_kind(step, ctx, i)
+    local H = shared.hooks
+    if H == nil then return run_kind(step, ctx, i) end
+    -- The step's hooks (src/api/hook_lua.ts): a cancel fails the step as its error would.
+    local about = { workflow = w.name, step_kind = step.kind, index = index }
+    local replaced, v = H.before("BeforeWorkflowStage", "step", step.name, i, about)
+    local o, n
+    if replaced then o = v else i = v; o, n = run_kind(step, ctx, i) end
+    return H.after("AfterWorkflowStage", "step", step.name, i, o, about), n
   end)
   if guard then
     local id = guard.id
@@ -355,7 +366,8 @@ local function run_step(w, step, index, ctx, input, span, result, iteration)
     ctx.outputs[step.name] = out
     return true, out
   end
-  if is_stop(out) then error(out, 0) end
+  -- A hook that failed ends the run, whatever on_error says.
+  if is_stop(out) or is_hook_failure(out) then error(out, 0) end
   local msg = message(out)
   result.errors[#result.errors + 1] = { step = step.name, error = msg, index = index }
   if (step.on_error or w.on_error or "fail") == "continue" then return false end
@@ -495,7 +507,7 @@ function RUN.loop(w, ctx, input, span, result)
 end
 
 -- Runs a workflow: its result. Raises when a step fails (unless on_error = "continue").
-function run(w, input)
+local function run_plain(w, input)
   local ctx = new_ctx(w, input)
   local result = setmetatable({ name = w.name, kind = w.kind, errors = {} }, RESULT)
   local span
@@ -517,6 +529,39 @@ function run(w, input)
   result.outputs = ctx.outputs
   result.success = #result.errors == 0
   return result
+end
+
+-- What a hook gave as a workflow's result: a value becomes the output of a successful one.
+local function result_of(w, v)
+  if getmetatable(v) == RESULT then return v end
+  return setmetatable({
+    name = w.name, kind = w.kind, errors = {}, output = v, outputs = {}, success = true,
+  }, RESULT)
+end
+
+-- Runs a workflow with the hooks (src/api/hook_lua.ts) around it, if there are any.
+function run(w, input)
+  local H = shared.hooks
+  if H == nil then
+    local r = run_plain(w, input)
+    return r
+  end
+  local replaced, r = H.before("BeforeWorkflowStart", "workflow", w.name, input)
+  if replaced then r = result_of(w, r)
+  else
+    input = r
+    local ok
+    ok, r = pcall(run_plain, w, input)
+    if not ok then
+      local err = r
+      if is_stop(err) or is_hook_failure(err) then error(err, 0) end
+      replaced, r = H.failed("WorkflowError", "workflow", w.name, input, err)
+      if not replaced then error(err, 0) end
+      r = result_of(w, r)
+    end
+  end
+  r = H.after("AfterWorkflowComplete", "workflow", w.name, input, r)
+  return r
 end
 
 function WF:execute(input)

@@ -183,7 +183,8 @@ print(tostring(select(2, pcall(Tool.calculator, {expression = "1"}))))
       "Hook.points() lists them\n" +
       "Hook.clear: unknown hook point 'nothing like it'; Hook.points() lists them\n" +
       "Hook.register: priority must be highest, high, normal, low, lowest or a number, got 'urgent'\n" +
-      "BeforeAgentExecution AfterAgentExecution AgentError BeforeToolExecution AfterToolExecution ToolError\n" +
+      "BeforeAgentExecution AfterAgentExecution AgentError BeforeToolExecution AfterToolExecution ToolError " +
+      "BeforeWorkflowStart AfterWorkflowComplete WorkflowError BeforeWorkflowStage AfterWorkflowStage\n" +
       "hook_failed: AfterToolExecution hook 'r' returned the action 'replace', which an after point " +
       "does not take (continue, modify, cancel)\n" +
       "hook_failed: BeforeToolExecution hook 'c' returned 'cancel': a hook returns nothing, " +
@@ -372,4 +373,92 @@ a:execute("again")
   } finally {
     await s.close();
   }
+});
+
+Deno.test("workflow hooks: around the workflow and each step; modify, replace, cancel, WorkflowError; a failed hook ends the run despite on_error", async () => {
+  const out = ok(
+    await runLua(`
+Hook.register("BeforeWorkflowStart", function(ctx)
+  print("start", ctx.kind, ctx.name, ctx.input)
+  return {action = "modify", input = ctx.input * 10}
+end)
+Hook.register("BeforeWorkflowStage", function(ctx)
+  print("step", ctx.name, ctx.workflow, ctx.step_kind, ctx.index, ctx.input)
+  if ctx.name == "skip" then return {action = "replace", result = 100} end
+  if ctx.name == "banned" then return {action = "cancel", reason = "not today"} end
+end)
+Hook.register("AfterWorkflowStage", function(ctx)
+  if ctx.name == "add" then return {action = "modify", output = ctx.output + 1} end
+end)
+Hook.register("AfterWorkflowComplete", function(ctx)
+  print("complete", ctx.name, ctx.input, ctx.output.output, ctx.output.success)
+end)
+local wf = Workflow.sequential{name = "calc", on_error = "continue", steps = {
+  {name = "add", fn = function(_, x) return x + 1 end},
+  {name = "skip", fn = function() print("skip ran") return 0 end},
+  {name = "banned", fn = function() print("banned ran") end},
+  {name = "half", fn = function(_, x) return x // 2 end},
+}}
+local r = wf:execute(2)
+print(r.output, r.errors[1].step, r.errors[1].error)
+Hook.clear()
+local h = Hook.register("BeforeWorkflowStart", function(ctx)
+  if ctx.name == "cached" then return {action = "replace", result = "from cache"} end
+  return {action = "cancel", reason = "closed"}
+end)
+local c = Workflow.sequential{name = "cached", steps = {{fn = function() print("cached ran") end}}}
+local r2 = c:execute()
+print(r2.output, r2.success, r2.name)
+local e = select(2, pcall(wf.execute, wf, 1))
+print(e.code, e.message)
+h:unregister()
+Hook.register("WorkflowError", function(ctx)
+  print("error", ctx.name, ctx.error)
+  return {action = "replace", result = "fallback"}
+end)
+local bad = Workflow.sequential{name = "bad", steps = {{name = "boom", fn = function() error("boom", 0) end}}}
+print(bad:execute().output)
+Hook.clear()
+Hook.register("BeforeWorkflowStage", function() error("stage hook bug", 0) end, {name = "buggy"})
+print(select(2, pcall(wf.execute, wf, 1)).message)
+`),
+  );
+  assertEquals(
+    out,
+    "start\tworkflow\tcalc\t2\n" +
+      "step\tadd\tcalc\tfn\t1\t20\n" +
+      "step\tskip\tcalc\tfn\t2\t22\n" +
+      "step\tbanned\tcalc\tfn\t3\t100\n" +
+      "step\thalf\tcalc\tfn\t4\t100\n" +
+      "complete\tcalc\t20\t50\tfalse\n" +
+      "50\tbanned\thook_cancelled: BeforeWorkflowStage hook 'script.lua:6' cancelled step " +
+      "'banned': not today\n" +
+      "from cache\ttrue\tcached\n" +
+      "hook_cancelled\tBeforeWorkflowStart hook 'script.lua:26' cancelled workflow 'calc': closed\n" +
+      "error\tbad\tworkflow 'bad': step 'boom' failed: boom\n" +
+      "fallback\n" +
+      "BeforeWorkflowStage hook 'buggy' failed: stage hook bug\n",
+  );
+});
+
+Deno.test("workflow hooks run in each branch of a parallel workflow, host calls of their own included", async () => {
+  const out = ok(
+    await runLua(`
+Hook.register("BeforeWorkflowStage", function(ctx)
+  -- A host call made in a scheduled branch: submitted, the branch yields.
+  local n = Tool.calculator{expression = ctx.input .. " * " .. ctx.index}.result
+  return {action = "modify", input = n}
+end)
+local seen = {}
+Hook.register("AfterWorkflowStage", function(ctx) seen[#seen + 1] = ctx.name end)
+local wf = Workflow.parallel{name = "fan", steps = {
+  {name = "a", fn = function(_, x) return x + 1 end},
+  {name = "b", fn = function(_, x) return x + 2 end},
+  {name = "c", fn = function(_, x) return x + 3 end},
+}}
+local r = wf:execute(10)
+print(r.output.a, r.output.b, r.output.c, #seen)
+`),
+  );
+  assertEquals(out, "11\t22\t33\t3\n");
 });

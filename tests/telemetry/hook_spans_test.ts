@@ -105,3 +105,52 @@ Deno.test("OTEL_DENO: each hook run is a span llmspell.hook under the execution,
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("OTEL_DENO: a workflow's hooks are spans under the execution (the workflow's) and its step (a step's, and those of the calls the step makes)", async () => {
+  const receiver = new OtlpReceiver();
+  const dir = await tempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/wf.lua`,
+      `
+Hook.register("BeforeWorkflowStart", function() end, {name = "start"})
+Hook.register("BeforeWorkflowStage", function() end, {name = "stage"})
+Hook.register("BeforeToolExecution", function() end, {name = "tool"})
+local wf = Workflow.sequential{name = "w", steps = {{name = "calc", tool = "calculator", input = {expression = "1 + 1"}}}}
+print(wf:execute().output.result)
+`,
+    );
+    const r = await cli(["run", "wf.lua"], {
+      cwd: dir,
+      env: {
+        OTEL_DENO: "true",
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      },
+    });
+    assertEquals([r.code, r.stdout, r.stderr], [0, "2\n", ""]);
+    await receiver.waitForSpan("llmspell.execute_request");
+    const spans = receiver.spans;
+    const one = (name: string, hook?: string) => {
+      const found = spans.filter((x) =>
+        x.name === name && (hook === undefined || x.attributes["llmspell.hook.name"] === hook)
+      );
+      assertEquals(found.length, 1, `${name} ${hook ?? ""}: ${found.length}`);
+      return found[0];
+    };
+    const execute = one("llmspell.execute");
+    const workflow = one("llmspell.workflow");
+    const step = one("llmspell.workflow.step");
+    assertEquals(workflow.parentSpanId, execute.spanId);
+    assertEquals(step.parentSpanId, workflow.spanId);
+    assertEquals(one("llmspell.hook", "start").parentSpanId, execute.spanId);
+    const stage = one("llmspell.hook", "stage");
+    assertEquals(stage.parentSpanId, step.spanId);
+    assertEquals(stage.attributes["llmspell.hook.target"], "step calc");
+    assertEquals(one("llmspell.hook", "tool").parentSpanId, step.spanId);
+    assertEquals(one("llmspell.tool").parentSpanId, step.spanId);
+  } finally {
+    await receiver.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
