@@ -292,18 +292,29 @@ export class ExecutionQueue {
       this.#abort(req);
       return;
     }
-    out.publish("status", { execution_state: "busy" }, parent);
     if (storeHistory) this.#count++;
     const count = this.#count;
     this.#executions++;
+    const ext = c.llmspell;
+    // The cell goes to the engine before this thread publishes its start and opens the
+    // history: the worker runs it meanwhile (the first cell of a kernel or an `exec` would
+    // otherwise wait for the database and for IOPub's first messages). What it outputs is
+    // read below, after them.
+    let exec: Execution | undefined = pre?.exec;
+    let failed: unknown;
+    if (!exec) {
+      try {
+        // An engine that fails to start fails this execution (the catch below reports it).
+        await engines.started;
+        exec = engines.engine.execute(this.#request(c, count));
+      } catch (e) {
+        failed = e;
+      }
+    }
+    out.publish("status", { execution_state: "busy" }, parent);
     if (!silent) out.publish("execute_input", { code, execution_count: count }, parent);
     const history = storeHistory ? await this.#o.history() : undefined;
     const session = history?.session;
-    const ext = c.llmspell;
-
-    // An engine that fails to start fails this execution (the catch below reports it).
-    await engines.started;
-    const engine = engines.engine;
     const streams = new StreamOut(
       (name, text, bytes) => {
         if (!silent) {
@@ -318,7 +329,7 @@ export class ExecutionQueue {
     let profile: ProfileData | undefined;
     let historyAdded = false;
     try {
-      const exec = pre?.exec ?? engine.execute(this.#request(c, count));
+      if (!exec) throw failed;
       this.#runningExec = exec.id;
       this.#prefetch(req, c);
       // While the worker runs the cell: the history insert is a database write.

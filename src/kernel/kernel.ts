@@ -136,6 +136,8 @@ export class Kernel {
       return;
     }
     if (type === "execute_request") {
+      // A deferred engine starts for a cell as for any other request (#handle).
+      this.#engines.startNow();
       this.#cells.push(req);
       return;
     }
