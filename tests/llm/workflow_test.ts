@@ -281,6 +281,31 @@ for _, e in ipairs(r.errors) do print(e.step, e.error) end
   }
 });
 
+Deno.test("workflow: a failing parallel branch fails the run at once, not waiting for the others' calls", async () => {
+  // The agent's request is held for the whole safety time: only a run that cancels its
+  // branch ends before it.
+  const s = new BarrierServer(2, 15_000);
+  try {
+    const started = performance.now();
+    const r = await runScript(
+      `
+local wf = Workflow.parallel{name = "p", steps = {
+  {name = "slow", agent = Agent.builder():model("openai/gpt-4o-mini"):build(), input = "wait"},
+  {name = "broken", fn = function() error("kaput", 0) end},
+}}
+wf:execute()
+`,
+      s.url,
+    );
+    assertEquals(r.code, 1);
+    assertMatch(r.stderr, /^error: wf\.lua:6: workflow 'p': step 'broken' failed: kaput\n/);
+    assertEquals(s.bodies.length, 1);
+    assert(performance.now() - started < 12_000, "the run waited for the held request");
+  } finally {
+    await s.close();
+  }
+});
+
 Deno.test("workflow: a recorded parallel run replays with the same results and no server", async () => {
   const home = await tempDir();
   const s = new BarrierServer(3, 15_000);
