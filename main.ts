@@ -5,7 +5,7 @@
  */
 import { rawArgs, readCommandLine, readScriptLine } from "./src/cli/argv.ts";
 import { prestartEngine } from "./src/engine/host/prestart.ts";
-import { provideApi } from "./src/api/globals.ts";
+import { provideApi, traceApi } from "./src/api/globals.ts";
 import { provideWorkerDebugger } from "./src/debug/provide.ts";
 
 const LUA_COMMANDS = new Set(["run", "exec", "repl", "debug", "profile"]);
@@ -32,7 +32,7 @@ if (import.meta.main) {
   }
   // Deno's OpenTelemetry exporter is on (src/telemetry/tracing.ts): spans are made.
   if (Deno.env.get("OTEL_DENO") === "true") {
-    await (await import("./src/telemetry/tracing.ts")).initTracing();
+    if (await (await import("./src/telemetry/tracing.ts")).initTracing()) traceApi();
   }
   const line = readScriptLine(argv);
   const code = line

@@ -6,7 +6,6 @@
  * @module
  */
 import { provideHost } from "../engine/host/host_link.ts";
-import { otelActive } from "../telemetry/tracing.ts";
 
 /** The globals of registry.ts's modules (a test keeps the two in step). */
 export const API_GLOBALS: readonly string[] = [
@@ -21,11 +20,25 @@ export const API_GLOBALS: readonly string[] = [
   "Workflow",
 ];
 
+/**
+ * Spans are made in this process (src/telemetry/tracing.ts was loaded: main.ts says so), so
+ * the engines send the Lua side's spans. Not read from tracing.ts here: this module is on
+ * every `exec`'s start-up path, and that one only when tracing is on.
+ */
+let tracing = false;
+
+/** The engines started from now on send the Lua side's spans (EngineOptions.tracing). */
+export function traceApi(): void {
+  tracing = true;
+}
+
 /** Makes every engine of this process define the globals and serve their host calls. */
 export function provideApi(): void {
   provideHost({
     globals: API_GLOBALS,
-    tracing: otelActive(),
+    get tracing() {
+      return tracing;
+    },
     start: async (options) => {
       const { HostFunctions } = await import("./host_functions.ts");
       return new HostFunctions(options);

@@ -58,14 +58,19 @@ export function otelActive(): boolean {
   return Deno.env.get("OTEL_DENO") === "true" && Deno.env.get("OTEL_SDK_DISABLED") !== "true";
 }
 
-/** Loads the OpenTelemetry API when Deno's exporter is on; otherwise does nothing. */
-export async function initTracing(): Promise<void> {
-  if (otel || !otelActive()) return;
+/**
+ * Loads the OpenTelemetry API when Deno's exporter is on; otherwise does nothing. Whether
+ * spans are made.
+ */
+export async function initTracing(): Promise<boolean> {
+  if (otel) return true;
+  if (!otelActive()) return false;
   otel = await import("@opentelemetry/api");
   tracer = otel.trace.getTracer("llmspell", VERSION);
   parentKey = otel.createContextKey("llmspell.parent");
   // Before Deno's exporter flushes at exit (also at Deno.exit).
   globalThis.addEventListener("unload", flush);
+  return true;
 }
 
 /** Now, in the milliseconds since the epoch that span times are given in. */

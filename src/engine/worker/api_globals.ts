@@ -138,6 +138,7 @@ export function installApiGlobals(ctx: ApiGlobalsContext): ApiFunctions {
  * and that answer. Where it cannot yield (inside a C function's call: a metamethod, a
  * string.gsub callback) the call blocks as usual. `call("host.drop", ticket, ...)` forgets
  * tickets whose answers are not wanted; `call("host.branch", co, false)` unmarks.
+ * (docs/decisions/0029-parallel-branches-by-ticket.md)
  */
 function hostCall(ctx: ApiGlobalsContext, self: () => number): HostCallFunction {
   const { api } = ctx;
