@@ -291,14 +291,18 @@ Deno.test("workflow: a failing parallel branch fails the run at once, not waitin
       `
 local wf = Workflow.parallel{name = "p", steps = {
   {name = "slow", agent = Agent.builder():model("openai/gpt-4o-mini"):build(), input = "wait"},
-  {name = "broken", fn = function() error("kaput", 0) end},
+  {name = "broken", fn = function()
+    -- Fails once the other branch's request is held by the server.
+    repeat until Tool.http_request{url = "${s.url}/open"}.body == "1"
+    error("kaput", 0)
+  end},
 }}
 wf:execute()
 `,
       s.url,
     );
     assertEquals(r.code, 1);
-    assertMatch(r.stderr, /^error: wf\.lua:6: workflow 'p': step 'broken' failed: kaput\n/);
+    assertMatch(r.stderr, /^error: wf\.lua:10: workflow 'p': step 'broken' failed: kaput\n/);
     assertEquals(s.bodies.length, 1);
     assert(performance.now() - started < 12_000, "the run waited for the held request");
   } finally {
