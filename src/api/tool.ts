@@ -27,7 +27,7 @@ function toolSpan(name: string, source: "builtin" | "lua"): Span {
  * call and ends when it reports the call done (`tool.called`). One whose function raised is
  * ended by its execution's end, as failed.
  */
-const luaToolSpans = new WeakMap<HostContext, Span[]>();
+const luaToolSpans = new WeakMap<HostContext, { name: string; span: Span }[]>();
 
 type Tools = typeof import("../tools/mod.ts");
 let tools: Promise<Tools> | undefined;
@@ -235,13 +235,17 @@ export const TOOL_API: ApiModule = {
       if (info.source === "lua") {
         const spans = luaToolSpans.get(ctx) ?? [];
         luaToolSpans.set(ctx, spans);
-        spans.push(toolSpan(name, "lua"));
+        spans.push({ name, span: toolSpan(name, "lua") });
       }
       return results();
     },
     // A Lua tool ran (Tool.invoke): its span ends; the session records the call.
-    "tool.called": (_args, ctx) => {
-      luaToolSpans.get(ctx)?.pop()?.end();
+    "tool.called": (args, ctx) => {
+      // The innermost of its name: workflow branches run Lua tools in turns, not nested.
+      const spans = luaToolSpans.get(ctx) ?? [];
+      const name = toJson(args.value(0));
+      const at = spans.findLastIndex((s) => s.name === name);
+      spans.splice(at >= 0 ? at : spans.length - 1, 1)[0]?.span.end();
       return results();
     },
     "tool.invoke": async (args, ctx) => {

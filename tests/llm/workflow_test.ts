@@ -7,7 +7,7 @@
  */
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { cli, tempDir } from "../helpers/cli.ts";
-import { BarrierServer, openaiText, type Reply, ScriptedServer } from "./servers.ts";
+import { BarrierServer, openaiStream, openaiText, type Reply, ScriptedServer } from "./servers.ts";
 import { driver, startKernel, until } from "../kernel/helpers.ts";
 
 const DRIVER = new URL("./llm_driver.py", import.meta.url).pathname;
@@ -339,7 +339,7 @@ print(seq:execute().output.result)
   }
 });
 
-Deno.test("workflow: a parallel workflow from Lua tools alone runs with no server (calls blocked in C fall back)", async () => {
+Deno.test("workflow: parallel Lua tools and State with no server (calls under C block instead; State stays fresh)", async () => {
   const r = await runScript(
     `
 Tool.register("twice", {description = "doubles", parameters = {type = "object"},
@@ -356,11 +356,22 @@ local wf = Workflow.parallel{name = "lua", steps = {
 }}
 local r = wf:execute()
 print(r.output.a, r.output.b, r.output.c)
+-- State answered in the worker (a kept State.get) sees another branch's write.
+State.set("wf_k", 1)
+local s = Workflow.parallel{name = "state", steps = {
+  {name = "reader", fn = function()
+    local first, last = State.get("wf_k"), nil
+    for _ = 1, 3 do last = State.get("wf_k") end
+    return first .. ">" .. last
+  end},
+  {name = "writer", fn = function() State.set("wf_k", 2) return "wrote" end},
+}}:execute()
+print(s.output.reader, s.output.writer)
 `,
     "http://127.0.0.1:9",
   );
   assertEquals([r.code, r.stderr], [0, ""]);
-  assertEquals(r.stdout, "2\t4\t1,2,3\n");
+  assertEquals(r.stdout, "2\t4\t1,2,3\n1>2\twrote\n");
 });
 
 Deno.test("workflow: interrupt_request during a parallel wait ends the cell at once and aborts every request", async () => {
@@ -387,6 +398,39 @@ Deno.test("workflow: interrupt_request during a parallel wait ends the cell at o
     }
   } finally {
     await k.stop();
+    await s.close();
+  }
+});
+
+Deno.test("workflow: streamed answers in parallel branches reach each branch's callback", async () => {
+  const s = new ScriptedServer().script(
+    openaiStream(["a", "b", "c"], { delayMs: 20 }),
+    openaiStream(["x", "y"], { delayMs: 20 }),
+  );
+  try {
+    const r = await runScript(
+      `
+local agent = Agent.builder():model("openai/gpt-4o-mini"):build()
+local pieces = {}
+local function streamed(ctx, input)
+  local got = {}
+  local r = agent:stream(input, function(piece) got[#got + 1] = piece end)
+  pieces[#pieces + 1] = table.concat(got)
+  return r.text
+end
+local r = Workflow.parallel{name = "streams", steps = {
+  {name = "one", fn = streamed, input = "1"}, {name = "two", fn = streamed, input = "2"},
+}}:execute()
+table.sort(pieces)
+print(r.output.one .. r.output.two, table.concat(pieces, " "))
+`,
+      s.url,
+    );
+    assertEquals([r.code, r.stderr], [0, ""]);
+    // Which answer went to which branch is the server's order; each got a whole stream.
+    assert(["abcxy\tabc xy", "xyabc\tabc xy"].includes(r.stdout.trim()), r.stdout);
+    assertEquals(s.requests.length, 2);
+  } finally {
     await s.close();
   }
 });
