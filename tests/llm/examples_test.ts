@@ -103,3 +103,47 @@ Deno.test("getting started: a workflow fans out to three agents, then a tool and
     await s.close();
   }
 });
+
+Deno.test("getting started: hooks refuse a tool call, shape the prompt and log usage", async () => {
+  const s = new ScriptedServer().script(
+    openaiToolCalls([
+      { id: "c1", name: "calculator", arguments: { expression: "6 * 7" } },
+      {
+        id: "c2",
+        name: "file_operations",
+        arguments: { operation: "write", path: "answer.txt", content: "42" },
+      },
+    ]),
+    openaiText("It is 42, but I may not save it."),
+  );
+  const home = await tempDir();
+  try {
+    const r = await cli(["run", DIR + "08_hooks.lua"], {
+      cwd: home,
+      env: { OPENAI_API_KEY: "sk-test", LLMSPELL_PROVIDERS_OPENAI_BASE_URL: s.url + "/v1" },
+    });
+    assertEquals(r.stderr, "");
+    assertEquals(
+      r.stdout,
+      "[clerk: 30 tokens in, 15 out]\n" +
+        "It is 42, but I may not save it.\n" +
+        "calculator\tok\n" +
+        "file_operations\tBeforeToolExecution hook 'read-only' cancelled tool 'file_operations': " +
+        "this agent may only read files\n" +
+        "BeforeAgentExecution\thouse-style\tnormal\n" +
+        "AfterAgentExecution\tusage-log\tlowest\n" +
+        "BeforeToolExecution\tread-only\thighest\n",
+    );
+    // The prompt the model got carries the house style; the file was never written.
+    assertEquals(
+      s.requests[0].body.messages.at(-1).content,
+      "Work out 6 * 7 and save it to answer.txt.\nAnswer in one sentence.",
+    );
+    const tools = s.requests[1].body.messages.filter((m: { role: string }) => m.role === "tool");
+    assertEquals(tools.length, 2);
+    assertEquals(await Deno.stat(`${home}/answer.txt`).then(() => true, () => false), false);
+  } finally {
+    await s.close();
+    await Deno.remove(home, { recursive: true });
+  }
+});
