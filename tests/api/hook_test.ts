@@ -6,7 +6,13 @@
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { cli, type CliResult, tempDir } from "../helpers/cli.ts";
-import { openaiText, openaiToolCalls, ScriptedServer, unauthorized } from "../llm/servers.ts";
+import {
+  openaiStream,
+  openaiText,
+  openaiToolCalls,
+  ScriptedServer,
+  unauthorized,
+} from "../llm/servers.ts";
 
 /** Runs `code` as script.lua with `llmspell run`, with the server as OpenAI's, if given. */
 async function runLua(code: string, s?: ScriptedServer): Promise<CliResult> {
@@ -285,6 +291,38 @@ print(a:execute("Tell me").text)
     );
     assertEquals(s.requests.length, 1);
     assertEquals(s.requests[0].body.messages, [{ role: "user", content: "Tell me (be brief)" }]);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("agent hooks run around agent:stream too: the callback gets the pieces of the modified prompt's answer; a replaced call streams nothing", async () => {
+  const s = new ScriptedServer().script(openaiStream(["Once", " upon"]));
+  try {
+    const out = ok(
+      await runLua(
+        `
+local h = Hook.register("BeforeAgentExecution", function(ctx)
+  return {action = "modify", input = "Story: " .. ctx.input}
+end)
+Hook.register("AfterAgentExecution", function(ctx)
+  print("after", ctx.output.text)
+end)
+local a = Agent.builder():model("openai/gpt-4o-mini"):build()
+local pieces = {}
+local r = a:stream("dragons", function(p) pieces[#pieces + 1] = p end)
+print(table.concat(pieces), r.text)
+h:unregister()
+Hook.register("BeforeAgentExecution", function() return {action = "replace", result = "cached"} end)
+print(a:stream("dragons", function(p) print("piece", p) end).text)
+`,
+        s,
+      ),
+    );
+    assertEquals(out, "after\tOnce upon\nOnce upon\tOnce upon\nafter\tcached\ncached\n");
+    assertEquals(s.requests.length, 1);
+    assertEquals(s.requests[0].body.stream, true);
+    assertEquals(s.requests[0].body.messages, [{ role: "user", content: "Story: dragons" }]);
   } finally {
     await s.close();
   }
