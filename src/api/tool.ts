@@ -75,6 +75,7 @@ async function guarded<T>(fn: () => T | Promise<T>): Promise<T> {
 export const TOOL_LUA = String.raw`
 local call, Tool, _, shared = ...
 local type, error, select, setmetatable, tostring, pcall = type, error, select, setmetatable, tostring, pcall
+local getinfo, find = debug.getinfo, string.find
 
 local lua_tools = {}
 
@@ -83,8 +84,12 @@ local function check(ok, ...)
   error((...), 3)
 end
 
+-- Raises at the caller level frames up, unless that is llmspell's own Lua (a workflow's
+-- tool step), which has no line of the script to name.
 local function check_at(level, ok, ...)
   if ok then return ... end
+  local info = getinfo(level, "S")
+  if info and find(info.source, "^=%[llmspell ") then level = 0 end
   error((...), level)
 end
 

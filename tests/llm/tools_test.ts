@@ -219,3 +219,37 @@ print(pcall(Tool.register, "calculator", {execute = print}))`,
     await Deno.remove(home, { recursive: true });
   }
 });
+
+Deno.test("a tool's error names the script's line that called it, and no line of llmspell's own (a workflow's tool step)", async () => {
+  const dir = await tempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/t.lua`,
+      `local ok, e = pcall(function()
+  local r = Tool.invoke("calculator", {expression = "1 +"})
+  return r
+end)
+print(e)
+local wf = Workflow.sequential{name = "w", on_error = "continue",
+  steps = {{name = "calc", tool = "calculator", input = {expression = "1 +"}}}}
+print(wf:execute().errors[1].error)
+Tool.calculator{expression = "2 +"}
+`,
+    );
+    const r = await cli(["run", "t.lua"], { cwd: dir });
+    assertEquals(r.code, 1);
+    assertEquals(
+      r.stdout,
+      "t.lua:2: calculator: Expected expression after + at character 3\n" +
+        "calculator: Expected expression after + at character 3\n",
+    );
+    assert(
+      r.stderr.startsWith(
+        "error: t.lua:9: calculator: Expected expression after + at character 3\n",
+      ),
+      r.stderr,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
