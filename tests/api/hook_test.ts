@@ -500,3 +500,24 @@ print(r.output.a, r.output.b, r.output.c, #seen)
   );
   assertEquals(out, "11\t22\t33\t3\n");
 });
+
+Deno.test("a time limit inside a hook ends the input as a time limit, not a hook failure; the hooks stay for the next input", async () => {
+  const dir = await tempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/llmspell.toml`, "[engines.lua]\ntimeout_ms = 500\n");
+    const r = await cli(["repl"], {
+      cwd: dir,
+      stdin: `Hook.register("BeforeToolExecution", function(ctx)
+  if ctx.input.expression == "spin" then while true do end end
+  print("hook ran")
+end)
+Tool.calculator{expression = "spin"}
+print(Tool.calculator{expression = "6 * 7"}.result, #Hook.list())
+`,
+    });
+    assertEquals(r.stdout, "Hook(BeforeToolExecution, In[1]:1)\nhook ran\n42\t1\n");
+    assertEquals(r.stderr, "error: timed out after 0.5 s\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
