@@ -78,10 +78,11 @@ end
 
 local function rank_of(p, level)
   if p == nil then return "normal", PRIORITY.normal end
-  if type(p) == "number" then return p, p end
+  -- Not NaN, which would make the order no order.
+  if type(p) == "number" and p == p then return p, p end
   if PRIORITY[p] then return p, PRIORITY[p] end
   error("Hook.register: priority must be highest, high, normal, low, lowest or a number, got "
-    .. (type(p) == "string" and ("'" .. p .. "'") or type(p)), level + 1)
+    .. (type(p) == "string" and ("'" .. p .. "'") or p ~= p and "NaN" or type(p)), level + 1)
 end
 
 -- Where a hook function was written: its default name.
@@ -214,7 +215,17 @@ local function judge(ctx, answer)
     return nil, "returned the action '" .. tostring(action) .. "', which a" ..
       (phase == "after" and "n " or " ") .. phase .. " point does not take (" .. ACTION_LIST[phase] .. ")"
   end
+  if action == "modify" then
+    local field = phase == "before" and "input" or "output"
+    if answer[field] == nil then return nil, "returned modify without " .. field end
+  end
   return action, answer
+end
+
+local function reason_of(answer)
+  local reason = answer.reason
+  if reason == nil then return "no reason given" end
+  return tostring(reason)
 end
 
 -- Runs the index-th hook of its point, in a span llmspell.hook when tracing is on: nil to
@@ -239,7 +250,7 @@ local function ask(e, ctx, index)
   if span then
     call("trace.end", span, {
       ["llmspell.hook.action"] = action or "fail",
-      ["llmspell.hook.reason"] = action == "cancel" and tostring(answer.reason or "no reason given") or nil,
+      ["llmspell.hook.reason"] = action == "cancel" and reason_of(answer) or nil,
     }, why and (ctx.point .. " hook '" .. e.name .. "' " .. why), why and "hook_failed")
   end
   if why then fail(e, ctx, why) end
@@ -248,9 +259,7 @@ local function ask(e, ctx, index)
 end
 
 local function cancel(e, ctx, answer)
-  local reason = answer.reason
-  if reason == nil then reason = "no reason given" end
-  reason = tostring(reason)
+  local reason = reason_of(answer)
   error(setmetatable({
     code = "hook_cancelled", point = ctx.point, hook = e.name, reason = reason,
     message = ctx.point .. " hook '" .. e.name .. "' cancelled " .. ctx.kind .. " '" ..
@@ -276,7 +285,6 @@ function dispatch.before(point, kind, name, input, extra)
     local e = list[i]
     local action, answer = ask(e, ctx, i)
     if action == "modify" then
-      if answer.input == nil then fail(e, ctx, "returned modify without input") end
       ctx.input = answer.input
     elseif action == "replace" then
       return true, answer.result
@@ -297,7 +305,6 @@ function dispatch.after(point, kind, name, input, output, extra)
     local e = list[i]
     local action, answer = ask(e, ctx, i)
     if action == "modify" then
-      if answer.output == nil then fail(e, ctx, "returned modify without output") end
       ctx.output = answer.output
     elseif action == "cancel" then
       cancel(e, ctx, answer)

@@ -175,11 +175,15 @@ Deno.test("an unknown point is an error with a did-you-mean; bad priorities and 
 print(select(2, pcall(Hook.list, "AfterAgentExecutoin")))
 print(select(2, pcall(Hook.clear, "nothing like it")))
 print(select(2, pcall(Hook.register, "ToolError", print, "urgent")))
+print(select(2, pcall(Hook.register, "ToolError", print, 0/0)))
 print(table.concat(Hook.points(), " "))
 Hook.register("AfterToolExecution", function() return {action = "replace", result = 1} end, {name = "r"})
 print(tostring(select(2, pcall(Tool.calculator, {expression = "1"}))))
 Hook.clear()
 Hook.register("BeforeToolExecution", function() return "cancel" end, {name = "c"})
+print(tostring(select(2, pcall(Tool.calculator, {expression = "1"}))))
+Hook.clear()
+Hook.register("AfterToolExecution", function() return {action = "modify", input = {}} end, {name = "m"})
 print(tostring(select(2, pcall(Tool.calculator, {expression = "1"}))))
 `),
   );
@@ -189,12 +193,14 @@ print(tostring(select(2, pcall(Tool.calculator, {expression = "1"}))))
       "Hook.points() lists them\n" +
       "Hook.clear: unknown hook point 'nothing like it'; Hook.points() lists them\n" +
       "Hook.register: priority must be highest, high, normal, low, lowest or a number, got 'urgent'\n" +
+      "Hook.register: priority must be highest, high, normal, low, lowest or a number, got NaN\n" +
       "BeforeAgentExecution AfterAgentExecution AgentError BeforeToolExecution AfterToolExecution ToolError " +
       "BeforeWorkflowStart AfterWorkflowComplete WorkflowError BeforeWorkflowStage AfterWorkflowStage\n" +
       "hook_failed: AfterToolExecution hook 'r' returned the action 'replace', which an after point " +
       "does not take (continue, modify, cancel)\n" +
       "hook_failed: BeforeToolExecution hook 'c' returned 'cancel': a hook returns nothing, " +
-      '"continue" or {action = ...} (continue, modify, cancel, replace)\n',
+      '"continue" or {action = ...} (continue, modify, cancel, replace)\n' +
+      "hook_failed: AfterToolExecution hook 'm' returned modify without output\n",
   );
 });
 
