@@ -316,10 +316,14 @@ end
 -- Whether a point has hooks (the caller catches errors only for an error point with some).
 function dispatch.has(point) return lists[point] ~= nil and not inside[running()] end
 
--- After a call that raised: true and a result a hook gave instead, or false.
+-- After a call that raised: true and a result a hook gave instead, or false. An interrupt,
+-- a time limit, os.exit, and a hook that failed are not the call's errors: they go on.
 function dispatch.failed(point, kind, name, input, err, extra)
   local list = lists[point]
-  if not list or inside[running()] then return false end
+  if not list or inside[running()] or err == "interrupted" or err == "llmspell: stop"
+    or (getmetatable(err) == ERROR and err.code == "hook_failed") then
+    return false
+  end
   local ctx = context(point, kind, name, extra)
   ctx.input, ctx.error = input, err
   for i = 1, #list do

@@ -554,7 +554,6 @@ function run(w, input)
     ok, r = pcall(run_plain, w, input)
     if not ok then
       local err = r
-      if is_stop(err) or is_hook_failure(err) then error(err, 0) end
       replaced, r = H.failed("WorkflowError", "workflow", w.name, input, err)
       if not replaced then error(err, 0) end
       r = result_of(w, r)

@@ -269,6 +269,28 @@ Tool.calculator{expression = "2 +"}
   );
 });
 
+Deno.test("error hooks do not see a hook's failure: it ends the call even when they would give a result", async () => {
+  const r = await runLua(`
+Tool.register("outer", {execute = function() return Tool.calculator{expression = "1"}.result end})
+Hook.register("BeforeToolExecution", function(ctx)
+  if ctx.name == "calculator" then error("inner hook bug", 0) end
+end, {name = "buggy"})
+Hook.register("ToolError", function(ctx)
+  print("saw", ctx.name)
+  return {action = "replace", result = "hidden"}
+end)
+print(Tool.invoke("outer"))
+`);
+  assertEquals(r.code, 1);
+  assertEquals(r.stdout, "");
+  assert(
+    r.stderr.startsWith(
+      "error: hook_failed: BeforeToolExecution hook 'buggy' failed: inner hook bug\n",
+    ),
+    r.stderr,
+  );
+});
+
 Deno.test("agent hooks: modify changes the prompt the model receives and the answer the script gets", async () => {
   const s = new ScriptedServer().script(openaiText("the answer"));
   try {
