@@ -158,12 +158,12 @@ class Stream {
   }
 }
 
-const streams = new WeakMap<HostContext, Map<number, Stream>>();
+const streams = new WeakMap<object, Map<number, Stream>>();
 let nextStream = 1;
 
 function streamsOf(ctx: HostContext): Map<number, Stream> {
-  let m = streams.get(ctx);
-  if (!m) streams.set(ctx, m = new Map());
+  let m = streams.get(ctx.key);
+  if (!m) streams.set(ctx.key, m = new Map());
   return m;
 }
 

@@ -36,10 +36,16 @@ export interface HostContext {
     scriptDir?: string;
   };
   /**
-   * Aborted when the script is interrupted: host functions that wait (an HTTP request)
-   * pass it on, so that an interrupt ends them at once. A fresh one after each interrupt.
+   * Aborted when the script is interrupted, or when this call's answer is no longer wanted
+   * (a cancelled workflow branch's): host functions that wait (an HTTP request) pass it on,
+   * so that these end them at once. A fresh one after each interrupt.
    */
   readonly signal: AbortSignal;
+  /**
+   * The engine's: what a module keeps for an engine is kept by it (a call's context may be
+   * a view of the engine's with a signal of its own).
+   */
+  readonly key: object;
   /**
    * Records an outside call that ends later (a streamed answer) at its place in the session
    * now, before the calls made while it runs; the function returned writes its results once

@@ -229,12 +229,36 @@ export class HostFunctions implements HostContext, HostDispatcher {
   }
 
   dispatch(method: string, args: Uint8Array, meta?: CallMeta): HostResult {
+    // A submitted call: its own signal too (host_tickets.ts aborts it when it is dropped).
+    const ctx = meta?.signal ? this.#ending(meta.signal) : this;
     // Made under a span of the Lua side: the spans the call makes are its children.
-    if (meta?.span) return withParent(luaSpan(this, meta.span), () => this.#call(method, args));
-    return this.#call(method, args);
+    if (meta?.span) {
+      return withParent(luaSpan(this, meta.span), () => this.#call(method, args, ctx));
+    }
+    return this.#call(method, args, ctx);
   }
 
-  #call(method: string, args: Uint8Array): HostResult {
+  get key(): object {
+    return this;
+  }
+
+  /** This context for one call that `signal` also ends. */
+  #ending(signal: AbortSignal): HostContext {
+    return {
+      key: this,
+      store: () => this.store(),
+      state: this.state,
+      sessionId: this.sessionId,
+      recording: () => this.recording(),
+      llm: this.llm,
+      maxArtifactBytes: this.maxArtifactBytes,
+      security: this.security,
+      signal: AbortSignal.any([this.signal, signal]),
+      beginCall: (method, args) => this.beginCall(method, args),
+    };
+  }
+
+  #call(method: string, args: Uint8Array, ctx: HostContext): HostResult {
     const fn = this.#methods.get(method);
     if (!fn) throw new HostError(`unknown host call '${method}'`);
     try {
@@ -247,7 +271,7 @@ export class HostFunctions implements HostContext, HostDispatcher {
         // Committed on its own, before: a write rolled back must not take the row along.
         this.#openSession(store, true);
         const result = store.transaction(() => {
-          const r = plainResult(fn(values, this));
+          const r = plainResult(fn(values, ctx));
           if (r instanceof Uint8Array) this.#recordCall(method, values, r);
           return r;
         });
@@ -262,7 +286,7 @@ export class HostFunctions implements HostContext, HostDispatcher {
           return Promise.reject(err);
         });
       }
-      const result = fn(values, this);
+      const result = fn(values, ctx);
       if (result instanceof Promise) {
         return result.catch((e) => Promise.reject(this.#failure(method, e)));
       }

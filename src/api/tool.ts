@@ -27,18 +27,18 @@ function toolSpan(name: string, source: "builtin" | "lua"): Span {
  * call and ends when it reports the call done (`tool.called`). One whose function raised is
  * ended by its execution's end, as failed.
  */
-const luaToolSpans = new WeakMap<HostContext, { name: string; span: Span }[]>();
+const luaToolSpans = new WeakMap<object, { name: string; span: Span }[]>();
 
 type Tools = typeof import("../tools/mod.ts");
 let tools: Promise<Tools> | undefined;
 const load = () => tools ??= import("../tools/mod.ts");
 
-const registries = new WeakMap<HostContext, ToolRegistry>();
+const registries = new WeakMap<object, ToolRegistry>();
 
 async function registry(ctx: HostContext): Promise<ToolRegistry> {
   const { ToolRegistry } = await load();
-  let r = registries.get(ctx);
-  if (!r) registries.set(ctx, r = new ToolRegistry(ctx.llm.enabledTools));
+  let r = registries.get(ctx.key);
+  if (!r) registries.set(ctx.key, r = new ToolRegistry(ctx.llm.enabledTools));
   return r;
 }
 
@@ -238,8 +238,8 @@ export const TOOL_API: ApiModule = {
       const r = await registry(ctx);
       const info = await guarded(() => r.validate(name, toJson(args.value(1))));
       if (info.source === "lua") {
-        const spans = luaToolSpans.get(ctx) ?? [];
-        luaToolSpans.set(ctx, spans);
+        const spans = luaToolSpans.get(ctx.key) ?? [];
+        luaToolSpans.set(ctx.key, spans);
         spans.push({ name, span: toolSpan(name, "lua") });
       }
       return results();
@@ -247,7 +247,7 @@ export const TOOL_API: ApiModule = {
     // A Lua tool ran (Tool.invoke): its span ends; the session records the call.
     "tool.called": (args, ctx) => {
       // The innermost of its name: workflow branches run Lua tools in turns, not nested.
-      const spans = luaToolSpans.get(ctx) ?? [];
+      const spans = luaToolSpans.get(ctx.key) ?? [];
       const name = toJson(args.value(0));
       const at = spans.findLastIndex((s) => s.name === name);
       spans.splice(at >= 0 ? at : spans.length - 1, 1)[0]?.span.end();

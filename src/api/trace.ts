@@ -13,18 +13,18 @@ import { type Json, toJson } from "./json_value.ts";
 import { type Attributes, type Span, startSpan } from "../telemetry/tracing.ts";
 
 /** The open spans of each engine's Lua side, by id. */
-const open = new WeakMap<HostContext, Map<number, Span>>();
+const open = new WeakMap<object, Map<number, Span>>();
 let nextId = 1;
 
 function spansOf(ctx: HostContext): Map<number, Span> {
-  let m = open.get(ctx);
-  if (!m) open.set(ctx, m = new Map());
+  let m = open.get(ctx.key);
+  if (!m) open.set(ctx.key, m = new Map());
   return m;
 }
 
 /** The open span `id` of the engine's Lua side. */
 export function luaSpan(ctx: HostContext, id: number): Span | undefined {
-  return open.get(ctx)?.get(id);
+  return open.get(ctx.key)?.get(id);
 }
 
 /** A Lua table of attributes: strings, numbers, booleans and lists of strings are kept. */

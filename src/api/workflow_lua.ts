@@ -385,7 +385,7 @@ local function run_steps(w, steps, ctx, input, span, result, iteration)
 end
 
 -- Runs fns as scheduled coroutines, at most max at a time; raises the first failure after
--- cancelling the others (their outstanding calls are dropped).
+-- cancelling the others (their outstanding calls are dropped and aborted).
 local function schedule(fns, max)
   local n = #fns
   local cos, waiting = {}, {}

@@ -530,6 +530,7 @@ export class BarrierServer {
       pull: async (controller) => {
         await released;
         clearTimeout(timer);
+        if (done) return; // cancelled meanwhile
         done = true;
         this.open--;
         controller.enqueue(new TextEncoder().encode(answer));

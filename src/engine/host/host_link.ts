@@ -22,6 +22,8 @@ export interface CallMeta {
    * in any order among them).
    */
   concurrent?: boolean;
+  /** Aborted when the call's answer is no longer wanted (its branch was cancelled). */
+  signal?: AbortSignal;
 }
 
 /** An execution that has ended, for the session record (see HostDispatcher.executed). */

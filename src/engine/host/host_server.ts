@@ -107,8 +107,9 @@ export class HostServer {
       case HostMethod.submit: {
         const e = decodeEnvelope(req.args);
         // Answered now: the arguments must outlive the slot's view of them.
-        const meta = { span: e.span || undefined, concurrent: true };
-        const ticket = this.#tickets.submit(this.#run(e.method, e.args.slice(), meta));
+        const abort = new AbortController();
+        const meta = { span: e.span || undefined, concurrent: true, signal: abort.signal };
+        const ticket = this.#tickets.submit(this.#run(e.method, e.args.slice(), meta), abort);
         return { status: HostStatus.ok, data: encodeNumbers([ticket]) };
       }
       case HostMethod.wait: {

@@ -17,21 +17,21 @@ const encoder = new TextEncoder();
 
 export class HostTickets {
   #next = 1;
-  /** Tickets whose call is running. */
-  readonly #running = new Set<number>();
+  /** Tickets whose call is running, with what aborts it. */
+  readonly #running = new Map<number, AbortController | undefined>();
   /** Answers not taken yet. */
   readonly #done = new Map<number, TicketAnswer>();
   /** The wait under way: the tickets it waits for. */
   #waiter: { tickets: Set<number>; resolve: (a: [number, TicketAnswer]) => void } | undefined;
 
-  /** Starts a call; its ticket. */
-  submit(answer: TicketAnswer | Promise<TicketAnswer>): number {
+  /** Starts a call, which `abort` ends when its ticket is dropped; its ticket. */
+  submit(answer: TicketAnswer | Promise<TicketAnswer>, abort?: AbortController): number {
     const ticket = this.#next++;
     if (!(answer instanceof Promise)) {
       this.#done.set(ticket, answer);
       return ticket;
     }
-    this.#running.add(ticket);
+    this.#running.set(ticket, abort);
     answer.then((a) => this.#complete(ticket, a));
     return ticket;
   }
@@ -65,9 +65,10 @@ export class HostTickets {
     return new Promise((resolve) => this.#waiter = { tickets: new Set(tickets), resolve });
   }
 
-  /** Forgets tickets whose answers are not wanted; their calls run to their end. */
+  /** Forgets tickets whose answers are not wanted, and aborts their calls. */
   drop(tickets: number[]): void {
     for (const t of tickets) {
+      this.#running.get(t)?.abort();
       this.#running.delete(t);
       this.#done.delete(t);
     }

@@ -75,7 +75,8 @@ const decoder = new TextDecoder();
  *  - `host.wait` (arguments: the tickets, LEB128 each): waits until one of them has its
  *    answer, which it gives: the ticket, the status and the answer's data (`encodeTicketAnswer`).
  *    Interruptible like any call; an interrupt drops every ticket.
- *  - `host.drop` (the tickets): their answers are no longer wanted (a branch cancelled).
+ *  - `host.drop` (the tickets): their answers are no longer wanted (a branch cancelled); their
+ *    calls are aborted (CallMeta.signal).
  */
 export const HostMethod = {
   span: "host.span",

@@ -137,7 +137,8 @@ export function installApiGlobals(ctx: ApiGlobalsContext): ApiFunctions {
  * and the message) once `call("host.wait", ticket, ...)` (blocking) gave `true, ticket,`
  * and that answer. Where it cannot yield (inside a C function's call: a metamethod, a
  * string.gsub callback) the call blocks as usual. `call("host.drop", ticket, ...)` forgets
- * tickets whose answers are not wanted; `call("host.branch", co, false)` unmarks.
+ * tickets whose answers are not wanted and aborts their calls; `call("host.branch", co, false)`
+ * unmarks.
  * (docs/decisions/0029-parallel-branches-by-ticket.md)
  */
 function hostCall(ctx: ApiGlobalsContext, self: () => number): HostCallFunction {
