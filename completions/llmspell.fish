@@ -24,6 +24,8 @@ function __llmspell_path
                 set path state
             case ':session'
                 set path session
+            case ':keys'
+                set path keys
             case ':validate'
                 set path validate
             case ':tool'
@@ -78,6 +80,18 @@ function __llmspell_path
                 set path session replay
             case 'session:delete'
                 set path session delete
+            case 'keys:set'
+                set path keys set
+            case 'keys:list'
+                set path keys list
+            case 'keys:get'
+                set path keys get
+            case 'keys:remove'
+                set path keys remove
+            case 'keys:path'
+                set path keys path
+            case 'keys:log'
+                set path keys log
             case 'tool:list'
                 set path tool list
             case 'tool:info'
@@ -99,6 +113,7 @@ complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a dap -d 'serve the
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a repl -d 'an interactive Lua session: completion, history search (Ctrl+R), multi-line input'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a state -d 'read and change the State global'\''s values (the same database scripts and kernels use)'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a session -d 'the sessions runs, REPLs and kernels recorded: their executions and state writes'
+complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a keys -d 'store the API keys of LLM providers (a file only you can read, in the data directory)'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a validate -d 'check Lua scripts without running them: syntax, undefined globals, llmspell API calls, unused locals, common mistakes'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a tool -d 'list, describe and run the built-in tools'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a completions -d 'print a shell completion script'
@@ -366,6 +381,47 @@ complete -c llmspell -n 'test (__llmspell_path) = '\''session delete'\''' -l tra
 complete -c llmspell -n 'test (__llmspell_path) = '\''session delete'\''' -l output -x -a 'text json yaml' -d 'output format'
 complete -c llmspell -n 'test (__llmspell_path) = '\''session delete'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''session delete'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys'\''' -a set -d 'store the key of provider NAME: typed without echo on a terminal, else read from stdin'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys'\''' -a list -d 'list the stored keys: name, when set, which provider uses it (never the keys)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys'\''' -a get -d 'print the key stored for NAME (for scripts)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys'\''' -a remove -d 'delete the key stored for NAME'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys'\''' -a path -d 'print where the keys are stored'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys'\''' -a log -d 'list the changes to the stored keys, oldest first (names and times only)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys set'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys set'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys set'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys set'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys set'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys list'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys list'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys list'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys list'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys list'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys get'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys get'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys get'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys get'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys get'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys remove'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys remove'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys remove'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys remove'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys remove'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys path'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys path'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys path'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys path'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys path'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys log'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys log'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys log'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys log'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''keys log'\''' -l help -s h -d 'show help'
 complete -c llmspell -n 'test (__llmspell_path) = '\''validate'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''validate'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
 complete -c llmspell -n 'test (__llmspell_path) = '\''validate'\''' -l output -x -a 'text json yaml' -d 'output format'

@@ -15,13 +15,35 @@ import { type ApiModule, type HostContext, HostError, type HostResult, results }
 import { AGENT_LUA } from "./agent_lua.ts";
 import { fromJson, type Json, toJson } from "./json_value.ts";
 import { luaString, type LuaValue } from "../engine/shared/host_values.ts";
-import type { ChatCall, ChatOutcome } from "../providers/mod.ts";
+import type { ChatCall, ChatOutcome, StoredKeys } from "../providers/mod.ts";
+import { resolvePaths } from "../config/paths.ts";
+import { LlmspellError } from "../errors.ts";
 
 type Providers = typeof import("../providers/mod.ts");
 let providers: Promise<Providers> | undefined;
 const load = () => providers ??= import("../providers/mod.ts");
+type KeyFile = typeof import("../store/key_file.ts");
+let keyFile: Promise<KeyFile> | undefined;
+const loadKeyFile = () => keyFile ??= import("../store/key_file.ts");
 
 const env = (name: string) => Deno.env.get(name);
+
+/**
+ * The keys `llmspell keys set` stored, in the data directory the environment names: the file
+ * is read only when a provider has no key from its configuration (src/providers/resolve.ts),
+ * and again at each such call, so a key set while a REPL or kernel runs is used at once.
+ */
+async function storedKeys(ctx: HostContext): Promise<StoredKeys> {
+  const [{ storedKey }, { ProviderError }] = await Promise.all([loadKeyFile(), load()]);
+  return (name) => {
+    try {
+      return storedKey(resolvePaths(Deno.env.toObject(), ctx.security.cwd).dataDir, name);
+    } catch (e) {
+      if (!(e instanceof LlmspellError)) throw e;
+      throw new ProviderError("auth", `${name}: ${e.message}${e.hint ? `: ${e.hint}` : ""}`);
+    }
+  };
+}
 
 /** The request table from Lua, as a ChatCall. */
 function chatCall(v: LuaValue): ChatCall {
@@ -183,7 +205,14 @@ export const AGENT_API: ApiModule = {
       const call = chatCall(args.value(0));
       const { chat } = await load();
       try {
-        const r = await chat(ctx.llm.providers, env, call, ctx.signal);
+        const r = await chat(
+          ctx.llm.providers,
+          env,
+          call,
+          ctx.signal,
+          undefined,
+          await storedKeys(ctx),
+        );
         return results(true, outcome(r, started));
       } catch (e) {
         return results(false, ...await failure(e));
@@ -194,10 +223,11 @@ export const AGENT_API: ApiModule = {
       const request = args.value(0);
       const call = chatCall(request);
       const { chat } = await load();
+      const stored = await storedKeys(ctx);
       const id = nextStream++;
       const s = new Stream(ctx.signal, ctx.beginCall("llm.stream", [request]));
       streamsOf(ctx).set(id, s);
-      chat(ctx.llm.providers, env, call, s.abort.signal, (t) => s.push(t)).then(
+      chat(ctx.llm.providers, env, call, s.abort.signal, (t) => s.push(t), stored).then(
         (r) => s.finish(luaString("done"), outcome(r, started)),
         async (e) => {
           const [code, message] = await failure(e).catch((err) => [

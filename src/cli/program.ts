@@ -49,6 +49,10 @@ const MODULES: { commands: string[]; load: () => Promise<Register>; wholeTree?: 
     load: async () => (await import("./session_cmd.ts")).registerSessionCommands,
   },
   {
+    commands: ["keys"],
+    load: async () => (await import("./keys_cmd.ts")).registerKeysCommands,
+  },
+  {
     commands: ["validate"],
     load: async () => (await import("./validate_cmd.ts")).registerValidateCommand,
   },

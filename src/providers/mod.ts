@@ -18,6 +18,7 @@ import {
   providerNames,
   resolveProvider,
   splitModel,
+  type StoredKeys,
 } from "./resolve.ts";
 import {
   type ChatRequest,
@@ -51,7 +52,7 @@ function chatSpan(system: string, baseUrl: string, model: string, call: ChatCall
   }
   return startSpan(`chat ${model}`, attrs, { kind: "client" });
 }
-export type { ChatRequest, ChatResult, ProviderConfig };
+export type { ChatRequest, ChatResult, ProviderConfig, StoredKeys };
 
 const APIS: Record<string, ProviderApi> = {
   openai: OPENAI,
@@ -73,16 +74,20 @@ export interface ChatOutcome extends ChatResult {
 
 export type Env = (name: string) => string | undefined;
 
-/** Sends one chat call. Throws ProviderError. */
+/**
+ * Sends one chat call; the key comes from the configuration, `env` or `stored`
+ * (src/providers/resolve.ts). Throws ProviderError.
+ */
 export async function chat(
   providers: Record<string, ProviderConfig>,
   env: Env,
   call: ChatCall,
   signal: AbortSignal,
   onText?: OnText,
+  stored?: StoredKeys,
 ): Promise<ChatOutcome> {
   const target = splitModel(call.model, call.provider, providers);
-  const p = resolveProvider(target.provider, providers, env);
+  const p = resolveProvider(target.provider, providers, env, stored);
   const model = target.model ?? p.defaultModel;
   if (!model) {
     throw new ProviderError("config", `${p.name}: no model named and no default_model set`);

@@ -1,10 +1,11 @@
 /**
  * Which provider a call goes to, with every setting: `[providers.<name>]` over the built-in
  * defaults of `openai`, `anthropic` and `ollama` (a `local` provider has none: it needs its
- * `model_path`). The key is looked up in this order:
- * `api_key` in the configuration, the variable `api_key_env` names, the service's standard
- * variable (OPENAI_API_KEY, ANTHROPIC_API_KEY). A message never contains a key, only where
- * it was looked for.
+ * `model_path`). The key is looked up in this order (docs/decisions/0030-key-store.md):
+ * `api_key` in the configuration, the variable `api_key_env` names, the key stored for the
+ * provider's name (`llmspell keys set NAME`), the service's standard variable
+ * (OPENAI_API_KEY, ANTHROPIC_API_KEY). The store is read only when the first two give none.
+ * A message never contains a key, only where it was looked for.
  *
  * @module
  */
@@ -54,11 +55,23 @@ export function providerNames(configured: Record<string, ProviderConfig>): strin
   return [...new Set([...Object.keys(configured), ...Object.keys(BUILT_IN)])].sort();
 }
 
+/**
+ * The key `llmspell keys set NAME` stored for a provider, read when asked; throws a
+ * ProviderError (auth) when the store cannot be used.
+ */
+export type StoredKeys = (name: string) => string | undefined;
+
+/** What to tell a user who has no key for `name` anywhere. */
+function keyHint(name: string): string {
+  return `store one with \`llmspell keys set ${name}\``;
+}
+
 /** The provider `name`, with its key; throws a ProviderError (config, auth). */
 export function resolveProvider(
   name: string,
   configured: Record<string, ProviderConfig>,
   env: (name: string) => string | undefined,
+  stored: StoredKeys = () => undefined,
 ): ResolvedProvider {
   const s: ProviderConfig | undefined = configured[name] ??
     (isBuiltIn(name) ? { provider_type: name, ...DEFAULT_SETTINGS } : undefined);
@@ -77,15 +90,19 @@ export function resolveProvider(
   if (s.api_key) {
     apiKey = s.api_key;
     keySource = `[providers.${name}] api_key`;
-  } else if (s.api_key_env) {
-    apiKey = env(s.api_key_env) || undefined;
+  } else if (s.api_key_env && env(s.api_key_env)) {
+    apiKey = env(s.api_key_env);
     keySource = s.api_key_env;
-    if (!apiKey) {
-      throw new ProviderError(
-        "auth",
-        `${name}: no API key: [providers.${name}] api_key_env names ${s.api_key_env}, which is not set`,
-      );
-    }
+  } else if ((apiKey = stored(name) || undefined) !== undefined) {
+    keySource = `the key stored for ${name}`;
+  } else if (s.api_key_env) {
+    // Named in the configuration, so the standard variable is not what the user meant.
+    throw new ProviderError(
+      "auth",
+      `${name}: no API key: [providers.${name}] api_key_env names ${s.api_key_env}, which is not set, and no key is stored for ${name}: ${
+        keyHint(name)
+      }`,
+    );
   } else if (b.keyEnv) {
     apiKey = env(b.keyEnv) || undefined;
     keySource = b.keyEnv;
@@ -95,7 +112,9 @@ export function resolveProvider(
   if (!apiKey && b.keyEnv && s.base_url === undefined) {
     throw new ProviderError(
       "auth",
-      `${name}: no API key: set ${b.keyEnv} or [providers.${name}] api_key_env`,
+      `${name}: no API key: ${
+        keyHint(name)
+      }, or set ${b.keyEnv} or [providers.${name}] api_key_env`,
     );
   }
   return {

@@ -173,4 +173,17 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec("ALTER TABLE session_records_new RENAME TO session_records");
     },
   },
+  {
+    version: 9,
+    name: "key_audit",
+    // The keys' audit (src/store/key_audit.ts): a row per key set or removed, without its value.
+    up(db) {
+      db.exec(`CREATE TABLE key_audit (
+        id     INTEGER PRIMARY KEY,
+        name   TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('set', 'remove')),
+        at     TEXT NOT NULL
+      ) STRICT`);
+    },
+  },
 ];

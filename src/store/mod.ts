@@ -10,3 +10,4 @@ export * from "./state.ts";
 export * from "./sessions.ts";
 export * from "./artifacts.ts";
 export * from "./history.ts";
+export * from "./key_audit.ts";

@@ -17,6 +17,7 @@ import { SqliteStateRepository, type StateRepository } from "./state.ts";
 import { type SessionRepository, SqliteSessionRepository } from "./sessions.ts";
 import { type ArtifactRepository, SqliteArtifactRepository } from "./artifacts.ts";
 import { type HistoryRepository, SqliteHistoryRepository } from "./history.ts";
+import { type KeyAuditRepository, SqliteKeyAuditRepository } from "./key_audit.ts";
 
 /** A row of `schema_migrations`. */
 export interface AppliedMigration {
@@ -49,6 +50,8 @@ export interface Store {
   readonly artifacts: ArtifactRepository;
   /** Jupyter history: kernel sessions and their stored cells (history_request, the REPL). */
   readonly history: HistoryRepository;
+  /** Changes to the stored API keys, without their values (`llmspell keys`). */
+  readonly keyAudit: KeyAuditRepository;
   /**
    * Bytes that every commit to the database rewrites, whichever process makes it, and the
    * file they are read from: while they read the same, what was read before them is still
@@ -118,6 +121,7 @@ export class SqliteStore implements Store {
   #sessions: SessionRepository | undefined;
   #artifacts: ArtifactRepository | undefined;
   #history: HistoryRepository | undefined;
+  #keyAudit: KeyAuditRepository | undefined;
   /** The WAL index file, opened at the first changeToken (null: there is none to read). */
   #walIndex: Deno.FsFile | null | undefined;
 
@@ -253,6 +257,10 @@ export class SqliteStore implements Store {
 
   get history(): HistoryRepository {
     return this.#history ??= new SqliteHistoryRepository(this.db);
+  }
+
+  get keyAudit(): KeyAuditRepository {
+    return this.#keyAudit ??= new SqliteKeyAuditRepository(this.db);
   }
 
   changeToken(): ChangeToken | undefined {
