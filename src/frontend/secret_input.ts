@@ -40,8 +40,10 @@ export async function readSecret(
   prompt: string,
   terminal: SecretTerminal = Deno.stdin,
 ): Promise<string> {
-  writeErr(prompt);
+  // Raw (no echo) before the prompt: a key typed as soon as the prompt shows must not be
+  // echoed by a terminal still in cooked mode.
   terminal.setRaw(true);
+  writeErr(prompt);
   const typed: number[] = [];
   const buf = new Uint8Array(256);
   try {
