@@ -181,6 +181,53 @@ Deno.test("keys: the file is 0600 after set; a file others can read is refused w
   });
 });
 
+Deno.test("keys: a write that fails (the file size limit, as a full disk) leaves the old file whole and no audit row", async () => {
+  await withHome(async (run, home) => {
+    // Two keys near the largest accepted make a file over 32 KiB; the database's files stay
+    // under that limit, so only the key store's write fails.
+    const first = "sk-" + "a".repeat(16_370);
+    assertEquals((await run(["keys", "set", "openai"], { stdin: first })).code, 0);
+    const before = await Deno.readTextFile(`${home}/data/keys.json`);
+    const child = new Deno.Command("/bin/sh", {
+      args: [
+        "-c",
+        // An ignored SIGXFSZ makes a write past the limit fail with EFBIG, as ENOSPC would.
+        `trap '' XFSZ; exec prlimit --fsize=32768 -- "$@"`,
+        "sh",
+        Deno.execPath(),
+        "run",
+        "-A",
+        "--quiet",
+        MAIN,
+        "keys",
+        "set",
+        "anthropic",
+      ],
+      cwd: home,
+      env: { LLMSPELL_HOME: home, NO_COLOR: "1" },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode("sk-" + "b".repeat(16_370)));
+    await w.close();
+    const out = await child.output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assertEquals(out.code, 1, stderr);
+    assertStringIncludes(stderr, `cannot write the key store ${home}/data/keys.json`);
+    assertStringIncludes(stderr, "it is unchanged");
+    // The old file, whole; no temporary file left beside it; no row for the change.
+    assertEquals(await Deno.readTextFile(`${home}/data/keys.json`), before);
+    const names = [];
+    for await (const f of Deno.readDir(`${home}/data`)) names.push(f.name);
+    assertEquals(names.filter((n) => n.startsWith("keys.json")), ["keys.json"]);
+    assertEquals((await run(["keys", "get", "openai"])).stdout, first + "\n");
+    const log = JSON.parse((await run(["keys", "log", "--output", "json"])).stdout);
+    assertEquals(log.map((e: { name: string }) => e.name), ["openai"]);
+  });
+});
+
 Deno.test("keys: set and remove each add an audit row (name, time), never the key", async () => {
   await withHome(async (run, home) => {
     assertEquals((await run(["keys", "set", "openai"], { stdin: OPENAI_KEY })).code, 0);
