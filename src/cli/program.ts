@@ -53,6 +53,10 @@ const MODULES: { commands: string[]; load: () => Promise<Register>; wholeTree?: 
     load: async () => (await import("./keys_cmd.ts")).registerKeysCommands,
   },
   {
+    commands: ["backup"],
+    load: async () => (await import("./backup_cmd.ts")).registerBackupCommands,
+  },
+  {
     commands: ["validate"],
     load: async () => (await import("./validate_cmd.ts")).registerValidateCommand,
   },

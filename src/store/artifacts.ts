@@ -59,9 +59,20 @@ export interface ArtifactRepository {
   collect(shas: Iterable<string>): void;
 }
 
-async function sha256(content: Uint8Array): Promise<string> {
+/** The SHA-256 of `content`, as 64 lowercase hex digits (an artifact file's name). */
+export async function sha256(content: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", content as Uint8Array<ArrayBuffer>);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The folder of the content files of the database at `dbPath`. */
+export function artifactsDir(dbPath: string): string {
+  return join(dirname(dbPath), "artifacts");
+}
+
+/** Where the content file of `sha` lives under an artifacts folder. */
+export function artifactPath(dir: string, sha: string): string {
+  return join(dir, sha.slice(0, 2), sha);
 }
 
 const SELECT = `SELECT id, session, name, kind, mime_type, tags, sha256, size,
@@ -84,14 +95,14 @@ export class SqliteArtifactRepository implements ArtifactRepository {
     this.#db = db;
     this.#transaction = transaction;
     this.#afterCommit = afterCommit;
-    this.#dir = dbPath === ":memory:" ? undefined : join(dirname(dbPath), "artifacts");
+    this.#dir = dbPath === ":memory:" ? undefined : artifactsDir(dbPath);
   }
 
   #file(sha: string): string {
     if (!this.#dir) {
       throw new Error("artifacts need a database on disk ([state] enabled = true)");
     }
-    return join(this.#dir, sha.slice(0, 2), sha);
+    return artifactPath(this.#dir, sha);
   }
 
   async store(

@@ -11,3 +11,4 @@ export * from "./sessions.ts";
 export * from "./artifacts.ts";
 export * from "./history.ts";
 export * from "./key_audit.ts";
+export * from "./snapshot.ts";
