@@ -67,6 +67,8 @@ export async function swapIn(dbPath: string, stagingDir: string, asideDir: strin
     }
   } catch (e) {
     for (const [from, to] of done.reverse()) await Deno.rename(to, from);
+    // Empty again: nothing was kept aside.
+    await Deno.remove(asideDir).catch(() => {});
     throw e;
   }
 }

@@ -9,6 +9,7 @@ import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { cli, cliCommand, MAIN, readUntil, tempDir } from "../helpers/cli.ts";
 import { Tmux } from "../helpers/tmux.ts";
 import { killKernels, startKernel } from "../kernel/helpers.ts";
+import { swapIn } from "../../src/cli/backup_restore.ts";
 
 type Run = (args: string[], opts?: Parameters<typeof cli>[1]) => ReturnType<typeof cli>;
 
@@ -303,5 +304,38 @@ Deno.test("backup list shows each backup's time, size and counts; --output json"
       text,
       /llmspell-.*\.tar {2}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +\d+\.\d KiB {2}3 state values, 1 session, 0 artifacts\n/,
     );
+  });
+});
+
+Deno.test("a restore whose swap fails midway puts the previous database and artifacts back", async () => {
+  await withHome(async (run, home) => {
+    await ok(run(["exec", `State.set("a", 1) Artifact.store("r.txt", "kept")`]));
+    const data = `${home}/data`;
+    const listing = async (dir: string, sub = ""): Promise<string[]> => {
+      const names = [];
+      for await (const e of Deno.readDir(dir + sub)) {
+        names.push(`${sub}/${e.name}`);
+        if (e.isDirectory) names.push(...await listing(dir, `${sub}/${e.name}`));
+      }
+      return names.sort();
+    };
+    const before = await listing(data);
+    // A staging folder with the database but no artifacts folder: the last rename fails.
+    const staging = `${data}/.restore-test`;
+    await Deno.mkdir(staging);
+    await Deno.writeFile(`${staging}/llmspell.db`, new Uint8Array(0));
+    let failed = false;
+    try {
+      await swapIn(`${data}/llmspell.db`, staging, `${data}/before-restore-test`);
+    } catch (e) {
+      failed = e instanceof Deno.errors.NotFound;
+    }
+    assert(failed, "the swap should fail on the missing artifacts folder");
+    await Deno.remove(staging, { recursive: true });
+    assertEquals(await listing(data), before);
+    assertEquals(await ok(run(["state", "get", "a"])), "1\n");
+    const s = JSON.parse(await ok(run(["session", "list", "--output", "json"])))[0].id;
+    const art = JSON.parse(await ok(run(["session", "artifacts", s, "--output", "json"])))[0].id;
+    assertEquals(await ok(run(["session", "artifact", s, art])), "kept");
   });
 });
