@@ -18,6 +18,7 @@ _llmspell_complete() {
       ':state') cmdpath="state" ;;
       ':session') cmdpath="session" ;;
       ':keys') cmdpath="keys" ;;
+      ':backup') cmdpath="backup" ;;
       ':validate') cmdpath="validate" ;;
       ':tool') cmdpath="tool" ;;
       ':completions') cmdpath="completions" ;;
@@ -51,6 +52,10 @@ _llmspell_complete() {
       'keys:remove') cmdpath="keys remove" ;;
       'keys:path') cmdpath="keys path" ;;
       'keys:log') cmdpath="keys log" ;;
+      'backup:create') cmdpath="backup create" ;;
+      'backup:list') cmdpath="backup list" ;;
+      'backup:verify') cmdpath="backup verify" ;;
+      'backup:restore') cmdpath="backup restore" ;;
       'tool:list') cmdpath="tool list" ;;
       'tool:info') cmdpath="tool info" ;;
       'tool:invoke') cmdpath="tool invoke" ;;
@@ -64,7 +69,7 @@ _llmspell_complete() {
         --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--version --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
-      COMPREPLY=($(compgen -W 'exec run profile config kernel debug dap repl state session keys validate tool completions' -- "$cur"))
+      COMPREPLY=($(compgen -W 'exec run profile config kernel debug dap repl state session keys backup validate tool completions' -- "$cur"))
       ;;
     'exec')
       case "$prev" in
@@ -448,6 +453,50 @@ _llmspell_complete() {
         --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      ;;
+    'backup')
+      case "$prev" in
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      COMPREPLY=($(compgen -W 'create list verify restore' -- "$cur"))
+      ;;
+    'backup create')
+      case "$prev" in
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      COMPREPLY=($(compgen -f -- "$cur"))
+      ;;
+    'backup list')
+      case "$prev" in
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      ;;
+    'backup verify')
+      case "$prev" in
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      COMPREPLY=($(compgen -f -- "$cur"))
+      ;;
+    'backup restore')
+      case "$prev" in
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--yes -y --config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      COMPREPLY=($(compgen -f -- "$cur"))
       ;;
     'validate')
       case "$prev" in

@@ -26,6 +26,8 @@ function __llmspell_path
                 set path session
             case ':keys'
                 set path keys
+            case ':backup'
+                set path backup
             case ':validate'
                 set path validate
             case ':tool'
@@ -92,6 +94,14 @@ function __llmspell_path
                 set path keys path
             case 'keys:log'
                 set path keys log
+            case 'backup:create'
+                set path backup create
+            case 'backup:list'
+                set path backup list
+            case 'backup:verify'
+                set path backup verify
+            case 'backup:restore'
+                set path backup restore
             case 'tool:list'
                 set path tool list
             case 'tool:info'
@@ -114,6 +124,7 @@ complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a repl -d 'an inter
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a state -d 'read and change the State global'\''s values (the same database scripts and kernels use)'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a session -d 'the sessions runs, REPLs and kernels recorded: their executions and state writes'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a keys -d 'store the API keys of LLM providers (a file only you can read, in the data directory)'
+complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a backup -d 'back up the database (state, sessions, history) and artifact files, check and restore backups'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a validate -d 'check Lua scripts without running them: syntax, undefined globals, llmspell API calls, unused locals, common mistakes'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a tool -d 'list, describe and run the built-in tools'
 complete -c llmspell -n 'test (__llmspell_path) = '\'''\''' -a completions -d 'print a shell completion script'
@@ -422,6 +433,39 @@ complete -c llmspell -n 'test (__llmspell_path) = '\''keys log'\''' -l trace -x 
 complete -c llmspell -n 'test (__llmspell_path) = '\''keys log'\''' -l output -x -a 'text json yaml' -d 'output format'
 complete -c llmspell -n 'test (__llmspell_path) = '\''keys log'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''keys log'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup'\''' -a create -d 'write a consistent backup while kernels and scripts keep writing (not the API-key file)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup'\''' -a list -d 'the backups in the backups folder, newest first'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup'\''' -a verify -d 'check a backup: the manifest, every member'\''s SHA-256, the database'\''s integrity_check'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup'\''' -a restore -d 'replace the database and artifacts with a backup'\''s (checked first; the current ones are kept aside)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup create'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup create'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup create'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup create'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup create'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup create'\''' -F
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup list'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup list'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup list'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup list'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup list'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup verify'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup verify'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup verify'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup verify'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup verify'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup verify'\''' -F
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup restore'\''' -l yes -s y -d 'do not ask'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup restore'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup restore'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup restore'\''' -l output -x -a 'text json yaml' -d 'output format'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup restore'\''' -l no-color -d 'no colour (also when NO_COLOR is set)'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup restore'\''' -l help -s h -d 'show help'
+complete -c llmspell -n 'test (__llmspell_path) = '\''backup restore'\''' -F
 complete -c llmspell -n 'test (__llmspell_path) = '\''validate'\''' -l config -s c -r -F -d 'configuration file (default: ./llmspell.toml, then the user config; env LLMSPELL_CONFIG)'
 complete -c llmspell -n 'test (__llmspell_path) = '\''validate'\''' -l trace -x -a 'off error warn info debug trace' -d 'diagnostics on stderr'
 complete -c llmspell -n 'test (__llmspell_path) = '\''validate'\''' -l output -x -a 'text json yaml' -d 'output format'

@@ -39,7 +39,7 @@ import { stageArtifacts, swapIn } from "./backup_restore.ts";
 
 /** What a backup leaves out, as its manifest and `create` say. */
 const NOT_INCLUDED = [
-  "the API-key file (llmspell keys): a backup is meant to be copied elsewhere, keys are not",
+  "the API keys (keys.json, llmspell keys): a backup is meant to be copied elsewhere, keys are not",
 ];
 
 /** Snapshots taken before giving up on artifact files deleted meanwhile. */
