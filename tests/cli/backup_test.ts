@@ -74,8 +74,13 @@ Deno.test("backup restore brings back exactly the backed-up state values, sessio
     const second = (await ok(run(["exec", POPULATE]))).trim();
     const before = await view(run, home);
     assertEquals((before as { sessions: unknown[] }).sessions.length, 2);
+    await ok(run(["keys", "set", "openai"], { stdin: "sk-before-backup\n" }));
     const file = await create(run);
     assertMatch(file, new RegExp(`^${home}/data/backups/llmspell-.*\\.tar$`));
+    // The API keys are not in the backup.
+    const archive = new TextDecoder("latin1").decode(await Deno.readFile(file));
+    assert(!archive.includes("sk-before-backup"));
+    await ok(run(["keys", "set", "openai"], { stdin: "sk-after-backup\n" }));
 
     // Changed, deleted, added after the backup.
     await ok(run(["state", "set", "flag", "false"]));
@@ -91,6 +96,8 @@ Deno.test("backup restore brings back exactly the backed-up state values, sessio
     assertMatch(r.stdout, /^restored .*: 5 state values, 2 sessions, 2 artifacts\n$/);
     const aside = /kept in (\S+)\n/.exec(r.stderr)![1];
     assertEquals(await view(run, home), before);
+    // A restore leaves the key file alone.
+    assertEquals(await ok(run(["keys", "get", "openai"])), "sk-after-backup\n");
     // The previous database is kept, named in the output: it still has the later changes.
     await Deno.mkdir(`${home}/old`, { recursive: true });
     await Deno.rename(aside, `${home}/old/data`);
