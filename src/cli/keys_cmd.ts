@@ -10,6 +10,7 @@ import { resolvePaths } from "../config/mod.ts";
 import type { ProviderConfig } from "../config/mod.ts";
 import { PROVIDER_TYPES } from "../provider_config.ts";
 import { usageError } from "../errors.ts";
+import { concat } from "../bytes.ts";
 import {
   changeKeys,
   keyNameProblem,
@@ -19,13 +20,13 @@ import {
   readKeys,
   type StoredKey,
 } from "../store/key_file.ts";
-import { openStore, type SqliteStore, storeFailure } from "../store/mod.ts";
 import { readSecret } from "../frontend/secret_input.ts";
 import { writeErr } from "../frontend/output.ts";
 import { printData } from "../frontend/print.ts";
 import type { CliContext } from "./context.ts";
 import { contextOf, example, withGlobalOptions } from "./command.ts";
 import { configFor } from "./load_config.ts";
+import { withStore } from "./session_store.ts";
 
 /** More than any API key; a larger stdin is not one. */
 const MAX_KEY_BYTES = 16 * 1024;
@@ -91,25 +92,7 @@ async function readStdin(): Promise<Uint8Array> {
     }
     chunks.push(c);
   }
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
-}
-
-/** Runs `fn` with the database open (for the keys' audit), closing it after. */
-function withStore<T>(ctx: CliContext, fn: (store: SqliteStore) => T): T {
-  const store = openStore(resolvePaths(ctx.env, ctx.cwd).dbPath);
-  try {
-    return fn(store);
-  } catch (e) {
-    throw storeFailure(store.path, e) ?? e;
-  } finally {
-    store.close();
-  }
+  return concat(chunks);
 }
 
 /** A result that has no data to print: JSON or YAML on stdout, a text message on stderr. */

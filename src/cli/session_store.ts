@@ -1,16 +1,22 @@
 /**
- * The llmspell database as the session commands open it, and a session named by its id or
- * a unique start of it: shared by `llmspell session` and `llmspell debug --replay`.
+ * The llmspell database as the commands open it (`session`, `state`, `keys`,
+ * `debug --replay`), and a session named by its id or a unique start of it.
  */
 import { resolvePaths } from "../config/mod.ts";
 import { LlmspellError, usageError } from "../errors.ts";
-import { openStore, type SqliteStore } from "../store/mod.ts";
+import { openStore, type SqliteStore, storeFailure } from "../store/mod.ts";
 import type { CliContext } from "./context.ts";
 
+/**
+ * Runs `fn` with the database open, closing it after; a full disk, a lock held too long or a
+ * read-only file is one clear error (storeFailure).
+ */
 export function withStore<T>(ctx: CliContext, fn: (store: SqliteStore) => T): T {
   const store = openStore(resolvePaths(ctx.env, ctx.cwd).dbPath);
   try {
     return fn(store);
+  } catch (e) {
+    throw storeFailure(store.path, e) ?? e;
   } finally {
     store.close();
   }

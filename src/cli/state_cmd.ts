@@ -6,9 +6,7 @@
  */
 import { Command, Option } from "commander";
 import * as path from "../path.ts";
-import { resolvePaths } from "../config/mod.ts";
 import { ExitCode, LlmspellError, usageError } from "../errors.ts";
-import { openStore, type SqliteStore, storeFailure } from "../store/mod.ts";
 import { keyProblem, resolveScope } from "../api/state.ts";
 import { decodeValue, encodeValue, type LuaValue } from "../engine/shared/host_values.ts";
 import { NotAValue, valueFromJson, valueToJson } from "../api/value_text.ts";
@@ -16,6 +14,7 @@ import type { CliContext } from "./context.ts";
 import { writeErr, writeOut } from "../frontend/output.ts";
 import { contextOf, example, setExit, withGlobalOptions } from "./command.ts";
 import { configFor } from "./load_config.ts";
+import { withStore } from "./session_store.ts";
 import { parseYaml, toYamlDocument, valueFromYaml } from "./state_yaml.ts";
 
 /** The format of an export file; what import reads. */
@@ -42,21 +41,6 @@ function checkedKey(key: string): string {
   const problem = keyProblem(encoder.encode(key));
   if (problem) throw usageError(problem);
   return key;
-}
-
-function open(ctx: CliContext): SqliteStore {
-  return openStore(resolvePaths(ctx.env, ctx.cwd).dbPath);
-}
-
-function withStore<T>(ctx: CliContext, fn: (store: SqliteStore) => T): T {
-  const store = open(ctx);
-  try {
-    return fn(store);
-  } catch (e) {
-    throw storeFailure(store.path, e) ?? e;
-  } finally {
-    store.close();
-  }
 }
 
 /** A value as the chosen output shows it (text: a string as it is, others as JSON). */

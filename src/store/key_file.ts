@@ -13,6 +13,7 @@
  */
 import { join } from "../path.ts";
 import { ExitCode, LlmspellError } from "../errors.ts";
+import { concat } from "../bytes.ts";
 
 /** One stored key; `value` is the secret itself. */
 export interface StoredKey {
@@ -22,7 +23,7 @@ export interface StoredKey {
 }
 
 /** The file's name in the data directory. */
-export const KEYS_FILE_NAME = "keys.json";
+const KEYS_FILE_NAME = "keys.json";
 const LOCK_FILE_NAME = "keys.lock";
 /** The format's marker and version, first in the file. */
 const FORMAT_KEY = "llmspell_keys";
@@ -102,13 +103,7 @@ function readAll(file: Deno.FsFile): Uint8Array {
     if (n === null || n === 0) break;
     chunks.push(buf.slice(0, n));
   }
-  const out = new Uint8Array(chunks.reduce((s, c) => s + c.length, 0));
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
+  return concat(chunks);
 }
 
 function parseKeys(path: string, text: string): Map<string, StoredKey> {
