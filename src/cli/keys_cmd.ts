@@ -56,7 +56,7 @@ async function providersOf(ctx: CliContext): Promise<Record<string, ProviderConf
 function checkProvider(name: string, providers: Record<string, ProviderConfig | null>): void {
   const names = Object.entries(providers)
     .filter(([, p]) => p?.provider_type !== "local").map(([n]) => n).sort();
-  if (!(name in providers)) {
+  if (!Object.hasOwn(providers, name)) {
     throw usageError(
       `no provider named '${name}': use one of ${names.join(", ")}`,
       `or add [providers.${name}] to the configuration first`,
@@ -116,7 +116,7 @@ function rows(
   providers: Record<string, ProviderConfig | null>,
 ): KeyRow[] {
   return [...keys].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([name, k]) => {
-    const known = name in providers && providers[name]?.provider_type !== "local";
+    const known = Object.hasOwn(providers, name) && providers[name]?.provider_type !== "local";
     return {
       name,
       set_at: k.setAt,

@@ -129,6 +129,10 @@ Deno.test("keys: an absent key is exit 1 with the hint; bad names and empty keys
       typo.stderr,
       "no provider named 'opneai': use one of anthropic, ollama, openai",
     );
+    // Nor is a name every object answers to.
+    const proto = await run(["keys", "set", "toString"], { stdin: OPENAI_KEY });
+    assertEquals(proto.code, 2, proto.stderr);
+    assertStringIncludes(proto.stderr, "no provider named 'toString'");
     // A local model takes no key.
     await Deno.writeTextFile(
       `${home}/llmspell.toml`,
