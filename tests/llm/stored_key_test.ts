@@ -3,10 +3,11 @@
  * order: `api_key` in the configuration, the variable `api_key_env` names, the stored key, the
  * service's standard variable. The local OpenAI-wire server proves which key was sent. The
  * store is read only when a provider needs it: a script that calls no model, or whose provider
- * has its key in the configuration, runs even beside a key file llmspell refuses to read.
+ * has its key in the configuration, runs even beside a key file llmspell refuses to read; and
+ * it is read again at each call that needs it, so a key set while a REPL runs is used at once.
  */
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
-import { cli, tempDir } from "../helpers/cli.ts";
+import { cli, cliCommand, readUntil, tempDir } from "../helpers/cli.ts";
 import { openaiText, ScriptedServer } from "./servers.ts";
 
 const nonce = crypto.randomUUID().slice(0, 8);
@@ -130,6 +131,42 @@ Deno.test("keys: no key anywhere names `llmspell keys set`; a readable key file 
       await s.close();
     }
   } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("keys: a key set while a REPL runs is what its next call sends", async () => {
+  const home = await tempDir();
+  const s = new ScriptedServer().script(
+    openaiText("before"),
+    openaiText("after"),
+  );
+  const env = {
+    LLMSPELL_HOME: home,
+    OPENAI_API_KEY: KEYS.standard,
+    LLMSPELL_PROVIDERS_OPENAI_BASE_URL: s.url + "/v1",
+  };
+  const child = cliCommand(["repl"], { cwd: home, env, piped: true }).spawn();
+  const w = child.stdin.getWriter();
+  const enc = new TextEncoder();
+  const reader = child.stdout.getReader();
+  try {
+    await w.write(enc.encode(
+      `a = Agent.builder():model("openai/gpt-4o-mini"):build()\nprint(a:execute("1").text)\n`,
+    ));
+    await readUntil(reader, "before\n");
+    // No key stored yet: the standard variable.
+    assertEquals(s.requests[0].headers.get("authorization"), `Bearer ${KEYS.standard}`);
+    const set = await cli(["keys", "set", "openai"], { cwd: home, env, stdin: KEYS.stored });
+    assertEquals(set.code, 0, set.stderr);
+    await w.write(enc.encode(`print(a:execute("2").text)\n`));
+    await readUntil(reader, "after\n");
+    assertEquals(s.requests[1].headers.get("authorization"), `Bearer ${KEYS.stored}`);
+  } finally {
+    reader.releaseLock();
+    await w.close().catch(() => {});
+    await child.output();
+    await s.close();
     await Deno.remove(home, { recursive: true });
   }
 });
