@@ -195,6 +195,7 @@ export async function readBackup(file: string): Promise<ReadBackup> {
     throw new LlmspellError({
       code: "backup_unreadable",
       message: `cannot read ${file}: ${e instanceof Error ? e.message : e}`,
+      hint: "llmspell backup list shows the backups of the backups folder",
     });
   }
   const problems: string[] = [];

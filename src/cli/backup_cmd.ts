@@ -35,7 +35,7 @@ import {
   writeBackup,
 } from "./backup_archive.ts";
 import { checkBackup, type CheckedBackup } from "./backup_check.ts";
-import { stageArtifacts, swapIn } from "./backup_restore.ts";
+import { exists, stageArtifacts, swapIn } from "./backup_restore.ts";
 
 /** What a backup leaves out, as its manifest and `create` say. */
 const NOT_INCLUDED = [
@@ -79,15 +79,6 @@ function sizeText(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1 << 20) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${(bytes / (1 << 20)).toFixed(1)} MiB`;
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await Deno.lstat(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A snapshot of the database and the content files its artifacts use. */
@@ -380,7 +371,7 @@ export function registerBackupCommands(program: Command): void {
   const cr = withGlobalOptions(
     new Command("create")
       .description(
-        "write a consistent backup while kernels and scripts keep writing (not the API-key file)",
+        "write a consistent backup while kernels and scripts keep writing (not the API keys)",
       )
       .argument("[file]", "where to write it (default: a timestamped file in the backups folder)"),
   );

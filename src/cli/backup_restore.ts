@@ -12,7 +12,8 @@ import { join } from "../path.ts";
 import { artifactPath, artifactsDir, checkpoint, openStore } from "../store/mod.ts";
 import { DB_MEMBER } from "./backup_archive.ts";
 
-async function exists(p: string): Promise<boolean> {
+/** Whether anything (a file, a folder, a dangling link) is at `p`. */
+export async function exists(p: string): Promise<boolean> {
   try {
     await Deno.lstat(p);
     return true;
