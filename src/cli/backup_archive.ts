@@ -14,6 +14,7 @@
 import { createTar, parseTar } from "nanotar";
 import { basename, dirname, join } from "../path.ts";
 import { LlmspellError } from "../errors.ts";
+import { syncDirectory } from "../sync_dir.ts";
 import { sha256, type StoreCounts } from "../store/mod.ts";
 
 export const MANIFEST_MEMBER = "manifest.json";
@@ -90,6 +91,7 @@ export async function writeBackup(
       file.close();
     }
     await Deno.rename(tmp, target);
+    syncDirectory(dirname(target));
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
     throw new LlmspellError({

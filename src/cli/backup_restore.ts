@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { join } from "../path.ts";
+import { dirname, join } from "../path.ts";
+import { syncDirectory } from "../sync_dir.ts";
 import { artifactPath, artifactsDir, checkpoint, openStore } from "../store/mod.ts";
 import { DB_MEMBER } from "./backup_archive.ts";
 
@@ -72,4 +73,6 @@ export async function swapIn(dbPath: string, stagingDir: string, asideDir: strin
     await Deno.remove(asideDir).catch(() => {});
     throw e;
   }
+  syncDirectory(asideDir);
+  syncDirectory(dirname(dbPath));
 }

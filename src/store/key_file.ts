@@ -14,6 +14,7 @@
 import { join } from "../path.ts";
 import { ExitCode, LlmspellError } from "../errors.ts";
 import { concat } from "../bytes.ts";
+import { syncDirectory } from "../sync_dir.ts";
 
 /** One stored key; `value` is the secret itself. */
 export interface StoredKey {
@@ -186,16 +187,7 @@ function replaceFile(path: string, dir: string, text: string): void {
       cause: e,
     });
   }
-  try {
-    const d = Deno.openSync(dir, { read: true });
-    try {
-      d.syncSync();
-    } finally {
-      d.close();
-    }
-  } catch {
-    // Some file systems cannot sync a directory; the rename is done either way.
-  }
+  syncDirectory(dir);
 }
 
 /**

@@ -4,9 +4,8 @@
  *
  * `VACUUM INTO` reads the whole database inside one read transaction, so the copy is the
  * database as of one commit, and in WAL mode it blocks no writer. node:sqlite's `backup()`
- * works too (as fast on a 1 MB database), but it copies in steps and starts again whenever
- * another connection commits between two steps, so under a steady writer it may never end.
- * The copy is compact and has no WAL file beside it.
+ * copies in steps and starts again whenever another connection commits between two, so under
+ * a steady writer it does not end. See docs/decisions/0031-backup-by-vacuum-into.md.
  *
  * @module
  */
