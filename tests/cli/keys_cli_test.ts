@@ -251,7 +251,7 @@ Deno.test("keys: set and remove each add an audit row (name, time), never the ke
     const one = JSON.parse((await run(["keys", "log", "anthropic", "--output", "json"])).stdout);
     assertEquals(one.length, 1);
     const text = await run(["keys", "log"]);
-    assertMatch(text.stdout.split("\n")[2], /^\S+Z  remove  openai$/);
+    assertMatch(text.stdout.split("\n")[2], /^\S+Z {2}remove {2}openai$/);
 
     const db = await databaseBytes(home);
     assert(db.includes("key_audit"), "the audit lives in the database");
