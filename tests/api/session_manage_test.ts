@@ -5,7 +5,7 @@
  * (`[sessions] max_sessions`).
  */
 import { assertEquals, assertMatch } from "../helpers/assert.ts";
-import { cli, tempDir } from "../helpers/cli.ts";
+import { cli, tempDir, withHome } from "../helpers/cli.ts";
 
 interface Listed {
   id: string;
@@ -14,17 +14,6 @@ interface Listed {
   tags: string[];
   parent: string | null;
   executions: number;
-}
-
-async function withHome(fn: (run: typeof cli, home: string) => Promise<void>): Promise<void> {
-  const home = await tempDir();
-  const run: typeof cli = (args, opts) =>
-    cli(args, { cwd: home, env: { LLMSPELL_HOME: home }, ...opts });
-  try {
-    await fn(run, home);
-  } finally {
-    await Deno.remove(home, { recursive: true });
-  }
 }
 
 async function list(run: typeof cli, ...args: string[]): Promise<Listed[]> {

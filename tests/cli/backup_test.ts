@@ -6,23 +6,12 @@
  * kernel runs, and its confirmation (a terminal: tmux; no terminal: --yes or exit 2).
  */
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
-import { cli, cliCommand, MAIN, readUntil, tempDir } from "../helpers/cli.ts";
+import { cli, cliCommand, MAIN, readUntil, tempDir, withHome } from "../helpers/cli.ts";
 import { Tmux } from "../helpers/tmux.ts";
 import { killKernels, startKernel } from "../kernel/helpers.ts";
 import { swapIn } from "../../src/cli/backup_restore.ts";
 
 type Run = (args: string[], opts?: Parameters<typeof cli>[1]) => ReturnType<typeof cli>;
-
-async function withHome(fn: (run: Run, home: string) => Promise<void>): Promise<void> {
-  const home = await tempDir();
-  const run: Run = (args, opts = {}) =>
-    cli(args, { cwd: home, ...opts, env: { LLMSPELL_HOME: home, ...opts.env } });
-  try {
-    await fn(run, home);
-  } finally {
-    await Deno.remove(home, { recursive: true });
-  }
-}
 
 async function ok(r: ReturnType<typeof cli>): Promise<string> {
   const res = await r;

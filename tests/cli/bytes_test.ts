@@ -4,7 +4,7 @@
  * native lua5.4 on the same input. The kernel's side is tests/kernel/bytes_test.ts.
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { tempDir } from "../helpers/cli.ts";
+import { tempDir, withHome } from "../helpers/cli.ts";
 import { backslashReplace, hex, llmspell, lua54, type RawResult } from "../helpers/raw_process.ts";
 import { concat } from "../../src/bytes.ts";
 import { asciiLit, bytes, INPUTS, literal, rawLit } from "../helpers/byte_inputs.ts";
@@ -36,17 +36,8 @@ async function eachInput(
   for (let i = 0; i < INPUTS.length; i += 4) await Promise.all(INPUTS.slice(i, i + 4).map(f));
 }
 
-async function withHome(f: (home: string) => Promise<void>): Promise<void> {
-  const home = await tempDir();
-  try {
-    await f(home);
-  } finally {
-    await Deno.remove(home, { recursive: true });
-  }
-}
-
 Deno.test("run FILE: each input's bytes in the source reach print, io.write and io.stderr:write as lua5.4's do", () =>
-  withHome(async (home) => {
+  withHome(async (_run, home) => {
     await eachInput(async ({ name, bytes }) => {
       const file = `${home}/${hex(bytes).slice(0, 16)}.lua`;
       await Deno.writeFile(file, program(rawLit(bytes)));
@@ -55,7 +46,7 @@ Deno.test("run FILE: each input's bytes in the source reach print, io.write and 
   }));
 
 Deno.test("run -: each input's bytes in a script on stdin come out as lua5.4's do", () =>
-  withHome(async (home) => {
+  withHome(async (_run, home) => {
     await eachInput(async ({ name, bytes }) => {
       const stdin = program(rawLit(bytes));
       assertSame(
@@ -67,7 +58,7 @@ Deno.test("run -: each input's bytes in a script on stdin come out as lua5.4's d
   }));
 
 Deno.test("exec: each input's bytes in the code argument reach Lua as lua5.4 -e's do", () =>
-  withHome(async (home) => {
+  withHome(async (_run, home) => {
     await eachInput(async ({ name, bytes }) => {
       const code = src(
         "local s = ",
@@ -79,7 +70,7 @@ Deno.test("exec: each input's bytes in the code argument reach Lua as lua5.4 -e'
   }));
 
 Deno.test("run: ARGS, arg and ... hold each argument's bytes, as lua5.4's arg does", () =>
-  withHome(async (home) => {
+  withHome(async (_run, home) => {
     const file = `${home}/args.lua`;
     // Under lua5.4 ARGS is nil: the same script prints arg's values in its place.
     await Deno.writeTextFile(
@@ -95,7 +86,7 @@ Deno.test("run: ARGS, arg and ... hold each argument's bytes, as lua5.4's arg do
   }));
 
 Deno.test("echo: an expression's values are written as their bytes, as print writes them", () =>
-  withHome(async (home) => {
+  withHome(async (_run, home) => {
     await eachInput(async ({ name, bytes }) => {
       const lit = asciiLit(bytes);
       const ours = await llmspell(["exec", src("return ", lit, ", #", lit)], home);
@@ -104,7 +95,7 @@ Deno.test("echo: an expression's values are written as their bytes, as print wri
   }));
 
 Deno.test("source forms: a BOM, a #! line and CRLF line ends load as lua5.4 loads them (file and stdin)", () =>
-  withHome(async (home) => {
+  withHome(async (_run, home) => {
     const lines = [
       "local s = [[a",
       "b]] print(#s, s)",
@@ -147,7 +138,7 @@ Deno.test("source forms: a BOM, a #! line and CRLF line ends load as lua5.4 load
   }));
 
 Deno.test("errors: a message that is not UTF-8 is written as its bytes; a syntax error names the byte lua5.4 names", () =>
-  withHome(async (home) => {
+  withHome(async (_run, home) => {
     await eachInput(async ({ name, bytes }) => {
       const ours = await llmspell(["exec", src("error(", asciiLit(bytes), ", 0)")], home);
       const lua = await lua54(["-e", src("error(", asciiLit(bytes), ", 0)")]);
@@ -172,7 +163,7 @@ Deno.test("errors: a message that is not UTF-8 is written as its bytes; a syntax
   }));
 
 Deno.test("REPL in a pipe: input lines and echoed values keep their bytes (LF and CRLF line ends)", () =>
-  withHome(async (home) => {
+  withHome(async (_run, home) => {
     await eachInput(async ({ name, bytes }) => {
       const lua = await lua54(["-e", src("s = ", argLit(bytes), " print(s) print(#s)")]);
       for (const eol of ["\n", "\r\n"]) {
@@ -184,7 +175,7 @@ Deno.test("REPL in a pipe: input lines and echoed values keep their bytes (LF an
   }));
 
 Deno.test("--output json shows output that is not UTF-8 with \\xNN escapes (Python's backslashreplace)", () =>
-  withHome(async (home) => {
+  withHome(async (_run, home) => {
     const escaped = await backslashReplace(INPUTS.map((i) => i.bytes));
     await eachInput(async ({ name, bytes }) => {
       const want = escaped[INPUTS.findIndex((i) => i.name === name)];
@@ -204,7 +195,7 @@ Deno.test("--output json shows output that is not UTF-8 with \\xNN escapes (Pyth
   }));
 
 Deno.test("require, dofile and loadfile load a module's bytes (a BOM, a #! line) as lua5.4 does", () =>
-  withHome(async (home) => {
+  withHome(async (_run, home) => {
     await eachInput(async ({ name, bytes }) => {
       const dir = await Deno.makeTempDir({ dir: home });
       await Deno.writeFile(
@@ -225,7 +216,7 @@ Deno.test("require, dofile and loadfile load a module's bytes (a BOM, a #! line)
   }));
 
 Deno.test("io.read reads each input's bytes from stdin, as lua5.4's do", () =>
-  withHome(async (home) => {
+  withHome(async (_run, home) => {
     const file = `${home}/read.lua`;
     await Deno.writeTextFile(
       file,
@@ -243,7 +234,7 @@ Deno.test("io.read reads each input's bytes from stdin, as lua5.4's do", () =>
   }));
 
 Deno.test("display: a string's text/plain is written as its bytes", () =>
-  withHome(async (home) => {
+  withHome(async (_run, home) => {
     await eachInput(async ({ name, bytes }) => {
       const r = await llmspell(["exec", src("display(", asciiLit(bytes), ")")], home);
       assertEquals(hex(r.stdout), hex(src(bytes, "\n")), name);

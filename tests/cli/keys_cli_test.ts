@@ -5,19 +5,8 @@
  * hold a key.
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
-import { cli, MAIN, tempDir } from "../helpers/cli.ts";
+import { cli, MAIN, tempDir, withHome } from "../helpers/cli.ts";
 import { Tmux } from "../helpers/tmux.ts";
-
-async function withHome(fn: (run: typeof cli, home: string) => Promise<void>): Promise<void> {
-  const home = await tempDir();
-  const run = (args: string[], opts: Parameters<typeof cli>[1] = {}) =>
-    cli(args, { cwd: home, ...opts, env: { LLMSPELL_HOME: home, ...opts.env } });
-  try {
-    await fn(run, home);
-  } finally {
-    await Deno.remove(home, { recursive: true });
-  }
-}
 
 const nonce = crypto.randomUUID().slice(0, 8);
 const OPENAI_KEY = `sk-test-openai-${nonce}`;

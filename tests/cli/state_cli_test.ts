@@ -4,20 +4,9 @@
  * import (replace and --merge), exit codes 0/1/2, help with examples.
  */
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
-import { cli, tempDir } from "../helpers/cli.ts";
+import { cli, tempDir, withHome } from "../helpers/cli.ts";
 
 const ALL_BYTES_B64 = btoa(String.fromCharCode(...Array.from({ length: 256 }, (_, i) => i)));
-
-async function withHome(fn: (run: typeof cli, home: string) => Promise<void>): Promise<void> {
-  const home = await tempDir();
-  const run = (args: string[], opts: Parameters<typeof cli>[1] = {}) =>
-    cli(args, { cwd: home, ...opts, env: { LLMSPELL_HOME: home, ...opts.env } });
-  try {
-    await fn(run, home);
-  } finally {
-    await Deno.remove(home, { recursive: true });
-  }
-}
 
 const SET_ALL = String.raw`
 local t = {} for i = 0, 255 do t[#t + 1] = string.char(i) end

@@ -57,6 +57,21 @@ export async function cli(args: string[], opts: CliOptions = {}): Promise<CliRes
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
+/** `cli` in a home of its own: `cwd` and LLMSPELL_HOME are the home (options add to them). */
+export type HomeCli = (args: string[], opts?: CliOptions) => Promise<CliResult>;
+
+/** Runs `fn` with a fresh temporary llmspell home, removed afterwards. */
+export async function withHome(fn: (run: HomeCli, home: string) => Promise<void>): Promise<void> {
+  const home = await tempDir();
+  const run: HomeCli = (args, opts = {}) =>
+    cli(args, { cwd: home, ...opts, env: { LLMSPELL_HOME: home, ...opts.env } });
+  try {
+    await fn(run, home);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+}
+
 /**
  * `llmspell tool invoke NAME PARAMS`, with its output parsed when it succeeds (a tool's own
  * JSON: each test reads the fields it knows, hence loose).
