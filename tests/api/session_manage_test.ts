@@ -5,7 +5,7 @@
  * (`[sessions] max_sessions`).
  */
 import { assertEquals, assertMatch } from "../helpers/assert.ts";
-import { cli, tempDir, withHome } from "../helpers/cli.ts";
+import { cli, withHome } from "../helpers/cli.ts";
 
 interface Listed {
   id: string;

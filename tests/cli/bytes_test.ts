@@ -4,7 +4,7 @@
  * native lua5.4 on the same input. The kernel's side is tests/kernel/bytes_test.ts.
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { tempDir, withHome } from "../helpers/cli.ts";
+import { withHome } from "../helpers/cli.ts";
 import { backslashReplace, hex, llmspell, lua54, type RawResult } from "../helpers/raw_process.ts";
 import { concat } from "../../src/bytes.ts";
 import { asciiLit, bytes, INPUTS, literal, rawLit } from "../helpers/byte_inputs.ts";

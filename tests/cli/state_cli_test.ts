@@ -4,7 +4,7 @@
  * import (replace and --merge), exit codes 0/1/2, help with examples.
  */
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
-import { cli, tempDir, withHome } from "../helpers/cli.ts";
+import { cli, withHome } from "../helpers/cli.ts";
 
 const ALL_BYTES_B64 = btoa(String.fromCharCode(...Array.from({ length: 256 }, (_, i) => i)));
 
