@@ -39,6 +39,9 @@ import {
 } from "./reexec.ts";
 import { KernelServer } from "./server.ts";
 
+/** How long a new image waits for the clients of the requests it was handed. */
+const RESUME_WAIT_MS = 6000;
+
 export interface ServiceOptions {
   config: Config;
   /** The config file to reload on SIGHUP (as given with -c). */
@@ -349,10 +352,13 @@ async function serve(
   }, 1000);
 
   log.info(`kernel ${id} serving on ${meta.endpoint} (connection file ${connectionFile})`);
-  // What the previous image read and did not answer (reexec.ts), once its clients are back.
+  // What the previous image read and did not answer (reexec.ts), once its clients are back:
+  // waiting longer than our clients' reconnect backoff at its longest (5 s between attempts,
+  // src/protocol/zmtp/socket.ts), so that one whose attempt just missed this image's start is
+  // still answered (libzmq's clients retry every 100 ms).
   if (resumed?.requests) {
     takeRequests(resumed.requests).then(
-      (held) => server.resume(held, 3000),
+      (held) => server.resume(held, RESUME_WAIT_MS),
       (e) => log.warn(`kernel: the previous image's requests are lost: ${e}`),
     );
   }
