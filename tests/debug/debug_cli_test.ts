@@ -178,7 +178,8 @@ Deno.test("debug: pause stops a busy loop", async () => {
     await d.send("pause");
     const out = await d.until(PROMPT);
     assertMatch(out, /Stopped \(pause\) at busy\.lua:[34] in main chunk/);
-    assertEquals((await d.cmd("p n > 0")).trim(), "true");
+    // The loop's local is in reach (the pause may land before the loop's first addition).
+    assertEquals((await d.cmd("p n >= 0")).trim(), "true");
   });
 });
 
