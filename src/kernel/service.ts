@@ -39,7 +39,7 @@ import {
 } from "./reexec.ts";
 import { KernelServer } from "./server.ts";
 
-/** How long a new image waits for the clients of the requests it was handed. */
+/** How long a new image waits for its clients to come back (subscribers, held requests' clients). */
 const RESUME_WAIT_MS = 6000;
 
 export interface ServiceOptions {
@@ -302,9 +302,9 @@ async function serve(
     else if (CHANNELS.some((ch) => info[`${ch}_port`] === 0)) {
       await writeBackPorts(connectionFile, server.connection);
     }
-    // The clients' SUB sockets reconnect by themselves (libzmq: every 100 ms): wait, so
-    // that they see this image's "starting".
-    if (resumed) await server.waitForSubscribers(resumed.subscribers, 3000);
+    // The clients' SUB sockets reconnect by themselves (libzmq: every 100 ms; ours back off
+    // up to 5 s): wait, so that they see this image's "starting" and the held cells' output.
+    if (resumed) await server.waitForSubscribers(resumed.subscribers, RESUME_WAIT_MS);
     await server.kernel.ready();
   } catch (e) {
     await cleanup();
