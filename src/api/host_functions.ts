@@ -59,10 +59,13 @@ function callJson(
   args: LuaValue[] | EncodedValues,
   results: LuaValue[] | EncodedValues | undefined,
   error?: string,
+  branch?: string,
 ): string {
   return `{"method": ${JSON.stringify(method)}, "args": [${listJson(args)}], "results": [${
     results ? listJson(results) : ""
-  }]${error === undefined ? "" : `, "error": ${JSON.stringify(error)}`}}`;
+  }]${error === undefined ? "" : `, "error": ${JSON.stringify(error)}`}${
+    branch === undefined ? "" : `, "branch": ${JSON.stringify(branch)}`
+  }}`;
 }
 
 function listJson(vs: LuaValue[] | EncodedValues): string {
@@ -230,20 +233,24 @@ export class HostFunctions implements HostContext, HostDispatcher {
 
   dispatch(method: string, args: Uint8Array, meta?: CallMeta): HostResult {
     // A submitted call: its own signal too (host_tickets.ts aborts it when it is dropped).
-    const ctx = meta?.signal ? this.#ending(meta.signal) : this;
+    // Made in a workflow's branch: its record names the branch (CallMeta.branch).
+    const ctx = meta?.signal || meta?.branch ? this.#ending(meta.signal, meta.branch) : this;
     // Made under a span of the Lua side: the spans the call makes are its children.
     if (meta?.span) {
-      return withParent(luaSpan(this, meta.span), () => this.#call(method, args, ctx));
+      return withParent(
+        luaSpan(this, meta.span),
+        () => this.#call(method, args, ctx, meta.branch),
+      );
     }
-    return this.#call(method, args, ctx);
+    return this.#call(method, args, ctx, meta?.branch);
   }
 
   get key(): object {
     return this;
   }
 
-  /** This context for one call that `signal` also ends. */
-  #ending(signal: AbortSignal): HostContext {
+  /** This context for one call that `signal` also ends, made in `branch`. */
+  #ending(signal: AbortSignal | undefined, branch: string | undefined): HostContext {
     return {
       key: this,
       store: () => this.store(),
@@ -253,12 +260,12 @@ export class HostFunctions implements HostContext, HostDispatcher {
       llm: this.llm,
       maxArtifactBytes: this.maxArtifactBytes,
       security: this.security,
-      signal: AbortSignal.any([this.signal, signal]),
-      beginCall: (method, args) => this.beginCall(method, args),
+      signal: signal ? AbortSignal.any([this.signal, signal]) : this.signal,
+      beginCall: (method, args) => this.beginCall(method, args, branch),
     };
   }
 
-  #call(method: string, args: Uint8Array, ctx: HostContext): HostResult {
+  #call(method: string, args: Uint8Array, ctx: HostContext, branch?: string): HostResult {
     const fn = this.#methods.get(method);
     if (!fn) throw new HostError(`unknown host call '${method}'`);
     try {
@@ -272,17 +279,17 @@ export class HostFunctions implements HostContext, HostDispatcher {
         this.#openSession(store, true);
         const result = store.transaction(() => {
           const r = plainResult(fn(values, ctx));
-          if (r instanceof Uint8Array) this.#recordCall(method, values, r);
+          if (r instanceof Uint8Array) this.#recordCall(method, values, r, undefined, branch);
           return r;
         });
         if (result instanceof Uint8Array) return result;
         // A failure is recorded too (a tool that failed), so that a replay fails alike.
         return result.then((r) => {
-          this.#recordCall(method, values, r);
+          this.#recordCall(method, values, r, undefined, branch);
           return r;
         }, (e) => {
           const err = this.#failure(method, e);
-          this.#tryRecord(() => this.#recordCall(method, values, undefined, err.message));
+          this.#tryRecord(() => this.#recordCall(method, values, undefined, err.message, branch));
           return Promise.reject(err);
         });
       }
@@ -319,6 +326,7 @@ export class HostFunctions implements HostContext, HostDispatcher {
     args: EncodedValues,
     result: Uint8Array | undefined,
     error?: string,
+    branch?: string,
   ): void {
     // No results (most writes) is one byte: 0.
     const results = result && !(result.length === 1 && result[0] === 0)
@@ -327,7 +335,7 @@ export class HostFunctions implements HostContext, HostDispatcher {
     this.store().sessions.record(
       this.sessionId,
       "host_call",
-      callJson(method, args, results, error),
+      callJson(method, args, results, error, branch),
     );
   }
 
@@ -339,20 +347,28 @@ export class HostFunctions implements HostContext, HostDispatcher {
     }
   }
 
-  beginCall(method: string, args: LuaValue[]): ((results: LuaValue[]) => void) | undefined {
+  beginCall(
+    method: string,
+    args: LuaValue[],
+    branch?: string,
+  ): ((results: LuaValue[]) => void) | undefined {
     if (!this.recording()) return undefined;
     let seq: number | undefined;
     this.#tryRecord(() => {
       seq = this.store().sessions.record(
         this.sessionId,
         "host_call",
-        callJson(method, args, undefined),
+        callJson(method, args, undefined, undefined, branch),
       );
     });
     if (seq === undefined) return undefined;
     return (results) =>
       this.#tryRecord(() =>
-        this.#store?.sessions.update(this.sessionId, seq!, callJson(method, args, results))
+        this.#store?.sessions.update(
+          this.sessionId,
+          seq!,
+          callJson(method, args, results, undefined, branch),
+        )
       );
   }
 

@@ -53,12 +53,14 @@ export function recordedCall(r: SessionRecord): Call {
   const v = valueFromJson(r.data);
   const method = field(v, "method");
   const error = field(v, "error");
+  const branch = field(v, "branch");
   return {
     seq: r.seq,
     method: method instanceof Uint8Array ? new TextDecoder().decode(method) : "",
     args: list(field(v, "args")),
     results: list(field(v, "results")),
     ...(error instanceof Uint8Array ? { error: new TextDecoder().decode(error) } : {}),
+    ...(branch instanceof Uint8Array ? { branch: new TextDecoder().decode(branch) } : {}),
   };
 }
 
@@ -103,7 +105,7 @@ export class ReplayFunctions implements HostDispatcher {
     this.#live = opts.live;
     this.#end = opts.endStep;
     this.#streams = new ReplayStreams({
-      match: (method, args, concurrent) => this.#match(method, args, concurrent),
+      match: (method, args, concurrent, branch) => this.#match(method, args, concurrent, branch),
       differs: (step, expected, actual) =>
         this.divergences.push({ step, kind: "result", expected, actual }),
       live: opts.live,
@@ -123,11 +125,13 @@ export class ReplayFunctions implements HostDispatcher {
   }
 
   dispatch(method: string, args: Uint8Array, meta?: CallMeta): HostResult {
-    if (STREAM_METHODS.has(method)) return this.#streams.dispatch(method, args, meta?.concurrent);
+    if (STREAM_METHODS.has(method)) {
+      return this.#streams.dispatch(method, args, meta?.concurrent, meta?.branch);
+    }
     if (!RECORDED.has(method)) return this.#inner.dispatch(method, args, meta);
     const values = new EncodedValues(args);
     const actual = Array.from({ length: values.length }, (_, i) => values.value(i));
-    const match = this.#match(method, actual, meta?.concurrent);
+    const match = this.#match(method, actual, meta?.concurrent, meta?.branch);
     if (match) return this.#answer(method, args, match);
     if (this.#live || !ANSWERED_FROM_RECORD.has(method)) return this.#inner.dispatch(method, args);
     // A Lua tool's report needs no answer; a model or a built-in tool would have to be asked.
@@ -143,13 +147,21 @@ export class ReplayFunctions implements HostDispatcher {
    *
    * A concurrent call (a parallel branch's) was recorded when it ended, so its place among
    * the calls in flight with it depends on which answer came first: it matches the first
-   * recorded call like it not matched yet, and skips none.
+   * recorded call like it not matched yet, and skips none. Two branches may make the very
+   * same call and get different answers, in either order: a call recorded with its branch
+   * (CallMeta.branch) matches only a call of that branch, whose calls are in order.
    */
-  #match(method: string, actual: LuaValue[], concurrent = false): Call | undefined {
+  #match(
+    method: string,
+    actual: LuaValue[],
+    concurrent = false,
+    branch?: string,
+  ): Call | undefined {
     const shown = `${method}(${actual.map(compact).join(", ")})`;
     const same = (i: number) => {
       const c = this.#calls[i];
-      return !this.#taken.has(i) && c.method === method && compact(c.args) === compact(actual);
+      return !this.#taken.has(i) && c.method === method &&
+        (c.branch === undefined || c.branch === branch) && compact(c.args) === compact(actual);
     };
     let at = this.#next;
     while (this.#recorded(at) && !same(at)) at++;

@@ -33,6 +33,8 @@ export interface Call {
   results: LuaValue[];
   /** The error it failed with (a tool that failed). */
   error?: string;
+  /** The workflow branch that made it (CallMeta.branch). */
+  branch?: string;
 }
 
 const decoder = new TextDecoder();
@@ -154,9 +156,10 @@ export function resultDifference(
 export interface ReplayCalls {
   /**
    * The recorded call `method(args)` matches, or undefined (a divergence, noted).
-   * `concurrent`: made beside others (CallMeta.concurrent), so matched in any order.
+   * `concurrent`: made beside others (CallMeta.concurrent), so matched in any order among
+   * them, with a call of its own `branch`.
    */
-  match(method: string, args: LuaValue[], concurrent?: boolean): Call | undefined;
+  match(method: string, args: LuaValue[], concurrent?: boolean, branch?: string): Call | undefined;
   /** A live call's answer differs from the record at `step`. */
   differs(step: number, expected: string, actual: string): void;
   live: boolean;
@@ -191,10 +194,11 @@ export class ReplayStreams {
     method: string,
     args: Uint8Array,
     concurrent?: boolean,
+    branch?: string,
   ): Uint8Array | Promise<Uint8Array> {
     const values = new EncodedValues(args);
     if (method === "llm.stream_start") {
-      const call = this.#calls.match("llm.stream", [values.value(0)], concurrent);
+      const call = this.#calls.match("llm.stream", [values.value(0)], concurrent, branch);
       if (this.#calls.live) return this.#liveStart(call, args);
       if (!call) {
         throw new HostError(

@@ -7,13 +7,15 @@
  *
  * A parallel workflow runs each branch as a coroutine marked as scheduled: a host call made
  * in it (an agent's model call, a tool, State) is submitted to the main thread and the
- * branch yields here; when every running branch waits, one blocking `host.wait` takes the
- * first answer of any of them and resumes that branch. So N model calls are in flight at
- * once. A call made where the branch cannot yield (inside a metamethod or callback called
+ * branch yields to the scheduler (workflow_schedule_lua.ts); when every running branch, at
+ * any level of nesting, waits, one blocking `host.wait` takes the first answer of any of them
+ * and resumes that branch. So N model calls are in flight at once. A call made where the branch cannot yield (inside a metamethod or callback called
  * from C: string.gsub's, table.sort's) blocks, as outside a workflow.
  *
  * @module
  */
+import { SCHEDULE_LUA } from "./workflow_schedule_lua.ts";
+
 export const WORKFLOW_LUA = String.raw`
 local call, Workflow, env, shared = ...
 local type, error, pairs, ipairs, tostring = type, error, pairs, ipairs, tostring
@@ -384,62 +386,9 @@ local function run_steps(w, steps, ctx, input, span, result, iteration)
   return last
 end
 
--- Runs fns as scheduled coroutines, at most max at a time; raises the first failure after
--- cancelling the others (their outstanding calls are dropped and aborted).
-local function schedule(fns, max)
-  local n = #fns
-  local cos, waiting = {}, {}
-  local live, started = 0, 0
-  local failure
-  local function after(i, ok, a, b)
-    local co = cos[i]
-    if status(co) == "dead" then
-      call("host.branch", co, false)
-      live = live - 1
-      if not ok and (failure == nil or is_stop(a)) then failure = a end
-    elseif a == call then
-      waiting[b] = i
-    else
-      call("host.branch", co, false)
-      close(co)
-      live = live - 1
-      failure = failure or "a step yielded (coroutine.yield) outside a coroutine of its own"
-    end
-  end
-  while failure == nil do
-    while live < max and started < n and failure == nil do
-      started = started + 1
-      local co = create(fns[started])
-      cos[started] = co
-      call("host.branch", co, true)
-      live = live + 1
-      after(started, resume(co))
-    end
-    if live == 0 or failure ~= nil then break end
-    local tickets = {}
-    for t in pairs(waiting) do tickets[#tickets + 1] = t end
-    -- The oldest answer first when several are there: a replay resumes branches alike.
-    sort(tickets)
-    local r = pack(call("host.wait", unpack(tickets)))
-    if not r[1] then failure = r[2] break end
-    local i = waiting[r[2]]
-    waiting[r[2]] = nil
-    after(i, resume(cos[i], unpack(r, 3, r.n)))
-  end
-  if failure ~= nil then
-    local tickets = {}
-    for t in pairs(waiting) do tickets[#tickets + 1] = t end
-    if #tickets > 0 then call("host.drop", unpack(tickets)) end
-    for i = 1, started do
-      local co = cos[i]
-      if status(co) ~= "dead" then
-        call("host.branch", co, false)
-        close(co)
-      end
-    end
-    error(failure, 0)
-  end
-end
+-- The parallel runs' scheduler (workflow_schedule_lua.ts).
+local schedule = (function(...)
+${SCHEDULE_LUA}end)(call, is_stop)
 
 local function test(cond, ctx, input)
   if type(cond) == "function" then return cond(ctx) end

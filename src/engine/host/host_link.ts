@@ -22,6 +22,11 @@ export interface CallMeta {
    * in any order among them).
    */
   concurrent?: boolean;
+  /**
+   * The branch a concurrent call was made in (src/api/workflow_schedule_lua.ts: "2", "2/1"), recorded
+   * with it: a replay gives it the answer recorded for a call of the same branch.
+   */
+  branch?: string;
   /** Aborted when the call's answer is no longer wanted (its branch was cancelled). */
   signal?: AbortSignal;
 }

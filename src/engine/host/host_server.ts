@@ -102,13 +102,20 @@ export class HostServer {
     switch (req.method) {
       case HostMethod.span: {
         const e = decodeEnvelope(req.args);
-        return this.#run(e.method, e.args, { span: e.span });
+        // A branch's call that could not be submitted is as concurrent as a submitted one.
+        const branch = e.branch ? { concurrent: true, branch: e.branch } : {};
+        return this.#run(e.method, e.args, { span: e.span || undefined, ...branch });
       }
       case HostMethod.submit: {
         const e = decodeEnvelope(req.args);
         // Answered now: the arguments must outlive the slot's view of them.
         const abort = new AbortController();
-        const meta = { span: e.span || undefined, concurrent: true, signal: abort.signal };
+        const meta = {
+          span: e.span || undefined,
+          concurrent: true,
+          branch: e.branch || undefined,
+          signal: abort.signal,
+        };
         const ticket = this.#tickets.submit(this.#run(e.method, e.args.slice(), meta), abort);
         return { status: HostStatus.ok, data: encodeNumbers([ticket]) };
       }

@@ -68,7 +68,8 @@ const decoder = new TextDecoder();
  * it was made under, then the call as it would have been put: its method name and encoded
  * arguments; `encodeEnvelope`):
  *
- *  - `host.span`: the call, under a span of the Lua side (HostDispatcher's CallMeta.span).
+ *  - `host.span`: the call, under a span of the Lua side (HostDispatcher's CallMeta.span),
+ *    or made in a branch that cannot yield (CallMeta.branch).
  *  - `host.submit`: starts the call and answers at once with a ticket (a LEB128 number);
  *    the call runs on the main thread meanwhile. A scheduled coroutine's host call is
  *    submitted, and the coroutine yields (src/engine/worker/api_globals.ts).
@@ -85,10 +86,22 @@ export const HostMethod = {
   drop: "host.drop",
 } as const;
 
-/** A call inside an envelope: the span (0: none), the method name (methodName), the arguments. */
-export function encodeEnvelope(span: number, name: Uint8Array, args: Uint8Array): Uint8Array {
-  const w = new ValueWriter(name.length + args.length + 8);
+/**
+ * A call inside an envelope: the span (0: none), the branch it was made in (a workflow's
+ * parallel branch, "2/1"; "" outside one: CallMeta.branch), the method name (methodName),
+ * the arguments.
+ */
+export function encodeEnvelope(
+  span: number,
+  name: Uint8Array,
+  args: Uint8Array,
+  branch = "",
+): Uint8Array {
+  const b = encoder.encode(branch);
+  const w = new ValueWriter(name.length + args.length + b.length + 16);
   w.uleb(span);
+  w.uleb(b.length);
+  w.raw(b);
   w.raw(name);
   w.raw(args);
   return w.bytes();
@@ -97,12 +110,14 @@ export function encodeEnvelope(span: number, name: Uint8Array, args: Uint8Array)
 /** Reads an envelope (the arguments are a view of `data`). */
 export function decodeEnvelope(
   data: Uint8Array,
-): { span: number; method: string; args: Uint8Array } {
+): { span: number; branch: string; method: string; args: Uint8Array } {
   const r = new ValueReader(data);
   const span = r.uleb();
+  const branchLength = r.uleb();
+  const branch = decoder.decode(data.subarray(r.pos, r.pos += branchLength));
   const length = r.uleb();
   const method = decoder.decode(data.subarray(r.pos, r.pos += length));
-  return { span, method, args: data.subarray(r.pos) };
+  return { span, branch, method, args: data.subarray(r.pos) };
 }
 
 /** Numbers as LEB128, one after the other (tickets). */

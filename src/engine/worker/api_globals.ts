@@ -130,8 +130,8 @@ export function installApiGlobals(ctx: ApiGlobalsContext): ApiFunctions {
  * spans its host function makes (an LLM call's `chat <model>`) are its children. Spans left
  * open end with the execution, marked unfinished.
  *
- * Scheduled coroutines (a workflow's parallel branches): `call("host.branch", co, true)`
- * marks `co`; a host call made on it while it can yield is submitted (`host.submit`: the main
+ * Scheduled coroutines (a workflow's parallel branches): `call("host.branch", co, true, path)`
+ * marks `co` as the branch `path` (CallMeta.branch: its calls are recorded with it); a host call made on it while it can yield is submitted (`host.submit`: the main
  * thread starts it and answers with a ticket at once) and the coroutine yields `call, ticket`
  * to its scheduler, which resumes it with the call's answer (true and the results, or false
  * and the message) once `call("host.wait", ticket, ...)` (blocking) gave `true, ticket,`
@@ -150,8 +150,8 @@ function hostCall(ctx: ApiGlobalsContext, self: () => number): HostCallFunction 
   const tracing = ctx.tracing;
   /** The Lua side's open spans, in the order begun, with the thread that began each. */
   const spans: { id: number; L: number }[] = [];
-  /** The scheduled coroutines (lua_State pointers). */
-  const branches = new Set<number>();
+  /** The scheduled coroutines (lua_State pointers), with their branch's path ("2/1"). */
+  const branches = new Map<number, string>();
   /** Submitted calls whose lasting answer may be kept: what the cache needs of them. */
   const submitted = new Map<number, { method: string; args: Uint8Array }>();
   let w: ValueWriter | undefined;
@@ -226,7 +226,7 @@ function hostCall(ctx: ApiGlobalsContext, self: () => number): HostCallFunction 
       case "host.branch": {
         const co = lua.lua_tothread(L, 2);
         if (!co) return api.ret(L, false, "host.branch: a coroutine expected");
-        if (lua.lua_toboolean(L, 3)) branches.add(co);
+        if (lua.lua_toboolean(L, 3)) branches.set(co, api.str(L, 4) ?? "");
         else branches.delete(co);
         return api.ret(L, true);
       }
@@ -269,12 +269,13 @@ function hostCall(ctx: ApiGlobalsContext, self: () => number): HostCallFunction 
       const kept = cache.get(key);
       if (kept) return pushResults(L, kept);
     }
-    if (branches.size > 0 && !traced && branches.has(L) && lua.lua_isyieldable(L)) {
+    const branch = branches.size > 0 && !traced ? branches.get(L) : undefined;
+    if (branch !== undefined && lua.lua_isyieldable(L)) {
       const args = w.bytes();
       const answer = blocking(
         L,
         HostMethod.submit,
-        encodeEnvelope(parent, caller.name(method), args),
+        encodeEnvelope(parent, caller.name(method), args, branch),
       );
       if (answer.status !== HostStatus.ok) return api.ret(L, false, decoder.decode(answer.data));
       const [ticket] = decodeNumbers(answer.data);
@@ -288,8 +289,14 @@ function hostCall(ctx: ApiGlobalsContext, self: () => number): HostCallFunction 
     const shown = method === "tool.invoke" && lua.lua_type(L, 2) === LuaTypeId.string
       ? `${method} ${api.str(L, 2)}`
       : method;
-    const answer = parent
-      ? blocking(L, HostMethod.span, encodeEnvelope(parent, caller.name(method), w.bytes()), shown)
+    // Under a span, or in a branch (a call under C there blocks): the envelope says which.
+    const answer = parent || branch
+      ? blocking(
+        L,
+        HostMethod.span,
+        encodeEnvelope(parent, caller.name(method), w.bytes(), branch),
+        shown,
+      )
       : blocking(L, method, w.bytes(), shown);
     if (begin && answer.status === HostStatus.ok) {
       const r = new ValueReader(answer.data);
