@@ -233,13 +233,34 @@ export class HookModes {
     return this.wantLine(L, prototypes.infoOf(L, ci, ar), ci);
   }
 
-  /** The stepped thread has ended or is suspended: a step stops in any thread then. */
+  /**
+   * The stepped thread has ended or is suspended: a step stops in any thread then. Not a
+   * workflow's branch suspended in a host call (it yielded to the scheduler until its answer
+   * comes): to the script that is a call like any, so the step goes on in the branch when it
+   * is resumed, as over a call that blocks.
+   */
   stepThreadLeft(): boolean {
     const L = this.#stepThread;
     if (L === 0) return false;
-    const m = this.#d.ctx.wasm;
-    if (m._lua_status(L) !== LuaStatus.ok) return true;
-    return m._lua_getstack(L, 0, this.#d.ctx.spareAr) === 0;
+    const { ctx } = this.#d;
+    const m = ctx.wasm;
+    const status = m._lua_status(L);
+    if (status === LuaStatus.yield) return !this.#inHostCall(L);
+    if (status !== LuaStatus.ok) return true;
+    return m._lua_getstack(L, 0, ctx.spareAr) === 0;
+  }
+
+  /** Whether suspended thread `L` yielded from the host-call C function. */
+  #inHostCall(L: number): boolean {
+    const { ctx } = this.#d;
+    const lua = ctx.api.lua;
+    if (ctx.wasm._lua_getstack(L, 0, ctx.spareAr) === 0 || !lua.lua_checkstack(L, 1)) {
+      return false;
+    }
+    ctx.pushFunction(L, ctx.spareAr);
+    const fn = lua.lua_tocfunction(L, -1);
+    lua.lua_settop(L, -2);
+    return fn !== 0 && fn === ctx.host.hostCall;
   }
 
   /** Re-applies hook masks to every known thread after a change of mode. */

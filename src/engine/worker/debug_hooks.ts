@@ -39,6 +39,12 @@ export interface DebuggerHost {
    * load, loadfile, dofile), which a debugger may wrap.
    */
   hostRef: number;
+  /**
+   * The host-call C function (api_globals.ts `call`). A coroutine suspended in it is a
+   * workflow's parallel branch waiting for its call's answer (it yielded to the scheduler):
+   * a step in it goes on when it is resumed.
+   */
+  hostCall: number;
   cwd: string;
   /**
    * The request channel the debugger reads (debug_channel.ts): the worker made it at start

@@ -251,6 +251,7 @@ export class LuaRuntime {
         formatRef: this.#formatRef,
         displayRef: kernelApi.display,
         hostRef: this.#hostRef,
+        hostCall: apiFunctions.call,
         cwd: this.#options.cwd,
         requestChannel: this.#debugChannel,
       };
