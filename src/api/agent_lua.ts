@@ -6,6 +6,8 @@
  *
  * @module
  */
+import { HOOKED_CALL_LUA } from "./hooked_call_lua.ts";
+
 export const AGENT_LUA = String.raw`
 local call, Agent, env, shared = ...
 local type, error, pairs, ipairs, tostring, select = type, error, pairs, ipairs, tostring, select
@@ -245,15 +247,13 @@ local function run(self, input, fn)
   }, RESULT)
 end
 
--- Runs f(a, b, c) one frame deep, as pcall does, so that an error raised in run points at
--- the same caller whether the AgentError hooks catch it (pcall) or not.
-local function direct(f, a, b, c)
-  local r = f(a, b, c)
-  return r
-end
+${HOOKED_CALL_LUA}
+local HOOKS = {
+  kind = "agent", before = "BeforeAgentExecution", after = "AfterAgentExecution", error = "AgentError",
+}
 
 -- What a hook gave as an agent's result: a text becomes an answer with it.
-local function answer_of(v)
+local function answer_of(_, v)
   if type(v) ~= "string" then return v end
   return setmetatable({
     text = v, tool_calls = {}, usage = { input_tokens = 0, output_tokens = 0, cost_usd = 0 },
@@ -261,38 +261,14 @@ local function answer_of(v)
   }, RESULT)
 end
 
--- A call with the hooks (src/api/hook_lua.ts) around it, if there are any.
-local function around(self, input, fn)
+local function own(self)
   if getmetatable(self) ~= AGENT then error("Agent: call its methods with a colon (agent:execute(...))", 3) end
-  local H = shared.hooks
-  if H == nil then
-    local r = direct(run, self, input, fn)
-    return r
-  end
-  local name = self.name
-  local replaced, r = H.before("BeforeAgentExecution", "agent", name, input)
-  if replaced then r = answer_of(r)
-  else
-    input = r
-    if H.has("AgentError") then
-      local ok, err = pcall(run, self, input, fn)
-      if ok then r = err
-      else
-        replaced, r = H.failed("AgentError", "agent", name, input, err)
-        if not replaced then error(err, 0) end
-        r = answer_of(r)
-      end
-    else
-      r = direct(run, self, input, fn)
-    end
-  end
-  r = H.after("AfterAgentExecution", "agent", name, input, r)
-  return r
 end
 
 -- Not tail calls, so that the debugger's stack shows execute or stream under a Lua tool.
 function AGENT:execute(input)
-  local r = around(self, input, nil)
+  own(self)
+  local r = hooked(HOOKS, self.name, run, self, input, nil, answer_of)
   return r
 end
 
@@ -300,7 +276,8 @@ function AGENT:stream(input, fn)
   if type(fn) ~= "function" then
     error("bad argument #2 to 'stream' (function expected, got " .. type(fn) .. ")", 2)
   end
-  local r = around(self, input, fn)
+  own(self)
+  local r = hooked(HOOKS, self.name, run, self, input, fn, answer_of)
   return r
 end
 

@@ -79,8 +79,8 @@ export interface ApiModule {
    * `call(method, ...)` returns true and the results, or false and an error message; the
    * chunk fills the table. `shared` is one table for every global's Lua side, for what
    * they give each other without loading one another: `shared.hooks`, the dispatch of the
-   * hooks registered (hook_lua.ts), nil while there are none, is read at each agent and
-   * tool call.
+   * hooks registered (hook_lua.ts), nil while there are none, is read at each agent, tool
+   * and workflow call (hooked_call_lua.ts).
    */
   readonly lua: string;
   /** Host functions by method name ("state.get"). */

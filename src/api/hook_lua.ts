@@ -1,6 +1,7 @@
 /**
  * The Lua side of the `Hook` global (src/api/hook.ts): the hooks a script registered, by
- * point, and their dispatch, which the Lua sides of Agent and Tool call around each call.
+ * point, and their dispatch, which the Lua sides of Agent, Tool and Workflow call around
+ * each call (hooked_call_lua.ts).
  * Hooks are Lua functions run here, in the worker, with no host call: the dispatch is
  * `shared.hooks` (api.ts `ApiModule.lua`), nil while no hook is registered, so that an
  * agent or tool call without hooks pays one table read.

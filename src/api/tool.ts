@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { HOOKED_CALL_LUA } from "./hooked_call_lua.ts";
 import { type ApiModule, type HostContext, HostError, results } from "./api.ts";
 import { fromJson, type Json, toJson } from "./json_value.ts";
 import type { EncodedValues } from "../engine/shared/host_values.ts";
@@ -129,18 +130,16 @@ function Tool.register(name, spec)
   return true
 end
 
--- Runs f(a, b, c) one frame deep, as pcall does, so that an error raised in it points at
--- the same caller whether the ToolError hooks catch it (pcall) or not.
-local function direct(f, a, b, c)
-  local r = f(a, b, c)
-  return r
-end
+${HOOKED_CALL_LUA}
+local HOOKS = {
+  kind = "tool", before = "BeforeToolExecution", after = "AfterToolExecution", error = "ToolError",
+}
 
 -- The call itself; an error of its host call points at the caller of Tool.invoke.
 local function invoke(name, params)
   local fn = lua_tools[name]
   if fn then
-    check_at(5, call("tool.validate", name, params))
+    check_at(6, call("tool.validate", name, params))
     -- Called plainly (no pcall), so that its error keeps its traceback; the session records
     -- the call (name, inputs, output) after what it did.
     local result = fn(params)
@@ -149,34 +148,14 @@ local function invoke(name, params)
     end
     return result
   end
-  local result = check_at(5, call("tool.invoke", name, params))
+  local result = check_at(6, call("tool.invoke", name, params))
   return result
 end
 
 function Tool.invoke(name, params)
   name_arg("invoke", name)
   if params == nil then params = {} end
-  local H = shared.hooks
-  if H == nil then
-    local result = direct(invoke, name, params)
-    return result
-  end
-  -- The hooks (src/api/hook_lua.ts): before, the call or its error, after.
-  local replaced, result = H.before("BeforeToolExecution", "tool", name, params)
-  if not replaced then
-    params = result
-    if H.has("ToolError") then
-      local ok, err = pcall(invoke, name, params)
-      if ok then result = err
-      else
-        replaced, result = H.failed("ToolError", "tool", name, params, err)
-        if not replaced then error(err, 0) end
-      end
-    else
-      result = direct(invoke, name, params)
-    end
-  end
-  result = H.after("AfterToolExecution", "tool", name, params, result)
+  local result = hooked(HOOKS, name, invoke, name, params)
   return result
 end
 

@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { HOOKED_CALL_LUA } from "./hooked_call_lua.ts";
 import { SCHEDULE_LUA } from "./workflow_schedule_lua.ts";
 
 export const WORKFLOW_LUA = String.raw`
@@ -298,8 +299,15 @@ end
 
 local run
 
+${HOOKED_CALL_LUA}
+local HOOKS = {
+  kind = "workflow", before = "BeforeWorkflowStart", after = "AfterWorkflowComplete", error = "WorkflowError",
+}
+-- A step has no error point: its error is its workflow's.
+local STEP_HOOKS = { kind = "step", before = "BeforeWorkflowStage", after = "AfterWorkflowStage" }
+
 -- A step's work: its output (and, for an agent or a workflow, the whole result).
-local function run_kind(step, ctx, input)
+local function run_kind(step, input, ctx)
   local kind = step.kind
   if kind == "fn" then return (step.fn(ctx, input)) end
   if kind == "agent" then
@@ -345,14 +353,9 @@ local function run_step(w, step, index, ctx, input, span, result, iteration)
   local ok, out, nested = pcall(function()
     local i = step.input
     if type(i) == "function" then i = i(ctx) elseif i == nil then i = input end
-    local H = shared.hooks
-    if H == nil then return run_kind(step, ctx, i) end
-    -- The step's hooks (src/api/hook_lua.ts): a cancel fails the step as its error would.
-    local about = { workflow = w.name, step_kind = step.kind, index = index }
-    local replaced, v = H.before("BeforeWorkflowStage", "step", step.name, i, about)
-    local o, n
-    if replaced then o = v else i = v; o, n = run_kind(step, ctx, i) end
-    return H.after("AfterWorkflowStage", "step", step.name, i, o, about), n
+    -- The step's hooks: a cancel fails the step as its error would.
+    local about = shared.hooks and { workflow = w.name, step_kind = step.kind, index = index }
+    return hooked(STEP_HOOKS, step.name, run_kind, step, i, ctx, nil, about)
   end)
   if guard then
     local id = guard.id
@@ -488,27 +491,9 @@ local function result_of(w, v)
   }, RESULT)
 end
 
--- Runs a workflow with the hooks (src/api/hook_lua.ts) around it, if there are any.
+-- Runs a workflow with its hooks around it.
 function run(w, input)
-  local H = shared.hooks
-  if H == nil then
-    local r = run_plain(w, input)
-    return r
-  end
-  local replaced, r = H.before("BeforeWorkflowStart", "workflow", w.name, input)
-  if replaced then r = result_of(w, r)
-  else
-    input = r
-    local ok
-    ok, r = pcall(run_plain, w, input)
-    if not ok then
-      local err = r
-      replaced, r = H.failed("WorkflowError", "workflow", w.name, input, err)
-      if not replaced then error(err, 0) end
-      r = result_of(w, r)
-    end
-  end
-  r = H.after("AfterWorkflowComplete", "workflow", w.name, input, r)
+  local r = hooked(HOOKS, w.name, run_plain, w, input, nil, result_of)
   return r
 end
 

@@ -549,3 +549,31 @@ print(Tool.calculator{expression = "6 * 7"}.result, #Hook.list())
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("an error of an agent or tool call points at the script's line with hooks around the call and without", async () => {
+  const out = ok(
+    await runLua(`
+Tool.register("echo", {
+  parameters = {type = "object", properties = {text = {type = "string"}}, required = {"text"}},
+  execute = function(p) return p.text end,
+})
+local a = Agent.builder():name("w"):model("openai/gpt-4o-mini"):build()
+local function calls(label)
+  print(label, select(2, pcall(function() local r = Tool.invoke("echo", {}) return r end)))
+  print(label, select(2, pcall(function() local r = Tool.calculator{expression = "1 +"} return r end)))
+  print(label, select(2, pcall(function() local r = a:execute(42) return r end)))
+  print(label, select(2, pcall(function() local r = a.execute({}, "hi") return r end)))
+end
+calls("plain")
+-- Error hooks too: the call runs caught (pcall) then, and the error goes on unchanged.
+for _, p in ipairs(Hook.points()) do Hook.register(p, function() end) end
+calls("hooked")
+`),
+  );
+  const lines = (label: string) =>
+    `${label}\tscript.lua:8: tool 'echo': invalid parameters: missing required parameter 'text'\n` +
+    `${label}\tscript.lua:9: calculator: Expected expression after + at character 3\n` +
+    `${label}\tscript.lua:10: bad argument #1 to 'execute' (string or table expected, got number)\n` +
+    `${label}\tscript.lua:11: Agent: call its methods with a colon (agent:execute(...))\n`;
+  assertEquals(out, lines("plain") + lines("hooked"));
+});
