@@ -5,7 +5,8 @@
  * stack and locals; a breakpoint in the other branch stops while the first one's call is in
  * flight; `next` over the branch's model call (the branch yields to the scheduler until the
  * answer comes) stops on the branch's next line, in the same branch, with the answer; and
- * the workflow completes with each branch's answer.
+ * the workflow completes with each branch's answer. A pause stops in a busy branch, and a
+ * breakpoint set then stops in a branch that was suspended since before there was any.
  */
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
@@ -155,4 +156,52 @@ Deno.test("dap: a breakpoint in a parallel branch stops there with its stack and
       assertEquals(s.requests.length, 2);
     });
   });
+});
+
+const BUSY = `stop = false
+local wf = Workflow.parallel{name = "p", steps = {
+  {name = "waiter", fn = function()
+    State.set("k", 1)
+    local after = "resumed"
+    return after
+  end},
+  {name = "spin", fn = function()
+    print("spinning")
+    local n = 0
+    while not stop do n = n + 1 end
+    return n > 0
+  end},
+}}
+local r = wf:execute()
+print(r.output.waiter, r.output.spin)
+`;
+
+Deno.test("debug: a pause stops in a busy branch; a breakpoint set then stops in a branch suspended since before it", async () => {
+  const home = await tempDir();
+  try {
+    await Deno.writeTextFile(`${home}/wf.lua`, BUSY);
+    await withDebug(
+      ["wf.lua", "--no-stop-on-entry"],
+      async (d) => {
+        // "waiter" made its call (State.set) and waits, made when no thread needed events;
+        // "spin" runs until told to stop.
+        await d.until("spinning");
+        await d.send("pause");
+        const paused = await d.until(PROMPT);
+        assertStringIncludes(paused, "Stopped (pause) at wf.lua:11 in fn");
+        assertStringIncludes(await d.cmd("bt"), "[Workflow] run_step");
+        await d.cmd("p stop = true");
+        assertStringIncludes(await d.cmd("b 6"), "Breakpoint 1 at wf.lua:6");
+        assertStringIncludes(await d.cmd("c"), "Stopped (breakpoint 1) at wf.lua:6 in fn");
+        assertEquals((await d.cmd("p after")).trim(), "resumed");
+        const end = await d.cmd("c");
+        assertStringIncludes(end, "resumed\ttrue\n");
+        assertStringIncludes(end, "Program finished");
+      },
+      { NO_COLOR: "1" },
+      home,
+    );
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
 });

@@ -126,14 +126,24 @@ class WorkerDebugger implements WorkerDebugHooks {
   beginExecute(T: number): void {
     const { ctx, modes } = this.#d;
     ctx.running = T;
-    const lua = ctx.api.lua;
-    lua.lua_rawgeti(T, REG, BigInt(modes.threadsRef));
+    this.#record(T);
+    modes.takeEntryPause();
+    modes.applyAll(T);
+  }
+
+  threadCreated(co: number): void {
+    // Its hook mask is its maker's, set for what the modes need now.
+    this.#record(co);
+  }
+
+  /** Adds thread `T` to the weak table of known threads (applyAll sets their masks). */
+  #record(T: number): void {
+    const lua = this.#d.ctx.api.lua;
+    lua.lua_rawgeti(T, REG, BigInt(this.#d.modes.threadsRef));
     lua.lua_pushthread(T);
     lua.lua_pushboolean(T, 1);
     lua.lua_rawset(T, -3);
     lua.lua_settop(T, -2);
-    modes.takeEntryPause();
-    modes.applyAll(T);
   }
 
   endExecute(): void {

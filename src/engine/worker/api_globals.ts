@@ -45,6 +45,11 @@ export interface ApiGlobalsContext {
   observer(): HostCallObserver | undefined;
   /** Spans are made (EngineOptions.tracing): see hostCall. */
   tracing: boolean;
+  /**
+   * A coroutine was marked as scheduled (a workflow's branch, made by the globals' own Lua):
+   * the debugger, if there is one, learns of it as of the script's coroutines.
+   */
+  onBranch(co: number): void;
 }
 
 /** The C functions (pointers) of the globals: the host call and the globals' loader. */
@@ -226,8 +231,10 @@ function hostCall(ctx: ApiGlobalsContext, self: () => number): HostCallFunction 
       case "host.branch": {
         const co = lua.lua_tothread(L, 2);
         if (!co) return api.ret(L, false, "host.branch: a coroutine expected");
-        if (lua.lua_toboolean(L, 3)) branches.set(co, api.str(L, 4) ?? "");
-        else branches.delete(co);
+        if (lua.lua_toboolean(L, 3)) {
+          branches.set(co, api.str(L, 4) ?? "");
+          ctx.onBranch(co);
+        } else branches.delete(co);
         return api.ret(L, true);
       }
       case HostMethod.wait:

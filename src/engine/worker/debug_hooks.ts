@@ -59,6 +59,12 @@ export interface WorkerDebugHooks {
   readonly hookPtr: number;
   /** Execution `T` (a fresh Lua thread) is about to run. */
   beginExecute(T: number): void;
+  /**
+   * Coroutine `co` was made by the engine's own Lua (a workflow's branch), which the
+   * debugger's coroutine.create does not see: known from now on, so that a change of
+   * breakpoints or stepping reaches it while it is suspended.
+   */
+  threadCreated(co: number): void;
   /** The chunk of the execution (the function at the top of `L`'s stack) has loaded. */
   chunkLoaded(L: number): void;
   /** The execution has ended. */

@@ -214,6 +214,7 @@ export class LuaRuntime {
       onInterrupt: (hL) => lua.lua_sethook(hL, this.#hookPtr, HookMask.count, 1),
       observer: () => this.#sampler,
       tracing: options.tracing ?? false,
+      onBranch: (co) => this.#debugger?.threadCreated(co),
     });
     this.#apiFunctions = apiFunctions;
 
