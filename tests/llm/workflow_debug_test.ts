@@ -5,7 +5,8 @@
  * stack and locals; a breakpoint in the other branch stops while the first one's call is in
  * flight; `next` over the branch's model call (the branch yields to the scheduler until the
  * answer comes) stops on the branch's next line, in the same branch, with the answer; and
- * the workflow completes with each branch's answer. A pause stops in a busy branch, and a
+ * the workflow completes with each branch's answer. `next` over a nested parallel workflow in
+ * a branch stops on the branch's next line too. A pause stops in a busy branch, and a
  * breakpoint set then stops in a branch that was suspended since before there was any.
  */
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
@@ -196,6 +197,48 @@ Deno.test("debug: a pause stops in a busy branch; a breakpoint set then stops in
         assertEquals((await d.cmd("p after")).trim(), "resumed");
         const end = await d.cmd("c");
         assertStringIncludes(end, "resumed\ttrue\n");
+        assertStringIncludes(end, "Program finished");
+      },
+      { NO_COLOR: "1" },
+      home,
+    );
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+const NESTED = `local inner = Workflow.parallel{name = "inner", steps = {
+  {name = "a", fn = function() State.set("a", 1) return "a" end},
+  {name = "b", fn = function() State.set("b", 2) return "b" end},
+}}
+local function branch(ctx, input)
+  local before = input
+  local r = inner:execute()
+  local got = r.output.a .. r.output.b .. before
+  return got
+end
+local wf = Workflow.parallel{name = "p", steps = {
+  {name = "one", fn = branch, input = "x"},
+  {name = "two", fn = function() State.set("c", 3) return "two" end},
+}}
+local r = wf:execute()
+print(r.output.one, r.output.two)
+`;
+
+Deno.test("debug: next over a nested parallel workflow in a branch stops on the branch's next line", async () => {
+  const home = await tempDir();
+  try {
+    await Deno.writeTextFile(`${home}/wf.lua`, NESTED);
+    await withDebug(
+      ["wf.lua", "--break-at", "wf.lua:7"],
+      async (d) => {
+        assertStringIncludes(await d.until(PROMPT), "Stopped (breakpoint 1) at wf.lua:7 in fn");
+        // The nested workflow's scheduler yields its branches' calls to the outer one, and
+        // branch "two" runs meanwhile: the step goes on in branch "one" all the same.
+        assertStringIncludes(await d.cmd("next"), "Stopped (step) at wf.lua:8 in fn");
+        assertEquals((await d.cmd("p r.output.a .. r.output.b .. before")).trim(), "abx");
+        const end = await d.cmd("c");
+        assertStringIncludes(end, "abx\ttwo\n");
         assertStringIncludes(end, "Program finished");
       },
       { NO_COLOR: "1" },

@@ -12,6 +12,7 @@ import { HookMask, LUA_REGISTRYINDEX, LuaStatus } from "../../engine/vm/lua_h.ts
 import * as Lua from "../../engine/vm/lua_layout.ts";
 import type { ProtoInfo } from "./prototypes.ts";
 import type { DebuggerParts } from "./parts.ts";
+import { INTERNAL_PREFIX } from "./context.ts";
 
 const REG = LUA_REGISTRYINDEX;
 /** The count of the hook mask the debugger installs (a count event is only a poke's). */
@@ -235,9 +236,9 @@ export class HookModes {
 
   /**
    * The stepped thread has ended or is suspended: a step stops in any thread then. Not a
-   * workflow's branch suspended in a host call (it yielded to the scheduler until its answer
-   * comes): to the script that is a call like any, so the step goes on in the branch when it
-   * is resumed, as over a call that blocks.
+   * workflow's branch waiting for its call's answer (it yielded to the scheduler until the
+   * answer comes): to the script that is a call like any, so the step goes on in the branch
+   * when it is resumed, as over a call that blocks.
    */
   stepThreadLeft(): boolean {
     const L = this.#stepThread;
@@ -245,22 +246,29 @@ export class HookModes {
     const { ctx } = this.#d;
     const m = ctx.wasm;
     const status = m._lua_status(L);
-    if (status === LuaStatus.yield) return !this.#inHostCall(L);
+    if (status === LuaStatus.yield) return !this.#waitsForAnswer(L);
     if (status !== LuaStatus.ok) return true;
     return m._lua_getstack(L, 0, ctx.spareAr) === 0;
   }
 
-  /** Whether suspended thread `L` yielded from the host-call C function. */
-  #inHostCall(L: number): boolean {
+  /**
+   * Whether suspended thread `L` waits for a host call's answer: it yielded from the host-call
+   * C function (a branch's call), or the engine's own Lua yielded it (a nested parallel
+   * workflow's scheduler, which waits for its branches' answers through the enclosing one).
+   */
+  #waitsForAnswer(L: number): boolean {
     const { ctx } = this.#d;
     const lua = ctx.api.lua;
-    if (ctx.wasm._lua_getstack(L, 0, ctx.spareAr) === 0 || !lua.lua_checkstack(L, 1)) {
-      return false;
-    }
-    ctx.pushFunction(L, ctx.spareAr);
+    const m = ctx.wasm;
+    const ar = ctx.spareAr;
+    if (m._lua_getstack(L, 0, ar) === 0 || !lua.lua_checkstack(L, 1)) return false;
+    ctx.pushFunction(L, ar);
     const fn = lua.lua_tocfunction(L, -1);
     lua.lua_settop(L, -2);
-    return fn !== 0 && fn === ctx.host.hostCall;
+    if (fn !== 0 && fn === ctx.host.hostCall) return true;
+    if (m._lua_getstack(L, 1, ar) === 0) return false;
+    m._lua_getinfo(L, ctx.cString("S"), ar);
+    return ctx.readCString(m.HEAP32[(ar + Lua.AR_SOURCE) >> 2]).startsWith(INTERNAL_PREFIX);
   }
 
   /** Re-applies hook masks to every known thread after a change of mode. */
