@@ -12,7 +12,12 @@ const LUA_COMMANDS = new Set(["run", "exec", "repl", "debug", "profile"]);
 /** Commands whose engine need not be interruptible (see EngineStart in engine/host/handle.ts). */
 const BATCH_COMMANDS = new Set(["run", "exec"]);
 
-if (import.meta.main) {
+/**
+ * The program. Not top-level await: the bundle's chunks import shared code from the chunk that
+ * holds this module, and a dynamic import would wait on a module still evaluating
+ * (docs/decisions/0032-merged-bundle-chunks.md).
+ */
+async function main(): Promise<number> {
   const argv = rawArgs();
   // Help, the version and commands on a remote kernel (--connect) run no Lua here.
   const wantsHelp = argv.some((a) =>
@@ -38,5 +43,7 @@ if (import.meta.main) {
   const code = line
     ? await (await import("./src/cli/script_line.ts")).runScriptLine(line)
     : await (await import("./src/cli/program.ts")).runCli(argv);
-  Deno.exit(code);
+  return code;
 }
+
+if (import.meta.main) main().then((code) => Deno.exit(code));

@@ -4,7 +4,8 @@
  * its transpile and code caches; from the bundle it loads a few JavaScript files
  * (docs/decisions/0014-bundle-launcher.md).
  *
- *   dist/cli/main.js      the program (main.ts), code-split so a command loads only its part
+ *   dist/cli/main.js      the program (main.ts), code-split so a command loads only its part,
+ *                         its small chunks merged (mergeChunks)
  *   dist/engine/worker.js the engine worker (src/engine/worker/worker.ts), its own bundle, with
  *                         worker_debugger.js, the debugger it loads when debugging
  *                         (src/debug/worker/worker_debugger.ts, named by src/debug/provide.ts)
@@ -12,6 +13,7 @@
  *
  *   deno run -A scripts/build.ts [--out DIR]   (default: dist beside this repository's main.ts)
  */
+import { rollup } from "rollup";
 import { GLUE_WASM_PATH } from "../src/engine/host/assets.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -72,7 +74,39 @@ async function bundle(entries: string[], outdir: string): Promise<void> {
  * See docs/decisions/0015-deferred-dynamic-imports.md.
  */
 export function deferDynamicImports(js: string): string {
-  return js.replaceAll(/\bimport\("(\.\/[\w.-]+\.js)"\)/g, 'import(String("$1"))');
+  return js.replaceAll(/\bimport\((["'])(\.\/[\w.-]+\.js)\1\)/g, 'import(String("$2"))');
+}
+
+/**
+ * A chunk smaller than this is merged into another where that runs no code that would not
+ * have run (rollup's experimentalMinChunkSize). `deno bundle` (esbuild) makes a chunk for each
+ * set of dynamic imports that reach a module: `exec` loaded 38 chunks of the CLI bundle, most
+ * under 3 KB, and Deno takes a fixed time per module; merged, 9.
+ * See docs/decisions/0032-merged-bundle-chunks.md.
+ */
+const MIN_CHUNK_BYTES = 8000;
+
+/** Rewrites the code-split bundle in `raw` (its `entries`, file names) into `outdir`, merged. */
+async function mergeChunks(raw: string, entries: string[], outdir: string): Promise<void> {
+  const build = await rollup({
+    input: entries.map((e) => `${raw}/${e}`),
+    // Deno's own and npm modules stay imports, as deno bundle left them.
+    external: (id) => /^(node|npm|jsr|ext):/.test(id),
+    onLog: (level, log) => {
+      if (level === "warn") throw new Error(`rollup: ${log.message}`);
+    },
+  });
+  try {
+    await build.write({
+      dir: outdir,
+      format: "es",
+      experimentalMinChunkSize: MIN_CHUNK_BYTES,
+      entryFileNames: "[name].js",
+      chunkFileNames: "chunk-[hash].js",
+    });
+  } finally {
+    await build.close();
+  }
 }
 
 async function deferAll(dir: string): Promise<void> {
@@ -89,15 +123,19 @@ export async function build(dir: string): Promise<void> {
   await Deno.remove(tmp, { recursive: true }).catch(() => {});
   await Deno.mkdir(tmp, { recursive: true });
   const entries = await workerEntries();
+  const raw = `${tmp}/raw`;
   try {
     await Promise.all([
-      bundle([`${ROOT}main.ts`], `${tmp}/cli`),
+      bundle([`${ROOT}main.ts`], `${raw}/cli`),
       // One bundle, so that the two share the engine's modules.
-      bundle(entries.files, `${tmp}/engine`),
+      bundle(entries.files, `${raw}/engine`),
     ]);
   } finally {
     await Deno.remove(entries.dir, { recursive: true });
   }
+  await mergeChunks(`${raw}/cli`, ["main.js"], `${tmp}/cli`);
+  await mergeChunks(`${raw}/engine`, ["worker.js", "worker_debugger.js"], `${tmp}/engine`);
+  await Deno.remove(raw, { recursive: true });
   await Promise.all([deferAll(`${tmp}/cli`), deferAll(`${tmp}/engine`)]);
   await Deno.copyFile(GLUE_WASM_PATH, `${tmp}/glue.wasm`);
   await Deno.remove(dir, { recursive: true }).catch(() => {});

@@ -6,7 +6,7 @@
  * what Deno loads before the first line.
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../helpers/assert.ts";
-import { tempDir } from "../helpers/cli.ts";
+import { cli, tempDir } from "../helpers/cli.ts";
 import { build } from "../../scripts/build.ts";
 import { V8_FLAGS_ARG } from "../../src/engine/host/v8_flags.ts";
 
@@ -48,6 +48,36 @@ Deno.test("bundle: exec and run (with a sibling module) work from dist/", async 
   await Deno.writeTextFile(`${dir}/mod.lua`, "return { v = 'sibling' }\n");
   const r = await bundled(["run", `${dir}/main.lua`, "--", "--name", "Ada"]);
   assertEquals(r, { code: 0, stdout: "sibling\tAda\n", stderr: "" });
+});
+
+Deno.test("bundle: each command group answers from dist/ as from the sources (its chunks merged: decision 0032)", async () => {
+  const home = `${dist}/../home`;
+  const lines = [
+    ["exec", "State.set('bundle', 41)"],
+    ["state", "get", "bundle"],
+    ["exec", "print(State.get('bundle') + 1)"],
+    ["state", "list", "--output", "json"],
+    ["session", "list", "--output", "json"],
+    ["config", "show"],
+    ["tool", "list", "--output", "json"],
+    ["keys", "list", "--output", "json"],
+    ["backup", "list", "--output", "json"],
+    ["completions", "bash"],
+    ["kernel", "--help"],
+    ["dap", "--help"],
+    ["profile", "--help"],
+    ["debug", "--help"],
+  ];
+  for (const args of lines) {
+    const fromSources = await cli(args, { cwd: dist, env: { LLMSPELL_HOME: home } });
+    assertEquals(fromSources.code, 0, `${args.join(" ")}: ${fromSources.stderr}`);
+    const fromBundle = await bundled(args);
+    assertEquals(
+      { code: fromBundle.code, stdout: fromBundle.stdout },
+      { code: 0, stdout: fromSources.stdout },
+      args.join(" "),
+    );
+  }
 });
 
 Deno.test("bundle: the REPL's interruptible engine and the debugger load from dist/", async () => {
