@@ -420,6 +420,16 @@ def scenario_exec(cf, *cells):
     return {"transport": kc.transport, "cells": out}
 
 
+def scenario_stream(cf, n):
+    """Sends `n` cells at once (a stream of requests, none waiting for the one before) and
+    returns how many were answered ok."""
+    kc = client(cf)
+    ids = [kc.execute("x = 1", store_history=False) for _ in range(int(n))]
+    got = replies(kc, ids, timeout=120)
+    kc.stop_channels()
+    return {"ok": sum(1 for r in got.values() if r["content"]["status"] == "ok")}
+
+
 def scenario_stream_topic(cf):
     """A SUB subscribed to ipykernel's stream topic prefix gets only the stream output."""
     kc = client(cf)

@@ -2,13 +2,13 @@
  * OpenTelemetry through the real CLI and Deno's built-in exporter, to a local OTLP/HTTP
  * receiver: the span tree of an agent run with a Lua tool and a built-in tool (names,
  * parents, GenAI attributes), `[telemetry]` in the config turning it on, kernel requests
- * over ZMTP, and nothing sent when it is off; a workflow's run and steps, parents of the model
+ * over ZMTP, a stream of cells whose every span arrives, and nothing sent when it is off; a workflow's run and steps, parents of the model
  * and tool calls their steps make, in parallel branches too.
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { cli, tempDir } from "../helpers/cli.ts";
 import { BarrierServer, openaiText, openaiToolCalls, ScriptedServer } from "../llm/servers.ts";
-import { startKernel } from "../kernel/helpers.ts";
+import { driver, startKernel } from "../kernel/helpers.ts";
 import { OtlpReceiver, type ReceivedSpan } from "./otlp_receiver.ts";
 
 const AGENT = `
@@ -196,6 +196,44 @@ Deno.test("kernel requests over ZMTP have spans; a failing cell's span is an err
       byName(receiver.spans, "llmspell.kernel_info_request").length >= 1,
       receiver.spans.map((s) => s.name).join(", "),
     );
+  } finally {
+    await receiver.close();
+  }
+});
+
+Deno.test("a stream of 3,000 cells: every span reaches the collector while the kernel runs, none lost or doubled", async () => {
+  // Spans are handed to Deno's exporter by the thousand while requests keep coming, and when
+  // the kernel goes quiet (src/telemetry/tracing.ts); Deno's queue holds 2,048 and drops the
+  // rest. Its own batch delay is cut so that the test waits on our hand-over, not on it.
+  const receiver = new OtlpReceiver();
+  const k = await startKernel([], {
+    env: {
+      OTEL_DENO: "true",
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_BSP_SCHEDULE_DELAY: "100",
+    },
+  });
+  const n = 3000;
+  const executes = () => byName(receiver.spans, "llmspell.execute");
+  try {
+    const r = await driver(["stream", k.connectionFile, String(n)]);
+    assertEquals(r.json, { ok: n }, r.stderr);
+    // Still running: what it handed over came without its exit's flush.
+    await receiver.waitFor(
+      () => executes().length >= n,
+      () => `${executes().length} of ${n} execute spans while the kernel runs`,
+    );
+  } finally {
+    await k.stop();
+  }
+  try {
+    const requests = new Map(
+      byName(receiver.spans, "llmspell.execute_request").map((s) => [s.spanId, s]),
+    );
+    assertEquals(executes().length, n);
+    assertEquals(new Set(executes().map((s) => s.spanId)).size, n);
+    assert(executes().every((s) => requests.has(s.parentSpanId)), "an execute without its request");
   } finally {
     await receiver.close();
   }

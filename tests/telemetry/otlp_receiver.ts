@@ -86,14 +86,23 @@ export class OtlpReceiver {
 
   /**
    * Waits until a span named `name` has come (Deno exports in batches, the last when the
-   * process exits). The 30 s limit is a safety net that turns a hang into a failure.
+   * process exits).
    */
   async waitForSpan(name: string): Promise<void> {
+    await this.waitFor(
+      (spans) => spans.some((s) => s.name === name),
+      () => `no span ${name}; got ${this.spans.map((s) => s.name).join(", ")}`,
+    );
+  }
+
+  /**
+   * Waits until `done` holds of the spans received so far, checked at each request. The 30 s
+   * limit is a safety net that turns a hang into a failure.
+   */
+  async waitFor(done: (spans: ReceivedSpan[]) => boolean, why: () => string): Promise<void> {
     const deadline = Date.now() + 30_000;
-    while (!this.spans.some((s) => s.name === name)) {
-      if (Date.now() > deadline) {
-        throw new Error(`no span ${name}; got ${this.spans.map((s) => s.name).join(", ")}`);
-      }
+    while (!done(this.spans)) {
+      if (Date.now() > deadline) throw new Error(why());
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
         new Promise<void>((r) => this.#waiters.push(r)),
