@@ -2,8 +2,9 @@
  * OpenTelemetry through the real CLI and Deno's built-in exporter, to a local OTLP/HTTP
  * receiver: the span tree of an agent run with a Lua tool and a built-in tool (names,
  * parents, GenAI attributes), `[telemetry]` in the config turning it on, kernel requests
- * over ZMTP, a stream of cells whose every span arrives, and nothing sent when it is off; a workflow's run and steps, parents of the model
- * and tool calls their steps make, in parallel branches too.
+ * over ZMTP, a stream of cells whose every span arrives, and nothing sent when it is off; a
+ * workflow's run and steps, parents of the model and tool calls their steps make, in
+ * parallel branches too.
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { cli, tempDir } from "../helpers/cli.ts";
