@@ -219,7 +219,10 @@ export class Requests {
     r.after?.();
   }
 
-  /** A request arrived while Lua runs (seen by the count or call hook). */
+  /**
+   * A request arrived while Lua runs (seen by the count or call hook), or while it waits for
+   * a host call's answer (api_globals.ts: no hook runs then).
+   */
   serveRunning(L: number): void {
     const ctx = this.#d.ctx;
     Atomics.store(ctx.host.control, Control.debug, 0);

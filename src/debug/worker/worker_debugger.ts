@@ -165,6 +165,10 @@ class WorkerDebugger implements WorkerDebugHooks {
     this.#d.requests.serveIdle();
   }
 
+  serveWaiting(L: number): void {
+    this.#d.requests.serveRunning(L);
+  }
+
   onUncaughtError(L: number): void {
     this.#d.errors.uncaught(L);
   }

@@ -21,7 +21,7 @@ import {
   HostStatus,
 } from "../shared/host_channel.ts";
 import { pushLuaValue, UnstorableValue, writeLuaValue } from "./lua_values.ts";
-import { pendingSignal, Signal } from "../shared/protocol.ts";
+import { Control, pendingSignal, Signal } from "../shared/protocol.ts";
 import { ValueReader, ValueWriter } from "../shared/host_values.ts";
 import type { HostCallObserver } from "./sampler.ts";
 import { AnswerCache } from "./answer_cache.ts";
@@ -41,6 +41,12 @@ export interface ApiGlobalsContext {
   wake(buffer: SharedArrayBuffer | undefined): void;
   /** Called when an interrupt ends a wait, to re-arm the hook (count 1). */
   onInterrupt(L: number): void;
+  /**
+   * A debugger request waits (Control.debug) while `L` waits for a host call's answer: the
+   * debugger serves it as while Lua runs (WorkerDebugHooks.serveWaiting), since no hook
+   * runs until the answer comes, which may take as long as a model does.
+   */
+  onDebugRequest(L: number): void;
   /** The profiler of the running execution, if it is profiled: it times host calls. */
   observer(): HostCallObserver | undefined;
   /** Spans are made (EngineOptions.tracing): see hostCall. */
@@ -151,7 +157,12 @@ function hostCall(ctx: ApiGlobalsContext, self: () => number): HostCallFunction 
   const lua = api.lua;
   const caller = new HostCaller(ctx.wake);
   const cache = new AnswerCache();
-  const stop = () => pendingSignal(ctx.control) !== Signal.none;
+  const control = ctx.control;
+  /** Between waits for an answer: serves a debugger's request, ends the wait on a signal. */
+  const stopFor = (L: number) => () => {
+    if (Atomics.load(control, Control.debug) !== 0) ctx.onDebugRequest(L);
+    return pendingSignal(control) !== Signal.none;
+  };
   const tracing = ctx.tracing;
   /** The Lua side's open spans, in the order begun, with the thread that began each. */
   const spans: { id: number; L: number }[] = [];
@@ -178,7 +189,7 @@ function hostCall(ctx: ApiGlobalsContext, self: () => number): HostCallFunction 
   const blocking = (L: number, method: string, args: Uint8Array, shown = method) => {
     const observer = ctx.observer();
     observer?.hostBegin(L, shown);
-    const answer = caller.call(method, args, stop);
+    const answer = caller.call(method, args, stopFor(L));
     observer?.hostEnd();
     if (answer === null) {
       ctx.onInterrupt(L);

@@ -71,6 +71,11 @@ export interface WorkerDebugHooks {
   endExecute(): void;
   /** A request waits and the engine is idle (the `debugPoke` message). */
   serveIdle(): void;
+  /**
+   * A request waits while Lua on `L` waits for a host call's answer (a model's, a tool's):
+   * served as while Lua runs, where no hook would see it until the answer came.
+   */
+  serveWaiting(L: number): void;
   /** The runtime's message handler saw an error nobody caught, where it was raised. */
   onUncaughtError(L: number): void;
 }

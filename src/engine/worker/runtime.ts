@@ -212,6 +212,7 @@ export class LuaRuntime {
       // An interrupt that ends a wait (a host call, input) keeps unwinding like one seen by
       // the hook.
       onInterrupt: (hL) => lua.lua_sethook(hL, this.#hookPtr, HookMask.count, 1),
+      onDebugRequest: (wL) => this.#debugger?.serveWaiting(wL),
       observer: () => this.#sampler,
       tracing: options.tracing ?? false,
       onBranch: (co) => this.#debugger?.threadCreated(co),

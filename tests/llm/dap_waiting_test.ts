@@ -1,0 +1,57 @@
+/**
+ * A debugger's requests while the script waits for a model's answer: no Lua hook runs during
+ * a host call, so the worker serves them between its waits for the answer
+ * (src/engine/worker/api_globals.ts). VS Code's DebugClient sets a breakpoint while the
+ * scripted OpenAI server holds the rest of a streamed answer, is answered before the server
+ * lets it go, and the script stops there once the answer is complete.
+ */
+import type { DebugProtocol as DP } from "@vscode/debugprotocol";
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { tempDir } from "../helpers/cli.ts";
+import { launchWith, withAdapter } from "../dap/helpers.ts";
+import { until } from "../kernel/helpers.ts";
+import { openaiStream, ScriptedServer } from "./servers.ts";
+
+const SCRIPT = `local a = Agent.builder():model("openai/gpt-4o-mini"):build()
+local r = a:stream("story", function(piece) end)
+local text = r.text
+print(text)
+`;
+
+Deno.test("dap: a breakpoint set while the script waits for a model's answer is answered at once, and hit after the answer", async () => {
+  const s = new ScriptedServer().script(openaiStream(["Once", " upon"], { gated: true }));
+  const home = await tempDir();
+  const program = `${home}/s.lua`;
+  await Deno.writeTextFile(program, SCRIPT);
+  const env = {
+    OPENAI_API_KEY: "sk-test",
+    LLMSPELL_PROVIDERS_OPENAI_BASE_URL: `${s.url}/v1`,
+    NO_COLOR: "1",
+  };
+  try {
+    await withAdapter("stdio", async ({ dc, events }) => {
+      await launchWith(dc, { program, cwd: home, env });
+      // The request is out; the server holds its second token until the release below.
+      assert(await until(() => s.requests.length === 1, 20_000), "no request reached the server");
+      const set = await dc.setBreakpointsRequest({
+        source: { path: program },
+        breakpoints: [{ line: 3 }],
+      });
+      assertEquals(set.body.breakpoints.map((b) => [b.verified, b.line]), [[true, 3]]);
+      const stopped = dc.waitForEvent("stopped") as Promise<DP.StoppedEvent>;
+      s.release();
+      assertEquals((await stopped).body.reason, "breakpoint");
+      const frames = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
+      assertEquals([frames[0].source?.path, frames[0].line], [program, 3]);
+      const ended = dc.waitForEvent("terminated");
+      await dc.continueRequest({ threadId: 1 });
+      await ended;
+      const out = events.filter((e) => e.event === "output" && e.body.category === "stdout")
+        .map((e) => e.body.output).join("");
+      assertEquals(out, "Once upon\n");
+    });
+  } finally {
+    await s.close();
+    await Deno.remove(home, { recursive: true });
+  }
+});
