@@ -3,7 +3,8 @@
  * a host call, so the worker serves them between its waits for the answer
  * (src/engine/worker/api_globals.ts). VS Code's DebugClient sets a breakpoint while the
  * scripted OpenAI server holds the rest of a streamed answer, is answered before the server
- * lets it go, and the script stops there once the answer is complete.
+ * lets it go, and the script stops there once the answer is complete; a terminate ends it in
+ * its wait.
  */
 import type { DebugProtocol as DP } from "@vscode/debugprotocol";
 import { assert, assertEquals } from "../helpers/assert.ts";
@@ -49,6 +50,33 @@ Deno.test("dap: a breakpoint set while the script waits for a model's answer is 
       const out = events.filter((e) => e.event === "output" && e.body.category === "stdout")
         .map((e) => e.body.output).join("");
       assertEquals(out, "Once upon\n");
+    });
+  } finally {
+    await s.close();
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("dap: terminate while the script waits for a model's answer ends it without the answer", async () => {
+  const s = new ScriptedServer().script(openaiStream(["Once", " upon"], { gated: true }));
+  const home = await tempDir();
+  const program = `${home}/s.lua`;
+  await Deno.writeTextFile(program, SCRIPT);
+  const env = {
+    OPENAI_API_KEY: "sk-test",
+    LLMSPELL_PROVIDERS_OPENAI_BASE_URL: `${s.url}/v1`,
+    NO_COLOR: "1",
+  };
+  try {
+    await withAdapter("stdio", async ({ dc, events }) => {
+      await launchWith(dc, { program, cwd: home, env });
+      assert(await until(() => s.requests.length === 1, 20_000), "no request reached the server");
+      const ended = dc.waitForEvent("terminated");
+      await dc.terminateRequest({});
+      await ended;
+      // Never released: the script ended in its wait, before its print.
+      const out = events.filter((e) => e.event === "output" && e.body.category === "stdout");
+      assertEquals(out.map((e) => e.body.output), []);
     });
   } finally {
     await s.close();
