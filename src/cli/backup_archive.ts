@@ -1,21 +1,31 @@
 /**
- * The backup archive (`llmspell backup`): a tar file (npm:nanotar, as the archive_handler tool
- * uses) whose first member is `manifest.json`, then the database copy `llmspell.db`, then
- * each artifact content file as `artifacts/<2 hex>/<sha256>`, the layout of the data
- * directory. The manifest holds the SHA-256 and size of every other member, so a flipped
- * byte or a cut-off archive is found and named; the manifest comes first so that a truncated
- * archive still says what it lacks.
+ * The backup archive (`llmspell backup`): a tar file whose first member is `manifest.json`,
+ * then the database copy `llmspell.db`, then each artifact content file as
+ * `artifacts/<2 hex>/<sha256>`, the layout of the data directory. The manifest holds the
+ * SHA-256 and size of every other member, so a flipped byte or a cut-off archive is found and
+ * named; the manifest comes first so that a truncated archive still says what it lacks.
  *
- * The archive is built and read in memory (nanotar has no streaming API): a backup needs
- * about its own size in free memory.
+ * Written and read as streams (backup_tar.ts), a chunk at a time: memory stays bounded
+ * whatever the size of the database and the artifacts (docs/decisions/0031).
  *
  * @module
  */
-import { createTar, parseTar } from "nanotar";
-import { basename, dirname, join } from "../path.ts";
+import { createHash } from "node:crypto";
+import { dirname } from "../path.ts";
+import { concat } from "../bytes.ts";
 import { LlmspellError } from "../errors.ts";
 import { syncDirectory } from "../sync_dir.ts";
-import { sha256, type StoreCounts } from "../store/mod.ts";
+import type { StoreCounts } from "../store/mod.ts";
+import { makePartial } from "./backup_work.ts";
+import {
+  CHUNK,
+  END,
+  fileHeader,
+  padding,
+  readTar,
+  TarFormatError,
+  TruncatedError,
+} from "./backup_tar.ts";
 
 export const MANIFEST_MEMBER = "manifest.json";
 export const DB_MEMBER = "llmspell.db";
@@ -23,7 +33,8 @@ export const DB_MEMBER = "llmspell.db";
 export const BACKUP_FORMAT = "llmspell-backup";
 export const BACKUP_FORMAT_VERSION = 1;
 
-const TAR_BLOCK = 512;
+/** A manifest larger than this is not one of ours (it lists names, sizes and hashes). */
+const MAX_MANIFEST_BYTES = 64 << 20;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 export interface ManifestMember {
@@ -60,6 +71,61 @@ export function shaOfMember(name: string): string | undefined {
   return m && m[2].startsWith(m[1]) ? m[2] : undefined;
 }
 
+/** The chunks of the file `f`, each a new buffer (a stream may hold on to it), at most `limit` bytes. */
+async function* chunks(f: Deno.FsFile, limit = Infinity): AsyncGenerator<Uint8Array> {
+  let left = limit;
+  while (left > 0) {
+    const buf = new Uint8Array(Math.min(CHUNK, left));
+    const n = await f.read(buf);
+    if (n === null) return;
+    left -= n;
+    yield n === buf.length ? buf : buf.subarray(0, n);
+  }
+}
+
+async function writeAll(f: Deno.FsFile, data: Uint8Array): Promise<void> {
+  for (let at = 0; at < data.length;) at += await f.write(data.subarray(at));
+}
+
+/** The SHA-256 (hex) and size of the file at `path`, read a chunk at a time. */
+export async function hashFile(path: string): Promise<{ sha256: string; size: number }> {
+  const f = await Deno.open(path, { read: true });
+  try {
+    const h = createHash("sha256");
+    let size = 0;
+    for await (const c of chunks(f)) {
+      h.update(c);
+      size += c.length;
+    }
+    return { sha256: h.digest("hex"), size };
+  } finally {
+    f.close();
+  }
+}
+
+/** A member to archive: the file that holds its bytes, hashed already (`hashFile`). */
+export interface SourceMember extends ManifestMember {
+  file: string;
+}
+
+/** Appends the member `m` to `out`, read from its file a chunk at a time. */
+async function addMember(out: Deno.FsFile, m: SourceMember, mtime: Date): Promise<number> {
+  await writeAll(out, fileHeader(m.name, m.size, mtime));
+  const f = await Deno.open(m.file, { read: true });
+  let size = 0;
+  try {
+    for await (const c of chunks(f, m.size)) {
+      await writeAll(out, c);
+      size += c.length;
+    }
+  } finally {
+    f.close();
+  }
+  if (size !== m.size) throw new Error(`${m.file} changed while it was archived`);
+  await writeAll(out, padding(size));
+  return 512 + size + padding(size).length;
+}
+
 /**
  * Writes the archive of `members` (manifest first, with their hashes) to `target`: to a
  * temporary name beside it, synced, then renamed, so that a crash or a full disk leaves no
@@ -68,32 +134,33 @@ export function shaOfMember(name: string): string | undefined {
 export async function writeBackup(
   target: string,
   manifest: Omit<Manifest, "members">,
-  members: { name: string; data: Uint8Array }[],
+  members: SourceMember[],
 ): Promise<{ manifest: Manifest; bytes: number }> {
-  const listed: ManifestMember[] = [];
-  for (const m of members) {
-    listed.push({ name: m.name, size: m.data.length, sha256: await sha256(m.data) });
-  }
-  const full: Manifest = { ...manifest, members: listed };
+  const full: Manifest = {
+    ...manifest,
+    members: members.map(({ name, size, sha256 }) => ({ name, size, sha256 })),
+  };
   const text = new TextEncoder().encode(JSON.stringify(full, null, 2) + "\n");
-  const attrs = { mode: "600", mtime: Date.parse(full.created) };
-  const tar = createTar([
-    { name: MANIFEST_MEMBER, data: text, attrs },
-    ...members.map((m) => ({ name: m.name, data: m.data, attrs })),
-  ]);
-  const tmp = join(dirname(target), `.${basename(target)}.${crypto.randomUUID()}.partial`);
+  const mtime = new Date(full.created);
+  const partial = await makePartial(target);
+  let bytes = 0;
   try {
-    const file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o600 });
-    try {
-      for (let at = 0; at < tar.length;) at += await file.write(tar.subarray(at));
-      await file.sync();
-    } finally {
-      file.close();
+    const out = partial.file;
+    for (
+      const part of [fileHeader(MANIFEST_MEMBER, text.length, mtime), text, padding(text.length)]
+    ) {
+      await writeAll(out, part);
+      bytes += part.length;
     }
-    await Deno.rename(tmp, target);
+    for (const m of members) bytes += await addMember(out, m, mtime);
+    await writeAll(out, END);
+    bytes += END.length;
+    await out.sync();
+    await Deno.rename(partial.path, target);
     syncDirectory(dirname(target));
+    out.close();
   } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
+    await partial.release();
     throw new LlmspellError({
       code: "backup_write_failed",
       message: `cannot write the backup ${target}: ${e instanceof Error ? e.message : e}`,
@@ -101,40 +168,72 @@ export async function writeBackup(
       cause: e,
     });
   }
-  return { manifest: full, bytes: tar.length };
+  return { manifest: full, bytes };
+}
+
+/** A member as read from an archive. */
+export interface ScannedMember {
+  size: number;
+  sha256: string;
+  /** The archive ended inside it. */
+  truncated: boolean;
 }
 
 /** An archive as read: its manifest (if readable), its members, and what is wrong with it. */
 export interface ReadBackup {
   manifest: Manifest | undefined;
-  /** Members whose bytes are all there, by name (the manifest excluded). */
-  members: Map<string, Uint8Array>;
+  /** Members read whole and matching the manifest, by name (the manifest excluded). */
+  members: Map<string, ManifestMember>;
   /** One line per problem found; empty when every member matches the manifest. */
   problems: string[];
 }
 
-/** The members of a tar archive with their data; a member cut off by the end is flagged. */
-function tarMembers(bytes: Uint8Array): { name: string; data: Uint8Array; truncated: boolean }[] {
-  // nanotar reads `data.buffer`: hand it a buffer of exactly these bytes.
-  const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-    ? bytes
-    : bytes.slice();
-  const out: { name: string; data: Uint8Array; truncated: boolean }[] = [];
-  let offset = 0;
-  // metaOnly: names and sizes, without reading past the end as data would.
-  for (const item of parseTar(own, { metaOnly: true })) {
-    const start = offset + TAR_BLOCK;
-    const end = start + item.size;
-    if (item.type === "file") {
-      out.push({
-        name: item.name,
-        data: bytes.subarray(start, Math.min(end, bytes.length)),
-        truncated: end > bytes.length,
-      });
+/**
+ * The members of the tar archive at `file`, each hashed as it streams by; `into(name)` says
+ * where to write one (a path) or undefined to only hash it. `first` stops after the first
+ * member (the manifest). Directory entries (GNU tar's) are skipped.
+ */
+async function scanTar(
+  file: string,
+  into: (name: string) => string | undefined,
+  onMember: (name: string, m: ScannedMember, text: Uint8Array | undefined) => void,
+  first = false,
+): Promise<void> {
+  const f = await Deno.open(file, { read: true });
+  try {
+    for await (const entry of readTar(f)) {
+      const h = createHash("sha256");
+      const keep = entry.name === MANIFEST_MEMBER ? [] as Uint8Array[] : undefined;
+      const target = keep ? undefined : into(entry.name);
+      const out = target
+        ? await Deno.open(target, { write: true, create: true, truncate: true, mode: 0o600 })
+        : undefined;
+      let size = 0;
+      let truncated = false;
+      try {
+        for await (const c of entry.data()) {
+          h.update(c);
+          size += c.length;
+          if (keep && size <= MAX_MANIFEST_BYTES) keep.push(c.slice());
+          if (out) await writeAll(out, c);
+        }
+      } catch (e) {
+        // A disk that fails while a restore stages is an error, not a damaged backup.
+        if (!(e instanceof TruncatedError)) throw e;
+        truncated = true;
+      } finally {
+        out?.close();
+      }
+      const text = keep && size <= MAX_MANIFEST_BYTES ? concat(keep) : undefined;
+      onMember(entry.name, { size, sha256: h.digest("hex"), truncated }, text);
+      if (truncated || first) break;
     }
-    offset = start + Math.ceil(item.size / TAR_BLOCK) * TAR_BLOCK;
+  } catch (e) {
+    // Not a tar past this point (a cut-off or damaged header): what was read stands.
+    if (!(e instanceof TarFormatError)) throw e;
+  } finally {
+    f.close();
   }
-  return out;
 }
 
 function manifestProblem(m: Record<string, unknown>): string | undefined {
@@ -153,46 +252,40 @@ function manifestProblem(m: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-/** Only the manifest of the archive at `file` (`backup list`), read from its first member. */
-export async function readManifest(file: string): Promise<Manifest> {
-  const f = await Deno.open(file, { read: true });
+/** The manifest in `text`, or the problem with it. */
+function parseManifest(text: Uint8Array): Manifest | string {
   try {
-    const head = new Uint8Array(TAR_BLOCK * 2);
-    await readFull(f, head.subarray(0, TAR_BLOCK));
-    const [item] = parseTar(head, { metaOnly: true });
-    if (item?.name !== MANIFEST_MEMBER || !(item.size > 0) || item.size > 64 << 20) {
-      throw new Error(`its first member is not ${MANIFEST_MEMBER}`);
-    }
-    const data = new Uint8Array(item.size);
-    if (await readFull(f, data) < data.length) throw new Error(`${MANIFEST_MEMBER} is truncated`);
-    const m = JSON.parse(new TextDecoder().decode(data));
-    const problem = manifestProblem(m);
-    if (problem) throw new Error(problem);
-    return m as Manifest;
-  } finally {
-    f.close();
+    const m = JSON.parse(new TextDecoder().decode(text));
+    return manifestProblem(m) ?? m as Manifest;
+  } catch {
+    return `${MANIFEST_MEMBER} is not valid JSON`;
   }
 }
 
-async function readFull(f: Deno.FsFile, into: Uint8Array): Promise<number> {
-  let at = 0;
-  while (at < into.length) {
-    const n = await f.read(into.subarray(at));
-    if (n === null) break;
-    at += n;
-  }
-  return at;
+/** Only the manifest of the archive at `file` (`backup list`), read from its first member. */
+export async function readManifest(file: string): Promise<Manifest> {
+  let found: Manifest | string = `its first member is not ${MANIFEST_MEMBER}`;
+  await scanTar(file, () => undefined, (name, m, text) => {
+    if (name !== MANIFEST_MEMBER) return;
+    if (m.truncated) found = `${MANIFEST_MEMBER} is truncated`;
+    else if (text) found = parseManifest(text);
+  }, true);
+  if (typeof found === "string") throw new Error(found);
+  return found;
 }
 
 /**
  * Reads the archive at `file` and checks every member against the manifest: each listed
  * member present, whole, of its size and SHA-256; no member the manifest does not list; the
- * artifact members named by their content.
+ * artifact members named by their content. `into(name)` says where to write a member's bytes
+ * as they are read (restore stages them; verify keeps only the database).
  */
-export async function readBackup(file: string): Promise<ReadBackup> {
-  let bytes: Uint8Array;
+export async function readBackup(
+  file: string,
+  into: (name: string) => string | undefined,
+): Promise<ReadBackup> {
   try {
-    bytes = await Deno.readFile(file);
+    await Deno.stat(file);
   } catch (e) {
     throw new LlmspellError({
       code: "backup_unreadable",
@@ -201,23 +294,26 @@ export async function readBackup(file: string): Promise<ReadBackup> {
     });
   }
   const problems: string[] = [];
-  const found = new Map<string, { data: Uint8Array; truncated: boolean }>();
-  for (const m of tarMembers(bytes)) found.set(m.name, m);
-  const head = found.get(MANIFEST_MEMBER);
+  const found = new Map<string, ScannedMember>();
+  let head: { m: ScannedMember; text: Uint8Array | undefined } | undefined;
+  await scanTar(
+    file,
+    (name) => name === MANIFEST_MEMBER ? undefined : into(name),
+    (name, m, text) => {
+      if (name === MANIFEST_MEMBER) head = { m, text };
+      else found.set(name, m);
+    },
+  );
   let manifest: Manifest | undefined;
   if (!head) problems.push(`${MANIFEST_MEMBER} is missing: not an llmspell backup, or cut off`);
-  else if (head.truncated) problems.push(`${MANIFEST_MEMBER} is truncated`);
+  else if (head.m.truncated) problems.push(`${MANIFEST_MEMBER} is truncated`);
+  else if (!head.text) problems.push(`${MANIFEST_MEMBER} is larger than any backup's`);
   else {
-    try {
-      const m = JSON.parse(new TextDecoder().decode(head.data));
-      const problem = manifestProblem(m);
-      if (problem) problems.push(problem);
-      else manifest = m as Manifest;
-    } catch {
-      problems.push(`${MANIFEST_MEMBER} is not valid JSON`);
-    }
+    const parsed = parseManifest(head.text);
+    if (typeof parsed === "string") problems.push(parsed);
+    else manifest = parsed;
   }
-  const members = new Map<string, Uint8Array>();
+  const members = new Map<string, ManifestMember>();
   if (!manifest) return { manifest, members, problems };
   const listed = new Set<string>();
   for (const want of manifest.members) {
@@ -228,21 +324,17 @@ export async function readBackup(file: string): Promise<ReadBackup> {
     } else if (!got) problems.push(`member ${want.name} is missing (the archive is cut off?)`);
     else if (got.truncated) {
       problems.push(`member ${want.name} is truncated (the archive is cut off)`);
-    } else if (got.data.length !== want.size) {
-      problems.push(
-        `member ${want.name} has ${got.data.length} bytes, the manifest says ${want.size}`,
-      );
-    } else if (await sha256(got.data) !== want.sha256) {
+    } else if (got.size !== want.size) {
+      problems.push(`member ${want.name} has ${got.size} bytes, the manifest says ${want.size}`);
+    } else if (got.sha256 !== want.sha256) {
       problems.push(`member ${want.name}: its SHA-256 differs from the manifest's (damaged)`);
     } else if (shaOfMember(want.name) !== undefined && shaOfMember(want.name) !== want.sha256) {
       problems.push(`member ${want.name}: its content is not the one its name gives`);
-    } else members.set(want.name, got.data);
+    } else members.set(want.name, want);
   }
   if (!listed.has(DB_MEMBER)) problems.push(`the manifest lists no ${DB_MEMBER}`);
   for (const name of found.keys()) {
-    if (name !== MANIFEST_MEMBER && !listed.has(name)) {
-      problems.push(`member ${name} is not in the manifest`);
-    }
+    if (!listed.has(name)) problems.push(`member ${name} is not in the manifest`);
   }
   return { manifest, members, problems };
 }

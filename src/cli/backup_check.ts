@@ -1,19 +1,27 @@
 /**
  * Checking a backup (`backup verify`, and `backup restore` before it changes anything): the
- * archive against its manifest (backup_archive.ts), then the database inside it, written to
- * a work folder: `PRAGMA integrity_check`, a schema this llmspell knows, and a content file
- * (or a known-missing one) for every artifact it lists.
+ * archive against its manifest (backup_archive.ts), streamed through, its database written to
+ * a work folder (and for a restore its artifact files too): then that database's
+ * `PRAGMA integrity_check`, a schema this llmspell knows, and a content file (or a
+ * known-missing one) for every artifact it lists.
  *
  * @module
  */
 import { join } from "../path.ts";
-import { MIGRATIONS, openDatabaseCopy, type StoreCounts } from "../store/mod.ts";
-import { artifactMember, DB_MEMBER, type Manifest, readBackup } from "./backup_archive.ts";
+import { artifactPath, MIGRATIONS, openDatabaseCopy, type StoreCounts } from "../store/mod.ts";
+import {
+  artifactMember,
+  DB_MEMBER,
+  type Manifest,
+  type ManifestMember,
+  readBackup,
+  shaOfMember,
+} from "./backup_archive.ts";
 
 export interface CheckedBackup {
   manifest: Manifest | undefined;
   /** The archive's members by name (those read whole and matching the manifest). */
-  members: Map<string, Uint8Array>;
+  members: Map<string, ManifestMember>;
   /** The database copy written to the work folder (when the archive has it whole). */
   dbFile: string | undefined;
   /** What `PRAGMA integrity_check` said of it. */
@@ -23,9 +31,24 @@ export interface CheckedBackup {
   problems: string[];
 }
 
-/** Checks the backup `file`; its database copy is left in `workDir` as `llmspell.db`. */
-export async function checkBackup(file: string, workDir: string): Promise<CheckedBackup> {
-  const { manifest, members, problems } = await readBackup(file);
+/**
+ * Checks the backup `file`; its database copy is left in `workDir` as `llmspell.db`, and with
+ * `stage` its artifact files in `workDir/artifacts`, the layout of the data directory.
+ */
+export async function checkBackup(
+  file: string,
+  workDir: string,
+  stage = false,
+): Promise<CheckedBackup> {
+  const artifacts = join(workDir, "artifacts");
+  const { manifest, members, problems } = await readBackup(file, (name) => {
+    if (name === DB_MEMBER) return join(workDir, DB_MEMBER);
+    const sha = shaOfMember(name);
+    if (!stage || sha === undefined) return undefined;
+    const to = artifactPath(artifacts, sha);
+    Deno.mkdirSync(join(to, ".."), { recursive: true, mode: 0o700 });
+    return to;
+  });
   const out: CheckedBackup = {
     manifest,
     members,
@@ -34,10 +57,10 @@ export async function checkBackup(file: string, workDir: string): Promise<Checke
     counts: undefined,
     problems,
   };
-  const db = members.get(DB_MEMBER);
-  if (!manifest || !db) return out;
+  if (!manifest || !members.has(DB_MEMBER)) return out;
   out.dbFile = join(workDir, DB_MEMBER);
-  await Deno.writeFile(out.dbFile, db, { mode: 0o600 });
+  // A restore puts the artifacts folder in place even when the backup has no artifact.
+  if (stage) await Deno.mkdir(artifacts, { recursive: true, mode: 0o700 });
   let copy;
   try {
     copy = openDatabaseCopy(out.dbFile);

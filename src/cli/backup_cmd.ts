@@ -13,12 +13,12 @@ import {
   artifactsDir,
   openDatabaseCopy,
   openStore,
-  sha256,
   snapshotDatabase,
   type StoreCounts,
   storeFailure,
+  swapJournal,
+  useStore,
 } from "../store/mod.ts";
-import { isAlive, listKernels } from "../kernel/registry.ts";
 import { VERSION } from "../version.ts";
 import type { CliContext } from "./context.ts";
 import { writeErr, writeOut } from "../frontend/output.ts";
@@ -29,13 +29,15 @@ import {
   BACKUP_FORMAT,
   BACKUP_FORMAT_VERSION,
   DB_MEMBER,
+  hashFile,
   type Manifest,
   readManifest,
-  shaOfMember,
+  type SourceMember,
   writeBackup,
 } from "./backup_archive.ts";
 import { checkBackup, type CheckedBackup } from "./backup_check.ts";
-import { exists, stageArtifacts, swapIn } from "./backup_restore.ts";
+import { exists, putInPlace, refuseInUse } from "./backup_restore.ts";
+import { makeWorkDir, sweepStale } from "./backup_work.ts";
 
 /** What a backup leaves out, as its manifest and `create` say. */
 const NOT_INCLUDED = [
@@ -81,24 +83,44 @@ function sizeText(bytes: number): string {
   return `${(bytes / (1 << 20)).toFixed(1)} MiB`;
 }
 
-/** A snapshot of the database and the content files its artifacts use. */
+/** A snapshot of the database and the content files its artifacts use, in a work folder. */
 interface Snapshot {
-  db: Uint8Array;
   schemaVersion: number;
   counts: StoreCounts;
-  files: Map<string, Uint8Array>;
+  /** The database copy first, then the artifact files (hard links into the work folder). */
+  members: SourceMember[];
   missing: string[];
 }
 
 /**
- * Copies the database as of one commit, then reads the content files it lists. A file
+ * Links (or, across file systems, copies) the content file of `sha` into `dir` and checks it:
+ * the link keeps its bytes while the backup reads them, even if its artifact goes meanwhile.
+ * Undefined when it is missing or damaged.
+ */
+async function keepArtifact(paths: LlmspellPaths, dir: string, sha: string) {
+  const to = path.join(dir, sha);
+  const from = artifactPath(artifactsDir(paths.dbPath), sha);
+  try {
+    await Deno.link(from, to).catch(() => Deno.copyFile(from, to));
+    const h = await hashFile(to);
+    return h.sha256 === sha ? { name: artifactMember(sha), file: to, ...h } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Copies the database as of one commit, then links the content files it lists. A file
  * missing then belongs to an artifact deleted since the snapshot (its file goes after the
  * commit): a new snapshot no longer lists it. One still missing after the last attempt was
  * lost before the backup; the manifest says so.
  */
-async function takeSnapshot(ctx: CliContext, paths: LlmspellPaths): Promise<Snapshot> {
+async function takeSnapshot(
+  ctx: CliContext,
+  paths: LlmspellPaths,
+  work: string,
+): Promise<Snapshot> {
   const store = openStore(paths.dbPath);
-  const work = await Deno.makeTempDir({ dir: paths.dataDir, prefix: ".backup-" });
   try {
     for (let attempt = 1;; attempt++) {
       progress(ctx, "copying the database…");
@@ -114,25 +136,33 @@ async function takeSnapshot(ctx: CliContext, paths: LlmspellPaths): Promise<Snap
         copy.close();
       }
       progress(ctx, `reading ${plural(shas.length, "artifact file")}…`);
-      const files = new Map<string, Uint8Array>();
+      const dir = path.join(work, `artifacts-${attempt}`);
+      await Deno.mkdir(dir, { mode: 0o700 });
+      const members: SourceMember[] = [{ name: DB_MEMBER, file, ...await hashFile(file) }];
       const missing: string[] = [];
       for (const sha of shas) {
-        const data = await Deno.readFile(artifactPath(artifactsDir(paths.dbPath), sha)).catch(
-          () => undefined,
-        );
-        if (data !== undefined && await sha256(data) === sha) files.set(sha, data);
+        const kept = await keepArtifact(paths, dir, sha);
+        if (kept) members.push(kept);
         else missing.push(sha);
       }
       if (missing.length === 0 || attempt === SNAPSHOT_ATTEMPTS) {
-        return { db: await Deno.readFile(file), schemaVersion, counts, files, missing };
+        return { schemaVersion, counts, members, missing };
       }
     }
   } catch (e) {
     throw storeFailure(store.path, e) ?? e;
   } finally {
     store.close();
-    await Deno.remove(work, { recursive: true }).catch(() => {});
   }
+}
+
+/**
+ * Finishes a restore a kill interrupted (the store does it before it opens) and removes the
+ * work folders and partial backups of killed backup commands, saying so on stderr.
+ */
+async function tidy(paths: LlmspellPaths): Promise<void> {
+  if (await exists(swapJournal(paths.dbPath))) useStore(paths.dbPath).release();
+  for (const line of await sweepStale(paths.dataDir, backupsDir(paths))) writeErr(`${line}\n`);
 }
 
 async function create(ctx: CliContext, file: string | undefined): Promise<void> {
@@ -149,7 +179,23 @@ async function create(ctx: CliContext, file: string | undefined): Promise<void> 
     });
   }
   await Deno.mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
-  const snap = await takeSnapshot(ctx, paths);
+  await tidy(paths);
+  const work = await makeWorkDir(paths.dataDir, ".backup-");
+  try {
+    await writeSnapshot(ctx, paths, work.path, target, created);
+  } finally {
+    await work.release();
+  }
+}
+
+async function writeSnapshot(
+  ctx: CliContext,
+  paths: LlmspellPaths,
+  work: string,
+  target: string,
+  created: Date,
+): Promise<void> {
+  const snap = await takeSnapshot(ctx, paths, work);
   for (const sha of snap.missing) {
     writeErr(
       `warning: the content file of artifact ${sha} is missing or damaged in ${
@@ -167,10 +213,7 @@ async function create(ctx: CliContext, file: string | undefined): Promise<void> 
     counts: snap.counts,
     missing_artifact_files: snap.missing,
     not_included: NOT_INCLUDED,
-  }, [
-    { name: DB_MEMBER, data: snap.db },
-    ...[...snap.files].map(([sha, data]) => ({ name: artifactMember(sha), data })),
-  ]);
+  }, snap.members);
   if (ctx.output === "text") {
     writeOut(`${target}\n`);
     writeErr(
@@ -184,7 +227,7 @@ async function create(ctx: CliContext, file: string | undefined): Promise<void> 
       bytes,
       created: manifest.created,
       counts: manifest.counts,
-      artifact_files: snap.files.size,
+      artifact_files: snap.members.length - 1,
       missing_artifact_files: manifest.missing_artifact_files,
       not_included: manifest.not_included,
     }, "");
@@ -202,7 +245,9 @@ interface Listed {
 }
 
 async function list(ctx: CliContext): Promise<void> {
-  const dir = backupsDir(resolvePaths(ctx.env, ctx.cwd));
+  const paths = resolvePaths(ctx.env, ctx.cwd);
+  await tidy(paths);
+  const dir = backupsDir(paths);
   const out: Listed[] = [];
   try {
     for await (const e of Deno.readDir(dir)) {
@@ -239,17 +284,19 @@ async function list(ctx: CliContext): Promise<void> {
   );
 }
 
-/** Checks `file` in a temporary work folder (under `parent`, default the system's). */
+/** Checks `file` in a work folder of `prefix` in the data dir (with `stage`, its artifacts too). */
 async function checked<T>(
+  paths: LlmspellPaths,
   file: string,
-  parent: string | undefined,
+  prefix: ".backup-" | ".restore-",
   fn: (c: CheckedBackup, work: string) => Promise<T>,
 ): Promise<T> {
-  const work = await Deno.makeTempDir({ dir: parent, prefix: ".restore-" });
+  await tidy(paths);
+  const work = await makeWorkDir(paths.dataDir, prefix);
   try {
-    return await fn(await checkBackup(file, work), work);
+    return await fn(await checkBackup(file, work.path, prefix === ".restore-"), work.path);
   } finally {
-    await Deno.remove(work, { recursive: true }).catch(() => {});
+    await work.release();
   }
 }
 
@@ -280,7 +327,7 @@ function checkReport(file: string, c: CheckedBackup) {
 
 async function verify(ctx: CliContext, file: string): Promise<void> {
   const source = path.resolve(ctx.cwd, file);
-  await checked(source, undefined, (c) => {
+  await checked(resolvePaths(ctx.env, ctx.cwd), source, ".backup-", (c) => {
     if (ctx.output !== "text") print(ctx, checkReport(source, c), "");
     if (c.problems.length > 0) throw invalid(source, c);
     if (ctx.output === "text") {
@@ -298,20 +345,12 @@ async function restore(ctx: CliContext, file: string, yes: boolean): Promise<voi
   const paths = resolvePaths(ctx.env, ctx.cwd);
   const source = path.resolve(ctx.cwd, file);
   await Deno.mkdir(paths.dataDir, { recursive: true, mode: 0o700 });
+  // Before the archive is read: a restore that would be refused anyway should not stage it.
+  await tidy(paths);
+  await refuseInUse(paths);
   // Staged inside the data dir, so that putting it in place is a rename.
-  await checked(source, paths.dataDir, async (c, work) => {
+  await checked(paths, source, ".restore-", async (c, work) => {
     if (c.problems.length > 0) throw invalid(source, c);
-    const running = (await listKernels(paths.runtimeDir)).filter(isAlive);
-    if (running.length > 0) {
-      const k = running[0];
-      throw new LlmspellError({
-        code: "backup_store_in_use",
-        message: `kernel ${k.id} (pid ${k.pid}) is running and uses the database; nothing restored`,
-        hint: `stop it first (llmspell kernel stop ${k.id})${
-          running.length > 1 ? `, and the ${running.length - 1} other(s) kernel status lists` : ""
-        }`,
-      });
-    }
     const manifest = c.manifest as Manifest;
     if (!yes) {
       if (!Deno.stdin.isTerminal()) {
@@ -332,15 +371,8 @@ async function restore(ctx: CliContext, file: string, yes: boolean): Promise<voi
         return;
       }
     }
-    const files = new Map<string, Uint8Array>();
-    for (const [name, data] of c.members) {
-      const sha = shaOfMember(name);
-      if (sha !== undefined) files.set(sha, data);
-    }
-    progress(ctx, `writing ${plural(files.size, "artifact file")}…`);
-    await stageArtifacts(work, files);
     const aside = path.join(paths.dataDir, `before-restore-${stamp(new Date())}`);
-    await swapIn(paths.dbPath, work, aside);
+    await putInPlace(paths, work, aside, source);
     if (ctx.output === "text") {
       writeOut(`restored ${source}: ${countsText(c.counts!)}\n`);
       writeErr(`the previous database and artifacts are kept in ${aside}\n`);

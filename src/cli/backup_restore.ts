@@ -1,17 +1,16 @@
 /**
- * Putting a checked backup in place (`backup restore`): its database and artifact files are
- * first written to a staging folder inside the data directory, then the current database
- * (with its WAL files) and artifacts folder are renamed into a folder kept aside, and the
- * staged ones renamed into their place. Renames within one directory tree are atomic, and
- * if one fails the ones done are undone in reverse order, so a restore that fails leaves the
- * previous data as it was.
+ * Putting a checked backup in place (`backup restore`), once no process uses the database:
+ * not a kernel of this user (its registry), not any process that has the database open (a
+ * REPL, a `run`, `exec` or debug session that touched State, Session or Artifact, another
+ * CLI command: src/store/store_lock.ts). The swap itself, and finishing one a kill
+ * interrupted, is src/store/restore_swap.ts.
  *
  * @module
  */
-import { dirname, join } from "../path.ts";
-import { syncDirectory } from "../sync_dir.ts";
-import { artifactPath, artifactsDir, checkpoint, openStore } from "../store/mod.ts";
-import { DB_MEMBER } from "./backup_archive.ts";
+import type { LlmspellPaths } from "../config/mod.ts";
+import { LlmspellError } from "../errors.ts";
+import { isAlive, listKernels } from "../kernel/registry.ts";
+import { checkpoint, openStore, storeUsers, swapIn, takeStore } from "../store/mod.ts";
 
 /** Whether anything (a file, a folder, a dangling link) is at `p`. */
 export async function exists(p: string): Promise<boolean> {
@@ -23,56 +22,80 @@ export async function exists(p: string): Promise<boolean> {
   }
 }
 
-/** Writes the artifact content files into `stagingDir/artifacts`, the layout of the data dir. */
-export async function stageArtifacts(
-  stagingDir: string,
-  files: Map<string, Uint8Array>,
-): Promise<void> {
-  const dir = join(stagingDir, "artifacts");
-  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-  for (const [sha, data] of files) {
-    const file = artifactPath(dir, sha);
-    await Deno.mkdir(join(file, ".."), { recursive: true, mode: 0o700 });
-    await Deno.writeFile(file, data, { mode: 0o600 });
+/** The error of a restore refused because `what` uses the database. */
+function inUse(what: string, hint: string): LlmspellError {
+  return new LlmspellError({
+    code: "backup_store_in_use",
+    message: `${what} uses the database; nothing restored`,
+    hint,
+  });
+}
+
+async function refuseRunningKernels(paths: LlmspellPaths): Promise<void> {
+  const running = (await listKernels(paths.runtimeDir)).filter(isAlive);
+  if (running.length === 0) return;
+  const k = running[0];
+  throw inUse(
+    `kernel ${k.id} (pid ${k.pid}) is running and`,
+    `stop it first (llmspell kernel stop ${k.id})${
+      running.length > 1 ? `, and the ${running.length - 1} other(s) kernel status lists` : ""
+    }`,
+  );
+}
+
+/** The refusal naming the processes that have the database open. */
+function refuseUsers(paths: LlmspellPaths): LlmspellError {
+  const users = storeUsers(paths.dbPath);
+  if (users.length === 0) {
+    return inUse(
+      "another llmspell process",
+      "stop the REPLs, scripts and kernels of this LLMSPELL_HOME, then restore again",
+    );
   }
+  const [u] = users;
+  const more = users.length > 1 ? ` and ${users.length - 1} other process(es)` : "";
+  return inUse(
+    `\`${u.command}\` (pid ${u.pid})${more}`,
+    `stop ${
+      more ? "them" : "it"
+    } first (quit the REPL, let the script end, llmspell kernel stop for a kernel), then restore again`,
+  );
+}
+
+/** Refuses (an error) while a kernel runs or another process has the database open. */
+export async function refuseInUse(paths: LlmspellPaths): Promise<void> {
+  await refuseRunningKernels(paths);
+  const held = takeStore(paths.dbPath);
+  if (!held) throw refuseUsers(paths);
+  held.release();
 }
 
 /**
- * Swaps the staged database and artifacts (in `stagingDir`, as `stageArtifacts` and the
- * check left them) for the current ones of `dbPath`, which move into `asideDir`.
+ * Swaps the staged database and artifacts of `stagingDir` in (the current ones into
+ * `asideDir`), holding the database alone meanwhile: refused if a process opened it since
+ * the first check.
  */
-export async function swapIn(dbPath: string, stagingDir: string, asideDir: string): Promise<void> {
-  if (await exists(dbPath)) {
-    // The database file alone then holds every commit: the WAL files moved with it are empty.
-    const store = openStore(dbPath);
-    try {
-      checkpoint(store);
-    } finally {
-      store.close();
-    }
-  }
-  await Deno.mkdir(asideDir, { recursive: true, mode: 0o700 });
-  const live = artifactsDir(dbPath);
-  const moves: [string, string][] = [];
-  for (const suffix of ["", "-wal", "-shm"]) {
-    if (await exists(dbPath + suffix)) {
-      moves.push([dbPath + suffix, join(asideDir, DB_MEMBER + suffix)]);
-    }
-  }
-  if (await exists(live)) moves.push([live, join(asideDir, "artifacts")]);
-  moves.push([join(stagingDir, DB_MEMBER), dbPath], [join(stagingDir, "artifacts"), live]);
-  const done: [string, string][] = [];
+export async function putInPlace(
+  paths: LlmspellPaths,
+  stagingDir: string,
+  asideDir: string,
+  source: string,
+): Promise<void> {
+  await refuseRunningKernels(paths);
+  const held = takeStore(paths.dbPath);
+  if (!held) throw refuseUsers(paths);
   try {
-    for (const [from, to] of moves) {
-      await Deno.rename(from, to);
-      done.push([from, to]);
+    if (await exists(paths.dbPath)) {
+      // The database file alone then holds every commit: the WAL files moved with it are empty.
+      const store = openStore(paths.dbPath, { held: true });
+      try {
+        checkpoint(store);
+      } finally {
+        store.close();
+      }
     }
-  } catch (e) {
-    for (const [from, to] of done.reverse()) await Deno.rename(to, from);
-    // Empty again: nothing was kept aside.
-    await Deno.remove(asideDir).catch(() => {});
-    throw e;
+    swapIn(paths.dbPath, stagingDir, asideDir, source);
+  } finally {
+    held.release();
   }
-  syncDirectory(asideDir);
-  syncDirectory(dirname(dbPath));
 }

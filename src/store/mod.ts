@@ -12,3 +12,5 @@ export * from "./artifacts.ts";
 export * from "./history.ts";
 export * from "./key_audit.ts";
 export * from "./snapshot.ts";
+export * from "./store_lock.ts";
+export * from "./restore_swap.ts";

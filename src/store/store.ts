@@ -18,6 +18,7 @@ import { type SessionRepository, SqliteSessionRepository } from "./sessions.ts";
 import { type ArtifactRepository, SqliteArtifactRepository } from "./artifacts.ts";
 import { type HistoryRepository, SqliteHistoryRepository } from "./history.ts";
 import { type KeyAuditRepository, SqliteKeyAuditRepository } from "./key_audit.ts";
+import { useStore } from "./store_lock.ts";
 
 /** A row of `schema_migrations`. */
 export interface AppliedMigration {
@@ -105,6 +106,11 @@ const SQLITE_FULL = 13;
 export interface OpenStoreOptions {
   /** The migration list (tests pass their own); defaults to `MIGRATIONS`. */
   migrations?: readonly Migration[];
+  /**
+   * The caller holds the database alone (store_lock.ts takeStore: a restore's swap), so this
+   * connection takes no lock of its own.
+   */
+  held?: boolean;
 }
 
 /** `Store` on a local SQLite file through `node:sqlite`. */
@@ -124,6 +130,8 @@ export class SqliteStore implements Store {
   #keyAudit: KeyAuditRepository | undefined;
   /** The WAL index file, opened at the first changeToken (null: there is none to read). */
   #walIndex: Deno.FsFile | null | undefined;
+  /** This process's claim on the database (store_lock.ts), dropped at close. */
+  #use: { release(): void } | undefined;
 
   private constructor(path: string, db: DatabaseSync) {
     this.path = path;
@@ -290,10 +298,20 @@ export class SqliteStore implements Store {
     return { file: `${this.path}-shm`, token };
   }
 
+  /** Ties this process's claim on the database (openStore) to this connection. */
+  holdUse(use: { release(): void } | undefined): void {
+    this.#use = use;
+  }
+
   close(): void {
     this.#walIndex?.close();
     this.#walIndex = null;
-    this.db.close();
+    try {
+      this.db.close();
+    } finally {
+      this.#use?.release();
+      this.#use = undefined;
+    }
   }
 
   #hasMigrationsTable(): boolean {
@@ -361,14 +379,24 @@ export class SqliteStore implements Store {
  *   for other failures (permissions, a directory in the way)
  */
 export function openStore(dbPath: string, opts: OpenStoreOptions = {}): SqliteStore {
-  if (dbPath !== ":memory:") {
-    try {
-      Deno.mkdirSync(dirname(dbPath), { recursive: true, mode: 0o700 });
-    } catch (e) {
-      throw storeError(dbPath, e);
-    }
+  if (dbPath === ":memory:") return SqliteStore.open(dbPath, opts);
+  let use: { release(): void } | undefined;
+  try {
+    Deno.mkdirSync(dirname(dbPath), { recursive: true, mode: 0o700 });
+    // Before SQLite opens the file: a restore may be swapping it (we wait), or have been
+    // killed while it did (we finish its swap first).
+    if (!opts.held) use = useStore(dbPath);
+  } catch (e) {
+    throw storeError(dbPath, e);
   }
-  return SqliteStore.open(dbPath, opts);
+  try {
+    const store = SqliteStore.open(dbPath, opts);
+    store.holdUse(use);
+    return store;
+  } catch (e) {
+    use?.release();
+    throw e;
+  }
 }
 
 function storeError(path: string, e: unknown): LlmspellError {
