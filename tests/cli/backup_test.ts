@@ -9,7 +9,7 @@ import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { cli, cliCommand, MAIN, readUntil, tempDir, withHome } from "../helpers/cli.ts";
 import { Tmux } from "../helpers/tmux.ts";
 import { killKernels, startKernel } from "../kernel/helpers.ts";
-import { swapIn } from "../../src/cli/backup_restore.ts";
+import { swapIn } from "../../src/store/restore_swap.ts";
 
 type Run = (args: string[], opts?: Parameters<typeof cli>[1]) => ReturnType<typeof cli>;
 
@@ -322,7 +322,7 @@ Deno.test("a restore whose swap fails midway puts the previous database and arti
     await Deno.writeFile(`${staging}/llmspell.db`, new Uint8Array(0));
     let failed = false;
     try {
-      await swapIn(`${data}/llmspell.db`, staging, `${data}/before-restore-test`);
+      swapIn(`${data}/llmspell.db`, staging, `${data}/before-restore-test`, "test.tar");
     } catch (e) {
       failed = e instanceof Deno.errors.NotFound;
     }
