@@ -38,35 +38,42 @@ function exists(p: string): boolean {
  * Finishes a restore that was killed in the middle of its swap (its journal is still there),
  * holding `lock` exclusively meanwhile; says what it did with `log.warn`.
  */
-function recover(lock: Deno.FsFile, dbPath: string): void {
+function recover(lock: Deno.FsFile | undefined, dbPath: string): void {
   // flock converts a lock by dropping it first: two processes here both wait for the exclusive
   // lock, the first one finishes the swap, the second finds no journal.
-  lock.unlockSync();
-  lock.lockSync(true);
+  lock?.unlockSync();
+  lock?.lockSync(true);
   try {
     const done = finishSwap(dbPath);
     if (done) log.warn(done);
   } finally {
-    lock.unlockSync();
-    lock.lockSync(false);
+    lock?.unlockSync();
+    lock?.lockSync(false);
   }
 }
 
 /**
  * Holds the database at `dbPath` as open by this process until `release` (shared with every
  * other one that has it open); waits while a restore replaces it, and first finishes a restore
- * that was killed midway, so the database opened is never a half-swapped one.
+ * that was killed midway, so the database opened is never a half-swapped one. Where no lock can
+ * be had (a read-only folder, a file system without flock), the database opens as before.
  */
 export function useStore(dbPath: string): { release(): void } {
-  const lock = openLock(dbPath);
+  let lock: Deno.FsFile | undefined;
   try {
+    lock = openLock(dbPath);
     lock.lockSync(false);
+  } catch {
+    lock?.close();
+    lock = undefined;
+  }
+  try {
     if (exists(swapJournal(dbPath))) recover(lock, dbPath);
   } catch (e) {
-    lock.close();
+    lock?.close();
     throw e;
   }
-  return { release: () => lock.close() };
+  return { release: () => lock?.close() };
 }
 
 /**
