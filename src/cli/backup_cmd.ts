@@ -16,7 +16,7 @@ import {
   snapshotDatabase,
   type StoreCounts,
   storeFailure,
-  swapJournal,
+  swapPending,
   useStore,
 } from "../store/mod.ts";
 import { VERSION } from "../version.ts";
@@ -161,7 +161,7 @@ async function takeSnapshot(
  * work folders and partial backups of killed backup commands, saying so on stderr.
  */
 async function tidy(paths: LlmspellPaths): Promise<void> {
-  if (await exists(swapJournal(paths.dbPath))) useStore(paths.dbPath).release();
+  if (swapPending(paths.dbPath)) useStore(paths.dbPath).release();
   for (const line of await sweepStale(paths.dataDir, backupsDir(paths))) writeErr(`${line}\n`);
 }
 

@@ -42,6 +42,11 @@ function exists(p: string): boolean {
   }
 }
 
+/** Whether a swap's journal is there: a restore swaps now, or was killed while it did. */
+export function swapPending(dbPath: string): boolean {
+  return exists(swapJournal(dbPath));
+}
+
 /** The journal of an interrupted swap, if there is one. */
 function readSwapJournal(dbPath: string): Journal | undefined {
   try {
@@ -119,7 +124,7 @@ export function swapIn(dbPath: string, stagingDir: string, asideDir: string, sou
  * the database alone.
  */
 export function finishSwap(dbPath: string): string | undefined {
-  if (!exists(swapJournal(dbPath))) return undefined;
+  if (!swapPending(dbPath)) return undefined;
   const j = readSwapJournal(dbPath);
   if (!j) {
     throw new LlmspellError({

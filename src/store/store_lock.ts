@@ -14,7 +14,7 @@
  * @module
  */
 import { log } from "../telemetry/log.ts";
-import { finishSwap, swapJournal } from "./restore_swap.ts";
+import { finishSwap, swapPending } from "./restore_swap.ts";
 
 /** The lock file of the database at `dbPath`. */
 export function lockFile(dbPath: string): string {
@@ -23,15 +23,6 @@ export function lockFile(dbPath: string): string {
 
 function openLock(dbPath: string): Deno.FsFile {
   return Deno.openSync(lockFile(dbPath), { read: true, write: true, create: true, mode: 0o600 });
-}
-
-function exists(p: string): boolean {
-  try {
-    Deno.lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -68,7 +59,7 @@ export function useStore(dbPath: string): { release(): void } {
     lock = undefined;
   }
   try {
-    if (exists(swapJournal(dbPath))) recover(lock, dbPath);
+    if (swapPending(dbPath)) recover(lock, dbPath);
   } catch (e) {
     lock?.close();
     throw e;
