@@ -52,6 +52,7 @@ _llmspell_complete() {
       'keys:remove') cmdpath="keys remove" ;;
       'keys:path') cmdpath="keys path" ;;
       'keys:log') cmdpath="keys log" ;;
+      'keys:providers') cmdpath="keys providers" ;;
       'backup:create') cmdpath="backup create" ;;
       'backup:list') cmdpath="backup list" ;;
       'backup:verify') cmdpath="backup verify" ;;
@@ -404,7 +405,7 @@ _llmspell_complete() {
         --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
-      COMPREPLY=($(compgen -W 'set list get remove path log' -- "$cur"))
+      COMPREPLY=($(compgen -W 'set list get remove path log providers' -- "$cur"))
       ;;
     'keys set')
       case "$prev" in
@@ -413,6 +414,7 @@ _llmspell_complete() {
         --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      COMPREPLY=($(compgen -W "$(llmspell keys providers --output text 2>/dev/null)" -- "$cur"))
       ;;
     'keys list')
       case "$prev" in
@@ -429,6 +431,7 @@ _llmspell_complete() {
         --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      COMPREPLY=($(compgen -W "$(llmspell keys providers --output text 2>/dev/null)" -- "$cur"))
       ;;
     'keys remove')
       case "$prev" in
@@ -437,6 +440,7 @@ _llmspell_complete() {
         --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
       esac
       if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      COMPREPLY=($(compgen -W "$(llmspell keys providers --output text 2>/dev/null)" -- "$cur"))
       ;;
     'keys path')
       case "$prev" in
@@ -447,6 +451,15 @@ _llmspell_complete() {
       if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
       ;;
     'keys log')
+      case "$prev" in
+        --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;
+        --output) COMPREPLY=($(compgen -W 'text json yaml' -- "$cur")); return ;;
+      esac
+      if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W '--config -c --trace --output --no-color --help -h' -- "$cur")); return; fi
+      COMPREPLY=($(compgen -W "$(llmspell keys providers --output text 2>/dev/null)" -- "$cur"))
+      ;;
+    'keys providers')
       case "$prev" in
         --config|-c) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --trace) COMPREPLY=($(compgen -W 'off error warn info debug trace' -- "$cur")); return ;;

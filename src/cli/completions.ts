@@ -1,8 +1,11 @@
 /**
  * Shell completions generated from the commander tree: commands, subcommands, flags, enum
- * values and file arguments. completions/ holds the output; a test fails when it drifts.
+ * values, file arguments, and the values another llmspell command lists when Tab is pressed
+ * (arg_values.ts: the providers of `keys set`). completions/ holds the output; a test fails
+ * when it drifts.
  */
 import type { Argument, Command, Option } from "commander";
+import { argumentValuesSource } from "./arg_values.ts";
 
 export const SHELLS = ["bash", "zsh", "fish"] as const;
 export type Shell = typeof SHELLS[number];
@@ -26,6 +29,8 @@ interface CommandSpec {
   fileArgs: boolean;
   /** The values of the first positional argument, when it has choices (`completions`). */
   argChoices: string[];
+  /** The llmspell command that lists the first positional argument's values, if one does. */
+  argSource?: readonly string[];
 }
 
 /** Option and argument names whose values are paths. */
@@ -66,6 +71,7 @@ export function describe(program: Command): CommandSpec[] {
       flags,
       fileArgs: cmd.registeredArguments.some(isFileArg),
       argChoices: cmd.registeredArguments[0]?.argChoices ?? [],
+      argSource: argumentValuesSource(cmd),
     });
     for (const c of cmd.commands) walk(c, [...path, c.name()]);
   };
@@ -83,6 +89,10 @@ function walkCases(specs: CommandSpec[]): string[] {
 }
 
 const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/** The command line that lists an argument's values; its errors are not the shell's. */
+const sourceCommand = (name: string, words: readonly string[]) =>
+  `${name} ${words.join(" ")} 2>/dev/null`;
 
 export function generate(program: Command, shell: Shell): string {
   const specs = describe(program);
@@ -133,6 +143,10 @@ function bash(name: string, specs: CommandSpec[]): string {
     const words = s.subcommands.length > 0 ? s.subcommands : s.argChoices;
     if (words.length > 0) {
       lines.push(`      COMPREPLY=($(compgen -W ${q(words.join(" "))} -- "$cur"))`);
+    } else if (s.argSource) {
+      lines.push(
+        `      COMPREPLY=($(compgen -W "$(${sourceCommand(name, s.argSource)})" -- "$cur"))`,
+      );
     } else if (s.fileArgs) {
       lines.push(`      COMPREPLY=($(compgen -f -- "$cur"))`);
     }
@@ -200,6 +214,8 @@ function zsh(name: string, specs: CommandSpec[]): string {
       args.push(`'1:command:->command'`);
     } else if (s.argChoices.length > 0) {
       args.push(q(`1:value:(${s.argChoices.join(" ")})`));
+    } else if (s.argSource) {
+      args.push(`'1:value:->values'`);
     } else if (s.fileArgs) {
       args.push(`'*:file:_files'`);
     }
@@ -207,6 +223,12 @@ function zsh(name: string, specs: CommandSpec[]): string {
     if (s.subcommands.length > 0) {
       lines.push(
         `      [[ $state == command ]] && _describe -t commands command subcommands`,
+      );
+    } else if (s.argSource) {
+      lines.push(
+        `      [[ $state == values ]] && compadd -- \${(f)"$(${
+          sourceCommand(name, s.argSource)
+        })"}`,
       );
     }
     lines.push(`      ;;`);
@@ -262,6 +284,8 @@ function fish(name: string, specs: CommandSpec[]): string {
     }
     if (s.argChoices.length > 0) {
       lines.push(`complete -c ${name} ${cond} -x -a ${q(s.argChoices.join(" "))}`);
+    } else if (s.argSource) {
+      lines.push(`complete -c ${name} ${cond} -x -a ${q(`(${sourceCommand(name, s.argSource)})`)}`);
     } else if (s.fileArgs) lines.push(`complete -c ${name} ${cond} -F`);
   }
   lines.push(``);

@@ -1,5 +1,5 @@
 /**
- * `llmspell keys set | list | get | remove | path | log`: the API keys of LLM providers,
+ * `llmspell keys set | list | get | remove | path | log | providers`: the API keys of LLM providers,
  * stored in `<data dir>/keys.json` (mode 0600, src/store/key_file.ts) with a row in the keys'
  * audit of the database per change (src/store/key_audit.ts). A key is read from the terminal
  * without echo, or from stdin when piped, never from an argument: it would stay in the shell's
@@ -27,6 +27,7 @@ import type { CliContext } from "./context.ts";
 import { contextOf, example, withGlobalOptions } from "./command.ts";
 import { configFor } from "./load_config.ts";
 import { withStore } from "./session_store.ts";
+import { argumentValuesFrom } from "./arg_values.ts";
 
 /** More than any API key; a larger stdin is not one. */
 const MAX_KEY_BYTES = 16 * 1024;
@@ -52,10 +53,15 @@ async function providersOf(ctx: CliContext): Promise<Record<string, ProviderConf
   return Object.assign(all, configured);
 }
 
+/** The names of the providers that take a key, sorted. */
+function keyedNames(providers: Record<string, ProviderConfig | null>): string[] {
+  return Object.entries(providers)
+    .filter(([, p]) => p?.provider_type !== "local").map(([n]) => n).sort();
+}
+
 /** Refuses a name no provider has, or one of a provider that takes no key. */
 function checkProvider(name: string, providers: Record<string, ProviderConfig | null>): void {
-  const names = Object.entries(providers)
-    .filter(([, p]) => p?.provider_type !== "local").map(([n]) => n).sort();
+  const names = keyedNames(providers);
   if (!Object.hasOwn(providers, name)) {
     throw usageError(
       `no provider named '${name}': use one of ${names.join(", ")}`,
@@ -141,6 +147,9 @@ function rowsText(list: KeyRow[]): string {
   ].join("\n");
 }
 
+/** What the shell completions run for the provider of `keys set` and the others. */
+const PROVIDERS_WORDS = ["keys", "providers", "--output", "text"];
+
 export function registerKeysCommands(program: Command): void {
   const keys = withGlobalOptions(
     new Command("keys").description(
@@ -192,7 +201,7 @@ export function registerKeysCommands(program: Command): void {
     const path = keysFilePath(dir);
     report(ctx, { name, set_at: setAt, path }, `stored the key for ${name} in ${path}`);
   });
-  keys.addCommand(set);
+  keys.addCommand(argumentValuesFrom(set, PROVIDERS_WORDS));
 
   const list = withGlobalOptions(
     new Command("list").description(
@@ -220,7 +229,7 @@ export function registerKeysCommands(program: Command): void {
     if (!k) throw keyNotStored(name);
     printData(ctx, { name, value: k.value, set_at: k.setAt }, () => k.value);
   });
-  keys.addCommand(get);
+  keys.addCommand(argumentValuesFrom(get, PROVIDERS_WORDS));
 
   const remove = withGlobalOptions(
     new Command("remove")
@@ -244,7 +253,7 @@ export function registerKeysCommands(program: Command): void {
     if (!removed) throw keyNotStored(name);
     report(ctx, { name, removed: true }, `removed the key for ${name}`);
   });
-  keys.addCommand(remove);
+  keys.addCommand(argumentValuesFrom(remove, PROVIDERS_WORDS));
 
   const path = withGlobalOptions(
     new Command("path").description("print where the keys are stored"),
@@ -273,7 +282,20 @@ export function registerKeysCommands(program: Command): void {
       () => entries.map((e) => `${e.at}  ${e.action.padEnd(6)}  ${e.name}`).join("\n"),
     );
   });
-  keys.addCommand(log);
+  keys.addCommand(argumentValuesFrom(log, PROVIDERS_WORDS));
+
+  const providers = withGlobalOptions(
+    new Command("providers").description(
+      "list the providers a key can be stored for: the built-in ones and the configuration's",
+    ),
+  );
+  example(providers, "llmspell keys providers");
+  providers.action(async (_opts: unknown, cmd: Command) => {
+    const ctx = contextOf(cmd);
+    const names = keyedNames(await providersOf(ctx));
+    printData(ctx, names, () => names.join("\n"));
+  });
+  keys.addCommand(providers);
 
   program.addCommand(keys);
 }

@@ -2,11 +2,13 @@
  * The generated completion scripts in real interactive shells under tmux, as a user has them:
  * zsh from fpath (`completions zsh > DIR/_llmspell`), bash and fish sourced. Each probe
  * types a partial command line, presses Tab, then types `X` so that the completed line
- * (and the space after a unique completion) shows on the screen.
+ * (and the space after a unique completion) shows on the screen. `llmspell` on the shell's
+ * PATH is the CLI of this tree, which the completions run for the providers of `keys`.
  */
 import { assert } from "../helpers/assert.ts";
-import { cli, tempDir } from "../helpers/cli.ts";
+import { cli, MAIN, tempDir } from "../helpers/cli.ts";
 import { Tmux } from "../helpers/tmux.ts";
+import { V8_FLAGS_ARG } from "../../src/engine/host/v8_flags.ts";
 
 const PROMPT = "P> ";
 /** An empty command line: the screen has no trailing spaces. */
@@ -23,6 +25,12 @@ const PROBES: [string, string][] = [
   ["llmspell kernel start --transport i", "llmspell kernel start --transport ipc X"],
   // A file in the working directory starts with "f" too: shells, not files.
   ["llmspell completions f", "llmspell completions fish X"],
+  // The providers, asked of llmspell at Tab: one of the configuration, built-in ones.
+  ["llmspell keys set workb", "llmspell keys set workbench X"],
+  ["llmspell keys remove anth", "llmspell keys remove anthropic X"],
+  ["llmspell keys log ol", "llmspell keys log ollama X"],
+  // Not a local model's, which takes no key.
+  ["llmspell keys set onb", "llmspell keys set onbX"],
 ];
 
 async function probeShell(
@@ -36,7 +44,26 @@ async function probeShell(
   await Deno.mkdir(`${dir}/fn`);
   await Deno.writeTextFile(`${dir}/fn/${file}`, script);
   await Deno.writeTextFile(`${dir}/fake.lua`, "");
-  const t = await Tmux.start(argv, { cwd: dir, env: { HOME: dir, XDG_CONFIG_HOME: dir } });
+  await Deno.writeTextFile(
+    `${dir}/llmspell.toml`,
+    '[providers.workbench]\nprovider_type = "openai"\n\n' +
+      '[providers.onbox]\nprovider_type = "local"\nmodel_path = "m.gguf"\n',
+  );
+  await Deno.mkdir(`${dir}/bin`);
+  await Deno.writeTextFile(
+    `${dir}/bin/llmspell`,
+    `#!/bin/sh\nexec '${Deno.execPath()}' run -A --quiet ${V8_FLAGS_ARG} '${MAIN}' "$@"\n`,
+    { mode: 0o755 },
+  );
+  const t = await Tmux.start(argv, {
+    cwd: dir,
+    env: {
+      HOME: dir,
+      XDG_CONFIG_HOME: dir,
+      LLMSPELL_HOME: dir,
+      PATH: `${dir}/bin:${Deno.env.get("PATH")}`,
+    },
+  });
   try {
     await t.type(setup(`${dir}/fn`));
     await t.send("Enter");

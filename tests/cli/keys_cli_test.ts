@@ -1,6 +1,6 @@
 /**
  * `llmspell keys` through the real CLI: set (piped, and typed in a real terminal without
- * echo), list, get, remove, path and log, `--output json`, exit codes 0/1/2, the file's mode
+ * echo), list, get, remove, path, log and providers, `--output json`, exit codes 0/1/2, the file's mode
  * (0600 after set, a readable one refused with the chmod hint) and the audit rows, which never
  * hold a key.
  */
@@ -301,4 +301,22 @@ Deno.test("keys: Ctrl+C at the hidden prompt stores nothing (exit 130)", async (
     await t.kill();
     await Deno.remove(home, { recursive: true });
   }
+});
+
+Deno.test("keys providers: the built-in providers and the configuration's, not a local model's, sorted", async () => {
+  await withHome(async (run, home) => {
+    await Deno.writeTextFile(
+      `${home}/llmspell.toml`,
+      '[providers.work]\nprovider_type = "openai"\n\n' +
+        '[providers.box]\nprovider_type = "local"\nmodel_path = "m.gguf"\n',
+    );
+    const text = await run(["keys", "providers"]);
+    assertEquals([text.code, text.stdout, text.stderr], [
+      0,
+      "anthropic\nollama\nopenai\nwork\n",
+      "",
+    ]);
+    const json = await run(["keys", "providers", "--output", "json"]);
+    assertEquals(JSON.parse(json.stdout), ["anthropic", "ollama", "openai", "work"]);
+  });
 });
