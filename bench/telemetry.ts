@@ -22,12 +22,7 @@
  * protocol, to compare two versions of the tracing code in the same rounds.
  *
  *   chrt -r 1 deno run -A bench/telemetry.ts [--sets 4] [--rounds 60] [--block 50]
- *     [--warmup 1000] [--pause 0] [--protocol default,http/json] [--tree DIR]
- *
- * `--pause MS` waits that long after each block (telemetry_driver.py says why): with it, a
- * block of 50 measures the round trips of a kernel that has quiet moments (a user's cells),
- * and a block of 1024 (2,048 spans, two full batches) a stream of requests, each kernel paying
- * for its own hand-overs (the ratio of means counts them).
+ *     [--warmup 1000] [--protocol default,http/json] [--tree DIR]
  *
  * Start-up with tracing off is measured against the commit before tracing with bench/ab.py
  * (bench/RESULTS.md says how).
@@ -48,7 +43,6 @@ const sets = flagValue("--sets", 4);
 const rounds = flagValue("--rounds", 60);
 const block = flagValue("--block", 50);
 const warmup = flagValue("--warmup", 1000);
-const pause = flagValue("--pause", 0);
 const protocols = (flagText("--protocol") ?? "default,http/json").split(",");
 const tree = flagText("--tree");
 const dir = await Deno.makeTempDir({ prefix: "llmspell_bench_otel_" });
@@ -99,7 +93,6 @@ async function runSet(): Promise<SetResult> {
       String(warmup),
       String(rounds),
       String(block),
-      String(pause),
       JSON.stringify(arms),
     ],
     cwd: `${ROOT}/bench`,
@@ -150,8 +143,7 @@ function interval(runs: Round[][], ratio: (r: Round) => number): string {
 
 console.log(`\n${machine()}; load ${loads.join(" → ")}`);
 console.log(
-  `${sets} kernel sets × ${rounds} rounds × ${block} round trips per client after ${warmup}, ` +
-    `${pause} ms after each block; ` +
+  `${sets} kernel sets × ${rounds} rounds × ${block} round trips per client after ${warmup}; ` +
     "sink received " +
     JSON.stringify(received),
 );

@@ -2,7 +2,7 @@
 off, others with it on in various ways), driven in alternating blocks of `x=1` round trips from
 this one client process.
 
-usage: telemetry_driver.py WARMUP BLOCKS BLOCK_ROUNDS PAUSE_MS ARMS_JSON
+usage: telemetry_driver.py WARMUP BLOCKS BLOCK_ROUNDS ARMS_JSON
 
 ARMS_JSON maps each arm's name to {"kernel": kernelspec name, "env": variables added}. All the
 kernels run at once (the idle ones wait on their sockets); each round runs a block on every
@@ -12,11 +12,6 @@ then BlockingKernelClient's (bench/kernel_driver.py says what each includes), ea
 connected only during its own phase so that no idle client reads the other's traffic.
 Each kernel first runs WARMUP round trips (two kernel processes alike differ by a few percent
 after a short warm-up, less after a long one); BlockingKernelClient's phase warms up with 100.
-After each block the client waits PAUSE_MS before the next kernel's block: the quiet moment a
-kernel has between a user's cells, in which a kernel with tracing on hands its spans to Deno's
-exporter (src/telemetry/tracing.ts). Without it (0) a kernel's hand-over falls inside the next
-kernels' blocks, whichever they are; with it, inside its own block only when the block ends
-more spans than a batch holds (a stream of requests), so that every kernel pays for its own.
 Prints one JSON line: for each client, per round, each arm's block median and mean in µs.
 """
 import json
@@ -81,8 +76,8 @@ class Kernel:
 
 
 def main():
-    warmup, blocks, block_rounds, pause_ms = map(int, sys.argv[1:5])
-    arms = json.loads(sys.argv[5])
+    warmup, blocks, block_rounds = map(int, sys.argv[1:4])
+    arms = json.loads(sys.argv[4])
     for arm in arms.values():
         KernelSpecManager().get_kernel_spec(arm["kernel"])
     ctx = zmq.Context()
@@ -97,10 +92,7 @@ def main():
         out[client] = []
         for _ in range(blocks):
             random.shuffle(order)
-            got = {}
-            for w in order:
-                got[w] = kernels[w].block(client, block_rounds)
-                time.sleep(pause_ms / 1000)
+            got = {w: kernels[w].block(client, block_rounds) for w in order}
             out[client].append({
                 w: {"median": statistics.median(t), "mean": statistics.mean(t)}
                 for w, t in got.items()

@@ -13,8 +13,7 @@
  * starts, even after an await, are that span's children.
  *
  * A span is recorded while it is open and handed to Deno's exporter after it ended, in a
- * batch, when the process has been quiet a while (`IDLE_MS`), so that the kernel's replies do
- * not wait on it (bench/telemetry.ts).
+ * batch (`FLUSH_MS`), so that the kernel's replies do not wait on it (bench/telemetry.ts).
  */
 import type * as OtelApi from "@opentelemetry/api";
 import { VERSION } from "../version.ts";
@@ -32,18 +31,16 @@ export interface Span {
 const NOOP: Span = { set() {}, fail() {}, end() {} };
 
 /**
- * Ended spans reach Deno's exporter in batches: once no span has ended for `IDLE_MS` (a
- * kernel between cells, a script waiting on a model), or at once when `FLUSH_SPANS` wait
- * (half the exporter's queue of 2048), or `HOLD_MS` after the first of a batch ended, and
- * at exit. Handing a span over costs the main thread calls into Deno (~10 µs, more with
- * attributes) and Deno's exporter thread as much again, which wakes for each batch. Handed
- * over while requests keep coming (every 50 ms, as before), a batch lands in the middle of
- * one round trip in a few dozen and the exporter competes for the cores with the next ones;
- * while the process is quiet, in none (docs/decisions/0026-opentelemetry-through-deno.md).
+ * Ended spans reach Deno's exporter in batches, this long after the first of a batch ended
+ * (or at once when this many are waiting, well under the exporter's queue of 2048), and at
+ * exit. Each span handed over wakes the exporter's thread, and making a span costs a few
+ * µs of calls into Deno: a kernel cell's two spans, made as its request arrives and ended
+ * as its reply goes out, put 80-90 µs (cold, on a loaded machine) on every round trip.
+ * Recorded (times, attributes, parent) and made here later, a third of that (bench/RESULTS.md,
+ * Telemetry), and the exporter's thread wakes once per batch instead of once per cell.
  */
-const IDLE_MS = 200;
-const HOLD_MS = 5000;
-const FLUSH_SPANS = 1024;
+const FLUSH_MS = 50;
+const FLUSH_SPANS = 512;
 
 let otel: typeof OtelApi | undefined;
 let tracer: OtelApi.Tracer | undefined;
@@ -55,9 +52,6 @@ const underExecution = new Set<LiveSpan>();
 /** Ended spans not yet handed to Deno's exporter. */
 let ended: LiveSpan[] = [];
 let flushTimer: ReturnType<typeof setTimeout> | undefined;
-/** When the first and the last span of the waiting batch ended (`now()`). */
-let firstEnd = 0;
-let lastEnd = 0;
 
 /** Deno's OpenTelemetry is on in this process (it reads OTEL_DENO when the process starts). */
 export function otelActive(): boolean {
@@ -81,21 +75,6 @@ export async function initTracing(): Promise<boolean> {
 
 /** Now, in the milliseconds since the epoch that span times are given in. */
 const now = () => performance.timeOrigin + performance.now();
-
-/** The batch's timer: hands it over if the process is quiet or the batch old, else waits on. */
-function flushWhenQuiet(): void {
-  flushTimer = undefined;
-  const t = now();
-  const quietFor = IDLE_MS - (t - lastEnd);
-  const heldFor = HOLD_MS - (t - firstEnd);
-  if (quietFor <= 0 || heldFor <= 0) flush();
-  else armFlush(Math.min(quietFor, heldFor));
-}
-
-function armFlush(ms: number): void {
-  // Unref'd: it keeps no process alive; one that exits flushes at its unload.
-  Deno.unrefTimer(flushTimer = setTimeout(flushWhenQuiet, ms));
-}
 
 /** Hands every ended span to Deno's exporter. */
 function flush(): void {
@@ -142,11 +121,10 @@ class LiveSpan implements Span {
     this.#end = now();
     underExecution.delete(this);
     ended.push(this);
-    lastEnd = this.#end;
     if (ended.length >= FLUSH_SPANS) flush();
     else if (flushTimer === undefined) {
-      firstEnd = lastEnd;
-      armFlush(IDLE_MS);
+      // Unref'd: it keeps no process alive; one that exits flushes at its unload.
+      Deno.unrefTimer(flushTimer = setTimeout(flush, FLUSH_MS));
     }
   }
 

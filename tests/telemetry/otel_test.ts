@@ -203,9 +203,9 @@ Deno.test("kernel requests over ZMTP have spans; a failing cell's span is an err
 });
 
 Deno.test("a stream of 3,000 cells: every span reaches the collector while the kernel runs, none lost or doubled", async () => {
-  // Spans are handed to Deno's exporter by the thousand while requests keep coming, and when
-  // the kernel goes quiet (src/telemetry/tracing.ts); Deno's queue holds 2,048 and drops the
-  // rest. Its own batch delay is cut so that the test waits on our hand-over, not on it.
+  // Spans are handed to Deno's exporter in batches (src/telemetry/tracing.ts); Deno's queue
+  // holds 2,048 and drops the rest. Its own batch delay is cut so that the test waits on our
+  // hand-over, not on it.
   const receiver = new OtlpReceiver();
   const k = await startKernel([], {
     env: {
