@@ -51,9 +51,7 @@ Deno.test("OTEL_DENO: each hook run is a span llmspell.hook under the execution,
       env: {
         OPENAI_API_KEY: "sk-test-otel",
         LLMSPELL_PROVIDERS_OPENAI_BASE_URL: s.url + "/v1",
-        OTEL_DENO: "true",
-        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        ...receiver.env,
       },
     });
     assertEquals([r.code, r.stderr], [0, ""]);
@@ -123,9 +121,7 @@ print(wf:execute().output.result)
     const r = await cli(["run", "wf.lua"], {
       cwd: dir,
       env: {
-        OTEL_DENO: "true",
-        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        ...receiver.env,
       },
     });
     assertEquals([r.code, r.stdout, r.stderr], [0, "2\n", ""]);

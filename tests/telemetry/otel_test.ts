@@ -130,9 +130,7 @@ Deno.test("OTEL_DENO: an agent run gives the span tree request → execute → c
       cwd: dir,
       env: {
         ...llmEnv(s),
-        OTEL_DENO: "true",
-        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        ...receiver.env,
         OTEL_SERVICE_NAME: "otel-test",
       },
     });
@@ -174,9 +172,7 @@ Deno.test("kernel requests over ZMTP have spans; a failing cell's span is an err
   const receiver = new OtlpReceiver();
   const k = await startKernel([], {
     env: {
-      OTEL_DENO: "true",
-      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      ...receiver.env,
     },
   });
   try {
@@ -209,9 +205,7 @@ Deno.test("a stream of 3,000 cells: every span reaches the collector while the k
   const receiver = new OtlpReceiver();
   const k = await startKernel([], {
     env: {
-      OTEL_DENO: "true",
-      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      ...receiver.env,
       OTEL_BSP_SCHEDULE_DELAY: "100",
     },
   });
@@ -286,9 +280,7 @@ print(r.outputs.left, r.outputs.right, #r.errors)
       cwd: dir,
       env: {
         ...llmEnv(s),
-        OTEL_DENO: "true",
-        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        ...receiver.env,
       },
     });
     assertEquals([r.code, r.stdout, r.stderr], [0, "echo: left\techo: inner\t1\n", ""]);

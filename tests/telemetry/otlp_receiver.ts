@@ -84,6 +84,15 @@ export class OtlpReceiver {
     return `http://127.0.0.1:${this.#server.addr.port}`;
   }
 
+  /** The variables that turn Deno's exporter on and send its spans here, as OTLP/HTTP JSON. */
+  get env(): Record<string, string> {
+    return {
+      OTEL_DENO: "true",
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      OTEL_EXPORTER_OTLP_ENDPOINT: this.endpoint,
+    };
+  }
+
   /**
    * Waits until a span named `name` has come (Deno exports in batches, the last when the
    * process exits).
